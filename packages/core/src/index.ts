@@ -1,0 +1,6 @@
+/**
+ * @kapkit/core: typed outcome measures and the KAP episode model.
+ * @packageDocumentation
+ */
+export * from './errors.js';
+export * from './instruments/index.js';

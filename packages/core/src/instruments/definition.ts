@@ -1,0 +1,397 @@
+import { InstrumentDefinitionError, type ValidationIssue } from '../errors.js';
+
+/**
+ * Declarative instrument definitions. One object per instrument holds everything kapkit knows about it:
+ * items, answer options with LOINC codes, scoring, missing-item rule, severity bands, cutoffs, extra scores
+ * (subscales, short forms), safety rules, reliable-change constants, licence. Types, zod schemas, scoring,
+ * JSON Schema and FHIR Questionnaires are all derived from it.
+ */
+
+/** A source for a fact: a citation a reader can look up. */
+export type Source = string;
+
+/** One answer option of an ordinal item. */
+export interface AnswerOption {
+  readonly value: number;
+  readonly label: string;
+  /** LOINC answer code (LA…), when one exists. */
+  readonly loinc?: string;
+}
+
+/** The answer scale of an item: integers from `min` to `max`, optionally with labelled options. */
+export interface ResponseScale {
+  readonly min: number;
+  readonly max: number;
+  /** Labelled options, one per integer in [min, max], when the scale is a list of choices. */
+  readonly options?: readonly AnswerOption[];
+  /** Labels of the two ends of a visual-analogue or numeric scale. */
+  readonly anchors?: { readonly min: string; readonly max: string };
+}
+
+/** One scored item. */
+export interface ItemDefinition {
+  /** Stable id, unique within the instrument (used as FHIR linkId and as CSV column suffix). */
+  readonly id: string;
+  /** Item text. Absent when the licence does not allow kapkit to ship it: the user supplies it. */
+  readonly text?: string;
+  /** LOINC code of the item question. */
+  readonly loinc?: string;
+  /** Overrides the instrument's default scale for this item. */
+  readonly scale?: ResponseScale;
+}
+
+/** An unscored question asked with the instrument (e.g. PHQ-9 question 10, functional difficulty). */
+export interface SupplementaryQuestion {
+  readonly id: string;
+  readonly text?: string;
+  readonly loinc?: string;
+  readonly scale: ResponseScale;
+  readonly source?: Source;
+}
+
+/**
+ * A severity band: covers totals from `min` (inclusive) up to the next band's `min` (exclusive), so that a
+ * prorated, non-integer total still falls in exactly one band. `max` is the integer upper bound for display.
+ */
+export interface BandDefinition {
+  readonly id: string;
+  readonly label: string;
+  readonly min: number;
+  readonly max: number;
+}
+
+/** Comparison used by cutoffs and safety rules. */
+export type Comparison = '>=' | '>' | '<=' | '<';
+
+/** A cutoff on the total or on one of the extra scores, e.g. PHQ-9 ≥ 10 screens positive. */
+export interface CutoffDefinition {
+  readonly id: string;
+  readonly label: string;
+  /** `'total'` or the id of one of the instrument's extra scores. */
+  readonly score: string;
+  readonly op: Comparison;
+  readonly value: number;
+  readonly source: Source;
+}
+
+/** A cutoff that is met when all the listed cutoffs are met (e.g. MEQ-30 "complete mystical experience"). */
+export interface CompositeCutoffDefinition {
+  readonly id: string;
+  readonly label: string;
+  readonly allOf: readonly string[];
+  readonly source: Source;
+}
+
+/** How missing (null) answers are handled. */
+export interface MissingRule {
+  /** Most scoring units (items, or item groups) that may be unanswered for the score to be computed. */
+  readonly maxMissing: number;
+  /**
+   * `prorate`: total = mean of answered units × number of units (for `sum`), or the mean of answered items
+   * (for `mean`). Kept exact, never rounded.
+   */
+  readonly method: 'prorate';
+  readonly source: Source;
+}
+
+/**
+ * How a total is computed from item values.
+ * - `sum`: sum over scoring units; `mean`: mean over scoring units.
+ * - `groups` (optional): scoring units made of several items reduced by `max` (QIDS-SR16 domains). Without
+ *   groups, each item is one unit. A group counts as answered when any of its items is.
+ * - `factor` (optional): multiply the result (WHO-5 percentage = raw × 4; MEQ-30 percentage = mean × 20).
+ */
+export interface ScoringRule {
+  readonly method: 'sum' | 'mean';
+  readonly groups?: readonly { readonly id: string; readonly label: string; readonly items: readonly number[] }[];
+  readonly factor?: number;
+}
+
+/** An extra score: a subscale, a short form (PHQ-2) or a transformed total (WHO-5 percentage). */
+export interface ScoreDefinition {
+  readonly id: string;
+  readonly label: string;
+  /** 1-based item numbers. */
+  readonly items: readonly number[];
+  readonly scoring: ScoringRule;
+  /** Defaults to "no missing item allowed". */
+  readonly missing?: MissingRule;
+  readonly min: number;
+  readonly max: number;
+  readonly source: Source;
+}
+
+/** A rule that raises a safety flag from one item's answer, whatever the total. */
+export interface SafetyRule {
+  readonly id: string;
+  /** 1-based item number. */
+  readonly item: number;
+  readonly op: Comparison;
+  readonly value: number;
+  /** Also raise a (distinct, `unanswered`) flag when the item was left blank. */
+  readonly flagUnanswered: boolean;
+  readonly message: string;
+  readonly source: Source;
+}
+
+/** Constants for reliable change (Jacobson & Truax 1991) and minimal clinically important difference. */
+export interface ChangeConstants {
+  /** Reliability coefficient r and what kind it is (Cronbach's alpha, test–retest). */
+  readonly reliability?: { readonly value: number; readonly kind: 'internal-consistency' | 'test-retest'; readonly source: Source };
+  /** Fixed-point reliable change used in routine services (points of change that count as reliable). */
+  readonly fixedPoints?: { readonly value: number; readonly source: Source };
+  /** Minimal clinically important difference, in points. */
+  readonly mcid?: { readonly value: number; readonly source: Source };
+  /** General-population norms (for clinically significant change criteria b and c). */
+  readonly norms?: { readonly mean: number; readonly sd: number; readonly source: Source };
+}
+
+/** Who owns the instrument and whether kapkit may ship its text. */
+export interface Licence {
+  readonly holder: string;
+  readonly terms: string;
+  /** True when kapkit ships the item text. False: scoring only, the user supplies the text. */
+  readonly itemTextIncluded: boolean;
+  readonly url?: string;
+}
+
+/** The complete, declarative definition of an instrument. */
+export interface InstrumentDefinition {
+  /** Canonical id: lowercase letters and digits only (`phq9`). Look-ups ignore case and hyphens. */
+  readonly id: string;
+  /** Short display name (`PHQ-9`). */
+  readonly name: string;
+  /** Full title. */
+  readonly title: string;
+  /** What the instrument measures. */
+  readonly construct: string;
+  /** `outcome` measures are tracked over a course; `session` measures describe one dosing session. */
+  readonly purpose: 'outcome' | 'session';
+  /** Whether a higher total means more symptoms (`higher-is-worse`) or more of something good. */
+  readonly direction: 'higher-is-worse' | 'higher-is-better';
+  /** Recall period in words (`last 2 weeks`). */
+  readonly recall: string;
+  /** Question stem shown above the items. */
+  readonly stem?: string;
+  readonly version: string;
+  readonly licence: Licence;
+  readonly loinc?: { readonly panel?: string; readonly total?: string };
+  /** Default answer scale of every item. */
+  readonly scale: ResponseScale;
+  readonly items: readonly ItemDefinition[];
+  readonly supplementary?: readonly SupplementaryQuestion[];
+  readonly scoring: ScoringRule;
+  readonly missing: MissingRule;
+  /** Range of the total. */
+  readonly range: { readonly min: number; readonly max: number };
+  readonly bands?: readonly BandDefinition[];
+  readonly bandsSource?: Source;
+  readonly cutoffs?: readonly CutoffDefinition[];
+  readonly compositeCutoffs?: readonly CompositeCutoffDefinition[];
+  readonly scores?: readonly ScoreDefinition[];
+  readonly safety?: readonly SafetyRule[];
+  readonly change?: ChangeConstants;
+  /** Key references for the instrument. */
+  readonly references: readonly Source[];
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Type-level derivations
+
+type Enumerate<N extends number, Acc extends number[] = []> = Acc['length'] extends N
+  ? Acc[number]
+  : Enumerate<N, [...Acc, Acc['length']]>;
+
+/** The integers from Min to Max inclusive, as a union of literal types (`IntRange<0, 3>` = `0 | 1 | 2 | 3`). */
+export type IntRange<Min extends number, Max extends number> = number extends Min | Max
+  ? number
+  : Exclude<Enumerate<Max>, Enumerate<Min>> | Max;
+
+type ScaleValue<S> = S extends { readonly min: infer A extends number; readonly max: infer B extends number }
+  ? IntRange<A, B>
+  : number;
+
+type ItemValue<D extends InstrumentDefinition, I> = I extends { readonly scale: infer S }
+  ? ScaleValue<S>
+  : ScaleValue<D['scale']>;
+
+/**
+ * The responses to an instrument: one entry per item, in order, `null` when unanswered. For the PHQ-9 this
+ * is exactly nine values of `0 | 1 | 2 | 3 | null`.
+ */
+export type ResponsesOf<D extends InstrumentDefinition> = number extends D['items']['length']
+  ? readonly (number | null)[]
+  : { readonly [K in keyof D['items']]: ItemValue<D, D['items'][K]> | null };
+
+/** Severity band ids of an instrument (`'minimal' | 'mild' | …`). */
+export type BandIdOf<D extends InstrumentDefinition> = D['bands'] extends readonly { readonly id: infer B }[]
+  ? B
+  : never;
+
+/** Supplementary answers of an instrument, by question id. */
+export type SupplementaryOf<D extends InstrumentDefinition> = D['supplementary'] extends readonly (infer Q)[]
+  ? { readonly [K in Q extends { readonly id: infer Id extends string } ? Id : never]?: number | null }
+  : Record<string, never>;
+
+/** A completed administration of an instrument, as kapkit stores and scores it. */
+export interface InstrumentResponse<D extends InstrumentDefinition = InstrumentDefinition> {
+  readonly responses: ResponsesOf<D>;
+  readonly supplementary?: SupplementaryOf<D>;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Definition checks
+
+function issue(path: (string | number)[], expected: string, received: string, message: string): ValidationIssue {
+  return { path, code: 'not-allowed', expected, received, message };
+}
+
+function checkScale(scale: ResponseScale, path: (string | number)[], out: ValidationIssue[]): void {
+  if (!Number.isInteger(scale.min) || !Number.isInteger(scale.max) || scale.min > scale.max) {
+    out.push(
+      issue(path, 'integer min ≤ max', `${scale.min}..${scale.max}`, `${path.join('.')}: scale must be integers min ≤ max`),
+    );
+    return;
+  }
+  if (scale.options) {
+    const expected = scale.max - scale.min + 1;
+    const values = scale.options.map((o) => o.value);
+    const sorted = [...values].sort((a, b) => a - b);
+    if (sorted.length !== expected || sorted.some((v, i) => v !== scale.min + i)) {
+      out.push(
+        issue(
+          [...path, 'options'],
+          `one option per integer ${scale.min}..${scale.max}`,
+          values.join(','),
+          `${path.join('.')}.options must list each value ${scale.min}..${scale.max} once`,
+        ),
+      );
+    }
+  }
+}
+
+function checkItemRefs(
+  items: readonly number[],
+  count: number,
+  path: (string | number)[],
+  out: ValidationIssue[],
+): void {
+  for (const n of items) {
+    if (!Number.isInteger(n) || n < 1 || n > count) {
+      out.push(
+        issue(path, `item numbers 1..${count}`, String(n), `${path.join('.')} refers to item ${n}, which does not exist`),
+      );
+    }
+  }
+}
+
+/**
+ * Check an instrument definition for internal consistency and return it unchanged (with its literal type).
+ *
+ * @example
+ * ```ts
+ * const bdi2 = defineInstrument({ id: 'bdi2', name: 'BDI-II', ... });
+ * registry.register(bdi2);
+ * ```
+ * @throws {InstrumentDefinitionError} naming each inconsistency.
+ */
+export function defineInstrument<const D extends InstrumentDefinition>(definition: D): D {
+  const out: ValidationIssue[] = [];
+  const d = definition;
+  if (!/^[a-z][a-z0-9]*$/.test(d.id)) {
+    out.push(
+      issue(['id'], 'lowercase letters and digits, starting with a letter', d.id, `id "${d.id}" must match /^[a-z][a-z0-9]*$/`),
+    );
+  }
+  if (d.items.length === 0) out.push(issue(['items'], 'at least one item', '0', 'items must not be empty'));
+  checkScale(d.scale, ['scale'], out);
+  const ids = new Set<string>();
+  d.items.forEach((item, i) => {
+    if (ids.has(item.id)) out.push(issue(['items', i, 'id'], 'unique item ids', item.id, `duplicate item id "${item.id}"`));
+    ids.add(item.id);
+    if (item.scale) checkScale(item.scale, ['items', i, 'scale'], out);
+    if (d.licence.itemTextIncluded === false && item.text !== undefined) {
+      out.push(
+        issue(
+          ['items', i, 'text'],
+          'no item text when licence.itemTextIncluded is false',
+          'text',
+          `item ${i + 1} has text but the licence says item text is not included`,
+        ),
+      );
+    }
+  });
+  const checkRule = (rule: ScoringRule, itemCount: number, path: (string | number)[]) => {
+    if (rule.groups) {
+      for (const [g, group] of rule.groups.entries()) checkItemRefs(group.items, itemCount, [...path, 'groups', g], out);
+      const covered = rule.groups.flatMap((g) => g.items).sort((a, b) => a - b);
+      if (covered.length !== itemCount || covered.some((n, i) => n !== i + 1)) {
+        out.push(
+          issue([...path, 'groups'], 'each item in exactly one group', covered.join(','), 'scoring groups must cover each item once'),
+        );
+      }
+    }
+  };
+  checkRule(d.scoring, d.items.length, ['scoring']);
+  const units = d.scoring.groups ? d.scoring.groups.length : d.items.length;
+  if (!Number.isInteger(d.missing.maxMissing) || d.missing.maxMissing < 0 || d.missing.maxMissing >= units) {
+    out.push(
+      issue(
+        ['missing', 'maxMissing'],
+        `an integer 0..${units - 1}`,
+        String(d.missing.maxMissing),
+        'missing.maxMissing must leave at least one answered unit',
+      ),
+    );
+  }
+  if (d.range.min > d.range.max) out.push(issue(['range'], 'min ≤ max', `${d.range.min}..${d.range.max}`, 'range is inverted'));
+  const scoreIds = new Set<string>(['total']);
+  d.scores?.forEach((s, i) => {
+    if (scoreIds.has(s.id)) out.push(issue(['scores', i, 'id'], 'unique score ids', s.id, `duplicate score id "${s.id}"`));
+    scoreIds.add(s.id);
+    checkItemRefs(s.items, d.items.length, ['scores', i, 'items'], out);
+    if (s.scoring.groups) {
+      for (const [g, group] of s.scoring.groups.entries()) {
+        checkItemRefs(group.items, d.items.length, ['scores', i, 'scoring', 'groups', g], out);
+      }
+    }
+  });
+  if (d.bands) {
+    d.bands.forEach((b, i) => {
+      const prev = d.bands?.[i - 1];
+      if (i === 0 && b.min !== d.range.min) {
+        out.push(issue(['bands', 0, 'min'], String(d.range.min), String(b.min), 'the first band must start at range.min'));
+      }
+      if (prev && b.min <= prev.min) {
+        out.push(issue(['bands', i, 'min'], `> ${prev.min}`, String(b.min), 'bands must be in increasing order of min'));
+      }
+      if (b.max < b.min) out.push(issue(['bands', i, 'max'], `≥ ${b.min}`, String(b.max), `band "${b.id}" has max < min`));
+    });
+    const last = d.bands[d.bands.length - 1];
+    if (last && last.max !== d.range.max) {
+      out.push(issue(['bands'], String(d.range.max), String(last.max), 'the last band must end at range.max'));
+    }
+  }
+  const cutoffIds = new Set<string>();
+  d.cutoffs?.forEach((c, i) => {
+    cutoffIds.add(c.id);
+    if (!scoreIds.has(c.score)) {
+      out.push(issue(['cutoffs', i, 'score'], [...scoreIds].join(' | '), c.score, `cutoff "${c.id}" refers to unknown score "${c.score}"`));
+    }
+  });
+  d.compositeCutoffs?.forEach((c, i) => {
+    for (const ref of c.allOf) {
+      if (!cutoffIds.has(ref)) {
+        out.push(issue(['compositeCutoffs', i, 'allOf'], 'ids of cutoffs', ref, `composite cutoff "${c.id}" refers to unknown cutoff "${ref}"`));
+      }
+    }
+  });
+  d.safety?.forEach((r, i) => checkItemRefs([r.item], d.items.length, ['safety', i, 'item'], out));
+  if (out.length > 0) throw new InstrumentDefinitionError(d.id, out);
+  return definition;
+}
+
+/** The scale of item `index` (0-based): the item's own or the instrument's default. */
+export function itemScale(definition: InstrumentDefinition, index: number): ResponseScale {
+  return definition.items[index]?.scale ?? definition.scale;
+}

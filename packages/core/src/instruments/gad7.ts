@@ -1,0 +1,116 @@
+import { defineInstrument } from './definition.js';
+import { difficultyQuestion, frequencyOptions, pfizerLicence } from './phq9.js';
+
+/** GAD-7: Generalized Anxiety Disorder scale. Seven items scored 0–3 over the last two weeks; total 0–21. */
+export const gad7 = defineInstrument({
+  id: 'gad7',
+  name: 'GAD-7',
+  title: 'Generalized Anxiety Disorder 7-item scale',
+  construct: 'Anxiety severity',
+  purpose: 'outcome',
+  direction: 'higher-is-worse',
+  recall: 'last 2 weeks',
+  stem: 'Over the last 2 weeks, how often have you been bothered by the following problems?',
+  version: '1',
+  licence: pfizerLicence,
+  loinc: { panel: '69737-5', total: '70274-6' },
+  scale: { min: 0, max: 3, options: frequencyOptions },
+  items: [
+    { id: 'gad7_1', loinc: '69725-0', text: 'Feeling nervous, anxious, or on edge' },
+    { id: 'gad7_2', loinc: '68509-9', text: 'Not being able to stop or control worrying' },
+    { id: 'gad7_3', loinc: '69733-4', text: 'Worrying too much about different things' },
+    { id: 'gad7_4', loinc: '69734-2', text: 'Trouble relaxing' },
+    { id: 'gad7_5', loinc: '69735-9', text: 'Being so restless that it is hard to sit still' },
+    { id: 'gad7_6', loinc: '69689-8', text: 'Becoming easily annoyed or irritable' },
+    { id: 'gad7_7', loinc: '69736-7', text: 'Feeling afraid, as if something awful might happen' },
+  ],
+  supplementary: [difficultyQuestion],
+  scoring: { method: 'sum' },
+  missing: {
+    maxMissing: 1,
+    method: 'prorate',
+    source:
+      'No official rule published for the GAD-7; kapkit default (configurable): at most 1 missing item, prorated × 7 as for the PHQ-9',
+  },
+  range: { min: 0, max: 21 },
+  bands: [
+    { id: 'minimal', label: 'Minimal', min: 0, max: 4 },
+    { id: 'mild', label: 'Mild', min: 5, max: 9 },
+    { id: 'moderate', label: 'Moderate', min: 10, max: 14 },
+    { id: 'severe', label: 'Severe', min: 15, max: 21 },
+  ],
+  bandsSource: 'Spitzer, Kroenke, Williams & Löwe 2006, Arch Intern Med 166:1092',
+  cutoffs: [
+    {
+      id: 'screen-positive',
+      label: 'Probable generalized anxiety disorder (total ≥ 10)',
+      score: 'total',
+      op: '>=',
+      value: 10,
+      source: 'Spitzer et al. 2006',
+    },
+    {
+      id: 'gad2-screen-positive',
+      label: 'GAD-2 screen positive (≥ 3)',
+      score: 'gad2',
+      op: '>=',
+      value: 3,
+      source: 'Kroenke et al. 2007, Ann Intern Med 146:317',
+    },
+  ],
+  scores: [
+    {
+      id: 'gad2',
+      label: 'GAD-2 (items 1–2)',
+      items: [1, 2],
+      scoring: { method: 'sum' },
+      min: 0,
+      max: 6,
+      source: 'Kroenke et al. 2007, Ann Intern Med 146:317',
+    },
+  ],
+  change: {
+    reliability: { value: 0.92, kind: 'internal-consistency', source: "Spitzer et al. 2006 (Cronbach's α = 0.92)" },
+    fixedPoints: {
+      value: 4,
+      source: 'NHS Talking Therapies for anxiety and depression manual: reliable change on GAD-7 = 4 points (secondary source)',
+    },
+    mcid: { value: 4, source: 'Toussaint et al. 2020, J Affect Disord 265:395' },
+    norms: { mean: 2.95, sd: 3.41, source: 'Löwe et al. 2008, Med Care 46:266' },
+  },
+  references: [
+    'Spitzer RL, Kroenke K, Williams JBW, Löwe B. A brief measure for assessing generalized anxiety disorder: the GAD-7. Arch Intern Med 2006;166:1092–1097.',
+  ],
+});
+
+/** GAD-2: the first two GAD-7 items, administered on their own. */
+export const gad2 = defineInstrument({
+  id: 'gad2',
+  name: 'GAD-2',
+  title: 'Generalized Anxiety Disorder 2-item scale',
+  construct: 'Anxiety screen',
+  purpose: 'outcome',
+  direction: 'higher-is-worse',
+  recall: 'last 2 weeks',
+  stem: gad7.stem,
+  version: '1',
+  licence: pfizerLicence,
+  scale: gad7.scale,
+  items: [gad7.items[0], gad7.items[1]],
+  scoring: { method: 'sum' },
+  missing: { maxMissing: 0, method: 'prorate', source: 'Kroenke et al. 2007: both items required' },
+  range: { min: 0, max: 6 },
+  cutoffs: [
+    {
+      id: 'screen-positive',
+      label: 'Screen positive (≥ 3): administer the GAD-7',
+      score: 'total',
+      op: '>=',
+      value: 3,
+      source: 'Kroenke et al. 2007, Ann Intern Med 146:317',
+    },
+  ],
+  references: [
+    'Kroenke K, Spitzer RL, Williams JBW, Monahan PO, Löwe B. Anxiety disorders in primary care: prevalence, impairment, comorbidity, and detection. Ann Intern Med 2007;146:317–325.',
+  ],
+});

@@ -221,7 +221,12 @@ type ItemValue<D extends InstrumentDefinition, I> = I extends { readonly scale: 
  */
 export type ResponsesOf<D extends InstrumentDefinition> = number extends D['items']['length']
   ? readonly (number | null)[]
-  : { readonly [K in keyof D['items']]: ItemValue<D, D['items'][K]> | null };
+  : AnswersFor<D, D['items']>;
+
+/** Homomorphic over the items tuple, so the result is a tuple of the same length. */
+type AnswersFor<D extends InstrumentDefinition, Items extends readonly unknown[]> = {
+  readonly [K in keyof Items]: ItemValue<D, Items[K]> | null;
+};
 
 /** Severity band ids of an instrument (`'minimal' | 'mild' | …`). */
 export type BandIdOf<D extends InstrumentDefinition> = D['bands'] extends readonly { readonly id: infer B }[]

@@ -6,3 +6,4 @@ export * from './registry.js';
 export * from './schema.js';
 export * from './scoring.js';
 export * from './validate.js';
+export * from './bulk.js';

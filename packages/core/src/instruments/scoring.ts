@@ -73,7 +73,7 @@ export const STATUS_NOT_SCORABLE = 2;
 export const STATUS_INVALID = 3;
 
 /** A scoring rule turned into index arrays, ready to run without looking anything up. */
-interface CompiledRule {
+export interface CompiledRule {
   readonly method: 'sum' | 'mean';
   readonly factor: number;
   /** For each scoring unit, the 0-based item indices it reduces (by max). */
@@ -157,13 +157,14 @@ export function isValidResponses(c: CompiledInstrument, responses: unknown): res
 }
 
 /** Scratch output of {@link computeRule}, reused to keep the hot path allocation-free. */
-interface RuleOutput {
+export interface RuleOutput {
   status: number;
   value: number;
   missingUnits: number;
 }
 
-function computeRule(rule: CompiledRule, responses: readonly (number | null)[], out: RuleOutput): void {
+/** Compute a compiled scoring rule over valid responses into `out` (no allocation). */
+export function computeRule(rule: CompiledRule, responses: readonly (number | null)[], out: RuleOutput): void {
   let acc = 0;
   let answered = 0;
   const units = rule.units;

@@ -87,11 +87,18 @@ export class ResponseValidationError extends KapkitError {
   readonly instrumentId: string;
   readonly issues: readonly ValidationIssue[];
   readonly safetyFlags: readonly SafetyFlag[];
-  constructor(instrumentId: string, issues: readonly ValidationIssue[], safetyFlags: readonly SafetyFlag[] = []) {
+  constructor(
+    instrumentId: string,
+    issues: readonly ValidationIssue[],
+    safetyFlags: readonly SafetyFlag[] = [],
+  ) {
     const flagged = safetyFlags.some((f) => f.kind === 'positive')
       ? ` SAFETY: ${safetyFlags.map((f) => `${f.rule} (item ${f.item} = ${f.value})`).join(', ')} despite the invalid record.`
       : '';
-    super('invalid-responses', `Invalid ${instrumentId} responses: ${issues.map((i) => i.message).join('; ')}.${flagged}`);
+    super(
+      'invalid-responses',
+      `Invalid ${instrumentId} responses: ${issues.map((i) => i.message).join('; ')}.${flagged}`,
+    );
     this.name = 'ResponseValidationError';
     this.instrumentId = instrumentId;
     this.issues = issues;

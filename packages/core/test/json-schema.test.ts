@@ -1,5 +1,5 @@
-import Ajv2020 from 'ajv/dist/2020.js';
 import Ajv from 'ajv';
+import Ajv2020 from 'ajv/dist/2020.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { builtinInstruments } from '../src/instruments/builtin.js';
@@ -10,7 +10,9 @@ import { validateResponse } from '../src/instruments/validate.js';
 
 /** A fresh strict Ajv of the right dialect for each schema (schemas with the same $id cannot share one). */
 const validators = {
-  'draft-2020-12': { compile: (schema: object) => new Ajv2020({ strict: true, allErrors: true }).compile(schema) },
+  'draft-2020-12': {
+    compile: (schema: object) => new Ajv2020({ strict: true, allErrors: true }).compile(schema),
+  },
   'draft-07': { compile: (schema: object) => new Ajv({ strict: true, allErrors: true }).compile(schema) },
 } as const;
 

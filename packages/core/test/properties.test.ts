@@ -68,7 +68,15 @@ describe.each(builtinInstruments.map((d) => [d.id, d] as const))('%s scoring pro
           const v = responses[rule.item - 1];
           const flagged = r.safetyFlags.some((f) => f.rule === rule.id && f.kind === 'positive');
           const expected =
-            v !== null && v !== undefined && (rule.op === '>' ? v > rule.value : rule.op === '>=' ? v >= rule.value : rule.op === '<' ? v < rule.value : v <= rule.value);
+            v !== null &&
+            v !== undefined &&
+            (rule.op === '>'
+              ? v > rule.value
+              : rule.op === '>='
+                ? v >= rule.value
+                : rule.op === '<'
+                  ? v < rule.value
+                  : v <= rule.value);
           expect(flagged).toBe(expected);
         }
       }),

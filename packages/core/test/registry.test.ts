@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { DuplicateInstrumentError, InstrumentDefinitionError, UnknownInstrumentError } from '../src/errors.js';
+import {
+  DuplicateInstrumentError,
+  InstrumentDefinitionError,
+  UnknownInstrumentError,
+} from '../src/errors.js';
 import { builtinInstruments, createInstrumentRegistry } from '../src/instruments/builtin.js';
-import { defineInstrument, type InstrumentDefinition, type ResponsesOf } from '../src/instruments/definition.js';
+import {
+  defineInstrument,
+  type InstrumentDefinition,
+  type ResponsesOf,
+} from '../src/instruments/definition.js';
 import { phq9 } from '../src/instruments/phq9.js';
 import { normalizeInstrumentId } from '../src/instruments/registry.js';
 import { scoreResponse } from '../src/instruments/scoring.js';
@@ -29,7 +37,15 @@ const licensedScale = defineInstrument({
     { id: 'severe', label: 'Severe', min: 29, max: 63 },
   ],
   safety: [
-    { id: 'item9', item: 9, op: '>=', value: 1, flagUnanswered: false, message: 'Item 9 endorsed', source: 'clinic policy' },
+    {
+      id: 'item9',
+      item: 9,
+      op: '>=',
+      value: 1,
+      flagUnanswered: false,
+      message: 'Item 9 endorsed',
+      source: 'clinic policy',
+    },
   ],
   references: ['publisher manual'],
 });
@@ -114,7 +130,9 @@ describe('instrument definition checks', () => {
   });
 
   it('rejects duplicate item ids', () => {
-    expect(issuesOf({ ...base, items: [...base.items.slice(0, 20), { id: 'cd_1' }] })).toContain('items.20.id');
+    expect(issuesOf({ ...base, items: [...base.items.slice(0, 20), { id: 'cd_1' }] })).toContain(
+      'items.20.id',
+    );
   });
 
   it('rejects bands with gaps in order or not covering the range', () => {
@@ -126,18 +144,22 @@ describe('instrument definition checks', () => {
   });
 
   it('rejects a missing rule that would allow every item to be missing', () => {
-    expect(issuesOf({ ...base, missing: { maxMissing: 21, method: 'prorate', source: 'x' } })).toEqual(['missing.maxMissing']);
+    expect(issuesOf({ ...base, missing: { maxMissing: 21, method: 'prorate', source: 'x' } })).toEqual([
+      'missing.maxMissing',
+    ]);
   });
 
   it('rejects safety rules and cutoffs that refer to things that do not exist', () => {
-    const safety = [{ id: 's', item: 22, op: '>' as const, value: 0, flagUnanswered: false, message: 'm', source: 's' }];
+    const safety = [
+      { id: 's', item: 22, op: '>' as const, value: 0, flagUnanswered: false, message: 'm', source: 's' },
+    ];
     const cutoffs = [{ id: 'c', label: 'c', score: 'nope', op: '>=' as const, value: 1, source: 's' }];
     expect(issuesOf({ ...base, safety, cutoffs })).toEqual(['cutoffs.0.score', 'safety.0.item']);
   });
 
   it('rejects item text when the licence says text is not included', () => {
-    expect(issuesOf({ ...base, items: [{ id: 'x', text: 'copyrighted words' }, ...base.items.slice(1)] })).toEqual([
-      'items.0.text',
-    ]);
+    expect(
+      issuesOf({ ...base, items: [{ id: 'x', text: 'copyrighted words' }, ...base.items.slice(1)] }),
+    ).toEqual(['items.0.text']);
   });
 });

@@ -30,7 +30,10 @@ describe('GAD-7 scoring (Spitzer et al. 2006)', () => {
   });
 
   it('screens positive at 10 and not at 9', () => {
-    expect(scoreResponse(gad7, { responses: withTotal(10) }).cutoffs[0]).toMatchObject({ id: 'screen-positive', met: true });
+    expect(scoreResponse(gad7, { responses: withTotal(10) }).cutoffs[0]).toMatchObject({
+      id: 'screen-positive',
+      met: true,
+    });
     expect(scoreResponse(gad7, { responses: withTotal(9) }).cutoffs[0]).toMatchObject({ met: false });
   });
 

@@ -112,7 +112,12 @@ describe('PHQ-9 item 9 safety flag', () => {
     const r = scoreResponse(phq9, { responses: [0, 0, 0, 0, 0, 0, 0, 0, 1] });
     expect(r.severity).toBe('minimal');
     expect(r.safetyFlags).toHaveLength(1);
-    expect(r.safetyFlags[0]).toMatchObject({ rule: 'phq9-item9-positive', kind: 'positive', item: 9, value: 1 });
+    expect(r.safetyFlags[0]).toMatchObject({
+      rule: 'phq9-item9-positive',
+      kind: 'positive',
+      item: 9,
+      value: 1,
+    });
   });
 
   it.each([1, 2, 3])('flags item 9 = %i', (v) => {
@@ -153,7 +158,12 @@ describe('PHQ-9 bad input', () => {
     const r = safeScoreResponse(phq9, { responses: [1, 1, 1] });
     expect(r.ok).toBe(false);
     if (r.ok) return;
-    expect(r.issues[0]).toMatchObject({ path: ['responses'], code: 'wrong-length', expected: 'exactly 9 answers', received: '3' });
+    expect(r.issues[0]).toMatchObject({
+      path: ['responses'],
+      code: 'wrong-length',
+      expected: 'exactly 9 answers',
+      received: '3',
+    });
   });
 
   it('rejects an out-of-range answer, naming item number and id', () => {

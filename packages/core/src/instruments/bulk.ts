@@ -4,12 +4,12 @@ import {
   compileInstrument,
   computeRule,
   isValidResponses,
+  type SafetyFlag,
+  type ScoreResult,
   STATUS_COMPLETE,
   STATUS_INVALID,
   STATUS_NOT_SCORABLE,
   STATUS_PRORATED,
-  type SafetyFlag,
-  type ScoreResult,
   safeScoreResponse,
   safetyFlagsOf,
   scoreValid,
@@ -46,7 +46,13 @@ export interface BatchScores {
   /** Bit mask of {@link SAFETY_POSITIVE} and {@link SAFETY_UNANSWERED}; computed for invalid records too. */
   readonly safety: Uint8Array;
   /** Counts by status. */
-  readonly counts: { complete: number; prorated: number; notScorable: number; invalid: number; safetyPositive: number };
+  readonly counts: {
+    complete: number;
+    prorated: number;
+    notScorable: number;
+    invalid: number;
+    safetyPositive: number;
+  };
   /** Each invalid record, in input order. The batch goes on past them. */
   readonly errors: readonly BulkRecordError[];
 }
@@ -130,8 +136,7 @@ export function scoreBatch(definition: InstrumentDefinition, records: ArrayLike<
           if (rule.flagUnanswered) flags |= SAFETY_UNANSWERED;
         } else if (typeof v === 'number' && Number.isInteger(v) && v >= mins[idx]! && v <= maxs[idx]!) {
           const t = rule.value;
-          const hit =
-            rule.op === '>' ? v > t : rule.op === '>=' ? v >= t : rule.op === '<' ? v < t : v <= t;
+          const hit = rule.op === '>' ? v > t : rule.op === '>=' ? v >= t : rule.op === '<' ? v < t : v <= t;
           if (hit) flags |= SAFETY_POSITIVE;
         }
       }
@@ -190,7 +195,12 @@ export function scoreBatch(definition: InstrumentDefinition, records: ArrayLike<
 
 /** The outcome of scoring one record of a stream. */
 export type BulkScoreOutcome<D extends InstrumentDefinition = InstrumentDefinition> =
-  | { readonly ok: true; readonly index: number; readonly id: string | undefined; readonly result: ScoreResult<D> }
+  | {
+      readonly ok: true;
+      readonly index: number;
+      readonly id: string | undefined;
+      readonly result: ScoreResult<D>;
+    }
   | ({ readonly ok: false } & BulkRecordError);
 
 /**
@@ -213,7 +223,10 @@ export async function* scoreStream<D extends InstrumentDefinition>(
   let index = 0;
   for await (const record of records) {
     const id = recordId(record);
-    const responses = typeof record === 'object' && record !== null ? (record as { responses?: unknown }).responses : undefined;
+    const responses =
+      typeof record === 'object' && record !== null
+        ? (record as { responses?: unknown }).responses
+        : undefined;
     const simple =
       isValidResponses(c, responses) &&
       (record as { supplementary?: unknown }).supplementary == null &&

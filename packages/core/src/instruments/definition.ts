@@ -103,7 +103,11 @@ export interface MissingRule {
  */
 export interface ScoringRule {
   readonly method: 'sum' | 'mean';
-  readonly groups?: readonly { readonly id: string; readonly label: string; readonly items: readonly number[] }[];
+  readonly groups?: readonly {
+    readonly id: string;
+    readonly label: string;
+    readonly items: readonly number[];
+  }[];
   readonly factor?: number;
 }
 
@@ -137,7 +141,11 @@ export interface SafetyRule {
 /** Constants for reliable change (Jacobson & Truax 1991) and minimal clinically important difference. */
 export interface ChangeConstants {
   /** Reliability coefficient r and what kind it is (Cronbach's alpha, test–retest). */
-  readonly reliability?: { readonly value: number; readonly kind: 'internal-consistency' | 'test-retest'; readonly source: Source };
+  readonly reliability?: {
+    readonly value: number;
+    readonly kind: 'internal-consistency' | 'test-retest';
+    readonly source: Source;
+  };
   /** Fixed-point reliable change used in routine services (points of change that count as reliable). */
   readonly fixedPoints?: { readonly value: number; readonly source: Source };
   /** Minimal clinically important difference, in points. */
@@ -247,14 +255,24 @@ export interface InstrumentResponse<D extends InstrumentDefinition = InstrumentD
 // ---------------------------------------------------------------------------------------------------------
 // Definition checks
 
-function issue(path: (string | number)[], expected: string, received: string, message: string): ValidationIssue {
+function issue(
+  path: (string | number)[],
+  expected: string,
+  received: string,
+  message: string,
+): ValidationIssue {
   return { path, code: 'not-allowed', expected, received, message };
 }
 
 function checkScale(scale: ResponseScale, path: (string | number)[], out: ValidationIssue[]): void {
   if (!Number.isInteger(scale.min) || !Number.isInteger(scale.max) || scale.min > scale.max) {
     out.push(
-      issue(path, 'integer min ≤ max', `${scale.min}..${scale.max}`, `${path.join('.')}: scale must be integers min ≤ max`),
+      issue(
+        path,
+        'integer min ≤ max',
+        `${scale.min}..${scale.max}`,
+        `${path.join('.')}: scale must be integers min ≤ max`,
+      ),
     );
     return;
   }
@@ -284,7 +302,12 @@ function checkItemRefs(
   for (const n of items) {
     if (!Number.isInteger(n) || n < 1 || n > count) {
       out.push(
-        issue(path, `item numbers 1..${count}`, String(n), `${path.join('.')} refers to item ${n}, which does not exist`),
+        issue(
+          path,
+          `item numbers 1..${count}`,
+          String(n),
+          `${path.join('.')} refers to item ${n}, which does not exist`,
+        ),
       );
     }
   }
@@ -305,14 +328,20 @@ export function defineInstrument<const D extends InstrumentDefinition>(definitio
   const d = definition;
   if (!/^[a-z][a-z0-9]*$/.test(d.id)) {
     out.push(
-      issue(['id'], 'lowercase letters and digits, starting with a letter', d.id, `id "${d.id}" must match /^[a-z][a-z0-9]*$/`),
+      issue(
+        ['id'],
+        'lowercase letters and digits, starting with a letter',
+        d.id,
+        `id "${d.id}" must match /^[a-z][a-z0-9]*$/`,
+      ),
     );
   }
   if (d.items.length === 0) out.push(issue(['items'], 'at least one item', '0', 'items must not be empty'));
   checkScale(d.scale, ['scale'], out);
   const ids = new Set<string>();
   d.items.forEach((item, i) => {
-    if (ids.has(item.id)) out.push(issue(['items', i, 'id'], 'unique item ids', item.id, `duplicate item id "${item.id}"`));
+    if (ids.has(item.id))
+      out.push(issue(['items', i, 'id'], 'unique item ids', item.id, `duplicate item id "${item.id}"`));
     ids.add(item.id);
     if (item.scale) checkScale(item.scale, ['items', i, 'scale'], out);
     if (d.licence.itemTextIncluded === false && item.text !== undefined) {
@@ -328,11 +357,17 @@ export function defineInstrument<const D extends InstrumentDefinition>(definitio
   });
   const checkRule = (rule: ScoringRule, itemCount: number, path: (string | number)[]) => {
     if (rule.groups) {
-      for (const [g, group] of rule.groups.entries()) checkItemRefs(group.items, itemCount, [...path, 'groups', g], out);
+      for (const [g, group] of rule.groups.entries())
+        checkItemRefs(group.items, itemCount, [...path, 'groups', g], out);
       const covered = rule.groups.flatMap((g) => g.items).sort((a, b) => a - b);
       if (covered.length !== itemCount || covered.some((n, i) => n !== i + 1)) {
         out.push(
-          issue([...path, 'groups'], 'each item in exactly one group', covered.join(','), 'scoring groups must cover each item once'),
+          issue(
+            [...path, 'groups'],
+            'each item in exactly one group',
+            covered.join(','),
+            'scoring groups must cover each item once',
+          ),
         );
       }
     }
@@ -349,10 +384,12 @@ export function defineInstrument<const D extends InstrumentDefinition>(definitio
       ),
     );
   }
-  if (d.range.min > d.range.max) out.push(issue(['range'], 'min ≤ max', `${d.range.min}..${d.range.max}`, 'range is inverted'));
+  if (d.range.min > d.range.max)
+    out.push(issue(['range'], 'min ≤ max', `${d.range.min}..${d.range.max}`, 'range is inverted'));
   const scoreIds = new Set<string>(['total']);
   d.scores?.forEach((s, i) => {
-    if (scoreIds.has(s.id)) out.push(issue(['scores', i, 'id'], 'unique score ids', s.id, `duplicate score id "${s.id}"`));
+    if (scoreIds.has(s.id))
+      out.push(issue(['scores', i, 'id'], 'unique score ids', s.id, `duplicate score id "${s.id}"`));
     scoreIds.add(s.id);
     checkItemRefs(s.items, d.items.length, ['scores', i, 'items'], out);
     if (s.scoring.groups) {
@@ -365,33 +402,66 @@ export function defineInstrument<const D extends InstrumentDefinition>(definitio
     d.bands.forEach((b, i) => {
       const prev = d.bands?.[i - 1];
       if (i === 0 && b.min !== d.range.min) {
-        out.push(issue(['bands', 0, 'min'], String(d.range.min), String(b.min), 'the first band must start at range.min'));
+        out.push(
+          issue(
+            ['bands', 0, 'min'],
+            String(d.range.min),
+            String(b.min),
+            'the first band must start at range.min',
+          ),
+        );
       }
       if (prev && b.min <= prev.min) {
-        out.push(issue(['bands', i, 'min'], `> ${prev.min}`, String(b.min), 'bands must be in increasing order of min'));
+        out.push(
+          issue(
+            ['bands', i, 'min'],
+            `> ${prev.min}`,
+            String(b.min),
+            'bands must be in increasing order of min',
+          ),
+        );
       }
-      if (b.max < b.min) out.push(issue(['bands', i, 'max'], `≥ ${b.min}`, String(b.max), `band "${b.id}" has max < min`));
+      if (b.max < b.min)
+        out.push(issue(['bands', i, 'max'], `≥ ${b.min}`, String(b.max), `band "${b.id}" has max < min`));
     });
     const last = d.bands[d.bands.length - 1];
     if (last && last.max !== d.range.max) {
-      out.push(issue(['bands'], String(d.range.max), String(last.max), 'the last band must end at range.max'));
+      out.push(
+        issue(['bands'], String(d.range.max), String(last.max), 'the last band must end at range.max'),
+      );
     }
   }
   const cutoffIds = new Set<string>();
   d.cutoffs?.forEach((c, i) => {
     cutoffIds.add(c.id);
     if (!scoreIds.has(c.score)) {
-      out.push(issue(['cutoffs', i, 'score'], [...scoreIds].join(' | '), c.score, `cutoff "${c.id}" refers to unknown score "${c.score}"`));
+      out.push(
+        issue(
+          ['cutoffs', i, 'score'],
+          [...scoreIds].join(' | '),
+          c.score,
+          `cutoff "${c.id}" refers to unknown score "${c.score}"`,
+        ),
+      );
     }
   });
   d.compositeCutoffs?.forEach((c, i) => {
     for (const ref of c.allOf) {
       if (!cutoffIds.has(ref)) {
-        out.push(issue(['compositeCutoffs', i, 'allOf'], 'ids of cutoffs', ref, `composite cutoff "${c.id}" refers to unknown cutoff "${ref}"`));
+        out.push(
+          issue(
+            ['compositeCutoffs', i, 'allOf'],
+            'ids of cutoffs',
+            ref,
+            `composite cutoff "${c.id}" refers to unknown cutoff "${ref}"`,
+          ),
+        );
       }
     }
   });
-  d.safety?.forEach((r, i) => checkItemRefs([r.item], d.items.length, ['safety', i, 'item'], out));
+  d.safety?.forEach((r, i) => {
+    checkItemRefs([r.item], d.items.length, ['safety', i, 'item'], out);
+  });
   if (out.length > 0) throw new InstrumentDefinitionError(d.id, out);
   return definition;
 }

@@ -70,10 +70,15 @@ export const gad7 = defineInstrument({
     },
   ],
   change: {
-    reliability: { value: 0.92, kind: 'internal-consistency', source: "Spitzer et al. 2006 (Cronbach's α = 0.92)" },
+    reliability: {
+      value: 0.92,
+      kind: 'internal-consistency',
+      source: "Spitzer et al. 2006 (Cronbach's α = 0.92)",
+    },
     fixedPoints: {
       value: 4,
-      source: 'NHS Talking Therapies for anxiety and depression manual: reliable change on GAD-7 = 4 points (secondary source)',
+      source:
+        'NHS Talking Therapies for anxiety and depression manual: reliable change on GAD-7 = 4 points (secondary source)',
     },
     mcid: { value: 4, source: 'Toussaint et al. 2020, J Affect Disord 265:395' },
     norms: { mean: 2.95, sd: 3.41, source: 'Löwe et al. 2008, Med Care 46:266' },

@@ -1,4 +1,5 @@
 export * from './builtin.js';
+export * from './bulk.js';
 export * from './definition.js';
 export * from './gad7.js';
 export * from './phq9.js';
@@ -6,4 +7,3 @@ export * from './registry.js';
 export * from './schema.js';
 export * from './scoring.js';
 export * from './validate.js';
-export * from './bulk.js';

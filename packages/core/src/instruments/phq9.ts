@@ -136,14 +136,20 @@ export const phq9 = defineInstrument({
       flagUnanswered: true,
       message:
         'PHQ-9 item 9 (thoughts of being better off dead or of self-harm) was answered above "Not at all". Follow up with a suicide risk assessment (e.g. C-SSRS) whatever the total score.',
-      source: 'Kroenke et al. 2001; Simon et al. 2013, Psychiatr Serv 64:1195; Na et al. 2018, J Affect Disord 232:34',
+      source:
+        'Kroenke et al. 2001; Simon et al. 2013, Psychiatr Serv 64:1195; Na et al. 2018, J Affect Disord 232:34',
     },
   ],
   change: {
-    reliability: { value: 0.89, kind: 'internal-consistency', source: "Kroenke et al. 2001 (Cronbach's α = 0.89)" },
+    reliability: {
+      value: 0.89,
+      kind: 'internal-consistency',
+      source: "Kroenke et al. 2001 (Cronbach's α = 0.89)",
+    },
     fixedPoints: {
       value: 6,
-      source: 'NHS Talking Therapies for anxiety and depression manual: reliable change on PHQ-9 = 6 points (secondary source)',
+      source:
+        'NHS Talking Therapies for anxiety and depression manual: reliable change on PHQ-9 = 6 points (secondary source)',
     },
     mcid: { value: 5, source: 'Löwe et al. 2004, Med Care 42:1194' },
     norms: { mean: 2.91, sd: 3.52, source: 'Kocalevent, Hinz & Brähler 2013, Gen Hosp Psychiatry 35:551' },

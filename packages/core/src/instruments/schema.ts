@@ -6,7 +6,9 @@ export type JsonSchemaTarget = 'draft-2020-12' | 'draft-07';
 
 function scaleDescription(scale: ResponseScale): string {
   const options = scale.options?.map((o) => `${o.value} = ${o.label}`).join('; ');
-  const anchors = scale.anchors ? `${scale.min} = ${scale.anchors.min}; ${scale.max} = ${scale.anchors.max}` : '';
+  const anchors = scale.anchors
+    ? `${scale.min} = ${scale.anchors.min}; ${scale.max} = ${scale.anchors.max}`
+    : '';
   return options || anchors || `${scale.min} to ${scale.max}`;
 }
 
@@ -46,7 +48,10 @@ export function responseSchema(definition: InstrumentDefinition): z.ZodType {
   }
   const schema = z
     .looseObject({
-      id: z.string().optional().meta({ description: 'Optional caller-supplied record id, echoed in results.' }),
+      id: z
+        .string()
+        .optional()
+        .meta({ description: 'Optional caller-supplied record id, echoed in results.' }),
       responses: z.tuple(items as unknown as [z.ZodType, ...z.ZodType[]]).meta({
         description: `${definition.items.length} answers in item order; null for an unanswered item.`,
       }),

@@ -96,7 +96,11 @@ export interface CompiledInstrument<D extends InstrumentDefinition = InstrumentD
   readonly safetyItems: Int32Array;
 }
 
-function compileRule(rule: ScoringRule, items: readonly number[], missing: MissingRule | undefined): CompiledRule {
+function compileRule(
+  rule: ScoringRule,
+  items: readonly number[],
+  missing: MissingRule | undefined,
+): CompiledRule {
   const units = rule.groups
     ? rule.groups.map((g) => Int32Array.from(g.items, (n) => n - 1))
     : items.map((n) => Int32Array.of(n - 1));
@@ -132,7 +136,10 @@ export function compileInstrument<D extends InstrumentDefinition>(definition: D)
     itemCount: n,
     mins,
     maxs,
-    plainSum: definition.scoring.method === 'sum' && !definition.scoring.groups && (definition.scoring.factor ?? 1) === 1,
+    plainSum:
+      definition.scoring.method === 'sum' &&
+      !definition.scoring.groups &&
+      (definition.scoring.factor ?? 1) === 1,
     total: compileRule(definition.scoring, all, definition.missing),
     bandMins: Float64Array.from(definition.bands ?? [], (b) => b.min),
     safetyItems: Int32Array.from(definition.safety ?? [], (r) => r.item - 1),
@@ -145,7 +152,10 @@ export function compileInstrument<D extends InstrumentDefinition>(definition: D)
  * Fast structural check of a responses array: right length, each entry null or an integer in its item's range.
  * Does not allocate.
  */
-export function isValidResponses(c: CompiledInstrument, responses: unknown): responses is readonly (number | null)[] {
+export function isValidResponses(
+  c: CompiledInstrument,
+  responses: unknown,
+): responses is readonly (number | null)[] {
   if (!Array.isArray(responses) || responses.length !== c.itemCount) return false;
   const { mins, maxs } = c;
   for (let i = 0; i < c.itemCount; i++) {
@@ -164,7 +174,11 @@ export interface RuleOutput {
 }
 
 /** Compute a compiled scoring rule over valid responses into `out` (no allocation). */
-export function computeRule(rule: CompiledRule, responses: readonly (number | null)[], out: RuleOutput): void {
+export function computeRule(
+  rule: CompiledRule,
+  responses: readonly (number | null)[],
+  out: RuleOutput,
+): void {
   let acc = 0;
   let answered = 0;
   const units = rule.units;
@@ -363,7 +377,10 @@ export type SafeScoreResult<D extends InstrumentDefinition = InstrumentDefinitio
  * if (!r.ok) console.log(r.issues[0].message); // "responses[8] (item 9, phq9_9): expected an integer from 0 to 3…"
  * ```
  */
-export function safeScoreResponse<D extends InstrumentDefinition>(definition: D, input: unknown): SafeScoreResult<D> {
+export function safeScoreResponse<D extends InstrumentDefinition>(
+  definition: D,
+  input: unknown,
+): SafeScoreResult<D> {
   const c = compileInstrument(definition);
   const record = input as { responses?: unknown; supplementary?: unknown } | null;
   const responses = typeof record === 'object' && record !== null ? record.responses : undefined;
@@ -371,7 +388,9 @@ export function safeScoreResponse<D extends InstrumentDefinition>(definition: D,
     const supplementary = record?.supplementary;
     const id = (record as { id?: unknown }).id;
     const restOk =
-      (supplementary === undefined || supplementary === null || validateResponse(definition, input).length === 0) &&
+      (supplementary === undefined ||
+        supplementary === null ||
+        validateResponse(definition, input).length === 0) &&
       (id === undefined || typeof id === 'string');
     if (restOk) {
       return {

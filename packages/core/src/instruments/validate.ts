@@ -98,7 +98,13 @@ export function validateResponse(definition: InstrumentDefinition, input: unknow
     const count = Math.min(responses.length, n);
     for (let i = 0; i < count; i++) {
       const item = definition.items[i]!;
-      checkValue(responses[i], itemScale(definition, i), ['responses', i], `responses[${i}] (item ${i + 1}, ${item.id})`, out);
+      checkValue(
+        responses[i],
+        itemScale(definition, i),
+        ['responses', i],
+        `responses[${i}] (item ${i + 1}, ${item.id})`,
+        out,
+      );
     }
   }
   const supplementary = record.supplementary;

@@ -30,7 +30,7 @@ describe('kapkit score', () => {
       severity: 'mild',
       safetyFlags: [],
     });
-    expect(lines[1]).toMatchObject({ status: 'prorated', total: (22 / 8) * 9, severity: 'severe' });
+    expect(lines[1]).toMatchObject({ status: 'prorated', total: (22 * 9) / 8, severity: 'severe' });
     expect(lines[5]).toMatchObject({ status: 'not-scorable', total: null, severity: null });
   });
 

@@ -157,6 +157,42 @@ describe('instrument definition checks', () => {
     expect(issuesOf({ ...base, safety, cutoffs })).toEqual(['cutoffs.0.score', 'safety.0.item']);
   });
 
+  it('rejects overlapping bands', () => {
+    const bands = [
+      { id: 'low', label: 'Low', min: 0, max: 30 },
+      { id: 'high', label: 'High', min: 29, max: 63 },
+    ];
+    expect(issuesOf({ ...base, bands })).toEqual(['bands.0.max']);
+  });
+
+  it('rejects duplicate cutoff ids, including a composite reusing a cutoff id', () => {
+    const cut = { id: 'c', label: 'c', score: 'total', op: '>=' as const, value: 1, source: 's' };
+    expect(issuesOf({ ...base, cutoffs: [cut, cut] })).toEqual(['cutoffs.1.id']);
+    expect(
+      issuesOf({
+        ...base,
+        cutoffs: [cut],
+        compositeCutoffs: [{ id: 'c', label: 'c', allOf: ['c'], source: 's' }],
+      }),
+    ).toEqual(['compositeCutoffs.0.id']);
+  });
+
+  it('rejects an extra score whose missing rule allows all its items to be missing', () => {
+    const scores = [
+      {
+        id: 'first2',
+        label: 'Items 1–2',
+        items: [1, 2],
+        scoring: { method: 'sum' as const },
+        missing: { maxMissing: 2, method: 'prorate' as const, source: 's' },
+        min: 0,
+        max: 6,
+        source: 's',
+      },
+    ];
+    expect(issuesOf({ ...base, scores })).toEqual(['scores.0.missing.maxMissing']);
+  });
+
   it('rejects item text when the licence says text is not included', () => {
     expect(
       issuesOf({ ...base, items: [{ id: 'x', text: 'copyrighted words' }, ...base.items.slice(1)] }),

@@ -40,7 +40,7 @@ describe('GAD-7 scoring (Spitzer et al. 2006)', () => {
   it('prorates one missing item × 7 by default and refuses two', () => {
     const one = scoreResponse(gad7, { responses: [3, 3, 3, null, 0, 0, 0] });
     expect(one.status).toBe('prorated');
-    expect(one.total).toBe((9 / 6) * 7);
+    expect(one.total).toBe((9 * 7) / 6);
     const two = scoreResponse(gad7, { responses: [3, 3, null, null, 0, 0, 0] });
     expect(two.status).toBe('not-scorable');
     expect(two.reason).toMatch(/GAD-7 allows at most 1/);

@@ -70,7 +70,7 @@ describe('PHQ-9 scoring (Kroenke, Spitzer & Williams 2001)', () => {
   it('prorates one missing item as mean of answered × 9 and keeps the exact value', () => {
     const r = scoreResponse(phq9, { responses: [1, 2, 1, 1, 0, 1, 0, null, 1] });
     expect(r.status).toBe('prorated');
-    expect(r.total).toBe((7 / 8) * 9); // 7.875, not rounded
+    expect(r.total).toBe((7 * 9) / 8); // 7.875, not rounded
     expect(r.missingItems).toEqual([8]);
     expect(r.reason).toMatch(/1 of 9 items unanswered/);
   });
@@ -78,7 +78,7 @@ describe('PHQ-9 scoring (Kroenke, Spitzer & Williams 2001)', () => {
   it('prorates two missing items (the NHS Data Dictionary limit)', () => {
     const r = scoreResponse(phq9, { responses: [3, 3, null, 3, 3, null, 3, 3, 0] });
     expect(r.status).toBe('prorated');
-    expect(r.total).toBe((18 / 7) * 9);
+    expect(r.total).toBe((18 * 9) / 7);
     expect(r.severity).toBe('severe');
   });
 

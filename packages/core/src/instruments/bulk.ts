@@ -89,8 +89,7 @@ export function scoreBatch(definition: InstrumentDefinition, records: ArrayLike<
   const counts = { complete: 0, prorated: 0, notScorable: 0, invalid: 0, safetyPositive: 0 };
 
   const n = c.itemCount;
-  const { mins, maxs, bandMins, safetyItems } = c;
-  const rules = definition.safety ?? [];
+  const { mins, maxs, bandMins, safetyItems, safetyLo, safetyHi, safetyUnanswered } = c;
   const nSafety = safetyItems.length;
   const nBands = bandMins.length;
   const maxMissing = c.total.maxMissing;
@@ -111,7 +110,7 @@ export function scoreBatch(definition: InstrumentDefinition, records: ArrayLike<
           missing++;
           continue;
         }
-        if (typeof v !== 'number' || !Number.isInteger(v) || v < mins[i]! || v > maxs[i]!) {
+        if (typeof v !== 'number' || v < mins[i]! || v > maxs[i]! || (v | 0) !== v) {
           valid = false;
           break;
         }
@@ -129,15 +128,11 @@ export function scoreBatch(definition: InstrumentDefinition, records: ArrayLike<
     let flags = 0;
     if (nSafety > 0 && Array.isArray(responses)) {
       for (let s = 0; s < nSafety; s++) {
-        const idx = safetyItems[s]!;
-        const v = responses[idx];
-        const rule = rules[s]!;
+        const v = responses[safetyItems[s]!];
         if (v === null || (v === undefined && responses.length === n)) {
-          if (rule.flagUnanswered) flags |= SAFETY_UNANSWERED;
-        } else if (typeof v === 'number' && Number.isInteger(v) && v >= mins[idx]! && v <= maxs[idx]!) {
-          const t = rule.value;
-          const hit = rule.op === '>' ? v > t : rule.op === '>=' ? v >= t : rule.op === '<' ? v < t : v <= t;
-          if (hit) flags |= SAFETY_POSITIVE;
+          if (safetyUnanswered[s] === 1) flags |= SAFETY_UNANSWERED;
+        } else if (typeof v === 'number' && v >= safetyLo[s]! && v <= safetyHi[s]! && (v | 0) === v) {
+          flags |= SAFETY_POSITIVE;
         }
       }
       safety[r] = flags;
@@ -163,7 +158,7 @@ export function scoreBatch(definition: InstrumentDefinition, records: ArrayLike<
         total = Number.NaN;
       } else if (missing > 0) {
         st = STATUS_PRORATED;
-        total = (total / (n - missing)) * n;
+        total = (total * n) / (n - missing);
       } else {
         st = STATUS_COMPLETE;
       }

@@ -336,6 +336,11 @@ export function defineInstrument<const D extends InstrumentDefinition>(definitio
       ),
     );
   }
+  if (d.id.length > 64) {
+    out.push(
+      issue(['id'], 'at most 64 characters (FHIR id limit)', `${d.id.length} characters`, 'id is too long'),
+    );
+  }
   if (d.items.length === 0) out.push(issue(['items'], 'at least one item', '0', 'items must not be empty'));
   checkScale(d.scale, ['scale'], out);
   const ids = new Set<string>();
@@ -354,6 +359,20 @@ export function defineInstrument<const D extends InstrumentDefinition>(definitio
         ),
       );
     }
+  });
+  d.supplementary?.forEach((q, i) => {
+    if (ids.has(q.id)) {
+      out.push(
+        issue(
+          ['supplementary', i, 'id'],
+          'an id not used by an item or another question',
+          q.id,
+          `duplicate id "${q.id}"`,
+        ),
+      );
+    }
+    ids.add(q.id);
+    checkScale(q.scale, ['supplementary', i, 'scale'], out);
   });
   const checkRule = (rule: ScoringRule, itemCount: number, path: (string | number)[]) => {
     if (rule.groups) {
@@ -396,6 +415,30 @@ export function defineInstrument<const D extends InstrumentDefinition>(definitio
       for (const [g, group] of s.scoring.groups.entries()) {
         checkItemRefs(group.items, d.items.length, ['scores', i, 'scoring', 'groups', g], out);
       }
+      const covered = s.scoring.groups.flatMap((g) => g.items).sort((a, b) => a - b);
+      const items = [...s.items].sort((a, b) => a - b);
+      if (covered.length !== items.length || covered.some((n, k) => n !== items[k])) {
+        out.push(
+          issue(
+            ['scores', i, 'scoring', 'groups'],
+            `groups covering exactly items ${items.join(',')}`,
+            covered.join(','),
+            `score "${s.id}": scoring groups must cover its items once each`,
+          ),
+        );
+      }
+    }
+    const units = s.scoring.groups ? s.scoring.groups.length : s.items.length;
+    const maxMissing = s.missing?.maxMissing ?? 0;
+    if (!Number.isInteger(maxMissing) || maxMissing < 0 || maxMissing >= units) {
+      out.push(
+        issue(
+          ['scores', i, 'missing', 'maxMissing'],
+          `an integer 0..${units - 1}`,
+          String(maxMissing),
+          `score "${s.id}": missing.maxMissing must leave at least one answered unit`,
+        ),
+      );
     }
   });
   if (d.bands) {
@@ -423,6 +466,17 @@ export function defineInstrument<const D extends InstrumentDefinition>(definitio
       }
       if (b.max < b.min)
         out.push(issue(['bands', i, 'max'], `≥ ${b.min}`, String(b.max), `band "${b.id}" has max < min`));
+      const next = d.bands?.[i + 1];
+      if (next && b.max >= next.min) {
+        out.push(
+          issue(
+            ['bands', i, 'max'],
+            `< ${next.min}`,
+            String(b.max),
+            `band "${b.id}" overlaps band "${next.id}"`,
+          ),
+        );
+      }
     });
     const last = d.bands[d.bands.length - 1];
     if (last && last.max !== d.range.max) {
@@ -433,6 +487,9 @@ export function defineInstrument<const D extends InstrumentDefinition>(definitio
   }
   const cutoffIds = new Set<string>();
   d.cutoffs?.forEach((c, i) => {
+    if (cutoffIds.has(c.id)) {
+      out.push(issue(['cutoffs', i, 'id'], 'unique cutoff ids', c.id, `duplicate cutoff id "${c.id}"`));
+    }
     cutoffIds.add(c.id);
     if (!scoreIds.has(c.score)) {
       out.push(
@@ -446,6 +503,16 @@ export function defineInstrument<const D extends InstrumentDefinition>(definitio
     }
   });
   d.compositeCutoffs?.forEach((c, i) => {
+    if (cutoffIds.has(c.id)) {
+      out.push(
+        issue(
+          ['compositeCutoffs', i, 'id'],
+          'an id not used by another cutoff',
+          c.id,
+          `duplicate cutoff id "${c.id}"`,
+        ),
+      );
+    }
     for (const ref of c.allOf) {
       if (!cutoffIds.has(ref)) {
         out.push(

@@ -91,9 +91,30 @@ export interface CompiledInstrument<D extends InstrumentDefinition = InstrumentD
   /** True when the total is a plain sum over single items (the fast path). */
   readonly plainSum: boolean;
   readonly total: CompiledRule;
+  /** Compiled rules of the extra scores, in definition order. */
+  readonly scores: readonly CompiledRule[];
   /** Band lower bounds, in increasing order. */
   readonly bandMins: Float64Array;
   readonly safetyItems: Int32Array;
+  /** Safety rules as integer ranges: an answer v is positive when `safetyLo[s] <= v <= safetyHi[s]`. */
+  readonly safetyLo: Float64Array;
+  readonly safetyHi: Float64Array;
+  /** 1 when rule s also flags an unanswered item. */
+  readonly safetyUnanswered: Uint8Array;
+}
+
+/** The answers (within the item's integer scale) that satisfy a comparison, as an inclusive range. */
+function ruleRange(op: Comparison, value: number, min: number, max: number): [number, number] {
+  switch (op) {
+    case '>':
+      return [Math.max(min, Math.floor(value) + 1), max];
+    case '>=':
+      return [Math.max(min, Math.ceil(value)), max];
+    case '<':
+      return [min, Math.min(max, Math.ceil(value) - 1)];
+    case '<=':
+      return [min, Math.min(max, Math.floor(value))];
+  }
 }
 
 function compileRule(
@@ -131,6 +152,7 @@ export function compileInstrument<D extends InstrumentDefinition>(definition: D)
     maxs[i] = scale.max;
   }
   const all = definition.items.map((_, i) => i + 1);
+  const safety = definition.safety ?? [];
   const compiled: CompiledInstrument<D> = {
     definition,
     itemCount: n,
@@ -141,8 +163,18 @@ export function compileInstrument<D extends InstrumentDefinition>(definition: D)
       !definition.scoring.groups &&
       (definition.scoring.factor ?? 1) === 1,
     total: compileRule(definition.scoring, all, definition.missing),
+    scores: (definition.scores ?? []).map((sd) => compileRule(sd.scoring, sd.items, sd.missing)),
     bandMins: Float64Array.from(definition.bands ?? [], (b) => b.min),
-    safetyItems: Int32Array.from(definition.safety ?? [], (r) => r.item - 1),
+    safetyItems: Int32Array.from(safety, (r) => r.item - 1),
+    safetyLo: Float64Array.from(
+      safety,
+      (r) => ruleRange(r.op, r.value, mins[r.item - 1]!, maxs[r.item - 1]!)[0],
+    ),
+    safetyHi: Float64Array.from(
+      safety,
+      (r) => ruleRange(r.op, r.value, mins[r.item - 1]!, maxs[r.item - 1]!)[1],
+    ),
+    safetyUnanswered: Uint8Array.from(safety, (r) => (r.flagUnanswered ? 1 : 0)),
   };
   compiledCache.set(definition, compiled);
   return compiled;
@@ -161,7 +193,8 @@ export function isValidResponses(
   for (let i = 0; i < c.itemCount; i++) {
     const v = responses[i];
     if (v === null) continue;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < mins[i]! || v > maxs[i]!) return false;
+    // Scales are small integers, so `(v | 0) === v` after the range check tests integrality (and rejects NaN).
+    if (typeof v !== 'number' || v < mins[i]! || v > maxs[i]! || (v | 0) !== v) return false;
   }
   return true;
 }
@@ -201,8 +234,8 @@ export function computeRule(
     out.value = Number.NaN;
     return;
   }
-  const mean = acc / answered;
-  const raw = rule.method === 'mean' ? mean : missing === 0 ? acc : mean * units.length;
+  // Multiply before dividing, so a prorated total that is a whole number comes out exact.
+  const raw = rule.method === 'mean' ? acc / answered : missing === 0 ? acc : (acc * units.length) / answered;
   out.status = missing === 0 ? STATUS_COMPLETE : STATUS_PRORATED;
   out.value = raw * rule.factor;
 }
@@ -299,8 +332,8 @@ export function scoreValid<D extends InstrumentDefinition>(
 
   const scores: Record<string, ExtraScore> = {};
   const values = new Map<string, number | null>([['total', total]]);
-  for (const s of d.scores ?? []) {
-    const rule = compileRule(s.scoring, s.items, s.missing);
+  for (const [k, s] of (d.scores ?? []).entries()) {
+    const rule = c.scores[k]!;
     const o: RuleOutput = { status: 0, value: 0, missingUnits: 0 };
     computeRule(rule, responses, o);
     const score = o.status === STATUS_NOT_SCORABLE ? null : o.value;

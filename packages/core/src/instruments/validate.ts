@@ -13,6 +13,8 @@ function checkValue(
   out: ValidationIssue[],
 ): void {
   if (value === null) return;
+  if (typeof value === 'number' && Number.isInteger(value) && value >= scale.min && value <= scale.max)
+    return;
   const expected = scaleWords(scale);
   if (typeof value !== 'number' || Number.isNaN(value)) {
     out.push({

@@ -1,0 +1,54 @@
+import { defineInstrument } from './definition.js';
+
+const roseman2019 = 'Roseman et al. 2019, J Psychopharmacol 33:1076';
+
+/**
+ * EBI: Emotional Breakthrough Inventory. Six items, each a 0–100 visual analogue scale, rated after a dosing
+ * session; total = mean of the six items (0–100). Some secondary sources report the sum instead (0–600, six
+ * times the mean). A session measure; `direction` records that higher scores have predicted greater
+ * improvement in wellbeing. The published end-point labels of the scale could not be verified, so the anchors
+ * here are neutral: the user supplies them with the item text (licence unknown, scoring only).
+ */
+export const ebi = defineInstrument({
+  id: 'ebi',
+  name: 'EBI',
+  title: 'Emotional Breakthrough Inventory',
+  construct: 'Emotional breakthrough during a dosing session',
+  purpose: 'session',
+  direction: 'higher-is-better',
+  recall: 'the dosing session (rated afterwards)',
+  version: '1',
+  licence: {
+    holder:
+      'Leor Roseman, Robin Carhart-Harris and colleagues (Imperial College London); published in Roseman et al. 2019',
+    terms:
+      'Unknown: no licence or terms of use found. kapkit ships scoring only; the user supplies the item text and the scale anchors.',
+    itemTextIncluded: false,
+  },
+  scale: { min: 0, max: 100, anchors: { min: 'Minimum (0)', max: 'Maximum (100)' } },
+  items: [
+    { id: 'ebi_1' },
+    { id: 'ebi_2' },
+    { id: 'ebi_3' },
+    { id: 'ebi_4' },
+    { id: 'ebi_5' },
+    { id: 'ebi_6' },
+  ],
+  scoring: { method: 'mean' },
+  missing: {
+    maxMissing: 0,
+    method: 'prorate',
+    source: 'No official missing-item rule found; kapkit default (configurable): all 6 items required',
+  },
+  range: { min: 0, max: 100 },
+  change: {
+    reliability: {
+      value: 0.932,
+      kind: 'internal-consistency',
+      source: `${roseman2019} (Cronbach's α = 0.932)`,
+    },
+  },
+  references: [
+    'Roseman L, Haijen E, Idialu-Ikato K, Kaelen M, Watts R, Carhart-Harris R. Emotional breakthrough and psychedelics: validation of the Emotional Breakthrough Inventory. J Psychopharmacol 2019;33:1076–1087.',
+  ],
+});

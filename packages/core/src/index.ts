@@ -2,5 +2,7 @@
  * @kapkit/core: typed outcome measures and the KAP episode model.
  * @packageDocumentation
  */
+
+export * from './episode/index.js';
 export * from './errors.js';
 export * from './instruments/index.js';

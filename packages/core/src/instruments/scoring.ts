@@ -454,7 +454,12 @@ export function safeScoreResponse<D extends InstrumentDefinition>(
  */
 export function scoreResponse<D extends InstrumentDefinition>(
   definition: D,
-  input: InstrumentResponse<D> | { readonly responses: readonly (number | null)[] },
+  input:
+    | InstrumentResponse<D>
+    | {
+        readonly responses: readonly (number | null)[];
+        readonly supplementary?: Readonly<Record<string, number | null>> | undefined;
+      },
 ): ScoreResult<D> {
   const r = safeScoreResponse(definition, input);
   if (!r.ok) throw r.error;

@@ -1,0 +1,425 @@
+import * as z from 'zod';
+
+/**
+ * Domain events of a KAP episode. Every fact is an immutable, timestamped event; an episode's state is a fold
+ * of its events. Each event has `id` (unique, for idempotent writes), `episodeId`, `patientId`, `type`, `at`
+ * (ISO 8601 with a UTC offset), `v` (schema version) and a typed payload.
+ */
+
+/** Current schema version of every event type. */
+export const EVENT_SCHEMA_VERSION = 1;
+
+const isoWithOffset = z.iso
+  .datetime({ offset: true })
+  .meta({
+    description: 'ISO 8601 date-time with a UTC offset (Z or ±HH:MM), e.g. 2026-03-02T10:00:00-05:00.',
+  });
+
+const text = z.string().max(4000);
+const id = z.string().min(1).max(200);
+
+export const sessionModes = ['in-person', 'telehealth'] as const;
+export const routes = ['sublingual', 'oral', 'intranasal', 'intramuscular', 'intravenous'] as const;
+export const formulations = [
+  'sublingual-lozenge',
+  'rapidly-dissolving-tablet',
+  'oral-solution',
+  'nasal-spray',
+  'injection',
+  'infusion',
+] as const;
+export const doseKinds = ['full', 'half', 'booster'] as const;
+
+/**
+ * Contraindications and considerations screened at the medical evaluation (domain.md §5, Journey Clinical
+ * eligibility criteria). Recorded as codes; kapkit does not decide eligibility, the clinician does.
+ */
+export const contraindicationCodes = [
+  'uncontrolled-hypertension',
+  'uncontrolled-glaucoma',
+  'severe-breathing-problems',
+  'ketamine-allergy',
+  'uncontrolled-substance-use-disorder',
+  'acute-mania-or-mixed-state',
+  'primary-psychosis-history',
+  'active-suicidal-ideation',
+  'severe-decompensation',
+  'pregnancy',
+  'liver-disease',
+  'cystitis',
+  'hyperthyroidism',
+  'prior-ketamine-use',
+  'other',
+] as const;
+
+export const adverseEventCodes = [
+  'nausea',
+  'vomiting',
+  'elevated-blood-pressure',
+  'tachycardia',
+  'dissociation-distress',
+  'anxiety',
+  'headache',
+  'dizziness',
+  'sedation',
+  'fall',
+  'urinary-symptoms',
+  'suicidal-ideation',
+  'other',
+] as const;
+
+export const adverseEventSeverities = ['mild', 'moderate', 'severe', 'serious'] as const;
+
+export const abortReasons = [
+  'vitals-hold',
+  'patient-declined',
+  'adverse-event',
+  'technical',
+  'other',
+] as const;
+export const pauseReasons = ['patient-request', 'medical', 'scheduling', 'financial', 'other'] as const;
+export const discontinuationReasons = [
+  'patient-choice',
+  'ineligible',
+  'not-a-fit',
+  'adverse-event',
+  'clinical-decision',
+  'lost-to-follow-up',
+  'other',
+] as const;
+export const assessmentContexts = [
+  'baseline',
+  'pre-dose',
+  'post-dose',
+  'integration',
+  'follow-up',
+  'routine',
+] as const;
+
+/** Who recorded an event (a role, never a name). */
+export const recordedByRoles = ['therapist', 'medical', 'patient', 'chaperone', 'system'] as const;
+
+const envelope = {
+  id: id.meta({ description: 'Unique event id (idempotency key).' }),
+  episodeId: id.meta({ description: 'The episode (one course of KAP for one patient).' }),
+  patientId: id.meta({
+    description: 'Patient identifier as used by the clinic; pseudonymised on research export.',
+  }),
+  at: isoWithOffset,
+  v: z.literal(EVENT_SCHEMA_VERSION).meta({ description: 'Event schema version.' }),
+  recordedBy: z.enum(recordedByRoles).optional(),
+  synthetic: z
+    .boolean()
+    .optional()
+    .meta({ description: 'True for generated demo data. Never true for real patients.' }),
+  note: text.optional().meta({ description: 'Free text. Dropped from de-identified exports.' }),
+};
+
+const monitoredMeasure = z.object({
+  instrument: z
+    .string()
+    .min(1)
+    .meta({ description: 'Instrument id, e.g. phq9 (case-insensitive, hyphens ignored).' }),
+  baseline: z.boolean().default(true).meta({ description: 'Due before the first dose.' }),
+  beforeEachDoseWithinDays: z
+    .number()
+    .positive()
+    .optional()
+    .meta({ description: 'Due within this many days before each dosing session.' }),
+  everyDays: z
+    .number()
+    .positive()
+    .optional()
+    .meta({ description: 'Due at least this often while the episode is active.' }),
+});
+
+/** An outcome-monitoring plan: which measures are due when. */
+export const monitoringPlanSchema = z.object({ measures: z.array(monitoredMeasure).min(1) });
+
+const policyOverrides = z
+  .object({
+    criticalPeriodDays: z.number().positive().max(365),
+    holdSystolicAbove: z.number().int().min(60).max(260),
+    holdDiastolicAbove: z.number().int().min(30).max(160),
+    requirePreparationBeforeFirstDose: z.boolean(),
+    requireTrainingBeforeFirstDose: z.boolean(),
+    minIntegrationSessionsBetweenDoses: z.number().int().min(0).max(10),
+    requirePreDoseVitals: z.boolean(),
+    requirePostDoseVitalsToComplete: z.boolean(),
+    followUpIntervalDays: z.number().positive().max(366),
+    refuseDoseWhenFollowUpOverdue: z.boolean(),
+    refillRequiresFollowUp: z.boolean(),
+    lowSupplyDoses: z.number().min(0),
+    measureGraceDays: z.number().min(0).max(90),
+    chainWarningDays: z.number().min(0).max(30),
+  })
+  .partial()
+  .meta({ description: 'Per-episode overrides of the kapkit default policy (see EpisodePolicy).' });
+
+const vitals = {
+  systolic: z.number().int().min(40).max(300).meta({ description: 'Systolic blood pressure, mmHg.' }),
+  diastolic: z.number().int().min(20).max(200).meta({ description: 'Diastolic blood pressure, mmHg.' }),
+  heartRate: z
+    .number()
+    .int()
+    .min(20)
+    .max(250)
+    .optional()
+    .meta({ description: 'Heart rate, beats per minute.' }),
+  spo2: z.number().min(50).max(100).optional().meta({ description: 'Oxygen saturation, %.' }),
+};
+
+function event<T extends string, S extends z.ZodRawShape>(type: T, shape: S, description: string) {
+  return z.object({ ...envelope, type: z.literal(type), ...shape }).meta({ title: type, description });
+}
+
+export const EpisodeOpened = event(
+  'EpisodeOpened',
+  {
+    policy: policyOverrides.optional(),
+    referral: z.enum(['therapist', 'medical', 'self']).optional(),
+  },
+  'A KAP episode begins: the therapist and patient start discussing intentions, concerns and fit.',
+);
+export const FitAssessed = event(
+  'FitAssessed',
+  { outcome: z.enum(['good-fit', 'not-a-fit', 'needs-more-discussion']) },
+  'Therapist and patient discussed intentions, concerns and fit for KAP.',
+);
+export const MedicalEvaluationScheduled = event(
+  'MedicalEvaluationScheduled',
+  { scheduledFor: isoWithOffset, mode: z.enum(sessionModes) },
+  'The initial medical evaluation (usually telehealth) is booked.',
+);
+export const MedicalEvaluationCompleted = event(
+  'MedicalEvaluationCompleted',
+  {
+    eligible: z.boolean(),
+    contraindications: z.array(z.enum(contraindicationCodes)).default([]),
+  },
+  'The medical team reviewed history, educated the patient and decided eligibility.',
+);
+export const TreatmentPlanCreated = event(
+  'TreatmentPlanCreated',
+  {
+    plannedDosingSessions: z.number().int().min(1).max(60),
+    monitoring: monitoringPlanSchema,
+    criticalPeriodDays: z.number().positive().max(365).optional(),
+    followUpIntervalDays: z.number().positive().max(366).optional(),
+  },
+  'The personalised treatment plan with its outcome-monitoring plan.',
+);
+export const PrescriptionIssued = event(
+  'PrescriptionIssued',
+  {
+    medication: z.literal('ketamine'),
+    route: z.enum(routes),
+    formulation: z.enum(formulations),
+    doseMg: z.number().positive().max(2000).meta({ description: 'Prescribed dose per administration, mg.' }),
+    dosesAuthorized: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .meta({ description: 'Doses (units) the prescription authorises.' }),
+  },
+  'The medical team prescribes ketamine.',
+);
+export const MedicationDelivered = event(
+  'MedicationDelivered',
+  { doses: z.number().int().min(1).max(100), lot: z.string().max(100).optional() },
+  'Medication reached the patient (e.g. shipped home); adds doses on hand.',
+);
+export const SelfAdministrationTrained = event(
+  'SelfAdministrationTrained',
+  { vitalsTrained: z.boolean(), selfAdministrationTrained: z.boolean() },
+  'The medical team taught the patient to take their own vitals and self-administer.',
+);
+export const PreparationSessionCompleted = event(
+  'PreparationSessionCompleted',
+  { mode: z.enum(sessionModes), intentionsSet: z.boolean().optional() },
+  'A preparation session (align on the process, set intentions) took place.',
+);
+export const DosingSessionScheduled = event(
+  'DosingSessionScheduled',
+  {
+    sessionId: id,
+    scheduledFor: isoWithOffset,
+    mode: z.enum(sessionModes),
+    chaperone: z.boolean().optional().meta({ description: 'A chaperone checks in (remote sessions).' }),
+  },
+  'A dosing session is booked.',
+);
+export const VitalsRecorded = event(
+  'VitalsRecorded',
+  { sessionId: id, phase: z.enum(['pre', 'during', 'post']), ...vitals },
+  'Vitals taken before dosing, during, or at the end of a dosing session.',
+);
+export const DoseAdministered = event(
+  'DoseAdministered',
+  {
+    sessionId: id,
+    kind: z.enum(doseKinds),
+    doseMg: z.number().positive().max(2000),
+    route: z.enum(routes),
+    formulation: z.enum(formulations),
+    unitsUsed: z
+      .number()
+      .positive()
+      .max(10)
+      .default(1)
+      .meta({ description: 'Doses (units) taken from the supply on hand.' }),
+    vitalsOverride: z
+      .object({
+        clinicianRole: z.enum(['medical', 'therapist']),
+        reason: z.string().min(3).max(2000),
+      })
+      .optional()
+      .meta({ description: 'A clinician overrides a vitals hold, with a recorded reason.' }),
+  },
+  'The patient self-administered a dose (full, half, or an optional booster) in a dosing session.',
+);
+export const AdverseEventReported = event(
+  'AdverseEventReported',
+  {
+    sessionId: id.optional(),
+    code: z.enum(adverseEventCodes),
+    severity: z.enum(adverseEventSeverities),
+    description: text.optional(),
+  },
+  'An adverse event, during or between sessions.',
+);
+export const DosingSessionCompleted = event(
+  'DosingSessionCompleted',
+  {
+    sessionId: id,
+    durationMinutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 60)
+      .optional(),
+  },
+  'The dosing session ended normally.',
+);
+export const DosingSessionAborted = event(
+  'DosingSessionAborted',
+  { sessionId: id, reason: z.enum(abortReasons) },
+  'The dosing session was stopped (before or after dosing).',
+);
+export const IntegrationSessionCompleted = event(
+  'IntegrationSessionCompleted',
+  {
+    mode: z.enum(sessionModes),
+    sessionId: id.optional().meta({ description: 'The dosing session it integrates.' }),
+  },
+  'An integration session took place.',
+);
+export const AssessmentRecorded = event(
+  'AssessmentRecorded',
+  {
+    assessmentId: id.optional(),
+    instrument: z.string().min(1),
+    responses: z.array(z.number().nullable()).min(1).max(200),
+    supplementary: z.record(z.string(), z.number().nullable()).optional(),
+    context: z.enum(assessmentContexts).optional(),
+  },
+  'An outcome measure was completed. Responses are validated against the instrument definition.',
+);
+export const MedicalFollowUpCompleted = event(
+  'MedicalFollowUpCompleted',
+  { continueTreatment: z.boolean() },
+  'A medical follow-up to monitor outcomes (at least once per quarter).',
+);
+export const RefillIssued = event(
+  'RefillIssued',
+  { dosesAuthorized: z.number().int().min(1).max(100) },
+  'The medical team authorises more doses.',
+);
+export const SafetyFlagReviewed = event(
+  'SafetyFlagReviewed',
+  {
+    assessmentEventId: id.meta({
+      description: 'The AssessmentRecorded event whose safety flag was reviewed.',
+    }),
+    rule: z.string().min(1).meta({ description: 'The safety rule id, e.g. phq9-item9-positive.' }),
+    outcome: z.enum(['no-current-risk', 'safety-plan', 'escalated']),
+  },
+  'A clinician followed up a safety flag (e.g. a suicide risk assessment after a positive PHQ-9 item 9).',
+);
+export const EpisodePaused = event('EpisodePaused', { reason: z.enum(pauseReasons) }, 'Treatment is paused.');
+export const EpisodeResumed = event('EpisodeResumed', {}, 'Treatment resumes where it was paused.');
+export const EpisodeCompleted = event('EpisodeCompleted', {}, 'The course of treatment ended as planned.');
+export const EpisodeDiscontinued = event(
+  'EpisodeDiscontinued',
+  { reason: z.enum(discontinuationReasons) },
+  'The course ended early.',
+);
+
+/** Every event schema, by type. */
+export const eventSchemas = {
+  EpisodeOpened,
+  FitAssessed,
+  MedicalEvaluationScheduled,
+  MedicalEvaluationCompleted,
+  TreatmentPlanCreated,
+  PrescriptionIssued,
+  MedicationDelivered,
+  SelfAdministrationTrained,
+  PreparationSessionCompleted,
+  DosingSessionScheduled,
+  VitalsRecorded,
+  DoseAdministered,
+  AdverseEventReported,
+  DosingSessionCompleted,
+  DosingSessionAborted,
+  IntegrationSessionCompleted,
+  AssessmentRecorded,
+  MedicalFollowUpCompleted,
+  RefillIssued,
+  SafetyFlagReviewed,
+  EpisodePaused,
+  EpisodeResumed,
+  EpisodeCompleted,
+  EpisodeDiscontinued,
+} as const;
+
+export type EventType = keyof typeof eventSchemas;
+export const eventTypes = Object.keys(eventSchemas) as EventType[];
+
+/** Any domain event (discriminated on `type`). */
+export const episodeEventSchema = z
+  .discriminatedUnion('type', [
+    EpisodeOpened,
+    FitAssessed,
+    MedicalEvaluationScheduled,
+    MedicalEvaluationCompleted,
+    TreatmentPlanCreated,
+    PrescriptionIssued,
+    MedicationDelivered,
+    SelfAdministrationTrained,
+    PreparationSessionCompleted,
+    DosingSessionScheduled,
+    VitalsRecorded,
+    DoseAdministered,
+    AdverseEventReported,
+    DosingSessionCompleted,
+    DosingSessionAborted,
+    IntegrationSessionCompleted,
+    AssessmentRecorded,
+    MedicalFollowUpCompleted,
+    RefillIssued,
+    SafetyFlagReviewed,
+    EpisodePaused,
+    EpisodeResumed,
+    EpisodeCompleted,
+    EpisodeDiscontinued,
+  ])
+  .meta({ title: 'KAP episode event', description: 'One immutable, timestamped fact about a KAP episode.' });
+
+/** A domain event as stored (defaults applied). */
+export type EpisodeEvent = { [K in EventType]: z.output<(typeof eventSchemas)[K]> }[EventType];
+/** A domain event as written by a caller (fields with defaults may be omitted). */
+export type EpisodeEventInput = { [K in EventType]: z.input<(typeof eventSchemas)[K]> }[EventType];
+/** The event of one type. */
+export type EventOf<T extends EventType> = Extract<EpisodeEvent, { type: T }>;

@@ -1,0 +1,183 @@
+import { assign, setup } from 'xstate';
+import { createInstrumentRegistry } from '../instruments/builtin.js';
+import type { InstrumentRegistry } from '../instruments/registry.js';
+import { scoreResponse } from '../instruments/scoring.js';
+import { type AssessmentScorer, type EpisodeContext, emptyContext, evolve } from './context.js';
+import type { EpisodeEvent } from './events.js';
+import type { EpisodePolicy } from './policy.js';
+import { checkEvent, type RuleEnvironment } from './rules.js';
+
+/**
+ * Version of the machine's states and context. Persisted snapshots carry it; a snapshot from another version
+ * is rebuilt by replaying the episode's events instead of being restored.
+ */
+export const EPISODE_MACHINE_VERSION = 1;
+
+export interface EpisodeMachineOptions {
+  /** Instruments that assessments may use (default: the built-ins). */
+  readonly registry?: InstrumentRegistry;
+  /** Policy defaults for every episode of this machine (an episode can still override in EpisodeOpened). */
+  readonly policy?: Partial<EpisodePolicy>;
+}
+
+/** A scorer for AssessmentRecorded events, backed by a registry. */
+export function assessmentScorer(registry: InstrumentRegistry): AssessmentScorer {
+  return (e) => {
+    const definition = registry.get(e.instrument);
+    const r = scoreResponse(definition, { responses: e.responses, supplementary: e.supplementary });
+    return {
+      instrument: definition.id,
+      status: r.status,
+      total: r.total,
+      severity: r.severity,
+      safetyFlags: r.safetyFlags,
+    };
+  };
+}
+
+/**
+ * Build the KAP episode machine (XState v5). The machine decides which event types each phase accepts and
+ * guards each transition with the data rules of `checkEvent`; every accepted event is folded into the context
+ * by `evolve`. There are no timers: calendar rules (follow-ups, measures, critical periods) are computed from
+ * event timestamps and an explicit `asOf` by `statusAt`.
+ */
+export function createEpisodeMachine(options: EpisodeMachineOptions = {}) {
+  const registry = options.registry ?? createInstrumentRegistry();
+  const env: RuleEnvironment = { registry };
+  const score = assessmentScorer(registry);
+  const initial = emptyContext(options.policy);
+
+  return setup({
+    types: {
+      context: {} as EpisodeContext,
+      events: {} as EpisodeEvent,
+    },
+    guards: {
+      allowed: ({ context, event }) => checkEvent(context, event, env) === null,
+      goodFit: ({ event }) => event.type === 'FitAssessed' && event.outcome === 'good-fit',
+      eligible: ({ event }) => event.type === 'MedicalEvaluationCompleted' && event.eligible,
+      isBooster: ({ event }) => event.type === 'DoseAdministered' && event.kind === 'booster',
+    },
+    actions: {
+      evolve: assign(({ context, event }) => evolve(context, event, score)),
+    },
+  }).createMachine({
+    id: 'kapEpisode',
+    version: String(EPISODE_MACHINE_VERSION),
+    context: initial,
+    initial: 'new',
+    states: {
+      new: {
+        on: { EpisodeOpened: { target: 'open', actions: 'evolve' } },
+      },
+      open: {
+        initial: 'fitDiscussion',
+        on: {
+          AssessmentRecorded: { guard: 'allowed', actions: 'evolve' },
+          SafetyFlagReviewed: { guard: 'allowed', actions: 'evolve' },
+          EpisodeDiscontinued: { target: 'discontinued', actions: 'evolve' },
+        },
+        states: {
+          fitDiscussion: {
+            on: {
+              FitAssessed: [
+                { guard: 'goodFit', target: 'medicalEvaluation', actions: 'evolve' },
+                { actions: 'evolve' },
+              ],
+              EpisodePaused: { target: '#kapEpisode.paused', actions: 'evolve' },
+            },
+          },
+          medicalEvaluation: {
+            initial: 'toSchedule',
+            on: {
+              EpisodePaused: { target: '#kapEpisode.paused', actions: 'evolve' },
+              FitAssessed: { actions: 'evolve' },
+            },
+            states: {
+              toSchedule: {
+                on: { MedicalEvaluationScheduled: { target: 'scheduled', actions: 'evolve' } },
+              },
+              scheduled: {
+                on: {
+                  MedicalEvaluationScheduled: { actions: 'evolve' },
+                  MedicalEvaluationCompleted: [
+                    { guard: 'eligible', target: '#kapEpisode.open.treatment', actions: 'evolve' },
+                    { target: 'ineligible', actions: 'evolve' },
+                  ],
+                },
+              },
+              ineligible: {
+                on: { MedicalEvaluationScheduled: { target: 'scheduled', actions: 'evolve' } },
+              },
+            },
+          },
+          treatment: {
+            initial: 'betweenSessions',
+            on: {
+              TreatmentPlanCreated: { guard: 'allowed', actions: 'evolve' },
+              PrescriptionIssued: { guard: 'allowed', actions: 'evolve' },
+              MedicationDelivered: { guard: 'allowed', actions: 'evolve' },
+              RefillIssued: { guard: 'allowed', actions: 'evolve' },
+              SelfAdministrationTrained: { guard: 'allowed', actions: 'evolve' },
+              MedicalFollowUpCompleted: { guard: 'allowed', actions: 'evolve' },
+              AdverseEventReported: { guard: 'allowed', actions: 'evolve' },
+            },
+            states: {
+              betweenSessions: {
+                on: {
+                  DosingSessionScheduled: { guard: 'allowed', target: 'dosingSession', actions: 'evolve' },
+                  PreparationSessionCompleted: { guard: 'allowed', actions: 'evolve' },
+                  IntegrationSessionCompleted: { guard: 'allowed', actions: 'evolve' },
+                  EpisodePaused: { target: '#kapEpisode.paused', actions: 'evolve' },
+                  EpisodeCompleted: { guard: 'allowed', target: '#kapEpisode.completed', actions: 'evolve' },
+                },
+              },
+              dosingSession: {
+                initial: 'awaitingDose',
+                on: {
+                  DosingSessionAborted: {
+                    guard: 'allowed',
+                    target: '#kapEpisode.open.treatment.betweenSessions',
+                    actions: 'evolve',
+                  },
+                  VitalsRecorded: { guard: 'allowed', actions: 'evolve' },
+                },
+                states: {
+                  awaitingDose: {
+                    on: { DoseAdministered: { guard: 'allowed', target: 'dosed', actions: 'evolve' } },
+                  },
+                  dosed: {
+                    on: {
+                      DoseAdministered: { guard: 'allowed', actions: 'evolve' },
+                      DosingSessionCompleted: {
+                        guard: 'allowed',
+                        target: '#kapEpisode.open.treatment.betweenSessions',
+                        actions: 'evolve',
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
+          history: { type: 'history', history: 'deep' },
+        },
+      },
+      paused: {
+        on: {
+          EpisodeResumed: { target: '#kapEpisode.open.history', actions: 'evolve' },
+          AssessmentRecorded: { guard: 'allowed', actions: 'evolve' },
+          SafetyFlagReviewed: { guard: 'allowed', actions: 'evolve' },
+          EpisodeDiscontinued: { target: 'discontinued', actions: 'evolve' },
+        },
+      },
+      completed: { type: 'final' },
+      discontinued: { type: 'final' },
+    },
+  });
+}
+
+/** The episode machine with the built-in instruments and the default policy. */
+export const episodeMachine = createEpisodeMachine();
+
+export type EpisodeMachine = ReturnType<typeof createEpisodeMachine>;

@@ -1,0 +1,29 @@
+import { createInstrumentRegistry } from '../instruments/builtin.js';
+import type { InstrumentRegistry } from '../instruments/registry.js';
+import { type EpisodeContext, emptyContext, evolve } from './context.js';
+import type { EpisodeEvent } from './events.js';
+import { assessmentScorer } from './machine.js';
+import type { EpisodePolicy } from './policy.js';
+
+/**
+ * Read-side projection: fold events that were already accepted (e.g. read back from the event store) into
+ * episode contexts, without running the state machine or re-validating. Events of different episodes may be
+ * interleaved; each episode's events must be in the order they were accepted. Use `replay`/`decide` for
+ * anything that is not yet known to be valid.
+ *
+ * @example
+ * ```ts
+ * const episodes = projectEpisodes(store.streamAll());
+ * for (const [id, c] of episodes) console.log(id, c.assessments.length);
+ * ```
+ */
+export function projectEpisodes(
+  events: Iterable<EpisodeEvent>,
+  options: { registry?: InstrumentRegistry; policy?: Partial<EpisodePolicy> } = {},
+): Map<string, EpisodeContext> {
+  const score = assessmentScorer(options.registry ?? createInstrumentRegistry());
+  const empty = emptyContext(options.policy);
+  const out = new Map<string, EpisodeContext>();
+  for (const e of events) out.set(e.episodeId, evolve(out.get(e.episodeId) ?? empty, e, score));
+  return out;
+}

@@ -2,13 +2,25 @@
  * kapkit: the command-line interface. `runCli` is exported so the CLI can be embedded and tested.
  * @packageDocumentation
  */
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
+import { type AnalyzeCommandOptions, analyzeCommand } from './commands/analyze.js';
+import { demoDataCommand, parsePatients, parseStart } from './commands/demo-data.js';
 import { instrumentsCommand } from './commands/instruments.js';
 import { scoreCommand } from './commands/score.js';
+import { validateCommand } from './commands/validate.js';
+import { DEMO_DEFAULT_START } from './demo/index.js';
 import { CliError, type CliIO } from './io.js';
 import { VERSION } from './version.js';
 
+export { type DemoDataOptions, demoDataCommand } from './commands/demo-data.js';
 export { type ScoreLine, type ScoreOptions, scoreCommand } from './commands/score.js';
+export {
+  type ValidateEpisode,
+  type ValidateProblem,
+  type ValidateReport,
+  validateCommand,
+} from './commands/validate.js';
+export * from './demo/index.js';
 export { CliError, type CliIO } from './io.js';
 
 /**
@@ -52,6 +64,76 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
       exitCode = await instrumentsCommand(opts, io);
+    });
+
+  program
+    .command('demo-data')
+    .description(
+      'Generate a deterministic synthetic KAP cohort as NDJSON episode events (every record synthetic: true; same options, same bytes). A file is written atomically; a one-line summary goes to stderr.',
+    )
+    .option(
+      '-n, --patients <n>',
+      'number of synthetic patients, one episode each (1 to 100000; interleaving holds the episodes under way in memory, about 10 MB per 1,000 patients)',
+      '100',
+    )
+    .option('-s, --seed <seed>', 'seed of the generator (any text); the same seed gives the same output', '1')
+    .option('-o, --out <file>', 'output NDJSON file, or - for standard output', '-')
+    .option(
+      '--start <date>',
+      `first enrolment day, ISO 8601 date (patients are enrolled over the following 365 days)`,
+      DEMO_DEFAULT_START,
+    )
+    .addOption(
+      new Option(
+        '--interleave',
+        'interleave the episodes in global time order, as an event store streams them (default)',
+      ),
+    )
+    .addOption(
+      new Option(
+        '--no-interleave',
+        'write the episodes one after another, each in time order (constant memory)',
+      ),
+    )
+    .action(
+      async (opts: { patients: string; seed: string; out: string; start: string; interleave?: boolean }) => {
+        exitCode = await demoDataCommand(
+          {
+            patients: parsePatients(opts.patients),
+            seed: opts.seed,
+            out: opts.out,
+            start: parseStart(opts.start),
+            interleave: opts.interleave !== false,
+          },
+          io,
+        );
+      },
+    );
+
+  program
+    .command('validate')
+    .description(
+      'Check an NDJSON log of KAP episode events: fold each event into its episode (episodes may be interleaved) and print every refused or malformed line as "line N: episode E: event ID: CODE: message", then a summary per episode and totals. Exit code 1 if anything was refused or malformed.',
+    )
+    .argument('[file]', 'input NDJSON file, or - for standard input', '-')
+    .option('--json', 'print one JSON report (problems, per-episode summaries, totals) instead of text')
+    .action(async (file: string, opts: { json?: boolean }) => {
+      exitCode = await validateCommand(file, opts, io);
+    });
+
+  program
+    .command('analyze')
+    .description(
+      'Outcome analytics: response, remission, reliable change, effect sizes, time to response (Kaplan–Meier), trajectory, linear mixed model and critical-period views. Input: an event log (.ndjson, as from demo-data) or a tidy CSV with columns patient_id,instrument,day,score (or date instead of day; optional first_dose_day). Bad rows are reported with line numbers on stderr and excluded.',
+    )
+    .argument('<file>', 'event log (.ndjson) or tidy CSV (.csv)')
+    .option('--instrument <ids>', 'instruments to analyse, comma-separated (default: all present)')
+    .option('--rci-reliability <pairs>', 'reliability r per instrument for Jacobson–Truax, e.g. phq9=0.84,gad7=0.83')
+    .option('--rci-sd <sd>', 'SD of baseline scores: "sample" (default) or per instrument, e.g. phq9=5.7')
+    .option('--bins <days>', 'edges of the trajectory bins in days since baseline, e.g. 0,14,28,56,84')
+    .option('--json', 'print one JSON document instead of the summary table')
+    .action(async (file: string, opts: AnalyzeCommandOptions) => {
+      exitCode = await analyzeCommand(file, opts, io);
     });
 
   try {

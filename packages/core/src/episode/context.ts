@@ -81,7 +81,8 @@ export interface EpisodeContext {
   readonly patientId: string | null;
   readonly openedAt: string | null;
   readonly lastEventAt: string | null;
-  readonly lastEventMs: number;
+  /** Epoch ms of the last accepted event; null before the first (JSON-safe, unlike -Infinity). */
+  readonly lastEventMs: number | null;
   readonly eventIds: readonly string[];
   readonly synthetic: boolean;
   readonly policy: EpisodePolicy;
@@ -138,7 +139,7 @@ export function emptyContext(policy?: Partial<EpisodePolicy>): EpisodeContext {
     patientId: null,
     openedAt: null,
     lastEventAt: null,
-    lastEventMs: Number.NEGATIVE_INFINITY,
+    lastEventMs: null,
     eventIds: [],
     synthetic: false,
     policy: resolvePolicy(policy),
@@ -163,6 +164,28 @@ export function emptyContext(policy?: Partial<EpisodePolicy>): EpisodeContext {
     paused: null,
     closed: null,
   };
+}
+
+/**
+ * Units of the supply a dose uses: as recorded, else 1 for a full dose and 0.5 for a half dose or booster
+ * (kapkit default; record `unitsUsed` whenever the formulation makes it different).
+ */
+export function unitsOf(e: {
+  readonly kind: 'full' | 'half' | 'booster';
+  readonly unitsUsed?: number | undefined;
+}): number {
+  return e.unitsUsed ?? (e.kind === 'full' ? 1 : 0.5);
+}
+
+/** The booked session with this id that has not started or ended (none in progress), if any. */
+export function bookedSession(c: EpisodeContext, sessionId: string): DosingSessionRecord | undefined {
+  return c.sessions.find(
+    (s) =>
+      s.sessionId === sessionId &&
+      s.status === 'scheduled' &&
+      s.preVitals.length === 0 &&
+      s.doses.length === 0,
+  );
 }
 
 /** Doses on hand: delivered minus used. */
@@ -279,9 +302,9 @@ export function evolve(c: EpisodeContext, e: EpisodeEvent, score: AssessmentScor
         integrationsSinceLastDosing: c.integrationsSinceLastDosing + 1,
       };
     case 'DosingSessionScheduled':
+      // Booking does not start the session: the first pre-dose vitals (or the dose) of that session do.
       return {
         ...base,
-        currentSessionId: e.sessionId,
         sessions: [
           ...c.sessions,
           {
@@ -313,6 +336,7 @@ export function evolve(c: EpisodeContext, e: EpisodeEvent, score: AssessmentScor
       };
       return {
         ...base,
+        currentSessionId: e.sessionId,
         sessions: updateSession(c, e.sessionId, (s) =>
           e.phase === 'pre'
             ? { ...s, preVitals: [...s.preVitals, reading] }
@@ -328,14 +352,15 @@ export function evolve(c: EpisodeContext, e: EpisodeEvent, score: AssessmentScor
         doseMg: e.doseMg,
         route: e.route,
         formulation: e.formulation,
-        unitsUsed: e.unitsUsed,
+        unitsUsed: unitsOf(e),
         vitalsOverride: e.vitalsOverride !== undefined,
       };
-      const firstInSession = (currentSession(c)?.doses.length ?? 0) === 0;
+      const firstInSession = (c.sessions.find((s) => s.sessionId === e.sessionId)?.doses.length ?? 0) === 0;
       const doseNumber = firstInSession ? dosedSessions(c).length + 1 : null;
       return {
         ...base,
-        unitsUsed: c.unitsUsed + e.unitsUsed,
+        currentSessionId: e.sessionId,
+        unitsUsed: c.unitsUsed + unitsOf(e),
         integrationsSinceLastDosing: firstInSession ? 0 : c.integrationsSinceLastDosing,
         sessions: updateSession(c, e.sessionId, (s) => ({
           ...s,
@@ -364,9 +389,10 @@ export function evolve(c: EpisodeContext, e: EpisodeEvent, score: AssessmentScor
         sessions: updateSession(c, e.sessionId, (s) => ({ ...s, status: 'completed', endedAt: e.at })),
       };
     case 'DosingSessionAborted':
+      // Aborting the session in progress ends it; aborting a booked session that never started cancels it.
       return {
         ...base,
-        currentSessionId: null,
+        currentSessionId: c.currentSessionId === e.sessionId ? null : c.currentSessionId,
         sessions: updateSession(c, e.sessionId, (s) => ({
           ...s,
           status: 'aborted',

@@ -9,11 +9,9 @@ import * as z from 'zod';
 /** Current schema version of every event type. */
 export const EVENT_SCHEMA_VERSION = 1;
 
-const isoWithOffset = z.iso
-  .datetime({ offset: true })
-  .meta({
-    description: 'ISO 8601 date-time with a UTC offset (Z or ±HH:MM), e.g. 2026-03-02T10:00:00-05:00.',
-  });
+const isoWithOffset = z.iso.datetime({ offset: true }).meta({
+  description: 'ISO 8601 date-time with a UTC offset (Z or ±HH:MM), e.g. 2026-03-02T10:00:00-05:00.',
+});
 
 const text = z.string().max(4000);
 const id = z.string().min(1).max(200);
@@ -248,7 +246,7 @@ export const DosingSessionScheduled = event(
     mode: z.enum(sessionModes),
     chaperone: z.boolean().optional().meta({ description: 'A chaperone checks in (remote sessions).' }),
   },
-  'A dosing session is booked.',
+  'A dosing session is booked. Booking does not start it: its first pre-dose vitals (or dose) do.',
 );
 export const VitalsRecorded = event(
   'VitalsRecorded',
@@ -263,12 +261,10 @@ export const DoseAdministered = event(
     doseMg: z.number().positive().max(2000),
     route: z.enum(routes),
     formulation: z.enum(formulations),
-    unitsUsed: z
-      .number()
-      .positive()
-      .max(10)
-      .default(1)
-      .meta({ description: 'Doses (units) taken from the supply on hand.' }),
+    unitsUsed: z.number().positive().max(10).optional().meta({
+      description:
+        'Doses (units) taken from the supply on hand. Default: 1 for a full dose, 0.5 for a half dose or booster.',
+    }),
     vitalsOverride: z
       .object({
         clinicianRole: z.enum(['medical', 'therapist']),

@@ -5,13 +5,13 @@ import { scoreResponse } from '../instruments/scoring.js';
 import { type AssessmentScorer, type EpisodeContext, emptyContext, evolve } from './context.js';
 import type { EpisodeEvent } from './events.js';
 import type { EpisodePolicy } from './policy.js';
-import { checkEvent, type RuleEnvironment } from './rules.js';
+import { acceptedScores, checkEvent, type RuleEnvironment } from './rules.js';
 
 /**
  * Version of the machine's states and context. Persisted snapshots carry it; a snapshot from another version
  * is rebuilt by replaying the episode's events instead of being restored.
  */
-export const EPISODE_MACHINE_VERSION = 1;
+export const EPISODE_MACHINE_VERSION = 2;
 
 export interface EpisodeMachineOptions {
   /** Instruments that assessments may use (default: the built-ins). */
@@ -24,7 +24,11 @@ export interface EpisodeMachineOptions {
 export function assessmentScorer(registry: InstrumentRegistry): AssessmentScorer {
   return (e) => {
     const definition = registry.get(e.instrument);
-    const r = scoreResponse(definition, { responses: e.responses, supplementary: e.supplementary });
+    const cached = acceptedScores.get(e);
+    const r =
+      cached && cached.instrument === definition.id
+        ? cached
+        : scoreResponse(definition, { responses: e.responses, supplementary: e.supplementary });
     return {
       instrument: definition.id,
       status: r.status,
@@ -56,7 +60,9 @@ export function createEpisodeMachine(options: EpisodeMachineOptions = {}) {
       allowed: ({ context, event }) => checkEvent(context, event, env) === null,
       goodFit: ({ event }) => event.type === 'FitAssessed' && event.outcome === 'good-fit',
       eligible: ({ event }) => event.type === 'MedicalEvaluationCompleted' && event.eligible,
-      isBooster: ({ event }) => event.type === 'DoseAdministered' && event.kind === 'booster',
+      // Medical monitoring while paused needs an eligible patient (the rules do the rest).
+      pausedInTreatment: ({ context, event }) =>
+        context.evaluation.eligible === true && checkEvent(context, event, env) === null,
     },
     actions: {
       evolve: assign(({ context, event }) => evolve(context, event, score)),
@@ -75,6 +81,7 @@ export function createEpisodeMachine(options: EpisodeMachineOptions = {}) {
         on: {
           AssessmentRecorded: { guard: 'allowed', actions: 'evolve' },
           SafetyFlagReviewed: { guard: 'allowed', actions: 'evolve' },
+          AdverseEventReported: { guard: 'allowed', actions: 'evolve' },
           EpisodeDiscontinued: { target: 'discontinued', actions: 'evolve' },
         },
         states: {
@@ -120,12 +127,16 @@ export function createEpisodeMachine(options: EpisodeMachineOptions = {}) {
               RefillIssued: { guard: 'allowed', actions: 'evolve' },
               SelfAdministrationTrained: { guard: 'allowed', actions: 'evolve' },
               MedicalFollowUpCompleted: { guard: 'allowed', actions: 'evolve' },
-              AdverseEventReported: { guard: 'allowed', actions: 'evolve' },
+              DosingSessionScheduled: { guard: 'allowed', actions: 'evolve' },
             },
             states: {
               betweenSessions: {
                 on: {
-                  DosingSessionScheduled: { guard: 'allowed', target: 'dosingSession', actions: 'evolve' },
+                  // The first pre-dose vitals or the dose of a booked session start it.
+                  VitalsRecorded: { guard: 'allowed', target: 'dosingSession', actions: 'evolve' },
+                  DoseAdministered: { guard: 'allowed', target: 'dosingSession.dosed', actions: 'evolve' },
+                  // A booked session that never started can be cancelled.
+                  DosingSessionAborted: { guard: 'allowed', actions: 'evolve' },
                   PreparationSessionCompleted: { guard: 'allowed', actions: 'evolve' },
                   IntegrationSessionCompleted: { guard: 'allowed', actions: 'evolve' },
                   EpisodePaused: { target: '#kapEpisode.paused', actions: 'evolve' },
@@ -141,20 +152,18 @@ export function createEpisodeMachine(options: EpisodeMachineOptions = {}) {
                     actions: 'evolve',
                   },
                   VitalsRecorded: { guard: 'allowed', actions: 'evolve' },
+                  DosingSessionCompleted: {
+                    guard: 'allowed',
+                    target: '#kapEpisode.open.treatment.betweenSessions',
+                    actions: 'evolve',
+                  },
                 },
                 states: {
                   awaitingDose: {
                     on: { DoseAdministered: { guard: 'allowed', target: 'dosed', actions: 'evolve' } },
                   },
                   dosed: {
-                    on: {
-                      DoseAdministered: { guard: 'allowed', actions: 'evolve' },
-                      DosingSessionCompleted: {
-                        guard: 'allowed',
-                        target: '#kapEpisode.open.treatment.betweenSessions',
-                        actions: 'evolve',
-                      },
-                    },
+                    on: { DoseAdministered: { guard: 'allowed', actions: 'evolve' } },
                   },
                 },
               },
@@ -166,8 +175,13 @@ export function createEpisodeMachine(options: EpisodeMachineOptions = {}) {
       paused: {
         on: {
           EpisodeResumed: { target: '#kapEpisode.open.history', actions: 'evolve' },
+          // Monitoring and safety reporting go on while treatment is paused.
           AssessmentRecorded: { guard: 'allowed', actions: 'evolve' },
           SafetyFlagReviewed: { guard: 'allowed', actions: 'evolve' },
+          AdverseEventReported: { guard: 'allowed', actions: 'evolve' },
+          MedicalFollowUpCompleted: { guard: 'pausedInTreatment', actions: 'evolve' },
+          RefillIssued: { guard: 'pausedInTreatment', actions: 'evolve' },
+          MedicationDelivered: { guard: 'pausedInTreatment', actions: 'evolve' },
           EpisodeDiscontinued: { target: 'discontinued', actions: 'evolve' },
         },
       },

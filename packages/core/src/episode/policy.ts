@@ -28,7 +28,7 @@ export interface EpisodePolicy {
   readonly refuseDoseWhenFollowUpOverdue: boolean;
   /** A refill needs a medical follow-up since the last prescription or refill. */
   readonly refillRequiresFollowUp: boolean;
-  /** Alert when doses on hand fall to this or below. */
+  /** Alert when fewer than this many doses are on hand. */
   readonly lowSupplyDoses: number;
   /** A periodic measure becomes overdue this many days after it falls due. */
   readonly measureGraceDays: number;

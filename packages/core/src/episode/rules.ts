@@ -1,7 +1,15 @@
 import type { ValidationIssue } from '../errors.js';
 import type { InstrumentRegistry } from '../instruments/registry.js';
-import { type SafetyFlag, safeScoreResponse } from '../instruments/scoring.js';
-import { currentSession, dosedSessions, dosesOnHand, type EpisodeContext } from './context.js';
+import { type SafetyFlag, type ScoreResult, safeScoreResponse } from '../instruments/scoring.js';
+import {
+  bookedSession,
+  currentSession,
+  type DosingSessionRecord,
+  dosedSessions,
+  dosesOnHand,
+  type EpisodeContext,
+  unitsOf,
+} from './context.js';
 import { DAY_MS } from './critical-periods.js';
 import type { EpisodeEvent } from './events.js';
 
@@ -71,6 +79,12 @@ export function refusal(
   return { code, message, event, ...extra };
 }
 
+/**
+ * Scores computed while checking AssessmentRecorded events, keyed by the event object, so the reducer does not
+ * score the same responses a second time. Weak: entries go with their events.
+ */
+export const acceptedScores = new WeakMap<object, ScoreResult>();
+
 /** What the rules need besides the context. */
 export interface RuleEnvironment {
   readonly registry: InstrumentRegistry;
@@ -89,12 +103,44 @@ export function followUpDueMs(c: EpisodeContext): number | null {
   return last + c.policy.followUpIntervalDays * DAY_MS;
 }
 
+/**
+ * The session an in-session event refers to: the one in progress, or (when none is) a booked session that
+ * has not started, which the event starts. Undefined otherwise.
+ */
+function sessionOf(c: EpisodeContext, sessionId: string): DosingSessionRecord | undefined {
+  if (c.currentSessionId !== null) return c.currentSessionId === sessionId ? currentSession(c) : undefined;
+  return bookedSession(c, sessionId);
+}
+
+function unknownSession(c: EpisodeContext, e: EpisodeEvent, sessionId: string): Refusal {
+  if (c.currentSessionId !== null && c.currentSessionId !== sessionId) {
+    return refusal(
+      'session-in-progress',
+      `${e.type} refers to session "${sessionId}" while session "${c.currentSessionId}" is in progress; complete or abort it first.`,
+      e,
+    );
+  }
+  const known = c.sessions.find((x) => x.sessionId === sessionId);
+  if (known) {
+    return refusal(
+      'no-session-in-progress',
+      `${e.type} refers to session "${sessionId}", which is ${known.status === 'scheduled' ? 'not in progress' : `already ${known.status}`}.`,
+      e,
+    );
+  }
+  return refusal(
+    'unknown-session',
+    `${e.type} refers to session "${sessionId}", which was never scheduled.`,
+    e,
+  );
+}
+
 function checkFirstDose(
   c: EpisodeContext,
+  session: DosingSessionRecord,
   e: Extract<EpisodeEvent, { type: 'DoseAdministered' }>,
 ): Refusal | null {
   const p = c.policy;
-  const session = currentSession(c)!;
   const previous = dosedSessions(c);
   if (c.plan === null)
     return refusal('no-treatment-plan', 'Dose refused: no treatment plan has been created.', e);
@@ -196,28 +242,16 @@ export function checkEvent(c: EpisodeContext, e: EpisodeEvent, env: RuleEnvironm
       }
       return null;
     case 'VitalsRecorded': {
-      const s = currentSession(c);
-      if (!s || s.sessionId !== e.sessionId) {
-        return refusal(
-          'unknown-session',
-          `Vitals refer to session "${e.sessionId}", which is not in progress.`,
-          e,
-        );
-      }
+      const s = sessionOf(c, e.sessionId);
+      if (!s) return unknownSession(c, e, e.sessionId);
       if (e.phase !== 'pre' && s.doses.length === 0) {
         return refusal('vitals-before-dose', `${e.phase} vitals recorded before any dose in the session.`, e);
       }
       return null;
     }
     case 'DoseAdministered': {
-      const s = currentSession(c);
-      if (!s || s.sessionId !== e.sessionId) {
-        return refusal(
-          'unknown-session',
-          `Dose refers to session "${e.sessionId}", which is not in progress.`,
-          e,
-        );
-      }
+      const s = sessionOf(c, e.sessionId);
+      if (!s) return unknownSession(c, e, e.sessionId);
       if (e.kind === 'booster' && s.doses.length === 0) {
         return refusal(
           'booster-without-dose',
@@ -232,20 +266,18 @@ export function checkEvent(c: EpisodeContext, e: EpisodeEvent, env: RuleEnvironm
           e,
         );
       }
-      if (dosesOnHand(c) < e.unitsUsed) {
+      if (dosesOnHand(c) < unitsOf(e)) {
         return refusal(
           'no-medication-on-hand',
-          `Dose refused: ${dosesOnHand(c)} dose(s) on hand, ${e.unitsUsed} needed.`,
+          `Dose refused: ${dosesOnHand(c)} dose(s) on hand, ${unitsOf(e)} needed.`,
           e,
         );
       }
-      return s.doses.length === 0 ? checkFirstDose(c, e) : null;
+      return s.doses.length === 0 ? checkFirstDose(c, s, e) : null;
     }
     case 'DosingSessionCompleted': {
       const s = currentSession(c);
-      if (!s || s.sessionId !== e.sessionId) {
-        return refusal('unknown-session', `Session "${e.sessionId}" is not in progress.`, e);
-      }
+      if (!s || s.sessionId !== e.sessionId) return unknownSession(c, e, e.sessionId);
       if (s.doses.length === 0) {
         return refusal(
           'session-not-dosed',
@@ -262,13 +294,8 @@ export function checkEvent(c: EpisodeContext, e: EpisodeEvent, env: RuleEnvironm
       }
       return null;
     }
-    case 'DosingSessionAborted': {
-      const s = currentSession(c);
-      if (!s || s.sessionId !== e.sessionId) {
-        return refusal('unknown-session', `Session "${e.sessionId}" is not in progress.`, e);
-      }
-      return null;
-    }
+    case 'DosingSessionAborted':
+      return sessionOf(c, e.sessionId) ? null : unknownSession(c, e, e.sessionId);
     case 'AdverseEventReported':
       if (e.sessionId !== undefined && !c.sessions.some((s) => s.sessionId === e.sessionId)) {
         return refusal('unknown-session', `Adverse event refers to unknown session "${e.sessionId}".`, e);
@@ -299,6 +326,7 @@ export function checkEvent(c: EpisodeContext, e: EpisodeEvent, env: RuleEnvironm
         responses: e.responses,
         supplementary: e.supplementary,
       });
+      if (scored.ok) acceptedScores.set(e, scored.value);
       if (!scored.ok) {
         const positive = scored.safetyFlags.filter((f) => f.kind === 'positive');
         return refusal(
@@ -383,6 +411,13 @@ export function phaseRefusal(phase: string, e: EpisodeEvent): Refusal {
   }
   if (e.type === 'MedicalEvaluationCompleted' && phase === 'fit-discussion') {
     return refusal('fit-not-established', 'The medical evaluation needs a good-fit assessment first.', e);
+  }
+  if (e.type === 'MedicalEvaluationCompleted' && (phase === 'medical-evaluation' || phase === 'ineligible')) {
+    return refusal(
+      'evaluation-not-scheduled',
+      'Schedule the medical evaluation (MedicalEvaluationScheduled) before completing it.',
+      e,
+    );
   }
   if (
     needsEligibility.has(e.type) &&

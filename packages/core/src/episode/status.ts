@@ -1,3 +1,4 @@
+import { KapkitError } from '../errors.js';
 import { normalizeInstrumentId } from '../instruments/registry.js';
 import {
   currentSession,
@@ -82,6 +83,18 @@ export interface EpisodeStatus {
   readonly alerts: readonly EpisodeAlert[];
 }
 
+/** Parse an ISO 8601 instant with offset, or throw a typed error naming the parameter. */
+function parseInstant(value: string, name: string): number {
+  const ms = typeof value === 'string' && /(Z|[+-]\d{2}:\d{2})$/.test(value) ? Date.parse(value) : Number.NaN;
+  if (Number.isNaN(ms)) {
+    throw new KapkitError(
+      'invalid-timestamp',
+      `statusAt: ${name} "${String(value)}" is not an ISO 8601 date-time with a UTC offset`,
+    );
+  }
+  return ms;
+}
+
 function iso(ms: number, like: string): string {
   return formatInOffset(ms, offsetOf(like));
 }
@@ -99,7 +112,10 @@ function measureStatuses(c: EpisodeContext, asOfMs: number, asOf: string, active
   const out: MeasureStatus[] = [];
   const firstDoseAt = dosedSessions(c)[0]?.doses[0]?.at;
   const firstDoseMs = firstDoseAt === undefined ? null : Date.parse(firstDoseAt);
-  const upcoming = c.sessions.find((s) => s.status === 'scheduled');
+  // The next booked session that has not started.
+  const upcoming = c.sessions
+    .filter((s) => s.status === 'scheduled' && s.sessionId !== c.currentSessionId)
+    .sort((a, b) => Date.parse(a.scheduledFor) - Date.parse(b.scheduledFor))[0];
   for (const m of monitoringOf(c)) {
     const id = normalizeInstrumentId(m.instrument);
     const taken = c.assessments.filter((a) => a.instrument === id && Date.parse(a.at) <= asOfMs);
@@ -154,8 +170,7 @@ export function statusAt(
   asOf: string,
   options: { phaseOf?: (s: EpisodeState) => EpisodePhase } = {},
 ): EpisodeStatus {
-  const asOfMs = Date.parse(asOf);
-  if (Number.isNaN(asOfMs)) throw new RangeError(`statusAt: asOf "${asOf}" is not an ISO 8601 date-time`);
+  const asOfMs = parseInstant(asOf, 'asOf');
   const c = state.context;
   const phase = (options.phaseOf ?? defaultPhaseOf)(state);
   const closed = c.closed !== null;
@@ -240,7 +255,7 @@ export function statusAt(
   }
 
   const onHand = dosesOnHand(c);
-  const lowMedication = active && c.prescription !== null && !courseDone && onHand <= c.policy.lowSupplyDoses;
+  const lowMedication = active && c.prescription !== null && !courseDone && onHand < c.policy.lowSupplyDoses;
   if (lowMedication) {
     alerts.push({
       code: 'low-medication',

@@ -73,6 +73,55 @@ describe('a KAP episode as the seed describes it', () => {
   });
 });
 
+describe('booking, pausing and safety reporting', () => {
+  it('books the next dosing session ahead while integration continues, and starts it with pre-dose vitals', () => {
+    const s = new Story().readyToDose().dosingSession(14);
+    s.day(15).add('DosingSessionScheduled', {
+      sessionId: 'next',
+      scheduledFor: s.at(22),
+      mode: 'telehealth',
+    });
+    s.day(16).add('IntegrationSessionCompleted', { mode: 'telehealth' });
+    const booked = accepted(s.events);
+    expect(phaseOf(booked)).toBe('dosing-course');
+    s.day(22).add('VitalsRecorded', { sessionId: 'next', phase: 'pre', systolic: 118, diastolic: 76 });
+    expect(phaseOf(accepted(s.events))).toBe('dosing-session');
+  });
+
+  it('cancels a booked session that never started', () => {
+    const s = new Story().readyToDose();
+    s.day(13).add('DosingSessionScheduled', { sessionId: 'x', scheduledFor: s.at(14), mode: 'in-person' });
+    s.add('DosingSessionAborted', { sessionId: 'x', reason: 'patient-declined' }, 30);
+    const state = accepted(s.events);
+    expect(phaseOf(state)).toBe('preparation');
+    expect(state.context.sessions[0]?.status).toBe('aborted');
+  });
+
+  it('records an adverse event, a follow-up and a refill while the episode is paused', () => {
+    const s = new Story().readyToDose().dosingSession(14).integration(16);
+    s.day(17).add('EpisodePaused', { reason: 'medical' });
+    s.day(18).add('AdverseEventReported', { code: 'urinary-symptoms', severity: 'moderate' });
+    s.day(20).add('MedicalFollowUpCompleted', { continueTreatment: true });
+    s.add('RefillIssued', { dosesAuthorized: 2 }, 10);
+    const state = accepted(s.events);
+    expect(phaseOf(state)).toBe('paused');
+    expect(state.context.adverseEvents.map((a) => a.code)).toEqual(['urinary-symptoms']);
+    expect(state.context.dosesAuthorized).toBe(4);
+  });
+
+  it('uses half a unit of supply for a booster unless told otherwise', () => {
+    const s = new Story().readyToDose().day(14);
+    s.add('DosingSessionScheduled', { sessionId: 'b', scheduledFor: s.at(14), mode: 'in-person' });
+    s.add('VitalsRecorded', { sessionId: 'b', phase: 'pre', systolic: 120, diastolic: 80 }, 1);
+    const dose = { sessionId: 'b', doseMg: 300, route: 'sublingual', formulation: 'sublingual-lozenge' };
+    s.add('DoseAdministered', { ...dose, kind: 'full' }, 5);
+    s.add('DoseAdministered', { ...dose, kind: 'booster', doseMg: 150 }, 40);
+    const status = statusAt(accepted(s.events), s.at(14.1));
+    expect(status.dosesOnHand).toBe(0.5);
+    expect(status.alerts.map((a) => a.code)).toContain('low-medication');
+  });
+});
+
 describe('refusals name their reason', () => {
   function refusalOf(events: unknown[], next: unknown) {
     const state = accepted(events);

@@ -1,0 +1,500 @@
+import { describeValue, KapkitError } from '@kapkit/core';
+
+/** One observation of a two-level model: the group (patient), the covariate (days since baseline), the outcome. */
+export interface MixedModelRow {
+  readonly group: string | number;
+  readonly x: number;
+  readonly y: number;
+}
+
+/** REML fit of `y ~ x + (x | group)`, with the quantities lme4 reports. */
+export interface MixedModelFit {
+  /** Fixed intercept β₀ (mean outcome at x = 0). */
+  readonly intercept: number;
+  /** Fixed slope β₁ (mean change in y per unit of x). */
+  readonly slope: number;
+  /** Standard errors of β₀ and β₁: sqrt(diag(vcov)) with vcov = σ² (Xᵀ V⁻¹ X)⁻¹ (as lme4's `vcov`). */
+  readonly interceptSE: number;
+  readonly slopeSE: number;
+  /** Standard deviation of the random intercepts, σ·|θ₁|. */
+  readonly sdIntercept: number;
+  /** Standard deviation of the random slopes, σ·sqrt(θ₂² + θ₃²). */
+  readonly sdSlope: number;
+  /** Correlation of random intercept and slope; null when either SD is 0 (R reports NaN). */
+  readonly corr: number | null;
+  /** Residual standard deviation σ (lme4's `sigma(fit)`). */
+  readonly sdResidual: number;
+  /** REML criterion, −2 × restricted log-likelihood (lme4's `REMLcrit(fit)`). */
+  readonly remlCriterion: number;
+  /** Relative covariance factor Λ = [[θ₁, 0], [θ₂, θ₃]] in lme4's order (`getME(fit, "theta")`), θ₁, θ₃ ≥ 0. */
+  readonly theta: readonly [number, number, number];
+  /**
+   * θ₁ or θ₃ is (below 1e-4 from) 0: a random-effect SD or the 2×2 covariance is on the boundary, as
+   * lme4's `isSingular(fit)` with its default tolerance.
+   */
+  readonly singular: boolean;
+  readonly nObs: number;
+  readonly nGroups: number;
+  /** The optimiser stopped on its tolerances in every run, not on the iteration limit. */
+  readonly converged: boolean;
+  /** Nelder–Mead iterations over all restarts. */
+  readonly iterations: number;
+  /** REML criterion evaluations. */
+  readonly evaluations: number;
+}
+
+/** Why a mixed model could not be fitted. */
+export type ModelNotEstimableReason =
+  | 'invalid-row'
+  | 'too-few-groups'
+  | 'too-few-observations'
+  | 'no-variance-in-x'
+  | 'zero-residual-variance';
+
+/** The data cannot identify the model (e.g. one patient only, or x constant). */
+export class ModelNotEstimableError extends KapkitError {
+  readonly reason: ModelNotEstimableReason;
+  constructor(reason: ModelNotEstimableReason, message: string) {
+    super('model-not-estimable', message);
+    this.name = 'ModelNotEstimableError';
+    this.reason = reason;
+  }
+}
+
+/** Per-group sufficient statistics of the 2×2 problem (Z = X = [1, x]). */
+interface GroupStats {
+  readonly count: number;
+  readonly n: Float64Array;
+  readonly sx: Float64Array;
+  readonly sxx: Float64Array;
+  readonly sy: Float64Array;
+  readonly sxy: Float64Array;
+  readonly syy: Float64Array;
+  readonly nObs: number;
+}
+
+interface Evaluation {
+  readonly criterion: number;
+  readonly beta0: number;
+  readonly beta1: number;
+  /** (Xᵀ V⁻¹ X)⁻¹ σ⁻² entries */
+  readonly g00: number;
+  readonly g11: number;
+  readonly r2: number;
+}
+
+const P = 2; // fixed effects: intercept, slope
+
+/**
+ * Linear mixed model `y ~ x + (x | group)` (random intercept and slope per group, correlated) by REML, as
+ * `lme4::lmer(y ~ x + (x | group), REML = TRUE)`. The REML criterion is profiled over the relative
+ * covariance factor θ and minimised by Nelder–Mead with restarts; the boundary θ₁ = 0 or θ₃ = 0 (a singular
+ * fit) is checked explicitly.
+ *
+ * @example
+ * const fit = fitLinearMixedModel(rows.map((r) => ({ group: r.patientId, x: r.daysSinceBaseline, y: r.score })));
+ * fit.slope;   // mean change in score per day
+ * fit.sdSlope; // between-patient SD of that change
+ * @throws {ModelNotEstimableError} code `model-not-estimable`: a row with a non-finite x or y, fewer than 2
+ *   groups, no more observations than random effects (2 per group, as lme4 refuses), x without variance, or
+ *   groups that each lie exactly on a line.
+ */
+// Laird & Ware 1982, Biometrics 38:963 (model); Bates, Mächler, Bolker & Walker 2015, J Stat Softw 67(1)
+// (profiled REML criterion in θ, lme4)
+export function fitLinearMixedModel(rows: readonly MixedModelRow[]): MixedModelFit {
+  const raw = groupStatistics(rows, 0, 1);
+  const { xScale, yShift } = scaling(rows);
+  const stats = groupStatistics(rows, yShift, xScale);
+  // As lme4's check.nobs.vs.nRE: with no more observations than random effects (2 per group), the
+  // random-effect variances and the residual variance cannot be told apart.
+  if (raw.nObs <= 2 * raw.count) {
+    throw new ModelNotEstimableError(
+      'too-few-observations',
+      `A random intercept and slope per group need more observations (${raw.nObs}) than random effects (2 × ${raw.count} groups).`,
+    );
+  }
+  if (exactWithinGroups(stats)) {
+    throw new ModelNotEstimableError(
+      'zero-residual-variance',
+      'Every group lies exactly on its own line: the residual variance is 0 and the REML criterion is unbounded.',
+    );
+  }
+  const f = (u: readonly number[]): number => evaluate(stats, u[0]!, u[1]!, u[2]!)?.criterion ?? Infinity;
+
+  // lme4 starts at θ = (1, 0, 1); in the scaled problem (x / sd(x)) that is a sensible start too.
+  let best = minimise(f, [1, 0, 1]);
+  let iterations = best.iterations;
+  let evaluations = best.evaluations;
+  let converged = best.converged;
+
+  // Boundary candidates: θ₁ = 0, θ₃ = 0, or both. Nelder–Mead in the unconstrained u-space only approaches
+  // them, so fit each with the coordinate held at 0 and keep it when it is at least as good.
+  const candidates: { fix: readonly number[]; start: readonly number[] }[] = [];
+  const [u1, u2, u3] = best.x as [number, number, number];
+  const small = 1e-3;
+  if (Math.abs(u3) < small) candidates.push({ fix: [2], start: [u1, u2, 0] });
+  if (Math.abs(u1) < small) candidates.push({ fix: [0], start: [0, u2, u3] });
+  if (Math.abs(u1) < small && Math.abs(u3) < small) candidates.push({ fix: [0, 2], start: [0, u2, 0] });
+  for (const c of candidates) {
+    const free = [0, 1, 2].filter((i) => !c.fix.includes(i));
+    const expand = (v: readonly number[]): number[] => {
+      const u = [...c.start];
+      free.forEach((i, k) => {
+        u[i] = v[k]!;
+      });
+      for (const i of c.fix) u[i] = 0;
+      return u;
+    };
+    const r = minimise(
+      (v) => f(expand(v)),
+      free.map((i) => c.start[i]!),
+    );
+    iterations += r.iterations;
+    evaluations += r.evaluations;
+    if (r.value <= best.value + 1e-9) {
+      best = { ...r, x: expand(r.x) };
+      converged = r.converged;
+    }
+  }
+
+  // Back to lme4's canonical θ on the original x scale: Λ Λᵀ is unchanged by flipping the sign of a column
+  // of Λ, so θ₁, θ₃ ≥ 0; the slope row of Λ scales by 1 / xScale.
+  let [t1, t2, t3] = best.x as [number, number, number];
+  if (t1 < 0) {
+    t1 = -t1;
+    t2 = -t2;
+  }
+  t3 = Math.abs(t3);
+  const theta: [number, number, number] = [t1, t2 / xScale, t3 / xScale];
+  const e = evaluate(raw, theta[0], theta[1], theta[2]);
+  if (e === null || !(e.r2 > 0)) {
+    throw new ModelNotEstimableError(
+      'zero-residual-variance',
+      'The model fits the data exactly (no residual variance): the REML criterion is unbounded.',
+    );
+  }
+  const sigma2 = e.r2 / (raw.nObs - P);
+  const sigma = Math.sqrt(sigma2);
+  const sdIntercept = sigma * theta[0];
+  const sdSlope = sigma * Math.hypot(theta[1], theta[2]);
+  const corrDenominator = theta[0] * Math.hypot(theta[1], theta[2]);
+  const corr = corrDenominator > 0 ? (theta[0] * theta[1]) / corrDenominator : null;
+  return {
+    intercept: e.beta0,
+    slope: e.beta1,
+    interceptSE: Math.sqrt(sigma2 * e.g00),
+    slopeSE: Math.sqrt(sigma2 * e.g11),
+    sdIntercept,
+    sdSlope,
+    corr,
+    sdResidual: sigma,
+    remlCriterion: e.criterion,
+    theta,
+    // lme4's isSingular(): a θ with lower bound 0 below 1e-4
+    singular: theta[0] < 1e-4 || theta[2] < 1e-4,
+    nObs: raw.nObs,
+    nGroups: raw.count,
+    converged,
+    iterations,
+    evaluations,
+  };
+}
+
+/**
+ * The profiled REML criterion of `y ~ x + (x | group)` at a given θ (lme4's `devfun(theta)` for an lmer
+ * fit with REML = TRUE), e.g. to check a fit against another program's θ.
+ *
+ * @example
+ * mixedModelRemlCriterion(rows, [2.18, -0.0038, 0.013]); // ≈ REMLcrit of the lmer fit with that θ
+ * @throws {ModelNotEstimableError} as {@link fitLinearMixedModel}.
+ */
+// Bates et al. 2015, J Stat Softw 67(1), eq. 42
+export function mixedModelRemlCriterion(
+  rows: readonly MixedModelRow[],
+  theta: readonly [number, number, number],
+): number {
+  const e = evaluate(groupStatistics(rows, 0, 1), theta[0], theta[1], theta[2]);
+  return e === null ? Number.NaN : e.criterion;
+}
+
+/** y is fitted exactly (to 1e-10 of its total sum of squares) by a separate least-squares line per group. */
+function exactWithinGroups(s: GroupStats): boolean {
+  let rss = 0;
+  let tss = 0;
+  for (let i = 0; i < s.count; i++) {
+    const n = s.n[i]!;
+    const sxx = s.sxx[i]! - (s.sx[i]! * s.sx[i]!) / n;
+    const sxy = s.sxy[i]! - (s.sx[i]! * s.sy[i]!) / n;
+    const syy = s.syy[i]! - (s.sy[i]! * s.sy[i]!) / n;
+    rss += sxx > 1e-12 * s.sxx[i]! ? syy - (sxy * sxy) / sxx : syy;
+    tss += s.syy[i]!;
+  }
+  return tss === 0 || rss <= 1e-10 * tss;
+}
+
+function scaling(rows: readonly MixedModelRow[]): { xScale: number; yShift: number } {
+  let mx = 0;
+  let my = 0;
+  for (const r of rows) {
+    mx += r.x;
+    my += r.y;
+  }
+  mx /= rows.length;
+  my /= rows.length;
+  let ss = 0;
+  for (const r of rows) ss += (r.x - mx) ** 2;
+  // x is only rescaled, never centred (centring would change what the random intercept means); y is centred,
+  // which changes β₀ only, to keep the sums of squares small.
+  return { xScale: Math.sqrt(ss / rows.length), yShift: my };
+}
+
+/** Validates the rows and sums, per group, 1, x, x², y, xy, y² of x / xScale and y − yShift. */
+function groupStatistics(rows: readonly MixedModelRow[], yShift: number, xScale: number): GroupStats {
+  const index = new Map<string | number, number>();
+  let xMin = Number.POSITIVE_INFINITY;
+  let xMax = Number.NEGATIVE_INFINITY;
+  rows.forEach((r, i) => {
+    if (r === null || typeof r !== 'object') {
+      throw new ModelNotEstimableError(
+        'invalid-row',
+        `Invalid rows[${i}]: expected { group, x, y }, got ${describeValue(r)}.`,
+      );
+    }
+    if (typeof r.group !== 'string' && typeof r.group !== 'number') {
+      throw new ModelNotEstimableError(
+        'invalid-row',
+        `Invalid rows[${i}].group: expected a string or number, got ${describeValue(r.group)}.`,
+      );
+    }
+    for (const key of ['x', 'y'] as const) {
+      if (typeof r[key] !== 'number' || !Number.isFinite(r[key])) {
+        throw new ModelNotEstimableError(
+          'invalid-row',
+          `Invalid rows[${i}].${key}: expected a finite number, got ${describeValue(r[key])}.`,
+        );
+      }
+    }
+    if (!index.has(r.group)) index.set(r.group, index.size);
+    if (r.x < xMin) xMin = r.x;
+    if (r.x > xMax) xMax = r.x;
+  });
+  const count = index.size;
+  if (count < 2) {
+    throw new ModelNotEstimableError(
+      'too-few-groups',
+      `A random intercept and slope need at least 2 groups (patients), got ${count}.`,
+    );
+  }
+  if (!(xMax > xMin)) {
+    throw new ModelNotEstimableError(
+      'no-variance-in-x',
+      `x has no variance (every row has x = ${xMin}): the slope is not estimable.`,
+    );
+  }
+  const n = new Float64Array(count);
+  const sx = new Float64Array(count);
+  const sxx = new Float64Array(count);
+  const sy = new Float64Array(count);
+  const sxy = new Float64Array(count);
+  const syy = new Float64Array(count);
+  for (const r of rows) {
+    const g = index.get(r.group)!;
+    const x = r.x / xScale;
+    const y = r.y - yShift;
+    n[g]! += 1;
+    sx[g]! += x;
+    sxx[g]! += x * x;
+    sy[g]! += y;
+    sxy[g]! += x * y;
+    syy[g]! += y * y;
+  }
+  return { count, n, sx, sxx, sy, sxy, syy, nObs: rows.length };
+}
+
+/**
+ * Profiled REML criterion at Λ = [[l11, 0], [l21, l22]], by per-group 2×2 algebra (Woodbury identity):
+ * with A = ZᵢᵀZᵢ, B = AΛ, M = I + ΛᵀAΛ,
+ *   XᵢᵀVᵢ⁻¹Xᵢ = A − B M⁻¹ Bᵀ,  XᵢᵀVᵢ⁻¹yᵢ = c − B M⁻¹ Λᵀc,  yᵢᵀVᵢ⁻¹yᵢ = yᵀy − cᵀΛ M⁻¹ Λᵀc   (V in units of σ²),
+ * β̂ = G⁻¹h, r² = q − hᵀβ̂, and
+ *   −2 ℓ_R = log|G| + Σ log|M| + (n − p)(1 + log(2π r² / (n − p))).
+ * The criterion depends on Λ only through ΛΛᵀ, so signs of the columns of Λ do not matter.
+ */
+// Bates et al. 2015, J Stat Softw 67(1), eqs. 34 and 42; Woodbury 1950
+function evaluate(s: GroupStats, l11: number, l21: number, l22: number): Evaluation | null {
+  let g00 = 0;
+  let g01 = 0;
+  let g11 = 0;
+  let h0 = 0;
+  let h1 = 0;
+  let q = 0;
+  let logDetL = 0;
+  for (let i = 0; i < s.count; i++) {
+    const a00 = s.n[i]!;
+    const a01 = s.sx[i]!;
+    const a11 = s.sxx[i]!;
+    const c0 = s.sy[i]!;
+    const c1 = s.sxy[i]!;
+    // B = A Λ
+    const b00 = a00 * l11 + a01 * l21;
+    const b01 = a01 * l22;
+    const b10 = a01 * l11 + a11 * l21;
+    const b11 = a11 * l22;
+    // M = I + Λᵀ B
+    const m00 = 1 + l11 * b00 + l21 * b10;
+    const m01 = l11 * b01 + l21 * b11;
+    const m11 = 1 + l22 * b11;
+    const det = m00 * m11 - m01 * m01;
+    logDetL += Math.log(det);
+    const i00 = m11 / det;
+    const i01 = -m01 / det;
+    const i11 = m00 / det;
+    // B M⁻¹
+    const k00 = b00 * i00 + b01 * i01;
+    const k01 = b00 * i01 + b01 * i11;
+    const k10 = b10 * i00 + b11 * i01;
+    const k11 = b10 * i01 + b11 * i11;
+    // Λᵀ c
+    const e0 = l11 * c0 + l21 * c1;
+    const e1 = l22 * c1;
+    g00 += a00 - (k00 * b00 + k01 * b01);
+    g01 += a01 - (k00 * b10 + k01 * b11);
+    g11 += a11 - (k10 * b10 + k11 * b11);
+    h0 += c0 - (k00 * e0 + k01 * e1);
+    h1 += c1 - (k10 * e0 + k11 * e1);
+    q += s.syy[i]! - (e0 * (i00 * e0 + i01 * e1) + e1 * (i01 * e0 + i11 * e1));
+  }
+  const detG = g00 * g11 - g01 * g01;
+  if (!(detG > 0)) return null;
+  const beta0 = (g11 * h0 - g01 * h1) / detG;
+  const beta1 = (g00 * h1 - g01 * h0) / detG;
+  const r2 = q - (h0 * beta0 + h1 * beta1);
+  const df = s.nObs - P;
+  const criterion = Math.log(detG) + logDetL + df * (1 + Math.log((2 * Math.PI * r2) / df));
+  if (!Number.isFinite(criterion)) return null;
+  return { criterion, beta0, beta1, g00: g11 / detG, g11: g00 / detG, r2 };
+}
+
+interface Minimum {
+  readonly x: readonly number[];
+  readonly value: number;
+  readonly iterations: number;
+  readonly evaluations: number;
+  readonly converged: boolean;
+}
+
+/**
+ * Nelder–Mead simplex minimisation with restarts: each run stops when the simplex's spread in f and in x is
+ * below tight tolerances; a fresh simplex is then built around the best point, until a restart no longer
+ * improves f by more than 1e-10.
+ */
+// Nelder & Mead 1965, Comput J 7:308; restarts against stagnation: Kelley 1999, SIAM J Optim 10:43
+function minimise(f: (x: readonly number[]) => number, start: readonly number[]): Minimum {
+  let x = [...start];
+  let value = f(x);
+  let iterations = 0;
+  let evaluations = 1;
+  for (let run = 0; run < 10; run++) {
+    const r = nelderMead(f, x, value);
+    iterations += r.iterations;
+    evaluations += r.evaluations;
+    const improvement = value - r.value;
+    x = r.x;
+    value = r.value;
+    // Converged: a restart from the best point, itself stopped by the tolerances, found nothing better.
+    if (run > 0 && improvement <= 1e-10 && r.converged) {
+      return { x, value, iterations, evaluations, converged: true };
+    }
+  }
+  return { x, value, iterations, evaluations, converged: false };
+}
+
+function nelderMead(
+  f: (x: readonly number[]) => number,
+  start: readonly number[],
+  startValue: number,
+): { x: number[]; value: number; iterations: number; evaluations: number; converged: boolean } {
+  const dim = start.length;
+  const maxIterations = 1000 * dim;
+  const fTol = 1e-11;
+  const xTol = 1e-10;
+  const simplex: number[][] = [[...start]];
+  const values: number[] = [startValue];
+  let evaluations = 0;
+  for (let j = 0; j < dim; j++) {
+    const v = [...start];
+    v[j] = v[j]! + (Math.abs(v[j]!) > 1e-3 ? 0.1 * Math.abs(v[j]!) : 0.05);
+    simplex.push(v);
+    values.push(f(v));
+    evaluations++;
+  }
+  const order = simplex.map((_, i) => i);
+  let iterations = 0;
+  let converged = false;
+  while (iterations < maxIterations) {
+    order.sort((a, b) => values[a]! - values[b]!);
+    const best = order[0]!;
+    const worst = order[dim]!;
+    const second = order[dim - 1]!;
+    let fSpread = 0;
+    let xSpread = 0;
+    for (let i = 1; i <= dim; i++) {
+      const k = order[i]!;
+      fSpread = Math.max(fSpread, Math.abs(values[k]! - values[best]!));
+      for (let j = 0; j < dim; j++) {
+        xSpread = Math.max(xSpread, Math.abs(simplex[k]![j]! - simplex[best]![j]!));
+      }
+    }
+    if (fSpread <= fTol * Math.max(1, Math.abs(values[best]!)) && xSpread <= xTol) {
+      converged = true;
+      break;
+    }
+    iterations++;
+    const centroid = new Array<number>(dim).fill(0);
+    for (let i = 0; i < dim; i++) {
+      const k = order[i]!;
+      for (let j = 0; j < dim; j++) centroid[j]! += simplex[k]![j]! / dim;
+    }
+    const at = (t: number): number[] => centroid.map((c, j) => c + t * (simplex[worst]![j]! - c));
+    const reflected = at(-1);
+    const fr = f(reflected);
+    evaluations++;
+    if (fr < values[best]!) {
+      const expanded = at(-2);
+      const fe = f(expanded);
+      evaluations++;
+      if (fe < fr) {
+        simplex[worst] = expanded;
+        values[worst] = fe;
+      } else {
+        simplex[worst] = reflected;
+        values[worst] = fr;
+      }
+      continue;
+    }
+    if (fr < values[second]!) {
+      simplex[worst] = reflected;
+      values[worst] = fr;
+      continue;
+    }
+    // Contraction: outside if the reflection improved on the worst point, inside otherwise.
+    const outside = fr < values[worst]!;
+    const contracted = at(outside ? -0.5 : 0.5);
+    const fc = f(contracted);
+    evaluations++;
+    if (outside ? fc <= fr : fc < values[worst]!) {
+      simplex[worst] = contracted;
+      values[worst] = fc;
+      continue;
+    }
+    // Shrink towards the best point.
+    for (let i = 1; i <= dim; i++) {
+      const k = order[i]!;
+      simplex[k] = simplex[k]!.map((v, j) => simplex[best]![j]! + 0.5 * (v - simplex[best]![j]!));
+      values[k] = f(simplex[k]!);
+      evaluations++;
+    }
+  }
+  order.sort((a, b) => values[a]! - values[b]!);
+  const b = order[0]!;
+  return { x: [...simplex[b]!], value: values[b]!, iterations, evaluations, converged };
+}

@@ -7,7 +7,7 @@ import {
   locateInCriticalPeriods,
   projectEpisodes,
   windowMsFromDays,
-} from '@kapkit/core';
+} from '@kapkit/core/read';
 import type { OutcomeRecord, PatientCourse } from './records.js';
 
 /** Outcome records and per-patient critical-period facts read from episodes. */

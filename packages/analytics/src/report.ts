@@ -1,4 +1,4 @@
-import { createInstrumentRegistry, type InstrumentRegistry, normalizeInstrumentId } from '@kapkit/core';
+import { createInstrumentRegistry, type InstrumentRegistry, normalizeInstrumentId } from '@kapkit/core/read';
 import { clinicalCutoffs } from './metrics/clinical-significance.js';
 import { type EffectSizes, pairedEffectSizes } from './metrics/effect-size.js';
 import { DEFAULT_SINCE_DOSE_BINS, type KapAnalysis, kapAnalysis } from './metrics/kap.js';

@@ -1,4 +1,4 @@
-import { describeValue, KapkitError } from '@kapkit/core';
+import { describeValue, KapkitError } from '@kapkit/core/read';
 import { Z_95 } from './stats.js';
 
 /** One right-censored observation: time from baseline (e.g. days) and whether the event (response) occurred. */

@@ -1,4 +1,4 @@
-import { describeValue, KapkitError } from '@kapkit/core';
+import { describeValue, KapkitError } from '@kapkit/core/read';
 
 /** One observation of a two-level model: the group (patient), the covariate (days since baseline), the outcome. */
 export interface MixedModelRow {

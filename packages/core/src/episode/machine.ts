@@ -1,11 +1,10 @@
 import { assign, setup } from 'xstate';
 import { createInstrumentRegistry } from '../instruments/builtin.js';
 import type { InstrumentRegistry } from '../instruments/registry.js';
-import { scoreResponse } from '../instruments/scoring.js';
-import { type AssessmentScorer, type EpisodeContext, emptyContext, evolve } from './context.js';
+import { type EpisodeContext, emptyContext, evolve } from './context.js';
 import type { EpisodeEvent } from './events.js';
 import type { EpisodePolicy } from './policy.js';
-import { acceptedScores, checkEvent, type RuleEnvironment } from './rules.js';
+import { assessmentScorer, checkEvent, type RuleEnvironment } from './rules.js';
 
 /**
  * Version of the machine's states and context. Persisted snapshots carry it; a snapshot from another version
@@ -18,25 +17,6 @@ export interface EpisodeMachineOptions {
   readonly registry?: InstrumentRegistry;
   /** Policy defaults for every episode of this machine (an episode can still override in EpisodeOpened). */
   readonly policy?: Partial<EpisodePolicy>;
-}
-
-/** A scorer for AssessmentRecorded events, backed by a registry. */
-export function assessmentScorer(registry: InstrumentRegistry): AssessmentScorer {
-  return (e) => {
-    const definition = registry.get(e.instrument);
-    const cached = acceptedScores.get(e);
-    const r =
-      cached && cached.instrument === definition.id
-        ? cached
-        : scoreResponse(definition, { responses: e.responses, supplementary: e.supplementary });
-    return {
-      instrument: definition.id,
-      status: r.status,
-      total: r.total,
-      severity: r.severity,
-      safetyFlags: r.safetyFlags,
-    };
-  };
 }
 
 /**

@@ -2,8 +2,8 @@ import { createInstrumentRegistry } from '../instruments/builtin.js';
 import type { InstrumentRegistry } from '../instruments/registry.js';
 import { type EpisodeContext, emptyContext, evolve } from './context.js';
 import type { EpisodeEvent } from './events.js';
-import { assessmentScorer } from './machine.js';
 import type { EpisodePolicy } from './policy.js';
+import { assessmentScorer } from './rules.js';
 
 /**
  * Read-side projection: fold events that were already accepted (e.g. read back from the event store) into

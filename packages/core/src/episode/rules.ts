@@ -1,7 +1,13 @@
 import type { ValidationIssue } from '../errors.js';
 import type { InstrumentRegistry } from '../instruments/registry.js';
-import { type SafetyFlag, type ScoreResult, safeScoreResponse } from '../instruments/scoring.js';
 import {
+  type SafetyFlag,
+  type ScoreResult,
+  safeScoreResponse,
+  scoreResponse,
+} from '../instruments/scoring.js';
+import {
+  type AssessmentScorer,
   bookedSession,
   currentSession,
   type DosingSessionRecord,
@@ -84,6 +90,25 @@ export function refusal(
  * score the same responses a second time. Weak: entries go with their events.
  */
 export const acceptedScores = new WeakMap<object, ScoreResult>();
+
+/** A scorer for AssessmentRecorded events, backed by a registry. */
+export function assessmentScorer(registry: InstrumentRegistry): AssessmentScorer {
+  return (e) => {
+    const definition = registry.get(e.instrument);
+    const cached = acceptedScores.get(e);
+    const r =
+      cached && cached.instrument === definition.id
+        ? cached
+        : scoreResponse(definition, { responses: e.responses, supplementary: e.supplementary });
+    return {
+      instrument: definition.id,
+      status: r.status,
+      total: r.total,
+      severity: r.severity,
+      safetyFlags: r.safetyFlags,
+    };
+  };
+}
 
 /** What the rules need besides the context. */
 export interface RuleEnvironment {

@@ -8,7 +8,8 @@
 // Reads the built package (packages/core/dist): run `npm run build` first. A few things TypeScript erases (the
 // doc comments of EpisodePolicy and EpisodeStatus, the EpisodePhase and alert-code unions) are read from
 // packages/core/src/episode; the prose about each phase, guard and alert is written here, and generation fails
-// if the code has a phase, guard or alert that this script does not describe (or describes one that is gone).
+// if the code has a phase, guard or alert that this script does not describe (or describes one that is gone),
+// or if the model no longer does what the prose about dosing sessions says (it replays a small episode to check).
 // The output is deterministic (no dates, no machine details), so the check can run in CI.
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -44,10 +45,13 @@ const {
   EVENT_SCHEMA_VERSION,
   INITIAL_SUPPLY_SESSIONS,
   analyzeCriticalPeriods,
+  decide,
   defaultMonitoringPlan,
   defaultPolicy,
   episodeMachine,
   eventSchemas,
+  initialEpisodeState,
+  phaseOf,
   policySources,
   refusalCodes,
   replay,
@@ -198,12 +202,13 @@ const PHASES = {
   planning:
     'Eligible; the treatment plan (with its outcome-monitoring plan) and the prescription are not both in place yet.',
   preparation:
-    'Plan and prescription in place, no dose given yet: medication delivery, training in vitals and self-administration, preparation sessions.',
-  'dosing-session': 'A dosing session is in progress (scheduled, and not yet completed or aborted).',
+    'Plan and prescription in place, no dose given yet: medication delivery, training in vitals and self-administration, preparation sessions, booking the first dosing session.',
+  'dosing-session':
+    'A dosing session is in progress: started by its first pre-dose vitals (or its dose), and not yet completed or aborted. Booking a session does not start it.',
   'dosing-course':
-    'At least one dose was given: integration sessions, further dosing sessions, follow-ups and refills.',
+    'At least one dose was given, no session in progress: integration sessions, booking and further dosing sessions, follow-ups and refills.',
   paused:
-    'Treatment is paused; only assessments and safety-flag reviews are recorded until it resumes where it left off.',
+    'Treatment is paused until it resumes where it left off. Assessments, safety-flag reviews and adverse events are still recorded, and, once the patient was found eligible, medical follow-ups, refills and deliveries; nothing else.',
   completed: 'The course ended as planned. Nothing more is recorded.',
   discontinued:
     'The course ended early (patient choice, ineligibility, adverse event, …). Nothing more is recorded.',
@@ -214,7 +219,8 @@ const GUARDS = {
     'the data rules of `checkEvent` (packages/core/src/episode/rules.ts): the event is accepted only if no rule refuses it',
   goodFit: 'the fit assessment says `good-fit`',
   eligible: 'the medical evaluation found the patient eligible',
-  isBooster: 'the dose is a booster',
+  pausedInTreatment:
+    'the medical evaluation found the patient eligible and no rule of `checkEvent` refuses the event (medical follow-ups, refills and deliveries go on while treatment is paused)',
 };
 
 const STATUS_FIELDS = {
@@ -226,7 +232,7 @@ const STATUS_FIELDS = {
   dosesOnHand: 'Doses delivered minus units used.',
   dosesAuthorized: 'Doses authorised by the prescription and refills.',
   lowMedication:
-    'Doses on hand at or below `lowSupplyDoses` while the episode is active, prescribed and the planned course is not done.',
+    'Fewer doses on hand than `lowSupplyDoses` while the episode is active, prescribed and the planned course is not done.',
   followUp:
     'After the first dose: the last follow-up, when the next one is due (first dose or last follow-up + `followUpIntervalDays`), whether it is overdue and by how many days; null before any dose.',
   measures:
@@ -277,7 +283,7 @@ const ALERTS = {
   'low-medication': {
     severity: 'warning',
     meaning:
-      'Doses on hand are at or below `lowSupplyDoses` while the planned course is not done: arrange a follow-up and a refill.',
+      'Fewer doses are on hand than `lowSupplyDoses` while the planned course is not done: arrange a follow-up and a refill.',
   },
   'vitals-hold': {
     severity: 'urgent',
@@ -385,6 +391,142 @@ function machineTable() {
 /** The states (paths) whose own transitions handle `event`. */
 function handledIn(event) {
   return allNodes.filter((n) => n.transitions.has(event)).map((n) => n.path.join('.'));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Dosing sessions: the prose, checked against the model by replaying a small episode
+
+const SESSIONS_PROSE = `**Dosing sessions.** Booking a session (\`DosingSessionScheduled\`) does not start it: the episode stays
+between sessions, where preparation and integration sessions go on, and a session can also be booked while
+another one is in progress. A booked session starts with its first pre-dose \`VitalsRecorded\` (→
+\`dosingSession\`), or with its \`DoseAdministered\` when the policy does not require pre-dose vitals (→
+\`dosingSession.dosed\`). \`DosingSessionAborted\` cancels a booked session that has not started (the episode
+stays between sessions) and ends the session in progress. A session is completed (\`DosingSessionCompleted\`)
+only after a dose (else \`session-not-dosed\`: abort it instead) and, by default, post-dose vitals. One session
+is in progress at a time: an in-session event (vitals, dose, completion, abort) that names another session
+while one is in progress is refused with \`session-in-progress\`; one that names a session that has ended, with
+\`no-session-in-progress\`; one that names a session never booked, with \`unknown-session\`. A session id
+cannot be booked twice (\`duplicate-session\`).`;
+
+/** Replays the story the prose tells and fails generation if the model does something else. */
+function checkSessionsProse() {
+  const at = (m) => new Date(Date.parse('2026-03-02T10:00:00Z') + m * 60_000).toISOString();
+  let n = 0;
+  const ev = (type, payload = {}) => ({
+    id: `ep-sessions-e${++n}`,
+    episodeId: 'ep-sessions',
+    patientId: 'pt-synthetic-sessions',
+    type,
+    at: at(n),
+    v: EVENT_SCHEMA_VERSION,
+    synthetic: true,
+    ...payload,
+  });
+  const dose = (sessionId) => ({
+    sessionId,
+    kind: 'full',
+    doseMg: 300,
+    route: 'sublingual',
+    formulation: 'sublingual-lozenge',
+  });
+  const vitals = (sessionId, phase = 'pre') => ({ sessionId, phase, systolic: 120, diastolic: 80 });
+  const book = (sessionId) => ({ sessionId, scheduledFor: at(600), mode: 'in-person' });
+  const problems = [];
+  let state = initialEpisodeState;
+  /** Appends an event; `expect` is the phase after it, or the refusal code. */
+  const step = (what, type, payload, expect) => {
+    const d = decide(state, ev(type, payload));
+    const got = d.ok ? phaseOf(d.state) : d.refusal.code;
+    if (got !== expect) problems.push(`${what}: expected ${expect}, got ${got}`);
+    if (d.ok) state = d.state;
+  };
+  // Up to the first booking: eligible, planned, prescribed, supplied and trained.
+  for (const [type, payload] of [
+    ['EpisodeOpened', {}],
+    ['FitAssessed', { outcome: 'good-fit' }],
+    ['MedicalEvaluationScheduled', { scheduledFor: at(10), mode: 'telehealth' }],
+    ['MedicalEvaluationCompleted', { eligible: true }],
+    [
+      'TreatmentPlanCreated',
+      { plannedDosingSessions: 4, monitoring: { measures: [{ instrument: 'phq9' }] } },
+    ],
+    [
+      'PrescriptionIssued',
+      {
+        medication: 'ketamine',
+        route: 'sublingual',
+        formulation: 'sublingual-lozenge',
+        doseMg: 300,
+        dosesAuthorized: 2,
+      },
+    ],
+    ['MedicationDelivered', { doses: 2 }],
+    ['SelfAdministrationTrained', { vitalsTrained: true, selfAdministrationTrained: true }],
+  ]) {
+    const d = decide(state, ev(type, payload));
+    if (!d.ok) problems.push(`${type}: refused (${d.refusal.code})`);
+    else state = d.state;
+  }
+  step('booking a session', 'DosingSessionScheduled', book('a'), 'preparation');
+  step(
+    'a preparation session after booking',
+    'PreparationSessionCompleted',
+    { mode: 'in-person' },
+    'preparation',
+  );
+  step('booking the same id again', 'DosingSessionScheduled', book('a'), 'duplicate-session');
+  step('booking another session', 'DosingSessionScheduled', book('b'), 'preparation');
+  step(
+    'cancelling a booked session',
+    'DosingSessionAborted',
+    { sessionId: 'b', reason: 'patient-declined' },
+    'preparation',
+  );
+  step('vitals for a cancelled session', 'VitalsRecorded', vitals('b'), 'no-session-in-progress');
+  step('post-dose vitals before any dose', 'VitalsRecorded', vitals('a', 'post'), 'vitals-before-dose');
+  step('pre-dose vitals of a booked session', 'VitalsRecorded', vitals('a'), 'dosing-session');
+  step('booking during a session', 'DosingSessionScheduled', book('c'), 'dosing-session');
+  step('vitals for another session', 'VitalsRecorded', vitals('c'), 'session-in-progress');
+  step('completing without a dose', 'DosingSessionCompleted', { sessionId: 'a' }, 'session-not-dosed');
+  step('the dose', 'DoseAdministered', dose('a'), 'dosing-session');
+  step(
+    'completing without post-dose vitals',
+    'DosingSessionCompleted',
+    { sessionId: 'a' },
+    'post-dose-vitals-required',
+  );
+  step('post-dose vitals', 'VitalsRecorded', vitals('a', 'post'), 'dosing-session');
+  step('completing', 'DosingSessionCompleted', { sessionId: 'a' }, 'dosing-course');
+  step(
+    'an integration session while c is booked',
+    'IntegrationSessionCompleted',
+    { mode: 'telehealth' },
+    'dosing-course',
+  );
+  step('vitals for a session never booked', 'VitalsRecorded', vitals('nope'), 'unknown-session');
+  step(
+    'pre-dose vitals of the session booked during the last',
+    'VitalsRecorded',
+    vitals('c'),
+    'dosing-session',
+  );
+  step(
+    'aborting the session in progress',
+    'DosingSessionAborted',
+    { sessionId: 'c', reason: 'other' },
+    'dosing-course',
+  );
+  if (problems.length) {
+    console.error(
+      `gen-episode-docs: the prose about dosing sessions no longer matches the model:\n  ${problems.join('\n  ')}\nUpdate SESSIONS_PROSE in scripts/gen-episode-docs.mjs.`,
+    );
+    process.exit(2);
+  }
+}
+
+function sessionsSection() {
+  checkSessionsProse();
+  return SESSIONS_PROSE;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -851,6 +993,8 @@ ${Object.entries(GUARDS)
 
 \`EpisodeResumed\` returns to the **deep history** of \`open\`: a paused episode resumes in the exact state it
 was paused in (for example \`medicalEvaluation.scheduled\`, or \`treatment.betweenSessions\`).
+
+${sessionsSection()}
 
 ${machineTable()}
 

@@ -59,7 +59,7 @@ export const policySources: Readonly<Record<keyof EpisodePolicy, string>> = {
   measureGraceDays: 'kapkit default: a periodic measure is overdue 7 days after it falls due',
   chainWarningDays: 'kapkit default: warn 3 days before the last critical-period window closes',
   lowSupplyDoses:
-    'kapkit default: alert when one dose or fewer is on hand (the initial supply covers 2 sessions, per the seed)',
+    'kapkit default: alert when fewer than one dose is on hand, i.e. not enough for the next session (the initial supply covers 2 sessions, per the seed)',
 };
 
 /** The kapkit default policy. */

@@ -259,6 +259,16 @@ const inProgress = (k: SessionKey) => typeof k === 'object';
  * first shortest path to it, so a coarser key would pair a path with a snapshot it does not lead to.)
  */
 function abstractKey(s: Snapshot): string {
+  let key = abstractKeys.get(s);
+  if (key === undefined) {
+    key = computeAbstractKey(s);
+    abstractKeys.set(s, key);
+  }
+  return key;
+}
+const abstractKeys = new WeakMap<Snapshot, string>();
+
+function computeAbstractKey(s: Snapshot): string {
   if (s.status === 'done') return JSON.stringify({ value: s.value });
   const c = s.context;
   const dosed = dosedSessions(c).length;
@@ -332,7 +342,8 @@ function withinBounds(s: Snapshot, e: EpisodeEvent): boolean {
     case 'IntegrationSessionCompleted':
       return c.integrationsSinceLastDosing < 1;
     case 'DosingSessionScheduled':
-      return c.sessions.length < MAX_SESSIONS;
+      // Booked once plan and prescription are in place (the probes check booking before that too).
+      return c.sessions.length < MAX_SESSIONS && c.plan !== null && c.prescription !== null;
     default:
       return true;
   }
@@ -433,21 +444,38 @@ function whereOf(s: Snapshot): string {
 function probeScope(
   s: Snapshot,
   where: string,
-  k: Record<string, unknown>,
+  k: AbstractState,
   e: EpisodeEvent,
   handled: ReadonlySet<string>,
 ) {
   const v = [s.value, where, k.history];
   if (!handled.has(e.type)) return v;
+  // An in-session event reads the session it names, and whether another one is in progress.
+  const i = sessionIndex(e);
+  const named = [i >= 0 ? k.sessions[i] : null, k.sessions.some(inProgress)];
   switch (e.type) {
     case 'DosingSessionScheduled':
+    case 'AdverseEventReported':
+      return [...v, k.sessions];
     case 'VitalsRecorded':
     case 'DosingSessionCompleted':
     case 'DosingSessionAborted':
-    case 'AdverseEventReported':
-      return [...v, k.sessions];
-    case 'DoseAdministered':
-      return [...v, { ...k, followUp: undefined, authorizedLeft: undefined, flagged: undefined }];
+      return [...v, named];
+    case 'DoseAdministered': {
+      // The dose rules: the session, the supply on hand, plan, prescription and training, a preparation
+      // before the first dose, an integration since the last one.
+      const dosed = (k.dosed as number) > 0;
+      return [
+        ...v,
+        named,
+        k.onHand,
+        k.plan,
+        k.prescription,
+        k.trained,
+        dosed || (k.preparations as number) > 0,
+        !dosed || (k.integrations as number) > 0,
+      ];
+    }
     case 'PrescriptionIssued':
       return [...v, k.plan];
     case 'MedicationDelivered':
@@ -602,15 +630,11 @@ const sessionIndex = (e: EpisodeEvent) =>
     : -1;
 
 describe('the episode machine, traversed with xstate/graph', () => {
-  const cpu0 = process.cpuUsage();
   const paths = getShortestPaths(episodeMachine, traversal) as Path[];
-  console.log('TRAVERSAL CPU', process.cpuUsage(cpu0).user / 1000, paths.length, explored.size);
   const edges = [...explored.values()].filter((x): x is Edge => x !== null);
   let probed: ReturnType<typeof replayAndProbe> | undefined;
   const probe = () => {
-    const c0 = process.cpuUsage();
     probed ??= replayAndProbe(paths);
-    console.log('PROBE CPU', process.cpuUsage(c0).user / 1000, probed.checked);
     return probed;
   };
 
@@ -738,7 +762,7 @@ describe('the episode machine, traversed with xstate/graph', () => {
   it('books a dosing session without starting it: the state stays where it was, between sessions or in a session', () => {
     const bookings = edges.filter((x) => x.event.type === 'DosingSessionScheduled');
     expect(new Set(bookings.map((x) => x.fromWhere))).toEqual(
-      new Set(['planning', 'preparation', 'dosing-course', 'dosing-session']),
+      new Set(['preparation', 'dosing-course', 'dosing-session']),
     );
     for (const x of bookings) {
       expect(x.to.value).toEqual(x.from.value);
@@ -747,6 +771,10 @@ describe('the episode machine, traversed with xstate/graph', () => {
     }
     // Booking ahead while a session is in progress.
     expect(bookings.some((x) => x.from.sessions.some(inProgress))).toBe(true);
+    // Booking before plan and prescription are in place is not explored, but accepted too.
+    const { acceptedIn } = probe();
+    for (const where of ['planning', 'preparation', 'dosing-course', 'dosing-session'])
+      expect(acceptedIn.has(`${where}:DosingSessionScheduled`), where).toBe(true);
   }, 60_000);
 
   it('records preparation and integration sessions while a dosing session is booked ahead', () => {

@@ -1,0 +1,18 @@
+/**
+ * @kapkit/store: the durable event store of KAP episodes. Embedded PGlite (a folder on disk) by default,
+ * PostgreSQL at scale, the same SQL on both.
+ * @packageDocumentation
+ */
+
+export * from './errors.js';
+export { LOCK_FILE } from './lock.js';
+export { DEFAULT_DATA_DIR, DEFAULT_MAX_EVENT_BYTES, type OpenStoreOptions, openStore } from './open.js';
+export { SCHEMA_VERSION } from './schema.js';
+export type {
+  AppendOptions,
+  AppendResult,
+  EventStore,
+  LoadedEpisode,
+  StoredEvent,
+  StreamOptions,
+} from './store.js';

@@ -1,0 +1,649 @@
+import {
+  EPISODE_MACHINE_VERSION,
+  type EpisodeEvent,
+  type EpisodeEventInput,
+  type EpisodeModel,
+  type EpisodeState,
+  episodeEventSchema,
+  KapkitError,
+  refusal,
+} from '@kapkit/core';
+import type { Db, Queryable } from './db.js';
+import {
+  ConcurrencyError,
+  type EventIdConflict,
+  EventIdConflictError,
+  EventRefusedError,
+  InvalidArgumentError,
+  PayloadTooLargeError,
+  StoreClosedError,
+  StoreDatabaseError,
+  StoredEventRefusedError,
+  sqlStateOf,
+} from './errors.js';
+import type { DirectoryLock } from './lock.js';
+import { LOCK_CLASS, readSchemaVersion, type Tables } from './schema.js';
+
+/** One event as stored: the event, its place in the episode (`version`) and in the whole store (`position`). */
+export interface StoredEvent {
+  /** Global position, increasing in commit order across the whole store (gaps are possible). */
+  readonly position: number;
+  readonly episodeId: string;
+  /** 1-based position of the event in its episode: versions are contiguous, 1..n. */
+  readonly version: number;
+  /** When the store committed it (ISO 8601, UTC). `event.at` is when it happened. */
+  readonly recordedAt: string;
+  /** The event as the episode machine accepted it (schema defaults applied). */
+  readonly event: EpisodeEvent;
+}
+
+/** What `append` did. */
+export type AppendResult =
+  /** The events were checked by the episode machine and stored; `version` is the episode's new version. */
+  | {
+      readonly status: 'appended';
+      readonly version: number;
+      readonly events: readonly StoredEvent[];
+    }
+  /**
+   * Every event of the batch was already stored, with the same content: a retry of an append that succeeded.
+   * Nothing was written; `version` is the episode version that append produced (its last event's version).
+   */
+  | { readonly status: 'duplicate'; readonly version: number };
+
+export interface AppendOptions {
+  /**
+   * The episode version the caller decided on (0 for a new episode): optimistic concurrency. If the episode
+   * is at another version the append throws {@link ConcurrencyError} and writes nothing. `'any'` skips the
+   * check (the machine still checks every event against the current state).
+   */
+  readonly expectedVersion: number | 'any';
+}
+
+/** An episode's state, rebuilt from the snapshot cache and/or by replaying its events. */
+export interface LoadedEpisode {
+  /** The episode machine's state after `version` events (the initial state for an unknown episode). */
+  readonly state: EpisodeState;
+  /** Number of stored events of the episode (0 for an unknown episode). */
+  readonly version: number;
+  /**
+   * Where the state came from: this process's state cache, the snapshot table, or a full replay (no usable
+   * snapshot: none yet, another machine version, or unreadable). Events after it are replayed in any case.
+   */
+  readonly source: 'cache' | 'snapshot' | 'replay';
+  /** Events replayed through the machine on top of the source. */
+  readonly replayed: number;
+}
+
+export interface StreamOptions {
+  /** Start after this position (exclusive): pass the last position you processed. Default 0 (everything). */
+  readonly fromPosition?: number;
+  /** Events fetched per query (default 500). Memory use is bounded by one page. */
+  readonly batchSize?: number;
+}
+
+/**
+ * The durable event store of KAP episodes. Every event is checked by the episode machine before it is
+ * stored; appends are atomic, idempotent on event ids, and guarded by an expected version.
+ */
+export interface EventStore {
+  /** `'pglite'` (embedded, one process) or `'postgres'` (a server, many processes). */
+  readonly engine: 'pglite' | 'postgres';
+  /** The data directory (PGlite) or the server URL without its password (PostgreSQL). */
+  readonly location: string;
+  /** The PostgreSQL schema holding the store's tables. */
+  readonly schema: string;
+  /** PGlite: true when opening broke a stale lock left by a process that died. */
+  readonly recoveredStaleLock: boolean;
+
+  /**
+   * Append `events` to episode `episodeId`, all or nothing, in one transaction.
+   *
+   * Checks, in order: arguments and sizes ({@link InvalidArgumentError}, {@link PayloadTooLargeError}); event
+   * ids already stored (a retry of the same batch returns `{ status: 'duplicate' }`; a different event under
+   * a stored id throws {@link EventIdConflictError}); `expectedVersion` ({@link ConcurrencyError}); then each
+   * event in order against the episode machine ({@link EventRefusedError} with the machine's `Refusal` and
+   * the event's index). Any error means nothing of the batch was stored.
+   *
+   * @example
+   * ```ts
+   * const { version } = await store.loadEpisode('ep-1');
+   * const r = await store.append('ep-1', [event], { expectedVersion: version });
+   * ```
+   */
+  append(
+    episodeId: string,
+    events: readonly EpisodeEventInput[],
+    options: AppendOptions,
+  ): Promise<AppendResult>;
+  /** The events of one episode, in version order (from `fromVersion`, inclusive, when given). */
+  readEpisode(episodeId: string, options?: { readonly fromVersion?: number }): Promise<StoredEvent[]>;
+  /** Every event of one patient, across episodes, in commit order. */
+  readPatient(patientId: string): Promise<StoredEvent[]>;
+  /**
+   * Every event of the store in commit order, as an async iterator that pages through the table (keyset
+   * pagination on `position`), never loading everything. Events committed while iterating are included
+   * once the cursor reaches them.
+   */
+  streamAll(options?: StreamOptions): AsyncIterable<StoredEvent>;
+  /** An episode's state and version: from the snapshot cache when it is current, else by replay. */
+  loadEpisode(episodeId: string): Promise<LoadedEpisode>;
+  /** The episode's current version (0 when it has no events). */
+  version(episodeId: string): Promise<number>;
+  /** The schema version recorded in the store. */
+  schemaVersion(): Promise<number>;
+  /** Wait for operations in progress, close the connection(s) and release the lock. Idempotent. */
+  close(): Promise<void>;
+}
+
+export interface StoreSettings {
+  readonly model: EpisodeModel;
+  readonly maxEventBytes: number;
+  readonly snapshotEvery: number;
+  readonly stateCacheSize: number;
+}
+
+interface EventRow {
+  position: unknown;
+  episode_id: string;
+  version: unknown;
+  payload: unknown;
+  recorded_at: unknown;
+}
+
+interface CachedState {
+  readonly version: number;
+  readonly state: EpisodeState;
+  /** Version of the snapshot row as far as this process knows (0: none usable). */
+  readonly snapshotVersion: number;
+}
+
+const MAX_ID = 200; // same bound as the event schema's ids
+
+function isoOf(value: unknown): string {
+  return (value instanceof Date ? value : new Date(String(value))).toISOString();
+}
+
+function toStored(row: EventRow): StoredEvent {
+  return {
+    position: Number(row.position),
+    episodeId: row.episode_id,
+    version: Number(row.version),
+    recordedAt: isoOf(row.recorded_at),
+    event: row.payload as EpisodeEvent,
+  };
+}
+
+/** JSON with object keys sorted, to compare an event with what JSONB gives back (JSONB reorders keys). */
+function canonical(value: unknown): string {
+  const sort = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(sort);
+    if (v !== null && typeof v === 'object') {
+      return Object.fromEntries(
+        Object.keys(v as object)
+          .sort()
+          .map((k) => [k, sort((v as Record<string, unknown>)[k])]),
+      );
+    }
+    return v;
+  };
+  return JSON.stringify(sort(JSON.parse(JSON.stringify(value))));
+}
+
+function checkId(name: string, value: unknown): asserts value is string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_ID) {
+    throw new InvalidArgumentError(name, `expected a non-empty string of at most ${MAX_ID} characters`);
+  }
+}
+
+/** The store over a {@link Db}. Use `openStore`. */
+export class SqlEventStore implements EventStore {
+  readonly engine: 'pglite' | 'postgres';
+  readonly location: string;
+  readonly schema: string;
+  readonly recoveredStaleLock: boolean;
+  readonly #db: Db;
+  readonly #t: Tables;
+  readonly #settings: StoreSettings;
+  readonly #lock: DirectoryLock | null;
+  readonly #cache = new Map<string, CachedState>();
+  readonly #pending = new Set<Promise<unknown>>();
+  #closed: Promise<void> | null = null;
+  readonly #sql: ReturnType<typeof statements>;
+
+  constructor(db: Db, tables: Tables, settings: StoreSettings, location: string, lock: DirectoryLock | null) {
+    this.#db = db;
+    this.#t = tables;
+    this.#settings = settings;
+    this.#lock = lock;
+    this.engine = db.engine;
+    this.location = location;
+    this.schema = tables.schema;
+    this.recoveredStaleLock = lock?.recoveredStale ?? false;
+    this.#sql = statements(tables);
+  }
+
+  /** Internal: the adapter (tests and tools use it through `internalDb`). */
+  get db(): Db {
+    return this.#db;
+  }
+
+  append(
+    episodeId: string,
+    events: readonly EpisodeEventInput[],
+    options: AppendOptions,
+  ): Promise<AppendResult> {
+    return this.#run('append', async () => {
+      checkId('episodeId', episodeId);
+      if (!Array.isArray(events)) throw new InvalidArgumentError('events', 'expected an array of events');
+      const expected = options?.expectedVersion;
+      if (expected !== 'any' && !(Number.isSafeInteger(expected) && (expected as number) >= 0)) {
+        throw new InvalidArgumentError(
+          'expectedVersion',
+          `expected an integer ≥ 0 (0 for a new episode) or 'any', got ${String(expected)}`,
+        );
+      }
+      const input = events as readonly unknown[];
+      input.forEach((event, index) => {
+        let json: string | undefined;
+        try {
+          json = JSON.stringify(event);
+        } catch {
+          json = undefined;
+        }
+        if (json === undefined) {
+          throw new InvalidArgumentError(`events[${index}]`, 'not a JSON-serialisable event');
+        }
+        const bytes = Buffer.byteLength(json, 'utf8');
+        if (bytes > this.#settings.maxEventBytes) {
+          throw new PayloadTooLargeError(episodeId, index, bytes, this.#settings.maxEventBytes);
+        }
+        const named = (event as { episodeId?: unknown } | null)?.episodeId;
+        if (typeof named === 'string' && named !== episodeId) {
+          throw new EventRefusedError(
+            episodeId,
+            refusal('wrong-episode', `Event is for episode "${named}", not "${episodeId}".`, event),
+            index,
+          );
+        }
+      });
+      try {
+        return await this.#appendOnce(episodeId, input, expected);
+      } catch (error) {
+        // Two appends to different episodes raced for the same new event id: the loser's INSERT hit the
+        // unique index. Run it again: it now sees the stored event and reports a duplicate or a conflict.
+        if (sqlStateOf(error) === '23505' && constraintOf(error) === 'kapkit_events_event_id_key') {
+          return await this.#appendOnce(episodeId, input, expected);
+        }
+        throw error;
+      }
+    });
+  }
+
+  async #appendOnce(
+    episodeId: string,
+    events: readonly unknown[],
+    expected: number | 'any',
+  ): Promise<AppendResult> {
+    const { model, snapshotEvery } = this.#settings;
+    const sql = this.#sql;
+    let committed: CachedState | null = null;
+    const result = await this.#db.transaction(async (tx): Promise<AppendResult> => {
+      // Writers of one episode queue here; the version is read after the lock, so it is the latest.
+      await tx.query(sql.lockEpisode, [episodeId]);
+      const current = await currentVersion(tx, sql, episodeId);
+
+      const ids = events
+        .map((e) => (e as { id?: unknown } | null)?.id)
+        .filter((id): id is string => typeof id === 'string');
+      if (ids.length > 0) {
+        const stored = await tx.query<{
+          event_id: string;
+          episode_id: string;
+          version: unknown;
+          payload: unknown;
+        }>(sql.findIds, [JSON.stringify(ids)]);
+        if (stored.length > 0) return classifyStoredIds(episodeId, events, stored);
+      }
+
+      if (expected !== 'any' && expected !== current) {
+        throw new ConcurrencyError(episodeId, expected, current);
+      }
+      if (events.length === 0) return { status: 'appended', version: current, events: [] };
+
+      const loaded = await this.#load(tx, episodeId, current);
+      let state = loaded.state;
+      const accepted: EpisodeEvent[] = [];
+      events.forEach((event, index) => {
+        const d = model.decide(state, event);
+        if (!d.ok) throw new EventRefusedError(episodeId, d.refusal, index);
+        state = d.state;
+        accepted.push(d.event);
+      });
+
+      // Positions are assigned under the global append lock and it is held until COMMIT, so position order
+      // is commit order: a reader paging by position never skips an event committed later.
+      await tx.query(sql.lockAppend);
+      const rows = await tx.query<{ position: unknown; version: unknown; recorded_at: unknown }>(sql.insert, [
+        episodeId,
+        current,
+        JSON.stringify(accepted),
+      ]);
+      rows.sort((a, b) => Number(a.version) - Number(b.version));
+      const version = current + accepted.length;
+      let snapshotVersion = loaded.snapshotVersion;
+      if (version - snapshotVersion >= snapshotEvery) {
+        await tx.query(sql.upsertSnapshot, [
+          episodeId,
+          version,
+          EPISODE_MACHINE_VERSION,
+          JSON.stringify(model.persist(state).snapshot),
+        ]);
+        snapshotVersion = version;
+      }
+      committed = { version, state, snapshotVersion };
+      return {
+        status: 'appended',
+        version,
+        events: rows.map((r, i) => ({
+          position: Number(r.position),
+          episodeId,
+          version: Number(r.version),
+          recordedAt: isoOf(r.recorded_at),
+          event: accepted[i]!,
+        })),
+      };
+    });
+    // Only after COMMIT: a rolled-back state must never be cached.
+    if (committed) this.#remember(episodeId, committed);
+    return result;
+  }
+
+  /**
+   * The episode state at `current`: the best of this process's cache and the snapshot row (same machine
+   * version, not past `current`), then the events after it replayed through the machine.
+   */
+  async #load(
+    q: Queryable,
+    episodeId: string,
+    current: number,
+  ): Promise<CachedState & { source: LoadedEpisode['source']; replayed: number; snapshotStale: boolean }> {
+    const { model } = this.#settings;
+    const sql = this.#sql;
+    let base: CachedState | null = null;
+    let source: LoadedEpisode['source'] = 'replay';
+    const cached = this.#cache.get(episodeId);
+    if (cached && cached.version <= current) {
+      base = cached;
+      source = 'cache';
+    }
+    let snapshotStale = false;
+    let snapshotVersion = cached?.snapshotVersion ?? 0;
+    if (!base || base.version < current) {
+      const [snap] = await q.query<{ version: unknown; machine_version: unknown; snapshot: unknown }>(
+        sql.readSnapshot,
+        [episodeId],
+      );
+      if (snap) {
+        const v = Number(snap.version);
+        if (Number(snap.machine_version) !== EPISODE_MACHINE_VERSION || v > current) {
+          snapshotStale = true;
+          snapshotVersion = 0;
+        } else {
+          snapshotVersion = v;
+          if (v > (base?.version ?? 0)) {
+            try {
+              const state = model.restore({
+                machineVersion: EPISODE_MACHINE_VERSION,
+                snapshot: snap.snapshot,
+              });
+              base = { version: v, state, snapshotVersion: v };
+              source = 'snapshot';
+            } catch {
+              snapshotStale = true; // unreadable snapshot: replay and rewrite it
+              snapshotVersion = 0;
+            }
+          }
+        }
+      } else {
+        snapshotVersion = 0;
+      }
+    }
+    let state = base?.state ?? model.initial;
+    let version = base?.version ?? 0;
+    if (version === 0) source = 'replay';
+    let replayed = 0;
+    if (version < current) {
+      const rows = await q.query<{ version: unknown; payload: unknown }>(sql.readTail, [
+        episodeId,
+        version,
+        current,
+      ]);
+      for (const row of rows) {
+        const d = model.decide(state, row.payload);
+        if (!d.ok) throw new StoredEventRefusedError(episodeId, Number(row.version), d.refusal);
+        state = d.state;
+        version = Number(row.version);
+        replayed++;
+      }
+    }
+    return { state, version, snapshotVersion, source, replayed, snapshotStale };
+  }
+
+  #remember(episodeId: string, entry: CachedState): void {
+    const size = this.#settings.stateCacheSize;
+    if (size <= 0) return;
+    this.#cache.delete(episodeId);
+    this.#cache.set(episodeId, entry);
+    if (this.#cache.size > size) this.#cache.delete(this.#cache.keys().next().value!);
+  }
+
+  loadEpisode(episodeId: string): Promise<LoadedEpisode> {
+    return this.#run('loadEpisode', async () => {
+      checkId('episodeId', episodeId);
+      const { model, snapshotEvery } = this.#settings;
+      const current = await currentVersion(this.#db, this.#sql, episodeId);
+      const loaded = await this.#load(this.#db, episodeId, current);
+      let snapshotVersion = loaded.snapshotVersion;
+      if (
+        loaded.version > 0 &&
+        (loaded.snapshotStale || loaded.version - loaded.snapshotVersion >= snapshotEvery)
+      ) {
+        // Rebuilt by replay: write the snapshot back (a newer machine's snapshot is never overwritten).
+        await this.#db.query(this.#sql.upsertSnapshot, [
+          episodeId,
+          loaded.version,
+          EPISODE_MACHINE_VERSION,
+          JSON.stringify(model.persist(loaded.state).snapshot),
+        ]);
+        snapshotVersion = loaded.version;
+      }
+      this.#remember(episodeId, { version: loaded.version, state: loaded.state, snapshotVersion });
+      return {
+        state: loaded.state,
+        version: loaded.version,
+        source: loaded.source,
+        replayed: loaded.replayed,
+      };
+    });
+  }
+
+  version(episodeId: string): Promise<number> {
+    return this.#run('version', async () => {
+      checkId('episodeId', episodeId);
+      return currentVersion(this.#db, this.#sql, episodeId);
+    });
+  }
+
+  readEpisode(episodeId: string, options: { readonly fromVersion?: number } = {}): Promise<StoredEvent[]> {
+    return this.#run('readEpisode', async () => {
+      checkId('episodeId', episodeId);
+      const from = options.fromVersion ?? 1;
+      if (!Number.isSafeInteger(from) || from < 1) {
+        throw new InvalidArgumentError('fromVersion', 'expected an integer ≥ 1');
+      }
+      const rows = await this.#db.query<EventRow>(this.#sql.readEpisode, [episodeId, from]);
+      return rows.map(toStored);
+    });
+  }
+
+  readPatient(patientId: string): Promise<StoredEvent[]> {
+    return this.#run('readPatient', async () => {
+      checkId('patientId', patientId);
+      const rows = await this.#db.query<EventRow>(this.#sql.readPatient, [patientId]);
+      return rows.map(toStored);
+    });
+  }
+
+  streamAll(options: StreamOptions = {}): AsyncIterable<StoredEvent> {
+    const batchSize = options.batchSize ?? 500;
+    const fromPosition = options.fromPosition ?? 0;
+    if (!Number.isSafeInteger(batchSize) || batchSize < 1 || batchSize > 100_000) {
+      throw new InvalidArgumentError('batchSize', 'expected an integer from 1 to 100000');
+    }
+    if (!Number.isSafeInteger(fromPosition) || fromPosition < 0) {
+      throw new InvalidArgumentError('fromPosition', 'expected an integer ≥ 0');
+    }
+    const page = (after: number) =>
+      this.#run('streamAll', () => this.#db.query<EventRow>(this.#sql.page, [after, batchSize]));
+    return {
+      async *[Symbol.asyncIterator]() {
+        let cursor = fromPosition;
+        for (;;) {
+          const rows = await page(cursor);
+          for (const row of rows) yield toStored(row);
+          if (rows.length < batchSize) return;
+          cursor = Number(rows[rows.length - 1]!.position);
+        }
+      },
+    };
+  }
+
+  schemaVersion(): Promise<number> {
+    return this.#run('schemaVersion', () => readSchemaVersion(this.#db, this.#t));
+  }
+
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      await Promise.allSettled([...this.#pending]);
+      try {
+        await this.#db.close();
+      } finally {
+        this.#lock?.release();
+      }
+    })();
+    return this.#closed;
+  }
+
+  /** Run an operation: refuse it once closed, track it for `close`, and type the driver's errors. */
+  #run<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    if (this.#closed) return Promise.reject(new StoreClosedError());
+    const p = (async () => {
+      try {
+        return await fn();
+      } catch (error) {
+        if (error instanceof KapkitError) throw error;
+        throw new StoreDatabaseError(operation, error);
+      }
+    })();
+    this.#pending.add(p);
+    const done = () => this.#pending.delete(p);
+    p.then(done, done);
+    return p;
+  }
+}
+
+function constraintOf(error: unknown): string | undefined {
+  const c = (error as { constraint?: unknown } | null)?.constraint;
+  return typeof c === 'string' ? c : undefined;
+}
+
+async function currentVersion(
+  q: Queryable,
+  sql: ReturnType<typeof statements>,
+  episodeId: string,
+): Promise<number> {
+  const [row] = await q.query<{ version: unknown }>(sql.currentVersion, [episodeId]);
+  return Number(row?.version ?? 0);
+}
+
+/**
+ * Some event ids of the batch are stored already. A retry of a stored batch (every event stored in this
+ * episode with the same content) is a duplicate; anything else is a conflict.
+ */
+function classifyStoredIds(
+  episodeId: string,
+  events: readonly unknown[],
+  stored: readonly { event_id: string; episode_id: string; version: unknown; payload: unknown }[],
+): AppendResult {
+  const byId = new Map(stored.map((r) => [r.event_id, r]));
+  const conflicts: EventIdConflict[] = [];
+  const seen = new Set<string>();
+  let allStored = true;
+  for (const event of events) {
+    const id = (event as { id?: unknown } | null)?.id;
+    const row = typeof id === 'string' ? byId.get(id) : undefined;
+    if (!row || seen.has(row.event_id)) {
+      allStored = false;
+      continue;
+    }
+    seen.add(row.event_id);
+    const at = { eventId: row.event_id, storedEpisodeId: row.episode_id, storedVersion: Number(row.version) };
+    if (row.episode_id !== episodeId) {
+      conflicts.push({ ...at, reason: 'other-episode' });
+      continue;
+    }
+    const parsed = episodeEventSchema.safeParse(event);
+    if (!parsed.success || canonical(parsed.data) !== canonical(row.payload)) {
+      conflicts.push({ ...at, reason: 'different-content' });
+    }
+  }
+  if (conflicts.length === 0 && !allStored) {
+    for (const row of stored) {
+      conflicts.push({
+        eventId: row.event_id,
+        storedEpisodeId: row.episode_id,
+        storedVersion: Number(row.version),
+        reason: 'partial-batch',
+      });
+    }
+  }
+  if (conflicts.length > 0) throw new EventIdConflictError(episodeId, conflicts);
+  return { status: 'duplicate', version: Math.max(...stored.map((r) => Number(r.version))) };
+}
+
+/** Every SQL statement of the store, for one schema. The same text runs on PGlite and PostgreSQL. */
+function statements(t: Tables) {
+  const columns = 'position, episode_id, version, payload, recorded_at';
+  return {
+    lockEpisode: `SELECT pg_advisory_xact_lock(${LOCK_CLASS.episode}, hashtext($1))`,
+    lockAppend: `SELECT pg_advisory_xact_lock(${LOCK_CLASS.append}, 0)`,
+    currentVersion: `SELECT COALESCE(MAX(version), 0) AS version FROM ${t.events} WHERE episode_id = $1`,
+    findIds: `SELECT event_id, episode_id, version, payload FROM ${t.events}
+      WHERE event_id IN (SELECT jsonb_array_elements_text($1::jsonb))`,
+    insert: `INSERT INTO ${t.events} (episode_id, version, event_id, patient_id, type, at, payload)
+      SELECT $1::text, $2::int + e.ord::int, e.payload->>'id', e.payload->>'patientId', e.payload->>'type',
+        (e.payload->>'at')::timestamptz, e.payload
+      FROM jsonb_array_elements($3::jsonb) WITH ORDINALITY AS e(payload, ord)
+      ORDER BY e.ord
+      RETURNING position, version, recorded_at`,
+    readSnapshot: `SELECT version, machine_version, snapshot FROM ${t.snapshots} WHERE episode_id = $1`,
+    // A newer machine's snapshot, or a later one of the same machine, is never replaced by an older one.
+    upsertSnapshot: `INSERT INTO ${t.snapshots} (episode_id, version, machine_version, snapshot)
+      VALUES ($1, $2, $3, $4::jsonb)
+      ON CONFLICT (episode_id) DO UPDATE SET version = EXCLUDED.version,
+        machine_version = EXCLUDED.machine_version, snapshot = EXCLUDED.snapshot, updated_at = now()
+      WHERE (${t.snapshots}.machine_version, ${t.snapshots}.version)
+        < (EXCLUDED.machine_version, EXCLUDED.version)`,
+    readTail: `SELECT version, payload FROM ${t.events}
+      WHERE episode_id = $1 AND version > $2 AND version <= $3 ORDER BY version`,
+    readEpisode: `SELECT ${columns} FROM ${t.events} WHERE episode_id = $1 AND version >= $2 ORDER BY version`,
+    readPatient: `SELECT ${columns} FROM ${t.events} WHERE patient_id = $1 ORDER BY position`,
+    page: `SELECT ${columns} FROM ${t.events} WHERE position > $1 ORDER BY position LIMIT $2`,
+  };
+}
+
+/** Internal: the database adapter under a store opened by `openStore` (for tests and tooling). */
+export function internalDb(store: EventStore): Db {
+  return (store as SqlEventStore).db;
+}

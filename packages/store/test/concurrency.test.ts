@@ -1,0 +1,226 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { EpisodeEventInput } from '@kapkit/core';
+import { describe, expect, it } from 'vitest';
+import { ConcurrencyError, StoreLockedError } from '../src/errors.js';
+import { openStore } from '../src/open.js';
+import type { EventStore } from '../src/store.js';
+import { assessment, checkVersions, opened } from './fixtures/log.mjs';
+import {
+  copyTemplate,
+  createFixture,
+  ENGINES,
+  FIXTURES,
+  requireEngine,
+  until,
+  writeReliabilitySummary,
+} from './helpers.js';
+
+/**
+ * Concurrency. PostgreSQL: N writer processes append to one episode with read-then-write loops; writers of
+ * one episode serialize on an advisory lock, and every loser gets ConcurrencyError. PGlite is one process:
+ * a second process is refused with StoreLockedError, and inside the process concurrent appends serialize.
+ * Figures go to artifacts/reliability/concurrency-<engine>.json for docs/reliability.md.
+ */
+
+const WRITERS = Number(process.env.KAPKIT_WRITERS ?? 8);
+const EVENTS_PER_WRITER = 10;
+const postgres = ENGINES.find((e) => e.kind === 'postgres')!;
+const pglite = ENGINES.find((e) => e.kind === 'pglite')!;
+
+interface Done {
+  type: 'done';
+  writer: number;
+  attempts: number;
+  conflicts: number;
+  appended: number;
+  unexpected: { code: string; message: string }[];
+}
+
+function spawnWriter(args: object): {
+  child: ChildProcess;
+  messages: Record<string, unknown>[];
+  stderr: () => string;
+} {
+  const child = fork(join(FIXTURES, 'writer.mjs'), [JSON.stringify(args)], {
+    execArgv: [],
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+  });
+  const messages: Record<string, unknown>[] = [];
+  let stderr = '';
+  child.stderr!.on('data', (d) => {
+    stderr += d;
+  });
+  child.on('message', (m) => messages.push(m as Record<string, unknown>));
+  return { child, messages, stderr: () => stderr };
+}
+
+/** Read-then-write loops in this process: `count` events each, retrying on ConcurrencyError. */
+async function loop(store: EventStore, episodeId: string, writer: number, count: number) {
+  let attempts = 0;
+  let conflicts = 0;
+  let appended = 0;
+  while (appended < count) {
+    attempts++;
+    const { version } = await store.loadEpisode(episodeId);
+    const event = assessment(episodeId, 'pt-synthetic-c', `w${writer}-${appended}`, version + 1);
+    try {
+      await store.append(episodeId, [event as EpisodeEventInput], { expectedVersion: version });
+      appended++;
+    } catch (error) {
+      if (!(error instanceof ConcurrencyError)) throw error;
+      conflicts++;
+    }
+  }
+  return { attempts, conflicts, appended };
+}
+
+describe('concurrent writers', () => {
+  it(`PostgreSQL: ${WRITERS} writer processes on one episode: every version once, no event lost or duplicated, every loser a ConcurrencyError`, async (context) => {
+    requireEngine(postgres, context);
+    const fx = await createFixture('postgres');
+    const episodeId = 'ep-concurrent';
+    const patientId = 'pt-synthetic-c';
+    try {
+      const store = await fx.open();
+      await store.append(episodeId, [opened(episodeId, patientId)], { expectedVersion: 0 });
+      const writers = Array.from({ length: WRITERS }, (_, writer) =>
+        spawnWriter({ where: fx.where, episodeId, patientId, writer, count: EVENTS_PER_WRITER }),
+      );
+      await until(
+        () => writers.every((w) => w.messages.some((m) => m.type === 'ready')),
+        60_000,
+        'the writers to open the store',
+      );
+      const t0 = performance.now();
+      for (const w of writers) w.child.send('go');
+      await until(
+        () => writers.every((w) => w.messages.some((m) => m.type === 'done') || w.child.exitCode !== null),
+        120_000,
+        'the writers to finish',
+      );
+      const ms = performance.now() - t0;
+      const done = writers.map((w) => {
+        const d = w.messages.find((m) => m.type === 'done') as Done | undefined;
+        if (!d) throw new Error(`a writer died: ${w.stderr()}`);
+        return d;
+      });
+      expect(done.flatMap((d) => d.unexpected)).toEqual([]);
+      const stored = await store.readEpisode(episodeId);
+      expect(checkVersions(stored)).toEqual([]);
+      expect(stored).toHaveLength(1 + WRITERS * EVENTS_PER_WRITER);
+      // Every writer's events are there exactly once, in its own order.
+      for (let w = 0; w < WRITERS; w++) {
+        const mine = stored.filter((e) => e.event.id.startsWith(`w${w}-`)).map((e) => e.event.id);
+        expect(mine).toEqual(Array.from({ length: EVENTS_PER_WRITER }, (_, i) => `w${w}-${i}`));
+      }
+      const attempts = done.reduce((n, d) => n + d.attempts, 0);
+      const conflicts = done.reduce((n, d) => n + d.conflicts, 0);
+      // Every attempt either appended or lost with a ConcurrencyError: nothing else happened.
+      expect(attempts).toBe(WRITERS * EVENTS_PER_WRITER + conflicts);
+      await store.close();
+      writeReliabilitySummary('concurrency-postgres', {
+        writers: WRITERS,
+        eventsPerWriter: EVENTS_PER_WRITER,
+        attempts,
+        appended: WRITERS * EVENTS_PER_WRITER,
+        conflicts,
+        unexpectedErrors: 0,
+        storedEvents: stored.length,
+        versionsContiguous: true,
+        appendsPerSecond: Math.round((WRITERS * EVENTS_PER_WRITER) / (ms / 1000)),
+      });
+    } finally {
+      await fx.cleanup();
+    }
+  });
+
+  it('PGlite: a second process opening the same data directory gets StoreLockedError, and can open it once it is closed', async () => {
+    const dir = copyTemplate();
+    try {
+      const store = await openStore({ dataDir: dir });
+      const probe = async () => {
+        const w = spawnWriter({
+          where: { dataDir: dir },
+          episodeId: 'ep-x',
+          patientId: 'pt-x',
+          writer: 0,
+          count: 0,
+        });
+        const code = await new Promise<number | null>((resolve) => w.child.on('exit', resolve));
+        return { code, stderr: w.stderr(), ready: w.messages.some((m) => m.type === 'ready') };
+      };
+      const refused = await probe();
+      expect(refused.ready).toBe(false);
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toMatch(/StoreLockedError/);
+      expect(refused.stderr).toMatch(new RegExp(`process ${process.pid} holds it`));
+      // In this process too: a second store on the same directory would corrupt it.
+      const again = await openStore({ dataDir: dir }).catch((e: unknown) => e);
+      expect(again).toBeInstanceOf(StoreLockedError);
+      await store.close();
+      const w = spawnWriter({
+        where: { dataDir: dir },
+        episodeId: 'ep-x',
+        patientId: 'pt-x',
+        writer: 0,
+        count: 0,
+      });
+      await until(() => w.messages.some((m) => m.type === 'ready'), 60_000, 'the second process to open');
+      w.child.send('go');
+      const code = await new Promise<number | null>((resolve) => w.child.on('exit', resolve));
+      expect(code).toBe(0);
+      writeReliabilitySummary('concurrency-pglite-lock', {
+        secondProcess: 'StoreLockedError (store-locked)',
+        secondStoreInProcess: 'StoreLockedError (store-locked)',
+        afterClose: 'opened',
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it.for([pglite, postgres])(
+    `$name: ${WRITERS} concurrent read-then-write loops in one process serialize per episode`,
+    async (engine, context) => {
+      requireEngine(engine, context);
+      let store: EventStore;
+      let cleanup: () => Promise<void>;
+      if (engine.kind === 'pglite') {
+        const d = copyTemplate();
+        store = await openStore({ dataDir: d, stateCacheSize: 0 });
+        cleanup = async () => rmSync(d, { recursive: true, force: true });
+      } else {
+        const fx = await createFixture('postgres');
+        store = await fx.open({ stateCacheSize: 0 });
+        cleanup = () => fx.cleanup();
+      }
+      try {
+        const episodeId = 'ep-loops';
+        await store.append(episodeId, [opened(episodeId, 'pt-synthetic-c')], { expectedVersion: 0 });
+        const results = await Promise.all(
+          Array.from({ length: WRITERS }, (_, w) => loop(store, episodeId, w, EVENTS_PER_WRITER)),
+        );
+        const stored = await store.readEpisode(episodeId);
+        expect(checkVersions(stored)).toEqual([]);
+        expect(stored).toHaveLength(1 + WRITERS * EVENTS_PER_WRITER);
+        const conflicts = results.reduce((n, r) => n + r.conflicts, 0);
+        const attempts = results.reduce((n, r) => n + r.attempts, 0);
+        expect(attempts).toBe(WRITERS * EVENTS_PER_WRITER + conflicts);
+        expect(conflicts).toBeGreaterThan(0); // the loops did interleave
+        writeReliabilitySummary(`concurrency-in-process-${engine.kind}`, {
+          loops: WRITERS,
+          eventsPerLoop: EVENTS_PER_WRITER,
+          attempts,
+          conflicts,
+          storedEvents: stored.length,
+          versionsContiguous: true,
+        });
+      } finally {
+        await store.close();
+        await cleanup();
+      }
+    },
+  );
+});

@@ -1,0 +1,273 @@
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PGlite } from '@electric-sql/pglite';
+import type { EpisodeEventInput } from '@kapkit/core';
+import pg from 'pg';
+import { inject } from 'vitest';
+import { type OpenStoreOptions, openStore } from '../src/open.js';
+import type { EventStore } from '../src/store.js';
+
+export const PACKAGE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The PostgreSQL server of the tests (`.ci/run` starts one and sets it). */
+export const PG_URL = process.env.KAPKIT_TEST_DATABASE_URL || undefined;
+export const IN_CI = Boolean(process.env.CI);
+
+export type EngineKind = 'pglite' | 'postgres';
+export interface Engine {
+  readonly name: string;
+  readonly kind: EngineKind;
+  /** Why the engine's tests cannot run here, or null. */
+  readonly missing: string | null;
+}
+
+export const ENGINES: readonly Engine[] = [
+  { name: 'PGlite', kind: 'pglite', missing: null },
+  {
+    name: 'PostgreSQL',
+    kind: 'postgres',
+    missing: PG_URL ? null : 'KAPKIT_TEST_DATABASE_URL is not set (no PostgreSQL server for the tests)',
+  },
+];
+
+/**
+ * Where a test's store lives: a fresh PostgreSQL schema, on the PostgreSQL test server or in this test
+ * file's PGlite (one per file, on disk in a temp dir copied from the migrated template: opening PGlite costs
+ * about a second, a schema a few milliseconds). `open` opens (or reopens) a store there; `sql` queries the
+ * database directly, outside any store; `cleanup` drops the schema.
+ */
+export interface Fixture {
+  readonly engine: EngineKind;
+  readonly schema: string;
+  /** Options that point `openStore` at this fixture. */
+  readonly where: OpenStoreOptions;
+  open(options?: Omit<OpenStoreOptions, 'url' | 'dataDir' | 'schema' | 'pglite'>): Promise<EventStore>;
+  sql<R = Record<string, unknown>>(text: string, params?: unknown[]): Promise<R[]>;
+  cleanup(): Promise<void>;
+}
+
+let counter = 0;
+let shared: { pglite: PGlite; dir: string } | null = null;
+
+/** This test file's PGlite, on disk (a copy of the global setup's template). */
+export async function sharedPglite(): Promise<PGlite> {
+  if (!shared) {
+    const dir = copyTemplate();
+    shared = { dir, pglite: await PGlite.create(join(dir, 'pgdata')) };
+  }
+  return shared.pglite;
+}
+
+/** Close this file's PGlite and remove its directory (call in `afterAll`). */
+export async function closeSharedPglite(): Promise<void> {
+  if (!shared) return;
+  const { pglite, dir } = shared;
+  shared = null;
+  await pglite.close();
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** A new temp directory holding a migrated, closed PGlite store (a copy of the global setup's template). */
+export function copyTemplate(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'kapkit-store-test-'));
+  cpSync(inject('pgliteTemplate'), dir, { recursive: true });
+  return dir;
+}
+
+export async function createFixture(engine: EngineKind): Promise<Fixture> {
+  const schema = `kapkit_test_${process.pid}_${Date.now().toString(36)}_${counter++}`;
+  let sql: Fixture['sql'];
+  let end: () => Promise<void>;
+  let where: OpenStoreOptions;
+  if (engine === 'pglite') {
+    const pglite = await sharedPglite();
+    where = { pglite, schema };
+    sql = async <R>(text: string, params?: unknown[]) => (await pglite.query<R>(text, params)).rows;
+    end = async () => {};
+  } else {
+    if (!PG_URL) throw new Error('KAPKIT_TEST_DATABASE_URL is not set');
+    const client = new pg.Client({ connectionString: PG_URL });
+    await client.connect();
+    where = { url: PG_URL, schema };
+    sql = async <R>(text: string, params?: unknown[]) => (await client.query(text, params)).rows as R[];
+    end = () => client.end();
+  }
+  return {
+    engine,
+    schema,
+    where,
+    open: (options = {}) => openStore({ ...options, ...where }),
+    sql,
+    async cleanup() {
+      await sql(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await end();
+    },
+  };
+}
+
+/**
+ * Skip a test whose engine is missing here, with a visible message; in CI, fail it instead (CI must run
+ * the PostgreSQL tests: .ci/run starts a server).
+ */
+export function requireEngine(engine: Engine, context: { skip: (note?: string) => void }): void {
+  if (!engine.missing) return;
+  if (IN_CI) throw new Error(`${engine.missing}: CI must run the ${engine.name} tests (see .ci/run)`);
+  console.warn(`[@kapkit/store] skipping a ${engine.name} test: ${engine.missing}.`);
+  context.skip(engine.missing);
+}
+
+/** Resolve when `condition()` holds (polled every 5 ms), or reject after `timeoutMs`. */
+export async function until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export const FIXTURES = join(PACKAGE_DIR, 'test', 'fixtures');
+
+/** Reliability figures for docs/reliability.md, written under the git-ignored artifacts/ folder. */
+export function writeReliabilitySummary(name: string, figures: Record<string, unknown>): void {
+  const dir = join(PACKAGE_DIR, 'artifacts', 'reliability');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    join(dir, `${name}.json`),
+    `${JSON.stringify({ name, node: process.version, date: new Date().toISOString(), ...figures }, null, 2)}\n`,
+  );
+}
+
+/** A small deterministic PRNG (mulberry32), so a run's random kill points can be replayed from its seed. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Builds synthetic event logs (after packages/core/test/episode/story.ts): fit → evaluation → plan →
+ * prescription → delivery (2 sessions' supply) → training → preparation → dosing + integration → …
+ * Timestamps advance by days from a fixed start, in a fixed offset. Synthetic data only.
+ */
+export class Story {
+  readonly events: EpisodeEventInput[] = [];
+  #n = 0;
+  #day = 0;
+  #session = 0;
+  constructor(
+    readonly episodeId = 'ep-1',
+    readonly patientId = 'pt-synthetic-1',
+    readonly start = Date.parse('2026-03-02T10:00:00-05:00'),
+  ) {}
+
+  /** ISO timestamp `days` after the start (fractional days allowed), in -05:00. */
+  at(days = this.#day): string {
+    const ms = this.start + days * 86_400_000 - 5 * 3_600_000;
+    return `${new Date(ms).toISOString().slice(0, 19)}-05:00`;
+  }
+
+  day(d: number): this {
+    this.#day = d;
+    return this;
+  }
+
+  /** Append an event of `type` with `payload`, at the current day (+ `minutes`). */
+  add(type: string, payload: Record<string, unknown> = {}, minutes = 0): this {
+    this.#n++;
+    this.events.push({
+      id: `${this.episodeId}-e${this.#n}`,
+      episodeId: this.episodeId,
+      patientId: this.patientId,
+      type,
+      at: this.at(this.#day + minutes / 1440),
+      v: 1,
+      synthetic: true,
+      ...payload,
+    } as EpisodeEventInput);
+    return this;
+  }
+
+  /** The events added since `from` (an index into `events`). */
+  since(from: number): EpisodeEventInput[] {
+    return this.events.slice(from);
+  }
+
+  /** Opened, good fit, evaluated eligible, plan, prescription (2 doses), 2 delivered, trained, prepared. */
+  readyToDose(): this {
+    return this.day(0)
+      .add('EpisodeOpened')
+      .add('FitAssessed', { outcome: 'good-fit' }, 60)
+      .day(3)
+      .add('MedicalEvaluationScheduled', { scheduledFor: this.at(7), mode: 'telehealth' })
+      .day(7)
+      .add('MedicalEvaluationCompleted', { eligible: true })
+      .add('TreatmentPlanCreated', {
+        plannedDosingSessions: 6,
+        monitoring: { measures: [{ instrument: 'phq9', everyDays: 28 }, { instrument: 'gad7' }] },
+      })
+      .add('PrescriptionIssued', {
+        medication: 'ketamine',
+        route: 'sublingual',
+        formulation: 'sublingual-lozenge',
+        doseMg: 300,
+        dosesAuthorized: 2,
+      })
+      .day(10)
+      .add('MedicationDelivered', { doses: 2 })
+      .add('SelfAdministrationTrained', { vitalsTrained: true, selfAdministrationTrained: true }, 30)
+      .day(12)
+      .add('AssessmentRecorded', {
+        instrument: 'PHQ-9',
+        responses: [2, 2, 2, 2, 1, 2, 1, 1, 0],
+        context: 'baseline',
+      })
+      .add('AssessmentRecorded', {
+        instrument: 'gad7',
+        responses: [2, 2, 2, 1, 1, 1, 1],
+        context: 'baseline',
+      })
+      .add('PreparationSessionCompleted', { mode: 'in-person', intentionsSet: true }, 60);
+  }
+
+  /** A complete dosing session on day `d`: scheduled, pre vitals, dose, post vitals, completed. */
+  dosingSession(d: number, vitals: [number, number] = [122, 78]): this {
+    this.#session++;
+    const sessionId = `${this.episodeId}-s${this.#session}`;
+    return this.day(d)
+      .add('DosingSessionScheduled', { sessionId, scheduledFor: this.at(d + 1 / 24), mode: 'in-person' })
+      .add(
+        'VitalsRecorded',
+        { sessionId, phase: 'pre', systolic: vitals[0], diastolic: vitals[1], heartRate: 72 },
+        60,
+      )
+      .add(
+        'DoseAdministered',
+        { sessionId, kind: 'full', doseMg: 300, route: 'sublingual', formulation: 'sublingual-lozenge' },
+        65,
+      )
+      .add('VitalsRecorded', { sessionId, phase: 'post', systolic: 128, diastolic: 80, heartRate: 76 }, 170)
+      .add('DosingSessionCompleted', { sessionId, durationMinutes: 120 }, 180);
+  }
+
+  integration(d: number): this {
+    return this.day(d).add('IntegrationSessionCompleted', { mode: 'telehealth' });
+  }
+
+  /** A PHQ-9 at the current day (+ minutes). */
+  assessment(minutes = 0): this {
+    return this.add(
+      'AssessmentRecorded',
+      { instrument: 'phq9', responses: [1, 1, 1, 1, 1, 1, 1, 1, 0] },
+      minutes,
+    );
+  }
+}

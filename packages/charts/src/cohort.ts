@@ -1,0 +1,359 @@
+import type { TrajectoryBin } from '@kapkit/analytics';
+import type { InstrumentDefinition } from '@kapkit/core';
+import type { ChartConfiguration, ChartDataset, LegendItem } from 'chart.js';
+import type { AnnotationOptions } from 'chartjs-plugin-annotation';
+import { type DescribedPoint, describedTooltipLabel, formatDays, formatScore } from './format.js';
+import { palette, withAlpha } from './palette.js';
+
+/** Options of {@link trajectoryChartConfig}. */
+export interface TrajectoryChartOptions {
+  /** The instrument the bins are of: names the axis and sets its range. */
+  readonly instrument?: InstrumentDefinition;
+  readonly title?: string;
+  /** Confidence level of the bins' intervals, for the legend; default 0.95 (as `trajectory`). */
+  readonly confLevel?: number;
+}
+
+/** A point of a cohort chart. */
+export interface CohortPoint extends DescribedPoint {}
+
+/** Roles of the datasets of the cohort charts. */
+export type CohortDatasetRole = 'ci-lower' | 'ci-upper' | 'mean' | 'survival' | 'censored';
+
+export type CohortDataset = ChartDataset<'line', (CohortPoint | { x: number; y: number | null })[]> & {
+  readonly kapkitRole: CohortDatasetRole;
+};
+
+/** The chart.js configuration of the cohort charts. */
+export type CohortChartConfiguration = ChartConfiguration<
+  'line',
+  (CohortPoint | { x: number; y: number | null })[],
+  string[]
+>;
+
+/** Legend filter: the lower bound of a band needs no entry of its own (the filled upper bound has one). */
+function hideLowerBound(item: LegendItem): boolean {
+  return !String(item.text).endsWith('(lower)');
+}
+
+function binLabel(b: TrajectoryBin): string {
+  return b.upperEdge === null
+    ? `${formatDays(b.bin)}+ d`
+    : `${formatDays(b.bin)}–${formatDays(b.upperEdge)} d`;
+}
+
+/**
+ * The cohort's mean score by bin of days since baseline (from `trajectory` in `@kapkit/analytics`), with its
+ * confidence interval as a shaded band (the upper bound filled down to the lower one). Bins with fewer than
+ * two patients have no interval; empty bins have no mean. The subtitle carries the caveat that observed-case
+ * means are biased under dropout (docs/methods.md).
+ *
+ * @example
+ * ```ts
+ * const bins = analyzeOutcomes(records).instruments.phq9.trajectory;
+ * const config = trajectoryChartConfig(bins, { instrument: phq9 });
+ * config.data.datasets.map((d) => d.label); // ['95% CI (lower)', '95% CI', 'Mean PHQ-9']
+ * ```
+ */
+export function trajectoryChartConfig(
+  bins: readonly TrajectoryBin[],
+  options: TrajectoryChartOptions = {},
+): CohortChartConfiguration {
+  const name = options.instrument?.name ?? 'score';
+  const level = Math.round((options.confLevel ?? 0.95) * 100);
+  const labels = bins.map((b) => [binLabel(b), `n = ${b.n}`]);
+  const lower: CohortPoint[] = [];
+  const upper: CohortPoint[] = [];
+  const mean: CohortPoint[] = [];
+  bins.forEach((b, i) => {
+    if (b.mean === null) return;
+    const ci =
+      b.lower !== null && b.upper !== null
+        ? `, ${level}% CI ${formatScore(Number(b.lower.toFixed(2)))} to ${formatScore(Number(b.upper.toFixed(2)))}`
+        : ' (no interval: fewer than 2 patients)';
+    const description = `Days ${binLabel(b)}: mean ${name} ${formatScore(Number(b.mean.toFixed(2)))}${ci}, ${b.n} patient(s)`;
+    mean.push({ x: i, y: b.mean, description });
+    if (b.lower !== null && b.upper !== null) {
+      lower.push({ x: i, y: b.lower, description });
+      upper.push({ x: i, y: b.upper, description });
+    }
+  });
+  const datasets: CohortDataset[] = [
+    {
+      kapkitRole: 'ci-lower',
+      label: `${level}% CI (lower)`,
+      data: lower,
+      borderColor: withAlpha(palette.series[0], 0.5),
+      borderWidth: 1,
+      pointRadius: 0,
+      fill: false,
+      tension: 0,
+    },
+    {
+      kapkitRole: 'ci-upper',
+      label: `${level}% CI of the mean`,
+      data: upper,
+      borderColor: withAlpha(palette.series[0], 0.5),
+      backgroundColor: palette.confidenceBand,
+      borderWidth: 1,
+      pointRadius: 0,
+      fill: '-1',
+      tension: 0,
+    },
+    {
+      kapkitRole: 'mean',
+      label: `Mean ${name}`,
+      data: mean,
+      borderColor: palette.series[0],
+      backgroundColor: palette.series[0],
+      borderWidth: 2.5,
+      pointRadius: 4,
+      pointStyle: 'circle',
+      fill: false,
+      tension: 0,
+    },
+  ];
+  return {
+    type: 'line',
+    data: { labels, datasets },
+    options: {
+      parsing: false,
+      scales: {
+        x: {
+          type: 'category',
+          offset: true,
+          ticks: { color: palette.text, autoSkip: false },
+          title: { display: true, text: 'Days since baseline (bin)', color: palette.mutedText },
+          grid: { color: palette.grid },
+        },
+        y: {
+          type: 'linear',
+          ...(options.instrument
+            ? { min: options.instrument.range.min, max: options.instrument.range.max }
+            : {}),
+          title: { display: true, text: `Mean ${name}`, color: palette.mutedText },
+          ticks: { color: palette.text },
+          grid: { color: palette.grid },
+        },
+      },
+      plugins: {
+        title: {
+          display: true,
+          text: options.title ?? `Cohort ${name} by days since baseline`,
+          color: palette.text,
+          font: { size: 16, weight: 'bold' },
+        },
+        subtitle: {
+          display: true,
+          text: 'Observed-case means: patients who drop out are missing from later bins, and dropout is rarely random',
+          color: palette.mutedText,
+        },
+        legend: {
+          position: 'bottom',
+          labels: { color: palette.text, filter: hideLowerBound },
+        },
+        tooltip: { callbacks: { label: describedTooltipLabel } },
+      },
+    },
+  };
+}
+
+/** One row of a Kaplan–Meier curve (`kaplanMeier(...).curve`, or `analyzeOutcomes`' `timeToResponse.curve`). */
+export interface KaplanMeierRow {
+  readonly time: number;
+  readonly nRisk: number;
+  readonly nEvent: number;
+  readonly nCensor: number;
+  readonly survival: number;
+  readonly lower: number | null;
+  readonly upper: number | null;
+}
+
+/** A Kaplan–Meier curve alone, or with its median (a `KaplanMeierResult` or `KaplanMeierSummary`). */
+export type KaplanMeierChartInput =
+  | readonly KaplanMeierRow[]
+  | {
+      readonly curve: readonly KaplanMeierRow[];
+      readonly median?: number | null;
+      readonly confLevel?: number;
+    };
+
+/** Options of {@link kaplanMeierChartConfig}. */
+export interface KaplanMeierChartOptions {
+  readonly title?: string;
+  /** What the event is, for labels; default "response". */
+  readonly event?: string;
+}
+
+/**
+ * A Kaplan–Meier curve as a stepped line (S(t) holds until the next event time, then drops), starting at
+ * (0, 1), with its pointwise confidence band ('log' interval, filled between the lower and upper steps; no
+ * band where S = 0) and censoring marks (+) at the times where patients were censored. A dashed line marks
+ * S = 0.5 and the median when it is reached.
+ *
+ * @example
+ * ```ts
+ * const km = kaplanMeier([{ time: 14, event: true }, { time: 28, event: false }, { time: 28, event: true }]);
+ * const config = kaplanMeierChartConfig(km);
+ * config.data.datasets.find((d) => d.kapkitRole === 'survival')?.data;
+ * // [{ x: 0, y: 1 }, { x: 14, y: 0.667 }, { x: 28, y: 0 }] (with descriptions)
+ * ```
+ */
+export function kaplanMeierChartConfig(
+  km: KaplanMeierChartInput,
+  options: KaplanMeierChartOptions = {},
+): CohortChartConfiguration {
+  const curve: readonly KaplanMeierRow[] = Array.isArray(km)
+    ? km
+    : (km as { curve: readonly KaplanMeierRow[] }).curve;
+  const median = Array.isArray(km) ? undefined : (km as { median?: number | null }).median;
+  const level = Math.round(
+    (Array.isArray(km) ? 0.95 : ((km as { confLevel?: number }).confLevel ?? 0.95)) * 100,
+  );
+  const event = options.event ?? 'response';
+  const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
+  const describe = (r: KaplanMeierRow) =>
+    `Day ${formatDays(r.time)}: ${pct(r.survival)} not yet in ${event}${
+      r.lower !== null && r.upper !== null ? ` (${level}% CI ${pct(r.lower)} to ${pct(r.upper)})` : ''
+    }; ${r.nRisk} at risk, ${r.nEvent} ${event}(s), ${r.nCensor} censored`;
+
+  const start = { x: 0, y: 1, description: `Day 0: 100% not yet in ${event}` };
+  const survival: CohortPoint[] = [
+    start,
+    ...curve.map((r) => ({ x: r.time, y: r.survival, description: describe(r) })),
+  ];
+  const lower: { x: number; y: number | null }[] = [
+    { x: 0, y: 1 },
+    ...curve.map((r) => ({ x: r.time, y: r.lower })),
+  ];
+  const upper: { x: number; y: number | null }[] = [
+    { x: 0, y: 1 },
+    ...curve.map((r) => ({ x: r.time, y: r.upper })),
+  ];
+  const censored: CohortPoint[] = curve
+    .filter((r) => r.nCensor > 0)
+    .map((r) => ({
+      x: r.time,
+      y: r.survival,
+      description: `Censored: ${r.nCensor} at day ${formatDays(r.time)}`,
+    }));
+  const maxTime = curve.length ? curve[curve.length - 1]!.time : 1;
+
+  const datasets: CohortDataset[] = [
+    {
+      kapkitRole: 'ci-lower',
+      label: `${level}% CI (lower)`,
+      data: lower,
+      stepped: 'before',
+      borderColor: withAlpha(palette.series[0], 0.5),
+      borderWidth: 1,
+      pointRadius: 0,
+      fill: false,
+      spanGaps: false,
+    },
+    {
+      kapkitRole: 'ci-upper',
+      label: `${level}% CI (log)`,
+      data: upper,
+      stepped: 'before',
+      borderColor: withAlpha(palette.series[0], 0.5),
+      backgroundColor: palette.confidenceBand,
+      borderWidth: 1,
+      pointRadius: 0,
+      fill: '-1',
+      spanGaps: false,
+    },
+    {
+      kapkitRole: 'survival',
+      label: `Not yet in ${event} (Kaplan–Meier)`,
+      data: survival,
+      stepped: 'before',
+      borderColor: palette.series[0],
+      backgroundColor: palette.series[0],
+      borderWidth: 2.5,
+      pointRadius: 0,
+      pointHitRadius: 6,
+      fill: false,
+    },
+    {
+      kapkitRole: 'censored',
+      label: '+ Censored',
+      data: censored,
+      showLine: false,
+      pointStyle: 'cross',
+      pointRadius: 6,
+      borderColor: palette.text,
+      backgroundColor: palette.text,
+      borderWidth: 1.5,
+    },
+  ];
+  const annotations: Record<string, AnnotationOptions> = {
+    half: {
+      type: 'line',
+      yMin: 0.5,
+      yMax: 0.5,
+      borderColor: palette.mutedText,
+      borderWidth: 1,
+      borderDash: [4, 4],
+    },
+  };
+  if (median !== undefined && median !== null) {
+    annotations.median = {
+      type: 'line',
+      xMin: median,
+      xMax: median,
+      yMin: 0,
+      yMax: 0.5,
+      borderColor: palette.mutedText,
+      borderWidth: 1,
+      borderDash: [4, 4],
+      label: {
+        display: true,
+        content: `Median ${formatDays(median)} d`,
+        position: 'end',
+        color: palette.text,
+        backgroundColor: 'rgba(255, 255, 255, 0.9)',
+        font: { size: 11 },
+      },
+    };
+  }
+  return {
+    type: 'line',
+    data: { datasets },
+    options: {
+      parsing: false,
+      scales: {
+        x: {
+          type: 'linear',
+          min: 0,
+          max: maxTime,
+          title: { display: true, text: 'Days since baseline', color: palette.mutedText },
+          ticks: { color: palette.text },
+          grid: { color: palette.grid },
+        },
+        y: {
+          type: 'linear',
+          min: 0,
+          max: 1,
+          title: { display: true, text: `Proportion not yet in ${event}`, color: palette.mutedText },
+          ticks: { color: palette.text },
+          grid: { color: palette.grid },
+        },
+      },
+      plugins: {
+        title: {
+          display: true,
+          text: options.title ?? `Time to first ${event} (Kaplan–Meier)`,
+          color: palette.text,
+          font: { size: 16, weight: 'bold' },
+        },
+        legend: {
+          position: 'bottom',
+          labels: { usePointStyle: true, color: palette.text, filter: hideLowerBound },
+        },
+        tooltip: { callbacks: { label: describedTooltipLabel } },
+        annotation: { annotations },
+      },
+    },
+  };
+}

@@ -1,0 +1,261 @@
+import { type DosingSessionRecord, type EpisodeContext, offsetOf, type VitalsReading } from '@kapkit/core';
+import type { ChartConfiguration, ChartDataset } from 'chart.js';
+import type { AnnotationOptions } from 'chartjs-plugin-annotation';
+import { type DescribedPoint, describedTooltipLabel, localDate, localDateTime } from './format.js';
+import { palette } from './palette.js';
+
+/** Options of {@link vitalsChartConfig}. */
+export interface VitalsChartOptions {
+  /** Leave out sessions and readings after this instant (ISO 8601 with offset). */
+  readonly asOf?: string;
+  readonly title?: string;
+}
+
+/** A point of the vitals chart: x is the session's index on the category axis. */
+export interface VitalsPoint extends DescribedPoint {
+  readonly sessionId: string;
+}
+
+/** Roles of the datasets of the vitals chart. */
+export type VitalsDatasetRole =
+  | 'systolic-pre'
+  | 'systolic-post'
+  | 'diastolic-pre'
+  | 'diastolic-post'
+  | 'above-hold';
+
+export type VitalsDataset = ChartDataset<'line', VitalsPoint[]> & { readonly kapkitRole: VitalsDatasetRole };
+
+/** The chart.js configuration of the vitals chart. */
+export type VitalsChartConfiguration = ChartConfiguration<'line', VitalsPoint[], string[]>;
+
+function last<T>(list: readonly T[]): T | undefined {
+  return list[list.length - 1];
+}
+
+function sessionLabel(s: DosingSessionRecord, firstAt: string): string[] {
+  const head =
+    s.doseNumber !== null
+      ? `Dose ${s.doseNumber}`
+      : s.status === 'aborted'
+        ? `Aborted${s.abortReason ? ` (${s.abortReason})` : ''}`
+        : 'No dose yet';
+  return [head, localDate(firstAt)];
+}
+
+/**
+ * Blood pressure before and after dosing, per dosing session (sessions with at least one reading, in time
+ * order, aborted ones included), with the episode policy's hold thresholds (`holdSystolicAbove`,
+ * `holdDiastolicAbove`; default 140/90 mmHg) as labelled lines. The "before" value is the last pre-dose
+ * reading (the one the hold is judged on) and the "after" value the last post-dose reading. Every pre-dose
+ * reading above a threshold is also marked with a triangle (shape and legend entry, not colour alone).
+ * Systolic and diastolic differ by colour and by their labels; before and after by point style and dash.
+ *
+ * @example
+ * ```ts
+ * const config = vitalsChartConfig(replay(events).state.context);
+ * config.options?.plugins?.annotation?.annotations; // { 'hold-systolic': { value: 140, … }, 'hold-diastolic': … }
+ * ```
+ * @throws {InvalidTimestampError} when `asOf` is not an ISO 8601 date-time with an offset.
+ */
+export function vitalsChartConfig(
+  context: EpisodeContext,
+  options: VitalsChartOptions = {},
+): VitalsChartConfiguration {
+  if (options.asOf !== undefined) offsetOf(options.asOf);
+  const asOfMs = options.asOf === undefined ? Number.POSITIVE_INFINITY : Date.parse(options.asOf);
+  const inTime = (r: { readonly at: string }) => Date.parse(r.at) <= asOfMs;
+  const { holdSystolicAbove, holdDiastolicAbove } = context.policy;
+
+  const sessions = context.sessions
+    .map((s) => ({
+      s,
+      pre: s.preVitals.filter(inTime),
+      post: s.otherVitals.filter((v) => v.phase === 'post' && inTime(v)),
+      firstDose: s.doses.find(inTime),
+    }))
+    .filter((e) => e.pre.length > 0 || e.post.length > 0)
+    .map((e) => ({
+      ...e,
+      firstAt: [...e.pre, ...e.post].map((r) => r.at).sort((a, b) => Date.parse(a) - Date.parse(b))[0]!,
+    }))
+    .sort((a, b) => Date.parse(a.firstAt) - Date.parse(b.firstAt));
+
+  const labels = sessions.map((e) => sessionLabel(e.s, e.firstAt));
+  const point = (
+    i: number,
+    sessionId: string,
+    r: VitalsReading,
+    which: 'systolic' | 'diastolic',
+    phase: string,
+    extra = '',
+  ): VitalsPoint => ({
+    x: i,
+    y: r[which],
+    sessionId,
+    description: `${labels[i]![0]}: ${which} ${r[which]} mmHg ${phase} (${r.systolic}/${r.diastolic} at ${localDateTime(r.at)})${extra}`,
+  });
+
+  const sysPre: VitalsPoint[] = [];
+  const sysPost: VitalsPoint[] = [];
+  const diaPre: VitalsPoint[] = [];
+  const diaPost: VitalsPoint[] = [];
+  const aboveHold: VitalsPoint[] = [];
+  sessions.forEach((e, i) => {
+    // The reading the hold is judged on: the last pre-dose reading before the dose (or the last one).
+    const judged =
+      last(e.firstDose ? e.pre.filter((r) => Date.parse(r.at) <= Date.parse(e.firstDose!.at)) : e.pre) ??
+      last(e.pre);
+    if (judged) {
+      const note = judged.aboveHold
+        ? e.firstDose?.vitalsOverride
+          ? '; above the hold threshold, dose given with a clinician override'
+          : '; above the hold threshold'
+        : '';
+      sysPre.push(point(i, e.s.sessionId, judged, 'systolic', 'before dose', note));
+      diaPre.push(point(i, e.s.sessionId, judged, 'diastolic', 'before dose', note));
+    }
+    for (const r of e.pre) {
+      if (r.systolic > holdSystolicAbove)
+        aboveHold.push(
+          point(
+            i,
+            e.s.sessionId,
+            r,
+            'systolic',
+            'before dose',
+            `; above the hold threshold ${holdSystolicAbove}`,
+          ),
+        );
+      if (r.diastolic > holdDiastolicAbove)
+        aboveHold.push(
+          point(
+            i,
+            e.s.sessionId,
+            r,
+            'diastolic',
+            'before dose',
+            `; above the hold threshold ${holdDiastolicAbove}`,
+          ),
+        );
+    }
+    const post = last(e.post);
+    if (post) {
+      sysPost.push(point(i, e.s.sessionId, post, 'systolic', 'after dose'));
+      diaPost.push(point(i, e.s.sessionId, post, 'diastolic', 'after dose'));
+    }
+  });
+
+  const [sysColor, diaColor] = palette.vitals;
+  const line = (
+    kapkitRole: VitalsDatasetRole,
+    label: string,
+    data: VitalsPoint[],
+    color: string,
+    post: boolean,
+  ): VitalsDataset => ({
+    kapkitRole,
+    label,
+    data,
+    borderColor: color,
+    backgroundColor: post ? '#ffffff' : color,
+    borderWidth: 2,
+    borderDash: post ? [6, 4] : [],
+    pointStyle: post ? 'rect' : 'circle',
+    pointRadius: 5,
+    pointBorderWidth: 2,
+    spanGaps: true,
+    tension: 0,
+  });
+  const datasets: VitalsDataset[] = [
+    line('systolic-pre', 'Systolic before dose', sysPre, sysColor, false),
+    line('systolic-post', 'Systolic after dose', sysPost, sysColor, true),
+    line('diastolic-pre', 'Diastolic before dose', diaPre, diaColor, false),
+    line('diastolic-post', 'Diastolic after dose', diaPost, diaColor, true),
+  ];
+  if (aboveHold.length > 0) {
+    datasets.unshift({
+      kapkitRole: 'above-hold',
+      label: '▲ Before dose, above the hold threshold',
+      data: aboveHold,
+      showLine: false,
+      pointStyle: 'triangle',
+      pointRadius: 10,
+      backgroundColor: palette.hold,
+      borderColor: '#ffffff',
+      borderWidth: 1,
+    });
+  }
+
+  const values = [...sysPre, ...sysPost, ...diaPre, ...diaPost].map((p) => p.y);
+  const yMin = Math.min(60, ...values.map((v) => Math.floor((v - 10) / 10) * 10));
+  const yMax = Math.max(170, ...values.map((v) => Math.ceil((v + 10) / 10) * 10));
+  const hold = (value: number, what: string): AnnotationOptions => ({
+    type: 'line',
+    drawTime: 'beforeDatasetsDraw',
+    yMin: value,
+    yMax: value,
+    borderColor: palette.hold,
+    borderWidth: 2,
+    borderDash: what === 'systolic' ? [10, 5] : [3, 3],
+    label: {
+      display: true,
+      content: `Hold dosing if pre-dose ${what} > ${value} mmHg`,
+      position: 'start',
+      yAdjust: -10,
+      color: palette.text,
+      backgroundColor: 'rgba(255, 255, 255, 0.9)',
+      font: { size: 11 },
+      padding: 3,
+    },
+  });
+
+  return {
+    type: 'line',
+    data: { labels, datasets },
+    options: {
+      parsing: false,
+      scales: {
+        x: {
+          type: 'category',
+          offset: true,
+          ticks: { color: palette.text, autoSkip: false },
+          grid: { color: palette.grid },
+          title: { display: true, text: 'Dosing session', color: palette.mutedText },
+        },
+        y: {
+          type: 'linear',
+          min: yMin,
+          max: yMax,
+          title: { display: true, text: 'Blood pressure (mmHg)', color: palette.mutedText },
+          ticks: { color: palette.text, stepSize: 10 },
+          grid: { color: palette.grid },
+        },
+      },
+      plugins: {
+        title: {
+          display: true,
+          text: options.title ?? 'Blood pressure per dosing session',
+          color: palette.text,
+          font: { size: 16, weight: 'bold' },
+        },
+        subtitle: {
+          display: true,
+          text: [
+            `Patient ${context.patientId ?? '-'}, episode ${context.episodeId ?? '-'}${context.synthetic ? ' (SYNTHETIC DEMO DATA)' : ''}`,
+            `Hold thresholds from the episode policy: ${holdSystolicAbove}/${holdDiastolicAbove} mmHg (a clinician can override with a reason)`,
+          ],
+          color: palette.mutedText,
+        },
+        legend: { position: 'bottom', labels: { usePointStyle: true, color: palette.text } },
+        tooltip: { callbacks: { label: describedTooltipLabel } },
+        annotation: {
+          annotations: {
+            'hold-systolic': hold(holdSystolicAbove, 'systolic'),
+            'hold-diastolic': hold(holdDiastolicAbove, 'diastolic'),
+          },
+        },
+      },
+    },
+  };
+}

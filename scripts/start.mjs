@@ -1,21 +1,35 @@
-// `npm start`: a tour of what kapkit does today, on synthetic data only (examples/*.ndjson).
-// Runs after `turbo run build`; uses the same `kapkit` CLI a user would.
-import { spawnSync } from 'node:child_process';
+// `npm start`: after `turbo run build`, bring up the therapist dashboard on http://127.0.0.1 (PORT, default
+// 8787) over the embedded PGlite store in .data/dashboard (git-ignored), seeded on first run with a synthetic
+// demo caseload. DATABASE_URL switches to PostgreSQL; HOST and PORT change where it listens. Ctrl-C stops it.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const cli = join(root, 'packages', 'cli', 'bin', 'kapkit.js');
+const { startDashboard } = await import(join(root, 'apps', 'dashboard', 'dist', 'server', 'index.js'));
 
-function kapkit(args) {
-  process.stdout.write(`\n$ kapkit ${args.join(' ')}\n`);
-  const r = spawnSync(process.execPath, [cli, ...args], { stdio: 'inherit', cwd: root });
-  return r.status ?? 1;
+let running;
+try {
+  running = await startDashboard({ defaultDataDir: join(root, '.data', 'dashboard') });
+} catch (error) {
+  console.error(`kapkit dashboard: could not start: ${error.message}`);
+  process.exit(1);
 }
+if (running.seeded > 0) {
+  console.log(
+    `kapkit dashboard: seeded ${running.seeded} synthetic demo patients into ${running.store.location}`,
+  );
+}
+console.log(`kapkit dashboard: ${running.url}${running.demo ? ' (demo data)' : ''}`);
+console.log('Press Ctrl-C to stop.');
 
-console.log('kapkit: outcome tracking for ketamine-assisted psychotherapy. All data below is synthetic.');
-kapkit(['instruments']);
-// The example file contains one deliberately invalid record (an answer of 4), so this exits 1: expected.
-kapkit(['score', '--instrument', 'PHQ-9', 'examples/phq9-synthetic.ndjson']);
-console.log('\nThe last synthetic record is invalid on purpose: it shows the per-line error, and that its');
-console.log('positive item 9 is still reported. Run `npx kapkit --help` for every command.');
+let stopping = false;
+const stop = () => {
+  if (stopping) return;
+  stopping = true;
+  running.close().then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );
+};
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);

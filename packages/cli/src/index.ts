@@ -2,10 +2,14 @@
  * kapkit: the command-line interface. `runCli` is exported so the CLI can be embedded and tested.
  * @packageDocumentation
  */
+import { EXPORT_FORMATS } from '@kapkit/export';
 import { Command, CommanderError, Option } from 'commander';
 import { type AnalyzeCommandOptions, analyzeCommand } from './commands/analyze.js';
 import { demoDataCommand, parsePatients, parseStart } from './commands/demo-data.js';
+import { type ExportCommandOptions, exportCommand } from './commands/export.js';
 import { instrumentsCommand } from './commands/instruments.js';
+import { type ReportCommandOptions, reportCommand } from './commands/report.js';
+import { schemaCommand } from './commands/schema.js';
 import { scoreCommand } from './commands/score.js';
 import { validateCommand } from './commands/validate.js';
 import { DEMO_DEFAULT_START } from './demo/index.js';
@@ -13,6 +17,8 @@ import { CliError, type CliIO } from './io.js';
 import { VERSION } from './version.js';
 
 export { type DemoDataOptions, demoDataCommand } from './commands/demo-data.js';
+export { type ExportCommandOptions, exportCommand } from './commands/export.js';
+export { schemaCommand } from './commands/schema.js';
 export { type ScoreLine, type ScoreOptions, scoreCommand } from './commands/score.js';
 export {
   type ValidateEpisode,
@@ -128,12 +134,73 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     )
     .argument('<file>', 'event log (.ndjson) or tidy CSV (.csv)')
     .option('--instrument <ids>', 'instruments to analyse, comma-separated (default: all present)')
-    .option('--rci-reliability <pairs>', 'reliability r per instrument for Jacobson–Truax, e.g. phq9=0.84,gad7=0.83')
+    .option(
+      '--rci-reliability <pairs>',
+      'reliability r per instrument for Jacobson–Truax, e.g. phq9=0.84,gad7=0.83',
+    )
     .option('--rci-sd <sd>', 'SD of baseline scores: "sample" (default) or per instrument, e.g. phq9=5.7')
     .option('--bins <days>', 'edges of the trajectory bins in days since baseline, e.g. 0,14,28,56,84')
     .option('--json', 'print one JSON document instead of the summary table')
     .action(async (file: string, opts: AnalyzeCommandOptions) => {
       exitCode = await analyzeCommand(file, opts, io);
+    });
+
+  program
+    .command('export')
+    .description(
+      'Research export of an event log (.ndjson, as from demo-data): tidy tables (assessments, dosing_sessions, episodes) as NDJSON, CSV or Parquet, or a FHIR R4 Bundle, with manifest.json (row counts, SHA-256 of every file) and codebook.md. Streams; files are written under temporary names and renamed only when complete. Excluded lines are reported on stderr with line numbers. Exit code 1 if any line was excluded (unless --allow-invalid), 2 on usage errors.',
+    )
+    .argument('[file]', 'input NDJSON event log, or - for standard input', '-')
+    .addOption(
+      new Option('-f, --format <format>', 'output format').choices([...EXPORT_FORMATS]).makeOptionMandatory(),
+    )
+    .requiredOption('-o, --out <dir>', 'output directory (created if needed)')
+    .option(
+      '--tables <names>',
+      'tables to write, comma-separated (default: assessments,dosing_sessions,episodes)',
+    )
+    .option(
+      '--deidentify',
+      'HIPAA Safe Harbor-style de-identification: keyed pseudonymous ids, days since baseline instead of dates and times, no free text',
+    )
+    .option(
+      '--key-env <var>',
+      'with --deidentify: name of the environment variable holding the secret key (at least 32 characters; never written anywhere)',
+    )
+    .option(
+      '--include-free-text',
+      'also export notes, override reasons and adverse-event descriptions (identified exports only; refused with --deidentify)',
+    )
+    .option('--allow-invalid', 'exit 0 even when lines were excluded (they are still reported and counted)')
+    .action(async (file: string, opts: ExportCommandOptions) => {
+      exitCode = await exportCommand(file, opts, io);
+    });
+
+  program
+    .command('schema')
+    .description(
+      'Write the JSON Schemas of every public kapkit record (events, instrument responses, scored assessments, research tables, analytics report, export manifest) in draft 2020-12 and draft-07.',
+    )
+    .requiredOption('-o, --out <dir>', 'output directory (created if needed)')
+    .action(async (opts: { out: string }) => {
+      exitCode = await schemaCommand(opts, io);
+    });
+
+  program
+    .command('report')
+    .description(
+      "Render one patient's outcome chart (PHQ-9/GAD-7 over time with severity bands, dosing sessions, critical-period windows, response and remission lines, reliable-change and safety-flag points) to a PNG for sharing with the medical team. Exit code 1 if any of the patient's events were refused or malformed (the PNG is still written).",
+    )
+    .requiredOption(
+      '--events <file>',
+      'NDJSON event log (as from demo-data or an event store), or - for standard input',
+    )
+    .requiredOption('--patient <id>', 'the patient whose chart to draw')
+    .requiredOption('-o, --out <file>', 'output PNG file, or - for standard output')
+    .option('--instrument <ids>', 'instruments to chart, comma-separated (default: PHQ-9 and GAD-7)')
+    .option('--as-of <iso>', 'chart the episode as of this instant (ISO 8601 with a UTC offset)')
+    .action(async (opts: ReportCommandOptions) => {
+      exitCode = await reportCommand(opts, io);
     });
 
   try {

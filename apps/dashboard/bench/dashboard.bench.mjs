@@ -1,0 +1,137 @@
+// Dashboard benchmark: bundle size (size-limit, gzip) and API latency of the patient page for a patient with
+// three years of weekly PHQ-9 + GAD-7 and 40 dosing sessions, among a synthetic demo caseload, on PGlite.
+// Latency is timed in-process (Hono `app.request`) and over loopback HTTP, against a baseline in the same
+// process: the store reads the route itself makes (loadEpisode + readEpisode). Writes docs/benchmarks.md.
+// Needs the build (turbo runs it first): dist/server and dist/client.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { serve } from '@hono/node-server';
+import { openStore } from '@kapkit/store';
+import { machine, median, writeSection } from '../../../scripts/bench-report.mjs';
+import { buildLongEpisode, createDashboardApp, seedDemoCaseload } from '../dist/server/index.js';
+
+const app = join(dirname(fileURLToPath(import.meta.url)), '..');
+const N = Number(process.env.KAPKIT_BENCH_REQUESTS ?? 200);
+const WARMUP = 20;
+const DAY_MS = 86_400_000;
+
+function quantile(xs, q) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)];
+}
+
+async function time(label, fn) {
+  for (let i = 0; i < WARMUP; i++) await fn();
+  const samples = [];
+  for (let i = 0; i < N; i++) {
+    const t0 = performance.now();
+    await fn();
+    samples.push(performance.now() - t0);
+  }
+  const r = { label, median: median(samples), p95: quantile(samples, 0.95) };
+  console.log(`${label}: median ${r.median.toFixed(2)} ms, p95 ${r.p95.toFixed(2)} ms`);
+  return r;
+}
+
+// ── bundle size ─────────────────────────────────────────────────────────────────────────────────────────────
+const require = createRequire(import.meta.url);
+const sizeLimitBin = join(dirname(require.resolve('size-limit/package.json')), 'bin.js');
+let sizes;
+try {
+  sizes = JSON.parse(
+    execFileSync(process.execPath, [sizeLimitBin, '--json'], { cwd: app, encoding: 'utf8' }),
+  );
+} catch (error) {
+  // size-limit exits 1 when a budget is exceeded; its JSON is still on stdout.
+  sizes = JSON.parse(error.stdout);
+}
+for (const s of sizes)
+  console.log(
+    `${s.name}: ${(s.size / 1000).toFixed(1)} kB gzip (limit ${(s.sizeLimit / 1000).toFixed(0)} kB)`,
+  );
+
+// ── API latency ─────────────────────────────────────────────────────────────────────────────────────────────
+const dir = mkdtempSync(join(tmpdir(), 'kapkit-dashboard-bench-'));
+const store = await openStore({ dataDir: dir });
+const now = Date.now();
+const demo = await seedDemoCaseload(store, { nowMs: now, patients: 60 });
+const patient = { patientId: 'bench-pt-0001', episodeId: 'bench-ep-0001' };
+const events = buildLongEpisode({
+  ...patient,
+  startMs: now - (3 * 365 + 14) * DAY_MS,
+  weeks: 156,
+  doses: 40,
+});
+await store.append(patient.episodeId, events, { expectedVersion: 0 });
+const { state } = await store.loadEpisode(patient.episodeId);
+const c = state.context;
+const doses = c.sessions.filter((s) => s.doseNumber !== null).length;
+const assessments = c.assessments.length;
+if (doses !== 40) throw new Error(`expected 40 doses, built ${doses}`);
+
+const { app: dashboard } = createDashboardApp({ store, log: () => {} });
+const path = `/api/patients/${patient.patientId}`;
+const first = await dashboard.request(path);
+if (first.status !== 200) throw new Error(`patient API answered ${first.status}`);
+const bytes = (await first.arrayBuffer()).byteLength;
+
+const baseline = await time('baseline: store reads (loadEpisode + readEpisode)', async () => {
+  await store.loadEpisode(patient.episodeId);
+  await store.readEpisode(patient.episodeId);
+});
+const inProcess = await time('patient API, in-process (app.request)', async () => {
+  const res = await dashboard.request(path);
+  await res.arrayBuffer();
+});
+const server = await new Promise((resolve) => {
+  const s = serve({ fetch: dashboard.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
+});
+const url = `http://127.0.0.1:${server.address().port}${path}`;
+const loopback = await time('patient API, loopback HTTP (fetch)', async () => {
+  const res = await fetch(url);
+  await res.arrayBuffer();
+});
+const caseload = await time(`caseload API (${demo + 1} patients), in-process`, async () => {
+  const res = await dashboard.request('/api/caseload');
+  await res.arrayBuffer();
+});
+await new Promise((r) => server.close(r));
+await store.close();
+rmSync(dir, { recursive: true, force: true });
+
+// ── report ──────────────────────────────────────────────────────────────────────────────────────────────────
+const kb = (n) => `${(n / 1000).toFixed(1)} kB`;
+const row = (r) =>
+  `| ${r.label} | ${r.median.toFixed(2)} | ${r.p95.toFixed(2)} | ${(r.median / baseline.median).toFixed(2)} |`;
+writeSection(
+  'dashboard',
+  `## Dashboard: bundle size and patient-page API latency
+
+${machine()}. Built front end measured with size-limit (gzip level 9); latency: ${N} requests after ${WARMUP}
+warm-up ones, one at a time, on embedded PGlite.
+
+| bundle (gzip) | size | budget (.size-limit.json) | within |
+|---|---:|---:|:---:|
+${sizes.map((s) => `| ${s.name} | ${kb(s.size)} | ${kb(s.sizeLimit)} | ${s.passed ? 'yes' : '**no**'} |`).join('\n')}
+
+The chart chunk (chart.js, its annotation plugin, the date-fns adapter and @kapkit/charts) loads only on the
+patient and cohort pages.
+
+Patient page API (\`GET /api/patients/:patientId\`) for a synthetic patient with three years of weekly
+PHQ-9 + GAD-7 (${assessments} assessments) and ${doses} dosing sessions (${events.length} events), among ${demo}
+demo patients; the answer is ${kb(bytes)} of JSON (episode status, outcome chart data, timeline, vitals, the
+folded episode).
+
+| request | median ms | p95 ms | × baseline |
+|---|---:|---:|---:|
+${row(baseline)}
+${row(inProcess)}
+${row(loopback)}
+${row(caseload)}
+`,
+);
+console.log('wrote docs/benchmarks.md (dashboard)');

@@ -1,0 +1,88 @@
+/**
+ * The dashboard front end: a few pages rendered from the JSON API with plain DOM code and chart.js
+ * configurations from @kapkit/charts. Navigation uses the History API; the server answers every page path
+ * with index.html.
+ */
+import './styles.css';
+import { api } from './api.js';
+import { h, mount } from './dom.js';
+import { leavePage } from './lifecycle.js';
+import { renderCaseload } from './pages/caseload.js';
+import { renderExport } from './pages/export.js';
+import { renderRecord } from './pages/record.js';
+import { errorBox } from './ui.js';
+
+// The chart pages load chart.js on demand: the caseload and the forms do not need it.
+const patientPage = () => import('./pages/patient.js');
+const cohortPage = () => import('./pages/cohort.js');
+
+const main = document.getElementById('main') as HTMLElement;
+let generation = 0;
+
+async function route(): Promise<void> {
+  const mine = ++generation;
+  leavePage();
+  const url = new URL(location.href);
+  const path = url.pathname.replace(/\/+$/, '') || '/';
+  const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  document.querySelectorAll<HTMLAnchorElement>('header nav a').forEach((a) => {
+    const here = a.pathname === '/' ? path === '/' || parts[0] === 'patients' : path.startsWith(a.pathname);
+    if (here) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  });
+  mount(main, h('p', { class: 'loading' }, 'Loading…'));
+  try {
+    let page: Node;
+    if (path === '/') page = await renderCaseload();
+    else if (parts[0] === 'patients' && parts[1] && parts.length === 2)
+      page = await (await patientPage()).renderPatient(
+        parts[1],
+        url.searchParams.get('episode') ?? undefined,
+      );
+    else if (parts[0] === 'patients' && parts[1] && parts[2] === 'record')
+      page = await renderRecord(parts[1], url.searchParams.get('form') ?? undefined);
+    else if (path === '/cohort') page = await (await cohortPage()).renderCohort();
+    else if (path === '/export') page = await renderExport();
+    else
+      page = h(
+        'section',
+        {},
+        h('h1', {}, 'Not found'),
+        h('p', {}, h('a', { href: '/', 'data-link': true }, 'Back to the caseload')),
+      );
+    if (mine !== generation) return;
+    mount(main, page);
+    document.title = `${main.querySelector('h1')?.textContent ?? 'kapkit'} · kapkit dashboard`;
+    main.dispatchEvent(new CustomEvent('kapkit:rendered', { bubbles: true }));
+    main.setAttribute('data-ready', path);
+  } catch (error) {
+    if (mine !== generation) return;
+    mount(main, errorBox(error));
+    main.setAttribute('data-ready', path);
+  }
+}
+
+/** Go to a path inside the app without reloading. */
+function navigate(to: string): void {
+  history.pushState(null, '', to);
+  void route().then(() => main.focus({ preventScroll: false }));
+}
+
+document.addEventListener('click', (event) => {
+  const a = (event.target as Element | null)?.closest?.('a[data-link]') as HTMLAnchorElement | null;
+  if (!a || event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey)
+    return;
+  if (a.origin !== location.origin) return;
+  event.preventDefault();
+  navigate(a.pathname + a.search);
+});
+window.addEventListener('popstate', () => void route());
+
+api
+  .meta()
+  .then((meta) => {
+    const banner = document.getElementById('demo-banner');
+    if (banner) banner.hidden = !meta.demo;
+  })
+  .catch(() => {});
+void route();

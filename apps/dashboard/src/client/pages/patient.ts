@@ -1,0 +1,353 @@
+/**
+ * One patient: alerts, the outcome chart with the same numbers as a table, response/remission/reliable
+ * change with their definitions, the latest answers by item, the session timeline and vitals.
+ */
+
+import type { OutcomeChartData, OutcomeChartInstrument } from '@kapkit/charts';
+import {
+  describeOutcomeChart,
+  itemChartConfig,
+  outcomeChartConfigFromData,
+  vitalsChartConfig,
+} from '@kapkit/charts';
+import type { ChartConfiguration } from 'chart.js';
+import type { EpisodeView, PatientResponse } from '../../shared/api.js';
+import { api } from '../api.js';
+import { drawChart } from '../charts.js';
+import { h } from '../dom.js';
+import { change, day, dayTime, percent, score, words } from '../format.js';
+import { instrument } from '../instruments.js';
+import { alertList, demoBadge, fact, link } from '../ui.js';
+
+const yesNo = (v: boolean | null | undefined) => (v === true ? 'yes' : v === false ? 'no' : '—');
+
+function chartBox(id: string, label: string, config: ChartConfiguration, height = 'tall'): HTMLElement {
+  const canvas = h('canvas', { id });
+  const box = h('div', { class: `chart-box ${height}` }, canvas);
+  // Draw once the canvas is in the document (it needs a size).
+  requestAnimationFrame(() => {
+    if (canvas.isConnected) drawChart(canvas, config, label);
+  });
+  return box;
+}
+
+function outcomeTable(chart: OutcomeChartData): HTMLElement {
+  const rows = chart.rows.filter((r) => r.charted);
+  return h(
+    'div',
+    { class: 'table-wrap' },
+    h(
+      'table',
+      { class: 'data outcome-table', id: 'outcome-table' },
+      h('caption', {}, 'Outcome chart data: every assessment the chart shows, with the same numbers.'),
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          [
+            'Date',
+            'Measure',
+            'Total',
+            'Severity',
+            'Dose no.',
+            'Days since dose',
+            'In critical period',
+            'Reliable change',
+            'Response',
+            'Remission',
+            'Safety',
+          ].map((t) => h('th', { scope: 'col' }, t)),
+        ),
+      ),
+      h(
+        'tbody',
+        {},
+        rows.map((r) =>
+          h(
+            'tr',
+            { 'data-event': r.eventId, 'data-instrument': r.instrument },
+            h('td', {}, dayTime(r.at)),
+            h('td', {}, r.instrumentName),
+            h('td', { class: 'num' }, score(r.total)),
+            h('td', {}, r.severityLabel ?? '—'),
+            h('td', { class: 'num' }, String(r.doseNumber)),
+            h('td', { class: 'num' }, r.daysSinceLastDose === null ? '—' : r.daysSinceLastDose.toFixed(1)),
+            h('td', {}, yesNo(r.inCriticalPeriod)),
+            h('td', {}, r.reliableChange ? words(r.reliableChange) : '—'),
+            h('td', {}, yesNo(r.response)),
+            h('td', {}, yesNo(r.remission)),
+            h(
+              'td',
+              { class: r.safetyFlag?.kind === 'positive' && !r.safetyFlag.reviewed ? 'flag' : null },
+              r.safetyFlag
+                ? `${r.safetyFlag.kind === 'positive' ? `item ${r.safetyFlag.item} = ${r.safetyFlag.value}` : `item ${r.safetyFlag.item} unanswered`}${r.safetyFlag.reviewed ? ' (reviewed)' : ' (not reviewed)'}`
+                : '—',
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+function outcomeStatus(chart: OutcomeChartData, inst: OutcomeChartInstrument): HTMLElement {
+  const rows = chart.rows.filter((r) => r.instrument === inst.id && r.total !== null && r.charted);
+  const last = rows[rows.length - 1];
+  const base = inst.baseline;
+  const rc = inst.reliableChange;
+  const latestClass = last && base && last.eventId !== base.eventId ? last.reliableChange : null;
+  return h(
+    'section',
+    { class: 'card outcome-status', 'data-instrument': inst.id },
+    h('h3', {}, inst.name),
+    h(
+      'dl',
+      { class: 'facts' },
+      fact('Baseline', base ? `${score(base.total)} on ${day(base.at)}` : '—'),
+      fact(
+        'Latest',
+        last
+          ? `${score(last.total)} on ${day(last.at)}${last.severityLabel ? ` (${last.severityLabel})` : ''}`
+          : '—',
+      ),
+      fact('Change', base && last ? change((last.total ?? 0) - base.total) : '—'),
+      fact('Response', yesNo(inst.outcome?.response), { 'data-status': 'response' }),
+      fact('Remission', inst.remissionBelow === null ? 'not defined' : yesNo(inst.outcome?.remission), {
+        'data-status': 'remission',
+      }),
+      fact('Reliable change', latestClass ? words(latestClass) : '—', { 'data-status': 'reliable-change' }),
+    ),
+    h(
+      'details',
+      { class: 'definitions', open: true },
+      h('summary', {}, 'Definitions'),
+      h(
+        'ul',
+        {},
+        h(
+          'li',
+          {},
+          'Baseline: the last assessment on or before the first dose (the first assessment before any dose).',
+        ),
+        inst.direction === 'higher-is-worse'
+          ? h(
+              'li',
+              {},
+              `Response: latest ≤ ${percent(inst.responseFraction)} of baseline (baseline > 0). Source: ${inst.responseSource}.`,
+            )
+          : h('li', {}, 'Response: not defined for a measure where higher is better.'),
+        inst.remissionBelow !== null
+          ? h('li', {}, `Remission: latest < ${inst.remissionBelow}. Source: ${inst.remissionSource ?? '—'}.`)
+          : null,
+        rc
+          ? h(
+              'li',
+              {},
+              `Reliable change (Jacobson & Truax 1991): a change of at least ${rc.pointsNeeded.toFixed(2)} points = 1.96 × √2 × SD × √(1 − r), with r = ${rc.reliability} (${rc.reliabilitySource}) and SD = ${rc.sd.toFixed(2)} (${rc.sdSource === 'given' ? 'SD of baseline scores in this clinic’s cohort' : rc.sdSource}).`,
+            )
+          : h('li', {}, 'Reliable change: no reliability and SD for this measure.'),
+      ),
+    ),
+  );
+}
+
+function timeline(ep: EpisodeView): HTMLElement {
+  if (ep.timeline.length === 0) return h('p', { class: 'muted' }, 'No sessions yet.');
+  return h(
+    'ol',
+    { class: 'timeline', id: 'timeline' },
+    ep.timeline.map((t) =>
+      h(
+        'li',
+        { class: `tl tl-${t.kind}` },
+        h('time', { datetime: t.at }, day(t.at)),
+        ' ',
+        h('strong', {}, t.title),
+        t.detail ? ` — ${t.detail}` : '',
+      ),
+    ),
+  );
+}
+
+function vitalsTable(ep: EpisodeView): HTMLElement {
+  if (ep.vitals.length === 0) return h('p', { class: 'muted' }, 'No vitals recorded.');
+  return h(
+    'div',
+    { class: 'table-wrap' },
+    h(
+      'table',
+      { class: 'data vitals-table' },
+      h(
+        'caption',
+        {},
+        `Vitals by dosing session. Hold threshold: above ${ep.policy.holdSystolicAbove}/${ep.policy.holdDiastolicAbove} mmHg before a dose.`,
+      ),
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          ['Date', 'Dose no.', 'When', 'Blood pressure', 'Heart rate', 'SpO₂', 'Above hold'].map((t) =>
+            h('th', { scope: 'col' }, t),
+          ),
+        ),
+      ),
+      h(
+        'tbody',
+        {},
+        ep.vitals.map((v) =>
+          h(
+            'tr',
+            {},
+            h('td', {}, dayTime(v.at)),
+            h('td', { class: 'num' }, v.doseNumber === null ? '—' : String(v.doseNumber)),
+            h('td', {}, v.phase === 'pre' ? 'before dose' : v.phase === 'post' ? 'after dose' : 'during'),
+            h('td', { class: 'num' }, `${v.systolic}/${v.diastolic} mmHg`),
+            h('td', { class: 'num' }, v.heartRate === null ? '—' : `${v.heartRate} bpm`),
+            h('td', { class: 'num' }, v.spo2 === null ? '—' : `${v.spo2}%`),
+            h('td', { class: v.aboveHold ? 'flag' : null }, v.aboveHold ? 'yes' : 'no'),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+const FORMS: readonly [string, string][] = [
+  ['phq9', 'PHQ-9'],
+  ['gad7', 'GAD-7'],
+  ['dosing', 'Dosing session'],
+  ['preparation', 'Preparation'],
+  ['integration', 'Integration'],
+  ['follow-up', 'Medical follow-up'],
+  ['refill', 'Refill & delivery'],
+  ['review', 'Safety review'],
+  ['other', 'Other measure'],
+];
+
+export async function renderPatient(patientId: string, episodeId?: string): Promise<HTMLElement> {
+  const data: PatientResponse = await api.patient(patientId, episodeId);
+  const ep = data.episode;
+  const base = `/patients/${encodeURIComponent(patientId)}`;
+  const recordBase = `${base}/record${episodeId ? `?episode=${encodeURIComponent(episodeId)}&` : '?'}form=`;
+  const closed = ep.closed !== null;
+  const chart = ep.chart;
+  const latestPhq9 = ep.latestAssessments.find((a) => a.instrument === 'phq9');
+  const phq9Def = latestPhq9 ? await instrument('phq9') : undefined;
+
+  const section = h(
+    'section',
+    { class: 'page patient', 'data-episode': ep.episodeId, 'data-version': ep.version },
+    h('p', { class: 'crumbs' }, link('/', '← Caseload')),
+    h('h1', {}, `Patient ${data.patientId}`, ' ', demoBadge(data.synthetic)),
+    data.episodes.length > 1
+      ? h(
+          'p',
+          { class: 'episodes' },
+          'Episodes: ',
+          data.episodes.map((e) =>
+            e.episodeId === ep.episodeId
+              ? h('strong', {}, `${e.episodeId} (${words(e.phase)}) `)
+              : [
+                  link(
+                    `${base}?episode=${encodeURIComponent(e.episodeId)}`,
+                    `${e.episodeId} (${words(e.phase)})`,
+                  ),
+                  ' ',
+                ],
+          ),
+        )
+      : null,
+    h(
+      'dl',
+      { class: 'facts summary' },
+      fact('Phase', words(ep.phase)),
+      fact('Episode', `${ep.episodeId}, opened ${day(ep.openedAt)}`),
+      fact(
+        'Doses given',
+        ep.plannedDosingSessions
+          ? `${ep.dosesGiven} of ${ep.plannedDosingSessions} planned`
+          : String(ep.dosesGiven),
+      ),
+      fact('Doses on hand', `${score(ep.dosesOnHand)} (authorised ${ep.dosesAuthorized})`),
+      fact(
+        'Next dose to keep the critical-period chain',
+        ep.criticalPeriods.nextDoseLatestDay ? `by ${ep.criticalPeriods.nextDoseLatestDay}` : '—',
+      ),
+      fact(
+        'Critical period',
+        `${ep.criticalPeriods.windowDays} days per dose; coverage ${percent(ep.criticalPeriods.coverage)}`,
+      ),
+      fact(
+        'Medical follow-up',
+        ep.followUp ? `due ${day(ep.followUp.dueAt)}${ep.followUp.overdue ? ' (overdue)' : ''}` : '—',
+      ),
+    ),
+    h('h2', {}, 'Alerts'),
+    alertList(ep.alerts),
+    ep.unreviewedSafetyFlags.length > 0 && !closed
+      ? h('p', {}, link(`${recordBase}review`, 'Record the safety review', { class: 'button' }))
+      : null,
+    closed
+      ? h(
+          'p',
+          { class: 'muted' },
+          `This course was ${ep.closed?.kind} on ${day(ep.closed?.at)}; nothing more can be recorded.`,
+        )
+      : h(
+          'nav',
+          { class: 'record-links', 'aria-label': 'Record' },
+          h('span', {}, 'Record: '),
+          FORMS.map(([form, label]) => [link(`${recordBase}${form}`, label, { class: 'button small' }), ' ']),
+        ),
+    h('h2', {}, 'Outcomes'),
+    chart.rows.some((r) => r.charted && r.total !== null)
+      ? [
+          chartBox(
+            'outcome-chart',
+            describeOutcomeChart(chart),
+            outcomeChartConfigFromData(chart) as unknown as ChartConfiguration,
+          ),
+          h(
+            'p',
+            { class: 'muted small' },
+            'Shaded columns: critical periods (darker where they overlap); vertical lines: doses; dashed lines: response (50% of baseline) and remission thresholds; ▲▼ reliable change; ✕ safety flag. The table below gives the same numbers.',
+          ),
+          h(
+            'div',
+            { class: 'status-grid' },
+            chart.instruments.map((i) => outcomeStatus(chart, i)),
+          ),
+          h('h3', {}, 'Data table'),
+          outcomeTable(chart),
+        ]
+      : h('p', { class: 'muted' }, 'No scored assessment yet.'),
+    latestPhq9 && phq9Def
+      ? [
+          h('h3', {}, `Latest PHQ-9 answers by item (${day(latestPhq9.at)})`),
+          chartBox(
+            'item-chart',
+            `PHQ-9 answers by item on ${day(latestPhq9.at)}`,
+            itemChartConfig(latestPhq9, phq9Def) as unknown as ChartConfiguration,
+            'items',
+          ),
+        ]
+      : null,
+    h('h2', {}, 'Session timeline'),
+    timeline(ep),
+    h('h2', {}, 'Vitals'),
+    ep.vitals.length > 0
+      ? chartBox(
+          'vitals-chart',
+          'Blood pressure before and after each dose',
+          vitalsChartConfig(ep.context) as unknown as ChartConfiguration,
+          'medium',
+        )
+      : null,
+    vitalsTable(ep),
+  );
+  return section;
+}

@@ -1,0 +1,765 @@
+/**
+ * Recording forms. Instrument forms are generated from the instrument definitions (items, answer options,
+ * item text where the licence ships it, else "Item n"); the other forms record the steps of a KAP course. Every
+ * submission goes through the episode machine on the server, with the episode version the form was loaded at.
+ */
+import type { InstrumentDefinition } from '@kapkit/core';
+import type { EpisodeView, PatientResponse } from '../../shared/api.js';
+import { instrumentForm } from '../../shared/instruments.js';
+import { api } from '../api.js';
+import { h, mount, on } from '../dom.js';
+import { day, localInputToIso, localInputValue } from '../format.js';
+import {
+  type Built,
+  type FormContext,
+  field,
+  numberInput,
+  numberValue,
+  radios,
+  radioValue,
+  select,
+  wireForm,
+} from '../forms.js';
+import { instruments } from '../instruments.js';
+import { demoBadge, link } from '../ui.js';
+
+const MINUTE = 60_000;
+
+const ROLE_OPTIONS = [
+  { value: 'therapist', label: 'Therapist' },
+  { value: 'medical', label: 'Medical team' },
+  { value: 'patient', label: 'Patient (self-report)' },
+];
+const MODE_OPTIONS = [
+  { value: 'in-person', label: 'In person' },
+  { value: 'telehealth', label: 'Telehealth' },
+];
+
+function whenField(key: string, label = 'When', value = ''): { el: HTMLElement; input: HTMLInputElement } {
+  const input = h('input', { type: 'datetime-local', name: 'at', value });
+  return {
+    el: field(label, input, key, 'Leave empty for now. Your browser’s time zone is recorded with it.'),
+    input,
+  };
+}
+
+function atOf(input: HTMLInputElement): Record<string, string> {
+  return input.value ? { at: localInputToIso(input.value) } : {};
+}
+
+function roleField(key: string, value: string) {
+  const input = select(ROLE_OPTIONS, value, { name: 'recordedBy' });
+  return { el: field('Recorded by', input, key), input };
+}
+
+function submitButton(text: string) {
+  return h('button', { type: 'submit', class: 'button primary' }, text);
+}
+
+/** An instrument's form, generated from its definition. */
+function assessmentForm(definition: InstrumentDefinition, ctx: FormContext): HTMLElement {
+  const form = instrumentForm(definition);
+  const items = form.items.map((item, i) => {
+    const key = `assessment.responses[${i}]`;
+    const label = h(
+      'span',
+      {},
+      `${item.number}. ${item.text}`,
+      form.safetyItems.includes(item.number) ? h('span', { class: 'safety-tag' }, ' (safety item)') : null,
+    );
+    if (item.scale.options) {
+      return radios(
+        label,
+        `item-${i}`,
+        [
+          { value: '', label: 'Not answered' },
+          ...item.scale.options.map((o) => ({ value: String(o.value), label: `${o.value} ${o.label}` })),
+        ],
+        key,
+        '',
+        { 'data-item': String(item.number) },
+      );
+    }
+    const input = numberInput({ name: `item-${i}`, min: item.scale.min, max: item.scale.max, step: 1 });
+    return field(
+      `${item.number}. ${item.text}`,
+      input,
+      key,
+      `${item.scale.anchors ? `${item.scale.anchors.min} to ${item.scale.anchors.max}` : `${item.scale.min} to ${item.scale.max}`}; empty if not answered.`,
+    );
+  });
+  const quick = h('input', {
+    type: 'text',
+    name: 'quick',
+    autocomplete: 'off',
+    inputmode: 'numeric',
+    spellcheck: 'false',
+  });
+  const supplementary = form.supplementary.map((q) =>
+    q.scale.options
+      ? radios(
+          q.text,
+          `supp-${q.id}`,
+          [
+            { value: '', label: 'Not answered' },
+            ...q.scale.options.map((o) => ({ value: String(o.value), label: `${o.value} ${o.label}` })),
+          ],
+          `assessment.supplementary.${q.id}`,
+          '',
+        )
+      : field(q.text, numberInput({ name: `supp-${q.id}` }), `assessment.supplementary.${q.id}`),
+  );
+  const context = select(
+    ['routine', 'baseline', 'pre-dose', 'post-dose', 'integration', 'follow-up'].map((v) => ({
+      value: v,
+      label: v.replace('-', ' '),
+    })),
+    'routine',
+    { name: 'context' },
+  );
+  const when = whenField('assessment.at');
+  const role = roleField('assessment.recordedBy', 'therapist');
+  const el = h(
+    'form',
+    { class: 'record-form', 'data-form': definition.id },
+    h('h2', {}, `${form.name}: ${form.title}`),
+    form.stem
+      ? h(
+          'p',
+          { class: 'stem' },
+          form.stem.toLowerCase().includes(form.recall.toLowerCase())
+            ? form.stem
+            : `${form.stem} (${form.recall})`,
+        )
+      : h('p', { class: 'stem' }, `Recall: ${form.recall}.`),
+    form.itemTextIncluded
+      ? null
+      : h(
+          'p',
+          { class: 'note' },
+          `The ${form.name} licence (${form.licence.holder}) does not let kapkit ship its item text: items are shown as “Item n”. Use your licensed form for the wording.`,
+        ),
+    h('div', { class: 'items' }, items),
+    field(
+      'Or type all answers in item order',
+      quick,
+      'assessment.responses',
+      `For example “${form.items.map((_, i) => (i % 4) % (form.items[0]?.scale.max ?? 3)).join(' ')}”; “-” for not answered. When filled in, it is used instead of the choices above.`,
+    ),
+    supplementary,
+    field('Context', context, 'assessment.context'),
+    when.el,
+    role.el,
+    submitButton(`Record ${form.name}`),
+  );
+  const parseQuick = (text: string): unknown[] =>
+    text
+      .trim()
+      .split(/[\s,;]+/)
+      .map((t) => (t === '-' || t === '' ? null : /^-?\d+(\.\d+)?$/.test(t) ? Number(t) : t));
+  wireForm(el, ctx, (): Built => {
+    const responses = quick.value.trim()
+      ? parseQuick(quick.value)
+      : form.items.map((item, i) => {
+          if (item.scale.options) {
+            const v = radioValue(el, `item-${i}`);
+            return v === null || v === '' ? null : Number(v);
+          }
+          return numberValue(el.querySelector<HTMLInputElement>(`input[name="item-${i}"]`)!);
+        });
+    const supp: Record<string, unknown> = {};
+    for (const q of form.supplementary) {
+      const v = q.scale.options
+        ? radioValue(el, `supp-${q.id}`)
+        : (el.querySelector<HTMLInputElement>(`input[name="supp-${q.id}"]`)?.value ?? '');
+      if (v !== null && v !== '') supp[q.id] = Number(v);
+    }
+    return {
+      events: [
+        {
+          type: 'AssessmentRecorded',
+          instrument: definition.id,
+          responses,
+          ...(Object.keys(supp).length ? { supplementary: supp } : {}),
+          context: context.value,
+          recordedBy: role.input.value,
+          ...atOf(when.input),
+        },
+      ],
+      keys: ['assessment'],
+      labels: [form.name],
+    };
+  });
+  return el;
+}
+
+/** A dosing session: booking, pre-dose vitals, dose (hold policy, override with a reason), post-dose vitals. */
+function dosingForm(ep: EpisodeView, ctx: FormContext): HTMLElement {
+  const p = ep.prescription;
+  const lastMs = ep.context.lastEventAt ? Date.parse(ep.context.lastEventAt) : 0;
+  const duration = numberInput({ name: 'duration', min: 1, max: 1440, value: 120 });
+  const startDefault = Math.max(Date.now() - 120 * MINUTE, lastMs + MINUTE);
+  const start = h('input', { type: 'datetime-local', name: 'start', value: localInputValue(startDefault) });
+  const mode = select(MODE_OPTIONS, 'in-person', { name: 'mode' });
+  const chaperone = h('input', { type: 'checkbox', name: 'chaperone' });
+  const preSys = numberInput({ name: 'pre-systolic', min: 40, max: 300 });
+  const preDia = numberInput({ name: 'pre-diastolic', min: 20, max: 200 });
+  const preHr = numberInput({ name: 'pre-hr', min: 20, max: 250 });
+  const preSpo2 = numberInput({ name: 'pre-spo2', min: 50, max: 100 });
+  const holdNote = h('p', { class: 'hold-warning', role: 'status', hidden: true });
+  const outcome = radios(
+    'Outcome of the session',
+    'outcome',
+    [
+      { value: 'dosed', label: 'Dose given, session completed' },
+      { value: 'aborted', label: 'Session stopped without a dose' },
+    ],
+    'outcome',
+    'dosed',
+  );
+  const kind = select(
+    [
+      { value: 'full', label: 'Full dose' },
+      { value: 'half', label: 'Half dose' },
+    ],
+    'full',
+    { name: 'kind' },
+  );
+  const doseMg = numberInput({ name: 'dose-mg', min: 1, max: 2000, value: p?.doseMg ?? '' });
+  const units = numberInput({ name: 'units', min: 0.25, max: 10, step: 0.25, value: 1 });
+  const override = h('input', { type: 'checkbox', name: 'override' });
+  const overrideRole = select(
+    [
+      { value: 'medical', label: 'Medical team' },
+      { value: 'therapist', label: 'Therapist' },
+    ],
+    'medical',
+    { name: 'override-role' },
+  );
+  const overrideReason = h('textarea', { name: 'override-reason', rows: 2, maxlength: 2000 });
+  const booster = numberInput({ name: 'booster-mg', min: 1, max: 2000 });
+  const postSys = numberInput({ name: 'post-systolic', min: 40, max: 300 });
+  const postDia = numberInput({ name: 'post-diastolic', min: 20, max: 200 });
+  const postHr = numberInput({ name: 'post-hr', min: 20, max: 250 });
+  const abortReason = select(
+    ['vitals-hold', 'patient-declined', 'adverse-event', 'technical', 'other'].map((v) => ({
+      value: v,
+      label: v.replace('-', ' '),
+    })),
+    'vitals-hold',
+    { name: 'abort-reason' },
+  );
+  const { holdSystolicAbove: hs, holdDiastolicAbove: hd } = ep.policy;
+  const checkHold = () => {
+    const s = Number(preSys.value);
+    const d = Number(preDia.value);
+    const above = (preSys.value !== '' && s > hs) || (preDia.value !== '' && d > hd);
+    holdNote.hidden = !above;
+    holdNote.textContent = above
+      ? `Above the hold threshold (${hs}/${hd} mmHg): the dose will be refused unless a clinician overrides the hold with a reason. Re-measuring is an option.`
+      : '';
+  };
+  on(preSys, 'input', checkHold);
+  on(preDia, 'input', checkHold);
+  const overrideBox = h(
+    'fieldset',
+    { class: 'group', 'data-key': 'dose.vitalsOverride' },
+    h('legend', {}, 'Vitals hold override'),
+    h(
+      'p',
+      { class: 'hint' },
+      `The episode policy holds dosing when pre-dose blood pressure is above ${hs}/${hd} mmHg. A clinician may override it; the reason is recorded.`,
+    ),
+    h('label', {}, override, ' A clinician overrides the hold'),
+    field('Clinician', overrideRole, 'dose.vitalsOverride.clinicianRole'),
+    field('Reason for the override', overrideReason, 'dose.vitalsOverride.reason', 'At least 3 characters.'),
+    h('p', { class: 'field-error', hidden: true }),
+  );
+  const doseGroup = h(
+    'fieldset',
+    { class: 'group', 'data-key': 'dose' },
+    h('legend', {}, 'Dose'),
+    field('Kind', kind, 'dose.kind'),
+    field(
+      'Dose (mg)',
+      doseMg,
+      'dose.doseMg',
+      p ? `Prescribed: ${p.doseMg} mg ${p.route} (${p.formulation}).` : 'No prescription recorded.',
+    ),
+    field('Units used from the supply', units, 'dose.unitsUsed', `On hand: ${ep.dosesOnHand}.`),
+    field('Booster (mg), optional', booster, 'booster.doseMg'),
+    overrideBox,
+    h('p', { class: 'field-error', hidden: true }),
+  );
+  const postGroup = h(
+    'fieldset',
+    { class: 'group', 'data-key': 'post' },
+    h('legend', {}, 'Vitals at the end of the session'),
+    h(
+      'div',
+      { class: 'row' },
+      field('Systolic (mmHg)', postSys, 'post.systolic'),
+      field('Diastolic (mmHg)', postDia, 'post.diastolic'),
+      field('Heart rate (bpm)', postHr, 'post.heartRate'),
+    ),
+    field('Session length (minutes)', duration, 'complete.durationMinutes'),
+    h('p', { class: 'field-error', hidden: true }),
+  );
+  const abortGroup = h(
+    'fieldset',
+    { class: 'group', hidden: true, 'data-key': 'abort' },
+    h('legend', {}, 'Why the session stopped'),
+    field('Reason', abortReason, 'abort.reason'),
+  );
+  const sync = () => {
+    const aborted = radioValue(el, 'outcome') === 'aborted';
+    doseGroup.hidden = aborted;
+    postGroup.hidden = aborted;
+    abortGroup.hidden = !aborted;
+  };
+  const el = h(
+    'form',
+    { class: 'record-form', 'data-form': 'dosing' },
+    h('h2', {}, 'Dosing session'),
+    h(
+      'p',
+      { class: 'hint' },
+      'Records the whole session: booking, pre-dose vitals, the dose, vitals at the end and completion. The episode machine checks each step (preparation, training, integration since the last dose, medication on hand, the vitals hold).',
+    ),
+    h(
+      'fieldset',
+      { class: 'group', 'data-key': 'schedule' },
+      h('legend', {}, 'Session'),
+      field('Started', start, 'schedule.scheduledFor'),
+      field('Mode', mode, 'schedule.mode'),
+      h('label', {}, chaperone, ' A chaperone checks in (remote session)'),
+    ),
+    h(
+      'fieldset',
+      { class: 'group', 'data-key': 'pre' },
+      h('legend', {}, 'Vitals before the dose'),
+      h(
+        'div',
+        { class: 'row' },
+        field('Systolic (mmHg)', preSys, 'pre.systolic'),
+        field('Diastolic (mmHg)', preDia, 'pre.diastolic'),
+        field('Heart rate (bpm)', preHr, 'pre.heartRate'),
+        field('SpO₂ (%)', preSpo2, 'pre.spo2'),
+      ),
+      holdNote,
+      h('p', { class: 'field-error', hidden: true }),
+    ),
+    outcome,
+    doseGroup,
+    postGroup,
+    abortGroup,
+    submitButton('Record dosing session'),
+  );
+  for (const r of outcome.querySelectorAll('input')) on(r, 'change', sync);
+  wireForm(el, ctx, (): Built => {
+    if (!start.value) throw new Error('Enter when the session started.');
+    const t0 = Date.parse(localInputToIso(start.value));
+    const at = (ms: number) => localInputToIso(localInputValue(ms));
+    const sessionId = `session-${start.value.replace(/\D/g, '')}-${Math.floor(Math.random() * 1e6)}`;
+    const events: Record<string, unknown>[] = [];
+    const keys: string[] = [];
+    const labels: string[] = [];
+    const push = (key: string, label: string, e: Record<string, unknown>) => {
+      events.push(e);
+      keys.push(key);
+      labels.push(label);
+    };
+    const vitals = (
+      phase: string,
+      s: HTMLInputElement,
+      d: HTMLInputElement,
+      hr: HTMLInputElement,
+      spo2?: HTMLInputElement,
+    ) => ({
+      type: 'VitalsRecorded',
+      sessionId,
+      phase,
+      systolic: numberValue(s),
+      diastolic: numberValue(d),
+      ...(hr.value ? { heartRate: numberValue(hr) } : {}),
+      ...(spo2?.value ? { spo2: numberValue(spo2) } : {}),
+    });
+    push('schedule', 'booking', {
+      type: 'DosingSessionScheduled',
+      sessionId,
+      scheduledFor: at(t0),
+      mode: mode.value,
+      ...(chaperone.checked ? { chaperone: true } : {}),
+      at: at(t0),
+    });
+    const hasPre = preSys.value !== '' || preDia.value !== '';
+    if (hasPre || radioValue(el, 'outcome') !== 'aborted') {
+      push('pre', 'vitals before the dose', {
+        ...vitals('pre', preSys, preDia, preHr, preSpo2),
+        at: at(t0 + 5 * MINUTE),
+      });
+    }
+    if (radioValue(el, 'outcome') === 'aborted') {
+      push('abort', 'stopping the session', {
+        type: 'DosingSessionAborted',
+        sessionId,
+        reason: abortReason.value,
+        at: at(t0 + 10 * MINUTE),
+      });
+      return { events, keys, labels };
+    }
+    const minutes = Number(duration.value) || 120;
+    push('dose', 'the dose', {
+      type: 'DoseAdministered',
+      sessionId,
+      kind: kind.value,
+      doseMg: numberValue(doseMg),
+      route: p?.route ?? 'sublingual',
+      formulation: p?.formulation ?? 'sublingual-lozenge',
+      unitsUsed: numberValue(units),
+      ...(override.checked
+        ? { vitalsOverride: { clinicianRole: overrideRole.value, reason: overrideReason.value } }
+        : {}),
+      at: at(t0 + 10 * MINUTE),
+    });
+    if (booster.value) {
+      push('booster', 'the booster', {
+        type: 'DoseAdministered',
+        sessionId,
+        kind: 'booster',
+        doseMg: numberValue(booster),
+        route: p?.route ?? 'sublingual',
+        formulation: p?.formulation ?? 'sublingual-lozenge',
+        unitsUsed: 0.5,
+        at: at(t0 + 40 * MINUTE),
+      });
+    }
+    push('post', 'vitals at the end', {
+      ...vitals('post', postSys, postDia, postHr),
+      at: at(t0 + Math.max(minutes - 5, 11) * MINUTE),
+    });
+    push('complete', 'completing the session', {
+      type: 'DosingSessionCompleted',
+      sessionId,
+      durationMinutes: numberValue(duration),
+      at: at(t0 + Math.max(minutes, 12) * MINUTE),
+    });
+    return { events, keys, labels };
+  });
+  return el;
+}
+
+function simpleForm(
+  title: string,
+  formId: string,
+  hint: string,
+  ctx: FormContext,
+  fields: HTMLElement[],
+  build: () => Record<string, unknown>[],
+  key: string,
+  buttonText: string,
+): HTMLElement {
+  const el = h(
+    'form',
+    { class: 'record-form', 'data-form': formId },
+    h('h2', {}, title),
+    h('p', { class: 'hint' }, hint),
+    fields,
+    submitButton(buttonText),
+  );
+  wireForm(el, ctx, () => {
+    const events = build();
+    return {
+      events,
+      keys: events.map((_, i) => (i === 0 ? key : `${key}${i}`)),
+      labels: events.map((e) => String(e.type)),
+    };
+  });
+  return el;
+}
+
+function preparationForm(ctx: FormContext): HTMLElement {
+  const mode = select(MODE_OPTIONS, 'in-person', { name: 'mode' });
+  const intentions = h('input', { type: 'checkbox', name: 'intentions', checked: true });
+  const when = whenField('prep.at');
+  return simpleForm(
+    'Preparation session',
+    'preparation',
+    'A preparation session aligns on the process and sets intentions; the policy asks for one before the first dose.',
+    ctx,
+    [
+      field('Mode', mode, 'prep.mode'),
+      h('label', { class: 'check' }, intentions, ' Intentions set'),
+      when.el,
+    ],
+    () => [
+      {
+        type: 'PreparationSessionCompleted',
+        mode: mode.value,
+        intentionsSet: intentions.checked,
+        recordedBy: 'therapist',
+        ...atOf(when.input),
+      },
+    ],
+    'prep',
+    'Record preparation session',
+  );
+}
+
+function integrationForm(ep: EpisodeView, ctx: FormContext): HTMLElement {
+  const mode = select(MODE_OPTIONS, 'in-person', { name: 'mode' });
+  const sessions = ep.doses.map((d) => ({
+    value: d.sessionId,
+    label: `Dose ${d.doseNumber} (${day(d.at)})`,
+  }));
+  const session = select(
+    [{ value: '', label: 'Not tied to one session' }, ...sessions.reverse()],
+    sessions[0]?.value ?? '',
+    { name: 'session' },
+  );
+  const when = whenField('integration.at');
+  return simpleForm(
+    'Integration session',
+    'integration',
+    'Integration sessions follow each dosing session and prepare the next one.',
+    ctx,
+    [field('Mode', mode, 'integration.mode'), field('Integrates', session, 'integration.sessionId'), when.el],
+    () => [
+      {
+        type: 'IntegrationSessionCompleted',
+        mode: mode.value,
+        ...(session.value ? { sessionId: session.value } : {}),
+        recordedBy: 'therapist',
+        ...atOf(when.input),
+      },
+    ],
+    'integration',
+    'Record integration session',
+  );
+}
+
+function followUpForm(ctx: FormContext): HTMLElement {
+  const cont = radios(
+    'Continue treatment?',
+    'continue',
+    [
+      { value: 'yes', label: 'Yes' },
+      { value: 'no', label: 'No' },
+    ],
+    'followup.continueTreatment',
+    'yes',
+  );
+  const when = whenField('followup.at');
+  return simpleForm(
+    'Medical follow-up',
+    'follow-up',
+    'The medical team follows up at least once a quarter after the first dose, to review progress and authorise refills.',
+    ctx,
+    [cont, when.el],
+    () => [
+      {
+        type: 'MedicalFollowUpCompleted',
+        continueTreatment: radioValue(cont, 'continue') !== 'no',
+        recordedBy: 'medical',
+        ...atOf(when.input),
+      },
+    ],
+    'followup',
+    'Record follow-up',
+  );
+}
+
+function refillForm(ep: EpisodeView, ctx: FormContext): HTMLElement {
+  const refill = numberInput({ name: 'refill', min: 1, max: 100, step: 1 });
+  const delivered = numberInput({ name: 'delivered', min: 1, max: 100, step: 1 });
+  const lot = h('input', { type: 'text', name: 'lot', maxlength: 100 });
+  const when = whenField('refill.at');
+  const el = h(
+    'form',
+    { class: 'record-form', 'data-form': 'refill' },
+    h('h2', {}, 'Refill and delivery'),
+    h(
+      'p',
+      { class: 'hint' },
+      `Authorised so far: ${ep.dosesAuthorized}; on hand: ${ep.dosesOnHand}. A refill needs a medical follow-up since the last prescription or refill (policy).`,
+    ),
+    field(
+      'Refill: doses authorised',
+      refill,
+      'refill.dosesAuthorized',
+      'Leave empty to record a delivery only.',
+    ),
+    field(
+      'Delivered to the patient: doses',
+      delivered,
+      'delivery.doses',
+      'Leave empty to record a refill only.',
+    ),
+    field('Lot (optional)', lot, 'delivery.lot'),
+    when.el,
+    submitButton('Record'),
+  );
+  wireForm(el, ctx, (): Built => {
+    const events: Record<string, unknown>[] = [];
+    const keys: string[] = [];
+    const labels: string[] = [];
+    const at = atOf(when.input);
+    if (refill.value !== '') {
+      events.push({
+        type: 'RefillIssued',
+        dosesAuthorized: numberValue(refill),
+        recordedBy: 'medical',
+        ...at,
+      });
+      keys.push('refill');
+      labels.push('the refill');
+    }
+    if (delivered.value !== '') {
+      events.push({
+        type: 'MedicationDelivered',
+        doses: numberValue(delivered),
+        ...(lot.value ? { lot: lot.value } : {}),
+        ...at,
+      });
+      keys.push('delivery');
+      labels.push('the delivery');
+    }
+    if (events.length === 0) throw new Error('Enter a refill, a delivery, or both.');
+    return { events, keys, labels };
+  });
+  return el;
+}
+
+function reviewForm(ep: EpisodeView, ctx: FormContext): HTMLElement {
+  const flags = ep.unreviewedSafetyFlags;
+  if (flags.length === 0) return h('p', { class: 'muted' }, 'No safety flag waits for a review.');
+  const flag = select(
+    flags.map((f, i) => ({
+      value: String(i),
+      label: `${f.instrument.toUpperCase()} item ${f.item} ${f.kind === 'positive' ? `answered ${f.value}` : 'unanswered'} on ${day(f.at)}`,
+    })),
+    '0',
+    { name: 'flag' },
+  );
+  const outcome = radios(
+    'Outcome of the review',
+    'review-outcome',
+    [
+      { value: 'no-current-risk', label: 'No current risk' },
+      { value: 'safety-plan', label: 'Safety plan made' },
+      { value: 'escalated', label: 'Escalated' },
+    ],
+    'review.outcome',
+  );
+  const when = whenField('review.at');
+  return simpleForm(
+    'Safety flag review',
+    'review',
+    'Record the follow-up of a safety flag (for example a suicide risk assessment such as the C-SSRS after a positive PHQ-9 item 9). The alert stays until a review is recorded.',
+    ctx,
+    [field('Flag', flag, 'review.assessmentEventId'), outcome, when.el],
+    () => {
+      const f = flags[Number(flag.value)]!;
+      return [
+        {
+          type: 'SafetyFlagReviewed',
+          assessmentEventId: f.assessmentEventId,
+          rule: f.rule,
+          outcome: radioValue(outcome, 'review-outcome') ?? '',
+          ...atOf(when.input),
+        },
+      ];
+    },
+    'review',
+    'Record review',
+  );
+}
+
+const TABS: readonly [string, string][] = [
+  ['phq9', 'PHQ-9'],
+  ['gad7', 'GAD-7'],
+  ['other', 'Other measure'],
+  ['dosing', 'Dosing session'],
+  ['preparation', 'Preparation'],
+  ['integration', 'Integration'],
+  ['follow-up', 'Follow-up'],
+  ['refill', 'Refill & delivery'],
+  ['review', 'Safety review'],
+];
+
+export async function renderRecord(patientId: string, form = 'phq9'): Promise<HTMLElement> {
+  const episodeId = new URL(location.href).searchParams.get('episode') ?? undefined;
+  const [data, defs]: [PatientResponse, readonly InstrumentDefinition[]] = await Promise.all([
+    api.patient(patientId, episodeId),
+    instruments(),
+  ]);
+  const ep = data.episode;
+  const patientUrl = `/patients/${encodeURIComponent(patientId)}${episodeId ? `?episode=${encodeURIComponent(episodeId)}` : ''}`;
+  const ctx: FormContext = { episodeId: ep.episodeId, version: ep.version, patientUrl };
+  const tabBase = `/patients/${encodeURIComponent(patientId)}/record?${episodeId ? `episode=${encodeURIComponent(episodeId)}&` : ''}form=`;
+  const holder = h('div', { class: 'form-holder' });
+
+  const instrumentChooser = () => {
+    const choice = select(
+      defs
+        .filter((d) => d.id !== 'phq9' && d.id !== 'gad7')
+        .map((d) => ({ value: d.id, label: `${d.name} (${d.title})` })),
+      undefined,
+      { name: 'instrument' },
+    );
+    const slot = h('div');
+    const show = () => {
+      const d = defs.find((x) => x.id === choice.value);
+      if (d) mount(slot, assessmentForm(d, ctx));
+    };
+    on(choice, 'change', show);
+    show();
+    return h('div', {}, field('Measure', choice, 'instrument'), slot);
+  };
+
+  let body: HTMLElement;
+  const def = defs.find((d) => d.id === form);
+  if (def) body = assessmentForm(def, ctx);
+  else if (form === 'other') body = instrumentChooser();
+  else if (form === 'dosing') body = dosingForm(ep, ctx);
+  else if (form === 'preparation') body = preparationForm(ctx);
+  else if (form === 'integration') body = integrationForm(ep, ctx);
+  else if (form === 'follow-up') body = followUpForm(ctx);
+  else if (form === 'refill') body = refillForm(ep, ctx);
+  else if (form === 'review') body = reviewForm(ep, ctx);
+  else body = h('p', {}, 'Unknown form.');
+  mount(holder, body);
+
+  return h(
+    'section',
+    { class: 'page record', 'data-episode': ep.episodeId },
+    h('p', { class: 'crumbs' }, link(patientUrl, `← Patient ${patientId}`)),
+    h('h1', {}, `Record for patient ${patientId}`, ' ', demoBadge(data.synthetic)),
+    h(
+      'p',
+      { class: 'lede' },
+      `Episode ${ep.episodeId}, ${ep.phase.replaceAll('-', ' ')}; form loaded at version ${ep.version}. If someone records for this episode meanwhile, you will be asked to reload.`,
+    ),
+    ep.closed
+      ? h(
+          'p',
+          { class: 'note' },
+          `This course was ${ep.closed.kind} on ${day(ep.closed.at)}: the episode machine will refuse new records.`,
+        )
+      : null,
+    h(
+      'nav',
+      { class: 'tabs', 'aria-label': 'Forms' },
+      TABS.map(([id, label]) =>
+        link(
+          `${tabBase}${id}`,
+          label,
+          id === form || (id === 'other' && def !== undefined && form !== 'phq9' && form !== 'gad7')
+            ? { 'aria-current': 'page', class: 'tab' }
+            : { class: 'tab' },
+        ),
+      ),
+    ),
+    holder,
+  );
+}

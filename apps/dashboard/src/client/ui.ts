@@ -1,0 +1,85 @@
+/** Page pieces shared by several pages. */
+import type { Alert } from '../shared/api.js';
+import { ApiFailure } from './api.js';
+import { h } from './dom.js';
+import { words } from './format.js';
+
+const SEVERITY_WORD: Record<string, string> = { urgent: 'Urgent', warning: 'Warning', info: 'Info' };
+
+const SHORT: Record<string, string> = {
+  'safety-flag': 'Safety flag',
+  'safety-item-unanswered': 'Safety item unanswered',
+  'follow-up-overdue': 'Follow-up overdue',
+  'measure-due': 'Measure due',
+  'measure-overdue': 'Measure overdue',
+  'critical-period-chain-ending': 'Next dose needed soon',
+  'critical-period-chain-broken': 'Critical-period chain broken',
+  'low-medication': 'Low medication',
+  'vitals-hold': 'Vitals hold',
+};
+
+/** A short label: measure alerts name their measure and rule ("PHQ9 baseline due"). */
+function shortLabel(a: Alert): string {
+  if (a.code === 'measure-due' || a.code === 'measure-overdue') {
+    const what = a.message.split(' is ')[0];
+    if (what && what !== a.message) return `${what} ${a.code === 'measure-due' ? 'due' : 'overdue'}`;
+  }
+  return SHORT[a.code] ?? words(a.code);
+}
+
+/** An alert as a short badge: severity in words (not colour alone), short label, the full message as title. */
+export function alertBadge(a: Alert): HTMLElement {
+  return h(
+    'span',
+    { class: `badge sev-${a.severity}`, title: a.message, 'data-alert': a.code },
+    h('span', { class: 'sev' }, SEVERITY_WORD[a.severity] ?? a.severity),
+    ' ',
+    shortLabel(a),
+  );
+}
+
+/** Alerts with their full messages. */
+export function alertList(alerts: readonly Alert[]): HTMLElement {
+  if (alerts.length === 0) return h('p', { class: 'muted' }, 'No alerts.');
+  return h(
+    'ul',
+    { class: 'alerts' },
+    alerts.map((a) =>
+      h(
+        'li',
+        { class: `alert sev-${a.severity}`, 'data-alert': a.code },
+        h('strong', {}, `${SEVERITY_WORD[a.severity] ?? a.severity}: ${shortLabel(a)}. `),
+        a.message,
+      ),
+    ),
+  );
+}
+
+export function demoBadge(synthetic: boolean): HTMLElement | null {
+  return synthetic ? h('span', { class: 'demo-badge', title: 'Synthetic demo data' }, 'demo data') : null;
+}
+
+/** A failed request or an unexpected error, in words. */
+export function errorBox(error: unknown): HTMLElement {
+  if (error instanceof ApiFailure) {
+    return h(
+      'div',
+      { class: 'error-box', role: 'alert' },
+      h('p', {}, h('strong', {}, `Error ${error.status}: `), error.body.message),
+    );
+  }
+  return h(
+    'div',
+    { class: 'error-box', role: 'alert' },
+    h('p', {}, `Something went wrong: ${(error as Error)?.message ?? String(error)}`),
+  );
+}
+
+/** A small "label: value" fact. */
+export function fact(label: string, value: Node | string, attrs: Record<string, string> = {}): HTMLElement {
+  return h('div', { class: 'fact', ...attrs }, h('dt', {}, label), h('dd', {}, value));
+}
+
+export function link(href: string, text: string, attrs: Record<string, string> = {}): HTMLAnchorElement {
+  return h('a', { href, 'data-link': true, ...attrs }, text);
+}

@@ -1,0 +1,139 @@
+/**
+ * Start the dashboard: open the store (PGlite in a local folder, or PostgreSQL with DATABASE_URL), seed a
+ * synthetic demo caseload into an empty embedded store, and serve on 127.0.0.1 unless HOST says otherwise.
+ */
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { serve } from '@hono/node-server';
+import { type EventStore, openStore } from '@kapkit/store';
+import { createDashboardApp } from './app.js';
+import { seedDemoCaseload, storeIsEmpty } from './demo.js';
+import { researchExporter } from './export.js';
+import { loadStaticFiles } from './static.js';
+
+export interface StartOptions {
+  /** Interface to bind. Default `HOST` or 127.0.0.1 (this machine only). */
+  readonly host?: string;
+  /** Port. Default `PORT` or 8787; 0 picks a free one. */
+  readonly port?: number;
+  /** PostgreSQL URL. Default `DATABASE_URL`; without it, PGlite in `dataDir`. */
+  readonly databaseUrl?: string;
+  /** PGlite folder. Default `KAPKIT_DASHBOARD_DATA`, else `defaultDataDir`. */
+  readonly dataDir?: string;
+  /** PGlite folder when neither `dataDir` nor KAPKIT_DASHBOARD_DATA is given. Default `.data/dashboard` (cwd). */
+  readonly defaultDataDir?: string;
+  /**
+   * Seed an empty store with the synthetic demo caseload. Default: yes for PGlite (unless KAPKIT_DEMO=0),
+   * no for PostgreSQL (unless KAPKIT_DEMO=1): demo data never lands in a server database by surprise.
+   */
+  readonly demo?: boolean;
+  readonly demoPatients?: number;
+  /** Where the built front end is. Default: `dist/client` next to this file's `dist/server`. */
+  readonly clientDir?: string;
+  readonly log?: (line: string) => void;
+}
+
+export interface RunningDashboard {
+  readonly url: string;
+  readonly store: EventStore;
+  readonly seeded: number;
+  readonly demo: boolean;
+  close(): Promise<void>;
+}
+
+function defaultClientDir(): string {
+  return join(dirname(fileURLToPath(import.meta.url)), '..', 'client');
+}
+
+/** Open the store, seed it if asked and empty, and listen. Resolves once the server accepts connections. */
+export async function startDashboard(options: StartOptions = {}): Promise<RunningDashboard> {
+  const env = process.env;
+  const host = options.host ?? env.HOST ?? '127.0.0.1';
+  const port = options.port ?? (env.PORT ? Number(env.PORT) : 8787);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`PORT must be 0–65535, got ${env.PORT}`);
+  const databaseUrl = options.databaseUrl ?? (env.DATABASE_URL || undefined);
+  const staticFiles = loadStaticFiles(options.clientDir ?? defaultClientDir());
+  const store = databaseUrl
+    ? await openStore({ url: databaseUrl })
+    : await openStore({
+        dataDir: resolve(options.dataDir ?? env.KAPKIT_DASHBOARD_DATA ?? '.data/dashboard'),
+      });
+  const demo = options.demo ?? (databaseUrl ? env.KAPKIT_DEMO === '1' : env.KAPKIT_DEMO !== '0');
+  let seeded = 0;
+  try {
+    if (demo && (await storeIsEmpty(store))) {
+      seeded = await seedDemoCaseload(store, { nowMs: Date.now(), patients: options.demoPatients ?? 60 });
+    }
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  const exporter = researchExporter();
+  let allowedHosts: string[] | undefined;
+  const {
+    app,
+    refresh,
+    isDemo: hasDemo,
+  } = createDashboardApp({
+    store,
+    staticFiles,
+    log: options.log,
+    exporter: exporter.exporter,
+    exportNote: exporter.note,
+    get allowedHosts() {
+      return allowedHosts;
+    },
+  });
+  await refresh();
+  const isDemo = seeded > 0 || hasDemo();
+  let server: ReturnType<typeof serve>;
+  try {
+    server = await new Promise<ReturnType<typeof serve>>((resolveServer, reject) => {
+      const s = serve({ fetch: app.fetch, hostname: host, port }, () => resolveServer(s));
+      s.once('error', reject);
+    });
+  } catch (error) {
+    await store.close();
+    const code = (error as { code?: string }).code;
+    throw new Error(
+      code === 'EADDRINUSE'
+        ? `Port ${port} on ${host} is in use: set PORT to another one.`
+        : (error as Error).message,
+    );
+  }
+  const address = server.address();
+  const actualPort = typeof address === 'object' && address ? address.port : port;
+  const wildcard = host === '0.0.0.0' || host === '::';
+  const shownHost = wildcard ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  const url = `http://${shownHost}:${actualPort}`;
+  // Only the names this server is reached by, so a page on another site cannot rebind a name of its own to it
+  // (DNS rebinding). On all interfaces, name the accepted hosts in KAPKIT_ALLOWED_HOSTS (host:port, comma-separated).
+  const listed = env.KAPKIT_ALLOWED_HOSTS?.split(',')
+    .map((h) => h.trim())
+    .filter(Boolean);
+  allowedHosts =
+    listed ??
+    (wildcard
+      ? undefined
+      : [
+          `${shownHost}:${actualPort}`,
+          `127.0.0.1:${actualPort}`,
+          `localhost:${actualPort}`,
+          `[::1]:${actualPort}`,
+        ]);
+  let closed: Promise<void> | null = null;
+  return {
+    url,
+    store,
+    seeded,
+    demo: isDemo,
+    close() {
+      closed ??= (async () => {
+        await new Promise<void>((r) => server.close(() => r()));
+        await store.close();
+      })();
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,500 @@
+/**
+ * Pure projections from episode state (and its events) to what the dashboard shows. No I/O: the routes in
+ * `app.ts` load the data from the store and hand it here. Every number comes from @kapkit/core (`statusAt`,
+ * the folded episode context) or @kapkit/analytics, never recomputed by hand.
+ */
+
+import {
+  type AnalysisReport,
+  analyzeOutcomes,
+  outcomeDefinitionOf,
+  type PatientOutcome,
+  patientOutcome,
+  recordsFromEpisodes,
+} from '@kapkit/analytics';
+import { outcomeChartData } from '@kapkit/charts';
+import {
+  type EpisodeContext,
+  type EpisodeEvent,
+  type EpisodeState,
+  type EpisodeStatus,
+  type InstrumentRegistry,
+  phaseOf,
+  statusAt,
+} from '@kapkit/core';
+import type {
+  Alert,
+  CaseloadRow,
+  CohortInstrument,
+  DoseView,
+  EpisodeView,
+  ScoreSummary,
+  TimelineEntry,
+  VitalsView,
+} from '../shared/api.js';
+
+const SEVERITY_RANK: Record<string, number> = { urgent: 0, warning: 1, info: 2 };
+
+/** Alerts, most severe first (stable within a severity). */
+export function sortAlerts(alerts: readonly Alert[]): Alert[] {
+  return alerts
+    .map((a, i) => [a, i] as const)
+    .sort((x, y) => (SEVERITY_RANK[x[0].severity] ?? 3) - (SEVERITY_RANK[y[0].severity] ?? 3) || x[1] - y[1])
+    .map(([a]) => ({ code: a.code, severity: a.severity, message: a.message }));
+}
+
+function bandLabel(registry: InstrumentRegistry, instrument: string, severity: string | null): string | null {
+  if (severity === null) return null;
+  return registry.find(instrument)?.bands?.find((b) => b.id === severity)?.label ?? severity;
+}
+
+/** Per-instrument outcome of one episode (baseline, latest, change, response, remission), by @kapkit/analytics. */
+function episodeOutcomes(context: EpisodeContext, registry: InstrumentRegistry): Map<string, PatientOutcome> {
+  const { records } = recordsFromEpisodes([context]);
+  const byInstrument = new Map<string, typeof records>();
+  for (const r of records) {
+    const list = byInstrument.get(r.instrument);
+    if (list) list.push(r);
+    else byInstrument.set(r.instrument, [r]);
+  }
+  const out = new Map<string, PatientOutcome>();
+  for (const [id, rows] of byInstrument) {
+    const def = outcomeDefinitionOf(id);
+    out.set(
+      id,
+      patientOutcome(rows, {
+        direction: registry.find(id)?.direction ?? 'higher-is-worse',
+        responseFraction: def.responseFraction,
+        remissionBelow: def.remissionBelow,
+      }),
+    );
+  }
+  return out;
+}
+
+/** The instant of day `day` after the episode opened (records count days from `openedAt`). */
+function atOfDay(context: EpisodeContext, instrument: string, day: number): string | null {
+  if (context.openedAt === null) return null;
+  const origin = Date.parse(context.openedAt);
+  const hit = context.assessments.find(
+    (a) =>
+      a.instrument === instrument &&
+      a.total !== null &&
+      Math.abs(Date.parse(a.at) - origin - day * 86_400_000) < 1,
+  );
+  return hit?.at ?? null;
+}
+
+function scoreSummary(
+  context: EpisodeContext,
+  instrument: string,
+  outcome: PatientOutcome | undefined,
+  registry: InstrumentRegistry,
+): ScoreSummary | null {
+  const scored = context.assessments.filter((a) => a.instrument === instrument && a.total !== null);
+  const last = scored[scored.length - 1];
+  if (!last || last.total === null) return null;
+  const improvement = outcome?.improvement ?? null;
+  return {
+    instrument,
+    at: last.at,
+    total: last.total,
+    severity: last.severity,
+    severityLabel: bandLabel(registry, instrument, last.severity),
+    baseline: outcome?.baseline ?? null,
+    baselineAt: outcome ? atOfDay(context, instrument, outcome.baselineDay) : null,
+    change: outcome?.change ?? null,
+    percentChange: outcome?.percentChange ?? null,
+    trend: improvement === null ? null : improvement > 0 ? 'better' : improvement < 0 ? 'worse' : 'unchanged',
+  };
+}
+
+/** One caseload row: phase, latest PHQ-9/GAD-7 with trend, doses on hand and alerts, as of `asOf`. */
+export function caseloadRow(state: EpisodeState, asOf: string, registry: InstrumentRegistry): CaseloadRow {
+  const c = state.context;
+  const status = statusAt(state, asOf);
+  const outcomes = episodeOutcomes(c, registry);
+  return {
+    patientId: c.patientId ?? '',
+    episodeId: c.episodeId ?? '',
+    synthetic: c.synthetic,
+    phase: status.phase,
+    openedAt: c.openedAt,
+    lastEventAt: c.lastEventAt,
+    phq9: scoreSummary(c, 'phq9', outcomes.get('phq9'), registry),
+    gad7: scoreSummary(c, 'gad7', outcomes.get('gad7'), registry),
+    dosesGiven: status.dosesGiven,
+    plannedDosingSessions: status.plannedDosingSessions,
+    dosesOnHand: status.dosesOnHand,
+    nextDoseLatestDay: status.criticalPeriods.nextDoseLatestDay,
+    followUpDueAt: status.followUp?.dueAt ?? null,
+    alerts: sortAlerts(status.alerts),
+  };
+}
+
+/** Caseload order: urgent alerts first, then warnings, then active before closed, then by patient id. */
+export function sortCaseload(rows: CaseloadRow[]): CaseloadRow[] {
+  const worst = (r: CaseloadRow) => Math.min(3, ...r.alerts.map((a) => SEVERITY_RANK[a.severity] ?? 3));
+  const closed = (r: CaseloadRow) => (r.phase === 'completed' || r.phase === 'discontinued' ? 1 : 0);
+  return rows.sort(
+    (a, b) => worst(a) - worst(b) || closed(a) - closed(b) || a.patientId.localeCompare(b.patientId),
+  );
+}
+
+function mmHg(v: { systolic: number; diastolic: number }): string {
+  return `${v.systolic}/${v.diastolic} mmHg`;
+}
+
+/**
+ * The session timeline: every step of the course except assessments (they are in the assessment table), a
+ * dosing session as one entry with its vitals and dose.
+ */
+export function timelineOf(events: readonly EpisodeEvent[], context: EpisodeContext): TimelineEntry[] {
+  const out: TimelineEntry[] = [];
+  const sessions = new Map(context.sessions.map((s) => [s.sessionId, s]));
+  for (const e of events) {
+    switch (e.type) {
+      case 'EpisodeOpened':
+        out.push({
+          at: e.at,
+          kind: 'course',
+          title: 'Episode opened',
+          detail: e.referral ? `Referral: ${e.referral}` : '',
+        });
+        break;
+      case 'FitAssessed':
+        out.push({
+          at: e.at,
+          kind: 'course',
+          title: 'Fit discussion',
+          detail: e.outcome.replaceAll('-', ' '),
+        });
+        break;
+      case 'MedicalEvaluationScheduled':
+        out.push({
+          at: e.at,
+          kind: 'medical',
+          title: 'Medical evaluation booked',
+          detail: `${e.mode}, for ${e.scheduledFor.slice(0, 10)}`,
+        });
+        break;
+      case 'MedicalEvaluationCompleted':
+        out.push({
+          at: e.at,
+          kind: 'medical',
+          title: 'Medical evaluation',
+          detail: `${e.eligible ? 'eligible' : 'not eligible'}${e.contraindications.length ? `; recorded: ${e.contraindications.join(', ')}` : ''}`,
+        });
+        break;
+      case 'TreatmentPlanCreated':
+        out.push({
+          at: e.at,
+          kind: 'course',
+          title: 'Treatment plan',
+          detail: `${e.plannedDosingSessions} dosing sessions; monitoring ${e.monitoring.measures.map((m) => m.instrument).join(', ')}`,
+        });
+        break;
+      case 'PrescriptionIssued':
+        out.push({
+          at: e.at,
+          kind: 'medication',
+          title: 'Prescription',
+          detail: `${e.doseMg} mg ${e.route} (${e.formulation}), ${e.dosesAuthorized} doses authorised`,
+        });
+        break;
+      case 'MedicationDelivered':
+        out.push({
+          at: e.at,
+          kind: 'medication',
+          title: 'Medication delivered',
+          detail: `${e.doses} dose(s)`,
+        });
+        break;
+      case 'RefillIssued':
+        out.push({
+          at: e.at,
+          kind: 'medication',
+          title: 'Refill',
+          detail: `${e.dosesAuthorized} dose(s) authorised`,
+        });
+        break;
+      case 'SelfAdministrationTrained':
+        out.push({
+          at: e.at,
+          kind: 'medical',
+          title: 'Training',
+          detail: `vitals ${e.vitalsTrained ? 'trained' : 'not trained'}, self-administration ${e.selfAdministrationTrained ? 'trained' : 'not trained'}`,
+        });
+        break;
+      case 'PreparationSessionCompleted':
+        out.push({
+          at: e.at,
+          kind: 'preparation',
+          title: 'Preparation session',
+          detail: `${e.mode}${e.intentionsSet ? ', intentions set' : ''}`,
+        });
+        break;
+      case 'IntegrationSessionCompleted':
+        out.push({ at: e.at, kind: 'integration', title: 'Integration session', detail: e.mode });
+        break;
+      case 'DosingSessionCompleted':
+      case 'DosingSessionAborted': {
+        const s = sessions.get(e.sessionId);
+        const dose = s?.doses[0];
+        const pre = s?.preVitals[s.preVitals.length - 1];
+        const post = s?.otherVitals.filter((v) => v.phase === 'post').at(-1);
+        const parts = [
+          dose ? `${dose.kind} dose ${dose.doseMg} mg ${dose.route}` : 'no dose',
+          s && s.doses.length > 1 ? `+ ${s.doses.length - 1} booster(s)` : '',
+          pre ? `pre ${mmHg(pre)}${pre.aboveHold ? ' (above hold)' : ''}` : '',
+          dose?.vitalsOverride ? 'hold overridden by a clinician' : '',
+          post ? `post ${mmHg(post)}` : '',
+          e.type === 'DosingSessionCompleted' && e.durationMinutes ? `${e.durationMinutes} min` : '',
+          e.type === 'DosingSessionAborted' ? `aborted: ${e.reason.replaceAll('-', ' ')}` : '',
+          s ? s.mode : '',
+        ].filter(Boolean);
+        out.push({
+          at: e.at,
+          kind: 'dosing',
+          title: s?.doseNumber ? `Dosing session ${s.doseNumber}` : 'Dosing session (no dose)',
+          detail: parts.join('; '),
+        });
+        break;
+      }
+      case 'AdverseEventReported':
+        out.push({
+          at: e.at,
+          kind: 'adverse-event',
+          title: 'Adverse event',
+          detail: `${e.code.replaceAll('-', ' ')} (${e.severity})`,
+        });
+        break;
+      case 'MedicalFollowUpCompleted':
+        out.push({
+          at: e.at,
+          kind: 'medical',
+          title: 'Medical follow-up',
+          detail: e.continueTreatment ? 'continue treatment' : 'do not continue',
+        });
+        break;
+      case 'SafetyFlagReviewed':
+        out.push({
+          at: e.at,
+          kind: 'safety',
+          title: 'Safety flag reviewed',
+          detail: `${e.rule}: ${e.outcome.replaceAll('-', ' ')}`,
+        });
+        break;
+      case 'EpisodePaused':
+        out.push({ at: e.at, kind: 'course', title: 'Paused', detail: e.reason.replaceAll('-', ' ') });
+        break;
+      case 'EpisodeResumed':
+        out.push({ at: e.at, kind: 'course', title: 'Resumed', detail: '' });
+        break;
+      case 'EpisodeCompleted':
+        out.push({ at: e.at, kind: 'course', title: 'Course completed', detail: '' });
+        break;
+      case 'EpisodeDiscontinued':
+        out.push({
+          at: e.at,
+          kind: 'course',
+          title: 'Course discontinued',
+          detail: e.reason.replaceAll('-', ' '),
+        });
+        break;
+      default:
+        break;
+    }
+  }
+  return out;
+}
+
+/** Everything the patient page shows about one episode, as of `asOf`. */
+export function episodeView(
+  state: EpisodeState,
+  version: number,
+  events: readonly EpisodeEvent[],
+  asOf: string,
+  registry: InstrumentRegistry,
+  reliableChangeSd?: Readonly<Record<string, number>>,
+): EpisodeView {
+  const c = state.context;
+  const status: EpisodeStatus = statusAt(state, asOf);
+  const analysis = status.criticalPeriods.analysis;
+  const windows = analysis.windows;
+  const doses: DoseView[] = [];
+  const vitals: VitalsView[] = [];
+  for (const s of c.sessions) {
+    for (const v of s.preVitals) {
+      vitals.push({
+        sessionId: s.sessionId,
+        doseNumber: s.doseNumber,
+        at: v.at,
+        phase: 'pre',
+        systolic: v.systolic,
+        diastolic: v.diastolic,
+        heartRate: v.heartRate ?? null,
+        spo2: v.spo2 ?? null,
+        aboveHold: v.aboveHold,
+      });
+    }
+    for (const v of s.otherVitals) {
+      vitals.push({
+        sessionId: s.sessionId,
+        doseNumber: s.doseNumber,
+        at: v.at,
+        phase: v.phase,
+        systolic: v.systolic,
+        diastolic: v.diastolic,
+        heartRate: v.heartRate ?? null,
+        spo2: v.spo2 ?? null,
+        aboveHold: false,
+      });
+    }
+    const first = s.doses[0];
+    if (first && s.doseNumber !== null) {
+      doses.push({
+        sessionId: s.sessionId,
+        doseNumber: s.doseNumber,
+        at: first.at,
+        kind: first.kind,
+        doseMg: first.doseMg,
+        route: first.route,
+        vitalsOverride: first.vitalsOverride,
+        windowEnd: windows.find((w) => w.sessionId === s.sessionId)?.end ?? null,
+      });
+    }
+  }
+  vitals.sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+  doses.sort((a, b) => a.doseNumber - b.doseNumber);
+  return {
+    episodeId: c.episodeId ?? '',
+    patientId: c.patientId ?? '',
+    version,
+    synthetic: c.synthetic,
+    phase: status.phase,
+    openedAt: c.openedAt,
+    closed: c.closed,
+    paused: c.paused,
+    dosesGiven: status.dosesGiven,
+    plannedDosingSessions: status.plannedDosingSessions,
+    dosesOnHand: status.dosesOnHand,
+    dosesAuthorized: status.dosesAuthorized,
+    followUp: status.followUp
+      ? { lastAt: status.followUp.lastAt, dueAt: status.followUp.dueAt, overdue: status.followUp.overdue }
+      : null,
+    measures: status.measures.map((m) => ({
+      instrument: m.instrument,
+      rule: m.rule,
+      dueAt: m.dueAt,
+      status: m.status,
+    })),
+    criticalPeriods: {
+      windowDays: status.criticalPeriods.windowDays,
+      nextDoseBefore: status.criticalPeriods.nextDoseBefore,
+      nextDoseLatestDay: status.criticalPeriods.nextDoseLatestDay,
+      coverage: analysis.coverage?.fraction ?? null,
+      windows: windows.map((w) => ({ doseNumber: w.doseNumber, start: w.start, end: w.end })),
+    },
+    prescription: c.prescription
+      ? {
+          route: c.prescription.route,
+          formulation: c.prescription.formulation,
+          doseMg: c.prescription.doseMg,
+        }
+      : null,
+    currentSessionId: c.currentSessionId,
+    vitalsHold: status.vitalsHold,
+    policy: {
+      holdSystolicAbove: c.policy.holdSystolicAbove,
+      holdDiastolicAbove: c.policy.holdDiastolicAbove,
+      criticalPeriodDays: c.policy.criticalPeriodDays,
+    },
+    alerts: sortAlerts(status.alerts),
+    unreviewedSafetyFlags: status.unreviewedSafetyFlags.map((f) => ({
+      assessmentEventId: f.assessmentEventId,
+      rule: f.rule,
+      instrument: f.instrument,
+      item: f.item,
+      value: f.value,
+      at: f.at,
+      kind: f.kind,
+    })),
+    doses,
+    vitals,
+    timeline: timelineOf(events, c),
+    chart: outcomeChartData({
+      context: c,
+      asOf,
+      registry,
+      ...(reliableChangeSd ? { reliableChange: { sd: reliableChangeSd } } : {}),
+    }),
+    latestAssessments: latestPerInstrument(c),
+    context: { ...c, assessments: [], eventIds: [] },
+  };
+}
+
+function latestPerInstrument(c: EpisodeContext) {
+  const latest = new Map<string, EpisodeContext['assessments'][number]>();
+  for (const a of c.assessments) latest.set(a.instrument, a);
+  return [...latest.values()].sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+}
+
+/** The phase of an episode, for the episode list of a patient. */
+export function phaseOfState(state: EpisodeState): string {
+  return phaseOf(state);
+}
+
+/** Weeks per day, for slopes shown per week. */
+const DAYS_PER_WEEK = 7;
+
+/** The cohort page: analyzeOutcomes over every episode, reduced to what the page shows. */
+export function cohortInstruments(
+  contexts: readonly EpisodeContext[],
+  registry: InstrumentRegistry,
+): { report: AnalysisReport; instruments: CohortInstrument[] } {
+  const { records, courses } = recordsFromEpisodes(contexts);
+  const report = analyzeOutcomes(records, { courses, registry });
+  const instruments: CohortInstrument[] = Object.values(report.instruments)
+    .filter((r) => registry.find(r.instrument)?.purpose !== 'session')
+    .map((r) => {
+      return {
+        instrument: r.instrument,
+        name: r.name,
+        patients: r.patients,
+        evaluable: r.evaluable,
+        baseline: r.baseline,
+        latest: r.latest,
+        change: { n: r.change.n, mean: r.change.mean, lower: r.change.lower, upper: r.change.upper },
+        response: { ...r.responseRate },
+        remission: r.remissionRate ? { ...r.remissionRate } : null,
+        reliableImprovement: {
+          count: r.reliableChange.improvedRate.count,
+          of: r.reliableChange.improvedRate.of,
+          rate: r.reliableChange.improvedRate.rate,
+          pointsNeeded: r.reliableChange.pointsNeeded,
+        },
+        reliableDeterioration: {
+          count: r.reliableChange.deterioratedRate.count,
+          of: r.reliableChange.deterioratedRate.of,
+          rate: r.reliableChange.deterioratedRate.rate,
+        },
+        effectSize: {
+          label: r.effectSize.label,
+          n: r.effectSize.n,
+          dz: r.effectSize.dz,
+          gav: r.effectSize.gav,
+        },
+        mixedModel: r.mixedModel
+          ? {
+              slopePerWeek: r.mixedModel.slope * DAYS_PER_WEEK,
+              slopePerWeekSE: r.mixedModel.slopeSE * DAYS_PER_WEEK,
+              converged: r.mixedModel.converged,
+            }
+          : null,
+        trajectory: r.trajectory,
+        timeToResponse: r.timeToResponse,
+      };
+    });
+  return { report, instruments };
+}

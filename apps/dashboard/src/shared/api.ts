@@ -1,0 +1,369 @@
+/**
+ * The JSON API of the dashboard: what the server sends and the browser reads. Types only (no runtime code),
+ * shared by `src/server` and `src/client` so both sides agree on every field.
+ */
+import type { KaplanMeierSummary, TrajectoryBin } from '@kapkit/analytics';
+import type { OutcomeChartData } from '@kapkit/charts';
+import type { EpisodeAssessment, EpisodeContext, InstrumentDefinition } from '@kapkit/core';
+
+export type Severity = 'urgent' | 'warning' | 'info';
+
+export interface Alert {
+  readonly code: string;
+  readonly severity: Severity;
+  readonly message: string;
+}
+
+/** One field that failed validation: where (`events[0].responses[8]`) and why. */
+export interface FieldIssue {
+  readonly path: string;
+  readonly message: string;
+}
+
+/** Every error body of the API. */
+export interface ApiError {
+  readonly error:
+    | 'invalid-input'
+    | 'invalid-json'
+    | 'not-found'
+    | 'concurrency-conflict'
+    | 'event-id-conflict'
+    | 'event-refused'
+    | 'payload-too-large'
+    | 'unavailable'
+    | 'internal-error';
+  readonly message: string;
+  /** `invalid-input`: each field and why. */
+  readonly issues?: readonly FieldIssue[];
+  /** `event-refused`: the episode machine's reason. */
+  readonly refusal?: {
+    readonly code: string;
+    readonly message: string;
+    readonly issues?: readonly FieldIssue[];
+    readonly safetyFlags?: readonly {
+      readonly rule: string;
+      readonly item: number;
+      readonly value: number | null;
+    }[];
+  };
+  /** `event-refused`: 0-based index of the refused event in the batch. */
+  readonly index?: number;
+  /** `concurrency-conflict`: the version the caller sent and the episode's version now. */
+  readonly expectedVersion?: number;
+  readonly actualVersion?: number;
+}
+
+/** `GET /api/instruments`: the registered instrument definitions (plain JSON), forms and charts derive from them. */
+export type InstrumentsResponse = readonly InstrumentDefinition[];
+
+export interface MetaResponse {
+  readonly app: 'kapkit dashboard';
+  /** True when any episode in the store is synthetic (demo data). */
+  readonly demo: boolean;
+  readonly engine: 'pglite' | 'postgres';
+  /** The instant the dashboard reports status for ("now"), ISO 8601 with offset. */
+  readonly asOf: string;
+  readonly patients: number;
+  readonly episodes: number;
+  readonly bodyLimitBytes: number;
+  readonly export: {
+    readonly available: boolean;
+    readonly formats: readonly string[];
+    readonly note: string;
+  };
+}
+
+export interface AnswerOptionView {
+  readonly value: number;
+  readonly label: string;
+}
+
+export interface ScaleView {
+  readonly min: number;
+  readonly max: number;
+  readonly options: readonly AnswerOptionView[] | null;
+  readonly anchors: { readonly min: string; readonly max: string } | null;
+}
+
+export interface BandView {
+  readonly id: string;
+  readonly label: string;
+  readonly min: number;
+  readonly max: number;
+}
+
+/** An instrument as the forms and charts need it, derived from its kapkit definition. */
+export interface InstrumentView {
+  readonly id: string;
+  readonly name: string;
+  readonly title: string;
+  readonly purpose: 'outcome' | 'session';
+  readonly direction: 'higher-is-worse' | 'higher-is-better';
+  readonly recall: string;
+  readonly stem: string | null;
+  /** False: the licence does not let kapkit ship the item text; items are shown as "Item n". */
+  readonly itemTextIncluded: boolean;
+  readonly licence: { readonly holder: string; readonly terms: string; readonly url: string | null };
+  readonly items: readonly {
+    readonly number: number;
+    readonly id: string;
+    readonly text: string;
+    readonly scale: ScaleView;
+  }[];
+  readonly supplementary: readonly {
+    readonly id: string;
+    readonly text: string;
+    readonly scale: ScaleView;
+  }[];
+  readonly range: { readonly min: number; readonly max: number };
+  readonly bands: readonly BandView[];
+  readonly safetyItems: readonly number[];
+}
+
+/** Latest score of one instrument and its change since baseline. */
+export interface ScoreSummary {
+  readonly instrument: string;
+  readonly at: string;
+  readonly total: number;
+  readonly severity: string | null;
+  readonly severityLabel: string | null;
+  /** Baseline: the last assessment on or before the first dose, else the first. */
+  readonly baseline: number | null;
+  readonly baselineAt: string | null;
+  /** latest − baseline; null with a single assessment. */
+  readonly change: number | null;
+  readonly percentChange: number | null;
+  /** Direction of the change for the patient: better, worse or unchanged (null without a follow-up). */
+  readonly trend: 'better' | 'worse' | 'unchanged' | null;
+}
+
+export interface CaseloadRow {
+  readonly patientId: string;
+  readonly episodeId: string;
+  readonly synthetic: boolean;
+  readonly phase: string;
+  readonly openedAt: string | null;
+  readonly lastEventAt: string | null;
+  readonly phq9: ScoreSummary | null;
+  readonly gad7: ScoreSummary | null;
+  readonly dosesGiven: number;
+  readonly plannedDosingSessions: number | null;
+  readonly dosesOnHand: number;
+  readonly nextDoseLatestDay: string | null;
+  readonly followUpDueAt: string | null;
+  readonly alerts: readonly Alert[];
+}
+
+export interface CaseloadResponse {
+  readonly asOf: string;
+  readonly demo: boolean;
+  readonly rows: readonly CaseloadRow[];
+}
+
+export interface VitalsView {
+  readonly sessionId: string;
+  readonly doseNumber: number | null;
+  readonly at: string;
+  readonly phase: 'pre' | 'during' | 'post';
+  readonly systolic: number;
+  readonly diastolic: number;
+  readonly heartRate: number | null;
+  readonly spo2: number | null;
+  readonly aboveHold: boolean;
+}
+
+export interface DoseView {
+  readonly sessionId: string;
+  readonly doseNumber: number;
+  readonly at: string;
+  readonly kind: string;
+  readonly doseMg: number;
+  readonly route: string;
+  readonly vitalsOverride: boolean;
+  /** End of the critical period this dose opened. */
+  readonly windowEnd: string | null;
+}
+
+export interface TimelineEntry {
+  readonly at: string;
+  readonly kind:
+    | 'course'
+    | 'medical'
+    | 'medication'
+    | 'preparation'
+    | 'dosing'
+    | 'integration'
+    | 'safety'
+    | 'adverse-event';
+  readonly title: string;
+  readonly detail: string;
+}
+
+export interface EpisodeSummary {
+  readonly episodeId: string;
+  readonly openedAt: string | null;
+  readonly phase: string;
+}
+
+export interface EpisodeView {
+  readonly episodeId: string;
+  readonly patientId: string;
+  /** The episode's version: send it back as `expectedVersion` when recording. */
+  readonly version: number;
+  readonly synthetic: boolean;
+  readonly phase: string;
+  readonly openedAt: string | null;
+  readonly closed: null | { readonly kind: string; readonly at: string; readonly reason: string | null };
+  readonly paused: null | { readonly at: string; readonly reason: string };
+  readonly dosesGiven: number;
+  readonly plannedDosingSessions: number | null;
+  readonly dosesOnHand: number;
+  readonly dosesAuthorized: number;
+  readonly followUp: null | {
+    readonly lastAt: string | null;
+    readonly dueAt: string;
+    readonly overdue: boolean;
+  };
+  readonly measures: readonly {
+    readonly instrument: string;
+    readonly rule: string;
+    readonly dueAt: string | null;
+    readonly status: string;
+  }[];
+  readonly criticalPeriods: {
+    readonly windowDays: number;
+    readonly nextDoseBefore: string | null;
+    readonly nextDoseLatestDay: string | null;
+    readonly coverage: number | null;
+    readonly windows: readonly {
+      readonly doseNumber: number;
+      readonly start: string;
+      readonly end: string;
+    }[];
+  };
+  readonly prescription: null | {
+    readonly route: string;
+    readonly formulation: string;
+    readonly doseMg: number;
+  };
+  readonly currentSessionId: string | null;
+  readonly vitalsHold: boolean;
+  readonly policy: {
+    readonly holdSystolicAbove: number;
+    readonly holdDiastolicAbove: number;
+    readonly criticalPeriodDays: number;
+  };
+  readonly alerts: readonly Alert[];
+  readonly unreviewedSafetyFlags: readonly {
+    readonly assessmentEventId: string;
+    readonly rule: string;
+    readonly instrument: string;
+    readonly item: number;
+    readonly value: number | null;
+    readonly at: string;
+    readonly kind: string;
+  }[];
+  readonly doses: readonly DoseView[];
+  readonly vitals: readonly VitalsView[];
+  readonly timeline: readonly TimelineEntry[];
+  /**
+   * The numbers of the outcome chart (`outcomeChartData` of @kapkit/charts, computed on the server): rows,
+   * doses, critical-period windows, baselines, response/remission/reliable-change with their sources.
+   */
+  readonly chart: OutcomeChartData;
+  /** The latest assessment of each instrument (for the item chart), oldest first. */
+  readonly latestAssessments: readonly EpisodeAssessment[];
+  /**
+   * The folded episode (plain JSON) for the vitals chart, without its assessments (they are in `chart.rows`)
+   * and event ids, which a long course would make large.
+   */
+  readonly context: EpisodeContext;
+}
+
+export interface PatientResponse {
+  readonly asOf: string;
+  readonly patientId: string;
+  readonly synthetic: boolean;
+  readonly episodes: readonly EpisodeSummary[];
+  readonly episode: EpisodeView;
+}
+
+/** Body of `POST /api/episodes/:episodeId/events`. */
+export interface AppendRequest {
+  /** The episode version the form was filled against (from `EpisodeView.version`). */
+  readonly expectedVersion: number;
+  /** Events without the envelope the server fills in (`episodeId`, `patientId`, `v`; `id` and `at` optional). */
+  readonly events: readonly Record<string, unknown>[];
+}
+
+export interface AppendResponse {
+  readonly status: 'appended' | 'duplicate';
+  readonly version: number;
+  readonly events: readonly { readonly id: string; readonly type: string; readonly at: string }[];
+  /** Alerts of the episode after the append. */
+  readonly alerts: readonly Alert[];
+}
+
+export interface CohortInstrument {
+  readonly instrument: string;
+  readonly name: string;
+  readonly patients: number;
+  readonly evaluable: number;
+  readonly baseline: { readonly mean: number | null; readonly sd: number | null };
+  readonly latest: { readonly mean: number | null; readonly sd: number | null };
+  readonly change: {
+    readonly n: number;
+    readonly mean: number | null;
+    readonly lower: number | null;
+    readonly upper: number | null;
+  };
+  readonly response: {
+    readonly count: number;
+    readonly of: number;
+    readonly rate: number | null;
+    readonly lower: number | null;
+    readonly upper: number | null;
+    readonly definition: string;
+  };
+  readonly remission: null | {
+    readonly count: number;
+    readonly of: number;
+    readonly rate: number | null;
+    readonly lower: number | null;
+    readonly upper: number | null;
+    readonly definition: string;
+  };
+  readonly reliableImprovement: {
+    readonly count: number;
+    readonly of: number;
+    readonly rate: number | null;
+    readonly pointsNeeded: number | null;
+  };
+  readonly reliableDeterioration: {
+    readonly count: number;
+    readonly of: number;
+    readonly rate: number | null;
+  };
+  readonly effectSize: {
+    readonly label: string;
+    readonly n: number;
+    readonly dz: number | null;
+    readonly gav: number | null;
+  };
+  readonly mixedModel: null | {
+    readonly slopePerWeek: number;
+    readonly slopePerWeekSE: number;
+    readonly converged: boolean;
+  };
+  readonly trajectory: readonly TrajectoryBin[];
+  readonly timeToResponse: KaplanMeierSummary;
+}
+
+export interface CohortResponse {
+  readonly asOf: string;
+  readonly demo: boolean;
+  readonly episodes: number;
+  readonly records: number;
+  readonly instruments: readonly CohortInstrument[];
+  readonly notes: readonly string[];
+}

@@ -1,0 +1,201 @@
+import { stat } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import {
+  EXPORT_FORMATS,
+  type ExportFormat,
+  ExportOptionsError,
+  type ExportResult,
+  exportEvents,
+  type InputProblem,
+  MIN_KEY_LENGTH,
+  PseudonymKeyError,
+  TABLE_NAMES,
+  type TableName,
+} from '@kapkit/export';
+import cliProgress from 'cli-progress';
+import { CliError, type CliIO, openInput, write } from '../io.js';
+import { VERSION } from '../version.js';
+
+export interface ExportCommandOptions {
+  readonly format: string;
+  readonly out: string;
+  readonly tables?: string;
+  readonly deidentify?: boolean;
+  readonly keyEnv?: string;
+  readonly includeFreeText?: boolean;
+  readonly allowInvalid?: boolean;
+  /** Environment to read the key from (default `process.env`). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** Most problem lines printed on stderr; the manifest counts them all. */
+const MAX_PRINTED = 1000;
+
+/** Exit code of a file-system failure (sysexits EX_IOERR). */
+export const EXIT_IO_ERROR = 74;
+/** Exit code after an interrupt (128 + SIGINT). */
+export const EXIT_INTERRUPTED = 130;
+
+function parseFormat(format: string): ExportFormat {
+  if (!(EXPORT_FORMATS as readonly string[]).includes(format)) {
+    throw new CliError(`--format: expected one of ${EXPORT_FORMATS.join(', ')}, got "${format}"`);
+  }
+  return format as ExportFormat;
+}
+
+function parseTables(text: string | undefined, format: ExportFormat): TableName[] | undefined {
+  if (text === undefined) return undefined;
+  if (format === 'fhir')
+    throw new CliError('--tables applies to the ndjson, csv and parquet formats, not to fhir');
+  const names = text
+    .split(',')
+    .map((t) => t.trim())
+    .filter((t) => t !== '');
+  if (names.length === 0) throw new CliError(`--tables: expected ${TABLE_NAMES.join(',')} or some of them`);
+  for (const n of names) {
+    if (!(TABLE_NAMES as readonly string[]).includes(n)) {
+      throw new CliError(`--tables: unknown table "${n}" (tables: ${TABLE_NAMES.join(', ')})`);
+    }
+  }
+  return [...new Set(names)] as TableName[];
+}
+
+/** The key for `--deidentify`, from the environment variable named by `--key-env`. Never printed. */
+function readKey(options: ExportCommandOptions): string | null {
+  if (!options.deidentify) {
+    if (options.keyEnv !== undefined) throw new CliError('--key-env only applies together with --deidentify');
+    return null;
+  }
+  if (options.includeFreeText) {
+    throw new CliError(
+      '--include-free-text cannot be combined with --deidentify: free text may identify people',
+    );
+  }
+  if (options.keyEnv === undefined || options.keyEnv.trim() === '') {
+    throw new CliError(
+      '--deidentify needs --key-env <VAR>, the name of an environment variable holding the secret pseudonymisation key',
+    );
+  }
+  const key = (options.env ?? process.env)[options.keyEnv];
+  if (key === undefined || key === '') {
+    throw new CliError(`--key-env: the environment variable ${options.keyEnv} is not set or is empty`);
+  }
+  if (key.length < MIN_KEY_LENGTH) {
+    throw new CliError(
+      `--key-env: the key in ${options.keyEnv} is too short (at least ${MIN_KEY_LENGTH} characters, e.g. from "openssl rand -hex 32")`,
+    );
+  }
+  return key;
+}
+
+function isTty(stream: unknown): boolean {
+  return Boolean((stream as { isTTY?: boolean }).isTTY);
+}
+
+function summary(result: ExportResult, outDir: string): string {
+  const m = result.manifest;
+  const files = m.files
+    .filter((f) => f.kind !== 'codebook')
+    .map((f) => `${f.path} ${f.rows ?? 0} ${f.kind === 'fhir-bundle' ? 'resources' : 'rows'}`)
+    .join(', ');
+  const excluded = m.input.excluded
+    ? `, ${m.input.excluded} line(s) excluded (see stderr and manifest.json)`
+    : '';
+  return `kapkit export: ${m.input.accepted} events accepted from ${m.input.episodes} episode(s)${excluded}; ${files}${m.deidentified ? '; de-identified' : ''} -> ${outDir}\n`;
+}
+
+/**
+ * `kapkit export <events.ndjson|-> --format ndjson|csv|parquet|fhir --out <dir> [--deidentify --key-env VAR]
+ * [--tables a,b] [--include-free-text] [--allow-invalid]`. Streams the log into research tables or a FHIR R4
+ * Bundle with `manifest.json` and `codebook.md`, written atomically. Excluded lines go to stderr with their line
+ * numbers. Returns 0; 1 when lines were excluded (unless `--allow-invalid`); usage errors throw a `CliError`
+ * (exit code 2), file-system failures exit 74, an interrupt 130 (no file is left behind in either case).
+ */
+export async function exportCommand(
+  file: string | undefined,
+  options: ExportCommandOptions,
+  io: CliIO,
+): Promise<number> {
+  const format = parseFormat(options.format);
+  const tables = parseTables(options.tables, format);
+  if (options.out.trim() === '') throw new CliError('--out: expected a directory');
+  const key = readKey(options);
+  const input: Readable = await openInput(file, io);
+  const size = file !== undefined && file !== '-' ? (await stat(file)).size : null;
+
+  const useBar = isTty(io.stderr);
+  const bar = useBar
+    ? new cliProgress.SingleBar(
+        {
+          stream: io.stderr as NodeJS.WritableStream,
+          format:
+            size === null
+              ? 'kapkit export | {lines} lines | {rows} rows | {excluded} excluded'
+              : 'kapkit export [{bar}] {percentage}% | {lines} lines | {rows} rows | {excluded} excluded | ETA {eta_formatted}',
+          hideCursor: true,
+          clearOnComplete: true,
+          etaBuffer: 50,
+        },
+        cliProgress.Presets.shades_classic,
+      )
+    : null;
+  bar?.start(size ?? 0, 0, { lines: 0, rows: 0, excluded: 0 });
+
+  // With a bar on screen, problems are printed after it is cleared; otherwise as they are found.
+  const held: string[] = [];
+  let problems = 0;
+  const printed: Promise<void>[] = [];
+  const onProblem = (p: InputProblem) => {
+    problems++;
+    if (problems > MAX_PRINTED) return;
+    const text = `line ${p.line}: ${p.code}: ${p.message}\n`;
+    if (bar) held.push(text);
+    else printed.push(write(io.stderr, text));
+  };
+
+  const controller = new AbortController();
+  const onSigint = () => controller.abort(new DOMException('interrupted', 'AbortError'));
+  process.once('SIGINT', onSigint);
+  let result: ExportResult;
+  try {
+    result = await exportEvents(input, {
+      format,
+      outDir: options.out,
+      ...(tables ? { tables } : {}),
+      deidentify: key === null ? null : { key },
+      includeFreeText: options.includeFreeText === true,
+      kapkitVersion: VERSION,
+      signal: controller.signal,
+      onProblem,
+      onProgress: (p) => {
+        const bytes = (input as { bytesRead?: number }).bytesRead ?? 0;
+        bar?.update(size === null ? 0 : bytes, { lines: p.lines, rows: p.rows, excluded: p.excluded });
+      },
+    });
+  } catch (e) {
+    bar?.stop();
+    for (const text of held) await write(io.stderr, text);
+    if (e instanceof ExportOptionsError || e instanceof PseudonymKeyError) throw new CliError(e.message);
+    if ((e as Error).name === 'AbortError') {
+      throw new CliError('export interrupted; no file was written', EXIT_INTERRUPTED);
+    }
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') {
+      throw new CliError(`export failed, no file was written: ${(e as Error).message}`, EXIT_IO_ERROR);
+    }
+    throw e;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+  if (bar) {
+    bar.update(size ?? 0);
+    bar.stop();
+  }
+  await Promise.all(printed);
+  for (const text of held) await write(io.stderr, text);
+  if (problems > MAX_PRINTED) {
+    await write(io.stderr, `… and ${problems - MAX_PRINTED} more excluded line(s); see manifest.json\n`);
+  }
+  await write(io.stderr, summary(result, options.out));
+  return problems > 0 && !options.allowInvalid ? 1 : 0;
+}

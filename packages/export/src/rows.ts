@@ -1,0 +1,367 @@
+import { fixedPointChange, type OutcomeRecord, outcomeDefinitionOf, patientOutcome } from '@kapkit/analytics';
+import {
+  analyzeCriticalPeriods,
+  type CriticalPeriodAnalysis,
+  DAY_MS,
+  type DosingSessionRecord,
+  type EpisodeContext,
+  type EpisodeEvent,
+  type EpisodePhase,
+  type EventOf,
+  locateInCriticalPeriods,
+  windowMsFromDays,
+} from '@kapkit/core';
+import type { IdMapper } from './pseudonym.js';
+import { EPISODE_OUTCOME_INSTRUMENTS, FIXED_POINTS, ITEM_COLUMNS, itemColumnName } from './tables.js';
+
+/** One row of a research table: column name → value (string, number, boolean or null). */
+export type Row = Record<string, string | number | boolean | null>;
+
+const SEVERITY_RANK: Readonly<Record<string, number>> = { mild: 1, moderate: 2, severe: 3, serious: 4 };
+
+/** What the export needs about a dosing session that the episode context does not keep. */
+interface SessionExtras {
+  chaperone: boolean | null;
+  durationMinutes: number | null;
+  overrideRole: string | null;
+  overrideReasons: string[];
+  adverseEventSeverities: string[];
+  adverseEventDescriptions: string[];
+  /** The row was written (the session ended). */
+  written: boolean;
+}
+
+/**
+ * The export's view of one open episode: the facts the context does not keep (booking details, session
+ * durations, override roles, free text when asked for) and a cached critical-period analysis, rebuilt only
+ * when a dose is added. Dropped with the episode's state when the episode closes.
+ */
+export class EpisodeTrack {
+  referral: string | null = null;
+  readonly sessions = new Map<string, SessionExtras>();
+  #analysis: CriticalPeriodAnalysis | null = null;
+  #analysisDoses = -1;
+  #analysisWindowMs = -1;
+  /** Epoch ms of the episode's EpisodeOpened: day 0. */
+  originMs = Number.NaN;
+  /** Exported ids, computed once per episode. */
+  patientRef = '';
+  episodeRef = '';
+
+  constructor(readonly keepFreeText: boolean) {}
+
+  /** Elapsed days since the episode opened. */
+  dayOf(iso: string): number {
+    return (Date.parse(iso) - this.originMs) / DAY_MS;
+  }
+
+  /** Record what an accepted event says that the context will not keep. */
+  observe(e: EpisodeEvent, ids: IdMapper): void {
+    switch (e.type) {
+      case 'EpisodeOpened':
+        this.originMs = Date.parse(e.at);
+        this.referral = e.referral ?? null;
+        this.patientRef = ids.id('patient', e.patientId);
+        this.episodeRef = ids.id('episode', e.episodeId);
+        break;
+      case 'DosingSessionScheduled':
+        this.sessions.set(e.sessionId, {
+          chaperone: e.chaperone ?? null,
+          durationMinutes: null,
+          overrideRole: null,
+          overrideReasons: [],
+          adverseEventSeverities: [],
+          adverseEventDescriptions: [],
+          written: false,
+        });
+        break;
+      case 'DoseAdministered': {
+        const s = this.sessions.get(e.sessionId);
+        if (s && e.vitalsOverride) {
+          s.overrideRole ??= e.vitalsOverride.clinicianRole;
+          if (this.keepFreeText) s.overrideReasons.push(e.vitalsOverride.reason);
+        }
+        break;
+      }
+      case 'AdverseEventReported': {
+        const s = e.sessionId === undefined ? undefined : this.sessions.get(e.sessionId);
+        if (s) {
+          s.adverseEventSeverities.push(e.severity);
+          if (this.keepFreeText && e.description !== undefined)
+            s.adverseEventDescriptions.push(e.description);
+        }
+        break;
+      }
+      case 'DosingSessionCompleted': {
+        const s = this.sessions.get(e.sessionId);
+        if (s) s.durationMinutes = e.durationMinutes ?? null;
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  /** The critical-period analysis of the doses given so far (rebuilt only when doses or W changed). */
+  analysis(c: EpisodeContext): CriticalPeriodAnalysis {
+    let doses = 0;
+    for (const s of c.sessions) if (s.doseNumber !== null) doses++;
+    const windowMs = windowMsFromDays(c.policy.criticalPeriodDays);
+    if (this.#analysis === null || doses !== this.#analysisDoses || windowMs !== this.#analysisWindowMs) {
+      this.#analysis = analyzeCriticalPeriods(doseTimes(c), { windowMs });
+      this.#analysisDoses = doses;
+      this.#analysisWindowMs = windowMs;
+    }
+    return this.#analysis;
+  }
+}
+
+function doseTimes(c: EpisodeContext): { at: string; sessionId: string }[] {
+  const out: { at: string; sessionId: string }[] = [];
+  for (const s of c.sessions) {
+    const first = s.doses[0];
+    if (s.doseNumber !== null && first) out.push({ at: first.at, sessionId: s.sessionId });
+  }
+  return out;
+}
+
+/** The assessments row of an AssessmentRecorded event just accepted into `c`. */
+export function assessmentRow(
+  c: EpisodeContext,
+  e: EventOf<'AssessmentRecorded'>,
+  track: EpisodeTrack,
+  ids: IdMapper,
+): Row {
+  const a = c.assessments[c.assessments.length - 1]!;
+  let positive = false;
+  let unanswered = false;
+  const rules: string[] = [];
+  for (let i = c.safetyFlags.length - 1; i >= 0; i--) {
+    const f = c.safetyFlags[i]!;
+    if (f.assessmentEventId !== e.id) break;
+    if (f.kind === 'positive') positive = true;
+    else unanswered = true;
+    rules.unshift(f.rule);
+  }
+  const where = locateInCriticalPeriods(track.analysis(c), e.at);
+  let answered = 0;
+  for (const r of a.responses) if (r !== null) answered++;
+  const row: Row = {
+    patient_id: track.patientRef,
+    episode_id: track.episodeRef,
+    assessment_id: ids.id('event', e.id),
+    instrument: a.instrument,
+    day: track.dayOf(e.at),
+    at: e.at,
+    context: a.context,
+    status: a.status,
+    total: a.total,
+    severity: a.severity,
+    answered,
+  };
+  for (let k = 0; k < ITEM_COLUMNS; k++) row[itemColumnName(k + 1)] = a.responses[k] ?? null;
+  row.dose_number = where.doseNumber ?? 0;
+  row.days_since_last_dose = where.daysSinceLastDose;
+  row.in_critical_period = where.inside;
+  row.safety_flag = positive;
+  row.safety_item_unanswered = unanswered;
+  row.safety_rules = rules.length ? rules.join(';') : null;
+  row.note = e.note ?? null;
+  return row;
+}
+
+function lastOf<T>(xs: readonly T[]): T | undefined {
+  return xs[xs.length - 1];
+}
+
+/** The dosing_sessions row of a session (ended, or as it stands when its episode closes or the input ends). */
+export function sessionRow(
+  c: EpisodeContext,
+  s: DosingSessionRecord,
+  sessionNumber: number,
+  track: EpisodeTrack,
+  ids: IdMapper,
+): Row {
+  const x = track.sessions.get(s.sessionId);
+  const first = s.doses[0];
+  const boosters = s.doses.filter((d) => d.kind === 'booster');
+  const pre = lastOf(s.preVitals);
+  const post = lastOf(s.otherVitals.filter((v) => v.phase === 'post'));
+  const startAt = [s.preVitals[0]?.at, first?.at]
+    .filter((t): t is string => t !== undefined)
+    .sort((p, q) => Date.parse(p) - Date.parse(q))[0];
+  let maxSeverity: string | null = null;
+  for (const sev of x?.adverseEventSeverities ?? []) {
+    if (maxSeverity === null || (SEVERITY_RANK[sev] ?? 0) > (SEVERITY_RANK[maxSeverity] ?? 0))
+      maxSeverity = sev;
+  }
+  const ended = s.status === 'completed' || s.status === 'aborted';
+  return {
+    patient_id: track.patientRef,
+    episode_id: track.episodeRef,
+    session_id: ids.id('session', s.sessionId),
+    session_number: sessionNumber,
+    dose_number: s.doseNumber,
+    status: s.status,
+    mode: s.mode,
+    chaperone: x?.chaperone ?? null,
+    scheduled_day: track.dayOf(s.scheduledFor),
+    scheduled_for: s.scheduledFor,
+    start_day: startAt === undefined ? null : track.dayOf(startAt),
+    dose_day: first ? track.dayOf(first.at) : null,
+    dose_at: first?.at ?? null,
+    end_day: ended && s.endedAt !== null ? track.dayOf(s.endedAt) : null,
+    ended_at: ended ? s.endedAt : null,
+    duration_minutes: x?.durationMinutes ?? null,
+    dose_kind: first?.kind ?? null,
+    dose_mg: first?.doseMg ?? null,
+    total_dose_mg: first ? s.doses.reduce((sum, d) => sum + d.doseMg, 0) : null,
+    administrations: s.doses.length,
+    booster: boosters.length > 0,
+    booster_mg: boosters.length ? boosters.reduce((sum, d) => sum + d.doseMg, 0) : null,
+    units_used: s.doses.reduce((sum, d) => sum + d.unitsUsed, 0),
+    route: first?.route ?? null,
+    formulation: first?.formulation ?? null,
+    pre_readings: s.preVitals.length,
+    pre_systolic: pre?.systolic ?? null,
+    pre_diastolic: pre?.diastolic ?? null,
+    pre_heart_rate: pre?.heartRate ?? null,
+    pre_spo2: pre?.spo2 ?? null,
+    during_readings: s.otherVitals.filter((v) => v.phase === 'during').length,
+    post_readings: s.otherVitals.filter((v) => v.phase === 'post').length,
+    post_systolic: post?.systolic ?? null,
+    post_diastolic: post?.diastolic ?? null,
+    post_heart_rate: post?.heartRate ?? null,
+    post_spo2: post?.spo2 ?? null,
+    hold_systolic_above: c.policy.holdSystolicAbove,
+    hold_diastolic_above: c.policy.holdDiastolicAbove,
+    vitals_hold: s.preVitals.some((v) => v.aboveHold),
+    vitals_override: s.doses.some((d) => d.vitalsOverride),
+    override_role: x?.overrideRole ?? null,
+    override_reason: x?.overrideReasons.length ? x.overrideReasons.join(' | ') : null,
+    aborted: s.status === 'aborted',
+    abort_reason: s.abortReason,
+    adverse_events: s.adverseEvents.length,
+    adverse_event_codes: s.adverseEvents.length ? s.adverseEvents.join(';') : null,
+    adverse_event_max_severity: maxSeverity,
+    adverse_event_descriptions: x?.adverseEventDescriptions.length
+      ? x.adverseEventDescriptions.join(' | ')
+      : null,
+  };
+}
+
+/** Outcome columns of one instrument over the episode's scorable assessments. */
+function outcomeCells(c: EpisodeContext, track: EpisodeTrack, instrument: string): Row {
+  const firstDose = doseTimes(c)[0];
+  const firstDoseDay = firstDose ? track.dayOf(firstDose.at) : null;
+  const records: OutcomeRecord[] = [];
+  for (const a of c.assessments) {
+    if (a.instrument !== instrument || a.total === null) continue;
+    records.push({
+      patientId: track.patientRef,
+      instrument,
+      day: track.dayOf(a.at),
+      score: a.total,
+      firstDoseDay,
+    });
+  }
+  const p = `${instrument}_`;
+  if (records.length === 0) {
+    return {
+      [`${p}assessments`]: 0,
+      [`${p}baseline`]: null,
+      [`${p}baseline_day`]: null,
+      [`${p}latest`]: null,
+      [`${p}latest_day`]: null,
+      [`${p}change`]: null,
+      [`${p}response`]: null,
+      [`${p}first_response_day`]: null,
+      [`${p}remission`]: null,
+      [`${p}reliable_change`]: null,
+    };
+  }
+  const def = outcomeDefinitionOf(instrument);
+  // Response ≤ 50% of baseline, remission < 5 (outcomeDefinitions of @kapkit/analytics: Hull et al. 2022)
+  const o = patientOutcome(records, {
+    direction: 'higher-is-worse',
+    responseFraction: def.responseFraction,
+    remissionBelow: def.remissionBelow,
+    remissionRequiresBaselineAtLeast: null,
+  });
+  return {
+    [`${p}assessments`]: records.length,
+    [`${p}baseline`]: o.baseline,
+    [`${p}baseline_day`]: o.baselineDay,
+    [`${p}latest`]: o.latest,
+    [`${p}latest_day`]: o.latestDay,
+    [`${p}change`]: o.change,
+    [`${p}response`]: o.response,
+    [`${p}first_response_day`]: o.firstResponseDay,
+    [`${p}remission`]: o.remission,
+    // Fixed-point reliable change (NHS Talking Therapies: PHQ-9 6 points, GAD-7 4 points; instrument definitions)
+    [`${p}reliable_change`]:
+      o.latest === null ? null : fixedPointChange(o.baseline, o.latest, FIXED_POINTS[instrument]!),
+  };
+}
+
+/** The episodes row of an episode, as of its last accepted event. */
+export function episodeRow(c: EpisodeContext, phase: EpisodePhase, track: EpisodeTrack): Row {
+  const doses = doseTimes(c);
+  const endAt = c.closed?.at ?? c.lastEventAt ?? c.openedAt!;
+  const analysis = doses.length
+    ? analyzeCriticalPeriods(doses, {
+        windowMs: windowMsFromDays(c.policy.criticalPeriodDays),
+        until: endAt,
+      })
+    : null;
+  const coverage = analysis?.coverage ?? null;
+  let boosters = 0;
+  let aborted = 0;
+  for (const s of c.sessions) {
+    if (s.status === 'aborted') aborted++;
+    for (const d of s.doses) if (d.kind === 'booster') boosters++;
+  }
+  const positive = c.safetyFlags.filter((f) => f.kind === 'positive');
+  const row: Row = {
+    patient_id: track.patientRef,
+    episode_id: track.episodeRef,
+    synthetic: c.synthetic,
+    opened_at: c.openedAt,
+    referral: track.referral,
+    end_state: phase,
+    closed: c.closed !== null,
+    end_reason: c.closed?.kind === 'discontinued' ? c.closed.reason : null,
+    end_day: track.dayOf(endAt),
+    closed_at: c.closed?.at ?? null,
+    last_event_at: c.lastEventAt,
+    fit: c.fit,
+    eligible: c.evaluation.eligible,
+    contraindications: c.evaluation.contraindications.length
+      ? c.evaluation.contraindications.join(';')
+      : null,
+    planned_dosing_sessions: c.plan?.plannedDosingSessions ?? null,
+    dosing_sessions: c.sessions.length,
+    doses: doses.length,
+    sessions_aborted: aborted,
+    boosters,
+    first_dose_day: doses[0] ? track.dayOf(doses[0].at) : null,
+    last_dose_day: doses.length ? track.dayOf(doses[doses.length - 1]!.at) : null,
+    preparation_sessions: c.preparationSessions,
+    integration_sessions: c.integrationSessions,
+    medical_follow_ups: c.followUps.length,
+    adverse_events: c.adverseEvents.length,
+    adverse_events_severe: c.adverseEvents.filter((a) => a.severity === 'severe' || a.severity === 'serious')
+      .length,
+    assessments: c.assessments.length,
+    safety_flags: positive.length,
+    safety_flags_unreviewed: positive.filter((f) => f.reviewed === null).length,
+    critical_period_days: c.policy.criticalPeriodDays,
+    critical_period_coverage: coverage?.fraction ?? null,
+    critical_period_chains: analysis?.chains.length ?? 0,
+    longest_chain_doses: analysis?.longestChain?.doses.length ?? 0,
+    longest_chain_days: analysis?.longestChain ? analysis.longestChain.durationMs / DAY_MS : null,
+    critical_period_gap_days: coverage ? (coverage.spanMs - coverage.coveredMs) / DAY_MS : null,
+  };
+  for (const id of EPISODE_OUTCOME_INSTRUMENTS) Object.assign(row, outcomeCells(c, track, id));
+  return row;
+}

@@ -1,0 +1,376 @@
+import { closeSync, close as fsClose, write as fsWrite, fsync, openSync, writeSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { KapkitError } from '@kapkit/core';
+import { ByteWriter, ParquetWriter, type SchemaElement } from 'hyparquet-writer';
+
+/**
+ * Streaming Parquet table writer on top of hyparquet-writer's incremental `ParquetWriter`.
+ *
+ * Memory stays flat whatever the number of rows: rows are transposed into per-column arrays as they arrive,
+ * and every `rowGroupSize` rows the buffered columns are encoded as one row group, written to the file and
+ * dropped. What stays in memory for the whole file is only the footer metadata (one small record per row
+ * group and column chunk, plus the page offset index), which the Parquet format needs at the end.
+ */
+
+/** One column of a Parquet table. Every column is nullable (`OPTIONAL`). */
+export interface ParquetColumn {
+  readonly name: string;
+  /**
+   * `STRING` (UTF-8 `BYTE_ARRAY`), `INT32`, `INT64` (a `bigint`, or a safe-integer `number`), `DOUBLE` (a
+   * finite number) or `BOOLEAN`.
+   */
+  readonly type: 'STRING' | 'INT32' | 'INT64' | 'DOUBLE' | 'BOOLEAN';
+}
+
+/** Options of {@link createParquetTableWriter}. */
+export interface ParquetTableWriterOptions {
+  /** Rows per row group, i.e. the most rows held in memory at once. Default {@link DEFAULT_PARQUET_ROW_GROUP_SIZE}. */
+  readonly rowGroupSize?: number;
+}
+
+/** A streaming Parquet table writer, from {@link createParquetTableWriter}. */
+export interface ParquetTableWriter {
+  /**
+   * Append one row (by column name; missing, `null` and `undefined` values are written as null, other keys are
+   * ignored). Resolves once the row is buffered, or once its row group is on disk when it completed one: await
+   * it, so a fast producer cannot run ahead of the disk.
+   * @throws {InvalidParquetValueError} (as a rejection) when a value does not fit its column; the row is not written.
+   */
+  write(row: Readonly<Record<string, unknown>>): Promise<void>;
+  /** Write the last row group and the footer, sync and close the file. Calling it again returns the same result. */
+  close(): Promise<{ rows: number; bytes: number }>;
+  /** Stop, close the file and delete it. Does nothing after a successful `close()`. */
+  abort(): Promise<void>;
+}
+
+/** Default rows per row group. */
+export const DEFAULT_PARQUET_ROW_GROUP_SIZE = 50_000;
+
+/** A value did not fit its Parquet column (wrong type, out of range, not finite). */
+export class InvalidParquetValueError extends KapkitError {
+  /** The column name, or null when the row itself is not an object. */
+  readonly column: string | null;
+  /** 1-based number of the row among the rows given to `write` (rejected rows count too). */
+  readonly row: number;
+  readonly expected: string;
+  readonly received: string;
+  constructor(column: string | null, row: number, expected: string, received: string) {
+    super(
+      'invalid-parquet-value',
+      column === null
+        ? `Parquet row ${row}: expected ${expected}, got ${received}.`
+        : `Parquet column "${column}", row ${row}: expected ${expected}, got ${received}.`,
+    );
+    this.name = 'InvalidParquetValueError';
+    this.column = column;
+    this.row = row;
+    this.expected = expected;
+    this.received = received;
+  }
+}
+
+const PARQUET_TYPES = new Set<ParquetColumn['type']>(['STRING', 'INT32', 'INT64', 'DOUBLE', 'BOOLEAN']);
+const INT32_MIN = -(2 ** 31);
+const INT32_MAX = 2 ** 31 - 1;
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+/** Encoded bytes buffered before a row group's output is spilled to the file mid-group. */
+const SPILL_BYTES = 8 * 1024 * 1024;
+
+function schemaElement(column: ParquetColumn): SchemaElement {
+  return column.type === 'STRING'
+    ? { name: column.name, type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'OPTIONAL' }
+    : { name: column.name, type: column.type, repetition_type: 'OPTIONAL' };
+}
+
+/** A short rendering of an offending value for an error message. */
+function describe(value: unknown): string {
+  if (typeof value === 'bigint') return `bigint ${value}`;
+  if (typeof value === 'number') return `number ${value}`;
+  if (typeof value === 'string') {
+    const shown = value.length > 40 ? `${value.slice(0, 40)}…` : value;
+    return `string ${JSON.stringify(shown)}`;
+  }
+  if (typeof value === 'boolean') return `boolean ${value}`;
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (value instanceof Date) return 'a Date';
+  return typeof value === 'object' ? 'an object' : typeof value;
+}
+
+/** The value to store for a cell, or an error description. `null` stores a null. */
+function coerce(
+  type: ParquetColumn['type'],
+  value: unknown,
+): { ok: true; value: unknown } | { ok: false; expected: string } {
+  if (value === null || value === undefined) return { ok: true, value: null };
+  switch (type) {
+    case 'STRING':
+      return typeof value === 'string' ? { ok: true, value } : { ok: false, expected: 'a string or null' };
+    case 'BOOLEAN':
+      return typeof value === 'boolean' ? { ok: true, value } : { ok: false, expected: 'a boolean or null' };
+    case 'DOUBLE':
+      return typeof value === 'number' && Number.isFinite(value)
+        ? { ok: true, value }
+        : { ok: false, expected: 'a finite number or null' };
+    case 'INT32':
+      return typeof value === 'number' && Number.isInteger(value) && value >= INT32_MIN && value <= INT32_MAX
+        ? { ok: true, value }
+        : { ok: false, expected: `an integer from ${INT32_MIN} to ${INT32_MAX}, or null` };
+    case 'INT64':
+      if (typeof value === 'bigint' && value >= INT64_MIN && value <= INT64_MAX) return { ok: true, value };
+      // hyparquet-writer encodes INT64 from bigints; a number beyond 2^53 has already lost precision.
+      if (typeof value === 'number' && Number.isSafeInteger(value)) return { ok: true, value: BigInt(value) };
+      return { ok: false, expected: 'a bigint in the signed 64-bit range, a safe integer number, or null' };
+  }
+}
+
+/** Write all of `bytes` at `position`, looping over short writes. */
+function writeAt(fd: number, bytes: Uint8Array, position: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const step = (done: number): void => {
+      if (done >= bytes.length) {
+        resolve();
+        return;
+      }
+      fsWrite(fd, bytes, done, bytes.length - done, position + done, (error, written) => {
+        if (error) reject(error);
+        else step(done + written);
+      });
+    };
+    step(0);
+  });
+}
+
+function writeAtSync(fd: number, bytes: Uint8Array, position: number): void {
+  let done = 0;
+  while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done, position + done);
+}
+
+function syncAndClose(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    fsync(fd, (syncError) => {
+      fsClose(fd, (closeError) => {
+        const error = syncError ?? closeError;
+        if (error) reject(error);
+        else resolve();
+      });
+    });
+  });
+}
+
+/**
+ * hyparquet-writer's `Writer` backed by a file descriptor. `ParquetWriter` calls `flush()` after each row group
+ * and `finish()` at the end: both hand the buffered bytes to an asynchronous positional write and reset the
+ * buffer. The caller awaits them before encoding more, so the buffer is never reused while a write is pending.
+ * A row group whose encoded output grows past {@link SPILL_BYTES} is spilled synchronously while it is being
+ * encoded (as hyparquet-writer's own `fileWriter` does), so the buffer stays bounded however wide the rows are.
+ */
+class FileSink extends ByteWriter {
+  readonly #fd: number;
+  #position = 0;
+
+  constructor(fd: number) {
+    super(64 * 1024);
+    this.#fd = fd;
+  }
+
+  override ensure(size: number): void {
+    if (this.index >= SPILL_BYTES && this.index + size > this.buffer.byteLength) {
+      writeAtSync(this.#fd, new Uint8Array(this.buffer, 0, this.index), this.#position);
+      this.#position += this.index;
+      this.index = 0;
+    }
+    super.ensure(size);
+  }
+
+  flush(): Promise<void> {
+    const bytes = new Uint8Array(this.buffer, 0, this.index);
+    const position = this.#position;
+    this.#position += this.index;
+    this.index = 0;
+    return writeAt(this.#fd, bytes, position);
+  }
+
+  override finish(): Promise<void> {
+    return this.flush();
+  }
+}
+
+type State = 'open' | 'closing' | 'closed' | 'aborted' | 'failed';
+
+/**
+ * Stream rows into a Parquet file at `path` (created or truncated now; the caller renames temporary files).
+ * Columns are nullable and typed; a value of the wrong type is refused with an {@link InvalidParquetValueError}
+ * naming the column and row. At most `rowGroupSize` rows are buffered: each full row group is encoded
+ * (dictionary/RLE as hyparquet-writer chooses, Snappy-compressed, with min/max statistics) and written before
+ * the next one is buffered. A file with no rows is still a valid Parquet file with the schema and no row group.
+ *
+ * @example
+ * ```ts
+ * const out = createParquetTableWriter('scores.parquet.tmp', [
+ *   { name: 'patient_ref', type: 'STRING' },
+ *   { name: 'total', type: 'DOUBLE' },
+ * ]);
+ * try {
+ *   for (const row of rows) await out.write(row);
+ *   await out.close();
+ *   await rename('scores.parquet.tmp', 'scores.parquet');
+ * } catch (error) {
+ *   await out.abort();
+ *   throw error;
+ * }
+ * ```
+ * @throws {KapkitError} `invalid-parquet-schema` for no columns, an empty or duplicate column name, an unknown
+ *   type or a bad `rowGroupSize`; the file system's error when `path` cannot be opened.
+ */
+export function createParquetTableWriter(
+  path: string,
+  columns: readonly ParquetColumn[],
+  options: ParquetTableWriterOptions = {},
+): ParquetTableWriter {
+  const rowGroupSize = options.rowGroupSize ?? DEFAULT_PARQUET_ROW_GROUP_SIZE;
+  if (!Number.isSafeInteger(rowGroupSize) || rowGroupSize < 1) {
+    throw new KapkitError(
+      'invalid-parquet-schema',
+      `rowGroupSize must be a positive integer, got ${rowGroupSize}.`,
+    );
+  }
+  if (columns.length === 0)
+    throw new KapkitError('invalid-parquet-schema', 'A Parquet table needs at least one column.');
+  const seen = new Set<string>();
+  for (const column of columns) {
+    if (typeof column.name !== 'string' || column.name === '') {
+      throw new KapkitError('invalid-parquet-schema', 'Parquet column names must be non-empty strings.');
+    }
+    if (seen.has(column.name)) {
+      throw new KapkitError('invalid-parquet-schema', `Duplicate Parquet column name "${column.name}".`);
+    }
+    seen.add(column.name);
+    if (!PARQUET_TYPES.has(column.type)) {
+      throw new KapkitError(
+        'invalid-parquet-schema',
+        `Parquet column "${column.name}" has unsupported type ${JSON.stringify(column.type)}; expected one of ${[...PARQUET_TYPES].join(', ')}.`,
+      );
+    }
+  }
+  const specs = columns.map((c) => ({ name: c.name, type: c.type }));
+  const schema: SchemaElement[] = [{ name: 'root', num_children: specs.length }, ...specs.map(schemaElement)];
+
+  const fd = openSync(path, 'w');
+  let fdOpen = true;
+  let pq: ParquetWriter;
+  let sink: FileSink;
+  try {
+    sink = new FileSink(fd);
+    // The constructor only appends the "PAR1" magic to the in-memory buffer.
+    pq = new ParquetWriter({ writer: sink, schema, createdBy: 'kapkit @kapkit/export (hyparquet-writer)' });
+  } catch (error) {
+    closeSync(fd);
+    throw error;
+  }
+
+  let state: State = 'open';
+  let failure: unknown;
+  let result: { rows: number; bytes: number } | undefined;
+  /** Rows handed to `write`, accepted or not (for 1-based row numbers in errors). */
+  let offered = 0;
+  let rows = 0;
+  let buffered = 0;
+  let buffers: unknown[][] = specs.map(() => []);
+  /** The last queued file operation: row groups and the footer are written strictly in order. */
+  let tail: Promise<void> = Promise.resolve();
+
+  const enqueue = (job: () => Promise<void> | void): Promise<void> => {
+    const run = tail.then(() => {
+      if (failure !== undefined) throw failure;
+      if (state === 'aborted')
+        throw new KapkitError('writer-aborted', `Parquet writer for ${path} was aborted.`);
+      return job();
+    });
+    tail = run.catch((error: unknown) => {
+      failure ??= error;
+    });
+    return run;
+  };
+
+  /** Hand the buffered rows to the queue as one row group, and start buffering afresh. */
+  const flushGroup = (): Promise<void> => {
+    if (buffered === 0) return enqueue(() => undefined);
+    const data = buffers;
+    const count = buffered;
+    buffers = specs.map(() => []);
+    buffered = 0;
+    return enqueue(() =>
+      pq.write({
+        columnData: specs.map((spec, c) => ({ name: spec.name, data: data[c]! })),
+        rowGroupSize: count,
+      }),
+    );
+  };
+
+  const refuseIfNotOpen = (): void => {
+    if (state === 'open' && failure === undefined) return;
+    throw new KapkitError(
+      'writer-closed',
+      `Parquet writer for ${path} is ${failure === undefined ? state : 'failed'}; no more rows can be written.`,
+      failure === undefined ? undefined : { cause: failure },
+    );
+  };
+
+  return {
+    async write(row) {
+      refuseIfNotOpen();
+      const rowNumber = ++offered;
+      if (typeof row !== 'object' || row === null || Array.isArray(row)) {
+        throw new InvalidParquetValueError(null, rowNumber, 'an object keyed by column name', describe(row));
+      }
+      const values = new Array<unknown>(specs.length);
+      for (let c = 0; c < specs.length; c++) {
+        const spec = specs[c]!;
+        const raw = Object.hasOwn(row, spec.name) ? row[spec.name] : undefined;
+        const cell = coerce(spec.type, raw);
+        if (!cell.ok) throw new InvalidParquetValueError(spec.name, rowNumber, cell.expected, describe(raw));
+        values[c] = cell.value;
+      }
+      for (let c = 0; c < specs.length; c++) buffers[c]!.push(values[c]);
+      rows++;
+      buffered++;
+      if (buffered >= rowGroupSize) await flushGroup();
+    },
+
+    async close() {
+      if (state === 'closed' && result) return result;
+      refuseIfNotOpen();
+      state = 'closing';
+      try {
+        await flushGroup();
+        await enqueue(async () => {
+          await pq.finish();
+          fdOpen = false;
+          await syncAndClose(fd);
+        });
+        result = { rows, bytes: sink.offset };
+        // An abort() that raced this close wins: it deletes the file.
+        if (state === 'closing') state = 'closed';
+        return result;
+      } catch (error) {
+        if (state === 'closing') state = 'failed';
+        failure ??= error;
+        throw error;
+      }
+    },
+
+    async abort() {
+      if (state === 'closed' || state === 'aborted') return;
+      state = 'aborted';
+      buffers = [];
+      await tail;
+      if (fdOpen) {
+        fdOpen = false;
+        await new Promise<void>((resolve) => fsClose(fd, () => resolve()));
+      }
+      await rm(path, { force: true });
+    },
+  };
+}

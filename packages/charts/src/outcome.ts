@@ -1069,7 +1069,7 @@ function rcNote(data: OutcomeChartData): string | null {
     .filter((i) => i.reliableChange !== null)
     .map((i) => {
       const rc = i.reliableChange!;
-      return `${i.name} r = ${rc.reliability}, SD = ${rc.sd} (${rc.sdSource === 'given' ? 'given' : 'population norms'}): ${formatScore(Number(rc.pointsNeeded.toFixed(2)))} points`;
+      return `${i.name} r = ${rc.reliability}, SD = ${formatScore(Number(rc.sd.toFixed(2)))} (${rc.sdSource === 'given' ? 'given' : 'population norms'}): ${formatScore(Number(rc.pointsNeeded.toFixed(2)))} points`;
     });
   return notes.length ? `Reliable change (Jacobson–Truax, 1.96 · Sdiff): ${notes.join('; ')}` : null;
 }

@@ -2,6 +2,7 @@
 //   node bench/run-one.mjs fold   <events.ndjson>                 (the baseline: read + decide, no output)
 //   node bench/run-one.mjs export <events.ndjson> <out> <format>  (the export, as `kapkit export` runs it)
 import { createReadStream } from 'node:fs';
+import { loadavg } from 'node:os';
 import { createInterface } from 'node:readline';
 import { createEpisodeModel } from '@kapkit/core';
 import { exportEvents } from '../dist/index.js';
@@ -11,6 +12,7 @@ const rssSamples = [];
 const sample = () => rssSamples.push(process.memoryUsage().rss);
 const timer = setInterval(sample, 250);
 const t0 = performance.now();
+const loadBefore = loadavg()[0];
 let result;
 
 if (mode === 'fold') {
@@ -63,6 +65,7 @@ process.stdout.write(
     mode,
     format: format ?? null,
     ms,
+    load: [loadBefore, loadavg()[0]],
     peakRss: process.resourceUsage().maxRSS * 1024,
     rssAt: { '25%': q(0.25), '50%': q(0.5), '75%': q(0.75), '100%': q(1) },
     ...result,

@@ -91,9 +91,10 @@ const MAX_LISTED_PROBLEMS = 1000;
 /**
  * Rows per Parquet row group. All three tables buffer a row group at once, ~50 columns each; measured on a
  * 100,000-assessment export, peak RSS was 187 / 213 / 269 / 340 MiB with 5,000 / 10,000 / 20,000 / 50,000 rows
- * per group, for files within 5% of each other in size. kapkit default.
+ * per group, for files within 5% of each other in size (and 279 MiB with 10,000 on 1,000,000 assessments, too
+ * close to the 300 MB target). kapkit default.
  */
-export const PARQUET_ROW_GROUP_ROWS = 10_000;
+export const PARQUET_ROW_GROUP_ROWS = 5_000;
 const PROGRESS_EVERY = 4096;
 const model = createEpisodeModel();
 

@@ -385,32 +385,15 @@ export const eventTypes = Object.keys(eventSchemas) as EventType[];
 
 /** Any domain event (discriminated on `type`). */
 export const episodeEventSchema = z
-  .discriminatedUnion('type', [
-    EpisodeOpened,
-    FitAssessed,
-    MedicalEvaluationScheduled,
-    MedicalEvaluationCompleted,
-    TreatmentPlanCreated,
-    PrescriptionIssued,
-    MedicationDelivered,
-    SelfAdministrationTrained,
-    PreparationSessionCompleted,
-    DosingSessionScheduled,
-    VitalsRecorded,
-    DoseAdministered,
-    AdverseEventReported,
-    DosingSessionCompleted,
-    DosingSessionAborted,
-    IntegrationSessionCompleted,
-    AssessmentRecorded,
-    MedicalFollowUpCompleted,
-    RefillIssued,
-    SafetyFlagReviewed,
-    EpisodePaused,
-    EpisodeResumed,
-    EpisodeCompleted,
-    EpisodeDiscontinued,
-  ])
+  .discriminatedUnion(
+    'type',
+    // The union's members are the values of `eventSchemas`, in its order (one list to keep up to date).
+    Object.values(eventSchemas) as [
+      (typeof eventSchemas)[EventType],
+      (typeof eventSchemas)[EventType],
+      ...(typeof eventSchemas)[EventType][],
+    ],
+  )
   .meta({ title: 'KAP episode event', description: 'One immutable, timestamped fact about a KAP episode.' });
 
 /** A domain event as stored (defaults applied). */

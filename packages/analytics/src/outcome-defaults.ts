@@ -1,3 +1,5 @@
+import { builtinInstruments, type InstrumentDefinition } from '@kapkit/core/read';
+
 /** How response and remission are defined for an instrument. */
 export interface OutcomeDefinition {
   /** Remission when the latest score is below this value. */
@@ -11,35 +13,23 @@ export interface OutcomeDefinition {
 const RESPONSE =
   'Response: ≥ 50% reduction from baseline (domain.md §4; e.g. Hull et al. 2022, J Affect Disord 314:59)';
 
+/** The outcome definition an instrument definition carries (`outcomes`), with the 50 % response default. */
+export function outcomeDefinitionFrom(d: InstrumentDefinition): OutcomeDefinition {
+  return {
+    remissionBelow: d.outcomes?.remission?.below ?? null,
+    remissionSource: d.outcomes?.remission?.source ?? null,
+    responseFraction: d.outcomes?.response?.fraction ?? 0.5,
+    responseSource: d.outcomes?.response?.source ?? RESPONSE,
+  };
+}
+
 /**
- * Default response/remission definitions per instrument. Configurable: pass your own in the analysis options.
+ * Response/remission definitions of the built-in instruments that define them, read from the instrument
+ * definitions (`InstrumentDefinition.outcomes`). Configurable: pass your own in the analysis options.
  */
-export const outcomeDefinitions: Readonly<Record<string, OutcomeDefinition>> = {
-  phq9: {
-    remissionBelow: 5,
-    remissionSource: 'PHQ-9 < 5 (Kroenke et al. 2001 minimal band; Hull et al. 2022)',
-    responseFraction: 0.5,
-    responseSource: RESPONSE,
-  },
-  gad7: {
-    remissionBelow: 5,
-    remissionSource: 'GAD-7 < 5 (Spitzer et al. 2006 minimal band; Hull et al. 2022)',
-    responseFraction: 0.5,
-    responseSource: RESPONSE,
-  },
-  qidssr16: {
-    remissionBelow: 6,
-    remissionSource: 'QIDS-SR16 ≤ 5 (Rush et al. 2006, STAR*D)',
-    responseFraction: 0.5,
-    responseSource: RESPONSE,
-  },
-  pcl5: {
-    remissionBelow: null,
-    remissionSource: null,
-    responseFraction: 0.5,
-    responseSource: RESPONSE,
-  },
-};
+export const outcomeDefinitions: Readonly<Record<string, OutcomeDefinition>> = Object.fromEntries(
+  builtinInstruments.filter((d) => d.outcomes !== undefined).map((d) => [d.id, outcomeDefinitionFrom(d)]),
+);
 
 /** The definition for an instrument id, falling back to "50% response, no remission threshold". */
 export function outcomeDefinitionOf(instrument: string): OutcomeDefinition {

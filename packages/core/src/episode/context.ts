@@ -10,19 +10,37 @@ export interface MonitoredMeasure {
   readonly everyDays?: number;
 }
 
+/** Which vital sign crossed a threshold. */
+export type VitalSign = 'systolic' | 'diastolic' | 'heart-rate' | 'spo2';
+
+/** Vital signs in words. */
+export const vitalSignNames: Readonly<Record<VitalSign, string>> = {
+  systolic: 'systolic BP',
+  diastolic: 'diastolic BP',
+  'heart-rate': 'heart rate',
+  spo2: 'SpO₂',
+};
+
 export interface VitalsReading {
+  readonly eventId: string;
   readonly at: string;
+  readonly recordedAt: string;
   readonly systolic: number;
   readonly diastolic: number;
   readonly heartRate?: number;
   readonly spo2?: number;
-  /** Above the policy's hold threshold (pre-dose readings only). */
+  /** Beyond the policy's pre-dose hold threshold (blood pressure, heart rate or SpO₂; pre-dose readings only). */
   readonly aboveHold: boolean;
+  /** The signs beyond their hold threshold (pre-dose readings only). */
+  readonly holdSigns: readonly VitalSign[];
+  /** The signs beyond their alert threshold (any reading): an urgent alert. */
+  readonly alertSigns: readonly VitalSign[];
 }
 
 export interface AdministeredDose {
   readonly eventId: string;
   readonly at: string;
+  readonly recordedAt: string;
   readonly kind: 'full' | 'half' | 'booster';
   readonly doseMg: number;
   readonly route: string;
@@ -36,6 +54,8 @@ export interface DosingSessionRecord {
   readonly sessionId: string;
   readonly scheduledFor: string;
   readonly mode: 'in-person' | 'telehealth';
+  /** A chaperone is arranged (remote sessions). */
+  readonly chaperone: boolean;
   readonly status: 'scheduled' | 'dosed' | 'completed' | 'aborted';
   /** 1-based number among sessions in which a dose was given; null until dosed. */
   readonly doseNumber: number | null;
@@ -45,25 +65,64 @@ export interface DosingSessionRecord {
   readonly adverseEvents: readonly string[];
   readonly abortReason: string | null;
   readonly endedAt: string | null;
+  /** The reason recorded when the session was completed early or with blood pressure still above the hold. */
+  readonly completionReason: string | null;
+}
+
+/** A clinician's review of a safety signal. */
+export interface SafetyReview {
+  readonly eventId: string;
+  readonly at: string;
+  readonly recordedAt: string;
+  readonly outcome: string;
 }
 
 /** A safety flag raised by an assessment, with its review status. */
 export interface EpisodeSafetyFlag {
   readonly assessmentEventId: string;
   readonly at: string;
+  readonly recordedAt: string;
   readonly instrument: string;
   readonly rule: string;
   readonly kind: 'positive' | 'unanswered';
   readonly item: number;
   readonly value: number | null;
   readonly message: string;
-  readonly reviewed: null | { readonly at: string; readonly outcome: string };
+  /** Recorded by the patient (self-report), not a clinician. */
+  readonly patientReported: boolean;
+  readonly reviewed: null | SafetyReview;
+}
+
+/** An adverse event as the episode keeps it. */
+export interface EpisodeAdverseEvent {
+  readonly eventId: string;
+  readonly at: string;
+  readonly recordedAt: string;
+  readonly recordedBy: string;
+  readonly code: string;
+  readonly severity: string;
+  readonly sessionId: string | null;
+  /** The report names a session this episode does not know: kept, and flagged for a clinician. */
+  readonly unknownSession: boolean;
+  /** Severe, serious or suicidal ideation: reviewed by a clinician before the next dose. */
+  readonly needsReview: boolean;
+  readonly reviewed: null | SafetyReview;
+}
+
+/** The medical team stopped treatment (a follow-up deciding not to continue, or a re-evaluation not eligible). */
+export interface TreatmentStop {
+  readonly eventId: string;
+  readonly at: string;
+  readonly recordedAt: string;
+  readonly by: 'follow-up' | 'evaluation';
 }
 
 /** A scored assessment as the episode keeps it. */
 export interface EpisodeAssessment {
   readonly eventId: string;
   readonly at: string;
+  readonly recordedAt: string;
+  readonly recordedBy: string;
   readonly instrument: string;
   readonly responses: readonly (number | null)[];
   readonly status: ScoreStatus;
@@ -80,10 +139,17 @@ export interface EpisodeContext {
   readonly episodeId: string | null;
   readonly patientId: string | null;
   readonly openedAt: string | null;
+  /** The latest `at` among accepted events (clinical time). */
   readonly lastEventAt: string | null;
-  /** Epoch ms of the last accepted event; null before the first (JSON-safe, unlike -Infinity). */
+  /** Epoch ms of `lastEventAt`; null before the first event (JSON-safe, unlike -Infinity). */
   readonly lastEventMs: number | null;
-  readonly eventIds: readonly string[];
+  /**
+   * The accepted events that are in force, in clinical order (`at`, ties in recording order); voided events
+   * are not in it. A late entry or a void rebuilds the episode from it.
+   */
+  readonly history: readonly EpisodeEvent[];
+  /** Ids of accepted events that were later voided (entered in error). */
+  readonly voidedEventIds: readonly string[];
   readonly synthetic: boolean;
   readonly policy: EpisodePolicy;
   readonly fit: 'good-fit' | 'not-a-fit' | 'needs-more-discussion' | null;
@@ -92,18 +158,24 @@ export interface EpisodeContext {
     readonly completedAt: string | null;
     readonly eligible: boolean | null;
     readonly contraindications: readonly string[];
+    /** The reason the medical team gave for eligibility despite an absolute contraindication. */
+    readonly contraindicationOverride: string | null;
   };
   readonly plan: null | {
     readonly createdAt: string;
     readonly plannedDosingSessions: number;
     readonly monitoring: readonly MonitoredMeasure[];
   };
+  /** The active (latest) prescription. */
   readonly prescription: null | {
+    readonly eventId: string;
     readonly at: string;
     readonly route: string;
     readonly formulation: string;
     readonly doseMg: number;
   };
+  /** Prescriptions issued in the episode. */
+  readonly prescriptions: number;
   readonly dosesAuthorized: number;
   readonly dosesDelivered: number;
   readonly unitsUsed: number;
@@ -117,19 +189,31 @@ export interface EpisodeContext {
   readonly currentSessionId: string | null;
   readonly assessments: readonly EpisodeAssessment[];
   readonly safetyFlags: readonly EpisodeSafetyFlag[];
-  readonly adverseEvents: readonly {
-    readonly at: string;
-    readonly code: string;
-    readonly severity: string;
-    readonly sessionId: string | null;
-  }[];
+  readonly adverseEvents: readonly EpisodeAdverseEvent[];
   readonly followUps: readonly string[];
+  /** Set while the medical team has stopped treatment; lifted by a new prescription, an eligible re-evaluation or a follow-up that continues treatment. */
+  readonly treatmentStopped: TreatmentStop | null;
   readonly paused: null | { readonly at: string; readonly reason: string };
   readonly closed: null | {
     readonly kind: 'completed' | 'discontinued';
     readonly at: string;
     readonly reason: string | null;
   };
+}
+
+/** Ids of every accepted event of the episode, voided ones included (an id is never used twice). */
+export function eventIdsOf(c: EpisodeContext): string[] {
+  return [...c.history.map((e) => e.id), ...c.voidedEventIds];
+}
+
+/** Whether an event id was already accepted in the episode (voided events included). */
+export function hasEventId(c: EpisodeContext, id: string): boolean {
+  return c.voidedEventIds.includes(id) || c.history.some((e) => e.id === id);
+}
+
+/** Adverse events that need a review before the next dose: severe, serious, or suicidal ideation. */
+export function adverseEventNeedsReview(code: string, severity: string): boolean {
+  return severity === 'severe' || severity === 'serious' || code === 'suicidal-ideation';
 }
 
 /** The context of an episode before its first event. */
@@ -140,13 +224,21 @@ export function emptyContext(policy?: Partial<EpisodePolicy>): EpisodeContext {
     openedAt: null,
     lastEventAt: null,
     lastEventMs: null,
-    eventIds: [],
+    history: [],
+    voidedEventIds: [],
     synthetic: false,
     policy: resolvePolicy(policy),
     fit: null,
-    evaluation: { scheduledFor: null, completedAt: null, eligible: null, contraindications: [] },
+    evaluation: {
+      scheduledFor: null,
+      completedAt: null,
+      eligible: null,
+      contraindications: [],
+      contraindicationOverride: null,
+    },
     plan: null,
     prescription: null,
+    prescriptions: 0,
     dosesAuthorized: 0,
     dosesDelivered: 0,
     unitsUsed: 0,
@@ -161,19 +253,26 @@ export function emptyContext(policy?: Partial<EpisodePolicy>): EpisodeContext {
     safetyFlags: [],
     adverseEvents: [],
     followUps: [],
+    treatmentStopped: null,
     paused: null,
     closed: null,
   };
 }
 
 /**
- * Units of the supply a dose uses: as recorded, else 1 for a full dose and 0.5 for a half dose or booster
- * (kapkit default; record `unitsUsed` whenever the formulation makes it different).
+ * Units of the supply a dose uses. One unit is one prescribed dose, so with a prescription the units follow
+ * from the milligrams (`doseMg / prescribed doseMg`); without one (never accepted by the machine, but a
+ * read-side fold may see it), as recorded, else 1 for a full dose and 0.5 for a half dose or booster.
  */
-export function unitsOf(e: {
-  readonly kind: 'full' | 'half' | 'booster';
-  readonly unitsUsed?: number | undefined;
-}): number {
+export function unitsOf(
+  e: {
+    readonly kind: 'full' | 'half' | 'booster';
+    readonly doseMg?: number;
+    readonly unitsUsed?: number | undefined;
+  },
+  prescribedMg?: number | null,
+): number {
+  if (prescribedMg && e.doseMg !== undefined) return e.doseMg / prescribedMg;
   return e.unitsUsed ?? (e.kind === 'full' ? 1 : 0.5);
 }
 
@@ -226,16 +325,47 @@ export type AssessmentScorer = (event: Extract<EpisodeEvent, { type: 'Assessment
   }[];
 };
 
+/** Signs of a reading beyond the policy's hold thresholds (pre-dose) and alert thresholds (any phase). */
+export function vitalSignsBeyond(
+  v: {
+    readonly systolic: number;
+    readonly diastolic: number;
+    readonly heartRate?: number;
+    readonly spo2?: number;
+  },
+  p: EpisodePolicy,
+  kind: 'hold' | 'alert',
+): VitalSign[] {
+  const out: VitalSign[] = [];
+  const [sys, dia, hr, spo2] =
+    kind === 'hold'
+      ? [p.holdSystolicAbove, p.holdDiastolicAbove, p.holdHeartRateAbove, p.holdSpo2Below]
+      : [p.alertSystolicAbove, p.alertDiastolicAbove, p.alertHeartRateAbove, p.alertSpo2Below];
+  if (v.systolic > sys) out.push('systolic');
+  if (v.diastolic > dia) out.push('diastolic');
+  if (v.heartRate !== undefined && v.heartRate > hr) out.push('heart-rate');
+  if (v.spo2 !== undefined && v.spo2 < spo2) out.push('spo2');
+  return out;
+}
+
+function review(e: { id: string; at: string; recordedAt: string; outcome: string }): SafetyReview {
+  return { eventId: e.id, at: e.at, recordedAt: e.recordedAt, outcome: e.outcome };
+}
+
 /**
- * Apply one (already accepted) event to the context. Pure; never validates: the episode machine decides
- * whether an event is allowed, this only records what it means. Also the engine of the read-side projection.
+ * Apply one (already accepted) event to the context, appending it to the history. Pure; never validates: the
+ * episode machine decides whether an event is allowed, this only records what it means. Events come in
+ * clinical order; a late entry or a void is applied by rebuilding (see {@link applyAccepted}). Also the
+ * engine of the read-side projection.
  */
 export function evolve(c: EpisodeContext, e: EpisodeEvent, score: AssessmentScorer): EpisodeContext {
+  const ms = Date.parse(e.at);
+  const latest = c.lastEventMs === null || ms >= c.lastEventMs;
   const base: EpisodeContext = {
     ...c,
-    lastEventAt: e.at,
-    lastEventMs: Date.parse(e.at),
-    eventIds: [...c.eventIds, e.id],
+    lastEventAt: latest ? e.at : c.lastEventAt,
+    lastEventMs: latest ? ms : c.lastEventMs,
+    history: [...c.history, e],
     synthetic: c.synthetic || e.synthetic === true,
   };
   switch (e.type) {
@@ -251,16 +381,27 @@ export function evolve(c: EpisodeContext, e: EpisodeEvent, score: AssessmentScor
       return { ...base, fit: e.outcome };
     case 'MedicalEvaluationScheduled':
       return { ...base, evaluation: { ...c.evaluation, scheduledFor: e.scheduledFor } };
-    case 'MedicalEvaluationCompleted':
+    case 'MedicalEvaluationCompleted': {
+      // During treatment this is a re-evaluation: eligible lifts a treatment stop, not eligible stops treatment.
+      const inTreatment = c.evaluation.eligible === true;
+      const stop: TreatmentStop | null =
+        inTreatment && !e.eligible
+          ? { eventId: e.id, at: e.at, recordedAt: e.recordedAt, by: 'evaluation' }
+          : e.eligible
+            ? null
+            : c.treatmentStopped;
       return {
         ...base,
+        treatmentStopped: stop,
         evaluation: {
           ...c.evaluation,
           completedAt: e.at,
-          eligible: e.eligible,
+          eligible: inTreatment ? true : e.eligible,
           contraindications: e.contraindications,
+          contraindicationOverride: e.contraindicationOverride?.reason ?? null,
         },
       };
+    }
     case 'TreatmentPlanCreated': {
       const policy = resolvePolicy(
         { criticalPeriodDays: e.criticalPeriodDays, followUpIntervalDays: e.followUpIntervalDays },
@@ -279,9 +420,17 @@ export function evolve(c: EpisodeContext, e: EpisodeEvent, score: AssessmentScor
     case 'PrescriptionIssued':
       return {
         ...base,
-        prescription: { at: e.at, route: e.route, formulation: e.formulation, doseMg: e.doseMg },
+        prescription: {
+          eventId: e.id,
+          at: e.at,
+          route: e.route,
+          formulation: e.formulation,
+          doseMg: e.doseMg,
+        },
+        prescriptions: c.prescriptions + 1,
         dosesAuthorized: c.dosesAuthorized + e.dosesAuthorized,
         followUpSinceAuthorization: false,
+        treatmentStopped: null,
       };
     case 'RefillIssued':
       return {
@@ -311,6 +460,7 @@ export function evolve(c: EpisodeContext, e: EpisodeEvent, score: AssessmentScor
             sessionId: e.sessionId,
             scheduledFor: e.scheduledFor,
             mode: e.mode,
+            chaperone: e.chaperone === true,
             status: 'scheduled',
             doseNumber: null,
             preVitals: [],
@@ -319,18 +469,21 @@ export function evolve(c: EpisodeContext, e: EpisodeEvent, score: AssessmentScor
             adverseEvents: [],
             abortReason: null,
             endedAt: null,
+            completionReason: null,
           },
         ],
       };
     case 'VitalsRecorded': {
-      const aboveHold =
-        e.phase === 'pre' &&
-        (e.systolic > c.policy.holdSystolicAbove || e.diastolic > c.policy.holdDiastolicAbove);
+      const holdSigns = e.phase === 'pre' ? vitalSignsBeyond(e, c.policy, 'hold') : [];
       const reading: VitalsReading = {
+        eventId: e.id,
         at: e.at,
+        recordedAt: e.recordedAt,
         systolic: e.systolic,
         diastolic: e.diastolic,
-        aboveHold,
+        aboveHold: holdSigns.length > 0,
+        holdSigns,
+        alertSigns: vitalSignsBeyond(e, c.policy, 'alert'),
         ...(e.heartRate !== undefined ? { heartRate: e.heartRate } : {}),
         ...(e.spo2 !== undefined ? { spo2: e.spo2 } : {}),
       };
@@ -345,14 +498,16 @@ export function evolve(c: EpisodeContext, e: EpisodeEvent, score: AssessmentScor
       };
     }
     case 'DoseAdministered': {
+      const units = unitsOf(e, c.prescription?.doseMg);
       const dose: AdministeredDose = {
         eventId: e.id,
         at: e.at,
+        recordedAt: e.recordedAt,
         kind: e.kind,
         doseMg: e.doseMg,
         route: e.route,
         formulation: e.formulation,
-        unitsUsed: unitsOf(e),
+        unitsUsed: units,
         vitalsOverride: e.vitalsOverride !== undefined,
       };
       const firstInSession = (c.sessions.find((s) => s.sessionId === e.sessionId)?.doses.length ?? 0) === 0;
@@ -360,7 +515,7 @@ export function evolve(c: EpisodeContext, e: EpisodeEvent, score: AssessmentScor
       return {
         ...base,
         currentSessionId: e.sessionId,
-        unitsUsed: c.unitsUsed + unitsOf(e),
+        unitsUsed: c.unitsUsed + units,
         integrationsSinceLastDosing: firstInSession ? 0 : c.integrationsSinceLastDosing,
         sessions: updateSession(c, e.sessionId, (s) => ({
           ...s,
@@ -370,23 +525,48 @@ export function evolve(c: EpisodeContext, e: EpisodeEvent, score: AssessmentScor
         })),
       };
     }
-    case 'AdverseEventReported':
+    case 'AdverseEventReported': {
+      const known = e.sessionId === undefined || c.sessions.some((s) => s.sessionId === e.sessionId);
       return {
         ...base,
         adverseEvents: [
           ...c.adverseEvents,
-          { at: e.at, code: e.code, severity: e.severity, sessionId: e.sessionId ?? null },
+          {
+            eventId: e.id,
+            at: e.at,
+            recordedAt: e.recordedAt,
+            recordedBy: e.recordedBy,
+            code: e.code,
+            severity: e.severity,
+            sessionId: e.sessionId ?? null,
+            unknownSession: !known,
+            needsReview: adverseEventNeedsReview(e.code, e.severity),
+            reviewed: null,
+          },
         ],
         sessions:
-          e.sessionId === undefined
+          e.sessionId === undefined || !known
             ? c.sessions
             : updateSession(c, e.sessionId, (s) => ({ ...s, adverseEvents: [...s.adverseEvents, e.code] })),
+      };
+    }
+    case 'AdverseEventReviewed':
+      return {
+        ...base,
+        adverseEvents: c.adverseEvents.map((a) =>
+          a.eventId === e.adverseEventId ? { ...a, reviewed: review(e) } : a,
+        ),
       };
     case 'DosingSessionCompleted':
       return {
         ...base,
         currentSessionId: null,
-        sessions: updateSession(c, e.sessionId, (s) => ({ ...s, status: 'completed', endedAt: e.at })),
+        sessions: updateSession(c, e.sessionId, (s) => ({
+          ...s,
+          status: 'completed',
+          endedAt: e.at,
+          completionReason: e.reason ?? null,
+        })),
       };
     case 'DosingSessionAborted':
       // Aborting the session in progress ends it; aborting a booked session that never started cancels it.
@@ -405,6 +585,8 @@ export function evolve(c: EpisodeContext, e: EpisodeEvent, score: AssessmentScor
       const assessment: EpisodeAssessment = {
         eventId: e.id,
         at: e.at,
+        recordedAt: e.recordedAt,
+        recordedBy: e.recordedBy,
         instrument: scored.instrument,
         responses: e.responses,
         status: scored.status,
@@ -415,12 +597,14 @@ export function evolve(c: EpisodeContext, e: EpisodeEvent, score: AssessmentScor
       const flags: EpisodeSafetyFlag[] = scored.safetyFlags.map((f) => ({
         assessmentEventId: e.id,
         at: e.at,
+        recordedAt: e.recordedAt,
         instrument: scored.instrument,
         rule: f.rule,
         kind: f.kind,
         item: f.item,
         value: f.value,
         message: f.message,
+        patientReported: e.recordedBy === 'patient',
         reviewed: null,
       }));
       return {
@@ -434,18 +618,28 @@ export function evolve(c: EpisodeContext, e: EpisodeEvent, score: AssessmentScor
         ...base,
         safetyFlags: c.safetyFlags.map((f) =>
           f.assessmentEventId === e.assessmentEventId && f.rule === e.rule
-            ? { ...f, reviewed: { at: e.at, outcome: e.outcome } }
+            ? { ...f, reviewed: review(e) }
             : f,
         ),
       };
     case 'MedicalFollowUpCompleted':
-      return { ...base, followUps: [...c.followUps, e.at], followUpSinceAuthorization: true };
+      return {
+        ...base,
+        followUps: [...c.followUps, e.at],
+        followUpSinceAuthorization: true,
+        treatmentStopped: e.continueTreatment
+          ? null
+          : { eventId: e.id, at: e.at, recordedAt: e.recordedAt, by: 'follow-up' },
+      };
+    case 'EventVoided':
+      // The voided event is already out of the history: a void is applied by rebuilding without it.
+      return { ...base, voidedEventIds: [...c.voidedEventIds, e.voidedEventId] };
     case 'EpisodePaused':
       return { ...base, paused: { at: e.at, reason: e.reason } };
     case 'EpisodeResumed':
       return { ...base, paused: null };
     case 'EpisodeCompleted':
-      return { ...base, closed: { kind: 'completed', at: e.at, reason: null } };
+      return { ...base, closed: { kind: 'completed', at: e.at, reason: e.reason ?? null } };
     case 'EpisodeDiscontinued':
       return {
         ...base,
@@ -453,6 +647,49 @@ export function evolve(c: EpisodeContext, e: EpisodeEvent, score: AssessmentScor
         closed: { kind: 'discontinued', at: e.at, reason: e.reason },
       };
   }
+}
+
+/** Whether `e` is a late entry for `c` (dated before the latest accepted event) or a void: both rebuild. */
+export function needsRebuild(c: EpisodeContext, e: EpisodeEvent): boolean {
+  return e.type === 'EventVoided' || (c.lastEventMs !== null && Date.parse(e.at) < c.lastEventMs);
+}
+
+/**
+ * The events an episode is rebuilt from when `e` arrives late or voids an earlier event: the history in
+ * clinical order with `e` inserted after every event at or before its `at` (ties keep recording order), and
+ * without the event `e` voids.
+ */
+export function rebuildList(c: EpisodeContext, e: EpisodeEvent): EpisodeEvent[] {
+  const voided = e.type === 'EventVoided' ? e.voidedEventId : null;
+  const ms = Date.parse(e.at);
+  const out: EpisodeEvent[] = [];
+  let inserted = false;
+  for (const h of c.history) {
+    if (!inserted && Date.parse(h.at) > ms) {
+      out.push(e);
+      inserted = true;
+    }
+    if (h.id !== voided) out.push(h);
+  }
+  if (!inserted) out.push(e);
+  return out;
+}
+
+/**
+ * Apply an accepted event on the read side: in order it is `evolve`; a late entry or a void rebuilds the
+ * episode from `initial` over {@link rebuildList}, as the episode machine did when it accepted it, so the
+ * projection and the machine agree.
+ */
+export function applyAccepted(
+  initial: EpisodeContext,
+  c: EpisodeContext,
+  e: EpisodeEvent,
+  score: AssessmentScorer,
+): EpisodeContext {
+  if (!needsRebuild(c, e)) return evolve(c, e, score);
+  let out = initial;
+  for (const x of rebuildList(c, e)) out = evolve(out, x, score);
+  return out;
 }
 
 /** The monitoring plan in force: the treatment plan's, else kapkit's default. */

@@ -1,16 +1,16 @@
 import { createActor, getNextTransitions, initialTransition, type SnapshotFrom } from 'xstate';
 import { describeValue, KapkitError, type ValidationIssue } from '../errors.js';
 import { createInstrumentRegistry } from '../instruments/builtin.js';
-import { safetyFlagsOf } from '../instruments/scoring.js';
-import { dosedSessions } from './context.js';
-import { type EpisodeEvent, episodeEventSchema } from './events.js';
+import { dosedSessions, type EpisodeContext, hasEventId, needsRebuild, rebuildList } from './context.js';
+import { type EpisodeEvent, parseEvent } from './events.js';
 import {
   createEpisodeMachine,
   EPISODE_MACHINE_VERSION,
   type EpisodeMachine,
   type EpisodeMachineOptions,
 } from './machine.js';
-import { checkEvent, phaseRefusal, type Refusal, refusal } from './rules.js';
+import { defaultPermissions, mayRecord, type PermissionTable } from './permissions.js';
+import { checkEvent, phaseRefusal, type Refusal, refusal, safetySignalsOf, safetyText } from './rules.js';
 
 /** The state of an episode: an XState snapshot of the episode machine (context = everything folded so far). */
 export type EpisodeState = SnapshotFrom<EpisodeMachine>;
@@ -77,12 +77,23 @@ function zodIssues(error: {
   });
 }
 
+/** Options of `decide`. */
+export interface DecideOptions {
+  /**
+   * The clock of whoever checks the event (the store's or server's time), as an ISO instant or epoch ms. An event
+   * dated (or recorded) later than it by more than the policy clock tolerance is refused as `future-event`.
+   * Without it only `at` against the event's own `recordedAt` is checked.
+   */
+  readonly now?: string | number;
+}
+
 /**
- * The episode model bound to one machine (instrument registry and policy defaults): decide, replay, phase,
- * persist and restore. The module-level functions (`decide`, `replay`, …) use the default model.
+ * The episode model bound to one machine (instrument registry, policy defaults and permission table): decide,
+ * replay, phase, persist and restore. The module-level functions (`decide`, `replay`, …) use the default model.
  */
-export function createEpisodeModel(options: EpisodeMachineOptions = {}) {
+export function createEpisodeModel(options: EpisodeMachineOptions & { permissions?: PermissionTable } = {}) {
   const registry = options.registry ?? createInstrumentRegistry();
+  const permissions = options.permissions ?? defaultPermissions;
   const machine = createEpisodeMachine({ ...options, registry });
   const env = { registry };
   const [initial] = initialTransition(machine);
@@ -118,10 +129,122 @@ export function createEpisodeModel(options: EpisodeMachineOptions = {}) {
     return c.plan !== null && c.prescription !== null ? 'preparation' : 'planning';
   }
 
+  /** Apply an event through the machine; the next state, or null when the machine did not take it. */
+  function step(state: EpisodeState, e: EpisodeEvent): EpisodeState | null {
+    if (state.status !== 'active') return null;
+    // Accepted events always produce a new context (evolve); anything else was not taken.
+    const next = machine.transition(state, e, scope);
+    return next !== state && next.context !== state.context ? next : null;
+  }
+
+  /** Why the machine does not take `e` in `state`. Phase and handled types are only worked out here (rare). */
+  function explain(state: EpisodeState, e: EpisodeEvent): Refusal {
+    const phase = phaseOf(state);
+    const handled =
+      state.status === 'active' && getNextTransitions(state).some((t) => t.eventType === e.type);
+    if (!handled || phase === 'not-opened') return phaseRefusal(phase, e);
+    return checkEvent(state.context, e, env) ?? phaseRefusal(phase, e);
+  }
+
+  /** Envelope rules that do not depend on the phase: episode, patient, id, role, clock. */
+  function checkEnvelope(c: EpisodeContext, e: EpisodeEvent, now: number | null): Refusal | null {
+    if (c.episodeId !== null && e.episodeId !== c.episodeId) {
+      return refusal('wrong-episode', `Event is for episode "${e.episodeId}", not "${c.episodeId}".`, e);
+    }
+    if (c.patientId !== null && e.patientId !== c.patientId) {
+      return refusal('wrong-patient', 'Event names another patient than the episode.', e);
+    }
+    if (hasEventId(c, e.id)) {
+      return refusal('duplicate-event-id', `Event id "${e.id}" was already accepted.`, e);
+    }
+    if (!mayRecord(e.type, e.recordedBy, permissions)) {
+      return refusal(
+        'not-permitted',
+        `${e.type} may be recorded by ${permissions[e.type].join(' or ')}, not by "${e.recordedBy}" (permission table).`,
+        e,
+      );
+    }
+    const tolerance = c.policy.clockToleranceMinutes * 60_000;
+    const atMs = Date.parse(e.at);
+    const recordedMs = Date.parse(e.recordedAt);
+    if (atMs > recordedMs + tolerance) {
+      return refusal(
+        'future-event',
+        `Event dated ${e.at} is later than when it was recorded (${e.recordedAt}); only scheduling fields may lie in the future.`,
+        e,
+      );
+    }
+    if (now !== null && (atMs > now + tolerance || recordedMs > now + tolerance)) {
+      return refusal(
+        'future-event',
+        `Event dated ${e.at} (recorded ${e.recordedAt}) is in the future of the checking clock (${new Date(now).toISOString()}); only scheduling fields may lie in the future.`,
+        e,
+      );
+    }
+    if (e.type === 'EventVoided') {
+      const target = c.history.find((h) => h.id === e.voidedEventId);
+      if (!target) {
+        return refusal(
+          'unknown-event',
+          c.voidedEventIds.includes(e.voidedEventId)
+            ? `Event "${e.voidedEventId}" is already voided.`
+            : `No accepted event "${e.voidedEventId}" in this episode to void.`,
+          e,
+        );
+      }
+      if (target.type === 'EpisodeOpened' || target.type === 'EventVoided') {
+        return refusal(
+          'cannot-void',
+          target.type === 'EpisodeOpened'
+            ? 'EpisodeOpened cannot be voided: discontinue the episode (reason "other") and open the right one.'
+            : 'A void cannot be voided: record the event again under a new id.',
+          e,
+        );
+      }
+    }
+    if (e.type === 'EpisodeOpened' && c.episodeId !== null) {
+      return refusal('already-opened', 'The episode is already open.', e);
+    }
+    return null;
+  }
+
+  /**
+   * A late entry or a void: rebuild the episode in clinical order with `e` in its place (and without the event
+   * a void names). Every later event must still be accepted, else the refusal names the first one that is not.
+   */
+  function rebuild(c: EpisodeContext, e: EpisodeEvent): Decision {
+    let next = initial;
+    for (const x of rebuildList(c, e)) {
+      const after = step(next, x);
+      if (after) {
+        next = after;
+        continue;
+      }
+      const why = explain(next, x);
+      if (x === e) return { ok: false, state: next, refusal: why };
+      const invalidates = { eventId: x.id, type: x.type, at: x.at, code: why.code, message: why.message };
+      const message =
+        e.type === 'EventVoided'
+          ? `Voiding "${e.voidedEventId}" would invalidate the later ${x.type} "${x.id}" at ${x.at} (${why.code}: ${why.message}); void that one first.`
+          : `Event at ${e.at} is earlier than accepted events and would invalidate the later ${x.type} "${x.id}" at ${x.at} (${why.code}: ${why.message}).`;
+      return {
+        ok: false,
+        state: next,
+        refusal: refusal(e.type === 'EventVoided' ? 'void-would-invalidate' : 'out-of-order', message, e, {
+          invalidates,
+        }),
+      };
+    }
+    return { ok: true, state: next, event: e };
+  }
+
   /**
    * Decide whether `input` may be appended to the episode. Returns the next state, or a refusal with a typed
    * reason (`code`, human `message`, the `event`). Never a silent no-op: an event the current phase does not
-   * handle is refused, not ignored.
+   * handle is refused, not ignored. Version 1 events are upcast first (`upcastEvent`). An event dated before
+   * the latest accepted one is a late entry: accepted when the history in clinical order is still valid with
+   * it. An `EventVoided` rebuilds the episode without the voided event. Every refusal carries the safety
+   * signals of the refused event (`safetyFlags`), whatever its code.
    *
    * @example
    * ```ts
@@ -129,86 +252,59 @@ export function createEpisodeModel(options: EpisodeMachineOptions = {}) {
    * if (!d.ok) console.log(d.refusal.code); // 'vitals-hold'
    * ```
    */
-  function decide(state: EpisodeState, input: unknown): Decision {
-    const parsed = episodeEventSchema.safeParse(input);
-    if (!parsed.success) {
-      const record = input as { type?: unknown; instrument?: unknown; responses?: unknown } | null;
-      let safetyFlags: ReturnType<typeof safetyFlagsOf> = [];
-      if (record && record.type === 'AssessmentRecorded' && typeof record.instrument === 'string') {
-        const definition = registry.find(record.instrument);
-        if (definition) safetyFlags = safetyFlagsOf(definition, record.responses);
-      }
-      const issues = zodIssues(parsed.error);
-      const positive = safetyFlags.filter((f) => f.kind === 'positive');
+  function decide(state: EpisodeState, input: unknown, options: DecideOptions = {}): Decision {
+    const c = state.context;
+    const refuse = (r: Refusal): Decision => {
+      const signals = safetySignalsOf(input, registry, c.policy);
+      if (signals.length === 0) return { ok: false, state, refusal: r };
       return {
         ok: false,
         state,
-        refusal: refusal(
-          'invalid-event',
-          `Invalid event: ${issues.map((i) => i.message).join('; ')}${positive.length ? ` — SAFETY: ${positive.map((f) => `${f.rule} (item ${f.item} = ${f.value})`).join(', ')} in the refused record` : ''}`,
-          input,
-          { issues, ...(safetyFlags.length ? { safetyFlags } : {}) },
-        ),
+        refusal: { ...r, message: `${r.message}${safetyText(signals)}`, safetyFlags: signals },
       };
+    };
+    const parsed = parseEvent(input, permissions);
+    if (!parsed.success) {
+      const issues = zodIssues(parsed.error);
+      return refuse(
+        refusal('invalid-event', `Invalid event: ${issues.map((i) => i.message).join('; ')}`, input, {
+          issues,
+        }),
+      );
     }
     const e = parsed.data as EpisodeEvent;
-    const c = state.context;
-    if (c.episodeId !== null && e.episodeId !== c.episodeId) {
-      return {
-        ok: false,
-        state,
-        refusal: refusal('wrong-episode', `Event is for episode "${e.episodeId}", not "${c.episodeId}".`, e),
-      };
+    const now =
+      options.now === undefined
+        ? null
+        : typeof options.now === 'number'
+          ? options.now
+          : Date.parse(options.now);
+    const envelope = checkEnvelope(c, e, now !== null && Number.isNaN(now) ? null : now);
+    if (envelope) return refuse(envelope);
+    if (needsRebuild(c, e)) {
+      const d = rebuild(c, e);
+      return d.ok ? d : refuse(d.refusal);
     }
-    if (c.patientId !== null && e.patientId !== c.patientId) {
-      return {
-        ok: false,
-        state,
-        refusal: refusal('wrong-patient', 'Event names another patient than the episode.', e),
-      };
-    }
-    if (c.eventIds.includes(e.id)) {
-      return {
-        ok: false,
-        state,
-        refusal: refusal('duplicate-event-id', `Event id "${e.id}" was already accepted.`, e),
-      };
-    }
-    if (c.lastEventMs !== null && Date.parse(e.at) < c.lastEventMs) {
-      return {
-        ok: false,
-        state,
-        refusal: refusal(
-          'out-of-order',
-          `Event at ${e.at} is earlier than the last accepted event (${c.lastEventAt}).`,
-          e,
-        ),
-      };
-    }
-    if (state.status === 'active') {
-      // Accepted events always produce a new context (evolve); anything else was not taken.
-      const next = machine.transition(state, e, scope);
-      if (next !== state && next.context !== c) return { ok: true, state: next, event: e };
-    }
-    // Refused: say why. Phase and the handled event types are only worked out on this (rare) path.
-    const phase = phaseOf(state);
-    const handled =
-      state.status === 'active' && getNextTransitions(state).some((t) => t.eventType === e.type);
-    if (!handled) return { ok: false, state, refusal: phaseRefusal(phase, e) };
-    return { ok: false, state, refusal: checkEvent(c, e, env) ?? phaseRefusal(phase, e) };
+    const next = step(state, e);
+    if (next) return { ok: true, state: next, event: e };
+    return refuse(explain(state, e));
   }
 
   /**
    * Fold a log of events into an episode state. Refused events are reported (with their index) and skipped;
    * replay never throws on a bad event.
    */
-  function replay(events: Iterable<unknown>, from: EpisodeState = initial): ReplayResult {
+  function replay(
+    events: Iterable<unknown>,
+    from: EpisodeState = initial,
+    options: DecideOptions = {},
+  ): ReplayResult {
     let state = from;
     let accepted = 0;
     const refusals: (Refusal & { index: number })[] = [];
     let index = 0;
     for (const event of events) {
-      const d = decide(state, event);
+      const d = decide(state, event, options);
       if (d.ok) {
         state = d.state;
         accepted++;
@@ -236,7 +332,7 @@ export function createEpisodeModel(options: EpisodeMachineOptions = {}) {
     return createActor(machine, { snapshot: persisted.snapshot as EpisodeState }).getSnapshot();
   }
 
-  return { machine, registry, initial, phaseOf, decide, replay, persist, restore };
+  return { machine, registry, permissions, initial, phaseOf, decide, replay, persist, restore };
 }
 
 export type EpisodeModel = ReturnType<typeof createEpisodeModel>;

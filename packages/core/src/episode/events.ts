@@ -1,13 +1,18 @@
 import * as z from 'zod';
+import { defaultPermissions, type PermissionTable, primaryRoleOf } from './permissions.js';
 
 /**
  * Domain events of a KAP episode. Every fact is an immutable, timestamped event; an episode's state is a fold
- * of its events. Each event has `id` (unique, for idempotent writes), `episodeId`, `patientId`, `type`, `at`
- * (ISO 8601 with a UTC offset), `v` (schema version) and a typed payload.
+ * of its events. Each event has `id` (unique, for idempotent writes), `episodeId`, `patientId`, `type`, two
+ * times (`at`: when it happened, clinical time; `recordedAt`: when it was written), who recorded it
+ * (`recordedBy`, a role, and an optional opaque `actorId`), `v` (schema version) and a typed payload.
  */
 
-/** Current schema version of every event type. */
-export const EVENT_SCHEMA_VERSION = 1;
+/**
+ * Current schema version of every event type. Version 2 added `recordedAt`, made `recordedBy` required and
+ * added `actorId`; version 1 events are upcast on reading (see {@link upcastEvent}).
+ */
+export const EVENT_SCHEMA_VERSION = 2;
 
 const isoWithOffset = z.iso.datetime({ offset: true }).meta({
   description: 'ISO 8601 date-time with a UTC offset (Z or ±HH:MM), e.g. 2026-03-02T10:00:00-05:00.',
@@ -96,6 +101,12 @@ export const assessmentContexts = [
 
 /** Who recorded an event (a role, never a name). */
 export const recordedByRoles = ['therapist', 'medical', 'patient', 'chaperone', 'system'] as const;
+export type Role = (typeof recordedByRoles)[number];
+
+/** Outcomes of a clinician's review of a safety signal. */
+export const reviewOutcomes = ['no-current-risk', 'safety-plan', 'escalated'] as const;
+
+const reason = z.string().min(1).max(2000);
 
 const envelope = {
   id: id.meta({ description: 'Unique event id (idempotency key).' }),
@@ -103,9 +114,23 @@ const envelope = {
   patientId: id.meta({
     description: 'Patient identifier as used by the clinic; pseudonymised on research export.',
   }),
-  at: isoWithOffset,
+  at: isoWithOffset.meta({
+    description:
+      'When it happened (clinical time), ISO 8601 with a UTC offset. Status, alerts and analytics use this time.',
+  }),
+  recordedAt: isoWithOffset.meta({
+    description:
+      'When it was written (recording time), set by the writer. `at` may not be later than `recordedAt` (or the clock of whoever checks it) by more than the policy clock tolerance. Version 1 events are upcast with `recordedAt = at`.',
+  }),
   v: z.literal(EVENT_SCHEMA_VERSION).meta({ description: 'Event schema version.' }),
-  recordedBy: z.enum(recordedByRoles).optional(),
+  recordedBy: z.enum(recordedByRoles).meta({
+    description:
+      'The role of whoever recorded the event; the permission table says which role may record which event type.',
+  }),
+  actorId: id.optional().meta({
+    description:
+      'Opaque id of the person who recorded it (e.g. a user id); pseudonymised on research export.',
+  }),
   synthetic: z
     .boolean()
     .optional()
@@ -194,8 +219,12 @@ export const MedicalEvaluationCompleted = event(
   {
     eligible: z.boolean(),
     contraindications: z.array(z.enum(contraindicationCodes)).default([]),
+    contraindicationOverride: z.object({ reason }).optional().meta({
+      description:
+        'The medical team finds the patient eligible despite an absolute contraindication, with the reason.',
+    }),
   },
-  'The medical team reviewed history, educated the patient and decided eligibility.',
+  'The medical team reviewed history, educated the patient and decided eligibility (again during treatment: a re-evaluation).',
 );
 export const TreatmentPlanCreated = event(
   'TreatmentPlanCreated',
@@ -269,9 +298,13 @@ export const DoseAdministered = event(
       .object({
         clinicianRole: z.enum(['medical', 'therapist']),
         reason: z.string().min(3).max(2000),
+        actorId: id.optional().meta({ description: 'Opaque id of the clinician who decided the override.' }),
       })
       .optional()
-      .meta({ description: 'A clinician overrides a vitals hold, with a recorded reason.' }),
+      .meta({
+        description:
+          'The medical team overrides a vitals hold, with a recorded reason (the policy refuses other roles and reasons too short to say anything).',
+      }),
   },
   'The patient self-administered a dose (full, half, or an optional booster) in a dosing session.',
 );
@@ -295,6 +328,10 @@ export const DosingSessionCompleted = event(
       .min(1)
       .max(24 * 60)
       .optional(),
+    reason: reason.optional().meta({
+      description:
+        'Why the session ends before the policy observation time after the last dose, or with the last post-dose blood pressure still above the hold threshold.',
+    }),
   },
   'The dosing session ended normally.',
 );
@@ -339,13 +376,37 @@ export const SafetyFlagReviewed = event(
       description: 'The AssessmentRecorded event whose safety flag was reviewed.',
     }),
     rule: z.string().min(1).meta({ description: 'The safety rule id, e.g. phq9-item9-positive.' }),
-    outcome: z.enum(['no-current-risk', 'safety-plan', 'escalated']),
+    outcome: z.enum(reviewOutcomes),
   },
   'A clinician followed up a safety flag (e.g. a suicide risk assessment after a positive PHQ-9 item 9).',
 );
+export const AdverseEventReviewed = event(
+  'AdverseEventReviewed',
+  {
+    adverseEventId: id.meta({ description: 'The AdverseEventReported event that was reviewed.' }),
+    outcome: z.enum(reviewOutcomes),
+  },
+  'A clinician reviewed an adverse event (required before the next dose for severe, serious or suicidal-ideation events).',
+);
+export const EventVoided = event(
+  'EventVoided',
+  {
+    voidedEventId: id.meta({ description: 'The accepted event that was entered in error.' }),
+    reason: reason.meta({ description: 'Why it was entered in error.' }),
+  },
+  'A clinician marks an earlier event as entered in error. The voided event stays in the log; the episode becomes the replay without it.',
+);
 export const EpisodePaused = event('EpisodePaused', { reason: z.enum(pauseReasons) }, 'Treatment is paused.');
 export const EpisodeResumed = event('EpisodeResumed', {}, 'Treatment resumes where it was paused.');
-export const EpisodeCompleted = event('EpisodeCompleted', {}, 'The course of treatment ended as planned.');
+export const EpisodeCompleted = event(
+  'EpisodeCompleted',
+  {
+    reason: reason.optional().meta({
+      description: 'Why the course ends before its planned dosing sessions (required then).',
+    }),
+  },
+  'The course of treatment ended.',
+);
 export const EpisodeDiscontinued = event(
   'EpisodeDiscontinued',
   { reason: z.enum(discontinuationReasons) },
@@ -374,6 +435,8 @@ export const eventSchemas = {
   MedicalFollowUpCompleted,
   RefillIssued,
   SafetyFlagReviewed,
+  AdverseEventReviewed,
+  EventVoided,
   EpisodePaused,
   EpisodeResumed,
   EpisodeCompleted,
@@ -402,3 +465,28 @@ export type EpisodeEvent = { [K in EventType]: z.output<(typeof eventSchemas)[K]
 export type EpisodeEventInput = { [K in EventType]: z.input<(typeof eventSchemas)[K]> }[EventType];
 /** The event of one type. */
 export type EventOf<T extends EventType> = Extract<EpisodeEvent, { type: T }>;
+
+/**
+ * Upcast a version 1 event to version 2, leaving anything else unchanged. Version 1 events (every log written
+ * before schema version 2) had no `recordedAt` and an optional `recordedBy`: the upcast sets `recordedAt = at`
+ * (the best knowledge of when it was written) and, when `recordedBy` is missing, the event type's primary role
+ * in the permission table (`primaryRoleOf`). A `recordedBy` that was given is kept, and the permission table
+ * applies to it as to any other event. Pure; returns a new object, never mutates its input.
+ */
+export function upcastEvent(input: unknown, table: PermissionTable = defaultPermissions): unknown {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return input;
+  const e = input as Record<string, unknown>;
+  if (e.v !== 1) return input;
+  const out: Record<string, unknown> = { ...e, v: EVENT_SCHEMA_VERSION };
+  if (e.recordedAt === undefined) out.recordedAt = e.at;
+  if (e.recordedBy === undefined) {
+    const role = primaryRoleOf(e.type, table);
+    if (role !== undefined) out.recordedBy = role;
+  }
+  return out;
+}
+
+/** Parse an event of any supported schema version (version 1 is upcast first). */
+export function parseEvent(input: unknown, table: PermissionTable = defaultPermissions) {
+  return episodeEventSchema.safeParse(upcastEvent(input, table));
+}

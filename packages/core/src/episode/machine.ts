@@ -10,7 +10,7 @@ import { assessmentScorer, checkEvent, type RuleEnvironment } from './rules.js';
  * Version of the machine's states and context. Persisted snapshots carry it; a snapshot from another version
  * is rebuilt by replaying the episode's events instead of being restored.
  */
-export const EPISODE_MACHINE_VERSION = 2;
+export const EPISODE_MACHINE_VERSION = 3;
 
 export interface EpisodeMachineOptions {
   /** Instruments that assessments may use (default: the built-ins). */
@@ -38,6 +38,9 @@ export function createEpisodeMachine(options: EpisodeMachineOptions = {}) {
     },
     guards: {
       allowed: ({ context, event }) => checkEvent(context, event, env) === null,
+      // Safety reporting, reviews and voids go on in every phase once the episode is open, closed ones included.
+      openedAndAllowed: ({ context, event }) =>
+        context.episodeId !== null && checkEvent(context, event, env) === null,
       goodFit: ({ event }) => event.type === 'FitAssessed' && event.outcome === 'good-fit',
       eligible: ({ event }) => event.type === 'MedicalEvaluationCompleted' && event.eligible,
       // Medical monitoring while paused needs an eligible patient (the rules do the rest).
@@ -52,6 +55,13 @@ export function createEpisodeMachine(options: EpisodeMachineOptions = {}) {
     version: String(EPISODE_MACHINE_VERSION),
     context: initial,
     initial: 'new',
+    on: {
+      AdverseEventReported: { guard: 'openedAndAllowed', actions: 'evolve' },
+      AdverseEventReviewed: { guard: 'openedAndAllowed', actions: 'evolve' },
+      SafetyFlagReviewed: { guard: 'openedAndAllowed', actions: 'evolve' },
+      // `decide` checks the voided event and rebuilds the episode without it; the machine records the void.
+      EventVoided: { guard: 'openedAndAllowed', actions: 'evolve' },
+    },
     states: {
       new: {
         on: { EpisodeOpened: { target: 'open', actions: 'evolve' } },
@@ -60,8 +70,6 @@ export function createEpisodeMachine(options: EpisodeMachineOptions = {}) {
         initial: 'fitDiscussion',
         on: {
           AssessmentRecorded: { guard: 'allowed', actions: 'evolve' },
-          SafetyFlagReviewed: { guard: 'allowed', actions: 'evolve' },
-          AdverseEventReported: { guard: 'allowed', actions: 'evolve' },
           EpisodeDiscontinued: { target: 'discontinued', actions: 'evolve' },
         },
         states: {
@@ -108,6 +116,8 @@ export function createEpisodeMachine(options: EpisodeMachineOptions = {}) {
               SelfAdministrationTrained: { guard: 'allowed', actions: 'evolve' },
               MedicalFollowUpCompleted: { guard: 'allowed', actions: 'evolve' },
               DosingSessionScheduled: { guard: 'allowed', actions: 'evolve' },
+              // A re-evaluation during treatment (eligible lifts a treatment stop; not eligible stops treatment).
+              MedicalEvaluationCompleted: { guard: 'allowed', actions: 'evolve' },
             },
             states: {
               betweenSessions: {
@@ -155,18 +165,18 @@ export function createEpisodeMachine(options: EpisodeMachineOptions = {}) {
       paused: {
         on: {
           EpisodeResumed: { target: '#kapEpisode.open.history', actions: 'evolve' },
-          // Monitoring and safety reporting go on while treatment is paused.
+          // Monitoring goes on while treatment is paused (safety reporting goes on everywhere: see the root).
           AssessmentRecorded: { guard: 'allowed', actions: 'evolve' },
-          SafetyFlagReviewed: { guard: 'allowed', actions: 'evolve' },
-          AdverseEventReported: { guard: 'allowed', actions: 'evolve' },
           MedicalFollowUpCompleted: { guard: 'pausedInTreatment', actions: 'evolve' },
           RefillIssued: { guard: 'pausedInTreatment', actions: 'evolve' },
           MedicationDelivered: { guard: 'pausedInTreatment', actions: 'evolve' },
           EpisodeDiscontinued: { target: 'discontinued', actions: 'evolve' },
         },
       },
-      completed: { type: 'final' },
-      discontinued: { type: 'final' },
+      // Closed: only safety reporting, reviews and voids (root transitions). Not XState final states, so that a
+      // late adverse event or a review is still accepted and a void of the closing event can reopen the course.
+      completed: {},
+      discontinued: {},
     },
   });
 }

@@ -34,6 +34,42 @@ export interface EpisodePolicy {
   readonly measureGraceDays: number;
   /** Warn this many days before the critical-period chain would break. */
   readonly chainWarningDays: number;
+
+  // Clinical time (schema version 2)
+  /** An event's `at` may be later than its `recordedAt` (or the checker's clock) by at most this, in minutes. */
+  readonly clockToleranceMinutes: number;
+
+  // Safety layer (machine version 3). Clinic-level only: an episode cannot override these in EpisodeOpened.
+  /** Refuse a dose while a positive safety flag or a severe/serious/suicidal-ideation adverse event is unreviewed. */
+  readonly requireSafetyReviewBeforeDose: boolean;
+  /** Absolute contraindications: eligibility despite one needs a medical override with a reason. */
+  readonly absoluteContraindications: readonly string[];
+  /** A booster may be at most this fraction of the prescribed dose (mg). */
+  readonly maxBoosterFraction: number;
+  /** At most this many boosters in one dosing session. */
+  readonly maxBoostersPerSession: number;
+  /** Dosing sessions at least this many hours apart (first dose to first dose). */
+  readonly minHoursBetweenDosingSessions: number;
+  /** Completing a session sooner than this after its last dose needs a reason, in minutes. */
+  readonly observationMinutes: number;
+  /** Hold dosing when pre-dose heart rate is above this (beats per minute), unless the medical team overrides. */
+  readonly holdHeartRateAbove: number;
+  /** Hold dosing when pre-dose SpO₂ is below this (%), unless the medical team overrides. */
+  readonly holdSpo2Below: number;
+  /** Urgent alert when a reading is above this systolic BP (mmHg). */
+  readonly alertSystolicAbove: number;
+  /** Urgent alert when a reading is above this diastolic BP (mmHg). */
+  readonly alertDiastolicAbove: number;
+  /** Urgent alert when a reading is above this heart rate (beats per minute). */
+  readonly alertHeartRateAbove: number;
+  /** Urgent alert when a reading is below this SpO₂ (%). */
+  readonly alertSpo2Below: number;
+  /** A telehealth dosing session needs a chaperone physically present. */
+  readonly requireChaperoneForRemoteDosing: boolean;
+  /** A reason (override, early completion) needs at least this many letters or digits. */
+  readonly minReasonLength: number;
+  /** `no-response` alert when an outcome measure shows no response after this many doses. */
+  readonly noResponseAfterDoses: number;
 }
 
 /** Where each default comes from (shown in docs/episode.md and by tools). */
@@ -60,6 +96,36 @@ export const policySources: Readonly<Record<keyof EpisodePolicy, string>> = {
   chainWarningDays: 'kapkit default: warn 3 days before the last critical-period window closes',
   lowSupplyDoses:
     'kapkit default: alert when fewer than one dose is on hand, i.e. not enough for the next session (the initial supply covers 2 sessions, per the seed)',
+  clockToleranceMinutes:
+    'kapkit default: 5 minutes of clock difference between devices; later times are refused as future events',
+  requireSafetyReviewBeforeDose:
+    'The Joint Commission NPSG 15.01.01: a positive suicide-risk screen is followed by an assessment (e.g. the C-SSRS) before care goes on; severe and serious adverse events likewise (domain.md §8)',
+  absoluteContraindications:
+    'Journey Clinical eligibility screen (domain.md §5): uncontrolled hypertension or glaucoma, severe breathing problems, ketamine allergy, uncontrolled substance-use disorder, acute mania or mixed state, history of primary psychosis, active suicidal ideation or severe decompensation; the rest are considerations',
+  maxBoosterFraction:
+    'Journey Clinical: a booster is an "optional additional partial dose" (domain.md §8); 50 % of the prescribed dose is a kapkit default (unverified)',
+  maxBoostersPerSession: 'Journey Clinical: "an optional additional partial dose" (one per session)',
+  minHoursBetweenDosingSessions:
+    'kapkit default: at most one dosing session a day (patients do not drive until the next day, Journey Clinical), 24 h apart',
+  observationMinutes:
+    'Esketamine REMS (Spravato): observe at least 2 hours after dosing; Journey Clinical dosing sessions last 2–3 hours (domain.md §8)',
+  holdHeartRateAbove:
+    'kapkit default (unverified): no public heart-rate hold threshold for sublingual KAP was found (domain.md §8)',
+  holdSpo2Below:
+    'kapkit default (unverified): no public SpO₂ hold threshold for sublingual KAP was found; the esketamine REMS monitors respiratory status with pulse oximetry (domain.md §8)',
+  alertSystolicAbove:
+    '2017 ACC/AHA hypertension guideline: a hypertensive crisis is systolic BP > 180 and/or diastolic > 120 mmHg',
+  alertDiastolicAbove:
+    '2017 ACC/AHA hypertension guideline: a hypertensive crisis is systolic BP > 180 and/or diastolic > 120 mmHg',
+  alertHeartRateAbove: 'kapkit default (unverified): no public threshold for KAP was found',
+  alertSpo2Below:
+    'kapkit default (unverified): SpO₂ below 90 % is the common definition of hypoxaemia; no KAP-specific threshold was found',
+  requireChaperoneForRemoteDosing:
+    'Journey Clinical chaperone guidelines: a pre-arranged adult is physically present for the whole remote session and checks in every 15 minutes (domain.md §8)',
+  minReasonLength:
+    'kapkit default: an override or early completion needs a reason that says something (at least 10 letters or digits; "ok." is not a reason)',
+  noResponseAfterDoses:
+    'Hull et al. 2022 (J Affect Disord 314:59) measured response after 4 at-home sessions; Lambert’s outcome-feedback research flags patients off their expected recovery curve (domain.md §8)',
 };
 
 /** The kapkit default policy. */
@@ -78,6 +144,32 @@ export const defaultPolicy: EpisodePolicy = {
   lowSupplyDoses: 1,
   measureGraceDays: 7,
   chainWarningDays: 3,
+  clockToleranceMinutes: 5,
+  requireSafetyReviewBeforeDose: true,
+  absoluteContraindications: [
+    'uncontrolled-hypertension',
+    'uncontrolled-glaucoma',
+    'severe-breathing-problems',
+    'ketamine-allergy',
+    'uncontrolled-substance-use-disorder',
+    'acute-mania-or-mixed-state',
+    'primary-psychosis-history',
+    'active-suicidal-ideation',
+    'severe-decompensation',
+  ],
+  maxBoosterFraction: 0.5,
+  maxBoostersPerSession: 1,
+  minHoursBetweenDosingSessions: 24,
+  observationMinutes: 120,
+  holdHeartRateAbove: 120,
+  holdSpo2Below: 92,
+  alertSystolicAbove: 180,
+  alertDiastolicAbove: 120,
+  alertHeartRateAbove: 130,
+  alertSpo2Below: 90,
+  requireChaperoneForRemoteDosing: true,
+  minReasonLength: 10,
+  noResponseAfterDoses: 4,
 };
 
 /** The initial medication supply covers this many dosing sessions (seed); used by demo data and alerts. */

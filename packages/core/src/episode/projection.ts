@@ -1,6 +1,6 @@
 import { createInstrumentRegistry } from '../instruments/builtin.js';
 import type { InstrumentRegistry } from '../instruments/registry.js';
-import { type EpisodeContext, emptyContext, evolve } from './context.js';
+import { applyAccepted, type EpisodeContext, emptyContext } from './context.js';
 import type { EpisodeEvent } from './events.js';
 import type { EpisodePolicy } from './policy.js';
 import { assessmentScorer } from './rules.js';
@@ -8,8 +8,9 @@ import { assessmentScorer } from './rules.js';
 /**
  * Read-side projection: fold events that were already accepted (e.g. read back from the event store) into
  * episode contexts, without running the state machine or re-validating. Events of different episodes may be
- * interleaved; each episode's events must be in the order they were accepted. Use `replay`/`decide` for
- * anything that is not yet known to be valid.
+ * interleaved; each episode's events must be in the order they were accepted (recording order). Late entries
+ * and voids are applied as the machine applied them (the episode is rebuilt in clinical order), so the result
+ * equals the machine's context. Use `replay`/`decide` for anything that is not yet known to be valid.
  *
  * @example
  * ```ts
@@ -24,6 +25,6 @@ export function projectEpisodes(
   const score = assessmentScorer(options.registry ?? createInstrumentRegistry());
   const empty = emptyContext(options.policy);
   const out = new Map<string, EpisodeContext>();
-  for (const e of events) out.set(e.episodeId, evolve(out.get(e.episodeId) ?? empty, e, score));
+  for (const e of events) out.set(e.episodeId, applyAccepted(empty, out.get(e.episodeId) ?? empty, e, score));
   return out;
 }

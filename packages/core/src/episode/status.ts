@@ -1,12 +1,18 @@
 import { KapkitError } from '../errors.js';
+import { createInstrumentRegistry } from '../instruments/builtin.js';
+import type { InstrumentRegistry } from '../instruments/registry.js';
 import { normalizeInstrumentId } from '../instruments/registry.js';
 import {
   currentSession,
+  type DosingSessionRecord,
   dosedSessions,
   dosesOnHand,
+  type EpisodeAdverseEvent,
   type EpisodeContext,
   type EpisodeSafetyFlag,
   monitoringOf,
+  type TreatmentStop,
+  vitalSignNames,
 } from './context.js';
 import {
   analyzeCriticalPeriods,
@@ -18,7 +24,7 @@ import {
   windowMsFromDays,
 } from './critical-periods.js';
 import { phaseOf as defaultPhaseOf, type EpisodePhase, type EpisodeState } from './decide.js';
-import { followUpDueMs } from './rules.js';
+import { followUpDueMs, readingText } from './rules.js';
 
 /** Status of one measure of the monitoring plan at `asOf`. */
 export interface MeasureStatus {
@@ -31,20 +37,48 @@ export interface MeasureStatus {
   readonly status: 'not-due' | 'due' | 'overdue' | 'missed';
 }
 
+/** Every alert code `statusAt` can raise, with what it means. Stable: callers may switch on them. */
+export const alertCodes = {
+  'safety-flag': 'A positive safety item (e.g. PHQ-9 item 9 > 0) has not been reviewed by a clinician.',
+  'safety-item-unanswered': 'A safety item was left unanswered; ask it again or assess risk directly.',
+  'adverse-event':
+    'An adverse event has not been reviewed: urgent when severe, serious or suicidal ideation; warning when moderate.',
+  'late-entry':
+    'A safety signal or a treatment stop was entered after a later dose went ahead; had it been known, the dose would have been refused.',
+  'treatment-stopped': 'The medical team stopped treatment.',
+  'vitals-hold': 'The session in progress is on hold: pre-dose vitals beyond the hold thresholds.',
+  'vitals-alert': 'A reading of the latest dosing session is beyond the alert thresholds.',
+  'follow-up-overdue': 'The medical follow-up is overdue.',
+  'measure-due': 'An outcome measure of the monitoring plan is due.',
+  'measure-overdue': 'An outcome measure of the monitoring plan is overdue.',
+  'no-response': 'No response on an outcome measure after the policy number of doses.',
+  'reliable-deterioration': 'The latest score is reliably worse than baseline.',
+  'severe-symptoms': 'The latest score is in the most severe band of its instrument.',
+  'critical-period-chain-ending': 'The critical-period chain breaks unless the next dose is given soon.',
+  'critical-period-chain-broken': 'The last critical period closed without a next dose.',
+  'low-medication': 'Not enough medication on hand for the next session.',
+} as const;
+
+export type AlertCode = keyof typeof alertCodes;
+
 /** One alert for the people caring for the patient. */
 export interface EpisodeAlert {
-  readonly code:
-    | 'safety-flag'
-    | 'safety-item-unanswered'
-    | 'follow-up-overdue'
-    | 'measure-due'
-    | 'measure-overdue'
-    | 'critical-period-chain-ending'
-    | 'critical-period-chain-broken'
-    | 'low-medication'
-    | 'vitals-hold';
+  readonly code: AlertCode;
   readonly severity: 'urgent' | 'warning' | 'info';
   readonly message: string;
+}
+
+/** Baseline and latest score of one outcome measure (totals, scorable assessments only). */
+export interface OutcomeProgress {
+  readonly instrument: string;
+  readonly baseline: { readonly at: string; readonly total: number } | null;
+  readonly latest: { readonly at: string; readonly total: number; readonly severity: string | null } | null;
+  /** Latest ≤ response fraction × baseline (baseline > 0); null when undefined for the instrument or unknown. */
+  readonly response: boolean | null;
+  /** Latest − baseline reached the instrument's fixed-point reliable change (in the worse direction). */
+  readonly reliableDeterioration: boolean | null;
+  /** Latest is in the instrument's most severe band. */
+  readonly mostSevereBand: boolean;
 }
 
 /** The episode as of a point in time. */
@@ -80,6 +114,12 @@ export interface EpisodeStatus {
     readonly nextDoseLatestDay: string | null;
   };
   readonly vitalsHold: boolean;
+  /** Adverse events not yet reviewed that need it (severe, serious, suicidal ideation) or are moderate. */
+  readonly unreviewedAdverseEvents: readonly EpisodeAdverseEvent[];
+  /** The treatment stop in force, if any. */
+  readonly treatmentStopped: TreatmentStop | null;
+  /** Outcome measures with a response definition: baseline, latest and the not-on-track checks. */
+  readonly outcomes: readonly OutcomeProgress[];
   readonly alerts: readonly EpisodeAlert[];
 }
 
@@ -153,6 +193,185 @@ function measureStatuses(c: EpisodeContext, asOfMs: number, asOf: string, active
   return out;
 }
 
+/** Scorable assessments of one instrument, in clinical order, up to `asOfMs`. */
+function scored(c: EpisodeContext, instrument: string, asOfMs: number) {
+  return c.assessments
+    .filter((a) => a.instrument === instrument && a.total !== null && Date.parse(a.at) <= asOfMs)
+    .sort(
+      (a, b) => Date.parse(a.at) - Date.parse(b.at),
+    ) as readonly (EpisodeContext['assessments'][number] & {
+    total: number;
+  })[];
+}
+
+/**
+ * Baseline and latest of every outcome measure with a response definition (`InstrumentDefinition.outcomes`):
+ * the baseline is the last scorable assessment at or before the first dose (else the first one); the latest
+ * is the last one at or before `asOf`.
+ */
+function outcomeProgress(c: EpisodeContext, asOfMs: number, registry: InstrumentRegistry): OutcomeProgress[] {
+  const out: OutcomeProgress[] = [];
+  const firstDose = dosedSessions(c)[0]?.doses[0]?.at;
+  const firstDoseMs = firstDose === undefined ? null : Date.parse(firstDose);
+  const ids = [...new Set(c.assessments.map((a) => a.instrument))];
+  for (const id of ids) {
+    const d = registry.find(id);
+    const response = d?.outcomes?.response;
+    if (!d || !response || d.purpose !== 'outcome' || d.direction !== 'higher-is-worse') continue;
+    const list = scored(c, id, asOfMs);
+    if (list.length === 0) continue;
+    const before = firstDoseMs === null ? list : list.filter((a) => Date.parse(a.at) <= firstDoseMs);
+    const b = before[before.length - 1] ?? list[0]!;
+    const l = list[list.length - 1]!;
+    const isBaseline = l.eventId === b.eventId;
+    const fixed = d.change?.fixedPoints?.value;
+    const lastBand = d.bands?.[d.bands.length - 1]?.id;
+    out.push({
+      instrument: id,
+      baseline: { at: b.at, total: b.total },
+      latest: { at: l.at, total: l.total, severity: l.severity },
+      response: isBaseline || b.total <= 0 ? null : l.total <= response.fraction * b.total,
+      reliableDeterioration: isBaseline || fixed === undefined ? null : l.total - b.total >= fixed,
+      mostSevereBand: lastBand !== undefined && l.severity === lastBand,
+    });
+  }
+  return out;
+}
+
+/** Doses that went ahead before a signal dated earlier was recorded: late entries that would have refused them. */
+function lateEntryDoses(dosed: readonly DosingSessionRecord[], signal: { at: string; recordedAt: string }) {
+  const atMs = Date.parse(signal.at);
+  const recMs = Date.parse(signal.recordedAt);
+  return dosed.flatMap((s) =>
+    s.doses.filter((d) => Date.parse(d.at) > atMs && Date.parse(d.recordedAt) < recMs).map((d) => ({ s, d })),
+  );
+}
+
+function notOnTrackAlerts(
+  c: EpisodeContext,
+  outcomes: readonly OutcomeProgress[],
+  dosesGiven: number,
+  registry: InstrumentRegistry,
+): EpisodeAlert[] {
+  const alerts: EpisodeAlert[] = [];
+  const nth = dosedSessions(c)[c.policy.noResponseAfterDoses - 1]?.doses[0]?.at;
+  for (const o of outcomes) {
+    const name = registry.find(o.instrument)?.name ?? o.instrument.toUpperCase();
+    if (!o.baseline || !o.latest) continue;
+    if (
+      nth !== undefined &&
+      dosesGiven >= c.policy.noResponseAfterDoses &&
+      Date.parse(o.latest.at) >= Date.parse(nth) &&
+      o.response === false
+    ) {
+      alerts.push({
+        code: 'no-response',
+        severity: 'warning',
+        message: `${name} ${o.baseline.total} → ${o.latest.total}: no response after ${dosesGiven} dose(s) (policy: by dose ${c.policy.noResponseAfterDoses}); review the plan.`,
+      });
+    }
+    if (o.reliableDeterioration === true) {
+      alerts.push({
+        code: 'reliable-deterioration',
+        severity: 'warning',
+        message: `${name} ${o.baseline.total} → ${o.latest.total} on ${o.latest.at.slice(0, 10)}: reliably worse than baseline.`,
+      });
+    }
+    if (o.mostSevereBand) {
+      alerts.push({
+        code: 'severe-symptoms',
+        severity: 'warning',
+        message: `${name} ${o.latest.total} on ${o.latest.at.slice(0, 10)} is in the most severe band (${o.latest.severity}).`,
+      });
+    }
+  }
+  return alerts;
+}
+
+function safetyAlerts(c: EpisodeContext, dosed: readonly DosingSessionRecord[]): EpisodeAlert[] {
+  const alerts: EpisodeAlert[] = [];
+  for (const f of c.safetyFlags) {
+    if (f.reviewed !== null) continue;
+    const who = f.patientReported ? ' (patient-reported)' : '';
+    if (f.kind === 'positive') {
+      alerts.push({
+        code: 'safety-flag',
+        severity: 'urgent',
+        message: `${f.instrument.toUpperCase()} item ${f.item} answered ${f.value} on ${f.at.slice(0, 10)}${who}: ${f.message}`,
+      });
+      for (const { s, d } of lateEntryDoses(dosed, f)) {
+        alerts.push({
+          code: 'late-entry',
+          severity: 'urgent',
+          message: `${f.instrument.toUpperCase()} item ${f.item} = ${f.value} dated ${f.at.slice(0, 10)} was entered on ${f.recordedAt.slice(0, 10)}, after the dose of session "${s.sessionId}" (${d.at.slice(0, 10)}) went ahead; had it been known, the dose would have waited for a safety review.`,
+        });
+      }
+    } else {
+      alerts.push({
+        code: 'safety-item-unanswered',
+        severity: 'warning',
+        message: `${f.instrument.toUpperCase()} item ${f.item} was left unanswered on ${f.at.slice(0, 10)}${who}; ask it again or assess risk directly.`,
+      });
+    }
+  }
+  for (const a of c.adverseEvents) {
+    if (a.reviewed !== null || (!a.needsReview && a.severity !== 'moderate')) continue;
+    const where = a.unknownSession
+      ? ` The report names session "${a.sessionId}", which this episode does not know: check the record.`
+      : '';
+    alerts.push({
+      code: 'adverse-event',
+      severity: a.needsReview ? 'urgent' : 'warning',
+      message: `${a.severity} adverse event "${a.code}" on ${a.at.slice(0, 10)}${a.recordedBy === 'patient' ? ' (patient-reported)' : ''}, not yet reviewed by a clinician.${where}`,
+    });
+    if (a.needsReview) {
+      for (const { s, d } of lateEntryDoses(dosed, a)) {
+        alerts.push({
+          code: 'late-entry',
+          severity: 'urgent',
+          message: `${a.severity} adverse event "${a.code}" dated ${a.at.slice(0, 10)} was entered on ${a.recordedAt.slice(0, 10)}, after the dose of session "${s.sessionId}" (${d.at.slice(0, 10)}) went ahead; had it been known, the dose would have waited for a review.`,
+        });
+      }
+    }
+  }
+  const stop = c.treatmentStopped;
+  if (stop) {
+    alerts.push({
+      code: 'treatment-stopped',
+      severity: 'warning',
+      message: `Treatment stopped by the medical team on ${stop.at.slice(0, 10)} (${stop.by === 'follow-up' ? 'follow-up: do not continue' : 're-evaluation: not eligible'}); no doses, refills or new sessions until a new evaluation, prescription or follow-up that continues.`,
+    });
+    for (const { s, d } of lateEntryDoses(dosed, stop)) {
+      alerts.push({
+        code: 'late-entry',
+        severity: 'urgent',
+        message: `The medical decision to stop treatment dated ${stop.at.slice(0, 10)} was entered on ${stop.recordedAt.slice(0, 10)}, after the dose of session "${s.sessionId}" (${d.at.slice(0, 10)}) went ahead.`,
+      });
+    }
+  }
+  return alerts;
+}
+
+function vitalsAlerts(c: EpisodeContext): EpisodeAlert[] {
+  // The latest dosing session that has vitals (in progress or ended): its alarming readings stand until the next.
+  const latest = [...c.sessions]
+    .filter((s) => s.preVitals.length > 0 || s.otherVitals.length > 0)
+    .sort((a, b) => {
+      const at = (s: DosingSessionRecord) => Date.parse((s.preVitals[0] ?? s.otherVitals[0])!.at);
+      return at(a) - at(b);
+    })
+    .pop();
+  if (!latest) return [];
+  const readings = [...latest.preVitals.map((v) => ({ ...v, phase: 'pre' as const })), ...latest.otherVitals];
+  return readings
+    .filter((v) => v.alertSigns.length > 0)
+    .map((v) => ({
+      code: 'vitals-alert' as const,
+      severity: 'urgent' as const,
+      message: `${v.phase}-dose reading in session "${latest.sessionId}" on ${v.at.slice(0, 10)}: ${readingText(v)}; ${v.alertSigns.map((x) => vitalSignNames[x]).join(', ')} beyond the alert threshold (BP ${c.policy.alertSystolicAbove}/${c.policy.alertDiastolicAbove} mmHg, heart rate ${c.policy.alertHeartRateAbove}/min, SpO₂ ${c.policy.alertSpo2Below} %).`,
+    }));
+}
+
 /**
  * The status of an episode at `asOf` (an ISO 8601 instant with offset): phase, medication, follow-up and
  * measures due or overdue, safety flags, open critical periods and the deadline of the next dose that keeps the
@@ -168,13 +387,16 @@ function measureStatuses(c: EpisodeContext, asOfMs: number, asOf: string, active
 export function statusAt(
   state: EpisodeState,
   asOf: string,
-  options: { phaseOf?: (s: EpisodeState) => EpisodePhase } = {},
+  options: { phaseOf?: (s: EpisodeState) => EpisodePhase; registry?: InstrumentRegistry } = {},
 ): EpisodeStatus {
   const asOfMs = parseInstant(asOf, 'asOf');
   const c = state.context;
+  const registry = options.registry ?? defaultRegistry;
   const phase = (options.phaseOf ?? defaultPhaseOf)(state);
   const closed = c.closed !== null;
   const active = !closed && phase !== 'not-opened' && phase !== 'paused';
+  // Medical monitoring goes on while paused: an overdue follow-up stays an alert.
+  const monitored = !closed && phase !== 'not-opened';
   const dosed = dosedSessions(c);
   const doseTimes = dosed
     .map((s) => ({ at: s.doses[0]!.at, sessionId: s.sessionId }))
@@ -189,28 +411,14 @@ export function statusAt(
   const courseDone = planned !== null && dosed.length >= planned;
   const deadline = active && !courseDone ? analysis.nextDoseDeadline : null;
 
-  const alerts: EpisodeAlert[] = [];
+  const alerts: EpisodeAlert[] = safetyAlerts(c, dosed);
   const unreviewed = c.safetyFlags.filter((f) => f.kind === 'positive' && f.reviewed === null);
-  for (const f of unreviewed) {
-    alerts.push({
-      code: 'safety-flag',
-      severity: 'urgent',
-      message: `${f.instrument.toUpperCase()} item ${f.item} answered ${f.value} on ${f.at.slice(0, 10)}: ${f.message}`,
-    });
-  }
-  for (const f of c.safetyFlags.filter((x) => x.kind === 'unanswered' && x.reviewed === null)) {
-    alerts.push({
-      code: 'safety-item-unanswered',
-      severity: 'warning',
-      message: `${f.instrument.toUpperCase()} item ${f.item} was left unanswered on ${f.at.slice(0, 10)}; ask it again or assess risk directly.`,
-    });
-  }
 
   let followUp: EpisodeStatus['followUp'] = null;
   const dueMs = followUpDueMs(c);
   if (dueMs !== null) {
     const lastMs = latestMs(c.followUps.map((at) => ({ at })));
-    const overdue = active && asOfMs > dueMs;
+    const overdue = monitored && asOfMs > dueMs;
     followUp = {
       lastAt: lastMs === null ? null : iso(lastMs, asOf),
       dueAt: iso(dueMs, asOf),
@@ -270,9 +478,15 @@ export function statusAt(
     alerts.push({
       code: 'vitals-hold',
       severity: 'urgent',
-      message: `Dosing on hold: pre-dose BP ${lastPre.systolic}/${lastPre.diastolic} mmHg is above ${c.policy.holdSystolicAbove}/${c.policy.holdDiastolicAbove}.`,
+      message: `Dosing on hold: pre-dose ${readingText(lastPre)}; ${lastPre.holdSigns.map((x) => vitalSignNames[x]).join(', ')} beyond the hold threshold (BP ${c.policy.holdSystolicAbove}/${c.policy.holdDiastolicAbove} mmHg, heart rate ${c.policy.holdHeartRateAbove}/min, SpO₂ ${c.policy.holdSpo2Below} %).`,
     });
   }
+  alerts.push(...vitalsAlerts(c));
+  const outcomes = outcomeProgress(c, asOfMs, registry);
+  if (!closed) alerts.push(...notOnTrackAlerts(c, outcomes, dosed.length, registry));
+  const unreviewedAdverseEvents = c.adverseEvents.filter(
+    (a) => a.reviewed === null && (a.needsReview || a.severity === 'moderate'),
+  );
 
   return {
     asOf,
@@ -295,6 +509,11 @@ export function statusAt(
       nextDoseLatestDay: deadline?.latestDay ?? null,
     },
     vitalsHold,
+    unreviewedAdverseEvents,
+    treatmentStopped: c.treatmentStopped,
+    outcomes,
     alerts,
   };
 }
+
+const defaultRegistry = createInstrumentRegistry();

@@ -154,6 +154,17 @@ export interface ChangeConstants {
   readonly norms?: { readonly mean: number; readonly sd: number; readonly source: Source };
 }
 
+/**
+ * How response and remission are defined for an outcome measure where a higher total is worse (domain.md §4).
+ * Analytics, status alerts (`no-response`), charts and exports read them from here.
+ */
+export interface OutcomeDefinitions {
+  /** Response: the latest total is at most this fraction of the baseline total (baseline > 0). */
+  readonly response?: { readonly fraction: number; readonly source: Source };
+  /** Remission: the latest total is below this value. */
+  readonly remission?: { readonly below: number; readonly source: Source };
+}
+
 /** Who owns the instrument and whether kapkit may ship its text. */
 export interface Licence {
   readonly holder: string;
@@ -199,6 +210,8 @@ export interface InstrumentDefinition {
   readonly scores?: readonly ScoreDefinition[];
   readonly safety?: readonly SafetyRule[];
   readonly change?: ChangeConstants;
+  /** Response and remission (outcome measures). */
+  readonly outcomes?: OutcomeDefinitions;
   /** Key references for the instrument. */
   readonly references: readonly Source[];
 }

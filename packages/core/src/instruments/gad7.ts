@@ -83,6 +83,14 @@ export const gad7 = defineInstrument({
     mcid: { value: 4, source: 'Toussaint et al. 2020, J Affect Disord 265:395' },
     norms: { mean: 2.95, sd: 3.41, source: 'Löwe et al. 2008, Med Care 46:266' },
   },
+  outcomes: {
+    response: {
+      fraction: 0.5,
+      source:
+        'Response: ≥ 50% reduction from baseline (domain.md §4; e.g. Hull et al. 2022, J Affect Disord 314:59)',
+    },
+    remission: { below: 5, source: 'GAD-7 < 5 (Spitzer et al. 2006 minimal band; Hull et al. 2022)' },
+  },
   references: [
     'Spitzer RL, Kroenke K, Williams JBW, Löwe B. A brief measure for assessing generalized anxiety disorder: the GAD-7. Arch Intern Med 2006;166:1092–1097.',
   ],

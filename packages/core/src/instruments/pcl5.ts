@@ -148,6 +148,13 @@ export const pcl5 = defineInstrument({
         'National Center for PTSD, Using the PCL-5 (secondary source): 5–10 points = reliable change, 10–20 points = clinically significant change, 10 points the suggested minimum; Blanchard et al. 2023, J Trauma Stress 36:1102 (MID 9–12 in primary care)',
     },
   },
+  outcomes: {
+    response: {
+      fraction: 0.5,
+      source:
+        'Response: ≥ 50% reduction from baseline (domain.md §4; e.g. Hull et al. 2022, J Affect Disord 314:59)',
+    },
+  },
   references: [
     'Weathers FW, Litz BT, Keane TM, Palmieri PA, Marx BP, Schnurr PP. The PTSD Checklist for DSM-5 (PCL-5). National Center for PTSD, 2013. www.ptsd.va.gov',
     'Blevins CA, Weathers FW, Davis MT, Witte TK, Domino JL. The Posttraumatic Stress Disorder Checklist for DSM-5 (PCL-5): development and initial psychometric evaluation. J Trauma Stress 2015;28:489–498.',

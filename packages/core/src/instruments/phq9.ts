@@ -154,6 +154,14 @@ export const phq9 = defineInstrument({
     mcid: { value: 5, source: 'Löwe et al. 2004, Med Care 42:1194' },
     norms: { mean: 2.91, sd: 3.52, source: 'Kocalevent, Hinz & Brähler 2013, Gen Hosp Psychiatry 35:551' },
   },
+  outcomes: {
+    response: {
+      fraction: 0.5,
+      source:
+        'Response: ≥ 50% reduction from baseline (domain.md §4; e.g. Hull et al. 2022, J Affect Disord 314:59)',
+    },
+    remission: { below: 5, source: 'PHQ-9 < 5 (Kroenke et al. 2001 minimal band; Hull et al. 2022)' },
+  },
   references: [
     'Kroenke K, Spitzer RL, Williams JBW. The PHQ-9: validity of a brief depression severity measure. J Gen Intern Med 2001;16:606–613.',
   ],

@@ -95,6 +95,14 @@ export const qidssr16 = defineInstrument({
   change: {
     reliability: { value: 0.86, kind: 'internal-consistency', source: `${rush2003} (Cronbach's α = 0.86)` },
   },
+  outcomes: {
+    response: {
+      fraction: 0.5,
+      source:
+        'Response: ≥ 50% reduction from baseline (domain.md §4; e.g. Hull et al. 2022, J Affect Disord 314:59)',
+    },
+    remission: { below: 6, source: 'QIDS-SR16 ≤ 5 (Rush et al. 2006, STAR*D)' },
+  },
   references: [
     'Rush AJ, Trivedi MH, Ibrahim HM, et al. The 16-item Quick Inventory of Depressive Symptomatology (QIDS), clinician rating (QIDS-C), and self-report (QIDS-SR): a psychometric evaluation in patients with chronic major depression. Biol Psychiatry 2003;54:573–583.',
   ],

@@ -60,9 +60,11 @@ describe('a KAP episode as the seed describes it', () => {
     expect(status.followUp?.overdue).toBe(false);
   });
 
-  it('completes the episode after the planned course and accepts nothing afterwards', () => {
+  it('completes the episode (short of the plan, with a reason) and accepts nothing afterwards', () => {
     const s = new Story().readyToDose().dosingSession(14).integration(16);
-    s.day(20).add('EpisodeCompleted');
+    s.day(20).add('EpisodeCompleted', {
+      reason: 'Remission after one session; patient and team agreed to stop.',
+    });
     const state = accepted(s.events);
     expect(phaseOf(state)).toBe('completed');
     const late = new Story().day(21);
@@ -80,6 +82,7 @@ describe('booking, pausing and safety reporting', () => {
       sessionId: 'next',
       scheduledFor: s.at(22),
       mode: 'telehealth',
+      chaperone: true,
     });
     s.day(16).add('IntegrationSessionCompleted', { mode: 'telehealth' });
     const booked = accepted(s.events);
@@ -218,10 +221,15 @@ describe('refusals name their reason', () => {
     expect(refusalOf(events, s.last)?.code).toBe('integration-required');
   });
 
-  it('refuses an event timestamped before the last accepted one', () => {
+  it('refuses a late entry that would invalidate a later event, naming that event', () => {
     const s = new Story().readyToDose();
-    const early = { ...s.events[1]!, id: 'early', at: s.at(1) };
-    expect(refusalOf(s.events, early)?.code).toBe('out-of-order');
+    // Paused on day 8, but the patient was trained on day 10, which a paused episode does not accept.
+    const early = { ...s.events[1]!, id: 'early', type: 'EpisodePaused', reason: 'scheduling', at: s.at(8) };
+    const r = refusalOf(s.events, early);
+    expect(r?.code).toBe('out-of-order');
+    expect(r?.invalidates?.type).toBe('SelfAdministrationTrained');
+    expect(r?.invalidates?.code).toBe('episode-paused');
+    expect(r?.message).toContain(r!.invalidates!.eventId);
   });
 
   it('refuses a duplicate event id, an event for another episode, and a malformed event', () => {

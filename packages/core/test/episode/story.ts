@@ -39,7 +39,7 @@ export class Story {
       v: 1,
       synthetic: true,
       ...payload,
-    } as EpisodeEventInput);
+    } as unknown as EpisodeEventInput);
     return this;
   }
 
@@ -104,7 +104,7 @@ export class Story {
         65,
       )
       .add('VitalsRecorded', { sessionId, phase: 'post', systolic: 128, diastolic: 80, heartRate: 76 }, 170)
-      .add('DosingSessionCompleted', { sessionId, durationMinutes: 120 }, 180);
+      .add('DosingSessionCompleted', { sessionId, durationMinutes: 130 }, 195);
   }
 
   /** The id of the n-th dosing session (1-based). */

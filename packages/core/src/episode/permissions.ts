@@ -14,7 +14,8 @@ const CLINICIANS = ['therapist', 'medical'] as const;
  * partner (seed; Journey Clinical): the medical team evaluates, plans, prescribes, refills, runs follow-ups and
  * trains self-administration; the therapist runs the fit discussion, preparation, dosing and integration
  * sessions; patients (and a chaperone, for vitals and adverse events) may record their own assessments, vitals
- * and adverse events; safety reviews, voids and episode decisions are clinicians' only. `system` may record
+ * and adverse events, and the dose they self-administer (seed: "you will self-administer your ketamine
+ * lozenge(s)"); safety reviews, voids and episode decisions are clinicians' only. `system` may record
  * bookings and deliveries (integrations with scheduling and pharmacy systems).
  */
 export const defaultPermissions: PermissionTable = {
@@ -29,7 +30,8 @@ export const defaultPermissions: PermissionTable = {
   PreparationSessionCompleted: ['therapist'],
   DosingSessionScheduled: ['therapist', 'medical', 'system'],
   VitalsRecorded: ['therapist', 'medical', 'patient', 'chaperone'],
-  DoseAdministered: CLINICIANS,
+  // The patient self-administers (seed) and may record the dose taken; a vitals-hold override is the medical team's.
+  DoseAdministered: ['therapist', 'medical', 'patient'],
   AdverseEventReported: ['therapist', 'medical', 'patient', 'chaperone'],
   DosingSessionCompleted: CLINICIANS,
   DosingSessionAborted: CLINICIANS,

@@ -58,13 +58,24 @@ export interface DemoEpisode {
 }
 
 type Role = 'therapist' | 'medical' | 'patient' | 'chaperone' | 'system';
-type Envelope = 'id' | 'episodeId' | 'patientId' | 'type' | 'at' | 'v' | 'recordedBy' | 'synthetic' | 'note';
+type Envelope =
+  | 'id'
+  | 'episodeId'
+  | 'patientId'
+  | 'type'
+  | 'at'
+  | 'recordedAt'
+  | 'v'
+  | 'recordedBy'
+  | 'actorId'
+  | 'synthetic'
+  | 'note';
 type PayloadOf<T extends EventType> = Omit<Extract<EpisodeEventInput, { type: T }>, Envelope>;
 type SessionMode = 'in-person' | 'telehealth';
 
 const H = 60; // minutes per hour
 
-/** Collects one episode's events in time order, with deferred events (safety reviews) flushed in time. */
+/** Collects one episode's events in time order, with deferred events (adverse-event reviews) flushed in time. */
 class EpisodeLog {
   readonly events: DemoEvent[] = [];
   readonly times: number[] = [];
@@ -106,7 +117,9 @@ class EpisodeLog {
       patientId: this.patientId,
       type,
       at: this.clock.format(when),
-      v: 1,
+      // Demo events are recorded as they happen (clinical time = recording time).
+      recordedAt: this.clock.format(when),
+      v: 2,
       recordedBy: role,
       synthetic: true,
       ...payload,
@@ -340,7 +353,10 @@ class CourseWriter {
     return { phq: Math.round(clamp(phq, 0, 27)), gad: Math.round(clamp(gad, 0, 21)) };
   }
 
-  /** PHQ-9 then GAD-7 at `ms`; a positive item 9 gets a SafetyFlagReviewed about a day later. */
+  /**
+   * PHQ-9 then GAD-7 at `ms`; a positive item 9 gets a SafetyFlagReviewed by a clinician within half an hour,
+   * before any dose (the safety layer refuses a dose while it is unreviewed).
+   */
   assess(ms: number, context: 'baseline' | 'pre-dose' | 'follow-up' | 'routine'): void {
     const p = this.p;
     const since = this.lastDoseMs === null ? null : (ms - this.lastDoseMs) / DAY_MS;
@@ -358,6 +374,7 @@ class CourseWriter {
       ms,
       'patient',
     );
+    const gadMs = ms + this.rng.int(3, 8) * MINUTE_MS;
     this.log.add(
       'AssessmentRecorded',
       {
@@ -366,7 +383,7 @@ class CourseWriter {
         supplementary: { difficulty: difficultyOf(this.rng, gad, 21) },
         context,
       },
-      ms + this.rng.int(3, 8) * MINUTE_MS,
+      gadMs,
       'patient',
     );
     if (phqItemsOut[phqItems - 1]! > 0) {
@@ -376,10 +393,10 @@ class CourseWriter {
         ['safety-plan', 25],
         ['escalated', item9 === 1 ? 5 : 20],
       ] as const);
-      this.log.defer(
+      this.log.add(
         'SafetyFlagReviewed',
         { assessmentEventId: e.id, rule: 'phq9-item9-positive', outcome },
-        this.log.at(this.log.clock.dayOf(ms) + 1, this.time(9, 17)),
+        gadMs + this.rng.int(10, 20) * MINUTE_MS,
         this.rng.chance(0.6) ? 'medical' : 'therapist',
       );
     }
@@ -488,7 +505,13 @@ class CourseWriter {
         phase,
         systolic: Math.round(clamp(systolic, 85, 200)),
         diastolic: Math.round(clamp(diastolic, 50, 120)),
-        heartRate: Math.round(clamp(this.p.heartRate + this.rng.normal(phase === 'pre' ? 2 : 6, 5), 48, 130)),
+        heartRate: Math.round(
+          clamp(
+            this.p.heartRate + this.rng.normal(phase === 'pre' ? 2 : 6, 5),
+            48,
+            phase === 'pre' ? 112 : 128,
+          ),
+        ),
         spo2: this.rng.int(95, 100),
       },
       ms,
@@ -511,7 +534,8 @@ class CourseWriter {
         ? 'telehealth'
         : 'in-person'
       : p.mode;
-    const start = this.log.at(day, this.time(9, 15));
+    // After whatever the day already holds (a late delivery, the pre-dose measures), so the session keeps its timing.
+    const start = Math.max(this.log.at(day, this.time(9, 15)), this.log.lastMs + 30 * MINUTE_MS);
     const min = (m: number) => start + m * MINUTE_MS;
     this.log.add(
       'DosingSessionScheduled',
@@ -546,10 +570,8 @@ class CourseWriter {
         dia = Math.min(dia - rng.uniform(2, 6), 88);
         this.vitals(sessionId, 'pre', min(t), sys, dia);
       } else {
-        override = {
-          clinicianRole: rng.chance(0.8) ? 'medical' : 'therapist',
-          reason: rng.pick(overrideReasons),
-        };
+        // A vitals-hold override is the medical team's decision (permission table).
+        override = { clinicianRole: 'medical', reason: rng.pick(overrideReasons) };
       }
     }
     if (rng.chance(0.006)) {
@@ -567,37 +589,39 @@ class CourseWriter {
         doseMg: half ? p.doseMg / 2 : p.doseMg,
         route: 'sublingual',
         formulation: 'sublingual-lozenge',
-        unitsUsed: half ? 0.5 : 1,
         ...(override ? { vitalsOverride: override } : {}),
       },
       min(t),
       'patient',
     );
     const doseMs = min(t);
+    let lastDose = t;
     this.used += half ? 0.5 : 1;
     this.dosed++;
     this.lastDoseMs = doseMs;
     if (this.followUpDueDay === null) this.followUpDueDay = day + rng.int(27, 34);
     if (opts.booster && this.onHand >= 0.5) {
+      lastDose = t + rng.int(20, 40);
       this.log.add(
         'DoseAdministered',
         {
           sessionId,
           kind: 'booster',
-          doseMg: Math.round(p.doseMg / 2 / 25) * 25,
+          // Half the prescribed dose (the booster policy's most), so it uses half a unit.
+          doseMg: p.doseMg / 2,
           route: 'sublingual',
           formulation: 'sublingual-lozenge',
-          unitsUsed: 0.5,
         },
-        min(t + rng.int(20, 40)),
+        min(lastDose),
         'patient',
       );
       this.used += 0.5;
     }
     if (rng.chance(0.3)) this.vitals(sessionId, 'during', min(t + rng.int(38, 50)), sys + 12, dia + 6);
-    const postAt = t + rng.int(100, 150);
+    // Observed at least 2 hours after the last dose (esketamine REMS; the policy's observation time).
+    let postAt = lastDose + rng.int(120, 150);
     if (opts.seriousAdverseEvent) {
-      this.log.add(
+      const ae = this.log.add(
         'AdverseEventReported',
         {
           sessionId,
@@ -607,20 +631,23 @@ class CourseWriter {
         min(t + rng.int(30, 60)),
         'therapist',
       );
+      this.reviewAdverseEvent(ae, day, 'escalated', 'medical');
     } else if (rng.chance(0.006)) {
       // vomiting soon after the dose: the session is stopped (a dose was given, so it still counts)
-      this.log.add(
+      const ae = this.log.add(
         'AdverseEventReported',
         { sessionId, code: 'vomiting', severity: 'moderate' },
         min(t + rng.int(15, 35)),
         'therapist',
       );
+      this.reviewAdverseEvent(ae, day, 'no-current-risk', 'medical');
       this.vitals(sessionId, 'post', min(t + rng.int(40, 55)), sys + 6, dia + 3);
       const end = min(t + rng.int(60, 70));
       this.log.add('DosingSessionAborted', { sessionId, reason: 'adverse-event' }, end, 'therapist');
       return;
     } else if (rng.chance(0.12)) {
-      this.log.add(
+      const severity = rng.chance(0.85) ? 'mild' : 'moderate';
+      const ae = this.log.add(
         'AdverseEventReported',
         {
           sessionId,
@@ -631,16 +658,45 @@ class CourseWriter {
             ['anxiety', 15],
             ['dissociation-distress', 5],
           ] as const),
-          severity: rng.chance(0.85) ? 'mild' : 'moderate',
+          severity,
         },
         min(t + rng.int(30, 90)),
         'therapist',
       );
+      if (severity === 'moderate') this.reviewAdverseEvent(ae, day, 'no-current-risk', 'therapist');
     }
-    this.vitals(sessionId, 'post', min(postAt), sys + rng.normal(4, 4), dia + rng.normal(2, 3));
+    const postSys = sys + rng.normal(4, 4);
+    const postDia = dia + rng.normal(2, 3);
+    this.vitals(sessionId, 'post', min(postAt), postSys, postDia);
+    if (Math.round(clamp(postSys, 85, 200)) > 140 || Math.round(clamp(postDia, 50, 120)) > 90) {
+      // Still above the hold threshold: the patient rests and is measured again before going home.
+      postAt += rng.int(20, 40);
+      this.vitals(
+        sessionId,
+        'post',
+        min(postAt),
+        Math.min(postSys - rng.uniform(6, 12), 136),
+        Math.min(postDia - rng.uniform(3, 6), 86),
+      );
+    }
     const endMin = postAt + rng.int(5, 20);
     this.log.add('DosingSessionCompleted', { sessionId, durationMinutes: endMin }, min(endMin), 'therapist');
     return;
+  }
+
+  /** A clinician reviews an adverse event the next day (moderate and worse raise alerts until reviewed). */
+  reviewAdverseEvent(
+    ae: DemoEvent,
+    day: number,
+    outcome: 'no-current-risk' | 'safety-plan' | 'escalated',
+    role: 'medical' | 'therapist',
+  ): void {
+    this.log.defer(
+      'AdverseEventReviewed',
+      { adverseEventId: ae.id, outcome },
+      this.log.at(day + 1, this.time(8, 9)),
+      role,
+    );
   }
 
   /** 1–3 integration sessions from `fromDay`, before `beforeDay`; returns the last day used. */
@@ -870,6 +926,9 @@ function generateEpisode(index: number, seed: string, firstDay: number, width: n
     const need = (half ? 0.5 : 1) + (booster ? 0.5 : 0);
     if (weekdayOf(sessionDay) === 0) sessionDay++;
     sessionDay = w.medicalBefore(fromDay, sessionDay, need);
+    // Never in the past of the log (a late shipment may already be logged): the session waits for the next day.
+    if (sessionDay < log.day) sessionDay = log.day + 1;
+    if (weekdayOf(sessionDay) === 0) sessionDay++;
     // PHQ-9 and GAD-7 within 7 days before each dosing session (the baseline counts for the first).
     const recent = sessionDay - lastAssessDay <= 6;
     if (!recent || (w.dosed > 0 && !rebooked)) {

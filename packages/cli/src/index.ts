@@ -119,11 +119,15 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
   program
     .command('validate')
     .description(
-      'Check an NDJSON log of KAP episode events: fold each event into its episode (episodes may be interleaved) and print every refused or malformed line as "line N: episode E: event ID: CODE: message", then a summary per episode and totals. Exit code 1 if anything was refused or malformed.',
+      'Check an NDJSON log of KAP episode events: fold each event into its episode (episodes may be interleaved) and print every refused or malformed line as "line N: episode E: event ID: CODE: message" (with SAFETY: … when the line carries a safety signal), then a summary per episode with the alerts of its status, and totals. Exit code 1 if anything was refused or malformed (alerts do not change it).',
     )
     .argument('[file]', 'input NDJSON file, or - for standard input', '-')
     .option('--json', 'print one JSON report (problems, per-episode summaries, totals) instead of text')
-    .action(async (file: string, opts: { json?: boolean }) => {
+    .option(
+      '--as-of <iso>',
+      "compute each episode's status and alerts at this instant (ISO 8601 with a UTC offset; default: the latest event time in the log)",
+    )
+    .action(async (file: string, opts: { json?: boolean; asOf?: string }) => {
       exitCode = await validateCommand(file, opts, io);
     });
 

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { access } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
+import { type NdjsonLine, ndjsonLines } from '@kapkit/core';
 
 /** The streams a command talks to; tests pass in-memory streams. */
 export interface CliIO {
@@ -31,27 +31,15 @@ export async function openInput(file: string | undefined, io: CliIO): Promise<Re
   return createReadStream(file, { encoding: 'utf8' });
 }
 
-/** One line of an NDJSON input: its 1-based number and either the parsed value or why it did not parse. */
-export type NdjsonLine =
-  | { readonly line: number; readonly ok: true; readonly value: unknown }
-  | { readonly line: number; readonly ok: false; readonly message: string };
+export type { NdjsonLine } from '@kapkit/core';
 
 /**
- * Read NDJSON line by line (memory stays flat). Blank lines are skipped; a line that is not JSON yields an
- * error entry instead of stopping the read.
+ * Read NDJSON line by line (memory stays flat), the same way in every command (`ndjsonLines` of
+ * `@kapkit/core`): a byte-order mark ignored, LF or CRLF, blank lines skipped, a line that is not JSON an
+ * error entry instead of the end of the read.
  */
-export async function* readNdjson(input: Readable): AsyncGenerator<NdjsonLine> {
-  const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
-  let line = 0;
-  for await (const text of lines) {
-    line++;
-    if (text.trim() === '') continue;
-    try {
-      yield { line, ok: true, value: JSON.parse(text) as unknown };
-    } catch (e) {
-      yield { line, ok: false, message: `not valid JSON (${(e as Error).message})` };
-    }
-  }
+export function readNdjson(input: Readable): AsyncGenerator<NdjsonLine> {
+  return ndjsonLines(input);
 }
 
 /** Write a chunk, waiting for the stream to drain when its buffer is full. */

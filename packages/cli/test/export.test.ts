@@ -137,7 +137,7 @@ describe('kapkit export', () => {
   it('reports excluded lines with their numbers on stderr and exits 1; --allow-invalid exits 0', async () => {
     const lines = log.trimEnd().split('\n');
     lines.splice(2, 0, 'this is not JSON'); // line 3
-    lines.splice(6, 0, JSON.stringify({ ...JSON.parse(lines[0]!), id: 'again' })); // line 7: back in time
+    lines.splice(6, 0, JSON.stringify({ ...JSON.parse(lines[0]!), id: 'again' })); // line 7: opened twice
     const file = writeTemp(`${lines.join('\n')}\n`);
     const out = temp();
     const bad = await run(['export', file, '--format', 'csv', '--out', out]);
@@ -145,7 +145,7 @@ describe('kapkit export', () => {
     const problems = bad.stderr.split('\n').filter((l) => l.startsWith('line '));
     expect(problems).toEqual([
       'line 3: invalid-json: the line is not valid JSON',
-      expect.stringMatching(/^line 7: out-of-order: Event at 20/), // identified: the full reason
+      'line 7: already-opened: The episode is already open.', // identified: the full reason
     ]);
     expect(bad.stderr).toContain('2 line(s) excluded');
     expect(manifestOf(out).input).toMatchObject({ excluded: 2, malformed: 1, refused: 1 });

@@ -37,7 +37,8 @@ function logWithProblems() {
     route: 'sublingual',
     formulation: 'sublingual-lozenge',
   }); // line 9: a dose before the medical evaluation found the patient eligible
-  insert(12, { ...envelope('bad-4', 'FitAssessed', '2026-01-09T10:00:00-05:00'), outcome: 'good-fit' }); // line 13: earlier than line 6
+  // line 13: dated before the episode opened (line 3), so at its place in clinical time there is no episode yet
+  insert(12, { ...envelope('bad-4', 'FitAssessed', '2026-01-09T10:00:00-05:00'), outcome: 'good-fit' });
   insert(15, { id: 'orphan-1', type: 'EpisodeOpened', at: '2026-01-10T09:00:00-05:00', v: 1 }); // line 16: no episodeId
   insert(17, '[1, 2, 3]'); // line 18
   return { text: `${lines.join('\n')}\n`, generated: total, lines: lines.length };
@@ -78,7 +79,7 @@ describe('kapkit validate', () => {
     expect(problems.map((l) => l.split(': ').slice(0, 4).join(': '))).toEqual([
       'line 4: episode -: event -: invalid-json',
       'line 9: episode bad-ep: event bad-3: not-eligible',
-      'line 13: episode bad-ep: event bad-4: out-of-order',
+      'line 13: episode bad-ep: event bad-4: episode-not-opened',
       'line 16: episode -: event orphan-1: invalid-event',
       'line 18: episode -: event -: invalid-event',
     ]);
@@ -106,7 +107,7 @@ describe('kapkit validate', () => {
     expect(report.problems.map((p) => [p.line, p.code])).toEqual([
       [4, 'invalid-json'],
       [9, 'not-eligible'],
-      [13, 'out-of-order'],
+      [13, 'episode-not-opened'],
       [16, 'invalid-event'],
       [18, 'invalid-event'],
     ]);

@@ -6,3 +6,5 @@
 export * from './episode/index.js';
 export * from './errors.js';
 export * from './instruments/index.js';
+export * from './log/fold.js';
+export * from './log/ndjson.js';

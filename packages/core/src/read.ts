@@ -12,3 +12,4 @@ export * from './episode/policy.js';
 export * from './episode/projection.js';
 export * from './errors.js';
 export * from './instruments/index.js';
+export * from './log/ndjson.js';

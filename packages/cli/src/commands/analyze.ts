@@ -4,13 +4,13 @@ import {
   type AnalysisReport,
   analyzeOutcomes,
   type OutcomeRecord,
-  recordsFromEvents,
+  recordsFromEpisodes,
 } from '@kapkit/analytics';
 import {
   createInstrumentRegistry,
   DAY_MS,
-  type EpisodeEvent,
-  episodeEventSchema,
+  EventLogFold,
+  ndjsonLines,
   normalizeInstrumentId,
 } from '@kapkit/core';
 import { parse } from 'csv-parse';
@@ -45,25 +45,18 @@ function parsePairs(text: string, option: string): Record<string, number> {
   return out;
 }
 
-async function readEvents(file: string, problems: InputProblem[]): Promise<EpisodeEvent[]> {
-  const events: EpisodeEvent[] = [];
-  for await (const entry of readNdjson(createReadStream(file, { encoding: 'utf8' }))) {
-    if (!entry.ok) {
-      problems.push({ line: entry.line, message: entry.message });
-      continue;
-    }
-    const parsed = episodeEventSchema.safeParse(entry.value);
-    if (!parsed.success) {
-      const first = parsed.error.issues[0];
-      problems.push({
-        line: entry.line,
-        message: `invalid event: ${first?.path.join('.') || '(event)'}: ${first?.message}`,
-      });
-      continue;
-    }
-    events.push(parsed.data as EpisodeEvent);
+/**
+ * Read an event log the way `validate` and `export` do (`EventLogFold`): every event decided by the episode
+ * machine, so refused events (duplicates, events after closure, …) never count and voided ones are left out.
+ * Each excluded line is reported; the fold is returned for the per-reason counts.
+ */
+async function readEvents(file: string, problems: InputProblem[]): Promise<EventLogFold> {
+  const fold = new EventLogFold();
+  for await (const l of ndjsonLines(createReadStream(file))) {
+    const r = fold.add(l);
+    if (!r.ok) problems.push({ line: r.problem.line, message: `${r.problem.code}: ${r.problem.message}` });
   }
-  return events;
+  return fold;
 }
 
 async function readCsv(file: string, problems: InputProblem[]): Promise<OutcomeRecord[]> {
@@ -228,11 +221,13 @@ export async function analyzeCommand(
   const lower = file.toLowerCase();
   const isCsv = lower.endsWith('.csv') || lower.endsWith('.tsv');
   let records: OutcomeRecord[];
-  let courses: Awaited<ReturnType<typeof recordsFromEvents>>['courses'] | undefined;
+  let courses: ReturnType<typeof recordsFromEpisodes>['courses'] | undefined;
+  let fold: EventLogFold | null = null;
   if (isCsv) {
     records = await readCsv(file, problems);
   } else {
-    const fromEvents = recordsFromEvents(await readEvents(file, problems));
+    fold = await readEvents(file, problems);
+    const fromEvents = recordsFromEpisodes([...fold.episodes.values()].map((e) => e.state.context));
     records = fromEvents.records;
     courses = fromEvents.courses;
   }
@@ -261,6 +256,18 @@ export async function analyzeCommand(
         format: isCsv ? 'csv' : 'events-ndjson',
         records: records.length,
         excluded: problems.length,
+        ...(fold
+          ? {
+              lines: fold.counts.records,
+              events: fold.counts.events,
+              accepted: fold.counts.accepted,
+              refused: fold.counts.refused,
+              malformed: fold.counts.malformed,
+              voided: fold.voided,
+              excludedByReason: { ...fold.byCode, ...(fold.voided ? { voided: fold.voided } : {}) },
+              episodes: fold.episodes.size,
+            }
+          : {}),
       },
       ...report,
     };

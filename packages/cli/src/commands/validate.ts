@@ -1,12 +1,13 @@
 import {
-  decide,
+  type EpisodeAlert,
   type EpisodePhase,
-  type EpisodeState,
-  initialEpisodeState,
-  phaseOf,
+  EventLogFold,
+  type LogEpisode,
+  ndjsonLines,
+  type SafetySignal,
   statusAt,
 } from '@kapkit/core';
-import { type CliIO, openInput, readNdjson, write } from '../io.js';
+import { CliError, type CliIO, openInput, write } from '../io.js';
 
 /** One refused or malformed line. */
 export interface ValidateProblem {
@@ -17,6 +18,11 @@ export interface ValidateProblem {
   /** A refusal code of the episode model, or `invalid-json` / `invalid-event` for lines it never saw. */
   readonly code: string;
   readonly message: string;
+  /**
+   * Safety signals the line carries (a positive PHQ-9 item 9, a serious adverse event, alarming vitals),
+   * whatever the reason it was refused: act on them. Absent when there are none.
+   */
+  readonly safetyFlags?: readonly SafetySignal[];
 }
 
 /** One episode's summary after the whole file. */
@@ -37,6 +43,10 @@ export interface ValidateEpisode {
   readonly chains: number;
   readonly unreviewedSafetyFlags: number;
   readonly synthetic: boolean;
+  /** Events of the episode that were voided (entered in error). */
+  readonly voided: number;
+  /** The alerts of the episode status at the report's `asOf` (none for an episode that was never opened). */
+  readonly alerts: readonly Pick<EpisodeAlert, 'code' | 'severity' | 'message'>[];
 }
 
 /** The `--json` report. */
@@ -49,35 +59,31 @@ export interface ValidateReport {
   readonly malformed: number;
   readonly episodes: number;
   readonly phases: Readonly<Record<string, number>>;
+  /** Excluded lines by code. */
+  readonly problemsByCode: Readonly<Record<string, number>>;
+  /** Accepted events that were later voided. */
+  readonly voided: number;
+  /** The instant every episode's status (and its alerts) is computed at. */
+  readonly asOf: string | null;
   readonly problems: readonly ValidateProblem[];
   readonly episodeSummaries: readonly ValidateEpisode[];
-}
-
-interface Entry {
-  state: EpisodeState;
-  accepted: number;
-  refused: number;
-}
-
-function isRecord(x: unknown): x is Record<string, unknown> {
-  return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
 
 function oneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, ' ');
 }
 
-function summarize(episodeId: string, e: Entry): ValidateEpisode {
+function summarize(e: LogEpisode, phase: EpisodePhase, asOf: string | null): ValidateEpisode {
   const c = e.state.context;
-  const phase = phaseOf(e.state);
   const base = {
-    episodeId,
+    episodeId: e.episodeId,
     patientId: c.patientId,
     phase,
     accepted: e.accepted,
     refused: e.refused,
     lastEventAt: c.lastEventAt,
     synthetic: c.synthetic,
+    voided: c.voidedEventIds.length,
   };
   if (c.lastEventAt === null) {
     return {
@@ -88,10 +94,13 @@ function summarize(episodeId: string, e: Entry): ValidateEpisode {
       longestChainDoses: null,
       chains: 0,
       unreviewedSafetyFlags: 0,
+      alerts: [],
     };
   }
+  // The critical-period summary is as of the episode's own last event; the alerts as of the report's instant.
   const s = statusAt(e.state, c.lastEventAt);
   const a = s.criticalPeriods.analysis;
+  const alerts = asOf === null || asOf === c.lastEventAt ? s.alerts : statusAt(e.state, asOf).alerts;
   return {
     ...base,
     dosesGiven: s.dosesGiven,
@@ -100,6 +109,7 @@ function summarize(episodeId: string, e: Entry): ValidateEpisode {
     longestChainDoses: a.longestChain?.doses.length ?? null,
     chains: a.chains.length,
     unreviewedSafetyFlags: s.unreviewedSafetyFlags.length,
+    alerts: alerts.map(({ code, severity, message }) => ({ code, severity, message })),
   };
 }
 
@@ -109,105 +119,101 @@ function episodeLine(s: ValidateEpisode): string {
   const chain = s.longestChainDoses === null ? '-' : `${s.longestChainDoses} dose(s)`;
   const planned = s.plannedDosingSessions === null ? '' : ` of ${s.plannedDosingSessions} planned`;
   const flags = s.unreviewedSafetyFlags > 0 ? `; ${s.unreviewedSafetyFlags} unreviewed safety flag(s)` : '';
-  return `episode ${s.episodeId}: ${s.phase}; ${s.dosesGiven} dose(s) given${planned}; critical-period coverage ${coverage}, longest chain ${chain} (${s.chains} chain(s)); ${s.accepted} accepted, ${s.refused} refused${flags}`;
+  const voided = s.voided > 0 ? `; ${s.voided} voided` : '';
+  const head = `episode ${s.episodeId}: ${s.phase}; ${s.dosesGiven} dose(s) given${planned}; critical-period coverage ${coverage}, longest chain ${chain} (${s.chains} chain(s)); ${s.accepted} accepted, ${s.refused} refused${voided}${flags}`;
+  return [head, ...s.alerts.map((a) => `  alert ${a.severity} ${a.code}: ${oneLine(a.message)}`)].join('\n');
+}
+
+/** A problem line: `line N: episode E: event ID: CODE: message`, the message ending in SAFETY: … when it carries a signal. */
+function problemLine(p: ValidateProblem): string {
+  const safety =
+    p.safetyFlags?.some((f) => f.kind === 'positive') && !p.message.includes('SAFETY:')
+      ? ` — SAFETY: ${p.safetyFlags
+          .filter((f) => f.kind === 'positive')
+          .map((f) => `${f.rule} (${f.value})`)
+          .join(', ')}`
+      : '';
+  return `line ${p.line}: episode ${p.episodeId ?? '-'}: event ${p.eventId ?? '-'}: ${p.code}: ${oneLine(p.message)}${safety}`;
+}
+
+/** Parse `--as-of`: an ISO 8601 date-time with a UTC offset. */
+function parseAsOf(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (!/(Z|[+-]\d{2}:\d{2})$/.test(value) || Number.isNaN(Date.parse(value))) {
+    throw new CliError(
+      `--as-of: expected an ISO 8601 date-time with a UTC offset, e.g. 2026-05-01T09:00:00-04:00, got "${value}"`,
+    );
+  }
+  return value;
 }
 
 /**
- * `kapkit validate [file|-] [--json]`: fold every event of an NDJSON log into its episode with `decide`
- * (episodes may be interleaved), one state per episode and nothing else kept. Prints each refused or
- * malformed line as `line N: episode E: event ID: CODE: message`, then one summary line per episode (as of
- * its last accepted event), then totals. Returns 1 if anything was refused or malformed, else 0.
+ * `kapkit validate [file|-] [--json] [--as-of <iso>]`: fold every event of an NDJSON log into its episode
+ * with the episode machine (episodes may be interleaved; the same reading as `analyze` and `export`). Prints
+ * each refused or malformed line as `line N: episode E: event ID: CODE: message` (ending in `SAFETY: …` when
+ * the line carries a safety signal), then one summary line per episode with the alerts of its status at
+ * `--as-of` (default: the latest event time in the log), then totals. An event dated later than its own
+ * `recordedAt` (plus the policy tolerance) is refused as `future-event`; the log is not compared with the
+ * clock of the machine running the command (logs may be synthetic cohorts dated ahead). Returns 1 if anything
+ * was refused or malformed, else 0 (alerts do not change the exit code).
  */
 export async function validateCommand(
   file: string | undefined,
-  options: { json?: boolean },
+  options: { json?: boolean; asOf?: string },
   io: CliIO,
 ): Promise<number> {
+  const asOfOption = parseAsOf(options.asOf);
   const input = await openInput(file, io);
-  const episodes = new Map<string, Entry>();
+  const fold = new EventLogFold();
   const problems: ValidateProblem[] = [];
-  const totals = { lines: 0, events: 0, accepted: 0, refused: 0, malformed: 0 };
 
-  const report = async (p: ValidateProblem) => {
+  for await (const l of ndjsonLines(input)) {
+    const r = fold.add(l);
+    if (r.ok) continue;
+    const { line, episodeId, eventId, code, message, safetyFlags } = r.problem;
+    const p: ValidateProblem = {
+      line,
+      episodeId,
+      eventId,
+      code,
+      message,
+      ...(safetyFlags ? { safetyFlags } : {}),
+    };
     if (options.json) problems.push(p);
-    else
-      await write(
-        io.stdout,
-        `line ${p.line}: episode ${p.episodeId ?? '-'}: event ${p.eventId ?? '-'}: ${p.code}: ${oneLine(p.message)}\n`,
-      );
-  };
-
-  for await (const entry of readNdjson(input)) {
-    totals.lines++;
-    if (!entry.ok) {
-      totals.malformed++;
-      await report({
-        line: entry.line,
-        episodeId: null,
-        eventId: null,
-        code: 'invalid-json',
-        message: entry.message,
-      });
-      continue;
-    }
-    const value = entry.value;
-    const eventId = isRecord(value) && typeof value.id === 'string' ? value.id : null;
-    const episodeId =
-      isRecord(value) && typeof value.episodeId === 'string' && value.episodeId !== ''
-        ? value.episodeId
-        : null;
-    if (episodeId === null) {
-      totals.malformed++;
-      await report({
-        line: entry.line,
-        episodeId: null,
-        eventId,
-        code: 'invalid-event',
-        message: isRecord(value)
-          ? 'the event has no episodeId (a non-empty string), so it belongs to no episode'
-          : `expected a JSON object per line, got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value}`,
-      });
-      continue;
-    }
-    totals.events++;
-    let episode = episodes.get(episodeId);
-    if (episode === undefined) {
-      episode = { state: initialEpisodeState, accepted: 0, refused: 0 };
-      episodes.set(episodeId, episode);
-    }
-    const d = decide(episode.state, value);
-    if (d.ok) {
-      episode.state = d.state;
-      episode.accepted++;
-      totals.accepted++;
-    } else {
-      episode.refused++;
-      totals.refused++;
-      await report({
-        line: entry.line,
-        episodeId,
-        eventId,
-        code: d.refusal.code,
-        message: d.refusal.message,
-      });
-    }
+    else await write(io.stdout, `${problemLine(p)}\n`);
   }
+
+  // The status instant: as given, else the latest event time in the whole log.
+  let latest: { ms: number; at: string } | null = null;
+  for (const e of fold.episodes.values()) {
+    const ms = e.state.context.lastEventMs;
+    if (ms !== null && (latest === null || ms > latest.ms)) latest = { ms, at: e.state.context.lastEventAt! };
+  }
+  const asOf = asOfOption ?? latest?.at ?? null;
 
   const phases: Record<string, number> = {};
   const summaries: ValidateEpisode[] = [];
-  for (const [id, e] of episodes) {
-    const s = summarize(id, e);
+  for (const e of fold.episodes.values()) {
+    const s = summarize(e, fold.model.phaseOf(e.state), asOf);
     phases[s.phase] = (phases[s.phase] ?? 0) + 1;
     if (options.json) summaries.push(s);
     else await write(io.stdout, `${episodeLine(s)}\n`);
   }
+  const totals = fold.counts;
   const ok = totals.refused === 0 && totals.malformed === 0;
   if (options.json) {
     const out: ValidateReport = {
       ok,
-      ...totals,
-      episodes: episodes.size,
+      lines: totals.records,
+      events: totals.events,
+      accepted: totals.accepted,
+      refused: totals.refused,
+      malformed: totals.malformed,
+      episodes: fold.episodes.size,
       phases,
+      problemsByCode: fold.byCode,
+      voided: fold.voided,
+      asOf,
       problems,
       episodeSummaries: summaries,
     };
@@ -219,7 +225,7 @@ export async function validateCommand(
       .join(', ');
     await write(
       io.stdout,
-      `total: ${totals.lines} lines, ${totals.events} events in ${episodes.size} episodes: ${totals.accepted} accepted, ${totals.refused} refused, ${totals.malformed} malformed${phaseText ? `; phases: ${phaseText}` : ''}\n`,
+      `total: ${totals.records} lines, ${totals.events} events in ${fold.episodes.size} episodes: ${totals.accepted} accepted, ${totals.refused} refused, ${totals.malformed} malformed${fold.voided ? `, ${fold.voided} voided` : ''}${phaseText ? `; phases: ${phaseText}` : ''}${asOf ? `; status as of ${asOf}` : ''}\n`,
     );
   }
   return ok ? 0 : 1;

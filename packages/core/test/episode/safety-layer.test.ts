@@ -47,7 +47,22 @@ describe('no safety signal is lost on any refusal', () => {
   };
 
   it('keeps the item-9 flag of a PHQ-9 refused as out-of-order', () => {
-    // Dated before the episode was opened: no valid place in its history.
+    // Known before the dose (recordedAt = at) and dated before it: the dose would not have gone ahead.
+    const s = new Story().readyToDose().dosingSession(14);
+    const late = {
+      ...s.last,
+      id: 'late',
+      type: 'AssessmentRecorded',
+      instrument: 'phq9',
+      responses: PHQ9_ITEM9,
+      at: s.at(13.9),
+    };
+    const r = refusalOf(s.events, late);
+    expect(r.code).toBe('out-of-order');
+    flagged(r);
+  });
+
+  it('keeps it when the event is dated before the episode was opened', () => {
     const s = new Story().readyToDose();
     const early = {
       ...s.last,

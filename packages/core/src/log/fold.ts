@@ -1,0 +1,160 @@
+import type { EpisodeState } from '../episode/decide.js';
+import { createEpisodeModel, type DecideOptions, type EpisodeModel } from '../episode/decide.js';
+import type { EpisodeEvent } from '../episode/events.js';
+import { type Refusal, type SafetySignal, safetySignalsOf, safetyText } from '../episode/rules.js';
+
+/** One line of a log that was not accepted, and why. */
+export interface LogProblem {
+  /** 1-based line number in the input. */
+  readonly line: number;
+  readonly episodeId: string | null;
+  readonly eventId: string | null;
+  /** A refusal code of the episode model, or `invalid-json` / `invalid-event` for lines it never saw. */
+  readonly code: string;
+  readonly message: string;
+  /** `malformed`: not JSON or not an event of any episode; `refused`: the episode machine refused it. */
+  readonly kind: 'malformed' | 'refused';
+  /** The refusal, for refused events (safety signals included). */
+  readonly refusal?: Refusal;
+  /** Safety signals the line carries, whatever the reason it was not accepted. */
+  readonly safetyFlags?: readonly SafetySignal[];
+}
+
+/** One episode of a folded log. */
+export interface LogEpisode {
+  readonly episodeId: string;
+  state: EpisodeState;
+  accepted: number;
+  refused: number;
+}
+
+/** What a fold has seen so far. */
+export interface LogCounts {
+  /** Non-blank lines. */
+  records: number;
+  /** Lines that are objects naming an episode. */
+  events: number;
+  accepted: number;
+  refused: number;
+  malformed: number;
+}
+
+function isRecord(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+/**
+ * The one reading of an event log shared by every kapkit command (`validate`, `analyze`, `export`) and the
+ * dashboard's import: every event is decided by the episode machine against its episode (episodes may be
+ * interleaved), so a refused event (an id seen before, an event after closure, an out-of-order entry that
+ * would invalidate history) never counts, and voided events leave the episode's state. Feed it lines (e.g.
+ * from `ndjsonLines`); it keeps one state per episode and counts exclusions by reason.
+ *
+ * @example
+ * ```ts
+ * const fold = new EventLogFold();
+ * for await (const l of ndjsonLines(stream)) fold.add(l);
+ * for (const ep of fold.episodes.values()) console.log(ep.episodeId, ep.state.context.assessments.length);
+ * ```
+ */
+export class EventLogFold {
+  readonly model: EpisodeModel;
+  readonly episodes = new Map<string, LogEpisode>();
+  readonly counts: LogCounts = { records: 0, events: 0, accepted: 0, refused: 0, malformed: 0 };
+  /** Excluded lines by code (`invalid-json`, `invalid-event`, or a refusal code). */
+  readonly byCode: Record<string, number> = {};
+  readonly #decide: DecideOptions;
+
+  constructor(options: { model?: EpisodeModel; now?: string | number } = {}) {
+    this.model = options.model ?? defaultModel();
+    this.#decide = options.now === undefined ? {} : { now: options.now };
+  }
+
+  /**
+   * Decide one line. Returns the accepted event with its episode, or the problem (also counted). Never throws
+   * on bad input.
+   */
+  add(
+    l: { readonly line: number } & (
+      | { readonly ok: true; readonly value: unknown }
+      | { readonly ok: false; readonly message: string }
+    ),
+  ): { ok: true; event: EpisodeEvent; episode: LogEpisode } | { ok: false; problem: LogProblem } {
+    this.counts.records++;
+    if (!l.ok) {
+      return this.#problem({
+        line: l.line,
+        episodeId: null,
+        eventId: null,
+        code: 'invalid-json',
+        message: l.message,
+        kind: 'malformed',
+      });
+    }
+    const value = l.value;
+    const eventId = isRecord(value) && typeof value.id === 'string' ? value.id : null;
+    const episodeId =
+      isRecord(value) && typeof value.episodeId === 'string' && value.episodeId !== ''
+        ? value.episodeId
+        : null;
+    if (episodeId === null) {
+      // Not an event of any episode; its safety signals are still read (an assessment without an episode id).
+      const signals = safetySignalsOf(value, this.model.registry, this.model.initial.context.policy);
+      return this.#problem({
+        line: l.line,
+        episodeId: null,
+        eventId,
+        code: 'invalid-event',
+        message: isRecord(value)
+          ? `the event has no episodeId (a non-empty string), so it belongs to no episode${safetyText(signals)}`
+          : `expected a JSON object per line, got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value}`,
+        kind: 'malformed',
+        ...(signals.length ? { safetyFlags: signals } : {}),
+      });
+    }
+    this.counts.events++;
+    let episode = this.episodes.get(episodeId);
+    if (episode === undefined) {
+      episode = { episodeId, state: this.model.initial, accepted: 0, refused: 0 };
+      this.episodes.set(episodeId, episode);
+    }
+    const d = this.model.decide(episode.state, value, this.#decide);
+    if (!d.ok) {
+      episode.refused++;
+      return this.#problem({
+        line: l.line,
+        episodeId,
+        eventId,
+        code: d.refusal.code,
+        message: d.refusal.message,
+        kind: d.refusal.code === 'invalid-event' ? 'malformed' : 'refused',
+        refusal: d.refusal,
+        ...(d.refusal.safetyFlags ? { safetyFlags: d.refusal.safetyFlags } : {}),
+      });
+    }
+    episode.state = d.state;
+    episode.accepted++;
+    this.counts.accepted++;
+    return { ok: true, event: d.event, episode };
+  }
+
+  /** Voided events across all episodes (each was accepted, then entered in error). */
+  get voided(): number {
+    let n = 0;
+    for (const e of this.episodes.values()) n += e.state.context.voidedEventIds.length;
+    return n;
+  }
+
+  #problem(p: LogProblem): { ok: false; problem: LogProblem } {
+    if (p.kind === 'malformed') this.counts.malformed++;
+    else this.counts.refused++;
+    this.byCode[p.code] = (this.byCode[p.code] ?? 0) + 1;
+    return { ok: false, problem: p };
+  }
+}
+
+let shared: EpisodeModel | null = null;
+function defaultModel(): EpisodeModel {
+  shared ??= createEpisodeModel();
+  return shared;
+}

@@ -175,6 +175,10 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
       '--include-free-text',
       'also export notes, override reasons and adverse-event descriptions (identified exports only; refused with --deidentify)',
     )
+    .option(
+      '--include-voided',
+      'also export assessments voided as entered in error, with voided = true (FHIR: status entered-in-error)',
+    )
     .option('--allow-invalid', 'exit 0 even when lines were excluded (they are still reported and counted)')
     .action(async (file: string, opts: ExportCommandOptions) => {
       exitCode = await exportCommand(file, opts, io);

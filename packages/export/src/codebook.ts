@@ -45,6 +45,7 @@ function deidText(c: ColumnSpec): string {
   if (c.pseudonymised) return 'pseudonymised';
   if (c.presence === 'identified') return 'removed';
   if (c.presence === 'free-text') return 'removed (free text)';
+  if (c.presence === 'voided') return 'kept (with --include-voided)';
   return 'kept';
 }
 

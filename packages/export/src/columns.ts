@@ -24,9 +24,10 @@ export interface ColumnSpec {
   readonly source: string;
   /**
    * When the column is exported: `always`; `identified`: only without `--deidentify` (calendar dates and
-   * times); `free-text`: only with `--include-free-text` (never with `--deidentify`).
+   * times); `free-text`: only with `--include-free-text` (never with `--deidentify`); `voided`: only with
+   * `--include-voided`.
    */
-  readonly presence: 'always' | 'identified' | 'free-text';
+  readonly presence: 'always' | 'identified' | 'free-text' | 'voided';
   /** An identifier that `--deidentify` replaces by a keyed pseudonym of `<prefix>:<id>`; the prefix. */
   readonly pseudonymised?: 'patient' | 'episode' | 'session' | 'event';
 }
@@ -48,6 +49,8 @@ export type TableName = (typeof TABLE_NAMES)[number];
 export interface ColumnSelection {
   readonly deidentified: boolean;
   readonly includeFreeText: boolean;
+  /** Voided events are exported too, marked as such. */
+  readonly includeVoided?: boolean;
 }
 
 /** The columns of a table present in an export with these settings, in order. */
@@ -56,7 +59,8 @@ export function activeColumns(table: TableSpec, selection: ColumnSelection): Col
     (c) =>
       c.presence === 'always' ||
       (c.presence === 'identified' && !selection.deidentified) ||
-      (c.presence === 'free-text' && selection.includeFreeText && !selection.deidentified),
+      (c.presence === 'free-text' && selection.includeFreeText && !selection.deidentified) ||
+      (c.presence === 'voided' && selection.includeVoided === true),
   );
 }
 

@@ -1,21 +1,29 @@
 import { createHash } from 'node:crypto';
-import { mkdir, rm } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import {
   createEpisodeModel,
   type EpisodeContext,
-  type EpisodeState,
+  EventLogFold,
+  type EventOf,
+  type LogEpisode,
+  type LogProblem,
+  ndjsonLines,
+  ndjsonTextLines,
   type Refusal,
   refusalCodes,
+  safeScoreResponse,
 } from '@kapkit/core';
 import { codebookMarkdown } from './codebook.js';
 import { activeColumns, type ColumnSelection, TABLE_NAMES, type TableName } from './columns.js';
 import { tableSchemaIds } from './json-schema.js';
 import { type ExportFormat, type ExportManifest, MANIFEST_VERSION, manifestSchema } from './manifest.js';
 import { createPseudonymizer, type IdMapper, identityIds, PSEUDONYM_HEX_LENGTH } from './pseudonym.js';
-import { assessmentRow, EpisodeTrack, episodeRow, sessionRow } from './rows.js';
+import { type AssessmentFacts, assessmentRow, EpisodeTrack, episodeRow, sessionRow } from './rows.js';
 import {
   type FhirSink,
   openFhirSink,
@@ -60,6 +68,11 @@ export interface ExportOptions {
   readonly deidentify?: { readonly key: string } | null;
   /** Export free text (notes, override reasons, adverse-event descriptions). Refused with `deidentify`. */
   readonly includeFreeText?: boolean;
+  /**
+   * Also export voided events (entered in error): assessments rows with `voided = true`, FHIR resources with
+   * status `entered-in-error`. Default: left out, like refused events.
+   */
+  readonly includeVoided?: boolean;
   /** Version written in the manifest and codebook (default: this package's version). */
   readonly kapkitVersion?: string;
   /** Stops the export: temporary files are removed and the promise rejects with an `AbortError`. */
@@ -98,18 +111,59 @@ export const PARQUET_ROW_GROUP_ROWS = 5_000;
 const PROGRESS_EVERY = 4096;
 const model = createEpisodeModel();
 
-interface OpenEpisode {
-  state: EpisodeState;
-  readonly track: EpisodeTrack;
-}
+/** Where an export reads its events: a stream (read once, spooled to a private temporary file) or a way to open it. */
+export type ExportInput = Readable | (() => Readable);
 
 function isRecord(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
 
-/** 48 bits of SHA-256 of an episode id: the set of closed episodes costs a number each, not the id. */
-function closedKey(episodeId: string): number {
-  return createHash('sha256').update(episodeId, 'utf8').digest().readUIntBE(0, 6);
+const EPISODE_ID = /"episodeId"\s*:\s*"([^"\\]*)"/;
+
+/** What the first pass learns: the line of each episode's last event, and the ids that voids name. */
+interface Scan {
+  readonly lastLine: Map<string, number>;
+  readonly voidTargets: Set<string>;
+}
+
+/**
+ * First pass: the last line of each episode, so that an episode's rows are written once nothing more can come
+ * for it (adverse events, reviews and voids are accepted after closure), and the ids voided events name (their
+ * events are kept for `includeVoided`). Parses only what it must: the episode id by a pattern, JSON otherwise.
+ */
+async function scanInput(input: Readable): Promise<Scan> {
+  const lastLine = new Map<string, number>();
+  const voidTargets = new Set<string>();
+  for await (const { line, text } of ndjsonTextLines(input)) {
+    const m = EPISODE_ID.exec(text);
+    let episodeId = m?.[1];
+    const isVoid = text.includes('EventVoided');
+    if (episodeId === undefined || isVoid) {
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch {
+        continue;
+      }
+      if (!isRecord(value)) continue;
+      if (typeof value.episodeId === 'string') episodeId = value.episodeId;
+      if (value.type === 'EventVoided' && typeof value.voidedEventId === 'string')
+        voidTargets.add(value.voidedEventId);
+    }
+    if (episodeId) lastLine.set(episodeId, line);
+  }
+  return { lastLine, voidTargets };
+}
+
+/** Spool a one-shot stream to a private temporary file (outside the output directory), hashing it. */
+async function spool(input: Readable, hash: ReturnType<typeof createHash> | null) {
+  const dir = await mkdtemp(join(tmpdir(), 'kapkit-export-input-'));
+  await chmod(dir, 0o700);
+  const path = join(dir, 'input.ndjson');
+  const out = createWriteStream(path, { mode: 0o600 });
+  if (hash) input.on('data', (chunk: Buffer | string) => hash.update(chunk));
+  await pipeline(input, out);
+  return { path, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 
 /** A problem message that never repeats input values (for de-identified exports). */
@@ -119,6 +173,40 @@ function safeRefusalMessage(r: Refusal): string {
   const fields = (r.issues ?? []).map((i) => (typeof i.path[0] === 'string' ? i.path[0] : '(event)'));
   const positive = (r.safetyFlags ?? []).filter((f) => f.kind === 'positive').map((f) => f.rule);
   return `${generic}${fields.length ? ` Fields: ${[...new Set(fields)].join(', ')}.` : ''}${positive.length ? ` SAFETY: the refused record carries a positive safety flag (${positive.join(', ')}).` : ''}`;
+}
+
+/** A de-identified message for a line that never reached the machine (not JSON, no episode). */
+function safeLineMessage(p: LogProblem): string {
+  const positive = (p.safetyFlags ?? []).filter((f) => f.kind === 'positive').map((f) => f.rule);
+  const what =
+    p.code === 'invalid-json'
+      ? 'the line is not valid JSON'
+      : 'the line is not an event of any episode (a JSON object with a non-empty episodeId)';
+  return `${what}${positive.length ? ` SAFETY: the refused record carries a positive safety flag (${positive.join(', ')}).` : ''}`;
+}
+
+/** A voided assessment, scored as it was when accepted (it is no longer in the episode's context). */
+function voidedAssessment(e: EventOf<'AssessmentRecorded'>): AssessmentFacts {
+  const d = model.registry.get(e.instrument);
+  const r = safeScoreResponse(d, { responses: e.responses, supplementary: e.supplementary });
+  const scored = r.ok ? r.value : null;
+  return {
+    assessment: {
+      eventId: e.id,
+      at: e.at,
+      recordedAt: e.recordedAt,
+      recordedBy: e.recordedBy,
+      instrument: d.id,
+      responses: e.responses,
+      status: scored?.status ?? 'not-scorable',
+      total: scored?.total ?? null,
+      severity: scored?.severity ?? null,
+      context: e.context ?? null,
+    },
+    flags: (scored?.safetyFlags ?? []).map((f) => ({ kind: f.kind, rule: f.rule })),
+    note: e.note ?? null,
+    voided: true,
+  };
 }
 
 function oneLine(text: string): string {
@@ -134,7 +222,8 @@ function contextForFhir(c: EpisodeContext, ids: IdMapper): EpisodeContext {
     ...c,
     episodeId: c.episodeId === null ? null : ids.id('episode', c.episodeId),
     patientId: c.patientId === null ? null : ids.id('patient', c.patientId),
-    eventIds: c.eventIds.map(event),
+    history: [],
+    voidedEventIds: c.voidedEventIds.map(event),
     currentSessionId: c.currentSessionId === null ? null : session(c.currentSessionId),
     sessions: c.sessions.map((s) => ({
       ...s,
@@ -142,10 +231,16 @@ function contextForFhir(c: EpisodeContext, ids: IdMapper): EpisodeContext {
       doses: s.doses.map((d) => ({ ...d, eventId: event(d.eventId) })),
     })),
     assessments: c.assessments.map((a) => ({ ...a, eventId: event(a.eventId) })),
-    safetyFlags: c.safetyFlags.map((f) => ({ ...f, assessmentEventId: event(f.assessmentEventId) })),
+    safetyFlags: c.safetyFlags.map((f) => ({
+      ...f,
+      assessmentEventId: event(f.assessmentEventId),
+      reviewed: f.reviewed && { ...f.reviewed, eventId: event(f.reviewed.eventId) },
+    })),
     adverseEvents: c.adverseEvents.map((a) => ({
       ...a,
+      eventId: event(a.eventId),
       sessionId: a.sessionId === null ? null : session(a.sessionId),
+      reviewed: a.reviewed && { ...a.reviewed, eventId: event(a.reviewed.eventId) },
     })),
   };
 }
@@ -154,21 +249,20 @@ function contextForFhir(c: EpisodeContext, ids: IdMapper): EpisodeContext {
  * Export a log of KAP episode events (NDJSON, one event per line; episodes may be interleaved) as research
  * tables (NDJSON, CSV or Parquet) or a FHIR R4 Bundle, with `manifest.json` and `codebook.md`.
  *
- * Streaming: the input is read line by line and rows are written as they are known. Each event is decided by
- * the episode machine (`decide`), which keeps one state per open episode; an assessment row is written as
- * soon as its event is accepted, a dosing-session row when the session ends, an episode row (and its FHIR
- * resources) when the episode is completed or discontinued, after which its state is dropped. Episodes still
- * open at the end of the input are written then. Memory therefore grows with the number of episodes open at
- * the same time, not with the length of the log.
+ * The log is read as every kapkit command reads it (`EventLogFold`): each event decided by the episode
+ * machine, refused lines excluded and counted by reason, voided events left out (or, with `includeVoided`,
+ * marked). Two passes: the first finds each episode's last line (and the ids voids name); the second folds
+ * the events, one state per episode under way, and writes an episode's rows, in clinical order, once its last
+ * line has been read, after which its state is dropped. Memory therefore grows with the number of episodes
+ * under way at the same time, not with the length of the log. A one-shot stream is first copied to a private
+ * temporary file outside the output directory (removed afterwards); pass a function that opens the input to
+ * read it twice instead.
  *
  * Atomic: every file is written under a hidden temporary name and renamed only when all of them are
  * complete, the manifest last. On any failure (or `signal` abort) the temporary files are removed and the
  * promise rejects; files of an earlier export in the same directory are left as they were.
- *
- * Lines that are not JSON, or events the episode machine refuses, are excluded, reported to `onProblem`, and
- * counted in the manifest.
  */
-export async function exportEvents(input: Readable, options: ExportOptions): Promise<ExportResult> {
+export async function exportEvents(input: ExportInput, options: ExportOptions): Promise<ExportResult> {
   const format = options.format;
   const deidentified = options.deidentify != null;
   if (deidentified && options.includeFreeText) {
@@ -178,7 +272,11 @@ export async function exportEvents(input: Readable, options: ExportOptions): Pro
     throw new ExportOptionsError('tables apply to the ndjson, csv and parquet formats, not to fhir');
   }
   const ids: IdMapper = deidentified ? createPseudonymizer(options.deidentify!.key) : identityIds;
-  const selection: ColumnSelection = { deidentified, includeFreeText: options.includeFreeText === true };
+  const selection: ColumnSelection = {
+    deidentified,
+    includeFreeText: options.includeFreeText === true,
+    includeVoided: options.includeVoided === true,
+  };
   const wanted = new Set<TableName>(format === 'fhir' ? [] : (options.tables ?? TABLE_NAMES));
   for (const t of wanted) {
     if (!TABLE_NAMES.includes(t)) throw new ExportOptionsError(`unknown table "${t}"`);
@@ -194,17 +292,22 @@ export async function exportEvents(input: Readable, options: ExportOptions): Pro
   const committed: string[] = [];
   const inputHash = deidentified ? null : createHash('sha256');
 
-  const counts = { lines: 0, records: 0, accepted: 0, refused: 0, malformed: 0, episodes: 0, openAtEnd: 0 };
-  const byCode: Record<string, number> = {};
+  const counts = { episodes: 0, openAtEnd: 0 };
+  let lastLineNo = 0;
   const listed: { line: number; code: string }[] = [];
   let rows = 0;
+  const fold = new EventLogFold({ model });
 
-  const problem = (line: number, code: string, message: string, refused: boolean) => {
-    if (refused) counts.refused++;
-    else counts.malformed++;
-    byCode[code] = (byCode[code] ?? 0) + 1;
-    if (listed.length < MAX_LISTED_PROBLEMS) listed.push({ line, code });
-    options.onProblem?.({ line, code, message: oneLine(message) });
+  const problem = (p: LogProblem) => {
+    if (listed.length < MAX_LISTED_PROBLEMS) listed.push({ line: p.line, code: p.code });
+    // The JSON parser's message quotes the line, so it is never repeated (it may hold anything).
+    const message =
+      deidentified && p.refusal
+        ? safeRefusalMessage(p.refusal)
+        : deidentified || p.code === 'invalid-json'
+          ? safeLineMessage(p)
+          : p.message;
+    options.onProblem?.({ line: p.line, code: p.code, message: oneLine(message) });
   };
 
   const abortError = () => {
@@ -216,8 +319,24 @@ export async function exportEvents(input: Readable, options: ExportOptions): Pro
   };
 
   let stop: (() => void) | null = null;
+  let spooled: Awaited<ReturnType<typeof spool>> | null = null;
+  let current: Readable | null = null;
   try {
     checkAbort();
+    let open: () => Readable;
+    if (typeof input === 'function') {
+      open = input;
+    } else {
+      current = input;
+      stop = () => input.destroy();
+      options.signal?.addEventListener('abort', stop, { once: true });
+      spooled = await spool(input, inputHash);
+      options.signal?.removeEventListener('abort', stop);
+      const path = spooled.path;
+      open = () => createReadStream(path);
+    }
+    checkAbort();
+
     for (const name of TABLE_NAMES) {
       if (!wanted.has(name)) continue;
       const sink = await openTableSink(
@@ -242,137 +361,102 @@ export async function exportEvents(input: Readable, options: ExportOptions): Pro
       await sink.write(row);
     };
 
-    /** Write what is left of an episode: sessions that had not ended, the episode row, its FHIR resources. */
-    const finish = async (e: OpenEpisode) => {
+    /** Accepted events that a void names (kept for `includeVoided`), by episode. */
+    const voidable = new Map<string, EventOf<'AssessmentRecorded'>[]>();
+
+    /** Write an episode whose last line has been read: sessions, assessments, the episode row, FHIR. */
+    const finish = async (e: LogEpisode) => {
       const c = e.state.context;
       if (c.openedAt === null) return;
       counts.episodes++;
-      for (let i = 0; i < c.sessions.length; i++) {
-        const s = c.sessions[i]!;
-        const x = e.track.sessions.get(s.sessionId);
-        if (x?.written) continue;
-        if (x) x.written = true;
-        await writeRow('dosing_sessions', sessionRow(c, s, i + 1, e.track, ids));
+      if (c.closed === null) counts.openAtEnd++;
+      const track = new EpisodeTrack(c, ids, selection.includeFreeText);
+      const voidedEvents = selection.includeVoided
+        ? (voidable.get(e.episodeId) ?? []).filter((x) => c.voidedEventIds.includes(x.id))
+        : [];
+      const voided = voidedEvents.map((x) => voidedAssessment(x));
+      if (sinks.dosing_sessions) {
+        for (let i = 0; i < c.sessions.length; i++) {
+          await writeRow('dosing_sessions', sessionRow(c, c.sessions[i]!, i + 1, track, ids));
+        }
       }
-      await writeRow('episodes', episodeRow(c, model.phaseOf(e.state), e.track));
+      if (sinks.assessments) {
+        for (const a of c.assessments) {
+          const facts = {
+            assessment: a,
+            flags: c.safetyFlags.filter((f) => f.assessmentEventId === a.eventId),
+            note: track.assessmentEvents.get(a.eventId)?.note ?? null,
+            voided: false,
+          };
+          await writeRow('assessments', assessmentRow(facts, track, ids));
+        }
+        for (const v of voided) await writeRow('assessments', assessmentRow(v, track, ids));
+      }
+      await writeRow('episodes', episodeRow(c, model.phaseOf(e.state), track));
       if (fhir) {
-        const track = e.track;
         await fhir.addEpisode({
           patientRef: track.patientRef,
           episodeRef: track.episodeRef,
           context: contextForFhir(c, ids),
           dayOf: (iso: string) => track.dayOf(iso),
+          ...(voided.length
+            ? {
+                enteredInError: voided.map((v) => ({
+                  ...v.assessment,
+                  eventId: ids.id('event', v.assessment.eventId),
+                })),
+              }
+            : {}),
         });
       }
+      voidable.delete(e.episodeId);
     };
 
-    const open = new Map<string, OpenEpisode>();
-    const closed = new Set<number>();
-    if (inputHash) input.on('data', (chunk: Buffer | string) => inputHash.update(chunk));
-    const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
-    // An abort also ends a read that is waiting for input (e.g. Ctrl-C on a quiet pipe).
-    stop = () => {
-      lines.close();
-      input.destroy();
-    };
+    const scan = await scanInput(open());
+    checkAbort();
+    current = open();
+    const source = current;
+    stop = () => source.destroy();
     if (options.signal?.aborted) stop();
     options.signal?.addEventListener('abort', stop, { once: true });
-    let lineNo = 0;
-    for await (let text of lines) {
-      lineNo++;
-      counts.lines++;
-      if (lineNo === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-      if (lineNo % progressEvery === 0) {
+    for await (const l of ndjsonLines(source)) {
+      lastLineNo = l.line;
+      if (l.line % progressEvery === 0 || fold.counts.records % progressEvery === 0) {
         checkAbort();
         options.onProgress?.({
-          lines: counts.lines,
-          accepted: counts.accepted,
-          excluded: counts.refused + counts.malformed,
+          lines: l.line,
+          accepted: fold.counts.accepted,
+          excluded: fold.counts.refused + fold.counts.malformed,
           rows,
-          openEpisodes: open.size,
+          openEpisodes: fold.episodes.size,
         });
       }
-      if (text.trim() === '') continue;
-      counts.records++;
-      let value: unknown;
-      try {
-        value = JSON.parse(text);
-      } catch {
-        // The parser's message quotes the line, so it is not repeated.
-        problem(lineNo, 'invalid-json', 'the line is not valid JSON', false);
-        continue;
+      const r = fold.add(l);
+      if (!r.ok) problem(r.problem);
+      else if (
+        selection.includeVoided &&
+        r.event.type === 'AssessmentRecorded' &&
+        scan.voidTargets.has(r.event.id)
+      ) {
+        const list = voidable.get(r.episode.episodeId) ?? [];
+        list.push(r.event);
+        voidable.set(r.episode.episodeId, list);
       }
-      const episodeId = isRecord(value) && typeof value.episodeId === 'string' ? value.episodeId : '';
-      if (episodeId === '') {
-        problem(
-          lineNo,
-          'invalid-event',
-          isRecord(value)
-            ? 'the event has no episodeId (a non-empty string), so it belongs to no episode'
-            : 'expected a JSON object per line',
-          false,
-        );
-        continue;
-      }
-      let episode = open.get(episodeId);
-      if (episode === undefined) {
-        if (closed.has(closedKey(episodeId))) {
-          problem(
-            lineNo,
-            'episode-closed',
-            `${refusalCodes['episode-closed']} (It was completed or discontinued earlier in the input.)`,
-            true,
-          );
-          continue;
-        }
-        episode = { state: model.initial, track: new EpisodeTrack(selection.includeFreeText) };
-        open.set(episodeId, episode);
-      }
-      const d = model.decide(episode.state, value);
-      if (!d.ok) {
-        problem(
-          lineNo,
-          d.refusal.code,
-          deidentified ? safeRefusalMessage(d.refusal) : d.refusal.message,
-          d.refusal.code !== 'invalid-event',
-        );
-        continue;
-      }
-      counts.accepted++;
-      episode.state = d.state;
-      const e = d.event;
-      const c = d.state.context;
-      episode.track.observe(e, ids);
-      switch (e.type) {
-        case 'AssessmentRecorded':
-          if (sinks.assessments) await writeRow('assessments', assessmentRow(c, e, episode.track, ids));
-          break;
-        case 'DosingSessionCompleted':
-        case 'DosingSessionAborted': {
-          const i = c.sessions.findIndex((s) => s.sessionId === e.sessionId);
-          const x = episode.track.sessions.get(e.sessionId);
-          if (i >= 0 && x && !x.written) {
-            x.written = true;
-            await writeRow('dosing_sessions', sessionRow(c, c.sessions[i]!, i + 1, episode.track, ids));
-          }
-          break;
-        }
-        case 'EpisodeCompleted':
-        case 'EpisodeDiscontinued':
+      const episodeId = r.ok ? r.episode.episodeId : r.problem.episodeId;
+      if (episodeId !== null && scan.lastLine.get(episodeId) === l.line) {
+        const episode = fold.episodes.get(episodeId);
+        if (episode) {
           await finish(episode);
-          open.delete(episodeId);
-          closed.add(closedKey(episodeId));
-          break;
-        default:
-          break;
+          fold.release(episodeId);
+        }
       }
     }
     checkAbort();
-    for (const episode of open.values()) {
-      if (episode.state.context.openedAt !== null) counts.openAtEnd++;
+    // Episodes whose last line the first pass did not see (it cannot happen with a file read twice).
+    for (const episode of [...fold.episodes.values()]) {
       await finish(episode);
+      fold.release(episode.episodeId);
     }
-    open.clear();
 
     // Close every file (still under its temporary name), then write the codebook.
     const results = new Map<PendingFile, Awaited<ReturnType<PendingFile['close']>>>();
@@ -453,15 +537,17 @@ export async function exportEvents(input: Readable, options: ExportOptions): Pro
       dayZero: 'The episode’s EpisodeOpened event (its baseline).',
       files,
       input: {
-        lines: counts.lines,
-        records: counts.records,
-        accepted: counts.accepted,
-        refused: counts.refused,
-        malformed: counts.malformed,
-        excluded: counts.refused + counts.malformed,
-        problemsByCode: byCode,
+        lines: lastLineNo,
+        records: fold.counts.records,
+        accepted: fold.counts.accepted,
+        refused: fold.counts.refused,
+        malformed: fold.counts.malformed,
+        excluded: fold.counts.refused + fold.counts.malformed,
+        voided: fold.voided,
+        voidedIncluded: selection.includeVoided === true,
+        problemsByCode: fold.byCode,
         problems: listed,
-        problemsTruncated: counts.refused + counts.malformed > listed.length,
+        problemsTruncated: fold.counts.refused + fold.counts.malformed > listed.length,
         episodes: counts.episodes,
         episodesOpenAtEnd: counts.openAtEnd,
         sha256: inputHash ? inputHash.digest('hex') : null,
@@ -487,10 +573,11 @@ export async function exportEvents(input: Readable, options: ExportOptions): Pro
     for (const f of pending) await f.abort().catch(() => {});
     // A failure while renaming: remove what this run already put in place, so no partial export remains.
     for (const path of committed) await rm(path, { force: true }).catch(() => {});
-    input.destroy?.();
+    current?.destroy();
     // Destroying the input on abort can surface as a stream error: report the abort itself.
     throw options.signal?.aborted ? abortError() : error;
   } finally {
     if (stop) options.signal?.removeEventListener('abort', stop);
+    await spooled?.remove();
   }
 }

@@ -68,7 +68,9 @@ export const manifestSchema = z
       .meta({ description: 'Every file of the export except this manifest, with its size and SHA-256.' }),
     input: z
       .strictObject({
-        lines: count.meta({ description: 'Lines read, blank ones included.' }),
+        lines: count.meta({
+          description: 'Lines read up to the last non-blank one (blank lines between records included).',
+        }),
         records: count.meta({ description: 'Non-blank lines.' }),
         accepted: count.meta({ description: 'Events accepted by the episode machine and exported.' }),
         refused: count.meta({ description: 'Events the episode machine refused (excluded).' }),
@@ -76,6 +78,13 @@ export const manifestSchema = z
           description: 'Lines that are not JSON or not an event of any episode (excluded).',
         }),
         excluded: count.meta({ description: 'refused + malformed.' }),
+        voided: count.meta({
+          description:
+            'Accepted events later voided as entered in error (EventVoided): left out of every table and resource unless voidedIncluded.',
+        }),
+        voidedIncluded: z
+          .boolean()
+          .meta({ description: 'Voided assessments are exported too, marked (--include-voided).' }),
         problemsByCode: z.record(z.string(), count).meta({
           description: 'Excluded lines by reason code (refusal codes of docs/episode.md, invalid-json).',
         }),

@@ -4,8 +4,8 @@ import {
   type CriticalPeriodAnalysis,
   DAY_MS,
   type DosingSessionRecord,
+  type EpisodeAssessment,
   type EpisodeContext,
-  type EpisodeEvent,
   type EpisodePhase,
   type EventOf,
   locateInCriticalPeriods,
@@ -21,97 +21,96 @@ const SEVERITY_RANK: Readonly<Record<string, number>> = { mild: 1, moderate: 2, 
 
 /** What the export needs about a dosing session that the episode context does not keep. */
 interface SessionExtras {
-  chaperone: boolean | null;
   durationMinutes: number | null;
   overrideRole: string | null;
   overrideReasons: string[];
   adverseEventSeverities: string[];
   adverseEventDescriptions: string[];
-  /** The row was written (the session ended). */
-  written: boolean;
 }
 
 /**
- * The export's view of one open episode: the facts the context does not keep (booking details, session
- * durations, override roles, free text when asked for) and a cached critical-period analysis, rebuilt only
- * when a dose is added. Dropped with the episode's state when the episode closes.
+ * The export's view of one finished episode: the facts the context does not keep (session durations, override
+ * roles, free text when asked for), read from the episode's history (accepted, not voided events, in clinical
+ * order), and its critical-period analysis. Built once per episode, when its last event has been read.
  */
 export class EpisodeTrack {
-  referral: string | null = null;
+  readonly referral: string | null;
   readonly sessions = new Map<string, SessionExtras>();
-  #analysis: CriticalPeriodAnalysis | null = null;
-  #analysisDoses = -1;
-  #analysisWindowMs = -1;
+  /** The accepted AssessmentRecorded events by id (for the fields the context does not keep, e.g. notes). */
+  readonly assessmentEvents = new Map<string, EventOf<'AssessmentRecorded'>>();
   /** Epoch ms of the episode's EpisodeOpened: day 0. */
-  originMs = Number.NaN;
-  /** Exported ids, computed once per episode. */
-  patientRef = '';
-  episodeRef = '';
+  readonly originMs: number;
+  /** Exported ids. */
+  readonly patientRef: string;
+  readonly episodeRef: string;
+  readonly #analysis: CriticalPeriodAnalysis;
 
-  constructor(readonly keepFreeText: boolean) {}
+  constructor(
+    c: EpisodeContext,
+    ids: IdMapper,
+    readonly keepFreeText: boolean,
+  ) {
+    this.originMs = Date.parse(c.openedAt!);
+    this.patientRef = ids.id('patient', c.patientId!);
+    this.episodeRef = ids.id('episode', c.episodeId!);
+    let referral: string | null = null;
+    const extras = (id: string) => {
+      let x = this.sessions.get(id);
+      if (!x) {
+        x = {
+          durationMinutes: null,
+          overrideRole: null,
+          overrideReasons: [],
+          adverseEventSeverities: [],
+          adverseEventDescriptions: [],
+        };
+        this.sessions.set(id, x);
+      }
+      return x;
+    };
+    const known = new Set(c.sessions.map((s) => s.sessionId));
+    for (const e of c.history) {
+      switch (e.type) {
+        case 'EpisodeOpened':
+          referral = e.referral ?? null;
+          break;
+        case 'AssessmentRecorded':
+          this.assessmentEvents.set(e.id, e);
+          break;
+        case 'DoseAdministered':
+          if (e.vitalsOverride) {
+            const x = extras(e.sessionId);
+            x.overrideRole ??= e.vitalsOverride.clinicianRole;
+            if (keepFreeText) x.overrideReasons.push(e.vitalsOverride.reason);
+          }
+          break;
+        case 'AdverseEventReported':
+          if (e.sessionId !== undefined && known.has(e.sessionId)) {
+            const x = extras(e.sessionId);
+            x.adverseEventSeverities.push(e.severity);
+            if (keepFreeText && e.description !== undefined) x.adverseEventDescriptions.push(e.description);
+          }
+          break;
+        case 'DosingSessionCompleted':
+          extras(e.sessionId).durationMinutes = e.durationMinutes ?? null;
+          break;
+        default:
+          break;
+      }
+    }
+    this.referral = referral;
+    this.#analysis = analyzeCriticalPeriods(doseTimes(c), {
+      windowMs: windowMsFromDays(c.policy.criticalPeriodDays),
+    });
+  }
 
   /** Elapsed days since the episode opened. */
   dayOf(iso: string): number {
     return (Date.parse(iso) - this.originMs) / DAY_MS;
   }
 
-  /** Record what an accepted event says that the context will not keep. */
-  observe(e: EpisodeEvent, ids: IdMapper): void {
-    switch (e.type) {
-      case 'EpisodeOpened':
-        this.originMs = Date.parse(e.at);
-        this.referral = e.referral ?? null;
-        this.patientRef = ids.id('patient', e.patientId);
-        this.episodeRef = ids.id('episode', e.episodeId);
-        break;
-      case 'DosingSessionScheduled':
-        this.sessions.set(e.sessionId, {
-          chaperone: e.chaperone ?? null,
-          durationMinutes: null,
-          overrideRole: null,
-          overrideReasons: [],
-          adverseEventSeverities: [],
-          adverseEventDescriptions: [],
-          written: false,
-        });
-        break;
-      case 'DoseAdministered': {
-        const s = this.sessions.get(e.sessionId);
-        if (s && e.vitalsOverride) {
-          s.overrideRole ??= e.vitalsOverride.clinicianRole;
-          if (this.keepFreeText) s.overrideReasons.push(e.vitalsOverride.reason);
-        }
-        break;
-      }
-      case 'AdverseEventReported': {
-        const s = e.sessionId === undefined ? undefined : this.sessions.get(e.sessionId);
-        if (s) {
-          s.adverseEventSeverities.push(e.severity);
-          if (this.keepFreeText && e.description !== undefined)
-            s.adverseEventDescriptions.push(e.description);
-        }
-        break;
-      }
-      case 'DosingSessionCompleted': {
-        const s = this.sessions.get(e.sessionId);
-        if (s) s.durationMinutes = e.durationMinutes ?? null;
-        break;
-      }
-      default:
-        break;
-    }
-  }
-
-  /** The critical-period analysis of the doses given so far (rebuilt only when doses or W changed). */
-  analysis(c: EpisodeContext): CriticalPeriodAnalysis {
-    let doses = 0;
-    for (const s of c.sessions) if (s.doseNumber !== null) doses++;
-    const windowMs = windowMsFromDays(c.policy.criticalPeriodDays);
-    if (this.#analysis === null || doses !== this.#analysisDoses || windowMs !== this.#analysisWindowMs) {
-      this.#analysis = analyzeCriticalPeriods(doseTimes(c), { windowMs });
-      this.#analysisDoses = doses;
-      this.#analysisWindowMs = windowMs;
-    }
+  /** The critical-period analysis of the episode's doses. */
+  analysis(): CriticalPeriodAnalysis {
     return this.#analysis;
   }
 }
@@ -125,34 +124,35 @@ function doseTimes(c: EpisodeContext): { at: string; sessionId: string }[] {
   return out;
 }
 
-/** The assessments row of an AssessmentRecorded event just accepted into `c`. */
-export function assessmentRow(
-  c: EpisodeContext,
-  e: EventOf<'AssessmentRecorded'>,
-  track: EpisodeTrack,
-  ids: IdMapper,
-): Row {
-  const a = c.assessments[c.assessments.length - 1]!;
+/** A scored assessment with its safety flags (from the episode context, or scored afresh for a voided one). */
+export interface AssessmentFacts {
+  readonly assessment: EpisodeAssessment;
+  readonly flags: readonly { readonly kind: 'positive' | 'unanswered'; readonly rule: string }[];
+  readonly note: string | null;
+  readonly voided: boolean;
+}
+
+/** The assessments row of an assessment of an episode. */
+export function assessmentRow(facts: AssessmentFacts, track: EpisodeTrack, ids: IdMapper): Row {
+  const a = facts.assessment;
   let positive = false;
   let unanswered = false;
   const rules: string[] = [];
-  for (let i = c.safetyFlags.length - 1; i >= 0; i--) {
-    const f = c.safetyFlags[i]!;
-    if (f.assessmentEventId !== e.id) break;
+  for (const f of facts.flags) {
     if (f.kind === 'positive') positive = true;
     else unanswered = true;
-    rules.unshift(f.rule);
+    rules.push(f.rule);
   }
-  const where = locateInCriticalPeriods(track.analysis(c), e.at);
+  const where = locateInCriticalPeriods(track.analysis(), a.at);
   let answered = 0;
   for (const r of a.responses) if (r !== null) answered++;
   const row: Row = {
     patient_id: track.patientRef,
     episode_id: track.episodeRef,
-    assessment_id: ids.id('event', e.id),
+    assessment_id: ids.id('event', a.eventId),
     instrument: a.instrument,
-    day: track.dayOf(e.at),
-    at: e.at,
+    day: track.dayOf(a.at),
+    at: a.at,
     context: a.context,
     status: a.status,
     total: a.total,
@@ -166,7 +166,10 @@ export function assessmentRow(
   row.safety_flag = positive;
   row.safety_item_unanswered = unanswered;
   row.safety_rules = rules.length ? rules.join(';') : null;
-  row.note = e.note ?? null;
+  row.recorded_by = a.recordedBy;
+  row.recorded_at = a.recordedAt;
+  row.voided = facts.voided;
+  row.note = facts.note;
   return row;
 }
 
@@ -204,7 +207,7 @@ export function sessionRow(
     dose_number: s.doseNumber,
     status: s.status,
     mode: s.mode,
-    chaperone: x?.chaperone ?? null,
+    chaperone: s.chaperone,
     scheduled_day: track.dayOf(s.scheduledFor),
     scheduled_for: s.scheduledFor,
     start_day: startAt === undefined ? null : track.dayOf(startAt),
@@ -322,6 +325,7 @@ export function episodeRow(c: EpisodeContext, phase: EpisodePhase, track: Episod
     for (const d of s.doses) if (d.kind === 'booster') boosters++;
   }
   const positive = c.safetyFlags.filter((f) => f.kind === 'positive');
+  const unreviewedAdverse = c.adverseEvents.filter((a) => a.needsReview && a.reviewed === null).length;
   const row: Row = {
     patient_id: track.patientRef,
     episode_id: track.episodeRef,
@@ -355,6 +359,9 @@ export function episodeRow(c: EpisodeContext, phase: EpisodePhase, track: Episod
     assessments: c.assessments.length,
     safety_flags: positive.length,
     safety_flags_unreviewed: positive.filter((f) => f.reviewed === null).length,
+    adverse_events_unreviewed: unreviewedAdverse,
+    treatment_stopped: c.treatmentStopped !== null,
+    voided_events: c.voidedEventIds.length,
     critical_period_days: c.policy.criticalPeriodDays,
     critical_period_coverage: coverage?.fraction ?? null,
     critical_period_chains: analysis?.chains.length ?? 0,

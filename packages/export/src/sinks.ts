@@ -105,25 +105,21 @@ class ExternalFile {
 class ParquetRowSink implements RowSink {
   readonly #file: ExternalFile;
   readonly #writer: Awaited<ReturnType<typeof openParquet>>;
-  readonly #names: readonly string[];
   #rows = 0;
 
   constructor(
     readonly name: string,
     file: ExternalFile,
     writer: Awaited<ReturnType<typeof openParquet>>,
-    columns: readonly ColumnSpec[],
   ) {
     this.#file = file;
     this.#writer = writer;
-    this.#names = columns.map((c) => c.name);
   }
 
   async write(row: Row): Promise<void> {
     this.#rows++;
-    const out: Row = {};
-    for (const n of this.#names) out[n] = row[n] ?? null;
-    await this.#writer.write(out);
+    // The writer reads its columns by name and ignores the others (e.g. date-times of a de-identified export).
+    await this.#writer.write(row);
   }
 
   async close() {
@@ -163,7 +159,7 @@ export async function openTableSink(
   if (format === 'parquet') {
     const file = new ExternalFile(join(dir, name));
     const writer = await openParquet(file.tempPath, columns, options.rowGroupSize);
-    return new ParquetRowSink(name, file, writer, columns);
+    return new ParquetRowSink(name, file, writer);
   }
   return new TextRowSink(dir, name, format, columns).start();
 }

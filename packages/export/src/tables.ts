@@ -98,7 +98,7 @@ function itemColumns(): ColumnSpec[] {
         name: itemColumnName(k),
         type: 'number',
         nullable: true,
-        description: `Answer to item ${k} of the instrument, in the instrument's item order (see docs/instruments.md for each instrument's items and answer scale); null when unanswered or when the instrument has fewer than ${k} items.`,
+        description: `Answer to item ${k} of the instrument, in the instrument's item order (see docs/instruments.md for each instrument's items and answer scale); null when unanswered${k > 1 ? ` or when the instrument has fewer than ${k} items` : ''}.`,
         unit: 'points on the item’s answer scale',
         source: `AssessmentRecorded.responses[${k - 1}]`,
       }),
@@ -111,7 +111,7 @@ export const assessmentsTable: TableSpec = {
   name: 'assessments',
   title: 'kapkit research table: assessments',
   description:
-    'One row per accepted AssessmentRecorded event (an outcome measure such as the PHQ-9 completed by the patient), written as soon as the episode machine accepts it. Refused events are not exported.',
+    'One row per accepted AssessmentRecorded event (an outcome measure such as the PHQ-9 completed by the patient), in clinical order within its episode, written once the episode’s last event has been read. Refused events are not exported; voided ones (entered in error) only with --include-voided, marked in the voided column.',
   columns: [
     ...idColumns(false),
     col({
@@ -236,6 +236,31 @@ export const assessmentsTable: TableSpec = {
       source: 'safety rules of the instrument definition',
     }),
     col({
+      name: 'recorded_by',
+      type: 'string',
+      values: ['therapist', 'medical', 'patient', 'chaperone', 'system'],
+      description:
+        'The role that recorded the assessment: patient for a self-report (e.g. a measure link), else the clinician who entered it.',
+      source: 'AssessmentRecorded.recordedBy (schema version 1 events: the upcast role, docs/episode.md)',
+    }),
+    col({
+      name: 'recorded_at',
+      type: 'string',
+      dateTime: true,
+      presence: 'identified',
+      description:
+        'When the assessment was written (recording time), as opposed to when it was completed (at); later for a late entry.',
+      source: 'AssessmentRecorded.recordedAt',
+    }),
+    col({
+      name: 'voided',
+      type: 'boolean',
+      presence: 'voided',
+      description:
+        'The assessment was voided as entered in error (EventVoided): it is not part of the episode. Only in exports made with --include-voided.',
+      source: 'EventVoided.voidedEventId',
+    }),
+    col({
       name: 'note',
       type: 'string',
       nullable: true,
@@ -300,7 +325,7 @@ export const dosingSessionsTable: TableSpec = {
   name: 'dosing_sessions',
   title: 'kapkit research table: dosing sessions',
   description:
-    'One row per booked dosing session, written when the session ends (DosingSessionCompleted or DosingSessionAborted), or, for a session that had not ended, when its episode closes or the input ends (status then says where it stood).',
+    'One row per booked dosing session, written once the episode’s last event has been read (status says where a session that had not ended stood).',
   columns: [
     ...idColumns(true),
     col({
@@ -715,7 +740,7 @@ export const episodesTable: TableSpec = {
   name: 'episodes',
   title: 'kapkit research table: episodes',
   description:
-    'One row per episode (one course of KAP for one patient), written when it is completed or discontinued, or at the end of the input for an episode still open (closed = false). A patient with several episodes has several rows.',
+    'One row per episode (one course of KAP for one patient), as of its last event in the input (closed = false for an episode still open). A patient with several episodes has several rows.',
   columns: [
     ...idColumns(false),
     col({
@@ -920,6 +945,28 @@ export const episodesTable: TableSpec = {
       minimum: 0,
       description: 'Positive safety flags without a recorded clinician review.',
       source: 'SafetyFlagReviewed',
+    }),
+    col({
+      name: 'adverse_events_unreviewed',
+      type: 'integer',
+      minimum: 0,
+      description:
+        'Adverse events needing a clinician review (severe, serious or suicidal ideation) without one recorded.',
+      source: 'AdverseEventReported, AdverseEventReviewed',
+    }),
+    col({
+      name: 'treatment_stopped',
+      type: 'boolean',
+      description:
+        'The medical team had stopped treatment (a follow-up deciding not to continue, or a re-evaluation not eligible) as of the episode’s last event.',
+      source: 'MedicalFollowUpCompleted.continueTreatment, MedicalEvaluationCompleted (docs/episode.md)',
+    }),
+    col({
+      name: 'voided_events',
+      type: 'integer',
+      minimum: 0,
+      description: 'Events of the episode voided as entered in error (left out of every other column).',
+      source: 'EventVoided',
     }),
     col({
       name: 'critical_period_days',

@@ -105,7 +105,7 @@ describe('bad input', () => {
     lines.splice(7, 0, '[1,2,3]'); // line 8
     lines.splice(9, 0, { ...good[0], id: 'ep-1-x', type: 'FitAssessed', outcome: 'maybe' }); // line 10: invalid
     lines.splice(11, 0, { ...good[6], id: 'ep-1-again', type: 'EpisodeOpened' }); // line 12: opened twice
-    // Second to last, before the completion: earlier than the events before it.
+    // Second to last, before the completion: dated before the episode was opened.
     lines.splice(lines.length - 1, 0, { ...good[2], id: 'late', at: '2026-01-01T00:00:00Z' });
     return lines;
   }
@@ -126,7 +126,7 @@ describe('bad input', () => {
       [8, 'invalid-event'],
       [10, 'invalid-event'],
       [12, 'already-opened'],
-      [good.length + 5, 'out-of-order'],
+      [good.length + 5, 'episode-not-opened'],
     ]);
     expect(problems[2]!.message).toContain('outcome');
     expect(problems[4]!.message).toContain('2026-01-01T00:00:00Z'); // identified exports say exactly why
@@ -137,7 +137,7 @@ describe('bad input', () => {
       refused: 2,
       malformed: 3,
       excluded: 5,
-      problemsByCode: { 'invalid-json': 1, 'invalid-event': 2, 'already-opened': 1, 'out-of-order': 1 },
+      problemsByCode: { 'invalid-json': 1, 'invalid-event': 2, 'already-opened': 1, 'episode-not-opened': 1 },
       problemsTruncated: false,
       episodes: 1,
     });

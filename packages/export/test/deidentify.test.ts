@@ -82,7 +82,7 @@ export function canaryLog() {
         kind: 'full',
         doseMg: 250,
         route: 'sublingual',
-        formulation: 'rapidly-dissolving-tablet',
+        formulation: 'sublingual-lozenge',
         vitalsOverride: { clinicianRole: 'medical', reason: FREE_TEXT.override },
       },
       70,
@@ -92,8 +92,8 @@ export function canaryLog() {
       { sessionId: sid, code: 'dizziness', severity: 'mild', description: FREE_TEXT.adverse },
       90,
     )
-    .add('VitalsRecorded', { sessionId: sid, phase: 'post', systolic: 135, diastolic: 85 }, 170)
-    .add('DosingSessionCompleted', { sessionId: sid, durationMinutes: 115 }, 175)
+    .add('VitalsRecorded', { sessionId: sid, phase: 'post', systolic: 135, diastolic: 85 }, 195)
+    .add('DosingSessionCompleted', { sessionId: sid, durationMinutes: 135 }, 200)
     .integration(16)
     .assess(20, 'gad7', [1, 1, 1, 1, 0, 1, 1])
     .day(22)
@@ -106,8 +106,8 @@ export function canaryLog() {
   // Excluded lines that carry identifiers too: not JSON, invalid, refused.
   lines.push(`{"patientId":"${PATIENT}","note":"${FREE_TEXT.note}" this is not JSON`);
   lines.push({ ...b.events[1], id: 'bad-CANARY', at: 'Tuesday 3 March 2026', outcome: PERSON.patientName });
-  lines.push({ ...b.events[3], id: `${PATIENT}-late`, at: '2026-04-01T09:00:00+02:00' }); // out of order
-  lines.push({ ...a.events[5], id: `${PATIENT}-after-close` }); // the episode was discontinued
+  lines.push({ ...b.events[3], id: `${PATIENT}-late`, at: '2026-04-01T09:00:00+02:00' }); // before it opened
+  lines.push({ ...a.events[5], id: `${PATIENT}-after-close`, at: a.at(30), recordedAt: a.at(30) }); // discontinued
   lines.push({
     ...b.events[b.events.length - 1],
     id: `${PATIENT_2}-refused-assessment`,
@@ -210,7 +210,7 @@ describe('de-identified export of a log full of canaries', () => {
     expect(problems.map((p) => p.code)).toEqual([
       'invalid-json',
       'invalid-event',
-      'out-of-order',
+      'episode-not-opened',
       'episode-closed',
       'invalid-assessment',
     ]);

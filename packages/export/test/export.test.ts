@@ -87,8 +87,8 @@ describe('NDJSON tables', () => {
       mode: 'telehealth',
       start_day: 14 + 60 / 1440,
       dose_day: 14 + 65 / 1440,
-      end_day: 14 + 180 / 1440,
-      duration_minutes: 120,
+      end_day: 14 + 215 / 1440,
+      duration_minutes: 150,
       dose_kind: 'full',
       dose_mg: 300,
       total_dose_mg: 300,
@@ -107,13 +107,13 @@ describe('NDJSON tables', () => {
       aborted: false,
       adverse_events: 0,
     });
-    // Session 2: a full dose of 300 mg and a 100 mg booster; units 1 + 0.5 (kapkit default for a booster).
+    // Session 2: a full dose of 300 mg and a 100 mg booster; units follow from the mg: 1 + 100/300.
     expect(rows[1]).toMatchObject({
       booster: true,
       booster_mg: 100,
       total_dose_mg: 400,
       administrations: 2,
-      units_used: 1.5,
+      units_used: 1 + 100 / 300,
     });
   });
 
@@ -175,7 +175,7 @@ describe('NDJSON tables', () => {
     });
     const sessions = rowsOf(dir, 'dosing_sessions');
     expect(sessions.map((s) => [s.session_number, s.status, s.start_day, s.end_day])).toEqual([
-      [1, 'completed', 14 + 60 / 1440, 14 + 180 / 1440],
+      [1, 'completed', 14 + 60 / 1440, 14 + 215 / 1440],
       [2, 'scheduled', null, null],
     ]);
     expect(manifest.input.episodesOpenAtEnd).toBe(1);
@@ -406,5 +406,58 @@ describe('manifest.json and codebook.md', () => {
     }
     expect(codebook).toContain('HMAC-SHA-256');
     expect(codebook).toContain('Day 0');
+  });
+});
+
+describe('corrections and late reports', () => {
+  /** A full course, one PHQ-9 of which was entered in error and voided, and an adverse event after closure. */
+  function corrected() {
+    const s = new Story('ep-v', 'pt-v').fullCourse();
+    const wrong = s.events.find(
+      (e) => e.type === 'AssessmentRecorded' && e.instrument === 'phq9' && (e.at as string) > s.at(19),
+    )!;
+    s.day(42).add('EventVoided', {
+      voidedEventId: wrong.id,
+      reason: 'Entered for the wrong patient.',
+      recordedBy: 'therapist',
+    });
+    s.day(45).add('AdverseEventReported', { code: 'headache', severity: 'severe', recordedBy: 'patient' });
+    return { events: s.events, wrong: wrong.id as string };
+  }
+
+  it('leaves a voided assessment out, and accepts an adverse event reported after the episode closed', async () => {
+    const { events, wrong } = corrected();
+    const { dir, manifest } = await run(events, 'ndjson');
+    const rows = rowsOf(dir, 'assessments');
+    expect(rows.map((r) => r.assessment_id)).not.toContain(wrong);
+    expect(rows.some((r) => 'voided' in r)).toBe(false);
+    const [episode] = rowsOf(dir, 'episodes');
+    expect(episode).toMatchObject({
+      voided_events: 1,
+      adverse_events: 1,
+      adverse_events_unreviewed: 1,
+      closed: true,
+    });
+    expect(manifest.input).toMatchObject({ voided: 1, voidedIncluded: false, excluded: 0 });
+  });
+
+  it('with includeVoided, adds the voided assessment marked voided, and FHIR resources entered-in-error', async () => {
+    const { events, wrong } = corrected();
+    const { dir } = await run(events, 'ndjson', { includeVoided: true });
+    const rows = rowsOf(dir, 'assessments');
+    expect(rows.filter((r) => r.voided === true).map((r) => r.assessment_id)).toEqual([wrong]);
+    expect(rows.filter((r) => r.voided === false).length).toBe(rows.length - 1);
+    const fhir = await run(events, 'fhir', { includeVoided: true });
+    const bundle = JSON.parse(readFileSync(join(fhir.dir, 'fhir-bundle.json'), 'utf8')) as {
+      entry: { resource: { resourceType: string; status?: string } }[];
+    };
+    const statuses = bundle.entry
+      .map((e) => e.resource)
+      .filter((r) => r.resourceType === 'QuestionnaireResponse')
+      .map((r) => r.status);
+    expect(statuses.filter((x) => x === 'entered-in-error')).toHaveLength(1);
+    expect(statuses.filter((x) => x === 'completed').length).toBeGreaterThan(3);
+    const without = await run(events, 'fhir');
+    expect(readFileSync(join(without.dir, 'fhir-bundle.json'), 'utf8')).not.toContain('entered-in-error');
   });
 });

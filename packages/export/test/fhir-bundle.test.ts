@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type EpisodeContext, KapkitError, replay } from '@kapkit/core';
+import { type EpisodeContext, eventIdsOf, KapkitError, replay } from '@kapkit/core';
 import Ajv, { type AnySchemaObject, type ValidateFunction } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -172,8 +172,8 @@ class Story {
       .add('DosingSessionScheduled', { sessionId, scheduledFor: this.at(d + 1 / 24), mode: 'in-person' })
       .add('VitalsRecorded', { sessionId, phase: 'pre', systolic: 122, diastolic: 78, heartRate: 72 }, 60)
       .add('DoseAdministered', dose, 65)
-      .add('VitalsRecorded', { sessionId, phase: 'post', systolic: 128, diastolic: 80, heartRate: 76 }, 170)
-      .add('DosingSessionCompleted', { sessionId, durationMinutes: 120 }, 180);
+      .add('VitalsRecorded', { sessionId, phase: 'post', systolic: 128, diastolic: 80, heartRate: 76 }, 190)
+      .add('DosingSessionCompleted', { sessionId, durationMinutes: 130 }, 195);
   }
 }
 
@@ -529,7 +529,7 @@ describe('createFhirBundleWriter', () => {
     }
     // No raw identifier from the events: patient, episode, event and session ids.
     for (const c of contexts) {
-      for (const id of [c.patientId!, c.episodeId!, ...c.eventIds]) expect(text).not.toContain(`"${id}"`);
+      for (const id of [c.patientId!, c.episodeId!, ...eventIdsOf(c)]) expect(text).not.toContain(`"${id}"`);
       expect(text).not.toContain(c.patientId!);
     }
     expect(bundle.meta.security).toEqual([

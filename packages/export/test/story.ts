@@ -72,8 +72,20 @@ export class Story {
       .add('SelfAdministrationTrained', { vitalsTrained: true, selfAdministrationTrained: true }, 30)
       .day(12)
       .add('AssessmentRecorded', { instrument: 'PHQ-9', responses: phq9, context: 'baseline' })
+      .reviewItem9(phq9)
       .add('AssessmentRecorded', { instrument: 'gad7', responses: gad7, context: 'baseline' })
       .add('PreparationSessionCompleted', { mode: 'in-person', intentionsSet: true }, 60);
+  }
+
+  /** A positive item 9 is reviewed by the medical team at the same visit (a dose waits for it). */
+  reviewItem9(phq9: readonly (number | null)[]): this {
+    if ((phq9[8] ?? 0) === 0) return this;
+    const assessmentEventId = this.events[this.events.length - 1]!.id as string;
+    return this.add(
+      'SafetyFlagReviewed',
+      { assessmentEventId, rule: 'phq9-item9-positive', outcome: 'no-current-risk', recordedBy: 'medical' },
+      20,
+    );
   }
 
   /** A complete dosing session on day `d`. */
@@ -81,11 +93,12 @@ export class Story {
     this.#session++;
     const sessionId = `${this.episodeId}-s${this.#session}`;
     this.day(d)
+      // Remote sessions have a chaperone (the safety layer refuses them without one): without, in person.
       .add('DosingSessionScheduled', {
         sessionId,
         scheduledFor: this.at(d + 1 / 24),
-        mode: 'telehealth',
-        ...(options.chaperone !== undefined ? { chaperone: options.chaperone } : {}),
+        mode: options.chaperone === false ? 'in-person' : 'telehealth',
+        chaperone: options.chaperone ?? true,
       })
       .add('VitalsRecorded', { sessionId, phase: 'pre', systolic: 122, diastolic: 78, heartRate: 72 }, 60)
       .add(
@@ -100,11 +113,12 @@ export class Story {
         90,
       );
     }
+    // Observed 2 hours after the last dose (policy), then completed.
     return this.add(
       'VitalsRecorded',
       { sessionId, phase: 'post', systolic: 128, diastolic: 80, heartRate: 76, spo2: 98 },
-      170,
-    ).add('DosingSessionCompleted', { sessionId, durationMinutes: 120 }, 180);
+      210,
+    ).add('DosingSessionCompleted', { sessionId, durationMinutes: 150 }, 215);
   }
 
   session(n: number): string {

@@ -1,3 +1,4 @@
+import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import {
@@ -23,6 +24,7 @@ export interface ExportCommandOptions {
   readonly deidentify?: boolean;
   readonly keyEnv?: string;
   readonly includeFreeText?: boolean;
+  readonly includeVoided?: boolean;
   readonly allowInvalid?: boolean;
   /** Environment to read the key from (default `process.env`). */
   readonly env?: Readonly<Record<string, string | undefined>>;
@@ -106,7 +108,7 @@ function summary(result: ExportResult, outDir: string): string {
 
 /**
  * `kapkit export <events.ndjson|-> --format ndjson|csv|parquet|fhir --out <dir> [--deidentify --key-env VAR]
- * [--tables a,b] [--include-free-text] [--allow-invalid]`. Streams the log into research tables or a FHIR R4
+ * [--tables a,b] [--include-free-text] [--include-voided] [--allow-invalid]`. Streams the log into research tables or a FHIR R4
  * Bundle with `manifest.json` and `codebook.md`, written atomically. Excluded lines go to stderr with their line
  * numbers. Returns 0; 1 when lines were excluded (unless `--allow-invalid`); usage errors throw a `CliError`
  * (exit code 2), file-system failures exit 74, an interrupt 130 (no file is left behind in either case).
@@ -120,8 +122,20 @@ export async function exportCommand(
   const tables = parseTables(options.tables, format);
   if (options.out.trim() === '') throw new CliError('--out: expected a directory');
   const key = readKey(options);
-  const input: Readable = await openInput(file, io);
-  const size = file !== undefined && file !== '-' ? (await stat(file)).size : null;
+  const stdin = file === undefined || file === '-';
+  const first: Readable = await openInput(file, io);
+  const size = stdin ? null : (await stat(file)).size;
+  // A file is read twice (the export's first pass finds each episode's last line); standard input once, then
+  // from the export's private spool. `reading` is the stream being read, for the progress bar.
+  let reading: Readable = first;
+  let opened = false;
+  const input = stdin
+    ? first
+    : () => {
+        if (opened) reading = createReadStream(file);
+        opened = true;
+        return reading;
+      };
 
   const useBar = isTty(io.stderr);
   const bar = useBar
@@ -164,11 +178,12 @@ export async function exportCommand(
       ...(tables ? { tables } : {}),
       deidentify: key === null ? null : { key },
       includeFreeText: options.includeFreeText === true,
+      includeVoided: options.includeVoided === true,
       kapkitVersion: VERSION,
       signal: controller.signal,
       onProblem,
       onProgress: (p) => {
-        const bytes = (input as { bytesRead?: number }).bytesRead ?? 0;
+        const bytes = (reading as { bytesRead?: number }).bytesRead ?? 0;
         bar?.update(size === null ? 0 : bytes, { lines: p.lines, rows: p.rows, excluded: p.excluded });
       },
     });

@@ -221,7 +221,14 @@ export function createEpisodeModel(options: EpisodeMachineOptions & { permission
         continue;
       }
       const why = explain(next, x);
-      if (x === e) return { ok: false, state: next, refusal: why };
+      if (x === e) {
+        // The late entry itself does not fit where its time puts it: say so with its own reason.
+        const where =
+          e.type === 'EventVoided'
+            ? ''
+            : ` (dated ${e.at}, earlier than accepted events: judged at its place in clinical time)`;
+        return { ok: false, state: next, refusal: { ...why, message: `${why.message}${where}` } };
+      }
       const invalidates = { eventId: x.id, type: x.type, at: x.at, code: why.code, message: why.message };
       const message =
         e.type === 'EventVoided'

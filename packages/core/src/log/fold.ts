@@ -138,9 +138,22 @@ export class EventLogFold {
     return { ok: true, event: d.event, episode };
   }
 
+  /**
+   * Forget an episode whose last event has been read (a streaming reader that knows it, like the export, keeps
+   * memory bounded by the episodes still under way). Its voided events stay counted in `voidedReleased`.
+   */
+  release(episodeId: string): void {
+    const e = this.episodes.get(episodeId);
+    if (!e) return;
+    this.#voidedReleased += e.state.context.voidedEventIds.length;
+    this.episodes.delete(episodeId);
+  }
+
+  #voidedReleased = 0;
+
   /** Voided events across all episodes (each was accepted, then entered in error). */
   get voided(): number {
-    let n = 0;
+    let n = this.#voidedReleased;
     for (const e of this.episodes.values()) n += e.state.context.voidedEventIds.length;
     return n;
   }

@@ -43,6 +43,11 @@ export interface FhirEpisodeInput {
   readonly context: EpisodeContext;
   /** Days since the episode's baseline for an event time (used only in de-identified bundles). */
   readonly dayOf: (isoAt: string) => number;
+  /**
+   * Assessments voided as entered in error (not in `context`): written with status `entered-in-error`
+   * (FHIR R4 QuestionnaireResponse and Observation status) when the export includes voided events.
+   */
+  readonly enteredInError?: readonly EpisodeAssessment[];
 }
 
 /** Options of {@link createFhirBundleWriter}. */
@@ -129,7 +134,7 @@ interface QuestionnaireResponse {
   extension?: DecimalExtension[];
   identifier: { system: string; value: string };
   questionnaire: string;
-  status: 'completed';
+  status: 'completed' | 'entered-in-error';
   subject: Reference;
   authored?: string;
   item?: QuestionnaireResponseItem[];
@@ -144,7 +149,7 @@ interface Observation {
   id: string;
   meta?: Meta;
   extension?: DecimalExtension[];
-  status: 'final';
+  status: 'final' | 'entered-in-error';
   category: FhirCodeableConcept[];
   code: FhirCodeableConcept;
   subject: Reference;
@@ -339,7 +344,9 @@ function assessmentEntries(
   assessment: EpisodeAssessment,
   index: number,
   definition: InstrumentDefinition,
+  enteredInError = false,
 ): Entry[] {
+  const obsStatus = enteredInError ? ('entered-in-error' as const) : ('final' as const);
   const { episodeRef } = build.input;
   const d = definition;
   if (assessment.responses.length !== d.items.length) {
@@ -374,7 +381,7 @@ function assessmentEntries(
       id: obs.id,
       ...withMeta(meta(build, flagTags(itemFlags))),
       ...(extension ? { extension } : {}),
-      status: 'final',
+      status: obsStatus,
       category: [SURVEY],
       code: codeOf(d, item.loinc, item.id, `${d.name} item ${i + 1}`),
       subject: build.patient,
@@ -402,7 +409,7 @@ function assessmentEntries(
     ...(extension ? { extension } : {}),
     identifier: { system: ASSESSMENT_REF_SYSTEM, value: `${episodeRef}/${index + 1}` },
     questionnaire: fhirQuestionnaireUrl(d),
-    status: 'completed',
+    status: enteredInError ? 'entered-in-error' : 'completed',
     subject: build.patient,
     ...(dateTime ? { authored: dateTime } : {}),
     ...(qrItems.length > 0 ? { item: qrItems } : {}),
@@ -420,7 +427,7 @@ function assessmentEntries(
         id: total.id,
         ...withMeta(meta(build)),
         ...(extension ? { extension } : {}),
-        status: 'final',
+        status: obsStatus,
         category: [SURVEY],
         code: codeOf(d, d.loinc?.total, 'total', `${d.name} total score`),
         subject: build.patient,
@@ -443,7 +450,7 @@ function assessmentEntries(
       id: panel.id,
       ...withMeta(meta(build, flagTags(flags))),
       ...(extension ? { extension } : {}),
-      status: 'final',
+      status: obsStatus,
       category: [SURVEY],
       code: codeOf(d, d.loinc?.panel, 'panel', d.name),
       subject: build.patient,
@@ -631,6 +638,14 @@ export function createFhirBundleWriter(path: string, options: FhirBundleWriterOp
           added.set(definition.id, toFhirQuestionnaire(definition));
         }
         entries.push(...assessmentEntries(build, assessment, i, definition));
+      });
+      const offset = context.assessments.length;
+      (input.enteredInError ?? []).forEach((assessment, j) => {
+        const definition = registry.get(assessment.instrument);
+        if (!questionnaires.has(definition.id) && !added.has(definition.id)) {
+          added.set(definition.id, toFhirQuestionnaire(definition));
+        }
+        entries.push(...assessmentEntries(build, assessment, offset + j, definition, true));
       });
       patients.add(patientRef);
       episodes.add(episodeRef);

@@ -2165,7 +2165,7 @@ function statusSection() {
     ],
   ];
   return [
-    '`statusAt(state, asOf)` reports an episode as of a point in time. It is pure: `asOf` is an argument, so the same events and the same `asOf` always give the same answer, in tests, in a nightly job or in a dashboard. It reads the episode’s state, so voided events are not in it and late entries are in their clinical place.',
+    '`statusAt(state, asOf)` reports an episode as of a point in time. It is pure: `asOf` is an argument, so the same events and the same `asOf` always give the same answer, in tests, in a nightly job or in a dashboard. It reads the episode’s state, so voided events are not in it and late entries are in their clinical place. `asOf` is the time the status is computed at, not a cut-off of the log: the critical periods, measures and outcomes leave out what is dated after it, but doses given, safety flags, adverse events and the treatment stop are read from every event in the state. To see an episode as it stood on an earlier day, fold only the events recorded by then.',
     '',
     table(
       ['Field', 'Meaning'],

@@ -29,7 +29,7 @@ export interface ColumnSpec {
    */
   readonly presence: 'always' | 'identified' | 'free-text' | 'voided';
   /** An identifier that `--deidentify` replaces by a keyed pseudonym of `<prefix>:<id>`; the prefix. */
-  readonly pseudonymised?: 'patient' | 'episode' | 'session' | 'event';
+  readonly pseudonymised?: 'patient' | 'episode' | 'session' | 'event' | 'actor';
 }
 
 /** A research table: its name, what one row is, and its columns in order. */

@@ -205,6 +205,7 @@ function voidedAssessment(e: EventOf<'AssessmentRecorded'>): AssessmentFacts {
     },
     flags: (scored?.safetyFlags ?? []).map((f) => ({ kind: f.kind, rule: f.rule })),
     note: e.note ?? null,
+    actorId: e.actorId ?? null,
     voided: true,
   };
 }
@@ -386,6 +387,7 @@ export async function exportEvents(input: ExportInput, options: ExportOptions): 
             assessment: a,
             flags: c.safetyFlags.filter((f) => f.assessmentEventId === a.eventId),
             note: track.assessmentEvents.get(a.eventId)?.note ?? null,
+            actorId: track.assessmentEvents.get(a.eventId)?.actorId ?? null,
             voided: false,
           };
           await writeRow('assessments', assessmentRow(facts, track, ids));
@@ -524,7 +526,7 @@ export async function exportEvents(input: ExportInput, options: ExportOptions): 
       deidentification: deidentified
         ? {
             pseudonyms:
-              'HMAC-SHA-256(secret key, prefix + id) as lowercase hex, truncated; prefixes patient:, episode:, session:, event:. The key is not part of the export.',
+              'HMAC-SHA-256(secret key, prefix + id) as lowercase hex, truncated; prefixes patient:, episode:, session:, event:, actor:. The key is not part of the export.',
             pseudonymLength: PSEUDONYM_HEX_LENGTH,
             dates:
               'Calendar dates and times removed; every time is given as days since the episode baseline (EpisodeOpened = day 0).',

@@ -12,6 +12,7 @@ export const PSEUDONYM_PREFIXES = {
   episode: 'episode:',
   session: 'session:',
   event: 'event:',
+  actor: 'actor:',
 } as const;
 
 export type IdKind = keyof typeof PSEUDONYM_PREFIXES;

@@ -129,6 +129,8 @@ export interface AssessmentFacts {
   readonly assessment: EpisodeAssessment;
   readonly flags: readonly { readonly kind: 'positive' | 'unanswered'; readonly rule: string }[];
   readonly note: string | null;
+  /** The recording person's opaque id (`actorId`), if given. */
+  readonly actorId: string | null;
   readonly voided: boolean;
 }
 
@@ -167,6 +169,7 @@ export function assessmentRow(facts: AssessmentFacts, track: EpisodeTrack, ids: 
   row.safety_item_unanswered = unanswered;
   row.safety_rules = rules.length ? rules.join(';') : null;
   row.recorded_by = a.recordedBy;
+  row.recorded_by_actor = facts.actorId === null ? null : ids.id('actor', facts.actorId);
   row.recorded_at = a.recordedAt;
   row.voided = facts.voided;
   row.note = facts.note;

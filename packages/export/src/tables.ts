@@ -244,6 +244,15 @@ export const assessmentsTable: TableSpec = {
       source: 'AssessmentRecorded.recordedBy (schema version 1 events: the upcast role, docs/episode.md)',
     }),
     col({
+      name: 'recorded_by_actor',
+      type: 'string',
+      nullable: true,
+      pseudonymised: 'actor',
+      description:
+        'The opaque id of the person who recorded the assessment (e.g. a user id), when the writer gave one; null otherwise.',
+      source: 'AssessmentRecorded.actorId',
+    }),
+    col({
       name: 'recorded_at',
       type: 'string',
       dateTime: true,

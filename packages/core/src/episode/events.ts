@@ -160,7 +160,7 @@ const monitoredMeasure = z.object({
 export const monitoringPlanSchema = z.object({ measures: z.array(monitoredMeasure).min(1) });
 
 const policyOverrides = z
-  .object({
+  .strictObject({
     criticalPeriodDays: z.number().positive().max(365),
     holdSystolicAbove: z.number().int().min(60).max(260),
     holdDiastolicAbove: z.number().int().min(30).max(160),
@@ -177,7 +177,10 @@ const policyOverrides = z
     chainWarningDays: z.number().min(0).max(30),
   })
   .partial()
-  .meta({ description: 'Per-episode overrides of the kapkit default policy (see EpisodePolicy).' });
+  .meta({
+    description:
+      'Per-episode overrides of the kapkit default policy (see EpisodePolicy). Safety-layer rules are clinic-level only: naming one here is refused, not ignored.',
+  });
 
 const vitals = {
   systolic: z.number().int().min(40).max(300).meta({ description: 'Systolic blood pressure, mmHg.' }),
@@ -292,7 +295,7 @@ export const DoseAdministered = event(
     formulation: z.enum(formulations),
     unitsUsed: z.number().positive().max(10).optional().meta({
       description:
-        'Doses (units) taken from the supply on hand. Default: 1 for a full dose, 0.5 for a half dose or booster.',
+        'Doses (units) taken from the supply on hand. They follow from the mg (doseMg / the prescribed doseMg): leave it out; a value that disagrees is refused (dose-mismatch).',
     }),
     vitalsOverride: z
       .object({

@@ -8,7 +8,7 @@ import { CRITICAL_PERIOD_DEFAULTS } from './critical-periods.js';
 export interface EpisodePolicy {
   /** Length of the critical period a dose opens, in days. */
   readonly criticalPeriodDays: number;
-  /** Hold dosing when pre-dose systolic BP is above this (mmHg), unless a clinician overrides with a reason. */
+  /** Hold dosing when pre-dose systolic BP is above this (mmHg), unless the medical team overrides with a reason. */
   readonly holdSystolicAbove: number;
   /** Hold dosing when pre-dose diastolic BP is above this (mmHg), unless overridden. */
   readonly holdDiastolicAbove: number;

@@ -25,10 +25,12 @@ export const refusalCodes = {
   'wrong-episode': 'The event belongs to another episode.',
   'wrong-patient': 'The event names another patient than the one the episode was opened for.',
   'duplicate-event-id': 'An event with this id was already accepted.',
-  'out-of-order': 'The event is timestamped before the last accepted event.',
+  'out-of-order':
+    'The event is dated before accepted events, and the history ordered by clinical time would not be valid with it.',
   'episode-not-opened': 'The episode has not been opened yet (EpisodeOpened first).',
   'already-opened': 'The episode is already open.',
-  'episode-closed': 'The episode is completed or discontinued; nothing more can be recorded.',
+  'episode-closed':
+    'The episode is completed or discontinued; only adverse events, reviews and voids can still be recorded.',
   'episode-paused': 'The episode is paused; resume it first.',
   'fit-not-established': 'The medical evaluation needs a good-fit assessment first.',
   'evaluation-not-scheduled': 'The medical evaluation was not scheduled.',
@@ -42,11 +44,11 @@ export const refusalCodes = {
   'integration-required': 'Not enough integration sessions since the last dosing session.',
   'session-in-progress': 'A dosing session is in progress; complete or abort it first.',
   'no-session-in-progress': 'No dosing session is in progress.',
-  'unknown-session': 'The event refers to a dosing session that is not the one in progress.',
+  'unknown-session': 'The event refers to a dosing session that was never scheduled.',
   'duplicate-session': 'A dosing session with this id already exists.',
   'pre-dose-vitals-required': 'No pre-dose vitals were recorded in this session.',
   'vitals-hold':
-    'Pre-dose blood pressure is above the hold threshold and no clinician override was recorded.',
+    'Pre-dose blood pressure, heart rate or SpO₂ is beyond the hold threshold and the medical team recorded no override.',
   'booster-without-dose': 'A booster needs a dose earlier in the same session.',
   'session-already-dosed': 'This session already had its dose; only a booster may follow.',
   'vitals-before-dose': 'During/post-dose vitals before any dose in the session.',
@@ -67,7 +69,7 @@ export const refusalCodes = {
   'safety-review-required':
     'A positive safety flag or a severe, serious or suicidal-ideation adverse event has not been reviewed by a clinician.',
   'treatment-stopped':
-    'The medical team stopped treatment; a new medical evaluation or prescription is needed first.',
+    'The medical team stopped treatment; a new prescription, an eligible re-evaluation or a follow-up that continues treatment is needed first.',
   contraindicated:
     'Eligible despite an absolute contraindication: the medical team must record an override with a reason.',
   'reason-required':
@@ -409,6 +411,13 @@ function checkFirstDose(
       return refusal(
         'not-permitted',
         `Dose refused: a vitals-hold override is the medical team's decision, not the ${o.clinicianRole}'s.`,
+        e,
+      );
+    }
+    if (e.recordedBy !== 'medical' && e.recordedBy !== 'therapist') {
+      return refusal(
+        'not-permitted',
+        `Dose refused: a dose with a vitals-hold override is recorded by a clinician (the medical team's decision, relayed by the therapist), not by the ${e.recordedBy}.`,
         e,
       );
     }

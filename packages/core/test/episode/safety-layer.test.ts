@@ -388,6 +388,36 @@ describe('vitals', () => {
   });
 });
 
+describe('the safety layer is clinic policy', () => {
+  it('refuses an episode that tries to switch a safety rule off in its own policy', () => {
+    const s = new Story().day(0).add('EpisodeOpened', { policy: { requireSafetyReviewBeforeDose: false } });
+    const r = refusalOf([], s.last);
+    expect(r.code).toBe('invalid-event');
+    expect(r.issues?.[0]?.path).toEqual(['policy']);
+    // Per-episode thresholds the episode may set still work.
+    const ok = new Story().day(0).add('EpisodeOpened', { policy: { holdSystolicAbove: 150 } });
+    expect(accepted(ok.events).context.policy.holdSystolicAbove).toBe(150);
+  });
+
+  it('refuses a patient-recorded dose that claims a medical override', () => {
+    const s = atPreDose({ systolic: 150, diastolic: 95 });
+    const r = refusalOf(s.events, {
+      ...s.last,
+      id: 'self',
+      type: 'DoseAdministered',
+      ...dose('x', {
+        vitalsOverride: {
+          clinicianRole: 'medical',
+          reason: 'Repeat reading 138/88 by video; white-coat pattern.',
+        },
+      }),
+      recordedBy: 'patient',
+      at: s.at(14.01),
+    });
+    expect(r.code).toBe('not-permitted');
+  });
+});
+
 describe('remote sessions', () => {
   it('refuses a telehealth dosing session without a chaperone', () => {
     const s = new Story().readyToDose().day(13);

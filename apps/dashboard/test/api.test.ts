@@ -20,6 +20,8 @@ import { openTempStore } from './support/store.js';
 const DAY_MS = 86_400_000;
 const NOW = Date.now();
 const READY = { patientId: 'test-pt-ready', episodeId: 'test-ep-ready' };
+/** Like READY, for the dosing-session tests only: nothing is recorded after its last event but by them. */
+const DOSING = { patientId: 'test-pt-dosing', episodeId: 'test-ep-dosing' };
 
 let store: EventStore;
 let dispose: () => Promise<void>;
@@ -34,6 +36,11 @@ beforeAll(async () => {
   await store.append(
     READY.episodeId,
     buildLongEpisode({ ...READY, startMs: NOW - 70 * DAY_MS, weeks: 8, doses: 3 }),
+    { expectedVersion: 0 },
+  );
+  await store.append(
+    DOSING.episodeId,
+    buildLongEpisode({ ...DOSING, startMs: NOW - 70 * DAY_MS, weeks: 8, doses: 3 }),
     { expectedVersion: 0 },
   );
   ({ app } = createDashboardApp({ store, log: (line) => logs.push(line), bodyLimitBytes: 16 * 1024 }));
@@ -64,10 +71,15 @@ const phq9Event = (responses: unknown[]) => ({
 });
 
 /** A whole dosing session as the form sends it: book, pre-dose vitals, dose, post-dose vitals, complete. */
-function dosingSession(sessionId: string, pre: { systolic: number; diastolic: number }, override?: string) {
-  // After everything recorded so far (events must come in time order): the next minutes.
-  const t = new Date(Date.now() + 60_000).toISOString();
-  const t2 = new Date(Date.now() + 121 * 60_000).toISOString();
+function dosingSession(
+  sessionId: string,
+  pre: { systolic: number; diastolic: number },
+  override?: string,
+  startMs = Date.now() - 130 * 60_000,
+) {
+  // A session that started 130 minutes ago, dosed then, and ended now: the policy observes 2 hours.
+  const t = new Date(startMs).toISOString();
+  const t2 = new Date(startMs + 125 * 60_000).toISOString();
   return [
     { type: 'DosingSessionScheduled', sessionId, scheduledFor: t, mode: 'in-person', at: t },
     { type: 'VitalsRecorded', sessionId, phase: 'pre', ...pre, heartRate: 70, at: t },
@@ -93,7 +105,7 @@ describe('GET /api/meta', () => {
     const meta = (await res.json()) as MetaResponse;
     expect(meta.demo).toBe(true);
     expect(meta.engine).toBe('pglite');
-    expect(meta.patients).toBe(demoEpisodes + 1);
+    expect(meta.patients).toBe(demoEpisodes + 2);
     expect(meta.asOf).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(Z|[+-]\d{2}:\d{2})$/);
   });
 });
@@ -130,7 +142,7 @@ describe('GET /api/caseload', () => {
     expect(res.status).toBe(200);
     const body = (await res.json()) as CaseloadResponse;
     expect(body.demo).toBe(true);
-    expect(body.rows).toHaveLength(demoEpisodes + 1);
+    expect(body.rows).toHaveLength(demoEpisodes + 2);
     expect(new Set(body.rows.map((r) => r.patientId)).size).toBe(body.rows.length);
     const ready = body.rows.find((r) => r.patientId === READY.patientId)!;
     const { state } = await store.loadEpisode(READY.episodeId);
@@ -269,22 +281,56 @@ describe('POST /api/episodes/:episodeId/events', () => {
     expect(form.status).toBe(415);
   });
 
-  it('answers 409 when the episode moved on since the form was loaded, and stores nothing', async () => {
+  it('records a stale form that is still allowed after deciding it again, and says what changed', async () => {
     const v = await versionOf(READY.episodeId);
     const res = await post(`/api/episodes/${READY.episodeId}/events`, {
       expectedVersion: v - 1,
-      events: [phq9Event([0, 0, 0, 0, 0, 0, 0, 0, 0])],
+      events: [
+        { ...phq9Event([0, 0, 0, 0, 0, 0, 0, 0, 0]), instrument: 'gad7', responses: [0, 1, 0, 0, 0, 0, 0] },
+      ],
+    });
+    expect(res.status).toBe(201);
+    const body = (await res.json()) as AppendResponse;
+    expect(body.version).toBe(v + 1);
+    expect(body.rebased?.fromVersion).toBe(v - 1);
+    expect(body.rebased?.changes).toHaveLength(1);
+    expect(body.rebased?.changes[0]).toEqual({
+      type: expect.any(String),
+      at: expect.any(String),
+      recordedBy: expect.any(String),
+    });
+  });
+
+  it('answers 409 with what changed when a stale form is no longer allowed, keeping nothing', async () => {
+    const v = await versionOf(READY.episodeId);
+    // Someone else closes the course: a stale preparation-session form is then refused.
+    const close = await post(`/api/episodes/${READY.episodeId}/events`, {
+      expectedVersion: v,
+      events: [{ type: 'EpisodePaused', reason: 'scheduling', recordedBy: 'therapist' }],
+    });
+    expect(close.status).toBe(201);
+    const res = await post(`/api/episodes/${READY.episodeId}/events`, {
+      expectedVersion: v,
+      events: [{ type: 'IntegrationSessionCompleted', mode: 'telehealth', recordedBy: 'therapist' }],
     });
     expect(res.status).toBe(409);
     const body = (await res.json()) as ApiError;
     expect(body.error).toBe('concurrency-conflict');
-    expect(body.actualVersion).toBe(v);
-    expect(await versionOf(READY.episodeId)).toBe(v);
+    expect(body.actualVersion).toBe(v + 1);
+    expect(body.changes?.map((c) => c.type)).toEqual(['EpisodePaused']);
+    expect(body.refusal?.code).toBe('episode-paused');
+    expect(body.message).toContain('your answers are kept');
+    expect(await versionOf(READY.episodeId)).toBe(v + 1);
+    const resume = await post(`/api/episodes/${READY.episodeId}/events`, {
+      expectedVersion: v + 1,
+      events: [{ type: 'EpisodeResumed', recordedBy: 'therapist' }],
+    });
+    expect(resume.status).toBe(201);
   });
 
   it('answers 422 with the refusal code when the machine holds a dose (BP 150/95, no override)', async () => {
-    const v = await versionOf(READY.episodeId);
-    const res = await post(`/api/episodes/${READY.episodeId}/events`, {
+    const v = await versionOf(DOSING.episodeId);
+    const res = await post(`/api/episodes/${DOSING.episodeId}/events`, {
       expectedVersion: v,
       events: dosingSession('test-s-hold', { systolic: 150, diastolic: 95 }),
     });
@@ -292,14 +338,14 @@ describe('POST /api/episodes/:episodeId/events', () => {
     const body = (await res.json()) as ApiError;
     expect(body.error).toBe('event-refused');
     expect(body.refusal?.code).toBe('vitals-hold');
-    expect(body.refusal?.message).toMatch(/150\/95/);
+    expect(body.refusal?.message).toMatch(/BP 150\/95 mmHg/);
     expect(body.index).toBe(2);
-    expect(await versionOf(READY.episodeId)).toBe(v);
+    expect(await versionOf(DOSING.episodeId)).toBe(v);
   });
 
   it('accepts the same dose with a clinician override and its reason', async () => {
-    const v = await versionOf(READY.episodeId);
-    const res = await post(`/api/episodes/${READY.episodeId}/events`, {
+    const v = await versionOf(DOSING.episodeId);
+    const res = await post(`/api/episodes/${DOSING.episodeId}/events`, {
       expectedVersion: v,
       events: dosingSession(
         'test-s-override',
@@ -309,7 +355,7 @@ describe('POST /api/episodes/:episodeId/events', () => {
     });
     expect(res.status).toBe(201);
     expect(((await res.json()) as AppendResponse).version).toBe(v + 5);
-    const { state } = await store.loadEpisode(READY.episodeId);
+    const { state } = await store.loadEpisode(DOSING.episodeId);
     expect(state.context.sessions.at(-1)?.doses[0]?.vitalsOverride).toBe(true);
   });
 

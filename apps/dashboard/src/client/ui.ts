@@ -16,7 +16,38 @@ const SHORT: Record<string, string> = {
   'critical-period-chain-broken': 'Critical-period chain broken',
   'low-medication': 'Low medication',
   'vitals-hold': 'Vitals hold',
+  'vitals-alert': 'Alarming vitals',
+  'adverse-event': 'Adverse event to review',
+  'late-entry': 'Late entry changed a decision',
+  'treatment-stopped': 'Treatment stopped',
+  'no-response': 'Not responding',
+  'reliable-deterioration': 'Reliably worse',
+  'severe-symptoms': 'Severe symptoms',
+  'safety-signal-refused': 'Safety signal in a refused record',
 };
+
+/** Why the episode machine refused a record, as a headline in plain words (the message says the rest). */
+const REFUSAL_HEADLINE: Record<string, string> = {
+  'not-permitted': 'This role may not record this',
+  'future-event': 'Dated in the future',
+  'safety-review-required': 'A safety review is needed before a dose',
+  'treatment-stopped': 'The medical team stopped treatment',
+  contraindicated: 'Absolute contraindication: the medical team must give a reason',
+  'reason-required': 'A reason is needed',
+  'dose-mismatch': 'The dose does not match the prescription',
+  'dosing-too-soon': 'Too soon after the last dosing session',
+  'chaperone-required': 'A remote session needs a chaperone',
+  'out-of-order': 'This earlier record would contradict what was recorded after it',
+  'void-would-invalidate': 'A later record depends on this one',
+  'vitals-hold': 'Vitals above the hold threshold',
+  'episode-closed': 'The course is closed',
+  'invalid-assessment': 'The answers cannot be recorded',
+};
+
+/** The plain-words headline of a refusal code (the code itself when there is none). */
+export function refusalHeadline(code: string): string {
+  return REFUSAL_HEADLINE[code] ?? words(code);
+}
 
 /** A short label: measure alerts name their measure and rule ("PHQ9 baseline due"). */
 function shortLabel(a: Alert): string {

@@ -13,6 +13,7 @@ import {
   formatInOffset,
   type InstrumentRegistry,
   KapkitError,
+  type Refusal,
   statusAt,
 } from '@kapkit/core';
 import {
@@ -350,6 +351,14 @@ export function createDashboardApp(options: DashboardOptions) {
     return c.json(body);
   });
 
+  /** What was recorded in an episode after `version`: type, time and role of each event (no content). */
+  const changesSince = async (episodeId: string, version: number) =>
+    (await store.readEpisode(episodeId, { fromVersion: version + 1 })).map((s) => ({
+      type: s.event.type,
+      at: s.event.at,
+      recordedBy: s.event.recordedBy,
+    }));
+
   app.post('/api/episodes/:episodeId/events', async (c) => {
     const episodeId = c.req.param('episodeId');
     let body: unknown;
@@ -375,9 +384,36 @@ export function createDashboardApp(options: DashboardOptions) {
       registry,
     );
     if (!completed.ok) return invalid(c, completed.issues);
-    const result = await store.append(episodeId, completed.events, {
-      expectedVersion: parsed.expectedVersion,
-    });
+    let result: Awaited<ReturnType<EventStore['append']>>;
+    let rebased: AppendResponse['rebased'] = null;
+    try {
+      result = await store.append(episodeId, completed.events, {
+        expectedVersion: parsed.expectedVersion,
+      });
+    } catch (error) {
+      if (!(error instanceof ConcurrencyError) || typeof error.actualVersion !== 'number') throw error;
+      // The form was filled against an older version (another tab or colleague recorded meanwhile). Decide its
+      // events again against the latest state: appended when they are still allowed, else a real conflict that
+      // says what changed (the form keeps its answers).
+      const changes = await changesSince(episodeId, parsed.expectedVersion);
+      try {
+        result = await store.append(episodeId, completed.events, { expectedVersion: error.actualVersion });
+        rebased = { fromVersion: parsed.expectedVersion, changes };
+      } catch (again) {
+        if (again instanceof EventRefusedError) {
+          const r = again.refusal;
+          return apiError(c, 409, {
+            error: 'concurrency-conflict',
+            message: `This episode changed since the form was loaded (${changes.length} new record(s)), and the form is no longer allowed: ${r.message} Nothing was written; your answers are kept.`,
+            expectedVersion: parsed.expectedVersion,
+            actualVersion: error.actualVersion,
+            changes,
+            refusal: refusalBody(r),
+          });
+        }
+        throw again;
+      }
+    }
     const after = await store.loadEpisode(episodeId);
     const body2: AppendResponse = {
       status: result.status,
@@ -386,6 +422,7 @@ export function createDashboardApp(options: DashboardOptions) {
         result.status === 'appended'
           ? result.events.map((s) => ({ id: s.event.id, type: s.event.type, at: s.event.at }))
           : [],
+      rebased,
       alerts: statusAt(after.state, asOf()).alerts.map((a) => ({
         code: a.code,
         severity: a.severity,
@@ -474,16 +511,7 @@ export function createDashboardApp(options: DashboardOptions) {
         error: 'event-refused',
         message: `Refused (${r.code}): ${r.message} Nothing was written.`,
         index: error.index,
-        refusal: {
-          code: r.code,
-          message: r.message,
-          ...(r.issues
-            ? { issues: r.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) }
-            : {}),
-          ...(r.safetyFlags
-            ? { safetyFlags: r.safetyFlags.map((f) => ({ rule: f.rule, item: f.item, value: f.value })) }
-            : {}),
-        },
+        refusal: refusalBody(r),
       });
     }
     if (error instanceof EventIdConflictError) {
@@ -513,6 +541,27 @@ export function createDashboardApp(options: DashboardOptions) {
     refresh: () => index.refresh(),
     /** True when any episode seen so far is synthetic (demo data). */
     isDemo,
+  };
+}
+
+/** A refusal as the API returns it: code, plain message, field issues, safety signals, the event it names. */
+function refusalBody(r: Refusal): NonNullable<ApiError['refusal']> {
+  return {
+    code: r.code,
+    message: r.message,
+    ...(r.issues ? { issues: r.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) } : {}),
+    ...(r.safetyFlags
+      ? {
+          safetyFlags: r.safetyFlags.map((f) => ({
+            rule: f.rule,
+            kind: f.kind,
+            value: f.value,
+            message: f.message,
+            ...(f.item !== undefined ? { item: f.item } : {}),
+          })),
+        }
+      : {}),
+    ...(r.invalidates ? { invalidates: { ...r.invalidates } } : {}),
   };
 }
 

@@ -85,7 +85,7 @@ export function buildLongEpisode(o: LongEpisodeOptions): EpisodeEventInput[] {
       v: 1,
       synthetic: true,
       ...fields,
-    } as EpisodeEventInput);
+    } as unknown as EpisodeEventInput);
   };
   const day = (d: number, minutes: number) => o.startMs + d * DAY_MS + minutes * MINUTE_MS;
   const phq = (total: number) => spread(total, 8, 3).concat([0]);
@@ -207,10 +207,10 @@ export function buildLongEpisode(o: LongEpisodeOptions): EpisodeEventInput[] {
         doseMg: 300,
         route: 'sublingual',
         formulation: 'sublingual-lozenge',
-        unitsUsed: 1,
       });
       used += 1;
-      add(day(d, 11 * 60 + 30), {
+      // Observed two hours after the dose (the policy's observation time), then completed.
+      add(day(d, 12 * 60 + 15), {
         type: 'VitalsRecorded',
         sessionId,
         phase: 'post',
@@ -218,7 +218,7 @@ export function buildLongEpisode(o: LongEpisodeOptions): EpisodeEventInput[] {
         diastolic: 80,
         heartRate: 76,
       });
-      add(day(d, 12 * 60), { type: 'DosingSessionCompleted', sessionId, durationMinutes: 120 });
+      add(day(d, 12 * 60 + 20), { type: 'DosingSessionCompleted', sessionId, durationMinutes: 140 });
       add(day(d + 2, 14 * 60), { type: 'IntegrationSessionCompleted', mode: 'telehealth', sessionId });
       dosesGiven++;
       firstDoseDay ??= d;

@@ -7,11 +7,13 @@
 import { randomUUID } from 'node:crypto';
 import {
   type EpisodeEventInput,
+  EVENT_SCHEMA_VERSION,
   type EventType,
   eventSchemas,
   eventTypes,
   formatPath,
   type InstrumentRegistry,
+  primaryRoleOf,
   validateResponse,
 } from '@kapkit/core';
 import type { FieldIssue } from '../shared/api.js';
@@ -81,14 +83,17 @@ export interface Envelope {
   readonly patientId: string;
   /** The episode is demo data: new events are marked synthetic too. */
   readonly synthetic: boolean;
-  /** Default `at` for events that do not give one (ISO 8601 with offset). */
+  /** The server's clock (ISO 8601 with offset): `at` and `recordedAt` of events that do not give them. */
   readonly at: string;
 }
 
 /**
- * Give each event its envelope (id unless the client sent one for an idempotent retry, `at` unless given,
- * episode, patient, schema version) and validate it with its zod schema and, for assessments, against the
- * instrument definition. Unknown fields are reported rather than silently dropped.
+ * Give each event its envelope and validate it with its zod schema and, for assessments, against the
+ * instrument definition. The client may send `id`, `at` and `recordedAt`: a form fixes them when it is first
+ * submitted, so that a retry is the same event (the store answers `duplicate`); otherwise the server sets a new
+ * id and its own clock. `recordedBy` is the role the form is for (until sign-in exists; without it, the event
+ * type's primary role); episode, patient and schema version are the server's. Unknown fields are reported rather
+ * than silently dropped.
  */
 export function completeEvents(
   events: readonly Record<string, unknown>[],
@@ -110,10 +115,12 @@ export function completeEvents(
     const event: Record<string, unknown> = {
       id: randomUUID(),
       at: envelope.at,
+      recordedAt: envelope.at,
+      recordedBy: primaryRoleOf(type),
       ...raw,
       episodeId: envelope.episodeId,
       patientId: envelope.patientId,
-      v: 1,
+      v: EVENT_SCHEMA_VERSION,
       ...(envelope.synthetic ? { synthetic: true } : {}),
     };
     for (const key of Object.keys(raw)) {

@@ -150,12 +150,44 @@ function mmHg(v: { systolic: number; diastolic: number }): string {
  * dosing session as one entry with its vitals and dose.
  */
 export function timelineOf(events: readonly EpisodeEvent[], context: EpisodeContext): TimelineEntry[] {
-  const out: TimelineEntry[] = [];
+  const entries = timelineEntries(events, context);
+  // Every entry knows its event: voided ones are struck through, late ones say when they were written.
+  const voided = new Map<string, { at: string; reason: string }>();
+  for (const e of events) {
+    if (e.type === 'EventVoided') voided.set(e.voidedEventId, { at: e.at, reason: e.reason });
+  }
+  const byId = new Map(events.map((e) => [e.id, e]));
+  return entries
+    .map((x) => {
+      const e = byId.get(x.eventId)!;
+      const late = Date.parse(e.recordedAt) - Date.parse(e.at) > LATE_ENTRY_MS;
+      const v = voided.get(x.eventId);
+      return {
+        ...x,
+        recordedAt: e.recordedAt,
+        recordedBy: e.recordedBy,
+        late,
+        voided: v ? { at: v.at, reason: v.reason } : null,
+        voidable: !v && e.type !== 'EpisodeOpened' && e.type !== 'EventVoided',
+      };
+    })
+    .sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+}
+
+/** An entry written more than a day after it happened is shown as a late entry. kapkit display default. */
+const LATE_ENTRY_MS = 24 * 3_600_000;
+
+type BareEntry = Omit<TimelineEntry, 'recordedAt' | 'recordedBy' | 'late' | 'voided' | 'voidable'>;
+
+function timelineEntries(events: readonly EpisodeEvent[], context: EpisodeContext): BareEntry[] {
+  const out: BareEntry[] = [];
   const sessions = new Map(context.sessions.map((s) => [s.sessionId, s]));
+  const push = (e: EpisodeEvent, entry: Omit<BareEntry, 'eventId' | 'type'>) =>
+    out.push({ ...entry, eventId: e.id, type: e.type });
   for (const e of events) {
     switch (e.type) {
       case 'EpisodeOpened':
-        out.push({
+        push(e, {
           at: e.at,
           kind: 'course',
           title: 'Episode opened',
@@ -163,7 +195,7 @@ export function timelineOf(events: readonly EpisodeEvent[], context: EpisodeCont
         });
         break;
       case 'FitAssessed':
-        out.push({
+        push(e, {
           at: e.at,
           kind: 'course',
           title: 'Fit discussion',
@@ -171,7 +203,7 @@ export function timelineOf(events: readonly EpisodeEvent[], context: EpisodeCont
         });
         break;
       case 'MedicalEvaluationScheduled':
-        out.push({
+        push(e, {
           at: e.at,
           kind: 'medical',
           title: 'Medical evaluation booked',
@@ -179,7 +211,7 @@ export function timelineOf(events: readonly EpisodeEvent[], context: EpisodeCont
         });
         break;
       case 'MedicalEvaluationCompleted':
-        out.push({
+        push(e, {
           at: e.at,
           kind: 'medical',
           title: 'Medical evaluation',
@@ -187,7 +219,7 @@ export function timelineOf(events: readonly EpisodeEvent[], context: EpisodeCont
         });
         break;
       case 'TreatmentPlanCreated':
-        out.push({
+        push(e, {
           at: e.at,
           kind: 'course',
           title: 'Treatment plan',
@@ -195,7 +227,7 @@ export function timelineOf(events: readonly EpisodeEvent[], context: EpisodeCont
         });
         break;
       case 'PrescriptionIssued':
-        out.push({
+        push(e, {
           at: e.at,
           kind: 'medication',
           title: 'Prescription',
@@ -203,7 +235,7 @@ export function timelineOf(events: readonly EpisodeEvent[], context: EpisodeCont
         });
         break;
       case 'MedicationDelivered':
-        out.push({
+        push(e, {
           at: e.at,
           kind: 'medication',
           title: 'Medication delivered',
@@ -211,7 +243,7 @@ export function timelineOf(events: readonly EpisodeEvent[], context: EpisodeCont
         });
         break;
       case 'RefillIssued':
-        out.push({
+        push(e, {
           at: e.at,
           kind: 'medication',
           title: 'Refill',
@@ -219,7 +251,7 @@ export function timelineOf(events: readonly EpisodeEvent[], context: EpisodeCont
         });
         break;
       case 'SelfAdministrationTrained':
-        out.push({
+        push(e, {
           at: e.at,
           kind: 'medical',
           title: 'Training',
@@ -227,7 +259,7 @@ export function timelineOf(events: readonly EpisodeEvent[], context: EpisodeCont
         });
         break;
       case 'PreparationSessionCompleted':
-        out.push({
+        push(e, {
           at: e.at,
           kind: 'preparation',
           title: 'Preparation session',
@@ -235,7 +267,7 @@ export function timelineOf(events: readonly EpisodeEvent[], context: EpisodeCont
         });
         break;
       case 'IntegrationSessionCompleted':
-        out.push({ at: e.at, kind: 'integration', title: 'Integration session', detail: e.mode });
+        push(e, { at: e.at, kind: 'integration', title: 'Integration session', detail: e.mode });
         break;
       case 'DosingSessionCompleted':
       case 'DosingSessionAborted': {
@@ -253,7 +285,7 @@ export function timelineOf(events: readonly EpisodeEvent[], context: EpisodeCont
           e.type === 'DosingSessionAborted' ? `aborted: ${e.reason.replaceAll('-', ' ')}` : '',
           s ? s.mode : '',
         ].filter(Boolean);
-        out.push({
+        push(e, {
           at: e.at,
           kind: 'dosing',
           title: s?.doseNumber ? `Dosing session ${s.doseNumber}` : 'Dosing session (no dose)',
@@ -262,7 +294,7 @@ export function timelineOf(events: readonly EpisodeEvent[], context: EpisodeCont
         break;
       }
       case 'AdverseEventReported':
-        out.push({
+        push(e, {
           at: e.at,
           kind: 'adverse-event',
           title: 'Adverse event',
@@ -270,15 +302,46 @@ export function timelineOf(events: readonly EpisodeEvent[], context: EpisodeCont
         });
         break;
       case 'MedicalFollowUpCompleted':
-        out.push({
+        push(e, {
           at: e.at,
           kind: 'medical',
           title: 'Medical follow-up',
           detail: e.continueTreatment ? 'continue treatment' : 'do not continue',
         });
         break;
+      case 'AssessmentRecorded': {
+        const a = context.assessments.find((x) => x.eventId === e.id);
+        push(e, {
+          at: e.at,
+          kind: 'assessment',
+          title:
+            `${e.instrument.toUpperCase()} ${e.recordedBy === 'patient' ? '(patient-reported)' : ''}`.trim(),
+          detail: a
+            ? `total ${a.total === null ? 'not scorable' : Number(a.total.toFixed(2))}${a.severity ? ` (${a.severity.replaceAll('-', ' ')})` : ''}${e.context ? `; ${e.context}` : ''}`
+            : 'entered in error',
+        });
+        break;
+      }
+      case 'AdverseEventReviewed':
+        push(e, {
+          at: e.at,
+          kind: 'safety',
+          title: 'Adverse event reviewed',
+          detail: e.outcome.replaceAll('-', ' '),
+        });
+        break;
+      case 'EventVoided': {
+        const target = events.find((x) => x.id === e.voidedEventId);
+        push(e, {
+          at: e.at,
+          kind: 'correction',
+          title: 'Entered in error',
+          detail: `${target ? target.type.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase() : 'an event'} of ${target ? target.at.slice(0, 10) : '?'} voided: ${e.reason}`,
+        });
+        break;
+      }
       case 'SafetyFlagReviewed':
-        out.push({
+        push(e, {
           at: e.at,
           kind: 'safety',
           title: 'Safety flag reviewed',
@@ -286,16 +349,16 @@ export function timelineOf(events: readonly EpisodeEvent[], context: EpisodeCont
         });
         break;
       case 'EpisodePaused':
-        out.push({ at: e.at, kind: 'course', title: 'Paused', detail: e.reason.replaceAll('-', ' ') });
+        push(e, { at: e.at, kind: 'course', title: 'Paused', detail: e.reason.replaceAll('-', ' ') });
         break;
       case 'EpisodeResumed':
-        out.push({ at: e.at, kind: 'course', title: 'Resumed', detail: '' });
+        push(e, { at: e.at, kind: 'course', title: 'Resumed', detail: '' });
         break;
       case 'EpisodeCompleted':
-        out.push({ at: e.at, kind: 'course', title: 'Course completed', detail: '' });
+        push(e, { at: e.at, kind: 'course', title: 'Course completed', detail: '' });
         break;
       case 'EpisodeDiscontinued':
-        out.push({
+        push(e, {
           at: e.at,
           kind: 'course',
           title: 'Course discontinued',
@@ -420,6 +483,16 @@ export function episodeView(
       at: f.at,
       kind: f.kind,
     })),
+    unreviewedAdverseEvents: status.unreviewedAdverseEvents.map((a) => ({
+      eventId: a.eventId,
+      at: a.at,
+      code: a.code,
+      severity: a.severity,
+      sessionId: a.sessionId,
+      unknownSession: a.unknownSession,
+      recordedBy: a.recordedBy,
+    })),
+    treatmentStopped: c.treatmentStopped ? { at: c.treatmentStopped.at, by: c.treatmentStopped.by } : null,
     doses,
     vitals,
     timeline: timelineOf(events, c),
@@ -429,8 +502,16 @@ export function episodeView(
       registry,
       ...(reliableChangeSd ? { reliableChange: { sd: reliableChangeSd } } : {}),
     }),
+    assessments: c.assessments.map((a) => ({
+      eventId: a.eventId,
+      at: a.at,
+      instrument: a.instrument,
+      responses: a.responses,
+      context: a.context,
+      recordedBy: a.recordedBy,
+    })),
     latestAssessments: latestPerInstrument(c),
-    context: { ...c, assessments: [], eventIds: [] },
+    context: { ...c, assessments: [], history: [] },
   };
 }
 

@@ -40,10 +40,21 @@ export interface ApiError {
     readonly code: string;
     readonly message: string;
     readonly issues?: readonly FieldIssue[];
+    /** The later event a late entry or a void would invalidate. */
+    readonly invalidates?: {
+      readonly eventId: string;
+      readonly type: string;
+      readonly at: string;
+      readonly code: string;
+      readonly message: string;
+    };
+    /** Safety signals the refused event carries (a positive item 9, a serious adverse event, alarming vitals). */
     readonly safetyFlags?: readonly {
       readonly rule: string;
-      readonly item: number;
-      readonly value: number | null;
+      readonly kind: string;
+      readonly item?: number;
+      readonly message: string;
+      readonly value: number | string | null;
     }[];
   };
   /** `event-refused`: 0-based index of the refused event in the batch. */
@@ -51,6 +62,8 @@ export interface ApiError {
   /** `concurrency-conflict`: the version the caller sent and the episode's version now. */
   readonly expectedVersion?: number;
   readonly actualVersion?: number;
+  /** For a concurrency conflict: what was recorded since the form was loaded. */
+  readonly changes?: readonly RecordedChange[];
 }
 
 /** `GET /api/instruments`: the registered instrument definitions (plain JSON), forms and charts derive from them. */
@@ -185,7 +198,20 @@ export interface DoseView {
 }
 
 export interface TimelineEntry {
+  /** The event this entry shows (a dosing session: its last event). */
+  readonly eventId: string;
+  readonly type: string;
+  /** When it happened (clinical time). */
   readonly at: string;
+  /** When it was written. */
+  readonly recordedAt: string;
+  readonly recordedBy: string;
+  /** Written more than a day after it happened. */
+  readonly late: boolean;
+  /** Voided as entered in error (shown struck through), with when and why. */
+  readonly voided: null | { readonly at: string; readonly reason: string };
+  /** May be voided (not already voided; not the opening of the episode or a void). */
+  readonly voidable: boolean;
   readonly kind:
     | 'course'
     | 'medical'
@@ -193,8 +219,10 @@ export interface TimelineEntry {
     | 'preparation'
     | 'dosing'
     | 'integration'
+    | 'assessment'
     | 'safety'
-    | 'adverse-event';
+    | 'adverse-event'
+    | 'correction';
   readonly title: string;
   readonly detail: string;
 }
@@ -263,6 +291,18 @@ export interface EpisodeView {
     readonly at: string;
     readonly kind: string;
   }[];
+  /** Adverse events waiting for a clinician's review (severe, serious, suicidal ideation, moderate). */
+  readonly unreviewedAdverseEvents: readonly {
+    readonly eventId: string;
+    readonly at: string;
+    readonly code: string;
+    readonly severity: string;
+    readonly sessionId: string | null;
+    readonly unknownSession: boolean;
+    readonly recordedBy: string;
+  }[];
+  /** The medical team's treatment stop in force, if any. */
+  readonly treatmentStopped: null | { readonly at: string; readonly by: string };
   readonly doses: readonly DoseView[];
   readonly vitals: readonly VitalsView[];
   readonly timeline: readonly TimelineEntry[];
@@ -271,6 +311,15 @@ export interface EpisodeView {
    * doses, critical-period windows, baselines, response/remission/reliable-change with their sources.
    */
   readonly chart: OutcomeChartData;
+  /** Every assessment in force (voided ones left out), oldest first: for corrections. */
+  readonly assessments: readonly {
+    readonly eventId: string;
+    readonly at: string;
+    readonly instrument: string;
+    readonly responses: readonly (number | null)[];
+    readonly context: string | null;
+    readonly recordedBy: string;
+  }[];
   /** The latest assessment of each instrument (for the item chart), oldest first. */
   readonly latestAssessments: readonly EpisodeAssessment[];
   /**
@@ -296,9 +345,21 @@ export interface AppendRequest {
   readonly events: readonly Record<string, unknown>[];
 }
 
+/** One event recorded by someone else since a form was loaded (no content: its type, time and role). */
+export interface RecordedChange {
+  readonly type: string;
+  readonly at: string;
+  readonly recordedBy: string;
+}
+
 export interface AppendResponse {
   readonly status: 'appended' | 'duplicate';
   readonly version: number;
+  /**
+   * The form was filled against an older version: its events were decided again against the latest state and
+   * were still allowed. `changes` is what was recorded meanwhile.
+   */
+  readonly rebased?: null | { readonly fromVersion: number; readonly changes: readonly RecordedChange[] };
   readonly events: readonly { readonly id: string; readonly type: string; readonly at: string }[];
   /** Alerts of the episode after the append. */
   readonly alerts: readonly Alert[];

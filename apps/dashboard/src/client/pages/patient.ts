@@ -14,8 +14,9 @@ import type { ChartConfiguration } from 'chart.js';
 import type { EpisodeView, PatientResponse } from '../../shared/api.js';
 import { api } from '../api.js';
 import { drawChart } from '../charts.js';
-import { h } from '../dom.js';
+import { h, mount, on } from '../dom.js';
 import { change, day, dayTime, percent, score, words } from '../format.js';
+import { type FormContext, field, select, wireForm } from '../forms.js';
 import { instrument } from '../instruments.js';
 import { alertList, demoBadge, fact, link } from '../ui.js';
 
@@ -153,21 +154,105 @@ function outcomeStatus(chart: OutcomeChartData, inst: OutcomeChartInstrument): H
   );
 }
 
-function timeline(ep: EpisodeView): HTMLElement {
+/** "Entered in error": a reason and who says so, saved as an EventVoided (the record stays, struck through). */
+function voidForm(
+  entry: EpisodeView['timeline'][number],
+  ctx: FormContext,
+  done: () => void,
+): HTMLFormElement {
+  const reason = h('input', { type: 'text', name: 'void-reason', maxlength: 2000, required: true });
+  const by = select(
+    [
+      { value: 'therapist', label: 'Therapist' },
+      { value: 'medical', label: 'Medical team' },
+    ],
+    'therapist',
+    { name: 'recordedBy' },
+  );
+  const form = h(
+    'form',
+    { class: 'void-form', 'data-form': 'void' },
+    field('Why was it entered in error?', reason, 'void.reason'),
+    field('Marked by', by, 'void.recordedBy'),
+    h('button', { type: 'submit', class: 'button small' }, 'Mark as entered in error'),
+  );
+  wireForm(
+    form,
+    ctx,
+    () => ({
+      events: [
+        {
+          type: 'EventVoided',
+          voidedEventId: entry.eventId,
+          reason: reason.value.trim(),
+          recordedBy: by.value,
+        },
+      ],
+      keys: ['void'],
+      labels: ['marking the record as entered in error'],
+    }),
+    done,
+  );
+  return form;
+}
+
+function timeline(ep: EpisodeView, ctx: FormContext, recordBase: string): HTMLElement {
   if (ep.timeline.length === 0) return h('p', { class: 'muted' }, 'No sessions yet.');
   return h(
     'ol',
     { class: 'timeline', id: 'timeline' },
-    ep.timeline.map((t) =>
-      h(
+    ep.timeline.map((t) => {
+      const slot = h('div', { class: 'void-slot' });
+      const actions: (HTMLElement | string)[] = [];
+      if (t.voidable) {
+        if (t.kind === 'assessment') {
+          const a = ep.assessments.find((x) => x.eventId === t.eventId);
+          if (a) {
+            actions.push(
+              link(
+                `${recordBase}${encodeURIComponent(a.instrument)}&correct=${encodeURIComponent(a.eventId)}`,
+                'Correct',
+                {
+                  class: 'button small',
+                },
+              ),
+              ' ',
+            );
+          }
+        }
+        const toggle = h('button', { type: 'button', class: 'button small link' }, 'Entered in error…');
+        on(toggle, 'click', () => {
+          toggle.hidden = true;
+          mount(
+            slot,
+            voidForm(t, ctx, () => setTimeout(() => location.reload(), 800)),
+          );
+          slot.querySelector<HTMLInputElement>('input')?.focus();
+        });
+        actions.push(toggle);
+      }
+      const title = t.voided
+        ? h('del', {}, h('strong', {}, t.title), t.detail ? ` — ${t.detail}` : '')
+        : null;
+      return h(
         'li',
-        { class: `tl tl-${t.kind}` },
+        {
+          class: `tl tl-${t.kind}${t.voided ? ' voided' : ''}`,
+          'data-event': t.eventId,
+          ...(t.voided ? { 'data-voided': 'true' } : {}),
+        },
         h('time', { datetime: t.at }, day(t.at)),
         ' ',
-        h('strong', {}, t.title),
-        t.detail ? ` — ${t.detail}` : '',
-      ),
-    ),
+        title ?? [h('strong', {}, t.title), t.detail ? ` — ${t.detail}` : ''],
+        t.voided
+          ? h('span', { class: 'tag' }, ` entered in error (${day(t.voided.at)}: ${t.voided.reason})`)
+          : null,
+        t.late ? h('span', { class: 'tag late' }, ` entered late, on ${day(t.recordedAt)}`) : null,
+        t.recordedBy === 'patient' ? h('span', { class: 'tag' }, ' patient-reported') : null,
+        actions.length ? h('span', { class: 'tl-actions' }, ' ', actions) : null,
+        slot,
+      );
+    }),
   );
 }
 
@@ -224,7 +309,9 @@ const FORMS: readonly [string, string][] = [
   ['integration', 'Integration'],
   ['follow-up', 'Medical follow-up'],
   ['refill', 'Refill & delivery'],
+  ['adverse-event', 'Adverse event'],
   ['review', 'Safety review'],
+  ['course', 'Course'],
   ['other', 'Other measure'],
 ];
 
@@ -234,6 +321,12 @@ export async function renderPatient(patientId: string, episodeId?: string): Prom
   const base = `/patients/${encodeURIComponent(patientId)}`;
   const recordBase = `${base}/record${episodeId ? `?episode=${encodeURIComponent(episodeId)}&` : '?'}form=`;
   const closed = ep.closed !== null;
+  const ctx: FormContext = {
+    episodeId: ep.episodeId,
+    version: ep.version,
+    patientUrl: `${base}${episodeId ? `?episode=${encodeURIComponent(episodeId)}` : ''}`,
+    serverOffsetMs: Date.parse(data.asOf) - Date.now(),
+  };
   const chart = ep.chart;
   const latestPhq9 = ep.latestAssessments.find((a) => a.instrument === 'phq9');
   const phq9Def = latestPhq9 ? await instrument('phq9') : undefined;
@@ -288,14 +381,15 @@ export async function renderPatient(patientId: string, episodeId?: string): Prom
     ),
     h('h2', {}, 'Alerts'),
     alertList(ep.alerts),
-    ep.unreviewedSafetyFlags.length > 0 && !closed
+    ep.unreviewedSafetyFlags.length > 0 || ep.unreviewedAdverseEvents.length > 0
       ? h('p', {}, link(`${recordBase}review`, 'Record the safety review', { class: 'button' }))
       : null,
     closed
       ? h(
           'p',
           { class: 'muted' },
-          `This course was ${ep.closed?.kind} on ${day(ep.closed?.at)}; nothing more can be recorded.`,
+          `This course was ${ep.closed?.kind} on ${day(ep.closed?.at)}; only adverse events, reviews and corrections can still be recorded. `,
+          link(`${recordBase}adverse-event`, 'Record an adverse event', { class: 'button small' }),
         )
       : h(
           'nav',
@@ -336,8 +430,13 @@ export async function renderPatient(patientId: string, episodeId?: string): Prom
           ),
         ]
       : null,
-    h('h2', {}, 'Session timeline'),
-    timeline(ep),
+    h('h2', {}, 'Timeline'),
+    h(
+      'p',
+      { class: 'muted small' },
+      'Every record in clinical order. A record entered in error is marked so and struck through: it stays in the history and is left out of the status, charts, analytics and exports.',
+    ),
+    timeline(ep, ctx, recordBase),
     h('h2', {}, 'Vitals'),
     ep.vitals.length > 0
       ? chartBox(

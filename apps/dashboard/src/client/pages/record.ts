@@ -56,8 +56,20 @@ function submitButton(text: string) {
   return h('button', { type: 'submit', class: 'button primary' }, text);
 }
 
-/** An instrument's form, generated from its definition. */
-function assessmentForm(definition: InstrumentDefinition, ctx: FormContext): HTMLElement {
+/** The record an assessment form corrects: its event, voided and replaced in one atomic append. */
+interface Correction {
+  readonly eventId: string;
+  readonly at: string;
+  readonly responses: readonly (number | null)[];
+  readonly context: string | null;
+}
+
+/** An instrument's form, generated from its definition (prefilled when it corrects an earlier record). */
+function assessmentForm(
+  definition: InstrumentDefinition,
+  ctx: FormContext,
+  correction: Correction | null = null,
+): HTMLElement {
   const form = instrumentForm(definition);
   const items = form.items.map((item, i) => {
     const key = `assessment.responses[${i}]`;
@@ -76,7 +88,7 @@ function assessmentForm(definition: InstrumentDefinition, ctx: FormContext): HTM
           ...item.scale.options.map((o) => ({ value: String(o.value), label: `${o.value} ${o.label}` })),
         ],
         key,
-        '',
+        correction ? String(correction.responses[i] ?? '') : '',
         { 'data-item': String(item.number) },
       );
     }
@@ -114,15 +126,27 @@ function assessmentForm(definition: InstrumentDefinition, ctx: FormContext): HTM
       value: v,
       label: v.replace('-', ' '),
     })),
-    'routine',
+    correction?.context ?? 'routine',
     { name: 'context' },
   );
-  const when = whenField('assessment.at');
+  const when = whenField(
+    'assessment.at',
+    'When',
+    correction ? localInputValue(Date.parse(correction.at)) : '',
+  );
   const role = roleField('assessment.recordedBy', 'therapist');
+  const reason = h('input', { type: 'text', name: 'correction-reason', maxlength: 2000 });
   const el = h(
     'form',
     { class: 'record-form', 'data-form': definition.id },
-    h('h2', {}, `${form.name}: ${form.title}`),
+    h('h2', {}, `${correction ? 'Correct ' : ''}${form.name}: ${form.title}`),
+    correction
+      ? h(
+          'p',
+          { class: 'note' },
+          `Correcting the ${form.name} of ${day(correction.at)}: saving marks that record as entered in error and stores this one instead, in one step. The old record stays in the history, struck through.`,
+        )
+      : null,
     form.stem
       ? h(
           'p',
@@ -150,7 +174,8 @@ function assessmentForm(definition: InstrumentDefinition, ctx: FormContext): HTM
     field('Context', context, 'assessment.context'),
     when.el,
     role.el,
-    submitButton(`Record ${form.name}`),
+    correction ? field('Why the earlier record was wrong', reason, 'void.reason', 'Required.') : null,
+    submitButton(correction ? `Save the correction` : `Record ${form.name}`),
   );
   const parseQuick = (text: string): unknown[] =>
     text
@@ -174,20 +199,30 @@ function assessmentForm(definition: InstrumentDefinition, ctx: FormContext): HTM
         : (el.querySelector<HTMLInputElement>(`input[name="supp-${q.id}"]`)?.value ?? '');
       if (v !== null && v !== '') supp[q.id] = Number(v);
     }
+    const assessment = {
+      type: 'AssessmentRecorded',
+      instrument: definition.id,
+      responses,
+      ...(Object.keys(supp).length ? { supplementary: supp } : {}),
+      context: context.value,
+      recordedBy: role.input.value,
+      ...atOf(when.input),
+    };
+    if (!correction) return { events: [assessment], keys: ['assessment'], labels: [form.name] };
+    if (role.input.value === 'patient')
+      throw new Error('A correction is recorded by a clinician: choose therapist or medical team.');
     return {
       events: [
         {
-          type: 'AssessmentRecorded',
-          instrument: definition.id,
-          responses,
-          ...(Object.keys(supp).length ? { supplementary: supp } : {}),
-          context: context.value,
+          type: 'EventVoided',
+          voidedEventId: correction.eventId,
+          reason: reason.value.trim() || 'Corrected',
           recordedBy: role.input.value,
-          ...atOf(when.input),
         },
+        assessment,
       ],
-      keys: ['assessment'],
-      labels: [form.name],
+      keys: ['void', 'assessment'],
+      labels: ['marking the earlier record as entered in error', form.name],
     };
   });
   return el;
@@ -197,8 +232,9 @@ function assessmentForm(definition: InstrumentDefinition, ctx: FormContext): HTM
 function dosingForm(ep: EpisodeView, ctx: FormContext): HTMLElement {
   const p = ep.prescription;
   const lastMs = ep.context.lastEventAt ? Date.parse(ep.context.lastEventAt) : 0;
-  const duration = numberInput({ name: 'duration', min: 1, max: 1440, value: 120 });
-  const startDefault = Math.max(Date.now() - 120 * MINUTE, lastMs + MINUTE);
+  // Journey Clinical sessions last 2–3 hours; the policy observes 2 hours after the last dose.
+  const duration = numberInput({ name: 'duration', min: 1, max: 1440, value: 180 });
+  const startDefault = Math.max(Date.now() - 180 * MINUTE, lastMs + MINUTE);
   const start = h('input', { type: 'datetime-local', name: 'start', value: localInputValue(startDefault) });
   const mode = select(MODE_OPTIONS, 'in-person', { name: 'mode' });
   const chaperone = h('input', { type: 'checkbox', name: 'chaperone' });
@@ -226,21 +262,22 @@ function dosingForm(ep: EpisodeView, ctx: FormContext): HTMLElement {
     { name: 'kind' },
   );
   const doseMg = numberInput({ name: 'dose-mg', min: 1, max: 2000, value: p?.doseMg ?? '' });
-  const units = numberInput({ name: 'units', min: 0.25, max: 10, step: 0.25, value: 1 });
   const override = h('input', { type: 'checkbox', name: 'override' });
-  const overrideRole = select(
-    [
-      { value: 'medical', label: 'Medical team' },
-      { value: 'therapist', label: 'Therapist' },
-    ],
-    'medical',
-    { name: 'override-role' },
-  );
   const overrideReason = h('textarea', { name: 'override-reason', rows: 2, maxlength: 2000 });
+  const completionReason = h('textarea', { name: 'completion-reason', rows: 2, maxlength: 2000 });
+  const recorder = select(
+    [
+      { value: 'therapist', label: 'Therapist' },
+      { value: 'medical', label: 'Medical team' },
+    ],
+    'therapist',
+    { name: 'recordedBy' },
+  );
   const booster = numberInput({ name: 'booster-mg', min: 1, max: 2000 });
   const postSys = numberInput({ name: 'post-systolic', min: 40, max: 300 });
   const postDia = numberInput({ name: 'post-diastolic', min: 20, max: 200 });
   const postHr = numberInput({ name: 'post-hr', min: 20, max: 250 });
+  const postSpo2 = numberInput({ name: 'post-spo2', min: 50, max: 100 });
   const abortReason = select(
     ['vitals-hold', 'patient-declined', 'adverse-event', 'technical', 'other'].map((v) => ({
       value: v,
@@ -268,11 +305,15 @@ function dosingForm(ep: EpisodeView, ctx: FormContext): HTMLElement {
     h(
       'p',
       { class: 'hint' },
-      `The episode policy holds dosing when pre-dose blood pressure is above ${hs}/${hd} mmHg. A clinician may override it; the reason is recorded.`,
+      `The episode policy holds dosing when pre-dose blood pressure is above ${hs}/${hd} mmHg (and on a high heart rate or low SpO₂). Only the medical team may override it; the reason is recorded.`,
     ),
-    h('label', {}, override, ' A clinician overrides the hold'),
-    field('Clinician', overrideRole, 'dose.vitalsOverride.clinicianRole'),
-    field('Reason for the override', overrideReason, 'dose.vitalsOverride.reason', 'At least 3 characters.'),
+    h('label', {}, override, ' The medical team overrides the hold'),
+    field(
+      'Reason for the override',
+      overrideReason,
+      'dose.vitalsOverride.reason',
+      'Say why (e.g. a repeat reading by phone); at least 10 letters or digits.',
+    ),
     h('p', { class: 'field-error', hidden: true }),
   );
   const doseGroup = h(
@@ -286,8 +327,13 @@ function dosingForm(ep: EpisodeView, ctx: FormContext): HTMLElement {
       'dose.doseMg',
       p ? `Prescribed: ${p.doseMg} mg ${p.route} (${p.formulation}).` : 'No prescription recorded.',
     ),
-    field('Units used from the supply', units, 'dose.unitsUsed', `On hand: ${ep.dosesOnHand}.`),
-    field('Booster (mg), optional', booster, 'booster.doseMg'),
+    h('p', { class: 'hint' }, `On hand: ${ep.dosesOnHand} dose(s); units used follow from the mg.`),
+    field(
+      'Booster (mg), optional',
+      booster,
+      'booster.doseMg',
+      p ? `At most ${p.doseMg / 2} mg (half the prescribed dose), one per session.` : undefined,
+    ),
     overrideBox,
     h('p', { class: 'field-error', hidden: true }),
   );
@@ -301,8 +347,14 @@ function dosingForm(ep: EpisodeView, ctx: FormContext): HTMLElement {
       field('Systolic (mmHg)', postSys, 'post.systolic'),
       field('Diastolic (mmHg)', postDia, 'post.diastolic'),
       field('Heart rate (bpm)', postHr, 'post.heartRate'),
+      field('SpO₂ (%)', postSpo2, 'post.spo2'),
     ),
     field('Session length (minutes)', duration, 'complete.durationMinutes'),
+    field(
+      'Reason, if the session ended within 2 hours of the last dose or with blood pressure still above the hold',
+      completionReason,
+      'complete.reason',
+    ),
     h('p', { class: 'field-error', hidden: true }),
   );
   const abortGroup = h(
@@ -332,7 +384,8 @@ function dosingForm(ep: EpisodeView, ctx: FormContext): HTMLElement {
       h('legend', {}, 'Session'),
       field('Started', start, 'schedule.scheduledFor'),
       field('Mode', mode, 'schedule.mode'),
-      h('label', {}, chaperone, ' A chaperone checks in (remote session)'),
+      h('label', {}, chaperone, ' A chaperone is physically present (required for a remote session)'),
+      field('Recorded by', recorder, 'schedule.recordedBy'),
     ),
     h(
       'fieldset',
@@ -365,7 +418,7 @@ function dosingForm(ep: EpisodeView, ctx: FormContext): HTMLElement {
     const keys: string[] = [];
     const labels: string[] = [];
     const push = (key: string, label: string, e: Record<string, unknown>) => {
-      events.push(e);
+      events.push({ ...e, recordedBy: recorder.value });
       keys.push(key);
       labels.push(label);
     };
@@ -408,7 +461,7 @@ function dosingForm(ep: EpisodeView, ctx: FormContext): HTMLElement {
       });
       return { events, keys, labels };
     }
-    const minutes = Number(duration.value) || 120;
+    const minutes = Number(duration.value) || 180;
     push('dose', 'the dose', {
       type: 'DoseAdministered',
       sessionId,
@@ -416,9 +469,8 @@ function dosingForm(ep: EpisodeView, ctx: FormContext): HTMLElement {
       doseMg: numberValue(doseMg),
       route: p?.route ?? 'sublingual',
       formulation: p?.formulation ?? 'sublingual-lozenge',
-      unitsUsed: numberValue(units),
       ...(override.checked
-        ? { vitalsOverride: { clinicianRole: overrideRole.value, reason: overrideReason.value } }
+        ? { vitalsOverride: { clinicianRole: 'medical', reason: overrideReason.value } }
         : {}),
       at: at(t0 + 10 * MINUTE),
     });
@@ -430,18 +482,18 @@ function dosingForm(ep: EpisodeView, ctx: FormContext): HTMLElement {
         doseMg: numberValue(booster),
         route: p?.route ?? 'sublingual',
         formulation: p?.formulation ?? 'sublingual-lozenge',
-        unitsUsed: 0.5,
         at: at(t0 + 40 * MINUTE),
       });
     }
     push('post', 'vitals at the end', {
-      ...vitals('post', postSys, postDia, postHr),
+      ...vitals('post', postSys, postDia, postHr, postSpo2),
       at: at(t0 + Math.max(minutes - 5, 11) * MINUTE),
     });
     push('complete', 'completing the session', {
       type: 'DosingSessionCompleted',
       sessionId,
       durationMinutes: numberValue(duration),
+      ...(completionReason.value.trim() ? { reason: completionReason.value.trim() } : {}),
       at: at(t0 + Math.max(minutes, 12) * MINUTE),
     });
     return { events, keys, labels };
@@ -630,48 +682,228 @@ function refillForm(ep: EpisodeView, ctx: FormContext): HTMLElement {
   return el;
 }
 
+const REVIEW_OUTCOMES = [
+  { value: 'no-current-risk', label: 'No current risk' },
+  { value: 'safety-plan', label: 'Safety plan made' },
+  { value: 'escalated', label: 'Escalated' },
+];
+
+function clinicianField(key: string) {
+  const input = select(
+    [
+      { value: 'therapist', label: 'Therapist' },
+      { value: 'medical', label: 'Medical team' },
+    ],
+    'therapist',
+    { name: 'recordedBy' },
+  );
+  return { el: field('Reviewed by', input, key), input };
+}
+
+/** Reviews of safety flags and of adverse events: a dose waits for them, and the alerts stay until they exist. */
 function reviewForm(ep: EpisodeView, ctx: FormContext): HTMLElement {
   const flags = ep.unreviewedSafetyFlags;
-  if (flags.length === 0) return h('p', { class: 'muted' }, 'No safety flag waits for a review.');
-  const flag = select(
-    flags.map((f, i) => ({
-      value: String(i),
+  const adverse = ep.unreviewedAdverseEvents;
+  if (flags.length === 0 && adverse.length === 0) {
+    return h('p', { class: 'muted' }, 'No safety flag or adverse event waits for a review.');
+  }
+  const choices = [
+    ...flags.map((f, i) => ({
+      value: `flag-${i}`,
       label: `${f.instrument.toUpperCase()} item ${f.item} ${f.kind === 'positive' ? `answered ${f.value}` : 'unanswered'} on ${day(f.at)}`,
     })),
-    '0',
-    { name: 'flag' },
-  );
-  const outcome = radios(
-    'Outcome of the review',
-    'review-outcome',
-    [
-      { value: 'no-current-risk', label: 'No current risk' },
-      { value: 'safety-plan', label: 'Safety plan made' },
-      { value: 'escalated', label: 'Escalated' },
-    ],
-    'review.outcome',
-  );
+    ...adverse.map((a, i) => ({
+      value: `adverse-${i}`,
+      label: `${a.severity} adverse event: ${a.code.replaceAll('-', ' ')} on ${day(a.at)}${a.unknownSession ? ' (names an unknown session)' : ''}`,
+    })),
+  ];
+  const which = select(choices, choices[0]!.value, { name: 'flag' });
+  const outcome = radios('Outcome of the review', 'review-outcome', REVIEW_OUTCOMES, 'review.outcome');
   const when = whenField('review.at');
+  const by = clinicianField('review.recordedBy');
   return simpleForm(
-    'Safety flag review',
+    'Safety review',
     'review',
-    'Record the follow-up of a safety flag (for example a suicide risk assessment such as the C-SSRS after a positive PHQ-9 item 9). The alert stays until a review is recorded.',
+    'Record the follow-up of a safety flag (for example a suicide risk assessment such as the C-SSRS after a positive PHQ-9 item 9) or of an adverse event. A dose is refused and the alert stays until a clinician records the review.',
     ctx,
-    [field('Flag', flag, 'review.assessmentEventId'), outcome, when.el],
+    [field('Flag or adverse event', which, 'review.assessmentEventId'), outcome, by.el, when.el],
     () => {
-      const f = flags[Number(flag.value)]!;
+      const [kind, index] = which.value.split('-') as [string, string];
+      const chosenOutcome = radioValue(outcome, 'review-outcome') ?? '';
+      if (kind === 'adverse') {
+        const a = adverse[Number(index)]!;
+        return [
+          {
+            type: 'AdverseEventReviewed',
+            adverseEventId: a.eventId,
+            outcome: chosenOutcome,
+            recordedBy: by.input.value,
+            ...atOf(when.input),
+          },
+        ];
+      }
+      const f = flags[Number(index)]!;
       return [
         {
           type: 'SafetyFlagReviewed',
           assessmentEventId: f.assessmentEventId,
           rule: f.rule,
-          outcome: radioValue(outcome, 'review-outcome') ?? '',
+          outcome: chosenOutcome,
+          recordedBy: by.input.value,
           ...atOf(when.input),
         },
       ];
     },
     'review',
     'Record review',
+  );
+}
+
+const ADVERSE_CODES = [
+  'nausea',
+  'vomiting',
+  'elevated-blood-pressure',
+  'tachycardia',
+  'dissociation-distress',
+  'anxiety',
+  'headache',
+  'dizziness',
+  'sedation',
+  'fall',
+  'urinary-symptoms',
+  'suicidal-ideation',
+  'other',
+];
+
+/** An adverse event, during or between sessions; accepted in every phase, closed courses included. */
+function adverseEventForm(ep: EpisodeView, ctx: FormContext): HTMLElement {
+  const code = select(
+    ADVERSE_CODES.map((v) => ({ value: v, label: v.replaceAll('-', ' ') })),
+    'nausea',
+    { name: 'code' },
+  );
+  const severity = radios(
+    'Severity',
+    'severity',
+    ['mild', 'moderate', 'severe', 'serious'].map((v) => ({ value: v, label: v })),
+    'adverse.severity',
+    'mild',
+  );
+  const session = select(
+    [
+      { value: '', label: 'Not during a session' },
+      ...ep.doses.map((d) => ({
+        value: d.sessionId,
+        label: `Dosing session ${d.doseNumber} (${day(d.at)})`,
+      })),
+    ],
+    '',
+    { name: 'session' },
+  );
+  const description = h('textarea', { name: 'description', rows: 2, maxlength: 4000 });
+  const role = roleField('adverse.recordedBy', 'therapist');
+  const when = whenField('adverse.at');
+  return simpleForm(
+    'Adverse event',
+    'adverse-event',
+    'Severe, serious and suicidal-ideation events raise an urgent alert and hold the next dose until a clinician reviews them; moderate ones raise a warning.',
+    ctx,
+    [
+      field('What happened', code, 'adverse.code'),
+      severity,
+      field('During', session, 'adverse.sessionId'),
+      field('Description (optional)', description, 'adverse.description'),
+      role.el,
+      when.el,
+    ],
+    () => [
+      {
+        type: 'AdverseEventReported',
+        code: code.value,
+        severity: radioValue(severity, 'severity') ?? '',
+        ...(session.value ? { sessionId: session.value } : {}),
+        ...(description.value.trim() ? { description: description.value.trim() } : {}),
+        recordedBy: role.input.value,
+        ...atOf(when.input),
+      },
+    ],
+    'adverse',
+    'Record adverse event',
+  );
+}
+
+/** Pause, resume, complete or discontinue the course (clinicians). */
+function courseForm(ep: EpisodeView, ctx: FormContext): HTMLElement {
+  const options = ep.paused
+    ? [
+        { value: 'resume', label: 'Resume treatment' },
+        { value: 'discontinue', label: 'Discontinue the course' },
+      ]
+    : [
+        { value: 'pause', label: 'Pause treatment' },
+        { value: 'complete', label: 'Complete the course' },
+        { value: 'discontinue', label: 'Discontinue the course' },
+      ];
+  const action = radios('Decision', 'action', options, 'course.type', options[0]!.value);
+  const pauseReason = select(
+    ['patient-request', 'medical', 'scheduling', 'financial', 'other'].map((v) => ({
+      value: v,
+      label: v.replaceAll('-', ' '),
+    })),
+    'patient-request',
+    { name: 'pause-reason' },
+  );
+  const stopReason = select(
+    [
+      'patient-choice',
+      'clinical-decision',
+      'adverse-event',
+      'lost-to-follow-up',
+      'not-a-fit',
+      'ineligible',
+      'other',
+    ].map((v) => ({ value: v, label: v.replaceAll('-', ' ') })),
+    'patient-choice',
+    { name: 'stop-reason' },
+  );
+  const reason = h('textarea', { name: 'completion-reason', rows: 2, maxlength: 2000 });
+  const by = clinicianField('course.recordedBy');
+  const when = whenField('course.at');
+  const short = ep.plannedDosingSessions !== null && ep.dosesGiven < ep.plannedDosingSessions;
+  return simpleForm(
+    'Course',
+    'course',
+    `${ep.dosesGiven} of ${ep.plannedDosingSessions ?? '?'} planned dosing sessions given.${short ? ' Completing short of the plan needs a reason.' : ''}`,
+    ctx,
+    [
+      action,
+      field('Why paused', pauseReason, 'course.reason'),
+      field('Why discontinued', stopReason, 'course.discontinueReason'),
+      field('Reason for completing now (required short of the plan)', reason, 'course.completionReason'),
+      by.el,
+      when.el,
+    ],
+    () => {
+      const common = { recordedBy: by.input.value, ...atOf(when.input) };
+      switch (radioValue(action, 'action')) {
+        case 'pause':
+          return [{ type: 'EpisodePaused', reason: pauseReason.value, ...common }];
+        case 'resume':
+          return [{ type: 'EpisodeResumed', ...common }];
+        case 'complete':
+          return [
+            {
+              type: 'EpisodeCompleted',
+              ...(reason.value.trim() ? { reason: reason.value.trim() } : {}),
+              ...common,
+            },
+          ];
+        default:
+          return [{ type: 'EpisodeDiscontinued', reason: stopReason.value, ...common }];
+      }
+    },
+    'course',
+    'Record decision',
   );
 }
 
@@ -684,7 +916,9 @@ const TABS: readonly [string, string][] = [
   ['integration', 'Integration'],
   ['follow-up', 'Follow-up'],
   ['refill', 'Refill & delivery'],
+  ['adverse-event', 'Adverse event'],
   ['review', 'Safety review'],
+  ['course', 'Course'],
 ];
 
 export async function renderRecord(patientId: string, form = 'phq9'): Promise<HTMLElement> {
@@ -695,7 +929,22 @@ export async function renderRecord(patientId: string, form = 'phq9'): Promise<HT
   ]);
   const ep = data.episode;
   const patientUrl = `/patients/${encodeURIComponent(patientId)}${episodeId ? `?episode=${encodeURIComponent(episodeId)}` : ''}`;
-  const ctx: FormContext = { episodeId: ep.episodeId, version: ep.version, patientUrl };
+  const ctx: FormContext = {
+    episodeId: ep.episodeId,
+    version: ep.version,
+    patientUrl,
+    serverOffsetMs: Date.parse(data.asOf) - Date.now(),
+  };
+  const correctId = new URL(location.href).searchParams.get('correct');
+  const corrected = correctId ? ep.assessments.find((a) => a.eventId === correctId) : undefined;
+  const correction: Correction | null = corrected
+    ? {
+        eventId: corrected.eventId,
+        at: corrected.at,
+        responses: corrected.responses,
+        context: corrected.context,
+      }
+    : null;
   const tabBase = `/patients/${encodeURIComponent(patientId)}/record?${episodeId ? `episode=${encodeURIComponent(episodeId)}&` : ''}form=`;
   const holder = h('div', { class: 'form-holder' });
 
@@ -719,7 +968,8 @@ export async function renderRecord(patientId: string, form = 'phq9'): Promise<HT
 
   let body: HTMLElement;
   const def = defs.find((d) => d.id === form);
-  if (def) body = assessmentForm(def, ctx);
+  if (def)
+    body = assessmentForm(def, ctx, correction && corrected?.instrument === def.id ? correction : null);
   else if (form === 'other') body = instrumentChooser();
   else if (form === 'dosing') body = dosingForm(ep, ctx);
   else if (form === 'preparation') body = preparationForm(ctx);
@@ -727,6 +977,8 @@ export async function renderRecord(patientId: string, form = 'phq9'): Promise<HT
   else if (form === 'follow-up') body = followUpForm(ctx);
   else if (form === 'refill') body = refillForm(ep, ctx);
   else if (form === 'review') body = reviewForm(ep, ctx);
+  else if (form === 'adverse-event') body = adverseEventForm(ep, ctx);
+  else if (form === 'course') body = courseForm(ep, ctx);
   else body = h('p', {}, 'Unknown form.');
   mount(holder, body);
 
@@ -738,13 +990,13 @@ export async function renderRecord(patientId: string, form = 'phq9'): Promise<HT
     h(
       'p',
       { class: 'lede' },
-      `Episode ${ep.episodeId}, ${ep.phase.replaceAll('-', ' ')}; form loaded at version ${ep.version}. If someone records for this episode meanwhile, you will be asked to reload.`,
+      `Episode ${ep.episodeId}, ${ep.phase.replaceAll('-', ' ')}; form loaded at version ${ep.version}. If someone records for this episode meanwhile, the form is checked again against what they recorded.`,
     ),
     ep.closed
       ? h(
           'p',
           { class: 'note' },
-          `This course was ${ep.closed.kind} on ${day(ep.closed.at)}: the episode machine will refuse new records.`,
+          `This course was ${ep.closed.kind} on ${day(ep.closed.at)}: only adverse events, reviews and corrections can still be recorded.`,
         )
       : null,
     h(

@@ -33,6 +33,7 @@ import { statusAt } from '../../src/episode/status.js';
 import { createInstrumentRegistry } from '../../src/instruments/builtin.js';
 import { normalizeInstrumentId } from '../../src/instruments/registry.js';
 import { scoreResponse } from '../../src/instruments/scoring.js';
+import { Story } from './story.js';
 
 /*
  * Property tests of the episode model: random event sequences, mostly valid and sometimes not, folded with
@@ -2112,5 +2113,204 @@ describe('the permission table', () => {
     // Every event type has a row, and version 1 events without a role are attributed to its first role.
     expect(Object.keys(defaultPermissions).sort()).toEqual([...eventTypes].sort());
     for (const type of eventTypes) expect(primaryRoleOf(type)).toBe(defaultPermissions[type][0]);
+  });
+});
+
+describe('no safety signal is lost, whatever the refusal code', () => {
+  /** PHQ-9 with item 9 answered 2 ("more than half the days"): a positive safety flag. */
+  const POSITIVE = { instrument: 'phq9', responses: [1, 1, 1, 1, 1, 1, 1, 1, 2], context: 'routine' };
+  /** A reading beyond the alert thresholds (systolic > 180, diastolic > 120, heart rate > 130). */
+  const ALARMING = { systolic: 200, diastolic: 125, heartRate: 140 };
+
+  /** A refusal case: the log before (all accepted), the refused input, and the signal it carries. */
+  interface Case {
+    readonly log: readonly unknown[];
+    readonly input: unknown;
+    readonly rule: string;
+    readonly now?: string;
+  }
+  const assessment = (s: Story, extra: Record<string, unknown> = {}, minutes = 30) => {
+    s.add('AssessmentRecorded', { ...POSITIVE, ...extra }, minutes);
+    return { log: s.events.slice(0, -1), input: s.events[s.events.length - 1]!, rule: 'phq9-item9-positive' };
+  };
+  const vitalsCase = (s: Story, payload: Record<string, unknown>, minutes = 30) => {
+    s.add('VitalsRecorded', { ...ALARMING, ...payload }, minutes);
+    return {
+      log: s.events.slice(0, -1),
+      input: s.events[s.events.length - 1]!,
+      rule: 'vitals-systolic-alert',
+    };
+  };
+  /** An episode with a dosing session in progress (pre-dose vitals taken, no dose yet) on day 14. */
+  const inSession = () => {
+    const s = new Story().readyToDose().day(14);
+    s.add('DosingSessionScheduled', { sessionId: 'x', scheduledFor: s.at(14), mode: 'in-person' });
+    s.add('VitalsRecorded', { sessionId: 'x', phase: 'pre', systolic: 120, diastolic: 80 }, 60);
+    return s;
+  };
+
+  // Each code that an event carrying a safety signal can be refused with: an assessment with a positive item 9
+  // where the code applies to assessments, else vitals beyond the alert thresholds (session and phase rules).
+  const cases: Partial<Record<keyof typeof refusalCodes, () => Case>> = {
+    'invalid-event': () => {
+      const c = assessment(new Story().readyToDose());
+      const { at: _at, ...input } = c.input as Record<string, unknown>;
+      return { ...c, input };
+    },
+    'wrong-episode': () => assessment(new Story().readyToDose(), { episodeId: 'ep-other' }),
+    'wrong-patient': () => assessment(new Story().readyToDose(), { patientId: 'pt-other' }),
+    'duplicate-event-id': () => {
+      const s = new Story().readyToDose();
+      return assessment(s, { id: (s.events[3] as { id: string }).id });
+    },
+    // A paper PHQ-9 dated the day before a dose, entered after it as a version 1 event (recordedAt = at): known
+    // when the dose was recorded, it would have held the dose for a safety review.
+    'out-of-order': () => {
+      const s = new Story().readyToDose().dosingSession(14).day(13);
+      return assessment(s, {}, 0);
+    },
+    'episode-not-opened': () => ({ ...assessment(new Story().day(0)), log: [] }),
+    'episode-closed': () => {
+      const s = new Story().readyToDose().dosingSession(14).integration(16);
+      s.day(20).add('EpisodeCompleted', { reason: 'Remission after one session; agreed to stop.' });
+      return assessment(s.day(21));
+    },
+    'invalid-assessment': () =>
+      assessment(new Story().readyToDose(), { responses: [7, 1, 1, 1, 1, 1, 1, 1, 2] }),
+    'not-permitted': () => assessment(new Story().readyToDose(), { recordedBy: 'chaperone' }),
+    'future-event': () => {
+      const s = new Story().readyToDose();
+      // Dated a day after it was written.
+      return assessment(s, { v: 2, recordedBy: 'patient', recordedAt: s.at(11) });
+    },
+    'episode-paused': () => {
+      const s = inSession();
+      s.add('DosingSessionAborted', { sessionId: 'x', reason: 'technical' }, 70);
+      s.add('EpisodePaused', { reason: 'medical' }, 80);
+      return vitalsCase(s, { sessionId: 'x', phase: 'pre' }, 90);
+    },
+    'not-eligible': () => {
+      const s = new Story().day(0).add('EpisodeOpened');
+      return vitalsCase(s, { sessionId: 'x', phase: 'pre' });
+    },
+    'session-in-progress': () => {
+      const s = inSession();
+      s.add('DosingSessionScheduled', { sessionId: 'y', scheduledFor: s.at(21), mode: 'in-person' }, 61);
+      return vitalsCase(s, { sessionId: 'y', phase: 'pre' }, 62);
+    },
+    'no-session-in-progress': () => {
+      const s = inSession();
+      s.add('DosingSessionAborted', { sessionId: 'x', reason: 'technical' }, 70);
+      return vitalsCase(s, { sessionId: 'x', phase: 'pre' }, 80);
+    },
+    'unknown-session': () =>
+      vitalsCase(new Story().readyToDose().day(14), { sessionId: 'nope', phase: 'pre' }),
+    'vitals-before-dose': () => vitalsCase(inSession(), { sessionId: 'x', phase: 'during' }, 70),
+  };
+  // The codes no event carrying a safety signal can be refused with. Safety signals are carried by assessments,
+  // adverse events and vitals only, and:
+  // - adverse events are accepted in every phase once the episode is open (an unknown session is kept), so they
+  //   are refused only by the envelope (schema, episode, patient, id, role, clock, late entry) or before opening;
+  // - assessments are accepted in every open phase, paused included, so the phase and treatment rules do not
+  //   apply to them; `unknown-instrument`: an instrument that is not registered has no safety rule to trip;
+  // - vitals are refused by the session and phase rules above, never by the rules of doses, of the session's end
+  //   or of anything else;
+  // - every other code belongs to event types that carry no signal (opening, evaluation, plan, prescription,
+  //   supply, training, sessions and their doses, reviews, voids, pause and end of the episode).
+  const noSignalCodes = [
+    'already-opened',
+    'fit-not-established',
+    'evaluation-not-scheduled',
+    'no-treatment-plan',
+    'no-prescription',
+    'supply-exceeds-authorized',
+    'no-medication-on-hand',
+    'training-required',
+    'preparation-required',
+    'integration-required',
+    'duplicate-session',
+    'pre-dose-vitals-required',
+    'vitals-hold',
+    'booster-without-dose',
+    'session-already-dosed',
+    'session-not-dosed',
+    'post-dose-vitals-required',
+    'follow-up-overdue',
+    'refill-requires-follow-up',
+    'unknown-instrument',
+    'no-dose-to-integrate',
+    'unknown-safety-flag',
+    'no-doses-given',
+    'not-paused',
+    'not-allowed-in-phase',
+    'safety-review-required',
+    'treatment-stopped',
+    'contraindicated',
+    'reason-required',
+    'dose-mismatch',
+    'dosing-too-soon',
+    'chaperone-required',
+    'unknown-adverse-event',
+    'unknown-event',
+    'cannot-void',
+    'void-would-invalidate',
+  ];
+
+  it('covers every refusal code: a case with a signal, or listed as one no signal-carrying event can get', () => {
+    const covered = Object.keys(cases);
+    expect(
+      Object.keys(refusalCodes)
+        .filter((c) => !covered.includes(c))
+        .sort(),
+    ).toEqual([...noSignalCodes].sort());
+    expect(covered.filter((c) => noSignalCodes.includes(c))).toEqual([]);
+  });
+
+  it.each(Object.entries(cases))('%s: the refusal carries the signal and says so', (code, make) => {
+    const c = make();
+    const before = replay(c.log);
+    expect(before.refusals).toEqual([]);
+    const d = decide(before.state, c.input, c.now === undefined ? {} : { now: c.now });
+    expect(d.ok).toBe(false);
+    if (d.ok) return;
+    expect(d.refusal.code).toBe(code);
+    expect(d.refusal.safetyFlags?.map((f) => [f.rule, f.kind])).toContainEqual([c.rule, 'positive']);
+    expect(d.refusal.message).toContain('SAFETY');
+    expect(d.refusal.message).toContain(c.rule);
+    if (code === 'out-of-order') expect(d.refusal.invalidates?.type).toBe('DoseAdministered');
+    // Nothing of the refused event is applied.
+    expect(d.state).toBe(before.state);
+  });
+
+  it('keeps the signals of severe, serious and suicidal-ideation adverse events refused by the envelope', () => {
+    const s = new Story().readyToDose().dosingSession(14);
+    const { state } = replay(s.events);
+    const report = (payload: Record<string, unknown>) => {
+      s.add('AdverseEventReported', payload, 300);
+      return s.events.pop()!;
+    };
+    const cases: [Record<string, unknown>, string, string][] = [
+      [{ code: 'fall', severity: 'severe', recordedBy: 'system' }, 'not-permitted', 'adverse-event-severe'],
+      [
+        { code: 'other', severity: 'serious', episodeId: 'ep-other' },
+        'wrong-episode',
+        'adverse-event-serious',
+      ],
+      [
+        { code: 'suicidal-ideation', severity: 'mild', id: (s.events[0] as { id: string }).id },
+        'duplicate-event-id',
+        'adverse-event-suicidal-ideation',
+      ],
+    ];
+    for (const [payload, code, rule] of cases) {
+      const d = decide(state, report(payload));
+      expect(d.ok).toBe(false);
+      if (d.ok) continue;
+      expect(d.refusal.code).toBe(code);
+      expect(d.refusal.safetyFlags?.map((f) => f.rule)).toEqual([rule]);
+    }
+    // A mild one carries none.
+    const mild = decide(state, report({ code: 'nausea', severity: 'mild', recordedBy: 'system' }));
+    expect(!mild.ok && mild.refusal.safetyFlags).toBeFalsy();
   });
 });

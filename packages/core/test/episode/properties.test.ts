@@ -1529,8 +1529,6 @@ interface Run {
   readonly happened: Happenings;
   /** Refusal codes, in order. */
   readonly refusals: string[];
-  /** Inputs that were refused, with their refusal. */
-  readonly refused: { input: unknown; code: string; safetyFlags: readonly { rule: string }[] }[];
 }
 
 /** The safety signals an input carries, read off the raw input (assessments, adverse events, vitals). */
@@ -1567,7 +1565,6 @@ function run(cmds: readonly Command[]): Run {
   const happened = noHappenings();
   let ledger = new Ledger(happened);
   const refusals: string[] = [];
-  const refused: Run['refused'] = [];
   /** Every id accepted (voided ones included). */
   const ids = new Set<string>();
   /** The state value an episode was paused in. */
@@ -1625,7 +1622,6 @@ function run(cmds: readonly Command[]): Run {
     } else {
       const r = d.refusal;
       refusals.push(r.code);
-      refused.push({ input, code: r.code, safetyFlags: r.safetyFlags ?? [] });
       if (!Object.hasOwn(refusalCodes, r.code)) throw new Error(`unknown refusal code ${r.code}`);
       if (typeof r.message !== 'string' || r.message.trim() === '')
         throw new Error(`empty refusal message for ${r.code}`);
@@ -1641,7 +1637,7 @@ function run(cmds: readonly Command[]): Run {
       checkInvalidates(r, input, ledger);
     }
   });
-  return { fold, ledger, happened, refusals, refused };
+  return { fold, ledger, happened, refusals };
 }
 
 /**
@@ -2127,7 +2123,6 @@ describe('no safety signal is lost, whatever the refusal code', () => {
     readonly log: readonly unknown[];
     readonly input: unknown;
     readonly rule: string;
-    readonly now?: string;
   }
   const assessment = (s: Story, extra: Record<string, unknown> = {}, minutes = 30) => {
     s.add('AssessmentRecorded', { ...POSITIVE, ...extra }, minutes);
@@ -2270,7 +2265,7 @@ describe('no safety signal is lost, whatever the refusal code', () => {
     const c = make();
     const before = replay(c.log);
     expect(before.refusals).toEqual([]);
-    const d = decide(before.state, c.input, c.now === undefined ? {} : { now: c.now });
+    const d = decide(before.state, c.input);
     expect(d.ok).toBe(false);
     if (d.ok) return;
     expect(d.refusal.code).toBe(code);

@@ -44,7 +44,9 @@ export function createEpisodeMachine(options: EpisodeMachineOptions = {}) {
       goodFit: ({ event }) => event.type === 'FitAssessed' && event.outcome === 'good-fit',
       // Eligible, and the rules allow it (an absolute contraindication needs the medical team's override).
       eligible: ({ context, event }) =>
-        event.type === 'MedicalEvaluationCompleted' && event.eligible && checkEvent(context, event, env) === null,
+        event.type === 'MedicalEvaluationCompleted' &&
+        event.eligible &&
+        checkEvent(context, event, env) === null,
       // Medical monitoring while paused needs an eligible patient (the rules do the rest).
       pausedInTreatment: ({ context, event }) =>
         context.evaluation.eligible === true && checkEvent(context, event, env) === null,

@@ -297,9 +297,14 @@ export function currentSession(c: EpisodeContext): DosingSessionRecord | undefin
   return c.currentSessionId === null ? undefined : c.sessions.find((s) => s.sessionId === c.currentSessionId);
 }
 
-/** Sessions in which a dose was given, in order. */
+/**
+ * Sessions in which a dose was given, in the order of their first dose (`doseNumber`), which is not the booking
+ * order when a session booked later is dosed first.
+ */
 export function dosedSessions(c: EpisodeContext): DosingSessionRecord[] {
-  return c.sessions.filter((s) => s.doseNumber !== null);
+  return c.sessions
+    .filter((s) => s.doseNumber !== null)
+    .sort((a, b) => (a.doseNumber as number) - (b.doseNumber as number));
 }
 
 function updateSession(

@@ -42,11 +42,11 @@ export function createEpisodeMachine(options: EpisodeMachineOptions = {}) {
       openedAndAllowed: ({ context, event }) =>
         context.episodeId !== null && checkEvent(context, event, env) === null,
       goodFit: ({ event }) => event.type === 'FitAssessed' && event.outcome === 'good-fit',
+      // Eligible, and the rules allow it (an absolute contraindication needs the medical team's override).
       eligible: ({ context, event }) =>
         event.type === 'MedicalEvaluationCompleted' &&
         event.eligible &&
         checkEvent(context, event, env) === null,
-      notEligible: ({ event }) => event.type === 'MedicalEvaluationCompleted' && !event.eligible,
       // Medical monitoring while paused needs an eligible patient (the rules do the rest).
       pausedInTreatment: ({ context, event }) =>
         context.evaluation.eligible === true && checkEvent(context, event, env) === null,
@@ -101,7 +101,8 @@ export function createEpisodeMachine(options: EpisodeMachineOptions = {}) {
                   MedicalEvaluationScheduled: { actions: 'evolve' },
                   MedicalEvaluationCompleted: [
                     { guard: 'eligible', target: '#kapEpisode.open.treatment', actions: 'evolve' },
-                    { guard: 'notEligible', target: 'ineligible', actions: 'evolve' },
+                    // Not `else`: an eligible outcome the rules refuse (contraindicated) is refused, not ineligible.
+                    { guard: 'allowed', target: 'ineligible', actions: 'evolve' },
                   ],
                 },
               },

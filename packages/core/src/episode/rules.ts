@@ -10,6 +10,7 @@ import {
   dosedSessions,
   dosesOnHand,
   type EpisodeContext,
+  type TreatmentStop,
   unitsOf,
   type VitalsReading,
   vitalSignNames,
@@ -205,23 +206,55 @@ function knownAt(factRecordedAt: string, eventRecordedAtMs: number): boolean {
   return Date.parse(factRecordedAt) <= eventRecordedAtMs;
 }
 
-/** Positive safety flags and adverse events needing review, unreviewed as known at `recordedAtMs`. */
+/**
+ * Positive safety flags and adverse events needing review, unreviewed as known at `recordedAtMs`. Any review
+ * known then counts: a second review entered later does not hide the first (the context keeps the latest only).
+ */
 export function unreviewedSafetySignals(c: EpisodeContext, recordedAtMs = Number.POSITIVE_INFINITY) {
-  const reviewed = (r: { recordedAt: string } | null) => r !== null && knownAt(r.recordedAt, recordedAtMs);
+  const known = (h: EpisodeEvent) => knownAt(h.recordedAt, recordedAtMs);
+  const flagReviewed = (f: { assessmentEventId: string; rule: string }) =>
+    c.history.some(
+      (h) =>
+        h.type === 'SafetyFlagReviewed' &&
+        h.assessmentEventId === f.assessmentEventId &&
+        h.rule === f.rule &&
+        known(h),
+    );
+  const adverseReviewed = (a: { eventId: string }) =>
+    c.history.some((h) => h.type === 'AdverseEventReviewed' && h.adverseEventId === a.eventId && known(h));
   return {
     flags: c.safetyFlags.filter(
-      (f) => f.kind === 'positive' && knownAt(f.recordedAt, recordedAtMs) && !reviewed(f.reviewed),
+      (f) => f.kind === 'positive' && knownAt(f.recordedAt, recordedAtMs) && !flagReviewed(f),
     ),
     adverseEvents: c.adverseEvents.filter(
-      (a) => a.needsReview && knownAt(a.recordedAt, recordedAtMs) && !reviewed(a.reviewed),
+      (a) => a.needsReview && knownAt(a.recordedAt, recordedAtMs) && !adverseReviewed(a),
     ),
   };
 }
 
-/** The treatment stop in force as known at `recordedAtMs`, if any. */
-function knownStop(c: EpisodeContext, recordedAtMs: number) {
-  const s = c.treatmentStopped;
-  return s !== null && knownAt(s.recordedAt, recordedAtMs) ? s : null;
+/**
+ * The treatment stop in force as known at `recordedAtMs`: the last stop or lift (a follow-up, a prescription, a
+ * re-evaluation) among the events known then, in clinical order. A stop or lift entered later neither counts nor
+ * hides an earlier one (the context's `treatmentStopped` is the last one, known or not).
+ */
+function knownStop(c: EpisodeContext, recordedAtMs: number): TreatmentStop | null {
+  let eligible = false;
+  let stop: TreatmentStop | null = null;
+  for (const h of c.history) {
+    const known = knownAt(h.recordedAt, recordedAtMs);
+    const fact = { eventId: h.id, at: h.at, recordedAt: h.recordedAt };
+    if (h.type === 'MedicalEvaluationCompleted') {
+      // The first eligible evaluation starts treatment; later ones are re-evaluations.
+      if (eligible && known) stop = h.eligible ? null : { ...fact, by: 'evaluation' };
+      else if (!eligible && h.eligible && known) stop = null;
+      eligible ||= h.eligible;
+    } else if (h.type === 'PrescriptionIssued') {
+      if (known) stop = null;
+    } else if (h.type === 'MedicalFollowUpCompleted') {
+      if (known) stop = h.continueTreatment ? null : { ...fact, by: 'follow-up' };
+    }
+  }
+  return stop;
 }
 
 function stoppedRefusal(c: EpisodeContext, e: EpisodeEvent, recordedAtMs: number): Refusal | null {

@@ -271,9 +271,7 @@ const GUARDS = {
     'the episode has been opened and no rule of `checkEvent` refuses the event. It guards the root-level transitions, which every state takes once the episode is open, paused and closed ones included',
   goodFit: 'the fit assessment says `good-fit`',
   eligible:
-    'the medical evaluation found the patient eligible and no rule of `checkEvent` refuses it (eligibility despite an absolute contraindication needs a `contraindicationOverride` with a reason)',
-  notEligible:
-    'the medical evaluation found the patient not eligible. An evaluation that says eligible but is refused by a rule matches neither guard, so it is refused with that rule’s code (`contraindicated`, for example) instead of being read as not eligible',
+    'the medical evaluation found the patient eligible and no rule of `checkEvent` refuses it (eligibility despite an absolute contraindication needs a `contraindicationOverride` with a reason). The next branch is guarded by `allowed`, not taken otherwise: an evaluation that says eligible but is refused by a rule is refused with that rule’s code (`contraindicated`, for example) instead of being read as not eligible',
   pausedInTreatment:
     'the medical evaluation found the patient eligible and no rule of `checkEvent` refuses the event (medical follow-ups, refills and deliveries go on while treatment is paused)',
 };

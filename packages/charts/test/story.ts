@@ -126,7 +126,6 @@ export class Story {
           doseMg: options.boosterMg,
           route: 'sublingual',
           formulation: 'sublingual-lozenge',
-          unitsUsed: 0.5,
         },
         95,
       );
@@ -135,8 +134,8 @@ export class Story {
     this.add(
       'VitalsRecorded',
       { sessionId, phase: 'post', systolic: ps, diastolic: pd, heartRate: 76 },
-      170,
-    ).add('DosingSessionCompleted', { sessionId, durationMinutes: 120 }, 180);
+      220,
+    ).add('DosingSessionCompleted', { sessionId, durationMinutes: 165 }, 225);
     if (options.integrate !== false)
       this.day(d + 1).add('IntegrationSessionCompleted', { mode: 'telehealth', sessionId });
     return this;
@@ -198,8 +197,8 @@ export function gad7Answers(total: number): number[] {
 /**
  * The reference episode of the tests: baseline PHQ-9 18 / GAD-7 14 on day 12; six doses on days 14, 24
  * (inside dose 1's 14-day window: overlap), 45 (gap after dose 2), 52 (with a 150 mg booster), 62 (pre-dose
- * BP 146/86, given with a clinician override) and 70; PHQ-9 16 on day 21 (no reliable change); PHQ-9 item 9 = 1
- * on day 23 (reviewed on day 25); on day 44 a PHQ-9 with item 9 unanswered and a GAD-7 of 17 (reliable
+ * BP 146/86, given with a medical override) and 70; PHQ-9 16 on day 21 (no reliable change); PHQ-9 item 9 = 1
+ * on day 23 (reviewed the same day, before dose 2); on day 44 a PHQ-9 with item 9 unanswered and a GAD-7 of 17 (reliable
  * deterioration); improvement to PHQ-9 4 / GAD-7 4 by day 76.
  */
 export function referenceStory(): Story {
@@ -209,12 +208,13 @@ export function referenceStory(): Story {
   s.phq9(21, phq9Answers(16)).gad7(21, gad7Answers(11), 10);
   s.phq9(23, phq9Answers(13, 1));
   const flagged = s.lastId;
-  s.dosingSession(24, { vitals: [138, 88] });
-  s.day(25).add(
+  // Reviewed the same day: the safety layer holds the next dose until a clinician has.
+  s.day(23).add(
     'SafetyFlagReviewed',
     { assessmentEventId: flagged, rule: 'phq9-item9-positive', outcome: 'safety-plan' },
     60,
   );
+  s.dosingSession(24, { vitals: [138, 88] });
   s.phq9(31, phq9Answers(11)).gad7(31, gad7Answers(9), 10);
   s.phq9(44, [1, 1, 1, 1, 1, 1, 1, 1, null]).gad7(44, gad7Answers(17), 10);
   s.dosingSession(45);

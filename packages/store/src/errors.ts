@@ -210,18 +210,179 @@ export class StoreConfigError extends KapkitError {
 }
 
 /**
- * The database failed in a way the store does not classify (connection lost, disk full, …). `sqlState` is the
- * PostgreSQL error code when there is one; `cause` is the driver's error.
+ * Whether the writes of a failed call were committed. `'not-committed'`: nothing of the call was stored (the
+ * failure came before COMMIT was sent, or the server answered COMMIT with an error). `'unknown'`: the
+ * connection died, or the server stopped answering, after COMMIT was sent, so the store cannot tell. Appends
+ * are idempotent on event ids: retry the same events, and `{ status: 'duplicate' }` means they had been
+ * committed.
+ */
+export type CommitOutcome = 'not-committed' | 'unknown';
+
+/** Details of a {@link StoreDatabaseError} (all optional: older callers construct it with two arguments). */
+export interface StoreDatabaseErrorDetails {
+  /** The connection to the server failed or was lost (see {@link StoreDatabaseError.connectionLost}). */
+  readonly connectionLost?: boolean;
+  /** See {@link CommitOutcome}; default `'not-committed'`. */
+  readonly outcome?: CommitOutcome;
+}
+
+/**
+ * The database failed in a way the store does not classify further (connection lost, server restarting,
+ * an unexpected SQL error, …). `sqlState` is the PostgreSQL error code when there is one; `cause` is the
+ * driver's error.
  */
 export class StoreDatabaseError extends KapkitError {
   override readonly code = 'database-error' as const;
   readonly sqlState: string | undefined;
-  constructor(operation: string, cause: unknown) {
+  /**
+   * True when the connection to the server could not be made or was lost during the call (server down or
+   * restarting, backend terminated, network failure). The broken connection was discarded: the next call
+   * opens a new one and works once the server is back.
+   */
+  readonly connectionLost: boolean;
+  /** Whether the call's writes were committed ({@link CommitOutcome}). */
+  readonly outcome: CommitOutcome;
+  constructor(operation: string, cause: unknown, details: StoreDatabaseErrorDetails = {}) {
     const sqlState = sqlStateOf(cause);
     const reason = cause instanceof Error ? cause.message : String(cause);
-    super('database-error', `kapkit store: ${operation} failed: ${reason}`, { cause });
+    const outcome = details.outcome ?? 'not-committed';
+    super(
+      'database-error',
+      `kapkit store: ${operation} failed: ${reason}${
+        outcome === 'unknown'
+          ? ' (the connection was lost after COMMIT was sent: the outcome is unknown; retry the same events, a "duplicate" answer means they had been stored)'
+          : ''
+      }`,
+      { cause },
+    );
     this.name = 'StoreDatabaseError';
     this.sqlState = sqlState;
+    this.connectionLost = details.connectionLost ?? false;
+    this.outcome = outcome;
+  }
+}
+
+/** Which limit a {@link StoreTimeoutError} hit. */
+export type StoreTimeoutPhase =
+  /** Getting a connection (TCP connect and PostgreSQL start-up, or waiting for a free pooled connection). */
+  | 'connect'
+  /** One SQL statement (the server's `statement_timeout`, or no answer from the server at all). */
+  | 'statement'
+  /** `close()`: operations in progress or closing the database did not finish in time. */
+  | 'close';
+
+/**
+ * The database did not answer within a configured limit (`connectTimeoutMs`, `statementTimeoutMs`,
+ * `closeTimeoutMs`): a frozen or overloaded server, or a network that drops packets. The connection was
+ * discarded (a new one is opened on the next call).
+ */
+export class StoreTimeoutError extends KapkitError {
+  override readonly code = 'store-timeout' as const;
+  readonly operation: string;
+  readonly phase: StoreTimeoutPhase;
+  /** The limit that was hit, in milliseconds. */
+  readonly timeoutMs: number;
+  /** Whether the call's writes were committed ({@link CommitOutcome}). */
+  readonly outcome: CommitOutcome;
+  constructor(
+    operation: string,
+    phase: StoreTimeoutPhase,
+    timeoutMs: number,
+    outcome: CommitOutcome = 'not-committed',
+    cause?: unknown,
+  ) {
+    const what =
+      phase === 'connect'
+        ? 'no connection to the database'
+        : phase === 'statement'
+          ? 'a statement got no answer'
+          : 'closing the store did not finish';
+    super(
+      'store-timeout',
+      `kapkit store: ${operation} timed out: ${what} within ${timeoutMs} ms${
+        outcome === 'unknown'
+          ? ' after COMMIT was sent: the outcome is unknown; retry the same events, a "duplicate" answer means they had been stored'
+          : ''
+      }.`,
+      { cause },
+    );
+    this.name = 'StoreTimeoutError';
+    this.operation = operation;
+    this.phase = phase;
+    this.timeoutMs = timeoutMs;
+    this.outcome = outcome;
+  }
+}
+
+/**
+ * Not enough free disk space to write safely. PGlite: the data directory's file system has less free space
+ * than `minFreeDiskBytes` (default 64 MiB), checked before every write, because PGlite can spin forever
+ * when the disk fills up while it zero-fills a new 16 MB WAL segment. PostgreSQL (and PGlite past the
+ * check): the server reported SQLSTATE 53100 (disk full). Nothing of the call was written; free some space
+ * and retry.
+ */
+export class DiskFullError extends KapkitError {
+  override readonly code = 'disk-full' as const;
+  /** The data directory (PGlite) or the server URL without its password. */
+  readonly location: string;
+  /** Free bytes found on the data directory's file system (null when the server reported it). */
+  readonly freeBytes: number | null;
+  /** Free bytes the store requires before it writes (null when the server reported it). */
+  readonly requiredBytes: number | null;
+  constructor(location: string, freeBytes: number | null, requiredBytes: number | null, cause?: unknown) {
+    const mb = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
+    super(
+      'disk-full',
+      freeBytes !== null && requiredBytes !== null
+        ? `The disk holding the kapkit store in "${location}" has ${mb(freeBytes)} free; the store writes only with at least ${mb(requiredBytes)} free (option minFreeDiskBytes). Nothing was written: free some space and retry.`
+        : `The database of the kapkit store at "${location}" is out of disk space: ${
+            cause instanceof Error ? cause.message : String(cause)
+          }. Nothing was written: free some space and retry.`,
+      { cause },
+    );
+    this.name = 'DiskFullError';
+    this.location = location;
+    this.freeBytes = freeBytes;
+    this.requiredBytes = requiredBytes;
+  }
+}
+
+/**
+ * The store's data is damaged: events are missing (a gap in positions or versions, fewer events than the
+ * store recorded committing), a table or file is unreadable, or PGlite cannot start on the data directory.
+ * The store refuses to read around the damage. Restore the store from a backup (`kapkit store restore`);
+ * `kapkit store check` lists what is wrong.
+ */
+export class StoreDamagedError extends KapkitError {
+  override readonly code = 'store-damaged' as const;
+  /** The data directory (PGlite) or the server URL without its password. */
+  readonly location: string;
+  /** What was found, one entry per problem (positions, versions and ids; never event contents). */
+  readonly problems: readonly string[];
+  constructor(location: string, problems: readonly string[], cause?: unknown) {
+    super(
+      'store-damaged',
+      `The kapkit store in "${location}" is damaged: ${problems.join('; ')}. Restore it from a backup (kapkit store restore <backup> <new directory>, then swap the directories); run kapkit store check for a full report.`,
+      { cause },
+    );
+    this.name = 'StoreDamagedError';
+    this.location = location;
+    this.problems = problems;
+  }
+}
+
+/** A backup file is not a complete kapkit store backup (truncated, altered, or another format). */
+export class InvalidBackupError extends KapkitError {
+  override readonly code = 'invalid-backup' as const;
+  /** 1-based line of the backup where the problem was found (0: the file as a whole). */
+  readonly line: number;
+  constructor(line: number, message: string) {
+    super(
+      'invalid-backup',
+      `Invalid kapkit store backup${line > 0 ? ` (line ${line})` : ''}: ${message}. Nothing was restored.`,
+    );
+    this.name = 'InvalidBackupError';
+    this.line = line;
   }
 }
 

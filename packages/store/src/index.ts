@@ -6,7 +6,14 @@
 
 export * from './errors.js';
 export { LOCK_FILE } from './lock.js';
-export { DEFAULT_DATA_DIR, DEFAULT_MAX_EVENT_BYTES, type OpenStoreOptions, openStore } from './open.js';
+export {
+  DEFAULT_DATA_DIR,
+  DEFAULT_MAX_EVENT_BYTES,
+  DEFAULT_MIN_FREE_DISK_BYTES,
+  DEFAULT_TIMEOUTS,
+  type OpenStoreOptions,
+  openStore,
+} from './open.js';
 export { SCHEMA_VERSION } from './schema.js';
 export type {
   AppendOptions,

@@ -90,10 +90,59 @@ export const migrations: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    // Positions from an identity column have gaps: PostgreSQL hands out sequence values that a rolled-back
+    // INSERT never uses (a unique-key race, a failed snapshot write, a lost connection) and skips up to 32
+    // values after a crash. A gap then means nothing, and missing events cannot be told from it. From here
+    // on each append takes its positions from kapkit_meta.last_position, in the same transaction and under
+    // the append lock, so positions are contiguous; kapkit_meta also counts the events committed, an
+    // independent record to check the events table against. Older positions (up to dense_from) keep their
+    // gaps: readers never renumber what they have seen.
+    version: 2,
+    name: 'contiguous positions, committed event count',
+    statements: (t) => [
+      // No writer of an older kapkit may insert while the counters are set (and none can afterwards: without
+      // the identity default its INSERT fails instead of skipping the counters).
+      `LOCK TABLE ${t.events} IN SHARE MODE`,
+      `ALTER TABLE ${t.meta}
+        ADD COLUMN event_count BIGINT NOT NULL DEFAULT 0,
+        ADD COLUMN last_position BIGINT NOT NULL DEFAULT 0,
+        ADD COLUMN dense_from BIGINT NOT NULL DEFAULT 0`,
+      `UPDATE ${t.meta} SET event_count = s.n, last_position = s.maxp,
+         dense_from = CASE WHEN s.n = s.maxp THEN 0 ELSE s.maxp END
+       FROM (SELECT count(*) AS n, COALESCE(max(position), 0) AS maxp FROM ${t.events}) AS s`,
+      `ALTER TABLE ${t.events} ALTER COLUMN position DROP IDENTITY IF EXISTS`,
+    ],
+  },
 ];
 
 /** The schema version this @kapkit/store creates and reads. */
 export const SCHEMA_VERSION = migrations[migrations.length - 1]!.version;
+
+/**
+ * What the store recorded about its events, updated in the same transaction as every append: how many were
+ * committed, the last position handed out, and the position after which positions are contiguous (0 for a
+ * store created with schema version 2 or later).
+ */
+export interface StoreMeta {
+  readonly eventCount: number;
+  readonly lastPosition: number;
+  readonly denseFrom: number;
+}
+
+/** The store's {@link StoreMeta}, or null when its meta row is missing. */
+export async function readMeta(db: Queryable, t: Tables): Promise<StoreMeta | null> {
+  const [row] = await db.query<{ event_count: unknown; last_position: unknown; dense_from: unknown }>(
+    `SELECT event_count, last_position, dense_from FROM ${t.meta}`,
+  );
+  return row
+    ? {
+        eventCount: Number(row.event_count),
+        lastPosition: Number(row.last_position),
+        denseFrom: Number(row.dense_from),
+      }
+    : null;
+}
 
 /** The schema version recorded in the store, or 0 when it has no kapkit tables yet. */
 export async function readSchemaVersion(db: Queryable, t: Tables): Promise<number> {

@@ -5,28 +5,35 @@ import {
   type EpisodeModel,
   type EpisodeState,
   episodeEventSchema,
-  KapkitError,
   refusal,
 } from '@kapkit/core';
-import type { Db, Queryable } from './db.js';
+import { type Db, DbFault, type Queryable, settlesWithin } from './db.js';
 import {
   ConcurrencyError,
+  DiskFullError,
   type EventIdConflict,
   EventIdConflictError,
   EventRefusedError,
   InvalidArgumentError,
   PayloadTooLargeError,
   StoreClosedError,
+  StoreDamagedError,
   StoreDatabaseError,
   StoredEventRefusedError,
   sqlStateOf,
 } from './errors.js';
+import { toStoreError } from './faults.js';
+import { PositionCheck, quickCheck } from './integrity.js';
 import type { DirectoryLock } from './lock.js';
-import { LOCK_CLASS, readSchemaVersion, type Tables } from './schema.js';
+import { LOCK_CLASS, readMeta, readSchemaVersion, type StoreMeta, type Tables } from './schema.js';
 
 /** One event as stored: the event, its place in the episode (`version`) and in the whole store (`position`). */
 export interface StoredEvent {
-  /** Global position, increasing in commit order across the whole store (gaps are possible). */
+  /**
+   * Global position, increasing in commit order across the whole store. Contiguous (each append takes the
+   * positions after the last one, in its transaction): a gap means lost events, and readers fail on it. A
+   * store created before schema version 2 keeps the gaps its older positions have.
+   */
   readonly position: number;
   readonly episodeId: string;
   /** 1-based position of the event in its episode: versions are contiguous, 1..n. */
@@ -132,7 +139,12 @@ export interface EventStore {
   version(episodeId: string): Promise<number>;
   /** The schema version recorded in the store. */
   schemaVersion(): Promise<number>;
-  /** Wait for operations in progress, close the connection(s) and release the lock. Idempotent. */
+  /**
+   * Wait for operations in progress, close the connection(s) and release the lock. Idempotent. Bounded by
+   * `closeTimeoutMs` (default 10 s): PostgreSQL connections still busy or not answering then are dropped
+   * (the operations on them fail with a typed error); PGlite, if it is still busy, is left open with its
+   * lock, and `close` rejects with `StoreTimeoutError` (phase `close`).
+   */
   close(): Promise<void>;
 }
 
@@ -141,6 +153,12 @@ export interface StoreSettings {
   readonly maxEventBytes: number;
   readonly snapshotEvery: number;
   readonly stateCacheSize: number;
+  /** 0: wait as long as it takes. */
+  readonly closeTimeoutMs: number;
+  /** PGlite: the directory whose file system must keep `minFreeDiskBytes` free (null: not checked). */
+  readonly diskDir: string | null;
+  readonly minFreeDiskBytes: number;
+  readonly freeDiskBytes: (directory: string) => Promise<number>;
 }
 
 interface EventRow {
@@ -228,6 +246,73 @@ export class SqlEventStore implements EventStore {
     return this.#db;
   }
 
+  /** Internal: the store's tables. */
+  get tables(): Tables {
+    return this.#t;
+  }
+
+  /** Internal: the episode model. */
+  get model(): EpisodeModel {
+    return this.#settings.model;
+  }
+
+  /** Internal: a damage report for this store. */
+  damaged(problems: readonly string[]): StoreDamagedError {
+    return new StoreDamagedError(this.location, problems);
+  }
+
+  /** Internal: run `fn` as a store operation (typed errors, tracked for `close`). */
+  operation<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    return this.#run(name, fn);
+  }
+
+  /**
+   * The cheap integrity check (see `quickCheck`): throws {@link StoreDamagedError} when the events table
+   * does not hold what the store recorded committing.
+   */
+  verify(): Promise<void> {
+    return this.#run('checking the store', async () => {
+      let problems: string[];
+      try {
+        problems = await quickCheck(this.#db, this.#t);
+      } catch (error) {
+        const typed = toStoreError('checking the store', error, this.location);
+        if (typed instanceof StoreDatabaseError && !typed.connectionLost && this.engine === 'pglite') {
+          // PGlite cannot read its own tables: nothing but the files can be wrong.
+          throw this.damaged([typed.message]);
+        }
+        throw typed;
+      }
+      if (problems.length > 0) throw this.damaged(problems);
+    });
+  }
+
+  /** The meta row, or a damage report when it is missing. */
+  async readMeta(q: Queryable): Promise<StoreMeta> {
+    const meta = await readMeta(q, this.#t);
+    if (!meta) {
+      throw this.damaged(['the kapkit_meta row, which records how many events were committed, is missing']);
+    }
+    return meta;
+  }
+
+  /**
+   * PGlite: refuse to write when the data directory's file system is short of space. PGlite 0.5 can spin
+   * forever at 100 % CPU, never returning, when the disk fills while it zero-fills a new 16 MB WAL segment
+   * (with a little more room it fails cleanly with SQLSTATE 53100): the margin keeps it away from that.
+   */
+  async #ensureDiskSpace(): Promise<void> {
+    const short = await this.#diskShortage();
+    if (short) throw new DiskFullError(this.location, short.free, this.#settings.minFreeDiskBytes);
+  }
+
+  async #diskShortage(): Promise<{ free: number } | null> {
+    const { diskDir, minFreeDiskBytes, freeDiskBytes } = this.#settings;
+    if (diskDir === null || minFreeDiskBytes <= 0) return null;
+    const free = await freeDiskBytes(diskDir);
+    return free < minFreeDiskBytes ? { free } : null;
+  }
+
   append(
     episodeId: string,
     events: readonly EpisodeEventInput[],
@@ -267,6 +352,7 @@ export class SqlEventStore implements EventStore {
           );
         }
       });
+      await this.#ensureDiskSpace();
       try {
         return await this.#appendOnce(episodeId, input, expected);
       } catch (error) {
@@ -322,13 +408,20 @@ export class SqlEventStore implements EventStore {
       });
 
       // Positions are assigned under the global append lock and it is held until COMMIT, so position order
-      // is commit order: a reader paging by position never skips an event committed later.
+      // is commit order: a reader paging by position never skips an event committed later. They are taken
+      // from the meta row in this transaction, so a rolled-back append leaves no gap.
       await tx.query(sql.lockAppend);
       const rows = await tx.query<{ position: unknown; version: unknown; recorded_at: unknown }>(sql.insert, [
         episodeId,
         current,
         JSON.stringify(accepted),
+        accepted.length,
       ]);
+      if (rows.length !== accepted.length) {
+        throw this.damaged([
+          'the kapkit_meta row, which hands out positions and counts the events committed, is missing',
+        ]);
+      }
       rows.sort((a, b) => Number(a.version) - Number(b.version));
       const version = current + accepted.length;
       let snapshotVersion = loaded.snapshotVersion;
@@ -419,6 +512,11 @@ export class SqlEventStore implements EventStore {
         version,
         current,
       ]);
+      if (rows.length !== current - version) {
+        throw this.damaged([
+          `episode "${episodeId}" is at version ${current}, but ${rows.length} of its events ${version + 1}..${current} can be read`,
+        ]);
+      }
       for (const row of rows) {
         const d = model.decide(state, row.payload);
         if (!d.ok) throw new StoredEventRefusedError(episodeId, Number(row.version), d.refusal);
@@ -447,7 +545,9 @@ export class SqlEventStore implements EventStore {
       let snapshotVersion = loaded.snapshotVersion;
       if (
         loaded.version > 0 &&
-        (loaded.snapshotStale || loaded.version - loaded.snapshotVersion >= snapshotEvery)
+        (loaded.snapshotStale || loaded.version - loaded.snapshotVersion >= snapshotEvery) &&
+        // The snapshot is a cache: on a disk short of space, skip writing it and keep reads working.
+        !(await this.#diskShortage())
       ) {
         // Rebuilt by replay: write the snapshot back (a newer machine's snapshot is never overwritten).
         await this.#db.query(this.#sql.upsertSnapshot, [
@@ -483,7 +583,15 @@ export class SqlEventStore implements EventStore {
         throw new InvalidArgumentError('fromVersion', 'expected an integer ≥ 1');
       }
       const rows = await this.#db.query<EventRow>(this.#sql.readEpisode, [episodeId, from]);
-      return rows.map(toStored);
+      const stored = rows.map(toStored);
+      stored.forEach((e, i) => {
+        if (e.version !== from + i) {
+          throw this.damaged([
+            `episode "${episodeId}": version ${from + i} is missing (the next stored version is ${e.version})`,
+          ]);
+        }
+      });
+      return stored;
     });
   }
 
@@ -491,7 +599,19 @@ export class SqlEventStore implements EventStore {
     return this.#run('readPatient', async () => {
       checkId('patientId', patientId);
       const rows = await this.#db.query<EventRow>(this.#sql.readPatient, [patientId]);
-      return rows.map(toStored);
+      const stored = rows.map(toStored);
+      // Each of the patient's episodes is read whole, in commit order: its versions must run 1, 2, 3, …
+      const next = new Map<string, number>();
+      for (const e of stored) {
+        const expected = next.get(e.episodeId) ?? 1;
+        if (e.version !== expected) {
+          throw this.damaged([
+            `episode "${e.episodeId}": version ${expected} is missing (the next stored version is ${e.version})`,
+          ]);
+        }
+        next.set(e.episodeId, expected + 1);
+      }
+      return stored;
     });
   }
 
@@ -506,13 +626,25 @@ export class SqlEventStore implements EventStore {
     }
     const page = (after: number) =>
       this.#run('streamAll', () => this.#db.query<EventRow>(this.#sql.page, [after, batchSize]));
+    const start = () => this.#run('streamAll', () => this.readMeta(this.#db));
+    const damaged = (problem: string) => this.damaged([`streamAll: ${problem}`]);
     return {
       async *[Symbol.asyncIterator]() {
+        // What the store had committed when the stream started: every position up to it must be read.
+        const check = new PositionCheck(await start(), fromPosition);
         let cursor = fromPosition;
         for (;;) {
           const rows = await page(cursor);
-          for (const row of rows) yield toStored(row);
-          if (rows.length < batchSize) return;
+          for (const row of rows) {
+            const problem = check.see(Number(row.position));
+            if (problem) throw damaged(problem);
+            yield toStored(row);
+          }
+          if (rows.length < batchSize) {
+            const problem = check.finish();
+            if (problem) throw damaged(problem);
+            return;
+          }
           cursor = Number(rows[rows.length - 1]!.position);
         }
       },
@@ -525,12 +657,18 @@ export class SqlEventStore implements EventStore {
 
   close(): Promise<void> {
     this.#closed ??= (async () => {
-      await Promise.allSettled([...this.#pending]);
+      const limit = this.#settings.closeTimeoutMs;
+      const started = performance.now();
+      await settlesWithin(Promise.allSettled([...this.#pending]), limit);
+      const left = limit > 0 ? Math.max(1, Math.round(limit - (performance.now() - started))) : 0;
       try {
-        await this.#db.close();
-      } finally {
-        this.#lock?.release();
+        await this.#db.close(left);
+      } catch (error) {
+        // PGlite still busy: it keeps the directory, so the lock stays (another process must not open it).
+        if (!(error instanceof DbFault && error.phase === 'close')) this.#lock?.release();
+        throw toStoreError('close', error, this.location);
       }
+      this.#lock?.release();
     })();
     return this.#closed;
   }
@@ -542,8 +680,7 @@ export class SqlEventStore implements EventStore {
       try {
         return await fn();
       } catch (error) {
-        if (error instanceof KapkitError) throw error;
-        throw new StoreDatabaseError(operation, error);
+        throw toStoreError(operation, error, this.location);
       }
     })();
     this.#pending.add(p);
@@ -621,10 +758,15 @@ function statements(t: Tables) {
     currentVersion: `SELECT COALESCE(MAX(version), 0) AS version FROM ${t.events} WHERE episode_id = $1`,
     findIds: `SELECT event_id, episode_id, version, payload FROM ${t.events}
       WHERE event_id IN (SELECT jsonb_array_elements_text($1::jsonb))`,
-    insert: `INSERT INTO ${t.events} (episode_id, version, event_id, patient_id, type, at, payload)
-      SELECT $1::text, $2::int + e.ord::int, e.payload->>'id', e.payload->>'patientId', e.payload->>'type',
-        (e.payload->>'at')::timestamptz, e.payload
-      FROM jsonb_array_elements($3::jsonb) WITH ORDINALITY AS e(payload, ord)
+    // The batch's positions follow the last one handed out; the meta row counts them (same transaction).
+    insert: `WITH m AS (
+        UPDATE ${t.meta} SET last_position = last_position + $4::int, event_count = event_count + $4::int
+        RETURNING last_position - $4::int AS base
+      )
+      INSERT INTO ${t.events} (position, episode_id, version, event_id, patient_id, type, at, payload)
+      SELECT m.base + e.ord, $1::text, $2::int + e.ord::int, e.payload->>'id', e.payload->>'patientId',
+        e.payload->>'type', (e.payload->>'at')::timestamptz, e.payload
+      FROM m, jsonb_array_elements($3::jsonb) WITH ORDINALITY AS e(payload, ord)
       ORDER BY e.ord
       RETURNING position, version, recorded_at`,
     readSnapshot: `SELECT version, machine_version, snapshot FROM ${t.snapshots} WHERE episode_id = $1`,

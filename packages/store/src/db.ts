@@ -207,9 +207,17 @@ export async function openPostgresDb(settings: PostgresSettings): Promise<Db> {
       broken.set(client, error);
     });
   });
+  let removed: (() => void) | null = null;
   pool.on('remove', (client: PoolClient) => {
     clients.delete(client);
+    if (clients.size === 0) removed?.();
   });
+  const allRemoved = () =>
+    clients.size === 0
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => {
+          removed = resolve;
+        });
 
   const acquire = async (): Promise<PoolClient> => {
     try {
@@ -262,8 +270,7 @@ export async function openPostgresDb(settings: PostgresSettings): Promise<Db> {
 
   /** Give a client back to the pool; a broken one is released with its error, which discards it. */
   const release = (client: PoolClient, failure?: unknown) => {
-    const error =
-      broken.get(client) ?? (failure instanceof DbFault && failure.broken ? failure : undefined);
+    const error = broken.get(client) ?? (failure instanceof DbFault && failure.broken ? failure : undefined);
     client.release(error ?? undefined);
   };
 
@@ -315,11 +322,19 @@ export async function openPostgresDb(settings: PostgresSettings): Promise<Db> {
       }
     },
     async close(timeoutMs) {
+      const started = performance.now();
       const ended = pool.end();
-      if (await settlesWithin(ended, timeoutMs)) return;
-      // The server does not answer the goodbye (or operations are stuck on it): drop the sockets.
-      for (const client of clients) destroySocket(client);
-      await settlesWithin(ended, 2000);
+      if (!(await settlesWithin(ended, timeoutMs))) {
+        // Operations are stuck on a server that does not answer: drop their sockets (they fail, typed).
+        for (const client of clients) destroySocket(client);
+        await settlesWithin(ended, 2000);
+      }
+      // The pool is done once no client is checked out, but a closing socket waits for the server's
+      // goodbye, and a frozen server never sends it (the open socket would keep the process alive).
+      const left = timeoutMs > 0 ? Math.max(1, timeoutMs - (performance.now() - started)) : 0;
+      if (!(await settlesWithin(allRemoved(), left > 0 ? Math.min(left, 2000) : 2000))) {
+        for (const client of clients) destroySocket(client);
+      }
     },
   };
 }

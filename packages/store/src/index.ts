@@ -4,6 +4,21 @@
  * @packageDocumentation
  */
 
+export {
+  BACKUP_FORMAT,
+  BACKUP_FORMAT_VERSION,
+  type BackupHeader,
+  type BackupSummary,
+  backupStore,
+  restoreStore,
+} from './backup.js';
+export {
+  type CheckStoreOptions,
+  checkStore,
+  type StoreCheckArea,
+  type StoreCheckProblem,
+  type StoreCheckReport,
+} from './check.js';
 export * from './errors.js';
 export { LOCK_FILE } from './lock.js';
 export {

@@ -96,12 +96,15 @@ export interface OpenStoreOptions {
    * false for PostgreSQL (whose server has its own checksums, WAL and backups).
    */
   readonly checkOnOpen?: boolean;
+  /**
+   * Create the store when the directory (or the PostgreSQL schema) holds none (default true). False: refuse
+   * with `StoreConfigError` instead, e.g. for a tool that must not create a store where a path was mistyped.
+   */
+  readonly createIfMissing?: boolean;
 }
 
-/** How a tool (the check, backup and restore commands) opens a store. */
+/** How `checkStore` opens a store. */
 export interface InternalOpenOptions {
-  /** Refuse a directory or schema that holds no kapkit store instead of creating one. */
-  readonly mustExist?: boolean;
   /** PGlite on a directory: load PostgreSQL's amcheck extension. */
   readonly amcheck?: boolean;
 }
@@ -125,7 +128,14 @@ export function redactUrl(url: string): string {
   }
 }
 
-const UNIT_MS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, min: 60_000, h: 3_600_000, d: 86_400_000 };
+const UNIT_MS: Record<string, number> = {
+  us: 0.001,
+  ms: 1,
+  s: 1000,
+  min: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+};
 
 /** A PostgreSQL duration setting (`30000`, `30s`, `1min`; a bare number is milliseconds) in ms. */
 function durationMs(name: string, text: string): number {
@@ -140,7 +150,9 @@ function durationMs(name: string, text: string): number {
 
 function seconds(name: string, text: string): number {
   if (!/^\s*\d+\s*$/.test(text)) {
-    throw new StoreConfigError(`The database URL's ${name} must be a whole number of seconds, got "${text}".`);
+    throw new StoreConfigError(
+      `The database URL's ${name} must be a whole number of seconds, got "${text}".`,
+    );
   }
   return Number(text) * 1000;
 }
@@ -249,7 +261,12 @@ export async function openStoreWith(
   }
   const url = options.url ?? (given.length === 0 ? process.env.DATABASE_URL || undefined : undefined);
   const tables = tablesIn(options.schema ?? 'public');
-  const minFreeDiskBytes = integer('minFreeDiskBytes', options.minFreeDiskBytes, DEFAULT_MIN_FREE_DISK_BYTES, 0);
+  const minFreeDiskBytes = integer(
+    'minFreeDiskBytes',
+    options.minFreeDiskBytes,
+    DEFAULT_MIN_FREE_DISK_BYTES,
+    0,
+  );
   const freeDiskBytes = options.freeDiskBytes ?? statfsFreeBytes;
   const base = {
     model: options.model ?? createEpisodeModel(),
@@ -282,7 +299,7 @@ export async function openStoreWith(
     } else {
       location = resolve(options.dataDir ?? DEFAULT_DATA_DIR);
       const pgdata = resolve(location, 'pgdata');
-      if (internal.mustExist && !existsSync(resolve(pgdata, 'PG_VERSION'))) {
+      if (options.createIfMissing === false && !existsSync(resolve(pgdata, 'PG_VERSION'))) {
         throw new StoreConfigError(`There is no kapkit store in "${location}" (no pgdata/PG_VERSION).`);
       }
       lock = acquireDirectoryLock(location);
@@ -298,7 +315,7 @@ export async function openStoreWith(
     const opened = db;
     const where = location;
     await (async () => {
-      if (internal.mustExist && (await readSchemaVersion(opened, tables)) === 0) {
+      if (options.createIfMissing === false && (await readSchemaVersion(opened, tables)) === 0) {
         throw new StoreConfigError(`There is no kapkit store in schema "${tables.schema}" of ${where}.`);
       }
       await migrate(opened, tables);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createInterface } from 'node:readline';
-import type { Readable, Writable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 import type { EpisodeState } from '@kapkit/core';
 import { InvalidBackupError, StoreConfigError } from './errors.js';
 import { PositionCheck } from './integrity.js';
@@ -168,24 +168,22 @@ function isRecord(x: unknown): x is Record<string, unknown> {
  * time and content, so `streamAll` gives back exactly what it gave on the original store. Before anything is
  * kept, the whole file is checked: header and trailer (a truncated file is refused), the SHA-256 of the event
  * lines, positions increasing, each episode's versions 1, 2, 3, … and every episode replayed through the
- * episode machine. One transaction: on any error nothing is restored.
+ * episode machine. One transaction: on any error nothing is restored. `input` is a stream or any (async)
+ * iterable of text chunks (split into lines here).
  *
  * @throws {InvalidBackupError} the file is not a complete, unaltered backup, or an event is refused.
  * @throws {StoreConfigError} the target store already holds events.
  */
 export async function restoreStore(
   store: EventStore,
-  input: Readable | AsyncIterable<string>,
+  input: Readable | Iterable<string | Buffer> | AsyncIterable<string | Buffer>,
   options: { readonly batchSize?: number } = {},
 ): Promise<BackupSummary> {
   const s = store as SqlEventStore;
   const t = s.tables;
   const model = s.model;
   const batchSize = options.batchSize ?? 500;
-  const lines: AsyncIterable<string> =
-    typeof (input as Readable).pipe === 'function'
-      ? createInterface({ input: input as Readable, crlfDelay: Number.POSITIVE_INFINITY })
-      : (input as AsyncIterable<string>);
+  const stream = typeof (input as Readable).pipe === 'function' ? (input as Readable) : Readable.from(input);
   return s.operation('restoreStore', () =>
     s.db.transaction(async (tx) => {
       // Appends of other processes wait until the restore commits, then continue after its last position.
@@ -218,6 +216,9 @@ export async function restoreStore(
         );
         batch = [];
       };
+      // Created here, right before it is read: readline drops the lines it emits before its async
+      // iterator exists, and the queries above take time.
+      const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
       for await (const raw of lines) {
         lineNo++;
         const text = raw.replace(/\r$/, '');

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { StoreConfigError, StoreDatabaseError } from '../src/errors.js';
-import { openStore, redactUrl } from '../src/open.js';
+import { DEFAULT_TIMEOUTS, openStore, postgresSettings, redactUrl } from '../src/open.js';
 import { internalDb } from '../src/store.js';
 import { ENGINES, PG_URL, requireEngine } from './helpers.js';
 
@@ -47,5 +47,58 @@ describe('openStore', () => {
     const cleanup = await openStore({ url: PG_URL!, schema });
     await internalDb(cleanup).query(`DROP SCHEMA "${schema}" CASCADE`);
     await cleanup.close();
+  });
+
+  it('sets connect, statement and keep-alive limits from defaults, the URL and the options, in that order', () => {
+    const plain = postgresSettings('postgres://kapkit@db:5432/clinic');
+    expect(plain).toMatchObject({
+      url: 'postgres://kapkit@db:5432/clinic',
+      connectTimeoutMs: 10_000,
+      statementTimeoutMs: 30_000,
+      keepAlive: true,
+      keepAliveInitialDelayMs: 10_000,
+      urlSetsIdleInTransaction: false,
+    });
+    expect(DEFAULT_TIMEOUTS).toMatchObject({ connectTimeoutMs: 10_000, statementTimeoutMs: 30_000 });
+    // libpq's standard parameters: connect_timeout and keepalives_idle in seconds; statement_timeout in
+    // milliseconds or with a unit, as PostgreSQL reads it.
+    const url =
+      'postgres://kapkit:s3cret@db:5432/clinic?connect_timeout=3&statement_timeout=5s&keepalives=0&keepalives_idle=60&application_name=clinic';
+    const fromUrl = postgresSettings(url);
+    expect(fromUrl).toMatchObject({
+      connectTimeoutMs: 3000,
+      statementTimeoutMs: 5000,
+      keepAlive: false,
+      keepAliveInitialDelayMs: 60_000,
+    });
+    // Taken out of the URL (node-postgres would read "5s" as 5 ms); the rest is passed on.
+    expect(fromUrl.url).toBe('postgres://kapkit:s3cret@db:5432/clinic?application_name=clinic');
+    expect(
+      postgresSettings('postgres://k@db/c?options=-c%20statement_timeout%3D2500').statementTimeoutMs,
+    ).toBe(2500);
+    expect(postgresSettings('postgres://k@db/c?options=--statement_timeout=1min').statementTimeoutMs).toBe(
+      60_000,
+    );
+    expect(
+      postgresSettings('postgres://k@db/c?options=-c%20idle_in_transaction_session_timeout%3D0')
+        .urlSetsIdleInTransaction,
+    ).toBe(true);
+    // openStore's options win over the URL.
+    expect(
+      postgresSettings(url, { statementTimeoutMs: 0, connectTimeoutMs: 1500, keepAlive: true }),
+    ).toMatchObject({
+      statementTimeoutMs: 0,
+      connectTimeoutMs: 1500,
+      keepAlive: true,
+    });
+  });
+
+  it('refuses malformed limits with StoreConfigError', () => {
+    expect(() => postgresSettings('postgres://k@db/c?statement_timeout=soon')).toThrow(StoreConfigError);
+    expect(() => postgresSettings('postgres://k@db/c?connect_timeout=2.5')).toThrow(
+      /whole number of seconds/,
+    );
+    expect(() => postgresSettings('postgres://k@db/c?keepalives=yes')).toThrow(/0 or 1/);
+    expect(() => postgresSettings('postgres://k@db/c', { statementTimeoutMs: -1 })).toThrow(StoreConfigError);
   });
 });

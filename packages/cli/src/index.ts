@@ -11,6 +11,7 @@ import { instrumentsCommand } from './commands/instruments.js';
 import { type ReportCommandOptions, reportCommand } from './commands/report.js';
 import { schemaCommand } from './commands/schema.js';
 import { scoreCommand } from './commands/score.js';
+import { registerStoreCommand } from './commands/store.js';
 import { validateCommand } from './commands/validate.js';
 import { DEMO_DEFAULT_START } from './demo/index.js';
 import { CliError, type CliIO } from './io.js';
@@ -210,6 +211,10 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     .action(async (opts: ReportCommandOptions) => {
       exitCode = await reportCommand(opts, io);
     });
+
+  registerStoreCommand(program, io, (code) => {
+    exitCode = code;
+  });
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -162,6 +162,127 @@ function isRecord(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
 
+type BackupInput = Readable | Iterable<string | Buffer> | AsyncIterable<string | Buffer>;
+
+const toStream = (input: BackupInput): Readable =>
+  typeof (input as Readable).pipe === 'function' ? (input as Readable) : Readable.from(input);
+
+/**
+ * Read a backup line by line: the header, then each event (passed to `onEvent` with its line number, after
+ * checking its shape, that positions increase and that each episode's versions run 1, 2, 3, …), then the
+ * trailer, whose count and SHA-256 must match the event lines.
+ */
+async function readBackup(
+  stream: Readable,
+  onEvent: (line: BackupLine, lineNo: number) => Promise<void> | void,
+): Promise<BackupSummary & { header: BackupHeader; denseFrom: number }> {
+  const hash = createHash('sha256');
+  const next = new Map<string, number>();
+  let lineNo = 0;
+  let header: BackupHeader | null = null;
+  let trailer: { events: number; lastPosition: number; sha256: string } | null = null;
+  let events = 0;
+  let lastPosition = 0;
+  let denseFrom = 0;
+  const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
+  for await (const raw of lines) {
+    lineNo++;
+    const text = raw.replace(/\r$/, '');
+    if (text.trim() === '') continue;
+    if (trailer) throw new InvalidBackupError(lineNo, 'there is more after the end line');
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      throw new InvalidBackupError(lineNo, 'not JSON');
+    }
+    if (!isRecord(value)) throw new InvalidBackupError(lineNo, 'not a JSON object');
+    if (header === null) {
+      if (value.format !== BACKUP_FORMAT) {
+        throw new InvalidBackupError(lineNo, `not a kapkit store backup (no "format": "${BACKUP_FORMAT}")`);
+      }
+      if (value.formatVersion !== BACKUP_FORMAT_VERSION) {
+        throw new InvalidBackupError(
+          lineNo,
+          `backup format version ${String(value.formatVersion)}, this @kapkit/store reads ${BACKUP_FORMAT_VERSION}`,
+        );
+      }
+      if (typeof value.schemaVersion !== 'number' || value.schemaVersion > SCHEMA_VERSION) {
+        throw new InvalidBackupError(
+          lineNo,
+          `made from a store of schema version ${String(value.schemaVersion)}; this @kapkit/store supports up to ${SCHEMA_VERSION}`,
+        );
+      }
+      header = value as unknown as BackupHeader;
+      continue;
+    }
+    if (value.end === true) {
+      trailer = value as unknown as { events: number; lastPosition: number; sha256: string };
+      continue;
+    }
+    hash.update(`${text}\n`);
+    const { position, episodeId, version, recordedAt, event } = value;
+    if (
+      !Number.isSafeInteger(position) ||
+      (position as number) <= lastPosition ||
+      typeof episodeId !== 'string' ||
+      !Number.isSafeInteger(version) ||
+      typeof recordedAt !== 'string' ||
+      Number.isNaN(Date.parse(recordedAt)) ||
+      !isRecord(event) ||
+      event.episodeId !== episodeId
+    ) {
+      throw new InvalidBackupError(
+        lineNo,
+        'expected {position (increasing), episodeId, version, recordedAt, event of that episode}',
+      );
+    }
+    const expected = next.get(episodeId) ?? 1;
+    if (version !== expected) {
+      throw new InvalidBackupError(
+        lineNo,
+        `episode "${episodeId}": version ${String(version)} where ${expected} was expected`,
+      );
+    }
+    next.set(episodeId, expected + 1);
+    // A store whose positions had gaps (made before schema version 2) keeps them: dense_from marks where
+    // contiguous positions start.
+    if ((position as number) !== lastPosition + 1) denseFrom = (position as number) - 1;
+    lastPosition = position as number;
+    events++;
+    await onEvent({ position, episodeId, version, recordedAt, event } as BackupLine, lineNo);
+  }
+  if (header === null) throw new InvalidBackupError(0, 'the file is empty');
+  if (trailer === null)
+    throw new InvalidBackupError(lineNo, 'the end line is missing: the file is truncated');
+  const sha256 = hash.digest('hex');
+  if (trailer.events !== events || trailer.sha256 !== sha256) {
+    throw new InvalidBackupError(
+      lineNo,
+      `the end line records ${String(trailer.events)} events and SHA-256 ${String(trailer.sha256).slice(0, 12)}…, the file holds ${events} events with SHA-256 ${sha256.slice(0, 12)}…: it was altered`,
+    );
+  }
+  if (trailer.lastPosition !== lastPosition) {
+    throw new InvalidBackupError(
+      lineNo,
+      `the end line records last position ${String(trailer.lastPosition)}, the last event is at ${lastPosition}`,
+    );
+  }
+  return { header, events, episodes: next.size, lastPosition, sha256, denseFrom };
+}
+
+/**
+ * Check that a backup file is complete and unaltered (header, trailer, count, SHA-256, positions and
+ * versions in order) without a store: a quick look before creating a store to restore into. Events are not
+ * replayed here; {@link restoreStore} does that.
+ *
+ * @throws {InvalidBackupError} the file is not a complete, unaltered backup.
+ */
+export async function inspectBackup(input: BackupInput): Promise<BackupSummary & { header: BackupHeader }> {
+  const { denseFrom: _, ...summary } = await readBackup(toStream(input), () => {});
+  return summary;
+}
+
 /**
  * Restore a backup made by {@link backupStore} into `store`, which must hold no events (a new PGlite
  * directory, or a new PostgreSQL schema). Every event is stored as it was: same position, version, commit
@@ -176,14 +297,14 @@ function isRecord(x: unknown): x is Record<string, unknown> {
  */
 export async function restoreStore(
   store: EventStore,
-  input: Readable | Iterable<string | Buffer> | AsyncIterable<string | Buffer>,
+  input: BackupInput,
   options: { readonly batchSize?: number } = {},
 ): Promise<BackupSummary> {
   const s = store as SqlEventStore;
   const t = s.tables;
   const model = s.model;
   const batchSize = options.batchSize ?? 500;
-  const stream = typeof (input as Readable).pipe === 'function' ? (input as Readable) : Readable.from(input);
+  const stream = toStream(input);
   return s.operation('restoreStore', () =>
     s.db.transaction(async (tx) => {
       // Appends of other processes wait until the restore commits, then continue after its last position.
@@ -195,14 +316,7 @@ export async function restoreStore(
           `A backup is restored only into an empty store; ${s.location} (schema "${t.schema}") holds ${Math.max(meta.eventCount, Number(present?.n))} events.`,
         );
       }
-      const hash = createHash('sha256');
-      const episodes = new Map<string, { state: EpisodeState; next: number }>();
-      let lineNo = 0;
-      let header: BackupHeader | null = null;
-      let trailer: { events: number; lastPosition: number; sha256: string } | null = null;
-      let events = 0;
-      let lastPosition = 0;
-      let denseFrom = 0;
+      const states = new Map<string, EpisodeState>();
       let batch: BackupLine[] = [];
       const flush = async () => {
         if (batch.length === 0) return;
@@ -216,115 +330,31 @@ export async function restoreStore(
         );
         batch = [];
       };
-      // Created here, right before it is read: readline drops the lines it emits before its async
-      // iterator exists, and the queries above take time.
-      const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
-      for await (const raw of lines) {
-        lineNo++;
-        const text = raw.replace(/\r$/, '');
-        if (text.trim() === '') continue;
-        if (trailer) throw new InvalidBackupError(lineNo, 'there is more after the end line');
-        let value: unknown;
-        try {
-          value = JSON.parse(text);
-        } catch {
-          throw new InvalidBackupError(lineNo, 'not JSON');
-        }
-        if (!isRecord(value)) throw new InvalidBackupError(lineNo, 'not a JSON object');
-        if (header === null) {
-          if (value.format !== BACKUP_FORMAT) {
-            throw new InvalidBackupError(
-              lineNo,
-              `not a kapkit store backup (no "format": "${BACKUP_FORMAT}")`,
-            );
-          }
-          if (value.formatVersion !== BACKUP_FORMAT_VERSION) {
-            throw new InvalidBackupError(
-              lineNo,
-              `backup format version ${String(value.formatVersion)}, this @kapkit/store reads ${BACKUP_FORMAT_VERSION}`,
-            );
-          }
-          if (typeof value.schemaVersion !== 'number' || value.schemaVersion > SCHEMA_VERSION) {
-            throw new InvalidBackupError(
-              lineNo,
-              `made from a store of schema version ${String(value.schemaVersion)}; this @kapkit/store supports up to ${SCHEMA_VERSION}`,
-            );
-          }
-          header = value as unknown as BackupHeader;
-          continue;
-        }
-        if (value.end === true) {
-          trailer = value as unknown as { events: number; lastPosition: number; sha256: string };
-          continue;
-        }
-        hash.update(`${text}\n`);
-        const { position, episodeId, version, recordedAt, event } = value;
-        if (
-          !Number.isSafeInteger(position) ||
-          (position as number) <= lastPosition ||
-          typeof episodeId !== 'string' ||
-          !Number.isSafeInteger(version) ||
-          typeof recordedAt !== 'string' ||
-          Number.isNaN(Date.parse(recordedAt)) ||
-          !isRecord(event) ||
-          event.episodeId !== episodeId
-        ) {
-          throw new InvalidBackupError(
-            lineNo,
-            'expected {position (increasing), episodeId, version, recordedAt, event of that episode}',
-          );
-        }
-        let entry = episodes.get(episodeId);
-        if (!entry) {
-          entry = { state: model.initial, next: 1 };
-          episodes.set(episodeId, entry);
-        }
-        if (version !== entry.next) {
-          throw new InvalidBackupError(
-            lineNo,
-            `episode "${episodeId}": version ${String(version)} where ${entry.next} was expected`,
-          );
-        }
-        const d = model.decide(entry.state, event);
+      // The stream is read only now, once the transaction is ready: readline drops the lines it emits
+      // before its async iterator exists, and the queries above take time.
+      const read = await readBackup(stream, async (line, lineNo) => {
+        const d = model.decide(states.get(line.episodeId) ?? model.initial, line.event);
         if (!d.ok) {
           throw new InvalidBackupError(
             lineNo,
-            `episode "${episodeId}" version ${String(version)} is refused by the episode machine (${d.refusal.code})`,
+            `episode "${line.episodeId}" version ${line.version} is refused by the episode machine (${d.refusal.code})`,
           );
         }
-        entry.state = d.state;
-        entry.next++;
-        if ((position as number) !== lastPosition + 1) denseFrom = (position as number) - 1;
-        lastPosition = position as number;
-        events++;
-        batch.push({ position, episodeId, version, recordedAt, event } as BackupLine);
+        states.set(line.episodeId, d.state);
+        batch.push(line);
         if (batch.length >= batchSize) await flush();
-      }
-      if (header === null) throw new InvalidBackupError(0, 'the file is empty');
-      if (trailer === null) {
-        throw new InvalidBackupError(lineNo, 'the end line is missing: the file is truncated');
-      }
-      const sha256 = hash.digest('hex');
-      if (trailer.events !== events || trailer.sha256 !== sha256) {
-        throw new InvalidBackupError(
-          lineNo,
-          `the end line records ${String(trailer.events)} events and SHA-256 ${String(trailer.sha256).slice(0, 12)}…, the file holds ${events} events with SHA-256 ${sha256.slice(0, 12)}…: it was altered`,
-        );
-      }
-      if (trailer.lastPosition !== lastPosition) {
-        throw new InvalidBackupError(
-          lineNo,
-          `the end line records last position ${String(trailer.lastPosition)}, the last event is at ${lastPosition}`,
-        );
-      }
+      });
       await flush();
-      // A store whose positions had gaps (made before schema version 2) keeps them: dense_from marks where
-      // contiguous positions start.
       await tx.query(
         `UPDATE ${t.meta} SET event_count = $1, last_position = $2, dense_from = $3, updated_at = now()`,
-        [events, trailer.lastPosition, denseFrom],
+        [read.events, read.lastPosition, read.denseFrom],
       );
-      return { events, episodes: episodes.size, lastPosition: trailer.lastPosition, sha256 };
+      return {
+        events: read.events,
+        episodes: read.episodes,
+        lastPosition: read.lastPosition,
+        sha256: read.sha256,
+      };
     }),
   );
 }

@@ -10,6 +10,7 @@ export {
   type BackupHeader,
   type BackupSummary,
   backupStore,
+  inspectBackup,
   restoreStore,
 } from './backup.js';
 export {

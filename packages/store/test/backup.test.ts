@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BACKUP_FORMAT, backupStore, restoreStore } from '../src/backup.js';
+import { BACKUP_FORMAT, backupStore, inspectBackup, restoreStore } from '../src/backup.js';
 import { checkStore } from '../src/check.js';
 import { InvalidBackupError, StoreConfigError, StoreDamagedError } from '../src/errors.js';
 import { openStore } from '../src/open.js';
@@ -113,7 +113,14 @@ describe.each(ENGINES)('backup, restore and check on $name', (engine) => {
     it('refuses a truncated backup and leaves the target empty', async () => {
       await populate(store);
       const lines = linesOf(await backupText(store));
+      // Without a store, the file alone: complete, or not.
+      expect(await inspectBackup([`${lines.join('\n')}\n`])).toMatchObject({
+        events: 33,
+        episodes: 2,
+        lastPosition: 33,
+      });
       for (const cut of [lines.slice(0, -1), lines.slice(0, 10), [lines[0]!]]) {
+        await expect(inspectBackup([cut.join('\n')])).rejects.toThrow(/truncated/);
         const error = await restoreStore(restored, [cut.join('\n')]).catch((e: unknown) => e);
         expect(error).toBeInstanceOf(InvalidBackupError);
         expect((error as Error).message).toMatch(/truncated/);

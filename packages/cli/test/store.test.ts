@@ -1,0 +1,157 @@
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { EpisodeEventInput } from '@kapkit/core';
+import { type EventStore, openStore, type StoredEvent } from '@kapkit/store';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateDemoEvents } from '../src/demo/index.js';
+import { run } from './helpers.js';
+
+/**
+ * kapkit store check | backup | restore on PGlite directories (each new PGlite directory costs an initdb,
+ * about 15 s on a 2-core machine: the suite makes two). Synthetic demo data only.
+ */
+
+const dirs: string[] = [];
+const temp = (prefix: string) => {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  dirs.push(d);
+  return d;
+};
+
+async function all(store: EventStore): Promise<StoredEvent[]> {
+  const out: StoredEvent[] = [];
+  for await (const e of store.streamAll()) out.push(e);
+  return out;
+}
+
+let source: string;
+let original: StoredEvent[];
+let eventsFile: string;
+
+beforeAll(async () => {
+  source = join(temp('kapkit-cli-store-'), 'store');
+  const store = await openStore({ dataDir: source });
+  const byEpisode = new Map<string, EpisodeEventInput[]>();
+  for (const e of generateDemoEvents({ patients: 3, seed: 'store-cli' })) {
+    const id = (e as { episodeId: string }).episodeId;
+    byEpisode.set(id, [...(byEpisode.get(id) ?? []), e as EpisodeEventInput]);
+  }
+  for (const [id, events] of byEpisode) {
+    for (let i = 0; i < events.length; i += 20) {
+      await store.append(id, events.slice(i, i + 20), { expectedVersion: i });
+    }
+  }
+  original = await all(store);
+  // The events table's file, to damage a copy (through the store's internal database handle).
+  const internal = store as unknown as { db: { query(text: string): Promise<{ f: string }[]> } };
+  const rows = await internal.db.query(`SELECT pg_relation_filepath('kapkit_events') AS f`);
+  eventsFile = rows[0]!.f;
+  await store.close();
+}, 180_000);
+
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+describe('kapkit store check', () => {
+  it('reports a healthy store: events, episodes, amcheck, exit 0', async () => {
+    const { code, stdout } = await run(['store', 'check', source]);
+    expect(code).toBe(0);
+    expect(stdout).toContain(`events: ${original.length} in 3 episodes, last position ${original.length}`);
+    expect(stdout).toMatch(/amcheck: passed/);
+    expect(stdout).toMatch(/^ok: /m);
+    const json = await run(['store', 'check', source, '--json']);
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: true, events: original.length, problems: [] });
+  });
+
+  it('reports a damaged store with its problems and exit 1, without reading around the damage', async () => {
+    const damaged = join(temp('kapkit-cli-damaged-'), 'store');
+    cpSync(source, damaged, { recursive: true });
+    truncateSync(join(damaged, 'pgdata', eventsFile), 8192);
+    const { code, stdout } = await run(['store', 'check', damaged]);
+    expect(code).toBe(1);
+    expect(stdout).toMatch(
+      /problem: counts: the events table holds \d+ events, the store recorded committing/,
+    );
+    expect(stdout).toMatch(/^damaged: .*kapkit store restore/m);
+    // A backup of it is refused too.
+    const backup = await run(['store', 'backup', damaged, join(temp('kapkit-cli-b-'), 'b.ndjson')]);
+    expect(backup.code).toBe(1);
+    expect(backup.stderr).toMatch(/store-damaged: .*Restore it from a backup/);
+  });
+
+  it('refuses a directory that holds no store, and does not create one (exit 2)', async () => {
+    const missing = join(temp('kapkit-cli-missing-'), 'nothing-here');
+    const { code, stderr } = await run(['store', 'check', missing]);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/There is no kapkit store/);
+    expect(existsSync(missing)).toBe(false);
+  });
+});
+
+describe('kapkit store backup and restore', () => {
+  it('backs up to a file readable by its owner only, refuses to overwrite it, and restores the same events', {
+    timeout: 240_000,
+  }, async () => {
+    const out = temp('kapkit-cli-backup-');
+    const file = join(out, 'kapkit.backup.ndjson.gz');
+    const backup = await run(['store', 'backup', source, file]);
+    expect(backup.code).toBe(0);
+    expect(backup.stderr).toMatch(new RegExp(`${original.length} events of 3 episodes`));
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect([...readFileSync(file).subarray(0, 2)]).toEqual([0x1f, 0x8b]); // gzip
+    expect((await run(['store', 'backup', source, file])).code).toBe(2);
+    expect((await run(['store', 'backup', source, file, '--force'])).code).toBe(0);
+
+    const target = join(temp('kapkit-cli-restore-'), 'restored');
+    const restore = await run(['store', 'restore', file, target]);
+    expect(restore.stderr).toMatch(new RegExp(`${original.length} events of 3 episodes`));
+    expect(restore.code).toBe(0);
+    const restored = await openStore({ dataDir: target });
+    try {
+      expect(await all(restored)).toEqual(original);
+    } finally {
+      await restored.close();
+    }
+    expect((await run(['store', 'check', target])).code).toBe(0);
+    // Never over an existing store.
+    const again = await run(['store', 'restore', file, target]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/it is not empty/);
+  });
+
+  it('refuses a truncated backup before creating anything (exit 2)', async () => {
+    const out = temp('kapkit-cli-trunc-');
+    const file = join(out, 'b.ndjson');
+    expect((await run(['store', 'backup', source, file])).code).toBe(0);
+    const lines = readFileSync(file, 'utf8').split('\n');
+    writeFileSync(file, lines.slice(0, 5).join('\n'));
+    const target = join(out, 'restored');
+    const { code, stderr } = await run(['store', 'restore', file, target]);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/invalid-backup: .*truncated/);
+    expect(existsSync(target)).toBe(false);
+  });
+
+  it('refuses a PostgreSQL schema that holds no store (URL targets take --schema)', async (context) => {
+    const url = process.env.KAPKIT_TEST_DATABASE_URL;
+    if (!url) {
+      if (process.env.CI) throw new Error('KAPKIT_TEST_DATABASE_URL is not set: CI must run this test');
+      context.skip('KAPKIT_TEST_DATABASE_URL is not set');
+      return;
+    }
+    const { code, stderr } = await run(['store', 'check', url, '--schema', `kapkit_cli_none_${process.pid}`]);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/There is no kapkit store in schema "kapkit_cli_none_\d+"/);
+  });
+});

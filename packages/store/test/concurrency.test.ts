@@ -77,7 +77,9 @@ async function loop(store: EventStore, episodeId: string, writer: number, count:
 }
 
 describe('concurrent writers', () => {
-  it(`PostgreSQL: ${WRITERS} writer processes on one episode: every version once, no event lost or duplicated, every loser a ConcurrencyError`, async (context) => {
+  it(`PostgreSQL: ${WRITERS} writer processes on one episode: every version once, no event lost or duplicated, every loser a ConcurrencyError`, {
+    timeout: 180_000,
+  }, async (context) => {
     requireEngine(postgres, context);
     const fx = await createFixture('postgres');
     const episodeId = 'ep-concurrent';
@@ -136,7 +138,9 @@ describe('concurrent writers', () => {
     }
   });
 
-  it('PGlite: a second process opening the same data directory gets StoreLockedError, and can open it once it is closed', async () => {
+  it('PGlite: a second process opening the same data directory gets StoreLockedError, and can open it once it is closed', {
+    timeout: 180_000,
+  }, async () => {
     const dir = copyTemplate();
     try {
       const store = await openStore({ dataDir: dir });
@@ -183,6 +187,8 @@ describe('concurrent writers', () => {
 
   it.for([pglite, postgres])(
     `$name: ${WRITERS} concurrent read-then-write loops in one process serialize per episode`,
+    // About 15 s alone; the whole suite runs its files side by side on 2 loaded cores.
+    { timeout: 180_000 },
     async (engine, context) => {
       requireEngine(engine, context);
       let store: EventStore;

@@ -108,9 +108,16 @@ export const migrations: readonly Migration[] = [
         ADD COLUMN event_count BIGINT NOT NULL DEFAULT 0,
         ADD COLUMN last_position BIGINT NOT NULL DEFAULT 0,
         ADD COLUMN dense_from BIGINT NOT NULL DEFAULT 0`,
+      // The last position is read through the primary key index, which then fetches its row: a table file
+      // cut short (its last pages lost, the index intact) fails here with SQLSTATE XX001 instead of being
+      // counted as it is and taken as complete.
+      `SET LOCAL enable_seqscan = off`,
       `UPDATE ${t.meta} SET event_count = s.n, last_position = s.maxp,
          dense_from = CASE WHEN s.n = s.maxp THEN 0 ELSE s.maxp END
-       FROM (SELECT count(*) AS n, COALESCE(max(position), 0) AS maxp FROM ${t.events}) AS s`,
+       FROM (SELECT count(e.payload) AS n,
+               COALESCE((SELECT e2.position FROM ${t.events} e2 ORDER BY e2.position DESC LIMIT 1), 0) AS maxp
+             FROM ${t.events} e) AS s`,
+      `RESET enable_seqscan`,
       `ALTER TABLE ${t.events} ALTER COLUMN position DROP IDENTITY IF EXISTS`,
     ],
   },

@@ -140,6 +140,34 @@ describe('a damaged PGlite directory', () => {
     );
   });
 
+  it('refuses to upgrade a schema-1 store whose events table lost its last pages (no counts existed yet)', async () => {
+    const dir = copyTemplate();
+    dirs.push(dir);
+    const t = tablesIn('legacy');
+    const pg = await PGlite.create(join(dir, 'pgdata'));
+    let file: string;
+    try {
+      await pg.exec(`CREATE SCHEMA legacy`);
+      for (const statement of migrations[0]!.statements(t)) await pg.exec(statement);
+      await pg.query(`INSERT INTO ${t.meta} (id, schema_version) VALUES (true, 1)`);
+      await pg.query(`INSERT INTO ${t.migrations} (version, name) VALUES (1, 'events, snapshots, meta')`);
+      // 200 rows of a schema-1 store (positions from its identity column), a dozen pages.
+      await pg.query(
+        `INSERT INTO ${t.events} (episode_id, version, event_id, patient_id, type, at, payload)
+         SELECT 'ep-' || (g % 4), g / 4 + 1, 'e-' || g, 'pt-synthetic', 'AssessmentRecorded', now(),
+           jsonb_build_object('id', 'e-' || g, 'filler', repeat('x', 300))
+         FROM generate_series(0, 199) AS g`,
+      );
+      file = (await pg.query<{ f: string }>(`SELECT pg_relation_filepath('${t.events}') AS f`)).rows[0]!.f;
+    } finally {
+      await pg.close();
+    }
+    truncateSync(join(dir, 'pgdata', file), 8192 * 3);
+    const error = await rejection(openStore({ dataDir: dir, schema: 'legacy' }));
+    expect(error).toBeInstanceOf(StoreDamagedError);
+    expect((error as Error).message).toMatch(/could not read block/);
+  });
+
   it('reports a damaged pg_control or WAL (PGlite: "failed to initialize" / "Aborted()") as a damaged directory', async () => {
     const scribble = (file: string, offset: number, length: number) => {
       const fd = openSync(file, 'r+');

@@ -1,4 +1,4 @@
-import { type EpisodeState, episodeEventSchema, KapkitError } from '@kapkit/core';
+import { type EpisodeState, KapkitError, parseEvent } from '@kapkit/core';
 import type { Queryable } from './db.js';
 import { toStoreError } from './faults.js';
 import { PositionCheck, quickCheck } from './integrity.js';
@@ -237,7 +237,8 @@ function checkRow(
     });
   }
   entry.next = version + 1;
-  const parsed = episodeEventSchema.safeParse(row.payload);
+  // As the machine reads it: a version 1 event (stored before event schema version 2) is upcast first.
+  const parsed = parseEvent(row.payload, model.permissions);
   if (!parsed.success) {
     const where = parsed.error.issues
       .slice(0, 3)

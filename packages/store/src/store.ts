@@ -4,7 +4,7 @@ import {
   type EpisodeEventInput,
   type EpisodeModel,
   type EpisodeState,
-  episodeEventSchema,
+  parseEvent,
   refusal,
 } from '@kapkit/core';
 import { type Db, DbFault, type Queryable, settlesWithin } from './db.js';
@@ -389,7 +389,7 @@ export class SqlEventStore implements EventStore {
           version: unknown;
           payload: unknown;
         }>(sql.findIds, [JSON.stringify(ids)]);
-        if (stored.length > 0) return classifyStoredIds(episodeId, events, stored);
+        if (stored.length > 0) return classifyStoredIds(episodeId, events, stored, model);
       }
 
       if (expected !== 'any' && expected !== current) {
@@ -712,6 +712,7 @@ function classifyStoredIds(
   episodeId: string,
   events: readonly unknown[],
   stored: readonly { event_id: string; episode_id: string; version: unknown; payload: unknown }[],
+  model: EpisodeModel,
 ): AppendResult {
   const byId = new Map(stored.map((r) => [r.event_id, r]));
   const conflicts: EventIdConflict[] = [];
@@ -730,8 +731,12 @@ function classifyStoredIds(
       conflicts.push({ ...at, reason: 'other-episode' });
       continue;
     }
-    const parsed = episodeEventSchema.safeParse(event);
-    if (!parsed.success || canonical(parsed.data) !== canonical(row.payload)) {
+    // Both sides as the current schema reads them: a version 1 event (sent again, or stored before schema
+    // version 2) is upcast first, as the machine does when it accepts one.
+    const parsed = parseEvent(event, model.permissions);
+    const storedParsed = parseEvent(row.payload, model.permissions);
+    const storedForm = storedParsed.success ? storedParsed.data : row.payload;
+    if (!parsed.success || canonical(parsed.data) !== canonical(storedForm)) {
       conflicts.push({ ...at, reason: 'different-content' });
     }
   }

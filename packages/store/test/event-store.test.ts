@@ -2,8 +2,8 @@ import {
   createEpisodeModel,
   EPISODE_MACHINE_VERSION,
   type EpisodeEventInput,
-  episodeEventSchema,
   KapkitError,
+  parseEvent,
 } from '@kapkit/core';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -28,7 +28,8 @@ import { closeSharedPglite, createFixture, ENGINES, type Fixture, IN_CI, Story }
 
 const model = createEpisodeModel();
 afterAll(closeSharedPglite);
-const parse = (e: EpisodeEventInput) => episodeEventSchema.parse(e);
+// As the machine accepts it: version 1 events are upcast to the current schema first.
+const parse = (e: EpisodeEventInput) => parseEvent(e).data;
 
 async function all(store: EventStore, options?: Parameters<EventStore['streamAll']>[0]) {
   const out: StoredEvent[] = [];

@@ -180,7 +180,11 @@ export class Story {
     return this;
   }
 
-  /** Append an event of `type` with `payload`, at the current day (+ `minutes`). */
+  /**
+   * Append an event of `type` with `payload`, at the current day (+ `minutes`). Events of schema version 1
+   * (no `recordedAt`, `recordedBy`): the machine upcasts them, as it does for every log written before
+   * version 2.
+   */
   add(type: string, payload: Record<string, unknown> = {}, minutes = 0): this {
     this.#n++;
     this.events.push({
@@ -192,7 +196,7 @@ export class Story {
       v: 1,
       synthetic: true,
       ...payload,
-    } as EpisodeEventInput);
+    } as unknown as EpisodeEventInput);
     return this;
   }
 
@@ -242,20 +246,23 @@ export class Story {
   dosingSession(d: number, vitals: [number, number] = [122, 78]): this {
     this.#session++;
     const sessionId = `${this.episodeId}-s${this.#session}`;
-    return this.day(d)
-      .add('DosingSessionScheduled', { sessionId, scheduledFor: this.at(d + 1 / 24), mode: 'in-person' })
-      .add(
-        'VitalsRecorded',
-        { sessionId, phase: 'pre', systolic: vitals[0], diastolic: vitals[1], heartRate: 72 },
-        60,
-      )
-      .add(
-        'DoseAdministered',
-        { sessionId, kind: 'full', doseMg: 300, route: 'sublingual', formulation: 'sublingual-lozenge' },
-        65,
-      )
-      .add('VitalsRecorded', { sessionId, phase: 'post', systolic: 128, diastolic: 80, heartRate: 76 }, 170)
-      .add('DosingSessionCompleted', { sessionId, durationMinutes: 120 }, 180);
+    return (
+      this.day(d)
+        .add('DosingSessionScheduled', { sessionId, scheduledFor: this.at(d + 1 / 24), mode: 'in-person' })
+        .add(
+          'VitalsRecorded',
+          { sessionId, phase: 'pre', systolic: vitals[0], diastolic: vitals[1], heartRate: 72 },
+          60,
+        )
+        .add(
+          'DoseAdministered',
+          { sessionId, kind: 'full', doseMg: 300, route: 'sublingual', formulation: 'sublingual-lozenge' },
+          65,
+        )
+        .add('VitalsRecorded', { sessionId, phase: 'post', systolic: 128, diastolic: 80, heartRate: 76 }, 170)
+        // 125 minutes after the dose: the policy's 120-minute observation time has passed.
+        .add('DosingSessionCompleted', { sessionId, durationMinutes: 130 }, 190)
+    );
   }
 
   integration(d: number): this {

@@ -13,12 +13,11 @@ import { join } from 'node:path';
 import type { EpisodeEventInput } from '@kapkit/core';
 import { type EventStore, openStore, type StoredEvent } from '@kapkit/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateDemoEvents } from '../src/demo/index.js';
 import { run } from './helpers.js';
 
 /**
  * kapkit store check | backup | restore on PGlite directories (each new PGlite directory costs an initdb,
- * about 15 s on a 2-core machine: the suite makes two). Synthetic demo data only.
+ * about 15 s on a 2-core machine: the suite makes two). Synthetic data only.
  */
 
 const dirs: string[] = [];
@@ -34,6 +33,25 @@ async function all(store: EventStore): Promise<StoredEvent[]> {
   return out;
 }
 
+/**
+ * A synthetic episode: opened, then `count - 1` PHQ-9 assessments a day apart (schema version 1 events, which
+ * the episode machine upcasts). Built here rather than by the demo generator, so that this suite tests the
+ * store commands only.
+ */
+function syntheticEpisode(episodeId: string, patientId: string, count: number): EpisodeEventInput[] {
+  const at = (day: number) => `${new Date(Date.UTC(2026, 2, 2 + day, 15)).toISOString().slice(0, 19)}-05:00`;
+  return Array.from({ length: count }, (_, i) => ({
+    id: `${episodeId}-e${i + 1}`,
+    episodeId,
+    patientId,
+    type: i === 0 ? 'EpisodeOpened' : 'AssessmentRecorded',
+    at: at(i),
+    v: 1,
+    synthetic: true,
+    ...(i === 0 ? {} : { instrument: 'phq9', responses: [1, 2, 1, 0, 1, (i % 3) as number, 1, 0, 0] }),
+  })) as unknown as EpisodeEventInput[];
+}
+
 let source: string;
 let original: StoredEvent[];
 let eventsFile: string;
@@ -41,14 +59,10 @@ let eventsFile: string;
 beforeAll(async () => {
   source = join(temp('kapkit-cli-store-'), 'store');
   const store = await openStore({ dataDir: source });
-  const byEpisode = new Map<string, EpisodeEventInput[]>();
-  for (const e of generateDemoEvents({ patients: 3, seed: 'store-cli' })) {
-    const id = (e as { episodeId: string }).episodeId;
-    byEpisode.set(id, [...(byEpisode.get(id) ?? []), e as EpisodeEventInput]);
-  }
-  for (const [id, events] of byEpisode) {
+  for (let e = 0; e < 3; e++) {
+    const events = syntheticEpisode(`ep-cli-${e}`, `pt-synthetic-cli-${e}`, 40);
     for (let i = 0; i < events.length; i += 20) {
-      await store.append(id, events.slice(i, i + 20), { expectedVersion: i });
+      await store.append(`ep-cli-${e}`, events.slice(i, i + 20), { expectedVersion: i });
     }
   }
   original = await all(store);

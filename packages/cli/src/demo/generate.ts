@@ -592,7 +592,8 @@ class CourseWriter {
         ...(override ? { vitalsOverride: override } : {}),
       },
       min(t),
-      'patient',
+      // The patient records the dose they take; a dose under a medical override is recorded by the therapist.
+      override ? 'therapist' : 'patient',
     );
     const doseMs = min(t);
     let lastDose = t;

@@ -8,8 +8,9 @@ import { LOCK_CLASS, SCHEMA_VERSION } from './schema.js';
 import type { EventStore, SqlEventStore } from './store.js';
 
 /**
- * Logical backups of a store: NDJSON, one line per event with its position, version and commit time, between
- * a header and a trailer that carries the event count and a SHA-256 of the event lines. The same format
+ * Logical backups of a store: NDJSON, one line per event with its position, version and commit time, then one
+ * line per safety signal kept from a refused submission (with its review), between a header and a trailer
+ * that carries the counts and a SHA-256 of those lines. The same format
  * for both engines, so a PGlite store can be restored into PostgreSQL and back. It holds health data:
  * the CLI writes it with mode 0600; keep it as safe as the store.
  */
@@ -36,8 +37,30 @@ export interface BackupSummary {
   readonly episodes: number;
   /** The last position the store had handed out (the backup's last event, unless the store is empty). */
   readonly lastPosition: number;
-  /** SHA-256 (hex) of the event lines, as in the trailer. */
+  /** Safety signals of refused submissions (`safetySignals()`), with their reviews. */
+  readonly safetySignals: number;
+  /** SHA-256 (hex) of the event and safety-signal lines, as in the trailer. */
   readonly sha256: string;
+}
+
+/** A stored safety signal as a backup line carries it (`{ "safetySignal": … }`). */
+interface SignalLine {
+  id: string;
+  episodeId: string;
+  patientId: string | null;
+  eventId: string | null;
+  eventType: string | null;
+  refusalCode: string;
+  eventAt: string | null;
+  signals: unknown[];
+  recordedAt: string;
+  review: null | {
+    outcome: string;
+    reviewedBy: string;
+    actorId: string | null;
+    at: string;
+    recordedAt: string;
+  };
 }
 
 interface Row {
@@ -125,7 +148,7 @@ export async function backupStore(
               position,
               episodeId: row.episode_id,
               version,
-              recordedAt: iso(row.recorded_at),
+              committedAt: iso(row.recorded_at),
               event: row.payload,
             })}\n`;
             hash.update(line);
@@ -138,12 +161,54 @@ export async function backupStore(
         }
         const end = positions.finish();
         if (end) throw s.damaged([`backup: ${end}`]);
+        // The safety signals of refused submissions: a restore must not lose one.
+        const signalRows = await tx.query<Record<string, unknown>>(
+          `SELECT s.id, s.episode_id, s.patient_id, s.event_id, s.event_type, s.refusal_code, s.event_at,
+             s.signals, s.recorded_at, r.outcome, r.reviewed_by, r.actor_id, r.reviewed_at,
+             r.recorded_at AS review_recorded_at
+           FROM ${t.safetySignals} s LEFT JOIN ${t.safetySignalReviews} r ON r.signal_id = s.id
+           ORDER BY s.recorded_at, s.id`,
+        );
+        let chunk = '';
+        for (const r of signalRows) {
+          const signal: SignalLine = {
+            id: r.id as string,
+            episodeId: r.episode_id as string,
+            patientId: (r.patient_id as string | null) ?? null,
+            eventId: (r.event_id as string | null) ?? null,
+            eventType: (r.event_type as string | null) ?? null,
+            refusalCode: r.refusal_code as string,
+            eventAt: r.event_at === null ? null : iso(r.event_at),
+            signals: (typeof r.signals === 'string' ? JSON.parse(r.signals) : r.signals) as unknown[],
+            recordedAt: iso(r.recorded_at),
+            review:
+              r.outcome === null || r.outcome === undefined
+                ? null
+                : {
+                    outcome: r.outcome as string,
+                    reviewedBy: r.reviewed_by as string,
+                    actorId: (r.actor_id as string | null) ?? null,
+                    at: iso(r.reviewed_at),
+                    recordedAt: iso(r.review_recorded_at),
+                  },
+          };
+          const line = `${JSON.stringify({ safetySignal: signal })}\n`;
+          hash.update(line);
+          chunk += line;
+        }
+        if (chunk) await writeChunk(out, chunk);
         const sha256 = hash.digest('hex');
         await writeChunk(
           out,
-          `${JSON.stringify({ end: true, events, lastPosition: meta.lastPosition, sha256 })}\n`,
+          `${JSON.stringify({ end: true, events, safetySignals: signalRows.length, lastPosition: meta.lastPosition, sha256 })}\n`,
         );
-        return { events, episodes: next.size, lastPosition: meta.lastPosition, sha256 };
+        return {
+          events,
+          episodes: next.size,
+          lastPosition: meta.lastPosition,
+          safetySignals: signalRows.length,
+          sha256,
+        };
       },
       { snapshot: true },
     ),
@@ -154,7 +219,7 @@ interface BackupLine {
   position: number;
   episodeId: string;
   version: number;
-  recordedAt: string;
+  committedAt: string;
   event: Record<string, unknown>;
 }
 
@@ -175,12 +240,14 @@ const toStream = (input: BackupInput): Readable =>
 async function readBackup(
   stream: Readable,
   onEvent: (line: BackupLine, lineNo: number) => Promise<void> | void,
+  onSignal: (signal: SignalLine) => void = () => {},
 ): Promise<BackupSummary & { header: BackupHeader; denseFrom: number }> {
+  let safetySignals = 0;
   const hash = createHash('sha256');
   const next = new Map<string, number>();
   let lineNo = 0;
   let header: BackupHeader | null = null;
-  let trailer: { events: number; lastPosition: number; sha256: string } | null = null;
+  let trailer: { events: number; safetySignals?: number; lastPosition: number; sha256: string } | null = null;
   let events = 0;
   let lastPosition = 0;
   let denseFrom = 0;
@@ -217,24 +284,47 @@ async function readBackup(
       continue;
     }
     if (value.end === true) {
-      trailer = value as unknown as { events: number; lastPosition: number; sha256: string };
+      trailer = value as unknown as {
+        events: number;
+        safetySignals?: number;
+        lastPosition: number;
+        sha256: string;
+      };
       continue;
     }
     hash.update(`${text}\n`);
-    const { position, episodeId, version, recordedAt, event } = value;
+    if (isRecord(value.safetySignal)) {
+      const g = value.safetySignal;
+      if (
+        typeof g.id !== 'string' ||
+        typeof g.episodeId !== 'string' ||
+        typeof g.refusalCode !== 'string' ||
+        !Array.isArray(g.signals) ||
+        typeof g.recordedAt !== 'string'
+      ) {
+        throw new InvalidBackupError(
+          lineNo,
+          'expected a safety signal {id, episodeId, refusalCode, signals, recordedAt}',
+        );
+      }
+      safetySignals++;
+      onSignal(g as unknown as SignalLine);
+      continue;
+    }
+    const { position, episodeId, version, committedAt, event } = value;
     if (
       !Number.isSafeInteger(position) ||
       (position as number) <= lastPosition ||
       typeof episodeId !== 'string' ||
       !Number.isSafeInteger(version) ||
-      typeof recordedAt !== 'string' ||
-      Number.isNaN(Date.parse(recordedAt)) ||
+      typeof committedAt !== 'string' ||
+      Number.isNaN(Date.parse(committedAt)) ||
       !isRecord(event) ||
       event.episodeId !== episodeId
     ) {
       throw new InvalidBackupError(
         lineNo,
-        'expected {position (increasing), episodeId, version, recordedAt, event of that episode}',
+        'expected {position (increasing), episodeId, version, committedAt, event of that episode}',
       );
     }
     const expected = next.get(episodeId) ?? 1;
@@ -250,13 +340,17 @@ async function readBackup(
     if ((position as number) !== lastPosition + 1) denseFrom = (position as number) - 1;
     lastPosition = position as number;
     events++;
-    await onEvent({ position, episodeId, version, recordedAt, event } as BackupLine, lineNo);
+    await onEvent({ position, episodeId, version, committedAt, event } as BackupLine, lineNo);
   }
   if (header === null) throw new InvalidBackupError(0, 'the file is empty');
   if (trailer === null)
     throw new InvalidBackupError(lineNo, 'the end line is missing: the file is truncated');
   const sha256 = hash.digest('hex');
-  if (trailer.events !== events || trailer.sha256 !== sha256) {
+  if (
+    trailer.events !== events ||
+    (trailer.safetySignals ?? 0) !== safetySignals ||
+    trailer.sha256 !== sha256
+  ) {
     throw new InvalidBackupError(
       lineNo,
       `the end line records ${String(trailer.events)} events and SHA-256 ${String(trailer.sha256).slice(0, 12)}…, the file holds ${events} events with SHA-256 ${sha256.slice(0, 12)}…: it was altered`,
@@ -268,7 +362,7 @@ async function readBackup(
       `the end line records last position ${String(trailer.lastPosition)}, the last event is at ${lastPosition}`,
     );
   }
-  return { header, events, episodes: next.size, lastPosition, sha256, denseFrom };
+  return { header, events, episodes: next.size, lastPosition, safetySignals, sha256, denseFrom };
 }
 
 /**
@@ -324,7 +418,7 @@ export async function restoreStore(
           `INSERT INTO ${t.events} (position, episode_id, version, event_id, patient_id, type, at, payload, recorded_at)
            SELECT (r->>'position')::bigint, r->>'episodeId', (r->>'version')::int, r->'event'->>'id',
              r->'event'->>'patientId', r->'event'->>'type', (r->'event'->>'at')::timestamptz, r->'event',
-             (r->>'recordedAt')::timestamptz
+             (r->>'committedAt')::timestamptz
            FROM jsonb_array_elements($1::jsonb) AS r`,
           [JSON.stringify(batch)],
         );
@@ -332,19 +426,49 @@ export async function restoreStore(
       };
       // The stream is read only now, once the transaction is ready: readline drops the lines it emits
       // before its async iterator exists, and the queries above take time.
-      const read = await readBackup(stream, async (line, lineNo) => {
-        const d = model.decide(states.get(line.episodeId) ?? model.initial, line.event);
-        if (!d.ok) {
-          throw new InvalidBackupError(
-            lineNo,
-            `episode "${line.episodeId}" version ${line.version} is refused by the episode machine (${d.refusal.code})`,
+      const signals: SignalLine[] = [];
+      const read = await readBackup(
+        stream,
+        async (line, lineNo) => {
+          const d = model.decide(states.get(line.episodeId) ?? model.initial, line.event);
+          if (!d.ok) {
+            throw new InvalidBackupError(
+              lineNo,
+              `episode "${line.episodeId}" version ${line.version} is refused by the episode machine (${d.refusal.code})`,
+            );
+          }
+          states.set(line.episodeId, d.state);
+          batch.push(line);
+          if (batch.length >= batchSize) await flush();
+        },
+        (signal) => signals.push(signal),
+      );
+      await flush();
+      for (const g of signals) {
+        await tx.query(
+          `INSERT INTO ${t.safetySignals}
+             (id, episode_id, patient_id, event_id, event_type, refusal_code, event_at, signals, recorded_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz, $8::jsonb, $9::timestamptz)`,
+          [
+            g.id,
+            g.episodeId,
+            g.patientId,
+            g.eventId,
+            g.eventType,
+            g.refusalCode,
+            g.eventAt,
+            JSON.stringify(g.signals),
+            g.recordedAt,
+          ],
+        );
+        if (g.review) {
+          await tx.query(
+            `INSERT INTO ${t.safetySignalReviews} (signal_id, outcome, reviewed_by, actor_id, reviewed_at, recorded_at)
+             VALUES ($1, $2, $3, $4, $5::timestamptz, $6::timestamptz)`,
+            [g.id, g.review.outcome, g.review.reviewedBy, g.review.actorId, g.review.at, g.review.recordedAt],
           );
         }
-        states.set(line.episodeId, d.state);
-        batch.push(line);
-        if (batch.length >= batchSize) await flush();
-      });
-      await flush();
+      }
       await tx.query(
         `UPDATE ${t.meta} SET event_count = $1, last_position = $2, dense_from = $3, updated_at = now()`,
         [read.events, read.lastPosition, read.denseFrom],
@@ -353,6 +477,7 @@ export async function restoreStore(
         events: read.events,
         episodes: read.episodes,
         lastPosition: read.lastPosition,
+        safetySignals: read.safetySignals,
         sha256: read.sha256,
       };
     }),

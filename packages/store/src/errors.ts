@@ -83,6 +83,11 @@ export class EventRefusedError extends KapkitError {
   readonly refusal: Refusal;
   /** 0-based index of the refused event in the batch passed to `append`. */
   readonly index: number;
+  /**
+   * The refused event carried a positive safety signal: the store kept it (`safetySignals()`) under this id
+   * before throwing. Undefined otherwise.
+   */
+  safetySignalId?: string;
   constructor(episodeId: string, refusal: Refusal, index: number) {
     super(
       'event-refused',

@@ -100,6 +100,11 @@ export interface OpenStoreOptions {
    * with `StoreConfigError` instead, e.g. for a tool that must not create a store where a path was mistyped.
    */
   readonly createIfMissing?: boolean;
+  /**
+   * The store's clock, epoch ms (default `Date.now`). Every appended event is checked against it: an event
+   * dated (or recorded) later than it by more than the policy's clock tolerance is refused as `future-event`.
+   */
+  readonly clock?: () => number;
 }
 
 /** How `checkStore` opens a store. */
@@ -279,6 +284,7 @@ export async function openStoreWith(
     closeTimeoutMs: integer('closeTimeoutMs', options.closeTimeoutMs, DEFAULT_TIMEOUTS.closeTimeoutMs, 0),
     minFreeDiskBytes,
     freeDiskBytes,
+    clock: options.clock ?? Date.now,
   };
   let lock: DirectoryLock | null = null;
   let db: Db | null = null;

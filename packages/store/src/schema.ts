@@ -22,6 +22,8 @@ export interface Tables {
   readonly snapshots: string;
   readonly meta: string;
   readonly migrations: string;
+  readonly safetySignals: string;
+  readonly safetySignalReviews: string;
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -40,6 +42,8 @@ export function tablesIn(schema: string): Tables {
     snapshots: `${q}.kapkit_snapshots`,
     meta: `${q}.kapkit_meta`,
     migrations: `${q}.kapkit_migrations`,
+    safetySignals: `${q}.kapkit_safety_signals`,
+    safetySignalReviews: `${q}.kapkit_safety_signal_reviews`,
   };
 }
 
@@ -119,6 +123,36 @@ export const migrations: readonly Migration[] = [
              FROM ${t.events} e) AS s`,
       `RESET enable_seqscan`,
       `ALTER TABLE ${t.events} ALTER COLUMN position DROP IDENTITY IF EXISTS`,
+    ],
+  },
+  {
+    // A refused submission that carries a safety signal (a positive PHQ-9 item 9, a serious adverse event,
+    // alarming vitals) is kept as a signal of that patient and episode: only the signal and the identifiers,
+    // nothing else of the refused event. Reviews are a separate, append-only table: nothing is updated.
+    version: 3,
+    name: 'safety signals of refused submissions, and their reviews',
+    statements: (t) => [
+      `CREATE TABLE ${t.safetySignals} (
+        id TEXT PRIMARY KEY,
+        episode_id TEXT NOT NULL,
+        patient_id TEXT,
+        event_id TEXT,
+        event_type TEXT,
+        refusal_code TEXT NOT NULL,
+        event_at TIMESTAMPTZ,
+        signals JSONB NOT NULL,
+        recorded_at TIMESTAMPTZ NOT NULL DEFAULT now()
+      )`,
+      `CREATE INDEX kapkit_safety_signals_patient_idx ON ${t.safetySignals} (patient_id, recorded_at)`,
+      `CREATE INDEX kapkit_safety_signals_episode_idx ON ${t.safetySignals} (episode_id, recorded_at)`,
+      `CREATE TABLE ${t.safetySignalReviews} (
+        signal_id TEXT PRIMARY KEY REFERENCES ${t.safetySignals} (id),
+        outcome TEXT NOT NULL,
+        reviewed_by TEXT NOT NULL,
+        actor_id TEXT,
+        reviewed_at TIMESTAMPTZ NOT NULL,
+        recorded_at TIMESTAMPTZ NOT NULL DEFAULT now()
+      )`,
     ],
   },
 ];

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   EPISODE_MACHINE_VERSION,
   type EpisodeEvent,
@@ -6,6 +7,9 @@ import {
   type EpisodeState,
   parseEvent,
   refusal,
+  type SafetySignal,
+  safetySignalsOf,
+  safetyText,
 } from '@kapkit/core';
 import { type Db, DbFault, type Queryable, settlesWithin } from './db.js';
 import {
@@ -38,8 +42,11 @@ export interface StoredEvent {
   readonly episodeId: string;
   /** 1-based position of the event in its episode: versions are contiguous, 1..n. */
   readonly version: number;
-  /** When the store committed it (ISO 8601, UTC). `event.at` is when it happened. */
-  readonly recordedAt: string;
+  /**
+   * When the store committed it (ISO 8601, UTC): the store's own clock. `event.at` is when it happened and
+   * `event.recordedAt` when its writer wrote it.
+   */
+  readonly committedAt: string;
   /** The event as the episode machine accepted it (schema defaults applied). */
   readonly event: EpisodeEvent;
 }
@@ -128,6 +135,17 @@ export interface EventStore {
   /** Every event of one patient, across episodes, in commit order. */
   readPatient(patientId: string): Promise<StoredEvent[]>;
   /**
+   * Safety signals kept from refused submissions (a refused event never loses its positive PHQ-9 item 9, serious
+   * adverse event or alarming vitals: `append` stores the signal, nothing else of the event, before it throws),
+   * oldest first, with their review when a clinician recorded one.
+   */
+  safetySignals(filter?: SafetySignalFilter): Promise<StoredSafetySignal[]>;
+  /**
+   * Record a clinician's review of a stored safety signal (append-only: a signal is reviewed once).
+   * @throws {InvalidArgumentError} for an unknown id, a role that is not a clinician's, or a second review.
+   */
+  reviewSafetySignal(id: string, review: SafetySignalReview): Promise<StoredSafetySignal>;
+  /**
    * Every event of the store in commit order, as an async iterator that pages through the table (keyset
    * pagination on `position`), never loading everything. Events committed while iterating are included
    * once the cursor reaches them.
@@ -148,8 +166,48 @@ export interface EventStore {
   close(): Promise<void>;
 }
 
+/** Which stored safety signals to read. */
+export interface SafetySignalFilter {
+  /** The patient the refused event named (or, when it named none, the patient of its episode). */
+  readonly patientId?: string;
+  readonly episodeId?: string;
+  /** Only those without a review. */
+  readonly unreviewed?: boolean;
+}
+
+/** A clinician's review of a stored safety signal. */
+export interface SafetySignalReview {
+  readonly outcome: 'no-current-risk' | 'safety-plan' | 'escalated';
+  /** The reviewer's role: a clinician's (`therapist` or `medical`). */
+  readonly reviewedBy: 'therapist' | 'medical';
+  /** Opaque id of the reviewer. */
+  readonly actorId?: string;
+  /** When the review took place (ISO 8601 with offset). */
+  readonly at: string;
+}
+
+/** The safety signal of a refused submission, as the store keeps it (nothing else of the event is kept). */
+export interface StoredSafetySignal {
+  /** Stable id, derived from the refused event: a retried submission keeps one signal. */
+  readonly id: string;
+  readonly episodeId: string;
+  readonly patientId: string | null;
+  readonly eventId: string | null;
+  readonly eventType: string | null;
+  /** Why the event was refused (a refusal code of the episode machine). */
+  readonly refusalCode: string;
+  /** When the refused event said it happened (null when it had no valid `at`). */
+  readonly eventAt: string | null;
+  readonly signals: readonly SafetySignal[];
+  /** When the store kept it (ISO 8601, UTC). */
+  readonly recordedAt: string;
+  readonly review: null | (SafetySignalReview & { readonly recordedAt: string });
+}
+
 export interface StoreSettings {
   readonly model: EpisodeModel;
+  /** The store's clock, epoch ms: appended events are checked against it (`future-event`). */
+  readonly clock: () => number;
   readonly maxEventBytes: number;
   readonly snapshotEvery: number;
   readonly stateCacheSize: number;
@@ -159,6 +217,48 @@ export interface StoreSettings {
   readonly diskDir: string | null;
   readonly minFreeDiskBytes: number;
   readonly freeDiskBytes: (directory: string) => Promise<number>;
+}
+
+interface SignalRow {
+  id: string;
+  episode_id: string;
+  patient_id: string | null;
+  event_id: string | null;
+  event_type: string | null;
+  refusal_code: string;
+  event_at: unknown;
+  signals: unknown;
+  recorded_at: unknown;
+  review_outcome: string | null;
+  reviewed_by: string | null;
+  actor_id: string | null;
+  reviewed_at: unknown;
+  review_recorded_at: unknown;
+}
+
+function toSignal(r: SignalRow): StoredSafetySignal {
+  const signals = (typeof r.signals === 'string' ? JSON.parse(r.signals) : r.signals) as SafetySignal[];
+  return {
+    id: r.id,
+    episodeId: r.episode_id,
+    patientId: r.patient_id,
+    eventId: r.event_id,
+    eventType: r.event_type,
+    refusalCode: r.refusal_code,
+    eventAt: r.event_at === null ? null : isoOf(r.event_at),
+    signals,
+    recordedAt: isoOf(r.recorded_at),
+    review:
+      r.review_outcome === null
+        ? null
+        : {
+            outcome: r.review_outcome as SafetySignalReview['outcome'],
+            reviewedBy: r.reviewed_by as SafetySignalReview['reviewedBy'],
+            ...(r.actor_id !== null ? { actorId: r.actor_id } : {}),
+            at: isoOf(r.reviewed_at),
+            recordedAt: isoOf(r.review_recorded_at),
+          },
+  };
 }
 
 interface EventRow {
@@ -187,7 +287,7 @@ function toStored(row: EventRow): StoredEvent {
     position: Number(row.position),
     episodeId: row.episode_id,
     version: Number(row.version),
-    recordedAt: isoOf(row.recorded_at),
+    committedAt: isoOf(row.recorded_at),
     event: row.payload as EpisodeEvent,
   };
 }
@@ -329,6 +429,7 @@ export class SqlEventStore implements EventStore {
         );
       }
       const input = events as readonly unknown[];
+      let wrongEpisode: EventRefusedError | null = null;
       input.forEach((event, index) => {
         let json: string | undefined;
         try {
@@ -344,25 +445,134 @@ export class SqlEventStore implements EventStore {
           throw new PayloadTooLargeError(episodeId, index, bytes, this.#settings.maxEventBytes);
         }
         const named = (event as { episodeId?: unknown } | null)?.episodeId;
-        if (typeof named === 'string' && named !== episodeId) {
-          throw new EventRefusedError(
+        if (typeof named === 'string' && named !== episodeId && wrongEpisode === null) {
+          const { model } = this.#settings;
+          const signals = safetySignalsOf(event, model.registry, model.initial.context.policy);
+          wrongEpisode = new EventRefusedError(
             episodeId,
-            refusal('wrong-episode', `Event is for episode "${named}", not "${episodeId}".`, event),
+            refusal(
+              'wrong-episode',
+              `Event is for episode "${named}", not "${episodeId}".${safetyText(signals)}`,
+              event,
+              signals.length ? { safetyFlags: signals } : {},
+            ),
             index,
           );
         }
       });
+      if (wrongEpisode !== null) {
+        const refused: EventRefusedError = wrongEpisode;
+        await this.#keepSignal(episodeId, input[refused.index], refused);
+        throw refused;
+      }
       await this.#ensureDiskSpace();
       try {
-        return await this.#appendOnce(episodeId, input, expected);
-      } catch (error) {
-        // Two appends to different episodes raced for the same new event id: the loser's INSERT hit the
-        // unique index. Run it again: it now sees the stored event and reports a duplicate or a conflict.
-        if (sqlStateOf(error) === '23505' && constraintOf(error) === 'kapkit_events_event_id_key') {
+        try {
           return await this.#appendOnce(episodeId, input, expected);
+        } catch (error) {
+          // Two appends to different episodes raced for the same new event id: the loser's INSERT hit the
+          // unique index. Run it again: it now sees the stored event and reports a duplicate or a conflict.
+          if (sqlStateOf(error) === '23505' && constraintOf(error) === 'kapkit_events_event_id_key') {
+            return await this.#appendOnce(episodeId, input, expected);
+          }
+          throw error;
         }
+      } catch (error) {
+        if (error instanceof EventRefusedError) await this.#keepSignal(episodeId, input[error.index], error);
         throw error;
       }
+    });
+  }
+
+  /**
+   * A refused event that carries a positive safety signal: keep the signal (and only that, with the ids that
+   * say whose it is) in its own transaction, so it is never lost with the refused batch. Idempotent.
+   */
+  async #keepSignal(episodeId: string, event: unknown, error: EventRefusedError): Promise<void> {
+    const signals = (error.refusal.safetyFlags ?? []).filter((f) => f.kind === 'positive');
+    if (signals.length === 0) return;
+    const e = (typeof event === 'object' && event !== null ? event : {}) as Record<string, unknown>;
+    const str = (x: unknown) => (typeof x === 'string' && x !== '' ? x : null);
+    let patientId = str(e.patientId);
+    if (patientId === null) {
+      const cached = this.#cache.get(episodeId);
+      patientId = cached?.state.context.patientId ?? null;
+    }
+    const at = str(e.at);
+    const eventAt =
+      at !== null && /(Z|[+-]\d{2}:\d{2})$/.test(at) && !Number.isNaN(Date.parse(at)) ? at : null;
+    const eventId = str(e.id);
+    const kept = signals.map((f) => ({
+      rule: f.rule,
+      kind: f.kind,
+      value: f.value,
+      message: f.message,
+      origin: f.origin,
+      ...(f.instrument !== undefined ? { instrument: f.instrument } : {}),
+      ...(f.item !== undefined ? { item: f.item } : {}),
+    }));
+    const id = createHash('sha256')
+      .update(JSON.stringify([episodeId, eventId ?? JSON.stringify(e), kept]))
+      .digest('hex')
+      .slice(0, 32);
+    await this.#db.query(this.#sql.insertSignal, [
+      id,
+      episodeId,
+      patientId,
+      eventId,
+      str(e.type),
+      error.refusal.code,
+      eventAt,
+      JSON.stringify(kept),
+    ]);
+    error.safetySignalId = id;
+  }
+
+  safetySignals(filter: SafetySignalFilter = {}): Promise<StoredSafetySignal[]> {
+    return this.#run('safetySignals', async () => {
+      if (filter.patientId !== undefined) checkId('patientId', filter.patientId);
+      if (filter.episodeId !== undefined) checkId('episodeId', filter.episodeId);
+      const rows = await this.#db.query<SignalRow>(this.#sql.readSignals, [
+        filter.patientId ?? null,
+        filter.episodeId ?? null,
+        filter.unreviewed === true,
+      ]);
+      return rows.map(toSignal);
+    });
+  }
+
+  reviewSafetySignal(id: string, review: SafetySignalReview): Promise<StoredSafetySignal> {
+    return this.#run('reviewSafetySignal', async () => {
+      checkId('id', id);
+      if (review.reviewedBy !== 'therapist' && review.reviewedBy !== 'medical') {
+        throw new InvalidArgumentError(
+          'reviewedBy',
+          'a safety review is a clinician’s: therapist or medical',
+        );
+      }
+      if (!['no-current-risk', 'safety-plan', 'escalated'].includes(review.outcome)) {
+        throw new InvalidArgumentError('outcome', 'expected no-current-risk, safety-plan or escalated');
+      }
+      if (!/(Z|[+-]\d{2}:\d{2})$/.test(review.at) || Number.isNaN(Date.parse(review.at))) {
+        throw new InvalidArgumentError('at', 'expected an ISO 8601 date-time with a UTC offset');
+      }
+      return this.#db.transaction(async (tx) => {
+        const found = await tx.query<SignalRow>(this.#sql.readSignal, [id]);
+        const row = found[0];
+        if (!row) throw new InvalidArgumentError('id', `no safety signal "${id}" in this store`);
+        if (row.review_outcome !== null) {
+          throw new InvalidArgumentError('id', `safety signal "${id}" was already reviewed`);
+        }
+        await tx.query(this.#sql.insertReview, [
+          id,
+          review.outcome,
+          review.reviewedBy,
+          review.actorId ?? null,
+          review.at,
+        ]);
+        const again = await tx.query<SignalRow>(this.#sql.readSignal, [id]);
+        return toSignal(again[0]!);
+      });
     });
   }
 
@@ -400,8 +610,9 @@ export class SqlEventStore implements EventStore {
       const loaded = await this.#load(tx, episodeId, current);
       let state = loaded.state;
       const accepted: EpisodeEvent[] = [];
+      const now = this.#settings.clock();
       events.forEach((event, index) => {
-        const d = model.decide(state, event);
+        const d = model.decide(state, event, { now });
         if (!d.ok) throw new EventRefusedError(episodeId, d.refusal, index);
         state = d.state;
         accepted.push(d.event);
@@ -442,7 +653,7 @@ export class SqlEventStore implements EventStore {
           position: Number(r.position),
           episodeId,
           version: Number(r.version),
-          recordedAt: isoOf(r.recorded_at),
+          committedAt: isoOf(r.recorded_at),
           event: accepted[i]!,
         })),
       };
@@ -708,6 +919,12 @@ async function currentVersion(
  * Some event ids of the batch are stored already. A retry of a stored batch (every event stored in this
  * episode with the same content) is a duplicate; anything else is a conflict.
  */
+function withoutRecordedAt(x: unknown): unknown {
+  if (typeof x !== 'object' || x === null) return x;
+  const { recordedAt: _ignored, ...rest } = x as Record<string, unknown>;
+  return rest;
+}
+
 function classifyStoredIds(
   episodeId: string,
   events: readonly unknown[],
@@ -733,10 +950,15 @@ function classifyStoredIds(
     }
     // Both sides as the current schema reads them: a version 1 event (sent again, or stored before schema
     // version 2) is upcast first, as the machine does when it accepts one.
+    // The recording time is the writer's clock: a retry written later (a server that stamps `recordedAt` on
+    // each attempt) is still the same event.
     const parsed = parseEvent(event, model.permissions);
     const storedParsed = parseEvent(row.payload, model.permissions);
     const storedForm = storedParsed.success ? storedParsed.data : row.payload;
-    if (!parsed.success || canonical(parsed.data) !== canonical(storedForm)) {
+    if (
+      !parsed.success ||
+      canonical(withoutRecordedAt(parsed.data)) !== canonical(withoutRecordedAt(storedForm))
+    ) {
       conflicts.push({ ...at, reason: 'different-content' });
     }
   }
@@ -756,6 +978,10 @@ function classifyStoredIds(
 
 /** Every SQL statement of the store, for one schema. The same text runs on PGlite and PostgreSQL. */
 function statements(t: Tables) {
+  const signalSelect = `SELECT s.id, s.episode_id, s.patient_id, s.event_id, s.event_type, s.refusal_code,
+      s.event_at, s.signals, s.recorded_at, r.outcome AS review_outcome, r.reviewed_by, r.actor_id,
+      r.reviewed_at, r.recorded_at AS review_recorded_at
+    FROM ${t.safetySignals} s LEFT JOIN ${t.safetySignalReviews} r ON r.signal_id = s.id`;
   const columns = 'position, episode_id, version, payload, recorded_at';
   return {
     lockEpisode: `SELECT pg_advisory_xact_lock(${LOCK_CLASS.episode}, hashtext($1))`,
@@ -787,6 +1013,17 @@ function statements(t: Tables) {
     readEpisode: `SELECT ${columns} FROM ${t.events} WHERE episode_id = $1 AND version >= $2 ORDER BY version`,
     readPatient: `SELECT ${columns} FROM ${t.events} WHERE patient_id = $1 ORDER BY position`,
     page: `SELECT ${columns} FROM ${t.events} WHERE position > $1 ORDER BY position LIMIT $2`,
+    insertSignal: `INSERT INTO ${t.safetySignals}
+        (id, episode_id, patient_id, event_id, event_type, refusal_code, event_at, signals)
+      VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz, $8::jsonb)
+      ON CONFLICT (id) DO NOTHING`,
+    readSignals: `${signalSelect}
+      WHERE ($1::text IS NULL OR s.patient_id = $1) AND ($2::text IS NULL OR s.episode_id = $2)
+        AND (NOT $3::boolean OR r.signal_id IS NULL)
+      ORDER BY s.recorded_at, s.id`,
+    readSignal: `${signalSelect} WHERE s.id = $1`,
+    insertReview: `INSERT INTO ${t.safetySignalReviews} (signal_id, outcome, reviewed_by, actor_id, reviewed_at)
+      VALUES ($1, $2, $3, $4, $5::timestamptz)`,
   };
 }
 

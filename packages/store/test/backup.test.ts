@@ -5,6 +5,7 @@ import { BACKUP_FORMAT, backupStore, inspectBackup, restoreStore } from '../src/
 import { checkStore } from '../src/check.js';
 import { InvalidBackupError, StoreConfigError, StoreDamagedError } from '../src/errors.js';
 import { openStore } from '../src/open.js';
+import { SCHEMA_VERSION } from '../src/schema.js';
 import type { EventStore, StoredEvent } from '../src/store.js';
 import { batchOf10, opened } from './fixtures/log.mjs';
 import {
@@ -91,7 +92,7 @@ describe.each(ENGINES)('backup, restore and check on $name', (engine) => {
       expect(JSON.parse(lines[0]!)).toMatchObject({
         format: BACKUP_FORMAT,
         formatVersion: 1,
-        schemaVersion: 2,
+        schemaVersion: SCHEMA_VERSION,
       });
       const original = await all(store);
       expect(JSON.parse(lines.at(-1)!)).toMatchObject({ end: true, events: original.length });
@@ -169,7 +170,7 @@ describe.each(ENGINES)('backup, restore and check on $name', (engine) => {
         events: 33,
         episodes: 2,
         lastPosition: 33,
-        schemaVersion: 2,
+        schemaVersion: SCHEMA_VERSION,
       });
       expect(healthy.problems).toEqual([]);
       const t = `"${source.schema}".kapkit_events`;

@@ -16,7 +16,7 @@ import { checkStore } from '../src/check.js';
 import { StoreDamagedError } from '../src/errors.js';
 import { LOCK_FILE } from '../src/lock.js';
 import { openStore } from '../src/open.js';
-import { migrations, tablesIn } from '../src/schema.js';
+import { migrations, SCHEMA_VERSION, tablesIn } from '../src/schema.js';
 import type { EventStore, StoredEvent } from '../src/store.js';
 import { batchOf10, opened } from './fixtures/log.mjs';
 import {
@@ -301,7 +301,7 @@ describe.each(ENGINES)('damage found by readers on $name', (engine) => {
         }
         const store = await fx3.open();
         try {
-          expect(await store.schemaVersion()).toBe(2);
+          expect(await store.schemaVersion()).toBe(SCHEMA_VERSION);
           expect((await all(store)).map((e) => e.position)).toEqual([1, 2, 5]);
           await store.append('ep-old', story.events.slice(3, 5), { expectedVersion: 3 });
           expect((await all(store)).map((e) => e.position)).toEqual([1, 2, 5, 6, 7]);

@@ -88,7 +88,7 @@ describe.each(ENGINES)('EventStore on $name', (engine) => {
       expect(read.map((e) => e.event)).toEqual(story.events.map(parse));
       expect(read[3]!.event).toMatchObject({ type: 'MedicalEvaluationCompleted', contraindications: [] });
       for (let i = 1; i < read.length; i++) expect(read[i]!.position).toBeGreaterThan(read[i - 1]!.position);
-      expect(Number.isNaN(Date.parse(read[0]!.recordedAt))).toBe(false);
+      expect(Number.isNaN(Date.parse(read[0]!.committedAt))).toBe(false);
       expect(await store.version('ep-1')).toBe(11);
       expect(await store.readEpisode('ep-1', { fromVersion: 10 })).toEqual(read.slice(9));
     });

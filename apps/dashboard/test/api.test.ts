@@ -359,6 +359,58 @@ describe('POST /api/episodes/:episodeId/events', () => {
     expect(state.context.sessions.at(-1)?.doses[0]?.vitalsOverride).toBe(true);
   });
 
+  it('refuses an event dated in the future of the server clock (2062), with future-event', async () => {
+    const v = await versionOf(READY.episodeId);
+    const res = await post(`/api/episodes/${READY.episodeId}/events`, {
+      expectedVersion: v,
+      events: [
+        {
+          ...phq9Event([0, 0, 0, 0, 0, 0, 0, 0, 0]),
+          at: '2062-01-01T00:00:00Z',
+          recordedAt: '2062-01-01T00:00:00Z',
+        },
+      ],
+    });
+    expect(res.status).toBe(422);
+    expect(((await res.json()) as ApiError).refusal?.code).toBe('future-event');
+    expect(await versionOf(READY.episodeId)).toBe(v);
+  });
+
+  it('keeps the item-9 signal of a refused PHQ-9 as an urgent alert of the patient until a clinician reviews it', async () => {
+    const v = await versionOf(READY.episodeId);
+    // Dated before the episode opened: refused, but the positive item 9 must not be lost.
+    const res = await post(`/api/episodes/${READY.episodeId}/events`, {
+      expectedVersion: v,
+      events: [{ ...phq9Event([1, 1, 1, 1, 1, 1, 1, 1, 2]), at: new Date(NOW - 400 * DAY_MS).toISOString() }],
+    });
+    expect(res.status).toBe(422);
+    const body = (await res.json()) as ApiError;
+    expect(body.refusal?.code).toBe('episode-not-opened');
+    expect(body.refusal?.safetyFlags?.[0]).toMatchObject({ rule: 'phq9-item9-positive', value: 2 });
+    expect(await versionOf(READY.episodeId)).toBe(v);
+    const caseload = (await (await app.request('/api/caseload')).json()) as CaseloadResponse;
+    const row = caseload.rows.find((r) => r.patientId === READY.patientId)!;
+    expect(row.alerts[0]).toMatchObject({ code: 'safety-signal-refused', severity: 'urgent' });
+    const patient = (await (await app.request(`/api/patients/${READY.patientId}`)).json()) as PatientResponse;
+    const signal = patient.episode.safetySignals.find((s) => s.review === null)!;
+    expect(signal.signals[0]).toMatchObject({ rule: 'phq9-item9-positive', value: 2 });
+    // Only a clinician reviews it.
+    const byPatient = await post(`/api/safety-signals/${signal.id}/review`, {
+      outcome: 'safety-plan',
+      recordedBy: 'patient',
+    });
+    expect(byPatient.status).toBe(400);
+    const reviewed = await post(`/api/safety-signals/${signal.id}/review`, {
+      outcome: 'safety-plan',
+      recordedBy: 'medical',
+    });
+    expect(reviewed.status).toBe(201);
+    const after = (await (await app.request('/api/caseload')).json()) as CaseloadResponse;
+    expect(after.rows.find((r) => r.patientId === READY.patientId)!.alerts.map((a) => a.code)).not.toContain(
+      'safety-signal-refused',
+    );
+  });
+
   it('answers 404 for an unknown episode', async () => {
     const res = await post('/api/episodes/no-such-episode/events', {
       expectedVersion: 0,

@@ -38,7 +38,7 @@ export class Story {
       v: 1,
       synthetic: true,
       ...payload,
-    } as EpisodeEventInput);
+    } as unknown as EpisodeEventInput);
     return this;
   }
 

@@ -36,6 +36,9 @@ export type {
   AppendResult,
   EventStore,
   LoadedEpisode,
+  SafetySignalFilter,
+  SafetySignalReview,
   StoredEvent,
+  StoredSafetySignal,
   StreamOptions,
 } from './store.js';

@@ -45,6 +45,12 @@ export const api = {
       `/api/patients/${encodeURIComponent(patientId)}${episodeId ? `?episode=${encodeURIComponent(episodeId)}` : ''}`,
     ),
   cohort: () => get<CohortResponse>('/api/cohort'),
+  reviewSignal: (signalId: string, body: { outcome: string; recordedBy: string }) =>
+    fetch(`/api/safety-signals/${encodeURIComponent(signalId)}/review`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify(body),
+    }).then((r) => read<{ id: string }>(r)),
   append: (episodeId: string, body: AppendRequest) =>
     fetch(`/api/episodes/${encodeURIComponent(episodeId)}/events`, {
       method: 'POST',

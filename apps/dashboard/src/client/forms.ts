@@ -208,7 +208,7 @@ export function wireForm(
             ' ',
             again,
           ),
-          res.rebased && res.rebased.changes.length
+          res.rebased?.changes.length
             ? h(
                 'p',
                 { class: 'note', 'data-rebased': String(res.rebased.changes.length) },

@@ -18,12 +18,17 @@ import {
 } from '@kapkit/core';
 import {
   ConcurrencyError,
+  DiskFullError,
   EventIdConflictError,
   EventRefusedError,
   type EventStore,
   InvalidArgumentError,
   PayloadTooLargeError,
   StoreClosedError,
+  StoreDamagedError,
+  StoreDatabaseError,
+  type StoredSafetySignal,
+  StoreTimeoutError,
 } from '@kapkit/store';
 import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
@@ -294,16 +299,28 @@ export function createDashboardApp(options: DashboardOptions) {
 
   app.get('/api/instruments', (c) => c.json(registry.list() satisfies InstrumentsResponse));
 
+  /** Unreviewed safety signals of refused submissions, by the patient they concern. */
+  const signalsByPatient = async () => {
+    const out = new Map<string, StoredSafetySignal[]>();
+    for (const s of await store.safetySignals({ unreviewed: true })) {
+      const patientId = s.patientId ?? index.episodes.get(s.episodeId)?.patientId;
+      if (!patientId) continue;
+      out.set(patientId, [...(out.get(patientId) ?? []), s]);
+    }
+    return out;
+  };
+
   app.get('/api/caseload', async (c) => {
     await index.refresh();
     const when = asOf();
+    const signals = await signalsByPatient();
     const rows = [];
     for (const patientId of index.byPatient.keys()) {
       const episodes = index.episodesOf(patientId);
       const latest = episodes[episodes.length - 1];
       if (!latest) continue;
       const { state } = await store.loadEpisode(latest);
-      rows.push(caseloadRow(state, when, registry));
+      rows.push(caseloadRow(state, when, registry, signals.get(patientId) ?? []));
     }
     const body: CaseloadResponse = {
       asOf: when,
@@ -340,9 +357,14 @@ export function createDashboardApp(options: DashboardOptions) {
     const { state, version } = selected ?? (await store.loadEpisode(episodeId));
     const stored = await store.readEpisode(episodeId);
     const events = stored.filter((s) => s.version <= version).map((s) => s.event);
-    const episode = episodeView(state, version, events, when, registry, await baselineSd());
+    const patientSignals = [
+      ...(await store.safetySignals({ patientId })),
+      ...(await store.safetySignals({ episodeId })).filter((s) => s.patientId === null),
+    ];
+    const episode = episodeView(state, version, events, when, registry, await baselineSd(), patientSignals);
     const body: PatientResponse = {
       asOf: when,
+      serverTime: new Date(now()).toISOString(),
       patientId,
       synthetic: episode.synthetic,
       episodes: summaries,
@@ -430,6 +452,31 @@ export function createDashboardApp(options: DashboardOptions) {
       })),
     };
     return c.json(body2, result.status === 'appended' ? 201 : 200);
+  });
+
+  app.post('/api/safety-signals/:signalId/review', async (c) => {
+    let body: unknown;
+    try {
+      body = await c.req.json();
+    } catch {
+      return apiError(c, 400, { error: 'invalid-json', message: 'The request body is not valid JSON.' });
+    }
+    const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+    const issues: FieldIssue[] = [];
+    const outcomes = ['no-current-risk', 'safety-plan', 'escalated'];
+    if (typeof b.outcome !== 'string' || !outcomes.includes(b.outcome)) {
+      issues.push({ path: 'outcome', message: `expected one of ${outcomes.join(', ')}` });
+    }
+    if (b.recordedBy !== 'therapist' && b.recordedBy !== 'medical') {
+      issues.push({ path: 'recordedBy', message: 'a safety review is a clinician’s: therapist or medical' });
+    }
+    if (issues.length > 0) return invalid(c, issues);
+    const reviewed = await store.reviewSafetySignal(c.req.param('signalId'), {
+      outcome: b.outcome as 'no-current-risk' | 'safety-plan' | 'escalated',
+      reviewedBy: b.recordedBy as 'therapist' | 'medical',
+      at: asOf(),
+    });
+    return c.json({ id: reviewed.id, review: reviewed.review }, 201);
   });
 
   app.get('/api/cohort', async (c) => {
@@ -528,6 +575,41 @@ export function createDashboardApp(options: DashboardOptions) {
     }
     if (error instanceof StoreClosedError) {
       return apiError(c, 503, { error: 'unavailable', message: 'The store is closed.' });
+    }
+    // The database failed: say what the caller can rely on, never a stack or a query.
+    if (error instanceof StoreDatabaseError) {
+      log(`error ${c.req.method} ${safeRoute(c)}: ${error.code}`);
+      return apiError(c, 503, {
+        error: 'unavailable',
+        message:
+          error.outcome === 'unknown'
+            ? 'The database connection was lost while saving: the record may or may not be stored. Submit the same form again: it will not be recorded twice.'
+            : 'The database is unavailable; nothing was written. Try again in a moment.',
+      });
+    }
+    if (error instanceof StoreTimeoutError) {
+      log(`error ${c.req.method} ${safeRoute(c)}: ${error.code}`);
+      return apiError(c, 503, {
+        error: 'unavailable',
+        message:
+          'The database did not answer in time; nothing was confirmed. Submit the same form again: it will not be recorded twice.',
+      });
+    }
+    if (error instanceof DiskFullError) {
+      log(`error ${c.req.method} ${safeRoute(c)}: ${error.code}`);
+      return apiError(c, 503, {
+        error: 'unavailable',
+        message:
+          'The server is short of disk space, so nothing is written until space is freed. Nothing was written.',
+      });
+    }
+    if (error instanceof StoreDamagedError) {
+      log(`error ${c.req.method} ${safeRoute(c)}: ${error.code}`);
+      return apiError(c, 503, {
+        error: 'unavailable',
+        message:
+          'The store is damaged and must be restored from a backup (kapkit store check). Nothing was written.',
+      });
     }
     // Unexpected: log the kind of error only (its message may quote data), answer without details.
     const code = error instanceof KapkitError ? error.code : error.name;

@@ -22,6 +22,7 @@ import {
   phaseOf,
   statusAt,
 } from '@kapkit/core';
+import type { StoredSafetySignal } from '@kapkit/store';
 import type {
   Alert,
   CaseloadRow,
@@ -110,7 +111,26 @@ function scoreSummary(
 }
 
 /** One caseload row: phase, latest PHQ-9/GAD-7 with trend, doses on hand and alerts, as of `asOf`. */
-export function caseloadRow(state: EpisodeState, asOf: string, registry: InstrumentRegistry): CaseloadRow {
+/**
+ * Urgent alerts for the safety signals the store kept from refused submissions (a positive item 9 in a record
+ * that could not be stored, …) that no clinician has reviewed yet.
+ */
+export function signalAlerts(signals: readonly StoredSafetySignal[]): Alert[] {
+  return signals
+    .filter((s) => s.review === null)
+    .map((s) => ({
+      code: 'safety-signal-refused',
+      severity: 'urgent' as const,
+      message: `A ${s.eventType ?? 'record'}${s.eventAt ? ` of ${s.eventAt.slice(0, 10)}` : ''} was refused (${s.refusalCode}) but carried ${s.signals.map((f) => `${f.rule} (${f.value})`).join(', ')}: the signal is kept until a clinician reviews it.`,
+    }));
+}
+
+export function caseloadRow(
+  state: EpisodeState,
+  asOf: string,
+  registry: InstrumentRegistry,
+  signals: readonly StoredSafetySignal[] = [],
+): CaseloadRow {
   const c = state.context;
   const status = statusAt(state, asOf);
   const outcomes = episodeOutcomes(c, registry);
@@ -128,7 +148,7 @@ export function caseloadRow(state: EpisodeState, asOf: string, registry: Instrum
     dosesOnHand: status.dosesOnHand,
     nextDoseLatestDay: status.criticalPeriods.nextDoseLatestDay,
     followUpDueAt: status.followUp?.dueAt ?? null,
-    alerts: sortAlerts(status.alerts),
+    alerts: sortAlerts([...signalAlerts(signals), ...status.alerts]),
   };
 }
 
@@ -380,6 +400,7 @@ export function episodeView(
   asOf: string,
   registry: InstrumentRegistry,
   reliableChangeSd?: Readonly<Record<string, number>>,
+  signals: readonly StoredSafetySignal[] = [],
 ): EpisodeView {
   const c = state.context;
   const status: EpisodeStatus = statusAt(state, asOf);
@@ -473,7 +494,18 @@ export function episodeView(
       holdDiastolicAbove: c.policy.holdDiastolicAbove,
       criticalPeriodDays: c.policy.criticalPeriodDays,
     },
-    alerts: sortAlerts(status.alerts),
+    alerts: sortAlerts([...signalAlerts(signals), ...status.alerts]),
+    safetySignals: signals.map((s) => ({
+      id: s.id,
+      eventType: s.eventType,
+      eventAt: s.eventAt,
+      refusalCode: s.refusalCode,
+      recordedAt: s.recordedAt,
+      signals: s.signals.map((f) => ({ rule: f.rule, value: f.value, message: f.message })),
+      review: s.review
+        ? { outcome: s.review.outcome, reviewedBy: s.review.reviewedBy, at: s.review.at }
+        : null,
+    })),
     unreviewedSafetyFlags: status.unreviewedSafetyFlags.map((f) => ({
       assessmentEventId: f.assessmentEventId,
       rule: f.rule,

@@ -282,6 +282,23 @@ export interface EpisodeView {
     readonly criticalPeriodDays: number;
   };
   readonly alerts: readonly Alert[];
+  /**
+   * Safety signals of submissions the episode machine refused (kept by the store, nothing else of the record):
+   * urgent until a clinician reviews them.
+   */
+  readonly safetySignals: readonly {
+    readonly id: string;
+    readonly eventType: string | null;
+    readonly eventAt: string | null;
+    readonly refusalCode: string;
+    readonly recordedAt: string;
+    readonly signals: readonly {
+      readonly rule: string;
+      readonly value: number | string | null;
+      readonly message: string;
+    }[];
+    readonly review: null | { readonly outcome: string; readonly reviewedBy: string; readonly at: string };
+  }[];
   readonly unreviewedSafetyFlags: readonly {
     readonly assessmentEventId: string;
     readonly rule: string;
@@ -331,6 +348,8 @@ export interface EpisodeView {
 
 export interface PatientResponse {
   readonly asOf: string;
+  /** The server's clock when it answered, to the millisecond: forms time their records by it. */
+  readonly serverTime: string;
   readonly patientId: string;
   readonly synthetic: boolean;
   readonly episodes: readonly EpisodeSummary[];

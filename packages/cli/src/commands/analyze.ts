@@ -14,7 +14,7 @@ import {
   normalizeInstrumentId,
 } from '@kapkit/core';
 import { parse } from 'csv-parse';
-import { CliError, type CliIO, readNdjson, write } from '../io.js';
+import { CliError, type CliIO, write } from '../io.js';
 import { VERSION } from '../version.js';
 
 /** A row or line that was excluded, and why. */

@@ -25,14 +25,6 @@ function refusalOf(events: unknown[], next: unknown, now?: string): Refusal {
   return d.refusal;
 }
 
-const dose = (sessionId: string) => ({
-  sessionId,
-  kind: 'full',
-  doseMg: 300,
-  route: 'sublingual',
-  formulation: 'sublingual-lozenge',
-});
-
 describe('late entries', () => {
   it('accepts a paper PHQ-9 from yesterday entered after today’s session, with its item-9 flag and a late-entry alert', () => {
     const s = new Story().readyToDose().dosingSession(14).integration(15).dosingSession(21);

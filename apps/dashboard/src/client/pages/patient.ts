@@ -196,6 +196,71 @@ function voidForm(
   return form;
 }
 
+/**
+ * Safety signals of records the episode machine refused (kept by the store, nothing else of the record): each
+ * unreviewed one with a review form. A clinician records the review; the urgent alert goes with it.
+ */
+function refusedSignals(ep: EpisodeView): HTMLElement | null {
+  if (ep.safetySignals.length === 0) return null;
+  return h(
+    'section',
+    { class: 'refused-signals', id: 'refused-signals' },
+    h('h3', {}, 'Safety signals in refused records'),
+    h(
+      'ul',
+      {},
+      ep.safetySignals.map((s) => {
+        const text = `${s.eventType ?? 'A record'}${s.eventAt ? ` of ${day(s.eventAt)}` : ''} refused (${s.refusalCode}): ${s.signals.map((f) => `${f.rule} = ${f.value}`).join(', ')}`;
+        if (s.review) {
+          return h(
+            'li',
+            { 'data-signal': s.id },
+            text,
+            h('span', { class: 'tag' }, ` — reviewed (${words(s.review.outcome)}, ${day(s.review.at)})`),
+          );
+        }
+        const outcome = select(
+          [
+            { value: 'no-current-risk', label: 'No current risk' },
+            { value: 'safety-plan', label: 'Safety plan made' },
+            { value: 'escalated', label: 'Escalated' },
+          ],
+          'safety-plan',
+          { name: 'signal-outcome' },
+        );
+        const by = select(
+          [
+            { value: 'therapist', label: 'Therapist' },
+            { value: 'medical', label: 'Medical team' },
+          ],
+          'therapist',
+          { name: 'recordedBy' },
+        );
+        const status = h('span', { class: 'form-status', 'aria-live': 'polite' });
+        const form = h(
+          'form',
+          { class: 'signal-review', 'data-signal': s.id },
+          field('Outcome of the review', outcome, 'signal.outcome'),
+          field('Reviewed by', by, 'signal.recordedBy'),
+          h('button', { type: 'submit', class: 'button small' }, 'Record the review'),
+          status,
+        );
+        on(form, 'submit', async (event) => {
+          event.preventDefault();
+          try {
+            await api.reviewSignal(s.id, { outcome: outcome.value, recordedBy: by.value });
+            mount(status, h('span', { class: 'ok-box', role: 'status' }, 'Reviewed.'));
+            form.querySelector<HTMLButtonElement>('button')!.disabled = true;
+          } catch (error) {
+            mount(status, h('span', { class: 'error-box', role: 'alert' }, (error as Error).message));
+          }
+        });
+        return h('li', { 'data-signal': s.id, class: 'unreviewed' }, h('strong', {}, text), form);
+      }),
+    ),
+  );
+}
+
 function timeline(ep: EpisodeView, ctx: FormContext, recordBase: string): HTMLElement {
   if (ep.timeline.length === 0) return h('p', { class: 'muted' }, 'No sessions yet.');
   return h(
@@ -325,7 +390,7 @@ export async function renderPatient(patientId: string, episodeId?: string): Prom
     episodeId: ep.episodeId,
     version: ep.version,
     patientUrl: `${base}${episodeId ? `?episode=${encodeURIComponent(episodeId)}` : ''}`,
-    serverOffsetMs: Date.parse(data.asOf) - Date.now(),
+    serverOffsetMs: Date.parse(data.serverTime) - Date.now(),
   };
   const chart = ep.chart;
   const latestPhq9 = ep.latestAssessments.find((a) => a.instrument === 'phq9');
@@ -381,6 +446,7 @@ export async function renderPatient(patientId: string, episodeId?: string): Prom
     ),
     h('h2', {}, 'Alerts'),
     alertList(ep.alerts),
+    refusedSignals(ep),
     ep.unreviewedSafetyFlags.length > 0 || ep.unreviewedAdverseEvents.length > 0
       ? h('p', {}, link(`${recordBase}review`, 'Record the safety review', { class: 'button' }))
       : null,

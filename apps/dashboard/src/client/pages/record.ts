@@ -933,7 +933,7 @@ export async function renderRecord(patientId: string, form = 'phq9'): Promise<HT
     episodeId: ep.episodeId,
     version: ep.version,
     patientUrl,
-    serverOffsetMs: Date.parse(data.asOf) - Date.now(),
+    serverOffsetMs: Date.parse(data.serverTime) - Date.now(),
   };
   const correctId = new URL(location.href).searchParams.get('correct');
   const corrected = correctId ? ep.assessments.find((a) => a.eventId === correctId) : undefined;

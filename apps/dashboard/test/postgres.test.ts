@@ -1,6 +1,6 @@
 /**
  * The same dashboard over PostgreSQL (what DATABASE_URL selects): seed, caseload, patient page, a recorded
- * assessment and a concurrency conflict. Runs when KAPKIT_TEST_DATABASE_URL names a server (CI starts one),
+ * assessment, a stale form re-decided and a concurrency conflict. Runs when KAPKIT_TEST_DATABASE_URL names a server (CI starts one),
  * in a schema of its own; skipped otherwise.
  */
 import { randomBytes } from 'node:crypto';
@@ -39,24 +39,37 @@ describe.skipIf(!url)('dashboard on PostgreSQL', () => {
     expect(body.episode.version).toBe((await store.loadEpisode(active.episodeId)).version);
   });
 
-  it('records through the episode machine and answers 409 to a stale version', async () => {
+  it('records through the episode machine, re-decides a stale form and answers 409 when it is no longer allowed', async () => {
     const caseload = (await (await app.request('/api/caseload')).json()) as CaseloadResponse;
     const open = caseload.rows.find((r) => r.phase !== 'completed' && r.phase !== 'discontinued')!;
     const { version } = await store.loadEpisode(open.episodeId);
-    const post = (expectedVersion: number) =>
+    const post = (expectedVersion: number, events: unknown[]) =>
       app.request(`/api/episodes/${open.episodeId}/events`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          expectedVersion,
-          events: [{ type: 'AssessmentRecorded', instrument: 'gad7', responses: [1, 1, 1, 1, 1, 1, 1] }],
-        }),
+        body: JSON.stringify({ expectedVersion, events }),
       });
-    const ok = await post(version);
+    const gad7 = { type: 'AssessmentRecorded', instrument: 'gad7', responses: [1, 1, 1, 1, 1, 1, 1] };
+    const ok = await post(version, [gad7]);
     expect(ok.status).toBe(201);
     expect(((await ok.json()) as AppendResponse).version).toBe(version + 1);
-    const stale = await post(version);
+    // A second tab still on the old version: an unrelated assessment is checked again and recorded.
+    const second = await post(version, [{ ...gad7, responses: [2, 2, 2, 2, 2, 2, 2] }]);
+    expect(second.status).toBe(201);
+    const rebased = (await second.json()) as AppendResponse;
+    expect(rebased.version).toBe(version + 2);
+    expect(rebased.rebased?.fromVersion).toBe(version);
+    // Paused meanwhile: a stale session form is refused on the latest state, and nothing is written.
+    const pause = await post(version + 2, [{ type: 'EpisodePaused', reason: 'scheduling', recordedBy: 'therapist' }]);
+    expect(pause.status).toBe(201);
+    const stale = await post(version + 2, [
+      { type: 'IntegrationSessionCompleted', mode: 'telehealth', recordedBy: 'therapist' },
+    ]);
     expect(stale.status).toBe(409);
-    expect(((await stale.json()) as ApiError).error).toBe('concurrency-conflict');
+    const body = (await stale.json()) as ApiError;
+    expect(body.error).toBe('concurrency-conflict');
+    expect(body.actualVersion).toBe(version + 3);
+    expect(body.refusal?.code).toBeTruthy();
+    expect((await store.loadEpisode(open.episodeId)).version).toBe(version + 3);
   });
 });

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -93,6 +93,11 @@ describe.each(PUBLISHED)('the $name tarball', ({ dir, name }) => {
       .map((m) => m[1]!)
       .filter((t) => !/^(https?:|mailto:|#)/.test(t));
     expect(relative).toEqual([]);
+    // Links into this repository point at files that exist.
+    const own = [
+      ...prose.matchAll(/\]\((https:\/\/github\.com\/kapkit\/kapkit\/(?:blob|tree)\/main\/([^)#]+))/g),
+    ];
+    for (const [, url, path] of own) expect(existsSync(join(repoRoot, path!)), url).toBe(true);
   });
 });
 

@@ -3,13 +3,18 @@
 //   node examples/analyze-cohort.mjs [events.ndjson]      (default: the synthetic demo-events.ndjson here)
 import { readFileSync } from 'node:fs';
 import { analyzeOutcomes, recordsFromEvents } from '@kapkit/analytics';
-import { episodeEventSchema } from '@kapkit/core/read';
+import { parseEvent } from '@kapkit/core/read';
 
 const file = process.argv[2] ?? new URL('./demo-events.ndjson', import.meta.url);
 const events = readFileSync(file, 'utf8')
   .split('\n')
   .filter((line) => line.trim() !== '')
-  .map((line) => episodeEventSchema.parse(JSON.parse(line)));
+  .map((line, i) => {
+    // parseEvent reads every schema version (version 1 events are upcast)
+    const parsed = parseEvent(JSON.parse(line));
+    if (!parsed.success) throw new Error(`line ${i + 1}: ${parsed.error.issues[0]?.message}`);
+    return parsed.data;
+  });
 
 const { records, courses } = recordsFromEvents(events);
 const report = analyzeOutcomes(records, { courses });

@@ -86,6 +86,11 @@ async function npmIn(cwd: string, args: string[]) {
       npm_config_update_notifier: 'false',
       npm_config_fund: 'false',
       npm_config_audit: 'false',
+      // Any request that is not to the local registry goes to a closed local port and fails at once, so the
+      // test cannot pass by reaching another registry.
+      npm_config_proxy: 'http://127.0.0.1:9',
+      npm_config_https_proxy: 'http://127.0.0.1:9',
+      npm_config_noproxy: '127.0.0.1',
     },
   });
 }

@@ -17,8 +17,8 @@ const run = promisify(execFile);
 const FRAGMENTS: Record<string, { readonly declarations: string; readonly why: string }> = {
   'docs/episode.md#1': {
     declarations:
-      "import type { EpisodeEvent } from '@kapkit/core';\ndeclare const event: EpisodeEvent;\ndeclare const events: readonly EpisodeEvent[];\n",
-    why: 'written by scripts/gen-episode-docs.mjs: `event` and `events` are the ones the paragraph talks about',
+      "import type { EpisodeEvent } from '@kapkit/core';\ndeclare const event: EpisodeEvent;\ndeclare const events: readonly EpisodeEvent[];\ndeclare const now: string;\n",
+    why: 'written by scripts/gen-episode-docs.mjs: `event`, `events` and `now` are the ones the paragraph talks about',
   },
 };
 

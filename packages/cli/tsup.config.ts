@@ -5,13 +5,13 @@ export default defineConfig([
     entry: ['src/index.ts'],
     format: ['esm', 'cjs'],
     dts: true,
-    sourcemap: true,
+    splitting: true,
     target: 'node20',
   },
   {
     entry: ['src/bin.ts'],
     format: ['esm'],
-    sourcemap: true,
+    splitting: true,
     target: 'node20',
   },
 ]);

@@ -1,4 +1,4 @@
-import tQuantile from '@stdlib/stats-base-dists-t-quantile';
+import { studentTQuantile } from './student-t.js';
 
 /** Standard normal quantile for a two-sided 95% interval, qnorm(0.975). */
 export const Z_95 = 1.959963984540054;
@@ -23,9 +23,9 @@ export function sd(xs: ArrayLike<number>): number {
   return Math.sqrt(ss / (n - 1));
 }
 
-/** Student t quantile (as R's `qt(p, df)`). */
+/** Student t quantile (as R's `qt(p, df)`), to a relative error below 1e-12 (see `student-t.ts`). */
 export function qt(p: number, df: number): number {
-  return tQuantile(p, df);
+  return studentTQuantile(p, df);
 }
 
 /** A mean with its t-based confidence interval (as R's `t.test(x)$conf.int`). */

@@ -8,6 +8,7 @@
 export * from './episode/context.js';
 export * from './episode/critical-periods.js';
 export * from './episode/events.js';
+export * from './episode/medications.js';
 export * from './episode/permissions.js';
 export * from './episode/policy.js';
 export * from './episode/projection.js';

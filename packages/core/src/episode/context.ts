@@ -1,5 +1,6 @@
 import type { ScoreStatus } from '../instruments/scoring.js';
-import type { EpisodeEvent } from './events.js';
+import type { ConsentScope, EpisodeEvent } from './events.js';
+import type { MedicationInput } from './medications.js';
 import { defaultMonitoringPlan, type EpisodePolicy, resolvePolicy } from './policy.js';
 
 /** A measure of the monitoring plan, with defaults applied. */
@@ -47,6 +48,10 @@ export interface AdministeredDose {
   readonly formulation: string;
   readonly unitsUsed: number;
   readonly vitalsOverride: boolean;
+  /** The treatment plan's titration step for this session's first dose (mg), or null (no titration, or a booster). */
+  readonly plannedDoseMg: number | null;
+  /** Why the dose departs from its titration step. */
+  readonly reason: string | null;
 }
 
 /** One dosing session as the episode knows it. */
@@ -67,6 +72,18 @@ export interface DosingSessionRecord {
   readonly endedAt: string | null;
   /** The reason recorded when the session was completed early or with blood pressure still above the hold. */
   readonly completionReason: string | null;
+  /** Booked after maintenance was planned: a maintenance session, not one of the initial course. */
+  readonly maintenance: boolean;
+}
+
+/** One consent as the episode keeps it (one record per scope of an InformedConsentRecorded). */
+export interface ConsentRecord {
+  readonly scope: ConsentScope;
+  readonly eventId: string;
+  readonly at: string;
+  readonly recordedAt: string;
+  readonly documentVersion: string;
+  readonly withdrawn: null | { readonly eventId: string; readonly at: string; readonly recordedAt: string };
 }
 
 /** A clinician's review of a safety signal. */
@@ -165,6 +182,29 @@ export interface EpisodeContext {
     readonly createdAt: string;
     readonly plannedDosingSessions: number;
     readonly monitoring: readonly MonitoredMeasure[];
+    /** Planned dose steps (titration), in fromSession order; null when the plan has none. */
+    readonly titration: readonly { readonly fromSession: number; readonly doseMg: number }[] | null;
+  };
+  /** Consents given (one record per scope), with their withdrawal when withdrawn. */
+  readonly consents: readonly ConsentRecord[];
+  /** Every ConsentWithdrawn, including withdrawals of a scope never consented to (e.g. a research opt-out). */
+  readonly withdrawals: readonly {
+    readonly eventId: string;
+    readonly at: string;
+    readonly recordedAt: string;
+    readonly scope: readonly ConsentScope[];
+  }[];
+  /** The latest medication review: every medication the patient takes. Null before any review. */
+  readonly medications: null | {
+    readonly eventId: string;
+    readonly at: string;
+    readonly list: readonly MedicationInput[];
+  };
+  /** Maintenance planned after the initial course. */
+  readonly maintenance: null | {
+    readonly eventId: string;
+    readonly at: string;
+    readonly intervalDays: number;
   };
   /** The active (latest) prescription. */
   readonly prescription: null | {
@@ -237,6 +277,10 @@ export function emptyContext(policy?: Partial<EpisodePolicy>): EpisodeContext {
       contraindicationOverride: null,
     },
     plan: null,
+    consents: [],
+    withdrawals: [],
+    medications: null,
+    maintenance: null,
     prescription: null,
     prescriptions: 0,
     dosesAuthorized: 0,
@@ -419,6 +463,7 @@ export function evolve(c: EpisodeContext, e: EpisodeEvent, score: AssessmentScor
           createdAt: e.at,
           plannedDosingSessions: e.plannedDosingSessions,
           monitoring: e.monitoring.measures.map((m) => ({ ...m, baseline: m.baseline ?? true })),
+          titration: e.titration ?? null,
         },
       };
     }
@@ -475,6 +520,7 @@ export function evolve(c: EpisodeContext, e: EpisodeEvent, score: AssessmentScor
             abortReason: null,
             endedAt: null,
             completionReason: null,
+            maintenance: c.maintenance !== null,
           },
         ],
       };
@@ -504,6 +550,8 @@ export function evolve(c: EpisodeContext, e: EpisodeEvent, score: AssessmentScor
     }
     case 'DoseAdministered': {
       const units = unitsOf(e, c.prescription?.doseMg);
+      const firstInSession = (c.sessions.find((s) => s.sessionId === e.sessionId)?.doses.length ?? 0) === 0;
+      const doseNumber = firstInSession ? dosedSessions(c).length + 1 : null;
       const dose: AdministeredDose = {
         eventId: e.id,
         at: e.at,
@@ -514,9 +562,9 @@ export function evolve(c: EpisodeContext, e: EpisodeEvent, score: AssessmentScor
         formulation: e.formulation,
         unitsUsed: units,
         vitalsOverride: e.vitalsOverride !== undefined,
+        plannedDoseMg: doseNumber !== null && e.kind !== 'booster' ? plannedDoseFor(c, doseNumber) : null,
+        reason: e.reason ?? null,
       };
-      const firstInSession = (c.sessions.find((s) => s.sessionId === e.sessionId)?.doses.length ?? 0) === 0;
-      const doseNumber = firstInSession ? dosedSessions(c).length + 1 : null;
       return {
         ...base,
         currentSessionId: e.sessionId,
@@ -639,6 +687,38 @@ export function evolve(c: EpisodeContext, e: EpisodeEvent, score: AssessmentScor
     case 'EventVoided':
       // The voided event is already out of the history: a void is applied by rebuilding without it.
       return { ...base, voidedEventIds: [...c.voidedEventIds, e.voidedEventId] };
+    case 'InformedConsentRecorded':
+      return {
+        ...base,
+        consents: [
+          ...c.consents,
+          ...[...new Set(e.scope)].map((scope) => ({
+            scope,
+            eventId: e.id,
+            at: e.at,
+            recordedAt: e.recordedAt,
+            documentVersion: e.documentVersion,
+            withdrawn: null,
+          })),
+        ],
+      };
+    case 'ConsentWithdrawn':
+      return {
+        ...base,
+        consents: c.consents.map((x) =>
+          x.withdrawn === null && e.scope.includes(x.scope)
+            ? { ...x, withdrawn: { eventId: e.id, at: e.at, recordedAt: e.recordedAt } }
+            : x,
+        ),
+        withdrawals: [
+          ...c.withdrawals,
+          { eventId: e.id, at: e.at, recordedAt: e.recordedAt, scope: e.scope },
+        ],
+      };
+    case 'MedicationsReviewed':
+      return { ...base, medications: { eventId: e.id, at: e.at, list: e.medications } };
+    case 'MaintenancePlanned':
+      return { ...base, maintenance: { eventId: e.id, at: e.at, intervalDays: e.intervalDays } };
     case 'EpisodePaused':
       return { ...base, paused: { at: e.at, reason: e.reason } };
     case 'EpisodeResumed':
@@ -695,6 +775,38 @@ export function applyAccepted(
   let out = initial;
   for (const x of rebuildList(c, e)) out = evolve(out, x, score);
   return out;
+}
+
+/**
+ * The planned first dose (mg) of the `doseNumber`-th dosing session under the treatment plan's titration (the
+ * last step at or before it), or null when the plan has no titration.
+ */
+export function plannedDoseFor(c: EpisodeContext, doseNumber: number): number | null {
+  const steps = c.plan?.titration;
+  if (!steps || steps.length === 0) return null;
+  let mg: number | null = null;
+  for (const step of steps) if (step.fromSession <= doseNumber) mg = step.doseMg;
+  return mg;
+}
+
+/**
+ * Whether consent to `scope` is in force for an event at its place in clinical order: a consent given before
+ * it and not withdrawn, as known when the event was recorded at `recordedAtMs` (a withdrawal entered later
+ * does not undo a dose that went ahead before anyone knew of it).
+ */
+export function consentInForce(
+  c: EpisodeContext,
+  scope: ConsentScope,
+  recordedAtMs = Number.POSITIVE_INFINITY,
+) {
+  return c.consents.some(
+    (x) => x.scope === scope && (x.withdrawn === null || Date.parse(x.withdrawn.recordedAt) > recordedAtMs),
+  );
+}
+
+/** Whether the patient withdrew consent to research use of their data (at any time, in this episode). */
+export function researchConsentWithdrawn(c: EpisodeContext): boolean {
+  return c.withdrawals.some((w) => w.scope.includes('research-use'));
 }
 
 /** The monitoring plan in force: the treatment plan's, else kapkit's default. */

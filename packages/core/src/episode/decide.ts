@@ -25,6 +25,7 @@ export type EpisodePhase =
   | 'preparation'
   | 'dosing-session'
   | 'dosing-course'
+  | 'maintenance'
   | 'paused'
   | 'completed'
   | 'discontinued';
@@ -125,6 +126,7 @@ export function createEpisodeModel(options: EpisodeMachineOptions & { permission
     if (state.matches({ open: 'medicalEvaluation' })) return 'medical-evaluation';
     if (state.matches({ open: { treatment: 'dosingSession' } })) return 'dosing-session';
     const c = state.context;
+    if (c.maintenance !== null) return 'maintenance';
     if (dosedSessions(c).length > 0) return 'dosing-course';
     return c.plan !== null && c.prescription !== null ? 'preparation' : 'planning';
   }

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { doseUnits, medicationClassIds } from './medications.js';
 import { defaultPermissions, type PermissionTable, primaryRoleOf } from './permissions.js';
 
 /**
@@ -99,6 +100,13 @@ export const assessmentContexts = [
   'routine',
 ] as const;
 
+/**
+ * What a patient consents to: KAP itself (required before the first dose), remote (telehealth) dosing
+ * sessions with a chaperone, and the use of their de-identified data for research.
+ */
+export const consentScopes = ['kap', 'remote-sessions', 'research-use'] as const;
+export type ConsentScope = (typeof consentScopes)[number];
+
 /** Who recorded an event (a role, never a name). */
 export const recordedByRoles = ['therapist', 'medical', 'patient', 'chaperone', 'system'] as const;
 export type Role = (typeof recordedByRoles)[number];
@@ -175,6 +183,7 @@ const policyOverrides = z
     lowSupplyDoses: z.number().min(0),
     measureGraceDays: z.number().min(0).max(90),
     chainWarningDays: z.number().min(0).max(30),
+    requireInformedConsent: z.boolean(),
   })
   .partial()
   .meta({
@@ -236,8 +245,37 @@ export const TreatmentPlanCreated = event(
     monitoring: monitoringPlanSchema,
     criticalPeriodDays: z.number().positive().max(365).optional(),
     followUpIntervalDays: z.number().positive().max(366).optional(),
+    titration: z
+      .array(
+        z.object({
+          fromSession: z
+            .number()
+            .int()
+            .min(1)
+            .max(60)
+            .meta({
+              description: 'The dosing session (1-based, counting sessions with a dose) the step starts at.',
+            }),
+          doseMg: z
+            .number()
+            .positive()
+            .max(2000)
+            .meta({ description: 'Planned first dose of the session, mg.' }),
+        }),
+      )
+      .min(1)
+      .max(60)
+      .refine((steps) => steps[0]!.fromSession === 1, { message: 'the first step starts at session 1' })
+      .refine((steps) => steps.every((x, i) => i === 0 || x.fromSession > steps[i - 1]!.fromSession), {
+        message: 'steps are in increasing fromSession order',
+      })
+      .optional()
+      .meta({
+        description:
+          'Planned dose steps (titration), e.g. a half dose first: [{ fromSession: 1, doseMg: 100 }, { fromSession: 2, doseMg: 200 }]. The last step holds for later sessions. A dose that departs from its step needs a reason.',
+      }),
   },
-  'The personalised treatment plan with its outcome-monitoring plan.',
+  'The personalised treatment plan with its outcome-monitoring plan (and, optionally, its dose titration).',
 );
 export const PrescriptionIssued = event(
   'PrescriptionIssued',
@@ -308,6 +346,10 @@ export const DoseAdministered = event(
         description:
           'The medical team overrides a vitals hold, with a recorded reason (the policy refuses other roles and reasons too short to say anything).',
       }),
+    reason: reason.optional().meta({
+      description:
+        'Why the first dose of the session departs from the treatment plan’s titration step (required then).',
+    }),
   },
   'The patient self-administered a dose (full, half, or an optional booster) in a dosing session.',
 );
@@ -399,6 +441,64 @@ export const EventVoided = event(
   },
   'A clinician marks an earlier event as entered in error. The voided event stays in the log; the episode becomes the replay without it.',
 );
+export const InformedConsentRecorded = event(
+  'InformedConsentRecorded',
+  {
+    scope: z
+      .array(z.enum(consentScopes))
+      .min(1)
+      .meta({ description: 'What the patient consented to: kap, remote-sessions, research-use.' }),
+    documentVersion: z
+      .string()
+      .min(1)
+      .max(100)
+      .meta({ description: 'Version of the consent document signed, e.g. "KAP consent v3 (2026-01)".' }),
+  },
+  'The patient gave informed consent (to KAP, to remote dosing sessions with a chaperone, to research use of de-identified data).',
+);
+export const ConsentWithdrawn = event(
+  'ConsentWithdrawn',
+  {
+    scope: z.array(z.enum(consentScopes)).min(1).meta({ description: 'The consent scopes withdrawn.' }),
+    reason: reason.optional(),
+  },
+  'The patient withdrew consent: kap stops dosing, remote-sessions stops remote dosing, research-use drops the episode from research exports.',
+);
+export const MedicationsReviewed = event(
+  'MedicationsReviewed',
+  {
+    medications: z
+      .array(
+        z.object({
+          name: z.string().min(1).max(200).meta({ description: 'Generic name, e.g. lorazepam.' }),
+          class: z.enum(medicationClassIds).meta({ description: 'Medication class (see docs/episode.md).' }),
+          dailyDose: z.number().positive().max(100000).optional().meta({ description: 'Total daily dose.' }),
+          unit: z.enum(doseUnits).optional().meta({ description: 'Unit of dailyDose (default mg).' }),
+        }),
+      )
+      .max(100)
+      .meta({
+        description: 'Every medication the patient takes now (empty: none). Replaces the previous list.',
+      }),
+  },
+  'The medical team reviewed the patient’s concurrent medications (at or after the medical evaluation).',
+);
+export const MaintenancePlanned = event(
+  'MaintenancePlanned',
+  {
+    intervalDays: z
+      .number()
+      .int()
+      .min(7)
+      .max(365)
+      .meta({ description: 'Days between maintenance dosing sessions (practices: every 1–2 months).' }),
+    reason: reason.optional().meta({
+      description:
+        'Why maintenance starts before the planned dosing sessions of the initial course (required then).',
+    }),
+  },
+  'After the initial course, the medical team plans maintenance dosing sessions every intervalDays.',
+);
 export const EpisodePaused = event('EpisodePaused', { reason: z.enum(pauseReasons) }, 'Treatment is paused.');
 export const EpisodeResumed = event('EpisodeResumed', {}, 'Treatment resumes where it was paused.');
 export const EpisodeCompleted = event(
@@ -440,6 +540,10 @@ export const eventSchemas = {
   SafetyFlagReviewed,
   AdverseEventReviewed,
   EventVoided,
+  InformedConsentRecorded,
+  ConsentWithdrawn,
+  MedicationsReviewed,
+  MaintenancePlanned,
   EpisodePaused,
   EpisodeResumed,
   EpisodeCompleted,
@@ -473,7 +577,8 @@ export type EventOf<T extends EventType> = Extract<EpisodeEvent, { type: T }>;
  * Upcast a version 1 event to version 2, leaving anything else unchanged. Version 1 events (every log written
  * before schema version 2) had no `recordedAt` and an optional `recordedBy`: the upcast sets `recordedAt = at`
  * (the best knowledge of when it was written) and, when `recordedBy` is missing, the event type's primary role
- * in the permission table (`primaryRoleOf`). A `recordedBy` that was given is kept, and the permission table
+ * in the permission table (`primaryRoleOf`); an `EpisodeOpened` gets `policy.requireInformedConsent: false`
+ * (version 1 had no consent records, so its episodes are not held to the consent gate). A `recordedBy` that was given is kept, and the permission table
  * applies to it as to any other event. Pure; returns a new object, never mutates its input.
  */
 export function upcastEvent(input: unknown, table: PermissionTable = defaultPermissions): unknown {
@@ -485,6 +590,11 @@ export function upcastEvent(input: unknown, table: PermissionTable = defaultPerm
   if (e.recordedBy === undefined) {
     const role = primaryRoleOf(e.type, table);
     if (role !== undefined) out.recordedBy = role;
+  }
+  // Version 1 could not record consent: an episode opened then keeps going without the consent gate.
+  if (e.type === 'EpisodeOpened') {
+    const policy = typeof e.policy === 'object' && e.policy !== null ? e.policy : {};
+    out.policy = { requireInformedConsent: false, ...policy };
   }
   return out;
 }

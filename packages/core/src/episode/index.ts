@@ -3,6 +3,7 @@ export * from './critical-periods.js';
 export * from './decide.js';
 export * from './events.js';
 export * from './machine.js';
+export * from './medications.js';
 export * from './permissions.js';
 export * from './policy.js';
 export * from './projection.js';

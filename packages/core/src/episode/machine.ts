@@ -65,6 +65,8 @@ export function createEpisodeMachine(options: EpisodeMachineOptions = {}) {
       SafetyFlagReviewed: { guard: 'openedAndAllowed', actions: 'evolve' },
       // `decide` checks the voided event and rebuilds the episode without it; the machine records the void.
       EventVoided: { guard: 'openedAndAllowed', actions: 'evolve' },
+      // A patient may withdraw consent at any time, after the course too (research use).
+      ConsentWithdrawn: { guard: 'openedAndAllowed', actions: 'evolve' },
     },
     states: {
       new: {
@@ -74,6 +76,9 @@ export function createEpisodeMachine(options: EpisodeMachineOptions = {}) {
         initial: 'fitDiscussion',
         on: {
           AssessmentRecorded: { guard: 'allowed', actions: 'evolve' },
+          InformedConsentRecorded: { guard: 'allowed', actions: 'evolve' },
+          // At or after the medical evaluation (the rules check that it was scheduled).
+          MedicationsReviewed: { guard: 'allowed', actions: 'evolve' },
           EpisodeDiscontinued: { target: 'discontinued', actions: 'evolve' },
         },
         states: {
@@ -136,6 +141,8 @@ export function createEpisodeMachine(options: EpisodeMachineOptions = {}) {
                   IntegrationSessionCompleted: { guard: 'allowed', actions: 'evolve' },
                   EpisodePaused: { target: '#kapEpisode.paused', actions: 'evolve' },
                   EpisodeCompleted: { guard: 'allowed', target: '#kapEpisode.completed', actions: 'evolve' },
+                  // After the initial course: maintenance dosing sessions under the same gates.
+                  MaintenancePlanned: { guard: 'allowed', actions: 'evolve' },
                 },
               },
               dosingSession: {
@@ -172,6 +179,8 @@ export function createEpisodeMachine(options: EpisodeMachineOptions = {}) {
           EpisodeResumed: { target: '#kapEpisode.open.history', actions: 'evolve' },
           // Monitoring goes on while treatment is paused (safety reporting goes on everywhere: see the root).
           AssessmentRecorded: { guard: 'allowed', actions: 'evolve' },
+          InformedConsentRecorded: { guard: 'allowed', actions: 'evolve' },
+          MedicationsReviewed: { guard: 'allowed', actions: 'evolve' },
           MedicalFollowUpCompleted: { guard: 'pausedInTreatment', actions: 'evolve' },
           RefillIssued: { guard: 'pausedInTreatment', actions: 'evolve' },
           MedicationDelivered: { guard: 'pausedInTreatment', actions: 'evolve' },

@@ -42,6 +42,11 @@ export const defaultPermissions: PermissionTable = {
   SafetyFlagReviewed: CLINICIANS,
   AdverseEventReviewed: CLINICIANS,
   EventVoided: CLINICIANS,
+  InformedConsentRecorded: CLINICIANS,
+  // A patient may withdraw consent themselves (e.g. from a patient portal); a clinician may record it for them.
+  ConsentWithdrawn: ['therapist', 'medical', 'patient'],
+  MedicationsReviewed: ['medical'],
+  MaintenancePlanned: ['medical'],
   EpisodePaused: CLINICIANS,
   EpisodeResumed: CLINICIANS,
   EpisodeCompleted: CLINICIANS,

@@ -70,6 +70,12 @@ export interface EpisodePolicy {
   readonly minReasonLength: number;
   /** `no-response` alert when an outcome measure shows no response after this many doses. */
   readonly noResponseAfterDoses: number;
+
+  // Protocol completeness
+  /** Refuse a dose without informed consent to KAP in force (and a remote dose without consent to remote sessions). */
+  readonly requireInformedConsent: boolean;
+  /** `medication-interaction` alert for benzodiazepines above this many mg diazepam-equivalent a day. */
+  readonly benzodiazepineAlertAboveMgDiazepam: number;
 }
 
 /** Where each default comes from (shown in docs/episode.md and by tools). */
@@ -124,6 +130,10 @@ export const policySources: Readonly<Record<keyof EpisodePolicy, string>> = {
     'Journey Clinical chaperone guidelines: a pre-arranged adult is physically present for the whole remote session and checks in every 15 minutes (domain.md §8)',
   minReasonLength:
     'kapkit default: an override or early completion needs a reason that says something (at least 10 letters or digits; "ok." is not a reason)',
+  requireInformedConsent:
+    'AMA Code of Medical Ethics, Opinion 2.1.1 (informed consent before treatment); Journey Clinical chaperone guidelines for remote sessions (domain.md §8). Episodes upcast from event schema version 1 (which could not record consent) are not held to it',
+  benzodiazepineAlertAboveMgDiazepam:
+    'Andrashko et al. 2020 (Front Psychiatry 11:844): concomitant benzodiazepines above about 8 mg diazepam-equivalent a day were associated with a dampened antidepressant response to ketamine; equivalents from the Ashton Manual (2002), Table 1',
   noResponseAfterDoses:
     'Hull et al. 2022 (J Affect Disord 314:59) measured response after 4 at-home sessions; Lambert’s outcome-feedback research flags patients off their expected recovery curve (domain.md §8)',
 };
@@ -170,6 +180,8 @@ export const defaultPolicy: EpisodePolicy = {
   requireChaperoneForRemoteDosing: true,
   minReasonLength: 10,
   noResponseAfterDoses: 4,
+  requireInformedConsent: true,
+  benzodiazepineAlertAboveMgDiazepam: 8,
 };
 
 /** The initial medication supply covers this many dosing sessions (seed); used by demo data and alerts. */

@@ -5,11 +5,13 @@ import {
   type AssessmentScorer,
   adverseEventNeedsReview,
   bookedSession,
+  consentInForce,
   currentSession,
   type DosingSessionRecord,
   dosedSessions,
   dosesOnHand,
   type EpisodeContext,
+  plannedDoseFor,
   type TreatmentStop,
   unitsOf,
   type VitalsReading,
@@ -83,6 +85,8 @@ export const refusalCodes = {
   'cannot-void': 'This event cannot be voided.',
   'void-would-invalidate':
     'Voiding the event would invalidate a later accepted event that depends on it; void that one first.',
+  'consent-required':
+    'No informed consent to KAP in force (or, for a remote dosing session, no consent to remote sessions): record InformedConsentRecorded first (policy).',
 } as const;
 
 export type RefusalCode = keyof typeof refusalCodes;
@@ -350,9 +354,31 @@ function checkDoseAgainstPrescription(
 }
 
 /** Gates before any dose (first or booster): treatment stopped, unreviewed safety signals. */
-function checkDoseGates(c: EpisodeContext, e: DoseEvent, recordedAtMs: number): Refusal | null {
+function checkDoseGates(
+  c: EpisodeContext,
+  session: DosingSessionRecord,
+  e: DoseEvent,
+  recordedAtMs: number,
+): Refusal | null {
   const stopped = stoppedRefusal(c, e, recordedAtMs);
   if (stopped) return stopped;
+  if (c.policy.requireInformedConsent) {
+    const missing = !consentInForce(c, 'kap', recordedAtMs)
+      ? 'kap'
+      : session.mode === 'telehealth' && !consentInForce(c, 'remote-sessions', recordedAtMs)
+        ? 'remote-sessions'
+        : null;
+    if (missing !== null) {
+      const withdrawn = c.consents.some((x) => x.scope === missing && x.withdrawn !== null);
+      return refusal(
+        'consent-required',
+        missing === 'kap'
+          ? `Dose refused: ${withdrawn ? 'the patient withdrew consent to KAP' : 'no informed consent to KAP is recorded'}; record InformedConsentRecorded (scope kap) first.`
+          : `Dose refused: session "${session.sessionId}" is a remote (telehealth) session and ${withdrawn ? 'the patient withdrew consent to remote sessions' : 'no consent to remote sessions is recorded'}; record InformedConsentRecorded (scope remote-sessions) first.`,
+        e,
+      );
+    }
+  }
   if (c.policy.requireSafetyReviewBeforeDose) {
     const { flags, adverseEvents } = unreviewedSafetySignals(c, recordedAtMs);
     if (flags.length > 0 || adverseEvents.length > 0) {
@@ -496,10 +522,24 @@ function checkDose(c: EpisodeContext, e: DoseEvent, recordedAtMs: number): Refus
       e,
     );
   }
-  const gate = checkDoseGates(c, e, recordedAtMs);
+  const gate = checkDoseGates(c, s, e, recordedAtMs);
   if (gate) return gate;
   const mismatch = checkDoseAgainstPrescription(c, s, e);
   if (mismatch) return mismatch;
+  if (e.kind !== 'booster') {
+    const planned = plannedDoseFor(c, dosedSessions(c).length + 1);
+    if (
+      planned !== null &&
+      Math.abs(e.doseMg - planned) > 1e-9 &&
+      !isMeaningfulReason(e.reason, c.policy.minReasonLength)
+    ) {
+      return refusal(
+        'reason-required',
+        `Dose refused: ${e.doseMg} mg departs from the treatment plan's titration step for dosing session ${dosedSessions(c).length + 1} (${planned} mg); record why (reason)${e.reason === undefined ? '' : ` (the one given, "${e.reason}", is too short to say why)`}.`,
+        e,
+      );
+    }
+  }
   const units = unitsOf(e, c.prescription?.doseMg);
   if (dosesOnHand(c) + 1e-9 < units) {
     return refusal(
@@ -714,6 +754,34 @@ export function checkEvent(c: EpisodeContext, e: EpisodeEvent, env: RuleEnvironm
         return refusal('unknown-adverse-event', `No adverse event "${e.adverseEventId}" in this episode.`, e);
       }
       return null;
+    case 'MedicationsReviewed':
+      if (c.evaluation.scheduledFor === null && c.evaluation.completedAt === null) {
+        return refusal(
+          'evaluation-not-scheduled',
+          'Medications are reviewed at or after the medical evaluation: schedule it first.',
+          e,
+        );
+      }
+      return null;
+    case 'MaintenancePlanned': {
+      const dosed = dosedSessions(c).length;
+      const planned = c.plan?.plannedDosingSessions ?? 0;
+      if (dosed === 0) {
+        return refusal(
+          'no-doses-given',
+          'Maintenance follows an initial course of dosing sessions; no dose has been given.',
+          e,
+        );
+      }
+      if (dosed < planned && !isMeaningfulReason(e.reason, c.policy.minReasonLength)) {
+        return refusal(
+          'reason-required',
+          `Planning maintenance after ${dosed} of ${planned} planned dosing sessions of the initial course needs a reason${e.reason === undefined ? '' : ' (the one given is too short to say why)'}.`,
+          e,
+        );
+      }
+      return null;
+    }
     case 'EpisodeCompleted': {
       const dosed = dosedSessions(c).length;
       if (dosed === 0) {
@@ -804,6 +872,7 @@ export function safetyText(signals: readonly SafetySignal[]): string {
 }
 
 const needsEligibility = new Set<string>([
+  'MaintenancePlanned',
   'TreatmentPlanCreated',
   'PrescriptionIssued',
   'MedicationDelivered',
@@ -850,6 +919,13 @@ export function phaseRefusal(phase: string, e: EpisodeEvent): Refusal {
   if (e.type === 'EpisodeResumed') return refusal('not-paused', 'The episode is not paused.', e);
   if (e.type === 'MedicalEvaluationScheduled' && phase === 'fit-discussion') {
     return refusal('fit-not-established', 'Schedule the medical evaluation after a good-fit assessment.', e);
+  }
+  if (e.type === 'MedicationsReviewed' && (phase === 'fit-discussion' || phase === 'medical-evaluation')) {
+    return refusal(
+      'evaluation-not-scheduled',
+      'Medications are reviewed at or after the medical evaluation: schedule it first.',
+      e,
+    );
   }
   if (e.type === 'MedicalEvaluationCompleted' && phase === 'fit-discussion') {
     return refusal('fit-not-established', 'The medical evaluation needs a good-fit assessment first.', e);

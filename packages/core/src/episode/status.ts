@@ -3,6 +3,8 @@ import { createInstrumentRegistry } from '../instruments/builtin.js';
 import type { InstrumentRegistry } from '../instruments/registry.js';
 import { normalizeInstrumentId } from '../instruments/registry.js';
 import {
+  type ConsentRecord,
+  consentInForce,
   currentSession,
   type DosingSessionRecord,
   dosedSessions,
@@ -24,6 +26,13 @@ import {
   windowMsFromDays,
 } from './critical-periods.js';
 import { phaseOf as defaultPhaseOf, type EpisodePhase, type EpisodeState } from './decide.js';
+import type { ConsentScope } from './events.js';
+import {
+  type MedicationClass,
+  type MedicationFinding,
+  medicationFindings,
+  totalDiazepamEquivalent,
+} from './medications.js';
 import { followUpDueMs, readingText } from './rules.js';
 
 /** Status of one measure of the monitoring plan at `asOf`. */
@@ -57,6 +66,11 @@ export const alertCodes = {
   'critical-period-chain-ending': 'The critical-period chain breaks unless the next dose is given soon.',
   'critical-period-chain-broken': 'The last critical period closed without a next dose.',
   'low-medication': 'Not enough medication on hand for the next session.',
+  'consent-missing':
+    'No informed consent to KAP is in force while the policy requires it: the next dose would be refused.',
+  'medication-interaction':
+    'A concurrent medication may change ketamine’s effect or safety (benzodiazepines above the policy diazepam-equivalent, lamotrigine, MAOIs, stimulants, CYP3A4/2B6 inducers or inhibitors).',
+  'maintenance-session-due': 'A maintenance dosing session is due (or overdue) under the maintenance plan.',
 } as const;
 
 export type AlertCode = keyof typeof alertCodes;
@@ -103,6 +117,7 @@ export interface EpisodeStatus {
   readonly safetyFlags: readonly EpisodeSafetyFlag[];
   /** Positive safety flags without a recorded review. */
   readonly unreviewedSafetyFlags: readonly EpisodeSafetyFlag[];
+  /** Critical periods of the initial course (maintenance doses are reported under `maintenance`). */
   readonly criticalPeriods: {
     readonly windowDays: number;
     /** Windows open at `asOf`. */
@@ -120,6 +135,38 @@ export interface EpisodeStatus {
   readonly treatmentStopped: TreatmentStop | null;
   /** Outcome measures with a response definition: baseline, latest and the not-on-track checks. */
   readonly outcomes: readonly OutcomeProgress[];
+  /** Informed consent as of now. */
+  readonly consent: {
+    /** The policy refuses doses without consent to KAP. */
+    readonly required: boolean;
+    /** Scopes in force (given and not withdrawn). */
+    readonly inForce: readonly ConsentScope[];
+    /** Scopes the patient withdrew. */
+    readonly withdrawn: readonly ConsentScope[];
+    /** The latest consent recorded, if any. */
+    readonly latest: ConsentRecord | null;
+  };
+  /** Concurrent medications from the latest review, and what the medical team should look at. */
+  readonly medications: {
+    readonly reviewedAt: string | null;
+    readonly classes: readonly MedicationClass[];
+    /** Total benzodiazepine dose in mg diazepam-equivalent a day (null: none, or not convertible). */
+    readonly diazepamEquivalentMgPerDay: number | null;
+    readonly findings: readonly MedicationFinding[];
+  };
+  /** The maintenance phase, reported apart from the initial course; null when no maintenance is planned. */
+  readonly maintenance: null | {
+    readonly plannedAt: string;
+    readonly intervalDays: number;
+    /** Maintenance sessions in which a dose was given. */
+    readonly sessions: number;
+    readonly lastDoseAt: string | null;
+    /** When the next maintenance session is due (last dose, or the plan, + interval). */
+    readonly nextDueAt: string;
+    readonly status: 'not-due' | 'due' | 'overdue';
+    /** Critical periods of the maintenance doses alone. */
+    readonly criticalPeriods: CriticalPeriodAnalysis;
+  };
   readonly alerts: readonly EpisodeAlert[];
 }
 
@@ -398,17 +445,23 @@ export function statusAt(
   // Medical monitoring goes on while paused: an overdue follow-up stays an alert.
   const monitored = !closed && phase !== 'not-opened';
   const dosed = dosedSessions(c);
-  const doseTimes = dosed
-    .map((s) => ({ at: s.doses[0]!.at, sessionId: s.sessionId }))
-    .filter((d) => Date.parse(d.at) <= asOfMs);
+  const initialCourse = dosed.filter((s) => !s.maintenance);
+  const doseTimesOf = (list: readonly DosingSessionRecord[]) =>
+    list
+      .map((s) => ({ at: s.doses[0]!.at, sessionId: s.sessionId }))
+      .filter((d) => Date.parse(d.at) <= asOfMs);
   const until = closed && c.closed ? (Date.parse(c.closed.at) < asOfMs ? c.closed.at : asOf) : asOf;
-  const analysis = analyzeCriticalPeriods(doseTimes, {
-    windowMs: windowMsFromDays(c.policy.criticalPeriodDays),
-    until,
-  });
-  const open = analysis.windows.filter((w) => w.startMs <= asOfMs && asOfMs < w.endMs);
+  const windowMs = windowMsFromDays(c.policy.criticalPeriodDays);
+  const analysis = analyzeCriticalPeriods(doseTimesOf(initialCourse), { windowMs, until });
+  const maintenanceSessions = dosed.filter((s) => s.maintenance);
+  const open = [
+    ...analysis.windows,
+    ...(c.maintenance
+      ? analyzeCriticalPeriods(doseTimesOf(maintenanceSessions), { windowMs, until }).windows
+      : []),
+  ].filter((w) => w.startMs <= asOfMs && asOfMs < w.endMs);
   const planned = c.plan?.plannedDosingSessions ?? null;
-  const courseDone = planned !== null && dosed.length >= planned;
+  const courseDone = (planned !== null && initialCourse.length >= planned) || c.maintenance !== null;
   const deadline = active && !courseDone ? analysis.nextDoseDeadline : null;
 
   const alerts: EpisodeAlert[] = safetyAlerts(c, dosed);
@@ -463,7 +516,11 @@ export function statusAt(
   }
 
   const onHand = dosesOnHand(c);
-  const lowMedication = active && c.prescription !== null && !courseDone && onHand < c.policy.lowSupplyDoses;
+  const lowMedication =
+    active &&
+    c.prescription !== null &&
+    (!courseDone || c.maintenance !== null) &&
+    onHand < c.policy.lowSupplyDoses;
   if (lowMedication) {
     alerts.push({
       code: 'low-medication',
@@ -487,6 +544,57 @@ export function statusAt(
   const unreviewedAdverseEvents = c.adverseEvents.filter(
     (a) => a.reviewed === null && (a.needsReview || a.severity === 'moderate'),
   );
+
+  const inForce = (['kap', 'remote-sessions', 'research-use'] as const).filter((x) => consentInForce(c, x));
+  const withdrawn = [...new Set(c.withdrawals.flatMap((w) => w.scope))];
+  const consentNeeded =
+    phase === 'planning' || phase === 'preparation' || phase === 'dosing-course' || phase === 'maintenance';
+  if (c.policy.requireInformedConsent && consentNeeded && !inForce.includes('kap')) {
+    alerts.push({
+      code: 'consent-missing',
+      severity: 'warning',
+      message: withdrawn.includes('kap')
+        ? 'The patient withdrew consent to KAP: no further doses (policy).'
+        : 'No informed consent to KAP is recorded: the first dose will be refused until it is (policy).',
+    });
+  }
+  const meds = c.medications?.list ?? [];
+  const findings = medicationFindings(meds, c.policy.benzodiazepineAlertAboveMgDiazepam);
+  if (!closed) {
+    for (const f of findings)
+      alerts.push({ code: 'medication-interaction', severity: 'warning', message: f.message });
+  }
+
+  let maintenance: EpisodeStatus['maintenance'] = null;
+  if (c.maintenance) {
+    const times = doseTimesOf(maintenanceSessions);
+    const last = times[times.length - 1]?.at ?? null;
+    const fromMs = Date.parse(last ?? c.maintenance.at);
+    const dueMs = fromMs + c.maintenance.intervalDays * DAY_MS;
+    const status: 'not-due' | 'due' | 'overdue' = !active
+      ? 'not-due'
+      : asOfMs > dueMs + c.policy.measureGraceDays * DAY_MS
+        ? 'overdue'
+        : asOfMs >= dueMs
+          ? 'due'
+          : 'not-due';
+    maintenance = {
+      plannedAt: c.maintenance.at,
+      intervalDays: c.maintenance.intervalDays,
+      sessions: times.length,
+      lastDoseAt: last,
+      nextDueAt: iso(dueMs, asOf),
+      status,
+      criticalPeriods: analyzeCriticalPeriods(times, { windowMs, until }),
+    };
+    if (status !== 'not-due' && phase !== 'dosing-session') {
+      alerts.push({
+        code: 'maintenance-session-due',
+        severity: status === 'overdue' ? 'warning' : 'info',
+        message: `Maintenance dosing session ${status} (due ${maintenance.nextDueAt.slice(0, 10)}; plan: every ${c.maintenance.intervalDays} days).`,
+      });
+    }
+  }
 
   return {
     asOf,
@@ -512,6 +620,19 @@ export function statusAt(
     unreviewedAdverseEvents,
     treatmentStopped: c.treatmentStopped,
     outcomes,
+    consent: {
+      required: c.policy.requireInformedConsent,
+      inForce,
+      withdrawn,
+      latest: c.consents[c.consents.length - 1] ?? null,
+    },
+    medications: {
+      reviewedAt: c.medications?.at ?? null,
+      classes: [...new Set(meds.map((m) => m.class))],
+      diazepamEquivalentMgPerDay: totalDiazepamEquivalent(meds),
+      findings,
+    },
+    maintenance,
     alerts,
   };
 }

@@ -116,6 +116,19 @@ const fixedSamples: readonly EpisodeEvent[] = [
     selfAdministrationTrained: false,
   }),
   sample('g-prep', 'PreparationSessionCompleted', { mode: 'in-person', intentionsSet: true }),
+  sampleV2('g-consent', 'InformedConsentRecorded', 'therapist', {
+    scope: ['kap', 'remote-sessions'],
+    documentVersion: 'KAP consent v3',
+  }),
+  sampleV2('g-consent-withdrawn', 'ConsentWithdrawn', 'patient', { scope: ['research-use'] }),
+  sampleV2('g-medications', 'MedicationsReviewed', 'medical', {
+    medications: [{ name: 'lorazepam', class: 'benzodiazepine', dailyDose: 2 }],
+  }),
+  // Before the two planned sessions are done: with a reason.
+  sampleV2('g-maintenance', 'MaintenancePlanned', 'medical', {
+    intervalDays: 45,
+    reason: 'in remission after the first session; agreed with the patient',
+  }),
   sample('g-follow-up', 'MedicalFollowUpCompleted', { continueTreatment: true }),
   sample('g-follow-up-stop', 'MedicalFollowUpCompleted', { continueTreatment: false }),
   sample('g-refill', 'RefillIssued', { dosesAuthorized: 2 }),
@@ -1103,6 +1116,8 @@ describe('the episode machine, traversed with xstate/graph', () => {
       'future-event',
       'follow-up-overdue',
       'dosing-too-soon',
+      // The samples open the episode with a version 1 EpisodeOpened (no consent gate): protocol.test.ts.
+      'consent-required',
     ]);
     const { refusalsSeen, refusedIn } = probe();
     const never = Object.keys(refusalCodes).filter((c) => !elsewhere.has(c) && !refusalsSeen.has(c));
@@ -1359,6 +1374,9 @@ describe('the episode machine, traversed with xstate/graph', () => {
       [
         'AdverseEventReported',
         'AssessmentRecorded',
+        'ConsentWithdrawn',
+        'InformedConsentRecorded',
+        'MedicationsReviewed',
         'EpisodeDiscontinued',
         'EpisodeResumed',
         'MedicalFollowUpCompleted',
@@ -1370,6 +1388,10 @@ describe('the episode machine, traversed with xstate/graph', () => {
       [
         'AdverseEventReported',
         'AssessmentRecorded',
+        'ConsentWithdrawn',
+        'InformedConsentRecorded',
+        // Once the medical evaluation was scheduled.
+        'MedicationsReviewed',
         'EpisodeDiscontinued',
         'EpisodeResumed',
         'SafetyFlagReviewed',

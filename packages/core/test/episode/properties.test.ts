@@ -156,6 +156,8 @@ const dosePayload = (kind: fc.Arbitrary<string>, current = 8) =>
         reason: fc.constantFrom('repeat reading normal', 'ok.'),
       }),
     ),
+    // Why a dose departs from the plan's titration step (a short one says nothing).
+    reason: oneIn(3, fc.constantFrom('patient asked for a lower dose today', 'ok')),
   });
 /** PHQ-9 answers: item 9 mostly 0 (a positive item 9 holds doses until a clinician reviews it). */
 const phq9Answers = fc
@@ -223,6 +225,20 @@ const payloads: { [K in EventType]: fc.Arbitrary<Record<string, unknown>> } = {
     }),
     criticalPeriodDays: fc.option(fc.constantFrom(2, 14), { nil: undefined }),
     followUpIntervalDays: oneIn(4, fc.integer({ min: 5, max: 60 })),
+    // Now and then a titration: half the dose first (the plan names the mg; doses departing need a reason).
+    titration: oneIn(
+      4,
+      fc.constantFrom(
+        [
+          { fromSession: 1, doseMg: 75 },
+          { fromSession: 2, doseMg: 150 },
+        ],
+        [
+          { fromSession: 1, doseMg: 150 },
+          { fromSession: 3, doseMg: 300 },
+        ],
+      ),
+    ),
   }),
   PrescriptionIssued: fc.record({
     medication: fc.constant('ketamine'),
@@ -316,6 +332,34 @@ const payloads: { [K in EventType]: fc.Arbitrary<Record<string, unknown>> } = {
       pick(['@opened', '@void', '@voided', 'nope']),
     ),
     reason: fc.constantFrom('entered in error: wrong patient chart', 'duplicate entry'),
+  }),
+  // Mostly consent to KAP and remote sessions; now and then without remote sessions (remote doses refused).
+  InformedConsentRecorded: fc.record({
+    scope: fc.oneof(
+      { arbitrary: fc.constant(['kap', 'remote-sessions', 'research-use']), weight: 6 },
+      fc.constant(['kap']),
+      fc.constant(['research-use']),
+    ),
+    documentVersion: fc.constant('KAP consent v3'),
+  }),
+  ConsentWithdrawn: fc.record({
+    scope: fc.oneof(
+      { arbitrary: fc.constant(['research-use']), weight: 3 },
+      fc.constant(['kap']),
+      fc.constant(['remote-sessions']),
+    ),
+    reason: fc.option(fc.constant('the patient asked to stop'), { nil: undefined }),
+  }),
+  MedicationsReviewed: fc.record({
+    medications: fc.subarray([
+      { name: 'lorazepam', class: 'benzodiazepine', dailyDose: 2, unit: 'mg' },
+      { name: 'sertraline', class: 'antidepressant', dailyDose: 100 },
+      { name: 'lamotrigine', class: 'lamotrigine', dailyDose: 200 },
+    ]),
+  }),
+  MaintenancePlanned: fc.record({
+    intervalDays: fc.constantFrom(30, 45, 60),
+    reason: fc.option(fc.constantFrom(MEANINGFUL, 'ok'), { nil: undefined }),
   }),
   EpisodePaused: fc.record({ reason: pick(pauseReasons) }),
   EpisodeResumed: fc.constant({}),
@@ -470,6 +514,10 @@ const preamble = fc
     ),
     storyCommand('TreatmentPlanCreated'),
     storyCommand(
+      'InformedConsentRecorded',
+      mostly({ scope: ['kap', 'remote-sessions'], documentVersion: 'v3' }, payloads.InformedConsentRecorded),
+    ),
+    storyCommand(
       'PrescriptionIssued',
       payloads.PrescriptionIssued.map((p) => ({
         ...p,
@@ -485,11 +533,12 @@ const preamble = fc
     // Now and then the first dosing session is booked before the preparation session.
     oneIn(3, storyCommand('DosingSessionScheduled')),
     storyCommand('PreparationSessionCompleted'),
-    fc.array(fc.integer({ min: 0, max: 19 }), { minLength: 11, maxLength: 11 }),
+    oneIn(2, storyCommand('MedicationsReviewed')),
+    fc.array(fc.integer({ min: 0, max: 19 }), { minLength: 13, maxLength: 13 }),
   )
   .map((xs) => {
-    const keep = xs[11] as number[];
-    return (xs.slice(0, 11) as (Command | undefined)[]).filter(
+    const keep = xs[13] as number[];
+    return (xs.slice(0, 13) as (Command | undefined)[]).filter(
       (c, i): c is Command => c !== undefined && keep[i]! > 0,
     );
   });
@@ -621,6 +670,14 @@ const tail = fc
       { arbitrary: sameDaySession, weight: 1 },
       { arbitrary: closing, weight: 1 },
       { arbitrary: command('EventVoided').map((c) => [c]), weight: 1 },
+      // Maintenance after the course, then its sessions under the same gates.
+      {
+        arbitrary: fc
+          .tuple(storyCommand('MaintenancePlanned'), dosingCycle)
+          .map(([m, c]) => [m, ...c]),
+        weight: 1,
+      },
+      { arbitrary: storyCommand('ConsentWithdrawn').map((c) => [c]), weight: 1 },
     ),
     { maxLength: 12 },
   )
@@ -922,6 +979,7 @@ interface AssessmentFact {
 
 /** Event types that need a patient found eligible (the treatment). */
 const treatmentTypes = new Set<EventType>([
+  'MaintenancePlanned',
   'TreatmentPlanCreated',
   'PrescriptionIssued',
   'MedicationDelivered',
@@ -943,10 +1001,13 @@ const anywhereTypes = new Set<EventType>([
   'AdverseEventReviewed',
   'SafetyFlagReviewed',
   'EventVoided',
+  'ConsentWithdrawn',
 ]);
 /** What else may be recorded while paused: monitoring and (for an eligible patient) medical follow-up. */
 const whilePausedTypes = new Set<EventType>([
   'AssessmentRecorded',
+  'InformedConsentRecorded',
+  'MedicationsReviewed',
   'MedicalFollowUpCompleted',
   'RefillIssued',
   'MedicationDelivered',
@@ -968,6 +1029,8 @@ const duringSessionTypes = new Set<EventType>([
   'MedicalFollowUpCompleted',
   'MedicalEvaluationCompleted',
   'AssessmentRecorded',
+  'InformedConsentRecorded',
+  'MedicationsReviewed',
   'EpisodeDiscontinued',
 ]);
 
@@ -1032,6 +1095,13 @@ class Ledger {
   /** Found eligible once: the treatment has begun (a later evaluation is a re-evaluation). */
   eligible = false;
   plannedSessions: number | null = null;
+  /** The plan's titration steps, if any. */
+  titration: { fromSession: number; doseMg: number }[] | null = null;
+  /** A medical evaluation was ever scheduled. */
+  evaluationEverScheduled = false;
+  /** Consents by scope: when given (clinical order) and the recording time of their withdrawal, if any. */
+  consents: { scope: string; withdrawnRecordedAt: number | null }[] = [];
+  maintenance = false;
   prescription: null | { id: string; route: string; formulation: string; mg: number } = null;
   prescriptions = 0;
   authorized = 0;
@@ -1197,8 +1267,24 @@ class Ledger {
           fail(`unitsUsed ${e.unitsUsed} for ${units} unit(s)`);
         if (this.delivered - this.used + 1e-9 < units)
           fail(`${this.delivered - this.used} on hand < ${units}`);
+        if (p.requireInformedConsent) {
+          const inForce = (scope: string) =>
+            this.consents.some(
+              (x) => x.scope === scope && (x.withdrawnRecordedAt === null || x.withdrawnRecordedAt > recordedAt),
+            );
+          if (!inForce('kap')) fail('without informed consent to KAP in force');
+          if (s.mode === 'telehealth' && !inForce('remote-sessions'))
+            fail('a remote dose without consent to remote sessions');
+        }
         if (s.doses.length > 0) break;
         // The first dose of a session.
+        if (this.titration) {
+          let planned: number | null = null;
+          for (const step of this.titration)
+            if (step.fromSession <= this.dosedOrder.length + 1) planned = step.doseMg;
+          if (planned !== null && Math.abs(e.doseMg - planned) > 1e-9 && !meaningful(e.reason))
+            fail(`${e.doseMg} mg against a titration step of ${planned} mg, without a reason`);
+        }
         if (this.plannedSessions === null) fail('without a treatment plan');
         if (!this.trained) fail('without training');
         if (this.dosedOrder.length === 0 && p.requirePreparationBeforeFirstDose && this.preparations === 0)
@@ -1285,6 +1371,15 @@ class Ledger {
       case 'EpisodeResumed':
         if (!this.paused) fail('while not paused');
         break;
+      case 'MedicationsReviewed':
+        if (!this.evaluationEverScheduled) fail('before the medical evaluation was scheduled');
+        break;
+      case 'MaintenancePlanned':
+        if (this.current !== null || this.paused) fail('not between sessions');
+        if (this.dosedOrder.length === 0) fail('before any dose');
+        if (this.dosedOrder.length < (this.plannedSessions ?? 0) && !meaningful(e.reason))
+          fail(`after ${this.dosedOrder.length} of ${this.plannedSessions} planned sessions, without a reason`);
+        break;
       default:
         break;
     }
@@ -1326,6 +1421,7 @@ class Ledger {
         break;
       case 'MedicalEvaluationScheduled':
         this.evaluationScheduled = true;
+        this.evaluationEverScheduled = true;
         break;
       case 'MedicalEvaluationCompleted':
         if (this.eligible) {
@@ -1338,6 +1434,7 @@ class Ledger {
         break;
       case 'TreatmentPlanCreated':
         this.plannedSessions = e.plannedDosingSessions;
+        this.titration = e.titration ?? null;
         this.policy = {
           ...this.policy,
           ...defined({
@@ -1474,6 +1571,16 @@ class Ledger {
         break;
       case 'EpisodeResumed':
         this.paused = false;
+        break;
+      case 'InformedConsentRecorded':
+        for (const scope of new Set(e.scope)) this.consents.push({ scope, withdrawnRecordedAt: null });
+        break;
+      case 'ConsentWithdrawn':
+        for (const x of this.consents)
+          if (x.withdrawnRecordedAt === null && e.scope.includes(x.scope as never)) x.withdrawnRecordedAt = recordedAt;
+        break;
+      case 'MaintenancePlanned':
+        this.maintenance = true;
         break;
       case 'EpisodeCompleted':
         this.closed = 'completed';
@@ -2249,6 +2356,7 @@ describe('no safety signal is lost, whatever the refusal code', () => {
     'unknown-event',
     'cannot-void',
     'void-would-invalidate',
+    'consent-required',
   ];
 
   it('covers every refusal code: a case with a signal, or listed as one no signal-carrying event can get', () => {

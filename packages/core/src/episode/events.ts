@@ -248,14 +248,9 @@ export const TreatmentPlanCreated = event(
     titration: z
       .array(
         z.object({
-          fromSession: z
-            .number()
-            .int()
-            .min(1)
-            .max(60)
-            .meta({
-              description: 'The dosing session (1-based, counting sessions with a dose) the step starts at.',
-            }),
+          fromSession: z.number().int().min(1).max(60).meta({
+            description: 'The dosing session (1-based, counting sessions with a dose) the step starts at.',
+          }),
           doseMg: z
             .number()
             .positive()

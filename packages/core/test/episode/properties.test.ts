@@ -672,9 +672,7 @@ const tail = fc
       { arbitrary: command('EventVoided').map((c) => [c]), weight: 1 },
       // Maintenance after the course, then its sessions under the same gates.
       {
-        arbitrary: fc
-          .tuple(storyCommand('MaintenancePlanned'), dosingCycle)
-          .map(([m, c]) => [m, ...c]),
+        arbitrary: fc.tuple(storyCommand('MaintenancePlanned'), dosingCycle).map(([m, c]) => [m, ...c]),
         weight: 1,
       },
       { arbitrary: storyCommand('ConsentWithdrawn').map((c) => [c]), weight: 1 },
@@ -1270,7 +1268,8 @@ class Ledger {
         if (p.requireInformedConsent) {
           const inForce = (scope: string) =>
             this.consents.some(
-              (x) => x.scope === scope && (x.withdrawnRecordedAt === null || x.withdrawnRecordedAt > recordedAt),
+              (x) =>
+                x.scope === scope && (x.withdrawnRecordedAt === null || x.withdrawnRecordedAt > recordedAt),
             );
           if (!inForce('kap')) fail('without informed consent to KAP in force');
           if (s.mode === 'telehealth' && !inForce('remote-sessions'))
@@ -1378,7 +1377,9 @@ class Ledger {
         if (this.current !== null || this.paused) fail('not between sessions');
         if (this.dosedOrder.length === 0) fail('before any dose');
         if (this.dosedOrder.length < (this.plannedSessions ?? 0) && !meaningful(e.reason))
-          fail(`after ${this.dosedOrder.length} of ${this.plannedSessions} planned sessions, without a reason`);
+          fail(
+            `after ${this.dosedOrder.length} of ${this.plannedSessions} planned sessions, without a reason`,
+          );
         break;
       default:
         break;
@@ -1577,7 +1578,8 @@ class Ledger {
         break;
       case 'ConsentWithdrawn':
         for (const x of this.consents)
-          if (x.withdrawnRecordedAt === null && e.scope.includes(x.scope as never)) x.withdrawnRecordedAt = recordedAt;
+          if (x.withdrawnRecordedAt === null && e.scope.includes(x.scope as never))
+            x.withdrawnRecordedAt = recordedAt;
         break;
       case 'MaintenancePlanned':
         this.maintenance = true;

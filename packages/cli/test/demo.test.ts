@@ -43,10 +43,10 @@ describe('generateDemoCohort: determinism', () => {
   });
 
   it('is pinned: this small cohort has these exact bytes on every platform', () => {
-    // If you change the generator on purpose, update the hash (and say so in the changeset). Changed once for
-    // event schema v2 and the safety layer (machine version 3).
+    // If you change the generator on purpose, update the hash (and say so in the changeset). Changed for event
+    // schema v2 and the safety layer (machine version 3), then for consent, medications, titration and maintenance.
     const hash = sha256(generateDemoEvents({ patients: 5, seed: 'pinned', start: '2026-01-05' }));
-    expect(hash).toBe('3aa9c9ad0072fd2c3f8208ebb4250dcd270e465e08148215ef1e02f4d0926d7c');
+    expect(hash).toBe('76fd32cae45670495f63c4c85033ea251ae14b39b61625f3099890d190e99672');
   });
 
   it('rejects a bad size or start date', () => {
@@ -126,9 +126,10 @@ describe('a 200-patient synthetic cohort', () => {
       expect(['completed', 'discontinued']).toContain(phase);
       if (phase === 'completed') {
         const s = statusAt(state, c.lastEventAt!);
-        expect(s.dosesGiven).toBe(s.plannedDosingSessions);
-        expect(s.dosesGiven).toBeGreaterThanOrEqual(4);
-        expect(s.dosesGiven).toBeLessThanOrEqual(8);
+        // The initial course; maintenance sessions come on top.
+        expect(s.dosesGiven - (s.maintenance?.sessions ?? 0)).toBe(s.plannedDosingSessions);
+        expect(s.plannedDosingSessions).toBeGreaterThanOrEqual(4);
+        expect(s.plannedDosingSessions).toBeLessThanOrEqual(8);
       }
     }
     expect(outcomes.get('completed')).toBeGreaterThan(100);
@@ -143,9 +144,44 @@ describe('a 200-patient synthetic cohort', () => {
     const dosesPerCompleted = new Set(
       results
         .filter(({ state }) => phaseOf(state) === 'completed')
-        .map(({ state }) => state.context.sessions.filter((s) => s.doseNumber !== null).length),
+        .map(
+          ({ state }) => state.context.sessions.filter((s) => s.doseNumber !== null && !s.maintenance).length,
+        ),
     );
     expect([...dosesPerCompleted].sort()).toEqual([4, 5, 6, 7, 8]);
+  });
+
+  it('records consent before every first dose, medications at the evaluation, titration and maintenance', () => {
+    let maintained = 0;
+    let titrated = 0;
+    let withdrawn = 0;
+    let benzodiazepines = 0;
+    for (const { state } of results) {
+      const c = state.context;
+      const dosed = c.sessions.filter((s) => s.doseNumber !== null);
+      if (dosed.length > 0) {
+        expect(c.consents.map((x) => x.scope)).toEqual(expect.arrayContaining(['kap', 'remote-sessions']));
+        expect(c.medications).not.toBeNull();
+      }
+      if (c.maintenance) {
+        maintained++;
+        expect(c.maintenance.intervalDays).toBeGreaterThanOrEqual(30);
+      }
+      if (c.plan?.titration) {
+        titrated++;
+        expect(dosed[0]?.doses[0]?.plannedDoseMg).toBe(dosed[0]?.doses[0]?.doseMg);
+      }
+      if (c.withdrawals.some((w) => w.scope.includes('research-use'))) withdrawn++;
+      if (c.medications?.list.some((m) => m.class === 'benzodiazepine')) benzodiazepines++;
+    }
+    expect(maintained).toBeGreaterThan(5);
+    expect(titrated).toBeGreaterThan(5);
+    expect(withdrawn).toBeGreaterThan(0);
+    expect(benzodiazepines).toBeGreaterThan(10);
+    const maintenanceDoses = results.flatMap(({ state }) =>
+      state.context.sessions.filter((s) => s.maintenance && s.doseNumber !== null),
+    );
+    expect(maintenanceDoses.length).toBeGreaterThan(maintained);
   });
 
   it('has broken chains, item-9 positives reviewed at the same visit, vitals holds, aborted sessions, boosters, pauses', () => {

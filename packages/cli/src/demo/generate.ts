@@ -1,4 +1,9 @@
-import { type EpisodeEventInput, type EventType, INITIAL_SUPPLY_SESSIONS } from '@kapkit/core';
+import {
+  type EpisodeEventInput,
+  type EventType,
+  INITIAL_SUPPLY_SESSIONS,
+  type MedicationClass,
+} from '@kapkit/core';
 import { DAY_MS, dayNumberOf, demoZones, MINUTE_MS, PatientClock, weekdayOf } from './clock.js';
 import { Random } from './random.js';
 
@@ -192,6 +197,36 @@ const overrideReasons = [
   'Repeat reading within 5 mmHg of threshold, asymptomatic; cleared by medical team.',
   'Known anxiety-related rise before sessions; prior sessions uneventful; proceed.',
 ] as const;
+
+/** Concurrent medications of a synthetic patient (prevalences are illustrative, not clinical data). */
+function demoMedications(rng: Random) {
+  const meds: { name: string; class: MedicationClass; dailyDose?: number; unit?: 'mg' }[] = [];
+  if (rng.chance(0.45)) {
+    const [name, dose] = rng.pick([
+      ['sertraline', 100],
+      ['escitalopram', 10],
+      ['bupropion', 300],
+      ['venlafaxine', 150],
+    ] as const);
+    meds.push({
+      name,
+      class: name === 'bupropion' ? 'cyp-inhibitor' : 'antidepressant',
+      dailyDose: dose,
+      unit: 'mg',
+    });
+  }
+  if (rng.chance(0.18)) {
+    const [name, doses] = rng.pick([
+      ['lorazepam', [0.5, 1, 2]],
+      ['clonazepam', [0.25, 0.5, 1]],
+      ['alprazolam', [0.25, 0.5, 1.5]],
+    ] as const);
+    meds.push({ name, class: 'benzodiazepine', dailyDose: rng.pick(doses), unit: 'mg' });
+  }
+  if (rng.chance(0.05)) meds.push({ name: 'lamotrigine', class: 'lamotrigine', dailyDose: 200, unit: 'mg' });
+  if (rng.chance(0.06)) meds.push({ name: 'methylphenidate', class: 'stimulant', dailyDose: 20, unit: 'mg' });
+  return meds;
+}
 
 function clamp(x: number, lo: number, hi: number): number {
   return Math.min(Math.max(x, lo), hi);
@@ -726,6 +761,8 @@ class CourseWriter {
 
 function generateEpisode(index: number, seed: string, firstDay: number, width: number, patients: number) {
   const rng = new Random(`kapkit-demo:${seed}:${index}`);
+  // Consent, medications and maintenance draw from their own stream, so the rest of a course stays as it was.
+  const proto = new Random(`kapkit-demo:${seed}:${index}:protocol`);
   const zone = rng.weighted(demoZones);
   const clock = new PatientClock(zone);
   const num = String(index + 1).padStart(width, '0');
@@ -846,6 +883,7 @@ function generateEpisode(index: number, seed: string, firstDay: number, width: n
     evalEnd,
     'medical',
   );
+  log.add('MedicationsReviewed', { medications: demoMedications(proto) }, evalEnd + 2 * MINUTE_MS, 'medical');
 
   // ── plan, prescription, first supply, training ──
   const planMs = rng.chance(0.6)
@@ -863,9 +901,27 @@ function generateEpisode(index: number, seed: string, firstDay: number, width: n
       },
       criticalPeriodDays: 14,
       followUpIntervalDays: 90,
+      // Starting slow: a half dose first, then the full dose.
+      ...(p.halfFirstDose
+        ? {
+            titration: [
+              { fromSession: 1, doseMg: p.doseMg / 2 },
+              { fromSession: 2, doseMg: p.doseMg },
+            ],
+          }
+        : {}),
     },
     planMs,
     'medical',
+  );
+  log.add(
+    'InformedConsentRecorded',
+    {
+      scope: proto.chance(0.92) ? ['kap', 'remote-sessions', 'research-use'] : ['kap', 'remote-sessions'],
+      documentVersion: 'demo KAP consent v2',
+    },
+    planMs + 5 * MINUTE_MS,
+    'therapist',
   );
   // The first prescription and shipment cover the first 2 dosing sessions (seed).
   const initialDoses = INITIAL_SUPPLY_SESSIONS;
@@ -967,7 +1023,40 @@ function generateEpisode(index: number, seed: string, firstDay: number, width: n
       let d = Math.max(lastIntegration + 1, a + rng.int(7, 21));
       if (w.followUpDueDay !== null && w.followUpDueDay < d) d = Math.max(w.followUpDueDay, log.day);
       w.assess(log.at(d, w.time(8, 12)), 'follow-up');
-      log.add('MedicalFollowUpCompleted', { continueTreatment: false }, log.at(d, w.time(13, 17)), 'medical');
+      const maintain = proto.chance(0.2);
+      log.add(
+        'MedicalFollowUpCompleted',
+        { continueTreatment: maintain },
+        log.at(d, w.time(13, 17)),
+        'medical',
+      );
+      if (maintain) {
+        // Maintenance sessions every 30–60 days after the initial course, then completion.
+        const interval = proto.pick([30, 45, 60]);
+        log.add('MaintenancePlanned', { intervalDays: interval }, log.lastMs + 20 * MINUTE_MS, 'medical');
+        let day = d;
+        for (let k = proto.int(1, 3); k > 0; k--) {
+          const due = w.medicalBefore(log.day + 1, day + interval, 1);
+          w.assess(Math.max(log.at(due - 1, w.time(8, 21)), log.lastMs + MINUTE_MS), 'pre-dose');
+          const before = w.dosed;
+          w.session(due, { seriousAdverseEvent: false, booster: false });
+          day = due;
+          if (w.dosed === before) continue;
+          const id = `${episodeId}-s${String(w.sessionCount).padStart(2, '0')}`;
+          day = w.integrations(due + 1, due + 10, id);
+        }
+        log.flush();
+      }
+      if (proto.chance(0.03)) {
+        log.add('EpisodeCompleted', {}, log.at(log.day + rng.int(0, 7), w.time(9, 18)), 'therapist');
+        log.add(
+          'ConsentWithdrawn',
+          { scope: ['research-use'] },
+          log.at(log.day + proto.int(10, 60), w.time(9, 18)),
+          'patient',
+        );
+        return done('completed');
+      }
       log.flush();
       log.add('EpisodeCompleted', {}, log.at(log.day + rng.int(0, 7), w.time(9, 18)), 'therapist');
       return done('completed');

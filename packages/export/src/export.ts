@@ -16,6 +16,7 @@ import {
   ndjsonTextLines,
   type Refusal,
   refusalCodes,
+  researchConsentWithdrawn,
   safeScoreResponse,
 } from '@kapkit/core';
 import { codebookMarkdown } from './codebook.js';
@@ -293,7 +294,7 @@ export async function exportEvents(input: ExportInput, options: ExportOptions): 
   const committed: string[] = [];
   const inputHash = deidentified ? null : createHash('sha256');
 
-  const counts = { episodes: 0, openAtEnd: 0 };
+  const counts = { episodes: 0, openAtEnd: 0, consentWithdrawn: 0 };
   let lastLineNo = 0;
   const listed: { line: number; code: string }[] = [];
   let rows = 0;
@@ -369,6 +370,12 @@ export async function exportEvents(input: ExportInput, options: ExportOptions): 
     const finish = async (e: LogEpisode) => {
       const c = e.state.context;
       if (c.openedAt === null) return;
+      // A patient who withdrew consent to research use is left out of research (de-identified) exports.
+      if (deidentified && researchConsentWithdrawn(c)) {
+        counts.consentWithdrawn++;
+        voidable.delete(e.episodeId);
+        return;
+      }
       counts.episodes++;
       if (c.closed === null) counts.openAtEnd++;
       const track = new EpisodeTrack(c, ids, selection.includeFreeText);
@@ -552,6 +559,7 @@ export async function exportEvents(input: ExportInput, options: ExportOptions): 
         problemsTruncated: fold.counts.refused + fold.counts.malformed > listed.length,
         episodes: counts.episodes,
         episodesOpenAtEnd: counts.openAtEnd,
+        episodesConsentWithdrawn: counts.consentWithdrawn,
         sha256: inputHash ? inputHash.digest('hex') : null,
       },
     });

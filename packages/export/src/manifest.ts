@@ -94,6 +94,10 @@ export const manifestSchema = z
         problemsTruncated: z.boolean().meta({ description: 'More lines were excluded than are listed.' }),
         episodes: count.meta({ description: 'Episodes exported.' }),
         episodesOpenAtEnd: count.meta({ description: 'Of which still open at the end of the input.' }),
+        episodesConsentWithdrawn: count.meta({
+          description:
+            'Episodes left out because the patient withdrew consent to research use (ConsentWithdrawn, scope research-use); de-identified exports only, else 0.',
+        }),
         sha256: sha256
           .nullable()
           .meta({ description: 'SHA-256 of the input as read; null in de-identified exports.' }),

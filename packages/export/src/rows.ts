@@ -2,6 +2,7 @@ import { fixedPointChange, type OutcomeRecord, outcomeDefinitionOf, patientOutco
 import {
   analyzeCriticalPeriods,
   type CriticalPeriodAnalysis,
+  consentInForce,
   DAY_MS,
   type DosingSessionRecord,
   type EpisodeAssessment,
@@ -9,6 +10,8 @@ import {
   type EpisodePhase,
   type EventOf,
   locateInCriticalPeriods,
+  medicationFindings,
+  totalDiazepamEquivalent,
   windowMsFromDays,
 } from '@kapkit/core';
 import type { IdMapper } from './pseudonym.js';
@@ -245,6 +248,9 @@ export function sessionRow(
     vitals_override: s.doses.some((d) => d.vitalsOverride),
     override_role: x?.overrideRole ?? null,
     override_reason: x?.overrideReasons.length ? x.overrideReasons.join(' | ') : null,
+    maintenance: s.maintenance,
+    planned_dose_mg: first?.plannedDoseMg ?? null,
+    dose_departure_reason: track.keepFreeText ? (first?.reason ?? null) : null,
     aborted: s.status === 'aborted',
     abort_reason: s.abortReason,
     adverse_events: s.adverseEvents.length,
@@ -314,8 +320,11 @@ function outcomeCells(c: EpisodeContext, track: EpisodeTrack, instrument: string
 export function episodeRow(c: EpisodeContext, phase: EpisodePhase, track: EpisodeTrack): Row {
   const doses = doseTimes(c);
   const endAt = c.closed?.at ?? c.lastEventAt ?? c.openedAt!;
-  const analysis = doses.length
-    ? analyzeCriticalPeriods(doses, {
+  // Critical periods of the initial course; maintenance sessions are reported apart.
+  const maintenanceIds = new Set(c.sessions.filter((s) => s.maintenance).map((s) => s.sessionId));
+  const course = doses.filter((d) => !maintenanceIds.has(d.sessionId));
+  const analysis = course.length
+    ? analyzeCriticalPeriods(course, {
         windowMs: windowMsFromDays(c.policy.criticalPeriodDays),
         until: endAt,
       })
@@ -328,6 +337,9 @@ export function episodeRow(c: EpisodeContext, phase: EpisodePhase, track: Episod
     for (const d of s.doses) if (d.kind === 'booster') boosters++;
   }
   const positive = c.safetyFlags.filter((f) => f.kind === 'positive');
+  const withdrawn = [...new Set(c.withdrawals.flatMap((w) => w.scope))].sort();
+  const meds = c.medications?.list ?? [];
+  const classes = [...new Set(meds.map((m) => m.class))].sort();
   const unreviewedAdverse = c.adverseEvents.filter((a) => a.needsReview && a.reviewed === null).length;
   const row: Row = {
     patient_id: track.patientRef,
@@ -365,6 +377,21 @@ export function episodeRow(c: EpisodeContext, phase: EpisodePhase, track: Episod
     adverse_events_unreviewed: unreviewedAdverse,
     treatment_stopped: c.treatmentStopped !== null,
     voided_events: c.voidedEventIds.length,
+    consent_kap: consentInForce(c, 'kap'),
+    consent_remote_sessions: consentInForce(c, 'remote-sessions'),
+    consent_research_use: consentInForce(c, 'research-use'),
+    consent_document_version: track.keepFreeText
+      ? (c.consents[c.consents.length - 1]?.documentVersion ?? null)
+      : null,
+    consent_withdrawn: withdrawn.length ? withdrawn.join(';') : null,
+    medications_reviewed: c.medications !== null,
+    medication_classes: c.medications === null ? null : classes.length ? classes.join(';') : 'none',
+    benzodiazepine_diazepam_eq_mg: totalDiazepamEquivalent(meds),
+    medication_interactions: medicationFindings(meds, c.policy.benzodiazepineAlertAboveMgDiazepam).length,
+    titration_planned: (c.plan?.titration?.length ?? 0) > 0,
+    maintenance_planned: c.maintenance !== null,
+    maintenance_interval_days: c.maintenance?.intervalDays ?? null,
+    maintenance_doses: doses.length - course.length,
     critical_period_days: c.policy.criticalPeriodDays,
     critical_period_coverage: coverage?.fraction ?? null,
     critical_period_chains: analysis?.chains.length ?? 0,

@@ -587,6 +587,31 @@ export const dosingSessionsTable: TableSpec = {
       source: 'DoseAdministered.vitalsOverride.reason',
     }),
     col({
+      name: 'maintenance',
+      type: 'boolean',
+      description:
+        'A maintenance session (booked after maintenance was planned), not one of the initial course.',
+      source: 'MaintenancePlanned, DosingSessionScheduled',
+    }),
+    col({
+      name: 'planned_dose_mg',
+      type: 'number',
+      nullable: true,
+      minimum: 0,
+      unit: 'mg',
+      description:
+        'The treatment plan’s titration step for the session’s first dose; null without titration or without a dose.',
+      source: 'TreatmentPlanCreated.titration',
+    }),
+    col({
+      name: 'dose_departure_reason',
+      type: 'string',
+      nullable: true,
+      presence: 'free-text',
+      description: 'Why the first dose departs from its titration step; null when it follows the plan.',
+      source: 'DoseAdministered.reason',
+    }),
+    col({
       name: 'aborted',
       type: 'boolean',
       description: 'The session was stopped (before or after dosing).',
@@ -978,6 +1003,102 @@ export const episodesTable: TableSpec = {
       source: 'EventVoided',
     }),
     col({
+      name: 'consent_kap',
+      type: 'boolean',
+      description: 'Informed consent to KAP in force at the episode’s last event (given, not withdrawn).',
+      source: 'InformedConsentRecorded, ConsentWithdrawn (scope kap)',
+    }),
+    col({
+      name: 'consent_remote_sessions',
+      type: 'boolean',
+      description: 'Consent to remote (telehealth) dosing sessions with a chaperone in force.',
+      source: 'InformedConsentRecorded, ConsentWithdrawn (scope remote-sessions)',
+    }),
+    col({
+      name: 'consent_research_use',
+      type: 'boolean',
+      description:
+        'Consent to research use of de-identified data in force. Episodes whose patient withdrew it are left out of de-identified exports (manifest input.episodesConsentWithdrawn).',
+      source: 'InformedConsentRecorded, ConsentWithdrawn (scope research-use)',
+    }),
+    col({
+      name: 'consent_document_version',
+      type: 'string',
+      nullable: true,
+      presence: 'free-text',
+      description: 'Version of the latest consent document signed; null when none was recorded.',
+      source: 'InformedConsentRecorded.documentVersion',
+    }),
+    col({
+      name: 'consent_withdrawn',
+      type: 'string',
+      nullable: true,
+      description:
+        'Consent scopes the patient withdrew, ;-separated (kap, remote-sessions, research-use); null when none.',
+      source: 'ConsentWithdrawn.scope',
+    }),
+    col({
+      name: 'medications_reviewed',
+      type: 'boolean',
+      description: 'The medical team recorded the concurrent medications.',
+      source: 'MedicationsReviewed',
+    }),
+    col({
+      name: 'medication_classes',
+      type: 'string',
+      nullable: true,
+      description:
+        'Classes of the concurrent medications of the latest review, ;-separated (benzodiazepine, lamotrigine, maoi, stimulant, cyp-inducer, cyp-inhibitor, antidepressant, other); none when the review found none; null when no review was recorded.',
+      source: 'MedicationsReviewed.medications[].class (docs/episode.md)',
+    }),
+    col({
+      name: 'benzodiazepine_diazepam_eq_mg',
+      type: 'number',
+      nullable: true,
+      minimum: 0,
+      unit: 'mg/day diazepam-equivalent',
+      description:
+        'Total daily benzodiazepine dose in diazepam equivalents (Ashton Manual 2002, Table 1); null when none, or when no dose could be converted.',
+      source: 'MedicationsReviewed.medications (benzodiazepines with dailyDose)',
+    }),
+    col({
+      name: 'medication_interactions',
+      type: 'integer',
+      minimum: 0,
+      description:
+        'Medications of the latest review that raise a medication-interaction alert (benzodiazepines above the policy threshold, lamotrigine, MAOIs, stimulants, CYP3A4/2B6 inducers or inhibitors).',
+      source: 'medicationFindings of @kapkit/core, episode policy benzodiazepineAlertAboveMgDiazepam',
+    }),
+    col({
+      name: 'titration_planned',
+      type: 'boolean',
+      description: 'The treatment plan has titration steps (e.g. a half dose first).',
+      source: 'TreatmentPlanCreated.titration',
+    }),
+    col({
+      name: 'maintenance_planned',
+      type: 'boolean',
+      description: 'Maintenance sessions were planned after the initial course.',
+      source: 'MaintenancePlanned',
+    }),
+    col({
+      name: 'maintenance_interval_days',
+      type: 'integer',
+      nullable: true,
+      minimum: 1,
+      unit: 'days',
+      description: 'Planned days between maintenance sessions; null without maintenance.',
+      source: 'MaintenancePlanned.intervalDays',
+    }),
+    col({
+      name: 'maintenance_doses',
+      type: 'integer',
+      minimum: 0,
+      description:
+        'Maintenance sessions with a dose. The critical-period columns cover the initial course only; doses counts both.',
+      source: 'DoseAdministered in maintenance sessions',
+    }),
+    col({
       name: 'critical_period_days',
       type: 'number',
       minimum: 0,
@@ -996,7 +1117,7 @@ export const episodesTable: TableSpec = {
       maximum: 1,
       unit: 'fraction (0–1)',
       description:
-        'Share of the span from the first dose to the end of the episode (end_day) covered by the union of the critical periods; null without a dose or when that span is empty.',
+        'Share of the span from the first dose to the end of the episode (end_day) covered by the union of the critical periods of the initial course (maintenance doses left out); null without a dose or when that span is empty.',
       source: 'analyzeCriticalPeriods of @kapkit/core (coverage.fraction, until = end of the episode)',
     }),
     col({

@@ -57,9 +57,22 @@ export function recordsFromEpisodes(contexts: Iterable<EpisodeContext>): Episode
       doses: doses.length,
       coverage: analysis.coverage?.fraction ?? null,
       longestChain: analysis.longestChain?.doses.length ?? 0,
+      medicationClasses: medicationClassesAtFirstDose(c, doses[0]?.at ?? null),
     });
   }
   return { records, courses };
+}
+
+/** Classes of the medication review in force at the first dose (else the first review), or null without one. */
+function medicationClassesAtFirstDose(c: EpisodeContext, firstDoseAt: string | null): string[] | null {
+  let chosen: EpisodeEvent | null = null;
+  const limit = firstDoseAt === null ? Number.POSITIVE_INFINITY : Date.parse(firstDoseAt);
+  for (const e of c.history) {
+    if (e.type !== 'MedicationsReviewed') continue;
+    if (chosen === null || Date.parse(e.at) <= limit) chosen = e;
+  }
+  if (chosen === null || chosen.type !== 'MedicationsReviewed') return null;
+  return [...new Set(chosen.medications.map((m) => m.class))].sort();
 }
 
 /** Records straight from an accepted event log (read-side projection; no state machine). */

@@ -10,6 +10,7 @@ export * from './metrics/clinical-significance.js';
 export * from './metrics/effect-size.js';
 export * from './metrics/kap.js';
 export * from './metrics/kaplan-meier.js';
+export * from './metrics/medication.js';
 export * from './metrics/mixed-model.js';
 export * from './metrics/ols.js';
 export * from './metrics/patient.js';

@@ -29,4 +29,9 @@ export interface PatientCourse {
   readonly coverage: number | null;
   /** Doses in the longest chain of overlapping critical periods. */
   readonly longestChain: number;
+  /**
+   * Concurrent-medication classes (the review in force at the first dose, else the first review); null or
+   * absent when no medication review was recorded.
+   */
+  readonly medicationClasses?: readonly string[] | null;
 }

@@ -3,6 +3,7 @@ import { clinicalCutoffs } from './metrics/clinical-significance.js';
 import { type EffectSizes, pairedEffectSizes } from './metrics/effect-size.js';
 import { DEFAULT_SINCE_DOSE_BINS, type KapAnalysis, kapAnalysis } from './metrics/kap.js';
 import { kaplanMeier } from './metrics/kaplan-meier.js';
+import { byMedicationClass, type MedicationClassAnalysis } from './metrics/medication.js';
 import { fitLinearMixedModel } from './metrics/mixed-model.js';
 import { type Direction, type PatientOutcome, patientOutcome } from './metrics/patient.js';
 import { type Proportion, wilson } from './metrics/proportion.js';
@@ -120,6 +121,11 @@ export interface InstrumentReport {
   readonly mixedModel: MixedModelSummary | null;
   readonly mixedModelNote: string | null;
   readonly kap: KapAnalysis | null;
+  /**
+   * Response, remission and change with and without each concurrent-medication class (observational), when
+   * `courses` carry medication classes; null otherwise.
+   */
+  readonly byMedicationClass: MedicationClassAnalysis | null;
   readonly patientRows?: readonly PatientOutcome[];
 }
 
@@ -339,6 +345,9 @@ function analyzeInstrument(
             options.sinceDoseBins ?? DEFAULT_SINCE_DOSE_BINS,
           )
         : null,
+    byMedicationClass: options.courses
+      ? byMedicationClass(outcomes, options.courses, def.remissionBelow !== null)
+      : null,
     ...(options.includePatients ? { patientRows: all } : {}),
   };
 }

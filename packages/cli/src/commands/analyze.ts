@@ -196,6 +196,21 @@ export function formatReport(report: AnalysisReport, problems: readonly InputPro
         `${r.name}: mixed model score ~ day + (day | patient): ${fmt(r.mixedModel.intercept, 2)} ${r.mixedModel.slope < 0 ? '−' : '+'} ${fmt(Math.abs(r.mixedModel.slope * 7), 3)} points/week`,
       );
     } else if (r.mixedModelNote) lines.push(`${r.name}: ${r.mixedModelNote}`);
+    const byClass = r.byMedicationClass;
+    if (byClass) {
+      for (const c of byClass.classes) {
+        if (c.with.patients === 0 || c.without.patients === 0) continue;
+        const d = c.changeDifference;
+        lines.push(
+          `${r.name}: with ${c.class} (n = ${c.with.patients}) change ${fmt(c.with.change.mean, 1)}, response ${pct(c.with.responseRate.rate)}; without (n = ${c.without.patients}) ${fmt(c.without.change.mean, 1)}, ${pct(c.without.responseRate.rate)}; difference ${fmt(d.estimate, 1)} [${fmt(d.lower, 1)}, ${fmt(d.upper, 1)}] (Welch; observational)`,
+        );
+      }
+    }
+  }
+  if (Object.values(report.instruments).some((r) => r.byMedicationClass)) {
+    lines.push(
+      'Note: by medication class: observational associations (patients were not randomised to their medications), not effects of the medication.',
+    );
   }
   for (const n of report.notes) lines.push(`Note: ${n}`);
   if (problems.length) lines.push(`Excluded ${problems.length} input row(s)/line(s); see stderr.`);

@@ -532,3 +532,82 @@ describe('security', () => {
     expect((await guarded.request('http://127.0.0.1:8787/api/meta')).status).toBe(200);
   });
 });
+
+describe('consent, medications and maintenance through the API', () => {
+  /** A demo episode in its dosing course (v2 events from the generator: the consent gate applies). */
+  async function inCourse() {
+    const caseload = (await (await app.request('/api/caseload')).json()) as CaseloadResponse;
+    const row = caseload.rows.find((r) => r.phase === 'dosing-course' && r.patientId.startsWith('demo-'))!;
+    expect(row).toBeDefined();
+    return row;
+  }
+  const patientView = async (patientId: string) =>
+    ((await (await app.request(`/api/patients/${patientId}`)).json()) as PatientResponse).episode;
+
+  it('shows the consent in force; a withdrawal raises consent-missing and a new consent clears it', async () => {
+    const row = await inCourse();
+    const before = await patientView(row.patientId);
+    expect(before.consent.inForce).toEqual(expect.arrayContaining(['kap', 'remote-sessions']));
+    const withdrawn = await post(`/api/episodes/${row.episodeId}/events`, {
+      expectedVersion: await versionOf(row.episodeId),
+      events: [{ type: 'ConsentWithdrawn', scope: ['kap'], recordedBy: 'therapist' }],
+    });
+    expect(withdrawn.status).toBe(201);
+    const after = await patientView(row.patientId);
+    expect(after.consent.withdrawn).toEqual(['kap']);
+    expect(after.alerts.map((a) => a.code)).toContain('consent-missing');
+    expect(after.timeline.some((t) => t.title === 'Consent withdrawn')).toBe(true);
+    const again = await post(`/api/episodes/${row.episodeId}/events`, {
+      expectedVersion: await versionOf(row.episodeId),
+      events: [
+        {
+          type: 'InformedConsentRecorded',
+          scope: ['kap', 'remote-sessions'],
+          documentVersion: 'KAP consent v3',
+          recordedBy: 'therapist',
+        },
+      ],
+    });
+    expect(again.status).toBe(201);
+    const restored = await patientView(row.patientId);
+    expect(restored.consent.inForce).toEqual(expect.arrayContaining(['kap']));
+    expect(restored.alerts.map((a) => a.code)).not.toContain('consent-missing');
+  });
+
+  it('records a medication review and shows the interaction alert with the diazepam equivalent', async () => {
+    const row = await inCourse();
+    const res = await post(`/api/episodes/${row.episodeId}/events`, {
+      expectedVersion: await versionOf(row.episodeId),
+      events: [
+        {
+          type: 'MedicationsReviewed',
+          medications: [{ name: 'lorazepam', class: 'benzodiazepine', dailyDose: 3, unit: 'mg' }],
+          recordedBy: 'medical',
+        },
+      ],
+    });
+    expect(res.status).toBe(201);
+    const ep = await patientView(row.patientId);
+    expect(ep.medications.diazepamEquivalentMgPerDay).toBe(30);
+    expect(ep.medications.findings[0]).toContain('Andrashko');
+    expect(ep.alerts.find((a) => a.code === 'medication-interaction')?.severity).toBe('warning');
+  });
+
+  it('refuses maintenance before the course is done without a reason (422 reason-required)', async () => {
+    const caseload = (await (await app.request('/api/caseload')).json()) as CaseloadResponse;
+    let row: (typeof caseload.rows)[number] | undefined;
+    for (const r of caseload.rows.filter((x) => x.phase === 'dosing-course')) {
+      const ep = await patientView(r.patientId);
+      if (ep.plannedDosingSessions !== null && ep.dosesGiven < ep.plannedDosingSessions) row = r;
+    }
+    if (!row) throw new Error('no demo episode short of its planned sessions');
+    const v = await versionOf(row.episodeId);
+    const res = await post(`/api/episodes/${row.episodeId}/events`, {
+      expectedVersion: v,
+      events: [{ type: 'MaintenancePlanned', intervalDays: 45, recordedBy: 'medical' }],
+    });
+    expect(res.status).toBe(422);
+    expect(((await res.json()) as ApiError).refusal?.code).toBe('reason-required');
+    expect(await versionOf(row.episodeId)).toBe(v);
+  });
+});

@@ -24,6 +24,9 @@ const SHORT: Record<string, string> = {
   'reliable-deterioration': 'Reliably worse',
   'severe-symptoms': 'Severe symptoms',
   'safety-signal-refused': 'Safety signal in a refused record',
+  'consent-missing': 'No informed consent',
+  'medication-interaction': 'Medication to review',
+  'maintenance-session-due': 'Maintenance session due',
 };
 
 /** Why the episode machine refused a record, as a headline in plain words (the message says the rest). */
@@ -42,6 +45,7 @@ const REFUSAL_HEADLINE: Record<string, string> = {
   'vitals-hold': 'Vitals above the hold threshold',
   'episode-closed': 'The course is closed',
   'invalid-assessment': 'The answers cannot be recorded',
+  'consent-required': 'Informed consent is needed first',
 };
 
 /** The plain-words headline of a refusal code (the code itself when there is none). */

@@ -14,12 +14,14 @@ import {
 } from '@kapkit/analytics';
 import { outcomeChartData } from '@kapkit/charts';
 import {
+  dosedSessions,
   type EpisodeContext,
   type EpisodeEvent,
   type EpisodeState,
   type EpisodeStatus,
   type InstrumentRegistry,
   phaseOf,
+  plannedDoseFor,
   statusAt,
 } from '@kapkit/core';
 import type { StoredSafetySignal } from '@kapkit/store';
@@ -368,6 +370,45 @@ function timelineEntries(events: readonly EpisodeEvent[], context: EpisodeContex
           detail: `${e.rule}: ${e.outcome.replaceAll('-', ' ')}`,
         });
         break;
+      case 'InformedConsentRecorded':
+        push(e, {
+          at: e.at,
+          kind: 'course',
+          title: 'Informed consent',
+          detail: `${e.scope.map((x) => x.replaceAll('-', ' ')).join(', ')}; ${e.documentVersion}`,
+        });
+        break;
+      case 'ConsentWithdrawn':
+        push(e, {
+          at: e.at,
+          kind: 'course',
+          title: `Consent withdrawn${e.recordedBy === 'patient' ? ' (by the patient)' : ''}`,
+          detail: e.scope.map((x) => x.replaceAll('-', ' ')).join(', '),
+        });
+        break;
+      case 'MedicationsReviewed':
+        push(e, {
+          at: e.at,
+          kind: 'medical',
+          title: 'Medications reviewed',
+          detail: e.medications.length
+            ? e.medications
+                .map(
+                  (m) =>
+                    `${m.name}${m.dailyDose !== undefined ? ` ${m.dailyDose} ${m.unit ?? 'mg'}/day` : ''} (${m.class})`,
+                )
+                .join('; ')
+            : 'none',
+        });
+        break;
+      case 'MaintenancePlanned':
+        push(e, {
+          at: e.at,
+          kind: 'medical',
+          title: 'Maintenance planned',
+          detail: `every ${e.intervalDays} days${e.reason ? `; ${e.reason}` : ''}`,
+        });
+        break;
       case 'EpisodePaused':
         push(e, { at: e.at, kind: 'course', title: 'Paused', detail: e.reason.replaceAll('-', ' ') });
         break;
@@ -405,7 +446,8 @@ export function episodeView(
   const c = state.context;
   const status: EpisodeStatus = statusAt(state, asOf);
   const analysis = status.criticalPeriods.analysis;
-  const windows = analysis.windows;
+  // The initial course's windows, then the maintenance sessions' (reported apart by statusAt).
+  const windows = [...analysis.windows, ...(status.maintenance?.criticalPeriods.windows ?? [])];
   const doses: DoseView[] = [];
   const vitals: VitalsView[] = [];
   for (const s of c.sessions) {
@@ -478,8 +520,41 @@ export function episodeView(
       nextDoseBefore: status.criticalPeriods.nextDoseBefore,
       nextDoseLatestDay: status.criticalPeriods.nextDoseLatestDay,
       coverage: analysis.coverage?.fraction ?? null,
-      windows: windows.map((w) => ({ doseNumber: w.doseNumber, start: w.start, end: w.end })),
+      windows: windows.map((w) => ({
+        doseNumber: c.sessions.find((x) => x.sessionId === w.sessionId)?.doseNumber ?? w.doseNumber,
+        start: w.start,
+        end: w.end,
+      })),
     },
+    consent: {
+      required: status.consent.required,
+      inForce: status.consent.inForce,
+      withdrawn: status.consent.withdrawn,
+      documentVersion: status.consent.latest?.documentVersion ?? null,
+      recordedAt: status.consent.latest?.at ?? null,
+    },
+    medications: {
+      reviewedAt: status.medications.reviewedAt,
+      list: (c.medications?.list ?? []).map((m) => ({
+        name: m.name,
+        class: m.class,
+        dailyDose: m.dailyDose ?? null,
+        unit: m.unit ?? (m.dailyDose === undefined ? null : 'mg'),
+      })),
+      diazepamEquivalentMgPerDay: status.medications.diazepamEquivalentMgPerDay,
+      findings: status.medications.findings.map((f) => f.message),
+    },
+    titration: c.plan?.titration ?? null,
+    nextPlannedDoseMg: plannedDoseFor(c, dosedSessions(c).length + 1),
+    maintenance: status.maintenance
+      ? {
+          intervalDays: status.maintenance.intervalDays,
+          sessions: status.maintenance.sessions,
+          lastDoseAt: status.maintenance.lastDoseAt,
+          nextDueAt: status.maintenance.nextDueAt,
+          status: status.maintenance.status,
+        }
+      : null,
     prescription: c.prescription
       ? {
           route: c.prescription.route,

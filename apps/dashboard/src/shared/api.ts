@@ -274,6 +274,38 @@ export interface EpisodeView {
     readonly formulation: string;
     readonly doseMg: number;
   };
+  /** Informed consent: scopes in force and withdrawn (kap, remote-sessions, research-use). */
+  readonly consent: {
+    readonly required: boolean;
+    readonly inForce: readonly string[];
+    readonly withdrawn: readonly string[];
+    readonly documentVersion: string | null;
+    readonly recordedAt: string | null;
+  };
+  /** Concurrent medications of the latest review, and what the medical team should look at. */
+  readonly medications: {
+    readonly reviewedAt: string | null;
+    readonly list: readonly {
+      readonly name: string;
+      readonly class: string;
+      readonly dailyDose: number | null;
+      readonly unit: string | null;
+    }[];
+    readonly diazepamEquivalentMgPerDay: number | null;
+    readonly findings: readonly string[];
+  };
+  /** The treatment plan's titration steps, if any. */
+  readonly titration: readonly { readonly fromSession: number; readonly doseMg: number }[] | null;
+  /** The planned first dose (mg) of the next dosing session under the titration; null without titration. */
+  readonly nextPlannedDoseMg: number | null;
+  /** The maintenance phase; null when none is planned. */
+  readonly maintenance: null | {
+    readonly intervalDays: number;
+    readonly sessions: number;
+    readonly lastDoseAt: string | null;
+    readonly nextDueAt: string;
+    readonly status: string;
+  };
   readonly currentSessionId: string | null;
   readonly vitalsHold: boolean;
   readonly policy: {

@@ -376,6 +376,9 @@ const FORMS: readonly [string, string][] = [
   ['refill', 'Refill & delivery'],
   ['adverse-event', 'Adverse event'],
   ['review', 'Safety review'],
+  ['consent', 'Consent'],
+  ['medications', 'Medications'],
+  ['maintenance', 'Maintenance'],
   ['course', 'Course'],
   ['other', 'Other measure'],
 ];
@@ -443,6 +446,34 @@ export async function renderPatient(patientId: string, episodeId?: string): Prom
         'Medical follow-up',
         ep.followUp ? `due ${day(ep.followUp.dueAt)}${ep.followUp.overdue ? ' (overdue)' : ''}` : '—',
       ),
+      fact(
+        'Informed consent',
+        ep.consent.inForce.length
+          ? `${ep.consent.inForce.map(words).join(', ')}${ep.consent.documentVersion ? ` (${ep.consent.documentVersion})` : ''}`
+          : ep.consent.withdrawn.length
+            ? `withdrawn: ${ep.consent.withdrawn.map(words).join(', ')}`
+            : 'none recorded',
+      ),
+      fact(
+        'Concurrent medications',
+        ep.medications.reviewedAt === null
+          ? 'not reviewed'
+          : ep.medications.list.length
+            ? `${ep.medications.list.map((m) => `${m.name}${m.dailyDose !== null ? ` ${m.dailyDose} ${m.unit ?? 'mg'}/day` : ''}`).join(', ')}${ep.medications.diazepamEquivalentMgPerDay !== null ? `; ≈ ${score(ep.medications.diazepamEquivalentMgPerDay)} mg diazepam-equivalent a day` : ''} (reviewed ${day(ep.medications.reviewedAt)})`
+            : `none (reviewed ${day(ep.medications.reviewedAt)})`,
+      ),
+      ep.titration
+        ? fact(
+            'Titration',
+            ep.titration.map((t) => `from session ${t.fromSession}: ${t.doseMg} mg`).join('; '),
+          )
+        : null,
+      ep.maintenance
+        ? fact(
+            'Maintenance',
+            `every ${ep.maintenance.intervalDays} days; ${ep.maintenance.sessions} session(s); next due ${day(ep.maintenance.nextDueAt)}${ep.maintenance.status === 'not-due' ? '' : ` (${ep.maintenance.status})`}`,
+          )
+        : null,
     ),
     h('h2', {}, 'Alerts'),
     alertList(ep.alerts),

@@ -8,7 +8,7 @@ import type { EpisodeView, PatientResponse } from '../../shared/api.js';
 import { instrumentForm } from '../../shared/instruments.js';
 import { api } from '../api.js';
 import { h, mount, on } from '../dom.js';
-import { day, localInputToIso, localInputValue } from '../format.js';
+import { day, localInputToIso, localInputValue, words } from '../format.js';
 import {
   type Built,
   type FormContext,
@@ -261,7 +261,10 @@ function dosingForm(ep: EpisodeView, ctx: FormContext): HTMLElement {
     'full',
     { name: 'kind' },
   );
-  const doseMg = numberInput({ name: 'dose-mg', min: 1, max: 2000, value: p?.doseMg ?? '' });
+  const planned = ep.nextPlannedDoseMg;
+  const doseMg = numberInput({ name: 'dose-mg', min: 1, max: 2000, value: planned ?? p?.doseMg ?? '' });
+  if (planned !== null && p && Math.abs(planned - p.doseMg / 2) < 1e-9) kind.value = 'half';
+  const doseReason = h('textarea', { name: 'dose-reason', rows: 2, maxlength: 2000 });
   const override = h('input', { type: 'checkbox', name: 'override' });
   const overrideReason = h('textarea', { name: 'override-reason', rows: 2, maxlength: 2000 });
   const completionReason = h('textarea', { name: 'completion-reason', rows: 2, maxlength: 2000 });
@@ -328,6 +331,14 @@ function dosingForm(ep: EpisodeView, ctx: FormContext): HTMLElement {
       p ? `Prescribed: ${p.doseMg} mg ${p.route} (${p.formulation}).` : 'No prescription recorded.',
     ),
     h('p', { class: 'hint' }, `On hand: ${ep.dosesOnHand} dose(s); units used follow from the mg.`),
+    planned !== null
+      ? field(
+          'Why the dose departs from the plan',
+          doseReason,
+          'dose.reason',
+          `The treatment plan’s titration step for this session is ${planned} mg; a different dose needs a reason.`,
+        )
+      : null,
     field(
       'Booster (mg), optional',
       booster,
@@ -472,6 +483,7 @@ function dosingForm(ep: EpisodeView, ctx: FormContext): HTMLElement {
       ...(override.checked
         ? { vitalsOverride: { clinicianRole: 'medical', reason: overrideReason.value } }
         : {}),
+      ...(doseReason.value.trim() ? { reason: doseReason.value.trim() } : {}),
       at: at(t0 + 10 * MINUTE),
     });
     if (booster.value) {
@@ -907,6 +919,190 @@ function courseForm(ep: EpisodeView, ctx: FormContext): HTMLElement {
   );
 }
 
+const SCOPES: readonly [string, string][] = [
+  ['kap', 'Ketamine-assisted psychotherapy'],
+  ['remote-sessions', 'Remote (telehealth) dosing sessions with a chaperone'],
+  ['research-use', 'Use of de-identified data for research'],
+];
+
+function consentForm(ep: EpisodeView, ctx: FormContext): HTMLElement {
+  const action = radios(
+    'Record',
+    'consent-action',
+    [
+      { value: 'give', label: 'Consent given' },
+      { value: 'withdraw', label: 'Consent withdrawn' },
+    ],
+    'consent.action',
+    'give',
+  );
+  const boxes = SCOPES.map(([value, label]) => ({
+    value,
+    box: h('input', { type: 'checkbox', name: `scope-${value}`, checked: value !== 'research-use' }),
+    label,
+  }));
+  const version = h('input', { type: 'text', name: 'document-version', maxlength: 100 });
+  const reason = h('textarea', { name: 'withdraw-reason', rows: 2, maxlength: 2000 });
+  const by = roleField('consent.recordedBy', 'therapist');
+  const when = whenField('consent.at');
+  const inForce = ep.consent.inForce.length ? ep.consent.inForce.map(words).join(', ') : 'none';
+  return simpleForm(
+    'Informed consent',
+    'consent',
+    `In force: ${inForce}${ep.consent.withdrawn.length ? `; withdrawn: ${ep.consent.withdrawn.map(words).join(', ')}` : ''}. ${ep.consent.required ? 'The policy refuses a dose without consent to KAP, and a remote dose without consent to remote sessions.' : ''} Withdrawing research use leaves the course out of research exports.`,
+    ctx,
+    [
+      action,
+      h(
+        'fieldset',
+        { class: 'group', 'data-key': 'consent.scope' },
+        h('legend', {}, 'Scope'),
+        boxes.map((b) => h('label', { class: 'check' }, b.box, ` ${b.label}`)),
+        h('p', { class: 'field-error', hidden: true }),
+      ),
+      field('Consent document version', version, 'consent.documentVersion', 'e.g. KAP consent v3 (2026-01)'),
+      field('Reason (withdrawal, optional)', reason, 'consent.reason'),
+      by.el,
+      when.el,
+    ],
+    () => {
+      const scope = boxes.filter((b) => b.box.checked).map((b) => b.value);
+      const common = { recordedBy: by.input.value, ...atOf(when.input) };
+      return radioValue(action, 'consent-action') === 'withdraw'
+        ? [
+            {
+              type: 'ConsentWithdrawn',
+              scope,
+              ...(reason.value.trim() ? { reason: reason.value.trim() } : {}),
+              ...common,
+            },
+          ]
+        : [{ type: 'InformedConsentRecorded', scope, documentVersion: version.value.trim(), ...common }];
+    },
+    'consent',
+    'Record consent',
+  );
+}
+
+const MEDICATION_CLASSES: readonly [string, string][] = [
+  ['antidepressant', 'Antidepressant'],
+  ['benzodiazepine', 'Benzodiazepine'],
+  ['lamotrigine', 'Lamotrigine'],
+  ['maoi', 'MAO inhibitor'],
+  ['stimulant', 'Stimulant'],
+  ['cyp-inducer', 'CYP3A4/2B6 inducer'],
+  ['cyp-inhibitor', 'CYP3A4/2B6 inhibitor'],
+  ['other', 'Other'],
+];
+
+function medicationsForm(ep: EpisodeView, ctx: FormContext): HTMLElement {
+  const rows = h('div', { class: 'medication-rows' });
+  const inputs: {
+    name: HTMLInputElement;
+    cls: HTMLSelectElement;
+    dose: HTMLInputElement;
+    unit: HTMLSelectElement;
+  }[] = [];
+  const addRow = (m?: { name: string; class: string; dailyDose: number | null; unit: string | null }) => {
+    const n = inputs.length + 1;
+    const row = {
+      name: h('input', { type: 'text', name: `med-${n}-name`, maxlength: 200, value: m?.name ?? '' }),
+      cls: select(
+        MEDICATION_CLASSES.map(([value, label]) => ({ value, label })),
+        m?.class ?? 'other',
+        { name: `med-${n}-class` },
+      ),
+      dose: numberInput({
+        name: `med-${n}-dose`,
+        min: 0,
+        max: 100000,
+        step: 'any',
+        value: m?.dailyDose ?? '',
+      }),
+      unit: select(
+        ['mg', 'mcg', 'g'].map((u) => ({ value: u, label: u })),
+        m?.unit ?? 'mg',
+        { name: `med-${n}-unit` },
+      ),
+    };
+    inputs.push(row);
+    rows.append(
+      h(
+        'div',
+        { class: 'medication-row', 'data-key': `medications.${n - 1}` },
+        field(`Medication ${n}`, row.name, `medications.${n - 1}.name`),
+        field('Class', row.cls, `medications.${n - 1}.class`),
+        field('Daily dose', row.dose, `medications.${n - 1}.dailyDose`),
+        field('Unit', row.unit, `medications.${n - 1}.unit`),
+      ),
+    );
+  };
+  for (const m of ep.medications.list) addRow(m);
+  addRow();
+  const more = h('button', { type: 'button', class: 'button small' }, 'Add a medication');
+  on(more, 'click', () => addRow());
+  const when = whenField('medications.at');
+  return simpleForm(
+    'Concurrent medications',
+    'medications',
+    'The medical team records every medication the patient takes now (leave a row empty to drop it; no rows: none). Benzodiazepines above the policy diazepam-equivalent, lamotrigine, MAO inhibitors, stimulants and CYP3A4/2B6 inducers or inhibitors raise an alert for the medical team.',
+    ctx,
+    [rows, more, when.el],
+    () => [
+      {
+        type: 'MedicationsReviewed',
+        medications: inputs
+          .filter((r) => r.name.value.trim() !== '')
+          .map((r) => ({
+            name: r.name.value.trim(),
+            class: r.cls.value,
+            ...(r.dose.value !== '' ? { dailyDose: Number(r.dose.value), unit: r.unit.value } : {}),
+          })),
+        recordedBy: 'medical',
+        ...atOf(when.input),
+      },
+    ],
+    'medications',
+    'Record medications',
+  );
+}
+
+function maintenanceForm(ep: EpisodeView, ctx: FormContext): HTMLElement {
+  const interval = numberInput({
+    name: 'interval',
+    min: 7,
+    max: 365,
+    step: 1,
+    value: ep.maintenance?.intervalDays ?? 45,
+  });
+  const reason = h('textarea', { name: 'maintenance-reason', rows: 2, maxlength: 2000 });
+  const when = whenField('maintenance.at');
+  const done = ep.dosesGiven;
+  const planned = ep.plannedDosingSessions;
+  return simpleForm(
+    'Maintenance plan',
+    'maintenance',
+    `After the initial course (6–8 dosing sessions), practices continue with maintenance sessions every 1–2 months. ${planned !== null && done < planned ? `Only ${done} of ${planned} planned sessions are done: say why maintenance starts now.` : ''}`,
+    ctx,
+    [
+      field('Days between maintenance sessions', interval, 'maintenance.intervalDays'),
+      field('Reason (required before the initial course is done)', reason, 'maintenance.reason'),
+      when.el,
+    ],
+    () => [
+      {
+        type: 'MaintenancePlanned',
+        intervalDays: numberValue(interval),
+        ...(reason.value.trim() ? { reason: reason.value.trim() } : {}),
+        recordedBy: 'medical',
+        ...atOf(when.input),
+      },
+    ],
+    'maintenance',
+    'Record maintenance plan',
+  );
+}
+
 const TABS: readonly [string, string][] = [
   ['phq9', 'PHQ-9'],
   ['gad7', 'GAD-7'],
@@ -918,6 +1114,9 @@ const TABS: readonly [string, string][] = [
   ['refill', 'Refill & delivery'],
   ['adverse-event', 'Adverse event'],
   ['review', 'Safety review'],
+  ['consent', 'Consent'],
+  ['medications', 'Medications'],
+  ['maintenance', 'Maintenance'],
   ['course', 'Course'],
 ];
 
@@ -979,6 +1178,9 @@ export async function renderRecord(patientId: string, form = 'phq9'): Promise<HT
   else if (form === 'review') body = reviewForm(ep, ctx);
   else if (form === 'adverse-event') body = adverseEventForm(ep, ctx);
   else if (form === 'course') body = courseForm(ep, ctx);
+  else if (form === 'consent') body = consentForm(ep, ctx);
+  else if (form === 'medications') body = medicationsForm(ep, ctx);
+  else if (form === 'maintenance') body = maintenanceForm(ep, ctx);
   else body = h('p', {}, 'Unknown form.');
   mount(holder, body);
 

@@ -261,6 +261,45 @@ describe.skipIf(!executablePath && !inCi)('dashboard in a real browser', () => {
     await shot('record-dose-refused');
   });
 
+  it('records concurrent medications and a consent withdrawal from their forms, and shows them on the patient page', async () => {
+    const caseload = (await (await fetch(`${base}/api/caseload`)).json()) as {
+      rows: { patientId: string; episodeId: string; phase: string }[];
+    };
+    const row = caseload.rows.find((r) => r.phase === 'dosing-course' && r.patientId.startsWith('demo-'))!;
+    await open(`/patients/${row.patientId}/record?form=medications&episode=${row.episodeId}`);
+    const before = await versionOf(row.episodeId);
+    const rows = page.locator('.medication-row');
+    const last = rows.last();
+    await last.locator('input[type="text"]').fill('lorazepam');
+    await last.locator('select').first().selectOption('benzodiazepine');
+    await last.locator('input[type="number"]').fill('2');
+    await page.getByRole('button', { name: 'Record medications' }).click();
+    await page.locator('.ok-box').waitFor();
+    expect(await versionOf(row.episodeId)).toBe(before + 1);
+    const { state } = await store.loadEpisode(row.episodeId);
+    expect(state.context.medications?.list.map((m) => m.name)).toContain('lorazepam');
+
+    await open(`/patients/${row.patientId}/record?form=consent&episode=${row.episodeId}`);
+    await page.getByLabel('Consent withdrawn').check();
+    await page.getByLabel('Use of de-identified data for research').check();
+    await page.getByLabel('Ketamine-assisted psychotherapy').uncheck();
+    await page.getByLabel('Remote (telehealth) dosing sessions with a chaperone').uncheck();
+    await page.getByRole('button', { name: 'Record consent' }).click();
+    await page.locator('.ok-box').waitFor();
+    expect((await store.loadEpisode(row.episodeId)).state.context.withdrawals.at(-1)?.scope).toEqual([
+      'research-use',
+    ]);
+
+    await open(`/patients/${row.patientId}?episode=${row.episodeId}`);
+    const facts = await page.locator('dl.summary').textContent();
+    expect(facts).toMatch(/lorazepam 2 mg\/day/);
+    // Lorazepam 2 mg/day alone is 20 mg diazepam-equivalent; the demo patient may take another benzodiazepine.
+    expect(facts).toMatch(/≈ (\d+(\.\d+)?) mg diazepam-equivalent a day/);
+    expect(Number(/≈ (\d+(?:\.\d+)?) mg diazepam/.exec(facts ?? '')?.[1])).toBeGreaterThanOrEqual(20);
+    expect(await page.locator('main').textContent()).toMatch(/Medication to review/);
+    await shot('patient-medications-consent');
+  });
+
   it('records a form once when its answer is lost and it is submitted again', async () => {
     await open(`/patients/${PHQ.patientId}/record?form=gad7`);
     const before = await versionOf(PHQ.episodeId);

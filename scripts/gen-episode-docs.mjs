@@ -10,8 +10,9 @@
 // and so is the permission table's sources when the package does not export them. The prose about each phase,
 // guard, root-level transition, refusal code and alert is written here, and generation fails if the code has
 // one that this script does not describe (or describes one that is gone), or if the model no longer does what
-// the prose says: the script replays small synthetic episodes (dosing sessions, the safety layer, clinical time
-// and corrections, alerts) and fails on any difference. The tables of examples in the page are their results.
+// the prose says: the script replays small synthetic episodes (dosing sessions, the safety layer, consent,
+// medications, titration and maintenance, clinical time and corrections, alerts) and fails on any difference.
+// The tables of examples in the page are their results.
 // The output is deterministic (no dates of the day, no machine details), so the check can run in CI.
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -256,12 +257,14 @@ const PHASES = {
     'A dosing session is in progress: started by its first pre-dose vitals (or its dose), and not yet completed or aborted. Booking a session does not start it.',
   'dosing-course':
     'At least one dose was given, no session in progress: integration sessions, booking and further dosing sessions, follow-ups, refills and re-evaluations.',
+  maintenance:
+    'The medical team planned maintenance (`MaintenancePlanned`) after the initial course (or before its planned sessions are done, with a reason): further dosing sessions every `intervalDays`, under the same gates as the initial course, and reported apart from it. No session is in progress (one in progress is `dosing-session`).',
   paused:
-    'Treatment is paused until it resumes where it left off. Assessments, adverse events, safety-flag and adverse-event reviews and voids are still recorded, and, once the patient was found eligible, medical follow-ups, refills and deliveries; nothing else.',
+    'Treatment is paused until it resumes where it left off. Assessments, adverse events, safety-flag and adverse-event reviews, voids, consents, consent withdrawals and medication reviews are still recorded, and, once the patient was found eligible, medical follow-ups, refills and deliveries; nothing else.',
   completed:
-    'The course ended: as planned, or short of the plan with a recorded reason. Only adverse events, reviews and voids are still recorded (see [Closed is not final](#closed-is-not-final)).',
+    'The course ended: as planned, or short of the plan with a recorded reason. Only adverse events, reviews, voids and consent withdrawals are still recorded (see [Closed is not final](#closed-is-not-final)).',
   discontinued:
-    'The course ended early (patient choice, ineligibility, adverse event, …). Only adverse events, reviews and voids are still recorded.',
+    'The course ended early (patient choice, ineligibility, adverse event, …). Only adverse events, reviews, voids and consent withdrawals are still recorded.',
 };
 
 const GUARDS = {
@@ -286,6 +289,8 @@ const ROOT_EVENTS = {
     'a clinician follows up a safety flag (refused `unknown-safety-flag` if the episode has no such flag)',
   EventVoided:
     'a clinician marks an earlier event as entered in error (see [Entered in error](#entered-in-error))',
+  ConsentWithdrawn:
+    'a patient may withdraw consent at any time, after the course too (research use), so a withdrawal is accepted in every phase once the episode is open, closed episodes included, and recorded by the patient or a clinician; a scope never consented to may be withdrawn too (a research opt-out). See [Informed consent](#informed-consent)',
 };
 
 const STATUS_FIELDS = {
@@ -304,8 +309,7 @@ const STATUS_FIELDS = {
     'For each measure of the monitoring plan and each rule that applies (baseline, before the next dosing session, periodic): last taken, due date and status (`not-due`, `due`, `overdue`, or `missed` for a baseline the first dose went ahead without).',
   safetyFlags: 'Every safety flag raised in the episode (reviewed or not), oldest first.',
   unreviewedSafetyFlags: 'Positive safety flags without a recorded review.',
-  criticalPeriods:
-    'The window length in days, the windows open at `asOf`, the full analysis (windows, overlaps, chains, coverage, gaps) of the doses given by `asOf`, and the deadline of the next dose that keeps the chain unbroken (`nextDoseBefore`, `nextDoseLatestDay`; null when the episode is not active, before the first dose, or when the planned course is done).',
+  criticalPeriods: 'Critical periods of the initial course.',
   vitalsHold:
     'A dosing session is in progress without a dose and its last pre-dose reading is beyond a hold threshold (blood pressure, heart rate or SpO₂).',
   unreviewedAdverseEvents:
@@ -314,7 +318,25 @@ const STATUS_FIELDS = {
     'The treatment stop in force, if any: the event that decided it, when, and whether a follow-up or a re-evaluation.',
   outcomes:
     'For each outcome measure with a response definition: baseline, latest, response, reliable deterioration, most severe band.',
+  consent:
+    'Informed consent as of now: whether the policy requires it, the scopes in force (given and not withdrawn), the scopes withdrawn, the latest consent recorded.',
+  medications:
+    'Concurrent medications from the latest review: its date, the classes, the total benzodiazepine dose in mg diazepam-equivalent a day, and the findings (see [Concurrent medications](#concurrent-medications)).',
+  maintenance:
+    'The maintenance phase, reported apart from the initial course (null when none is planned): plan date, interval, maintenance sessions dosed, the last dose, when the next is due and its status, and the critical periods of the maintenance doses alone.',
   alerts: 'Alerts for the people caring for the patient (see below).',
+};
+
+/** What the doc comment of a status field leaves out, written after it. */
+const STATUS_MORE = {
+  criticalPeriods:
+    'The window length in days, the windows open at `asOf` (maintenance windows included), the full analysis (windows, overlaps, chains, coverage, gaps) of the initial course’s doses given by `asOf`, and the deadline of the next dose that keeps the chain unbroken (`nextDoseBefore`, `nextDoseLatestDay`; null when the episode is not active, before the first dose, when the planned course is done, or once maintenance is planned).',
+  consent:
+    '`required` (the policy `requireInformedConsent`), `inForce` (scopes given and not withdrawn), `withdrawn` (every scope the patient withdrew, consented to or not, even when consented to again since), `latest` (the latest consent recorded).',
+  medications:
+    '`reviewedAt`, `classes`, `diazepamEquivalentMgPerDay` (total over the benzodiazepines that can be converted; null when none can) and `findings`, each raising a `medication-interaction` alert (see [Concurrent medications](#concurrent-medications)).',
+  maintenance:
+    '`plannedAt`, `intervalDays`, `sessions` (maintenance sessions dosed), `lastDoseAt`, `nextDueAt` (the last maintenance dose, or the plan, + `intervalDays`), `status` (`not-due`, `due`, or `overdue` once more than `measureGraceDays` late; `not-due` while the episode is not active) and the `criticalPeriods` of the maintenance doses alone.',
 };
 
 const phq9 = core.phq9;
@@ -352,7 +374,13 @@ const ALERTS = {
   'critical-period-chain-broken':
     'The last critical period has closed without a new dose while the planned course is not done; the next dose starts a new chain.',
   'low-medication':
-    'Fewer doses on hand than `lowSupplyDoses` while the episode is active, prescribed and the planned course is not done: arrange a follow-up and a refill.',
+    'Fewer doses on hand than `lowSupplyDoses` while the episode is active, prescribed and the planned course is not done (or maintenance is planned): arrange a follow-up and a refill.',
+  'consent-missing':
+    'The policy requires informed consent (`requireInformedConsent`) and no consent to KAP is in force while the episode is in planning, preparation, its dosing course or maintenance (not during a session in progress, not while paused or closed); the message says whether consent was never recorded or withdrawn. Cleared by `InformedConsentRecorded` with scope `kap`. A missing consent to remote sessions raises no alert: the telehealth dose is refused `consent-required`.',
+  'medication-interaction':
+    'One per finding in the latest medication review (see [Concurrent medications](#concurrent-medications)): a benzodiazepine above `benzodiazepineAlertAboveMgDiazepam` mg diazepam-equivalent a day or whose equivalent cannot be worked out, and every medication of an interaction class, with its source. Not raised in closed episodes; cleared by a review that no longer lists it. It never blocks a dose: the medical team decides.',
+  'maintenance-session-due':
+    'Maintenance is planned and its next session is due: `intervalDays` after the last maintenance dose (or after the plan, before any), info when due, warning when overdue by more than `measureGraceDays`. Only while the episode is active and no session is in progress; cleared by the next maintenance dose.',
 };
 
 /**
@@ -393,15 +421,16 @@ const REFUSALS = [
     codes: {
       'episode-not-opened': dash,
       'episode-closed':
-        'Anything but adverse events, reviews and voids in a completed or discontinued episode. (The sentence in the Meaning column is out of date: those are still recorded.)',
+        'Anything but adverse events, reviews, voids and consent withdrawals in a completed or discontinued episode (a new consent or a medication review included). (The sentence in the Meaning column is out of date: those are still recorded.)',
       'episode-paused': dash,
       'not-paused': '`EpisodeResumed` when the episode is not paused.',
       'not-allowed-in-phase':
         'Any other event the current phase does not take (e.g. `EpisodePaused` while paused).',
       'fit-not-established': 'Scheduling or completing the medical evaluation before a good-fit assessment.',
-      'evaluation-not-scheduled': dash,
+      'evaluation-not-scheduled':
+        'Completing the medical evaluation before it was scheduled, or a `MedicationsReviewed` before the medical evaluation was scheduled (medications are reviewed at or after it).',
       'not-eligible':
-        'Treatment events (plan, prescription, supply, training, sessions, follow-ups, refills, completion) before the patient was found eligible.',
+        'Treatment events (plan, prescription, supply, training, sessions, follow-ups, refills, maintenance, completion) before the patient was found eligible.',
     },
   },
   {
@@ -435,7 +464,8 @@ const REFUSALS = [
       'vitals-before-dose': dash,
       'session-not-dosed': dash,
       'post-dose-vitals-required': dash,
-      'no-doses-given': dash,
+      'no-doses-given':
+        'Completing the episode without any dose (discontinue it instead), or planning maintenance (`MaintenancePlanned`) before any dose of the initial course.',
     },
   },
   {
@@ -448,13 +478,15 @@ const REFUSALS = [
       contraindicated:
         'An eligible evaluation listing one of the policy `absoluteContraindications` without a meaningful `contraindicationOverride.reason`.',
       'reason-required':
-        'A reason missing or shorter than `minReasonLength` letters or digits: completing a session within `observationMinutes` of its last dose or with the last post-dose blood pressure above the hold threshold, completing the episode short of its planned dosing sessions, or a vitals-hold override.',
+        'A reason missing or shorter than `minReasonLength` letters or digits: completing a session within `observationMinutes` of its last dose or with the last post-dose blood pressure above the hold threshold, completing the episode short of its planned dosing sessions, a vitals-hold override, a session’s first dose whose mg departs from the treatment plan’s titration step, or planning maintenance before the planned dosing sessions of the initial course are done.',
       'dose-mismatch':
         'Route or formulation other than the prescription’s; a full dose above the prescribed mg, a half dose above half of it, a booster above `maxBoosterFraction` of it; more than `maxBoostersPerSession` boosters; a `unitsUsed` that does not follow from the mg.',
       'dosing-too-soon':
         'The first dose of a session less than `minHoursBetweenDosingSessions` after the first dose of the previous dosed session.',
       'chaperone-required':
         'Booking a telehealth dosing session without `chaperone: true`, or dosing in one (policy `requireChaperoneForRemoteDosing`).',
+      'consent-required':
+        'Any dose (boosters included) without consent to KAP in force, or a dose in a telehealth session without consent to remote sessions in force (policy `requireInformedConsent`). A withdrawal counts from when it was recorded: one recorded after the dose does not count against it. Booking is not refused: the gate is the dose.',
     },
   },
   {
@@ -687,13 +719,27 @@ function story(name) {
   return s;
 }
 
-/** Opened, eligible, planned, prescribed (300 mg sublingual lozenges), supplied, trained, baseline PHQ-9, prepared. */
-function prepare(s, { planned = 4, supply = 4, monitoring = [{ instrument: 'phq9' }] } = {}) {
-  s.must('EpisodeOpened', {});
+const CONSENT_DOC = 'KAP consent v3 (2026-01)';
+
+/**
+ * Opened, eligible, consent to KAP (unless `consent` is false), planned (with `titration` if given), prescribed
+ * (300 mg sublingual lozenges), supplied, trained, baseline PHQ-9, prepared.
+ */
+function prepare(
+  s,
+  { planned = 4, supply = 4, monitoring = [{ instrument: 'phq9' }], consent = true, titration, opened } = {},
+) {
+  if (opened) s.must('EpisodeOpened', null, { raw: opened });
+  else s.must('EpisodeOpened', {});
   s.must('FitAssessed', { outcome: 'good-fit' });
   s.must('MedicalEvaluationScheduled', { scheduledFor: dayAt(0.5), mode: 'telehealth' });
   s.must('MedicalEvaluationCompleted', { eligible: true });
-  s.must('TreatmentPlanCreated', { plannedDosingSessions: planned, monitoring: { measures: monitoring } });
+  if (consent) s.must('InformedConsentRecorded', { scope: ['kap'], documentVersion: CONSENT_DOC });
+  s.must('TreatmentPlanCreated', {
+    plannedDosingSessions: planned,
+    monitoring: { measures: monitoring },
+    ...(titration ? { titration } : {}),
+  });
   s.must('PrescriptionIssued', RX(supply));
   s.must('MedicationDelivered', { doses: supply });
   s.must('SelfAdministrationTrained', { vitalsTrained: true, selfAdministrationTrained: true });
@@ -1232,6 +1278,482 @@ function refusalSignals() {
   return { code: c, message, safetyFlags };
 }
 
+// Consent, medications, titration and maintenance ------------------------------------------------------------
+
+const WITHDRAWAL_REASON = 'Patient no longer wishes to continue ketamine treatment';
+
+/** Consent, titration, concurrent medications and maintenance, replayed: the cases shown, each checked. */
+function protocolCases() {
+  const consent = [];
+  const titration = [];
+  const medications = [];
+  const maintenance = [];
+  const alertList = (st) => st.alerts.map((a) => `${code(a.code)} (${a.severity})`).join(', ') || 'none';
+  // Consent → dose, remote sessions, a late withdrawal, a withdrawal, after the course.
+  {
+    const s = story('ep-consent');
+    prepare(s, { consent: false });
+    s.must(
+      'DosingSessionScheduled',
+      { sessionId: 'a', scheduledFor: dayAt(2), mode: 'in-person' },
+      { at: 1 },
+    );
+    s.must('VitalsRecorded', { sessionId: 'a', phase: 'pre', ...NORMAL }, { at: 2 });
+    const dose = (sessionId) => ({ sessionId, ...FULL });
+    const kap = { scope: ['kap'], documentVersion: CONSENT_DOC };
+    s.expect(consent, 'A dose, no consent recorded', 'DoseAdministered', dose('a'), {}, 'consent-required');
+    s.expect(
+      consent,
+      'The patient records their own consent',
+      'InformedConsentRecorded',
+      kap,
+      { recordedBy: 'patient' },
+      'not-permitted',
+    );
+    s.expect(
+      consent,
+      `The therapist records consent to KAP (\`${CONSENT_DOC}\`)`,
+      'InformedConsentRecorded',
+      kap,
+      {},
+      'dosing-session',
+    );
+    s.expect(consent, 'The dose', 'DoseAdministered', dose('a'), {}, 'dosing-session');
+    s.must('VitalsRecorded', { sessionId: 'a', phase: 'post', ...NORMAL }, { at: 2 + 130 * MINUTE });
+    s.must('DosingSessionCompleted', { sessionId: 'a' });
+    s.must('IntegrationSessionCompleted', { mode: 'telehealth', sessionId: 'a' }, { at: 3 });
+    s.must(
+      'DosingSessionScheduled',
+      { sessionId: 'b', scheduledFor: dayAt(9), mode: 'telehealth', chaperone: true },
+      { at: 8 },
+    );
+    s.must('VitalsRecorded', { sessionId: 'b', phase: 'pre', ...NORMAL }, { at: 9, recordedBy: 'patient' });
+    s.expect(
+      consent,
+      'A dose in a telehealth session (chaperone present), no consent to remote sessions',
+      'DoseAdministered',
+      dose('b'),
+      { recordedBy: 'patient' },
+      'consent-required',
+    );
+    s.expect(
+      consent,
+      'Consent to remote sessions recorded',
+      'InformedConsentRecorded',
+      { scope: ['remote-sessions'], documentVersion: CONSENT_DOC },
+      {},
+      'dosing-session',
+    );
+    s.expect(
+      consent,
+      'The dose',
+      'DoseAdministered',
+      dose('b'),
+      { recordedBy: 'patient', at: 9 + 10 * MINUTE },
+      'dosing-session',
+    );
+    s.must('VitalsRecorded', { sessionId: 'b', phase: 'post', ...NORMAL }, { at: 9 + 130 * MINUTE });
+    s.must('DosingSessionCompleted', { sessionId: 'b' });
+    s.expect(
+      consent,
+      'A withdrawal of consent to remote sessions dated 5 minutes before that dose, entered after the session',
+      'ConsentWithdrawn',
+      { scope: ['remote-sessions'] },
+      { at: 9 + 5 * MINUTE, recordedBy: 'patient' },
+      'dosing-course',
+    );
+    if (s.state.context.sessions.find((x) => x.sessionId === 'b')?.doses.length !== 1) {
+      problems.push('ep-consent: a withdrawal recorded after a dose undid the dose');
+    }
+    // The prose says a late withdrawal raises no late-entry alert (the safety signals and stops do).
+    if (s.status(9.5).alerts.some((a) => a.code === 'late-entry')) {
+      problems.push(
+        'ep-consent: a late consent withdrawal now raises a late-entry alert; say so in the prose',
+      );
+    }
+    s.must('IntegrationSessionCompleted', { mode: 'telehealth', sessionId: 'b' }, { at: 10 });
+    s.expect(
+      consent,
+      'The patient withdraws consent to KAP',
+      'ConsentWithdrawn',
+      { scope: ['kap'], reason: WITHDRAWAL_REASON },
+      { at: 11, recordedBy: 'patient' },
+      'dosing-course',
+    );
+    const st = s.status(11.5);
+    if (!st.alerts.some((a) => a.code === 'consent-missing') || st.consent.inForce.length !== 0) {
+      problems.push(
+        `ep-consent: a withdrawal of consent to KAP raises no consent-missing alert (${JSON.stringify(st.consent)}, ${st.alerts.map((a) => a.code)})`,
+      );
+    }
+    consent.push({
+      what: 'The status that evening',
+      result: `consent in force: ${st.consent.inForce.map((x) => code(x)).join(', ') || 'none'}, withdrawn: ${st.consent.withdrawn.map((x) => code(x)).join(', ')}; alerts ${alertList(st)}`,
+    });
+    s.must(
+      'DosingSessionScheduled',
+      { sessionId: 'c', scheduledFor: dayAt(14), mode: 'in-person' },
+      { at: 12 },
+    );
+    s.must('VitalsRecorded', { sessionId: 'c', phase: 'pre', ...NORMAL }, { at: 14 });
+    s.expect(
+      consent,
+      'A dose in a session booked after the withdrawal',
+      'DoseAdministered',
+      dose('c'),
+      {},
+      'consent-required',
+    );
+    s.must('DosingSessionAborted', { sessionId: 'c', reason: 'patient-declined' });
+    s.must('EpisodeDiscontinued', { reason: 'patient-choice' });
+    s.expect(
+      consent,
+      'After discontinuation, the patient opts out of research use (never consented to)',
+      'ConsentWithdrawn',
+      { scope: ['research-use'] },
+      { recordedBy: 'patient' },
+      'discontinued',
+    );
+    s.expect(
+      consent,
+      'A new consent after discontinuation',
+      'InformedConsentRecorded',
+      kap,
+      {},
+      'episode-closed',
+    );
+  }
+  // An episode opened by a version 1 event is not held to the consent gate.
+  {
+    const s = story('ep-consent-v1');
+    const opened = s.ev('EpisodeOpened', {});
+    delete opened.recordedAt;
+    delete opened.recordedBy;
+    prepare(s, { consent: false, opened: { ...opened, v: 1 } });
+    s.must(
+      'DosingSessionScheduled',
+      { sessionId: 'a', scheduledFor: dayAt(2), mode: 'in-person' },
+      { at: 1 },
+    );
+    s.must('VitalsRecorded', { sessionId: 'a', phase: 'pre', ...NORMAL }, { at: 2 });
+    s.expect(
+      consent,
+      'In an episode opened by a version 1 `EpisodeOpened` (upcast with `requireInformedConsent: false`): a dose, no consent recorded',
+      'DoseAdministered',
+      { sessionId: 'a', ...FULL },
+      {},
+      'dosing-session',
+    );
+  }
+  // Titration: a half dose first.
+  {
+    const steps = [
+      { fromSession: 1, doseMg: 150 },
+      { fromSession: 2, doseMg: 300 },
+    ];
+    const s = story('ep-titration');
+    prepare(s, { titration: steps });
+    s.must(
+      'DosingSessionScheduled',
+      { sessionId: 'a', scheduledFor: dayAt(2), mode: 'in-person' },
+      { at: 1 },
+    );
+    s.must('VitalsRecorded', { sessionId: 'a', phase: 'pre', ...NORMAL }, { at: 2 });
+    s.expect(
+      titration,
+      'First session: a full dose of 300 mg (the step is 150 mg), no reason',
+      'DoseAdministered',
+      { sessionId: 'a', ...FULL },
+      {},
+      'reason-required',
+    );
+    s.expect(
+      titration,
+      'The step’s 150 mg (half a unit of the 300 mg prescription)',
+      'DoseAdministered',
+      { sessionId: 'a', ...FULL, doseMg: 150 },
+      {},
+      'dosing-session',
+    );
+    s.must('VitalsRecorded', { sessionId: 'a', phase: 'post', ...NORMAL }, { at: 2 + 130 * MINUTE });
+    s.must('DosingSessionCompleted', { sessionId: 'a' });
+    s.must('IntegrationSessionCompleted', { mode: 'telehealth', sessionId: 'a' }, { at: 3 });
+    s.must(
+      'DosingSessionScheduled',
+      { sessionId: 'b', scheduledFor: dayAt(9), mode: 'in-person' },
+      { at: 8 },
+    );
+    s.must('VitalsRecorded', { sessionId: 'b', phase: 'pre', ...NORMAL }, { at: 9 });
+    s.expect(
+      titration,
+      'Second session: 200 mg (the step is 300 mg), reason "ok."',
+      'DoseAdministered',
+      { sessionId: 'b', ...FULL, doseMg: 200, reason: 'ok.' },
+      {},
+      'reason-required',
+    );
+    s.expect(
+      titration,
+      'The same with a reason',
+      'DoseAdministered',
+      {
+        sessionId: 'b',
+        ...FULL,
+        doseMg: 200,
+        reason: 'Marked dissociation at 150 mg; stepping up gradually, agreed with the prescriber',
+      },
+      {},
+      'dosing-session',
+    );
+    const b = s.state.context.sessions.find((x) => x.sessionId === 'b')?.doses[0];
+    if (b?.plannedDoseMg !== 300 || !b.reason) {
+      problems.push('ep-titration: a departing dose does not keep its planned step and its reason');
+    }
+    s.expect(
+      titration,
+      'A booster of 100 mg (boosters are not compared with the step)',
+      'DoseAdministered',
+      { sessionId: 'b', ...FULL, kind: 'booster', doseMg: 100 },
+      { at: 9 + 40 * MINUTE },
+      'dosing-session',
+    );
+  }
+  // Concurrent medications.
+  {
+    const s = story('ep-medications');
+    s.must('EpisodeOpened', {});
+    s.must('FitAssessed', { outcome: 'good-fit' });
+    const list = {
+      medications: [
+        { name: 'lorazepam', class: 'benzodiazepine', dailyDose: 2 },
+        { name: 'lamotrigine', class: 'lamotrigine', dailyDose: 100 },
+        { name: 'sertraline', class: 'antidepressant', dailyDose: 100 },
+      ],
+    };
+    s.expect(
+      medications,
+      'A medication review before the medical evaluation is scheduled',
+      'MedicationsReviewed',
+      list,
+      {},
+      'evaluation-not-scheduled',
+    );
+    s.must('MedicalEvaluationScheduled', { scheduledFor: dayAt(1), mode: 'telehealth' });
+    s.expect(
+      medications,
+      'The therapist records the review',
+      'MedicationsReviewed',
+      list,
+      { recordedBy: 'therapist' },
+      'not-permitted',
+    );
+    s.expect(
+      medications,
+      'The medical team records it at the evaluation: lorazepam 2 mg/day, lamotrigine 100 mg/day, sertraline 100 mg/day',
+      'MedicationsReviewed',
+      list,
+      { at: 1 },
+      'medical-evaluation',
+    );
+    const st = s.status(1.5);
+    medications.push({
+      what: 'The status',
+      result: `classes ${st.medications.classes.map((x) => code(x)).join(', ')}; ${num(st.medications.diazepamEquivalentMgPerDay)} mg diazepam-equivalent a day; alerts ${alertList(st)}`,
+    });
+    s.must('MedicalEvaluationCompleted', { eligible: true });
+    s.expect(
+      medications,
+      'A later review: lorazepam tapered to 0.5 mg/day, lamotrigine stopped',
+      'MedicationsReviewed',
+      {
+        medications: [
+          { name: 'lorazepam', class: 'benzodiazepine', dailyDose: 0.5 },
+          { name: 'sertraline', class: 'antidepressant', dailyDose: 100 },
+        ],
+      },
+      { at: 20 },
+      'planning',
+    );
+    const later = s.status(20.5);
+    if (later.alerts.some((a) => a.code === 'medication-interaction')) {
+      problems.push('ep-medications: a review below the threshold still raises medication-interaction');
+    }
+    medications.push({
+      what: 'The status',
+      result: `${num(later.medications.diazepamEquivalentMgPerDay)} mg diazepam-equivalent a day; alerts ${alertList(later)}`,
+    });
+  }
+  // Maintenance after the initial course.
+  {
+    const s = story('ep-maintenance');
+    prepare(s, { planned: 2, supply: 4 });
+    const plan = { intervalDays: 28 };
+    s.expect(
+      maintenance,
+      'Planning maintenance before any dose',
+      'MaintenancePlanned',
+      plan,
+      {},
+      'no-doses-given',
+    );
+    dosingSession(s, 'a', 2);
+    s.expect(
+      maintenance,
+      'After dosing session 1 of 2 planned, no reason',
+      'MaintenancePlanned',
+      plan,
+      { at: 4 },
+      'reason-required',
+    );
+    dosingSession(s, 'b', 9);
+    s.expect(
+      maintenance,
+      'After session 2 of 2, planned by the therapist',
+      'MaintenancePlanned',
+      plan,
+      { at: 11, recordedBy: 'therapist' },
+      'not-permitted',
+    );
+    s.expect(
+      maintenance,
+      'The same, planned by the medical team: every 28 days',
+      'MaintenancePlanned',
+      plan,
+      { at: 11 },
+      'maintenance',
+    );
+    const due = s.status(39.5);
+    maintenance.push({
+      what: 'The status on day 39',
+      result: `maintenance next due ${due.maintenance.nextDueAt.slice(0, 10)} (${due.maintenance.status}); alerts ${alertList(due)}`,
+    });
+    dosingSession(s, 'm1', 41);
+    const after = s.status(42.5);
+    if (after.phase !== 'maintenance' || after.maintenance.sessions !== 1 || after.dosesGiven !== 3) {
+      problems.push('ep-maintenance: a maintenance session is not counted as one');
+    }
+    maintenance.push({
+      what: 'A maintenance dosing session on day 41 (booked, dosed, completed, integrated); the status the next day',
+      result: `phase ${code(after.phase)}; doses given ${after.dosesGiven} (${after.criticalPeriods.analysis.windows.length} in the initial course, ${after.maintenance.sessions} in maintenance); maintenance next due ${after.maintenance.nextDueAt.slice(0, 10)} (${after.maintenance.status}); initial course chains ${after.criticalPeriods.analysis.chains.map((c) => `[${c.doses.join(', ')}]`).join(' ')}, maintenance windows ${after.maintenance.criticalPeriods.windows.length}; next-dose deadline ${after.criticalPeriods.nextDoseLatestDay ?? 'none'}; alerts ${alertList(after)}`,
+    });
+  }
+  return { consent, titration, medications, maintenance };
+}
+
+/** The medication classes, the diazepam-equivalent table and findings on a sample list, all from the code. */
+function medicationTables() {
+  const {
+    medicationClasses,
+    interactionClasses,
+    diazepamEquivalentMg,
+    diazepamEquivalentSource,
+    diazepamEquivalentPerDay,
+    medicationFindings,
+    doseUnits,
+  } = core;
+  const threshold = defaultPolicy.benzodiazepineAlertAboveMgDiazepam;
+  const classes = table(
+    ['Class', 'Alert', 'Why, with its source'],
+    Object.entries(medicationClasses).map(([k, why]) => [
+      code(k),
+      k === 'benzodiazepine'
+        ? `above ${threshold} mg diazepam-equivalent a day, or not convertible`
+        : interactionClasses.includes(k)
+          ? 'whenever taken'
+          : dash,
+      sentence(why),
+    ]),
+  );
+  const equivalents = table(
+    [
+      'Benzodiazepine',
+      'Oral mg ≈ 10 mg diazepam',
+      `Daily dose at the ${threshold} mg diazepam-equivalent threshold`,
+    ],
+    Object.entries(diazepamEquivalentMg).map(([name, mg]) => [
+      name,
+      num(mg),
+      `${num((threshold * mg) / 10)} mg`,
+    ]),
+  );
+  const sample = [
+    { name: 'lorazepam', class: 'benzodiazepine', dailyDose: 2 },
+    { name: 'clonazepam', class: 'benzodiazepine', dailyDose: 500, unit: 'mcg' },
+    { name: 'alprazolam', class: 'benzodiazepine' },
+    { name: 'lamotrigine', class: 'lamotrigine', dailyDose: 200 },
+    { name: 'carbamazepine', class: 'cyp-inducer', dailyDose: 400 },
+    { name: 'sertraline', class: 'antidepressant', dailyDose: 100 },
+  ];
+  const findings = medicationFindings(sample, threshold);
+  const findingsTable = table(
+    ['Medication', 'Class', 'Daily dose', 'Diazepam-equivalent', 'Finding'],
+    sample.map((m) => {
+      const eq = diazepamEquivalentPerDay(m);
+      const f = findings.filter((x) => x.medication === m.name);
+      return [
+        m.name,
+        code(m.class),
+        m.dailyDose === undefined ? dash : `${num(m.dailyDose)} ${m.unit ?? 'mg'}`,
+        eq === null ? dash : `${num(eq)} mg/day`,
+        f.length ? f.map((x) => esc(x.message)).join('<br>') : 'none',
+      ];
+    }),
+  );
+  return {
+    classes,
+    equivalents,
+    findingsTable,
+    source: diazepamEquivalentSource,
+    units: doseUnits,
+    threshold,
+  };
+}
+
+function protocolSection() {
+  const { consent, titration, medications, maintenance } = protocolCases();
+  const m = medicationTables();
+  const p = defaultPolicy;
+  return [
+    'Machine version 3 also records what the protocol of a KAP course needs around the doses: the patient’s informed consent, the concurrent medications reviewed by the medical team, the dose titration of the plan, and maintenance after the initial course. Each example table is computed by the code: the events are decided against a synthetic episode prepared for dosing (300 mg sublingual lozenges prescribed), in the order shown.',
+    '',
+    '### Informed consent',
+    '',
+    `\`InformedConsentRecorded { scope, documentVersion }\`, recorded by a clinician, keeps one consent per scope: \`kap\` (KAP itself), \`remote-sessions\` (telehealth dosing sessions with a chaperone) and \`research-use\` (research use of de-identified data). It is accepted in every open phase and while paused, not in a closed episode. \`ConsentWithdrawn { scope, reason? }\` is a [root-level transition](#the-state-machine): the patient (or a clinician for them) may withdraw at any time once the episode is open, after the course too; a scope never consented to may be withdrawn (a research opt-out), and a \`research-use\` withdrawal leaves the episode out of de-identified exports. A scope withdrawn can be consented to again.`,
+    '',
+    `With the policy \`requireInformedConsent\` on (default ${code(JSON.stringify(p.requireInformedConsent))}), every dose, boosters included, needs consent to \`kap\` in force, and a dose in a telehealth session consent to \`remote-sessions\` too, else \`consent-required\`. Bookings are not refused: the gate is the dose. Like the other gates before a dose, a withdrawal is judged by what was known when the dose was recorded (\`recordedAt\`): a withdrawal entered after a dose does not undo it, even when it is dated before it, and raises no \`late-entry\` alert (unlike a late safety signal or treatment stop). The \`consent-missing\` alert says when the next dose would be refused. Episodes opened by a version 1 \`EpisodeOpened\` (which could not record consent) are upcast with \`requireInformedConsent: false\` and are not held to the gate (see [Schema versions](#schema-versions)).`,
+    '',
+    casesTable(consent),
+    '',
+    '### Concurrent medications',
+    '',
+    `\`MedicationsReviewed { medications: [{ name, class, dailyDose?, unit? }] }\`, recorded by the medical team at or after the medical evaluation (before it was scheduled: \`evaluation-not-scheduled\`; also while paused), lists every medication the patient takes now and replaces the previous list (an empty list: none). \`unit\` is one of ${m.units.map((u) => code(u)).join(', ')} (default \`mg\`). \`statusAt\` reports the latest review (\`medications\`) and raises a \`medication-interaction\` warning for each finding of \`medicationFindings\`; kapkit does not refuse a dose for a medication: the medical team decides. The classes (\`medicationClasses\`):`,
+    '',
+    m.classes,
+    '',
+    `A benzodiazepine’s daily dose is converted to mg diazepam-equivalent a day (\`diazepamEquivalentPerDay\`: the dose in mg × 10 / the equivalent below; names are generic names, matched without regard to case) and compared with the policy \`benzodiazepineAlertAboveMgDiazepam\` (default ${m.threshold} mg); one without a daily dose or not in the table is a finding too, since its equivalent cannot be worked out. The table (\`diazepamEquivalentMg\`) is from ${sentence(m.source)}`,
+    '',
+    m.equivalents,
+    '',
+    'The findings on a sample list (computed by `medicationFindings`):',
+    '',
+    m.findingsTable,
+    '',
+    casesTable(medications),
+    '',
+    '### Titration',
+    '',
+    '`TreatmentPlanCreated.titration` lists planned dose steps `{ fromSession, doseMg }` (1-based, counting dosing sessions with a dose; the first step starts at session 1, steps in increasing order; the last holds for later sessions, maintenance included). The first dose of a session (full or half) whose mg departs from its step needs `DoseAdministered.reason` of at least `minReasonLength` letters or digits, else `reason-required`; boosters are not compared with it. The step is checked after the prescription (`dose-mismatch`): a step cannot authorise more than the prescription. The episode keeps each dose’s step (`plannedDoseMg`) and reason.',
+    '',
+    casesTable(titration),
+    '',
+    '### Maintenance',
+    '',
+    '`MaintenancePlanned { intervalDays, reason? }`, recorded by the medical team between sessions, starts the `maintenance` phase: dosing sessions booked from then on are maintenance sessions (one booked before stays in the initial course), under the same gates as the initial course, every `intervalDays` (7–365). It needs a dose first (`no-doses-given`) and, before the planned dosing sessions of the initial course are done, a reason (`reason-required`). A later `MaintenancePlanned` replaces the interval. `statusAt` reports maintenance apart (`maintenance`: sessions, next due, status, critical periods of the maintenance doses alone); `criticalPeriods` covers the initial course only, and once maintenance is planned the initial course counts as done (no chain alerts, no next-dose deadline). The `maintenance-session-due` alert says when the next maintenance session is due (info) or overdue (warning).',
+    '',
+    casesTable(maintenance),
+  ].join('\n');
+}
+
 // Clinical time and corrections ----------------------------------------------------------------------------
 
 /** Late entries, future events, voids and the upcaster, replayed: the cases shown, each checked. */
@@ -1582,6 +2104,60 @@ function observeAlerts() {
       'severe-symptoms',
     ]);
   }
+  // Consent missing, then recorded; withdrawn.
+  {
+    const s = story('ep-alerts-consent');
+    prepare(s, { consent: false });
+    look('ep-alerts-consent', s.status(1), ['consent-missing']);
+    s.must('InformedConsentRecorded', { scope: ['kap'], documentVersion: CONSENT_DOC }, { at: 1 });
+    look('ep-alerts-consent', s.status(1.5), [], ['consent-missing']);
+    dosingSession(s, 'a', 2);
+    s.must('ConsentWithdrawn', { scope: ['kap'] }, { at: 4, recordedBy: 'patient' });
+    look('ep-alerts-consent', s.status(4.5), ['consent-missing']);
+    s.must('EpisodePaused', { reason: 'patient-request' }, { at: 5 });
+    look('ep-alerts-consent', s.status(5.5), [], ['consent-missing']);
+  }
+  // Concurrent medications: a finding per benzodiazepine above the threshold and per interaction class.
+  {
+    const s = story('ep-alerts-medications');
+    prepare(s);
+    s.must(
+      'MedicationsReviewed',
+      {
+        medications: [
+          { name: 'lorazepam', class: 'benzodiazepine', dailyDose: 2 },
+          { name: 'lamotrigine', class: 'lamotrigine', dailyDose: 100 },
+          { name: 'sertraline', class: 'antidepressant', dailyDose: 100 },
+        ],
+      },
+      { at: 1 },
+    );
+    const st = s.status(1.5);
+    look('ep-alerts-medications', st, ['medication-interaction']);
+    if (st.alerts.filter((a) => a.code === 'medication-interaction').length !== 2) {
+      problems.push('ep-alerts-medications: expected one medication-interaction alert per finding (2)');
+    }
+    s.must(
+      'MedicationsReviewed',
+      { medications: [{ name: 'lorazepam', class: 'benzodiazepine', dailyDose: 0.5 }] },
+      { at: 2 },
+    );
+    look('ep-alerts-medications', s.status(2.5), [], ['medication-interaction']);
+  }
+  // Maintenance: due, then overdue, then cleared by a maintenance dose.
+  {
+    const s = story('ep-alerts-maintenance');
+    prepare(s, { planned: 1, supply: 4 });
+    dosingSession(s, 'a', 2);
+    s.must('MaintenancePlanned', { intervalDays: 28 }, { at: 4 });
+    look('ep-alerts-maintenance', s.status(31), [], ['maintenance-session-due']);
+    look('ep-alerts-maintenance', s.status(32.5), ['maintenance-session-due']);
+    look('ep-alerts-maintenance', s.status(32 + defaultPolicy.measureGraceDays + 1), [
+      'maintenance-session-due',
+    ]);
+    dosingSession(s, 'm1', 33);
+    look('ep-alerts-maintenance', s.status(34.5), [], ['maintenance-session-due']);
+  }
   const never = [...seen].filter(([, sev]) => sev.size === 0).map(([c]) => c);
   if (never.length)
     problems.push(`no synthetic episode raises ${never.join(', ')}: add one to observeAlerts()`);
@@ -1755,6 +2331,22 @@ function upcasterSection() {
     }
     byRole.set(up.recordedBy, [...(byRole.get(up.recordedBy) ?? []), type]);
   }
+  const opened = upcastEvent({ v: 1, type: 'EpisodeOpened', at });
+  const openedWithPolicy = upcastEvent({
+    v: 1,
+    type: 'EpisodeOpened',
+    at,
+    policy: { criticalPeriodDays: 2, requireInformedConsent: true },
+  });
+  if (
+    opened.policy?.requireInformedConsent !== false ||
+    openedWithPolicy.policy?.requireInformedConsent !== true ||
+    openedWithPolicy.policy?.criticalPeriodDays !== 2
+  ) {
+    fail(
+      `upcastEvent on a version 1 EpisodeOpened gives policy ${JSON.stringify(opened.policy)} (and ${JSON.stringify(openedWithPolicy.policy)} with a policy); the docs say it adds requireInformedConsent: false unless the event sets it, keeping the rest.`,
+    );
+  }
   const kept = upcastEvent({ v: 1, type: 'SafetyFlagReviewed', at, recordedBy: 'patient' });
   if (kept.recordedBy !== 'patient')
     fail('upcastEvent no longer keeps a given recordedBy; the docs say it does.');
@@ -1764,6 +2356,7 @@ function upcasterSection() {
     '',
     '- `recordedAt` = `at`: the best knowledge of when it was written.',
     '- `recordedBy`, when missing: the **primary role** of the event type, the first role of its row in the [permission table](#permissions) (of the clinic’s table, when it has its own). A `recordedBy` that was given is kept and checked against the table like any other, so a version 1 review recorded by the patient is refused `not-permitted`.',
+    '- `EpisodeOpened.policy.requireInformedConsent` = `false`, unless the event sets it (the rest of its policy is kept): version 1 could not record consent, so an episode opened then is not held to the consent gate ([Informed consent](#informed-consent)).',
     '- Any other version is refused `invalid-event`.',
     '',
     'The primary roles, as `upcastEvent` assigns them:',
@@ -1808,6 +2401,8 @@ function permissionsSection() {
     'Where the default table comes from:',
     '',
     ...Object.entries(permissionSources).map(([k, v]) => `- **${k}**: ${sentence(v)}`),
+    '',
+    'Consents are recorded by a clinician; a withdrawal of consent may be recorded by the patient themselves (from a patient portal, say) or by a clinician for them. Medication reviews and maintenance plans are the medical team’s.',
     '',
     'Who records an event and who decides are not always the same person: the patient may record the dose they self-administer, but a dose given despite a vitals hold needs `vitalsOverride` with `clinicianRole: "medical"` (the medical team decides; a therapist’s override is refused `not-permitted`) and a reason that says something (`reason-required`), and may name the clinician in `vitalsOverride.actorId`.',
   ].join('\n');
@@ -1904,11 +2499,11 @@ function safetySection() {
     'A `DoseAdministered` is checked in this order; the first rule that fails refuses it:',
     '',
     '1. the session: the one in progress, or a booked one the dose starts (`session-in-progress`, `no-session-in-progress`, `unknown-session`); a booster needs a dose earlier in the session, a full or half dose must be its first (`booster-without-dose`, `session-already-dosed`);',
-    '2. **treatment stop** (`treatment-stopped`) and **unreviewed safety signals** (`safety-review-required`), for boosters too;',
-    `3. **reconciliation with the active prescription** (\`dose-mismatch\`): the same route and formulation; at most the prescribed mg for a full dose, half of it for a half dose, ${num(p.maxBoosterFraction * 100)} % of it for a booster (\`maxBoosterFraction\`), at most ${p.maxBoostersPerSession} booster(s) per session (\`maxBoostersPerSession\`). Units used follow from the mg (one unit is one prescribed dose: 150 mg of a 300 mg prescription uses 0.5); a \`unitsUsed\` that says otherwise is refused. Then enough on hand (\`no-medication-on-hand\`);`,
+    '2. **treatment stop** (`treatment-stopped`), **informed consent** to KAP, and to remote sessions in a telehealth session (`consent-required`, policy `requireInformedConsent`; see [Informed consent](#informed-consent)), and **unreviewed safety signals** (`safety-review-required`), for boosters too;',
+    `3. **reconciliation with the active prescription** (\`dose-mismatch\`): the same route and formulation; at most the prescribed mg for a full dose, half of it for a half dose, ${num(p.maxBoosterFraction * 100)} % of it for a booster (\`maxBoosterFraction\`), at most ${p.maxBoostersPerSession} booster(s) per session (\`maxBoostersPerSession\`). Units used follow from the mg (one unit is one prescribed dose: 150 mg of a 300 mg prescription uses 0.5); a \`unitsUsed\` that says otherwise is refused. Then, for the first dose of a session, the treatment plan’s **titration step**: a dose that departs from it needs a reason (\`reason-required\`; see [Titration](#titration)). Then enough on hand (\`no-medication-on-hand\`);`,
     `4. for the first dose of a session only: a treatment plan, training, a preparation session before the first dose, integration sessions since the last dose (\`minIntegrationSessionsBetweenDoses\`), at least ${p.minHoursBetweenDosingSessions} h since the previous session’s dose (\`dosing-too-soon\`), a chaperone for a telehealth session (\`chaperone-required\`), pre-dose vitals and no vitals hold without the medical team’s override (\`vitals-hold\`, \`not-permitted\`, \`reason-required\`), and, only when \`refuseDoseWhenFollowUpOverdue\` is on, a follow-up that is not overdue.`,
     '',
-    'The gates judge a dose by what was known when it was recorded (`recordedAt`): a safety signal, a treatment stop or pre-dose vitals recorded after the dose do not count against it. See [Late entries](#late-entries).',
+    'The gates judge a dose by what was known when it was recorded (`recordedAt`): a safety signal, a treatment stop, a consent withdrawal or pre-dose vitals recorded after the dose do not count against it. See [Late entries](#late-entries).',
     '',
     '### Adverse events',
     '',
@@ -1947,7 +2542,7 @@ function timeSection() {
     '',
     'Clinical records are often written late: a paper questionnaire entered the next day, a session note typed after the next session. An event dated before the latest accepted one is a **late entry**. `decide` rebuilds the episode from its history in clinical order (by `at`; equal times keep recording order) with the late entry in its place: the entry is accepted when that history is still valid, otherwise it is refused `out-of-order`, and the refusal (`message` and `invalidates: { eventId, type, at, code, message }`) names the first later event it would invalidate and why. A late entry that its own place refuses (a dose before its session was booked, say) gets that refusal’s code.',
     '',
-    'The gates before a dose (safety review, treatment stop, pre-dose vitals and vitals hold) judge the dose by what was known when it was **recorded** (`recordedAt`), so a late safety signal or stop does not undo a dose that went ahead. `statusAt` raises an urgent `late-entry` alert instead: had it been known, the dose would have been refused.',
+    'The gates before a dose (safety review, treatment stop, consent withdrawals, pre-dose vitals and vitals hold) judge the dose by what was known when it was **recorded** (`recordedAt`), so a late safety signal, stop or withdrawal does not undo a dose that went ahead. For a late safety signal or stop, `statusAt` raises an urgent `late-entry` alert instead: had it been known, the dose would have been refused. A late consent withdrawal raises none (see [Informed consent](#informed-consent)).',
     '',
     casesTable(late),
     '',
@@ -2087,6 +2682,10 @@ function exampleEpisode() {
     ev(0.04, 'FitAssessed', { outcome: 'good-fit' }),
     ev(3, 'MedicalEvaluationScheduled', { scheduledFor: at(7), mode: 'telehealth' }),
     ev(7, 'MedicalEvaluationCompleted', { eligible: true }),
+    ev(7.005, 'InformedConsentRecorded', { scope: ['kap'], documentVersion: 'KAP consent v3 (2026-01)' }),
+    ev(7.006, 'MedicationsReviewed', {
+      medications: [{ name: 'sertraline', class: 'antidepressant', dailyDose: 100 }],
+    }),
     ev(7.01, 'TreatmentPlanCreated', {
       plannedDosingSessions: 6,
       monitoring: { measures: [{ instrument: 'phq9', everyDays: 28 }, { instrument: 'gad7' }] },
@@ -2136,6 +2735,8 @@ function statusSection() {
     fields.map((f) => f.name),
     STATUS_FIELDS,
   );
+  const extra = Object.keys(STATUS_MORE).filter((k) => !fields.some((f) => f.name === k));
+  if (extra.length) fail(`STATUS_MORE describes fields EpisodeStatus does not have: ${extra.join(', ')}.`);
   sameSet('alert codes', Object.keys(alertCodes), ALERTS);
   const severities = observeAlerts();
   const { state, asOf } = exampleEpisode();
@@ -2150,6 +2751,15 @@ function statusSection() {
       s.criticalPeriods.open.map((w) => `dose ${w.doseNumber} until ${w.end}`).join(', ') || 'none',
     ],
     ['criticalPeriods.nextDoseLatestDay', String(s.criticalPeriods.nextDoseLatestDay)],
+    [
+      'consent',
+      `required: ${s.consent.required}, in force: ${s.consent.inForce.join(', ') || 'none'}, withdrawn: ${s.consent.withdrawn.join(', ') || 'none'}`,
+    ],
+    [
+      'medications',
+      `reviewed ${s.medications.reviewedAt}, classes: ${s.medications.classes.join(', ') || 'none'}, findings: ${s.medications.findings.length}`,
+    ],
+    ['maintenance', String(s.maintenance)],
     ['measures', s.measures.map((m) => `${m.instrument} ${m.rule}: ${m.status}`).join('; ')],
     [
       'unreviewedSafetyFlags',
@@ -2167,7 +2777,10 @@ function statusSection() {
     '',
     table(
       ['Field', 'Meaning'],
-      fields.map((f) => [code(f.name), sentence(f.doc || STATUS_FIELDS[f.name])]),
+      fields.map((f) => [
+        code(f.name),
+        `${sentence(f.doc || STATUS_FIELDS[f.name])}${STATUS_MORE[f.name] ? ` ${sentence(STATUS_MORE[f.name])}` : ''}`,
+      ]),
     ),
     '',
     '### Alerts',
@@ -2186,7 +2799,7 @@ function statusSection() {
     '',
     `### Example`,
     '',
-    `A synthetic episode (built by this script): eligible, planned for 6 dosing sessions, 2 doses delivered, first dose on ${s.criticalPeriods.analysis.windows[0]?.start ?? '?'}, one integration session, and a PHQ-9 the patient filled in after it with item 9 answered 1. Its status at ${asOf}:`,
+    `A synthetic episode (built by this script): eligible, consent to KAP recorded, a medication review (sertraline), planned for 6 dosing sessions, 2 doses delivered, first dose on ${s.criticalPeriods.analysis.windows[0]?.start ?? '?'}, one integration session, and a PHQ-9 the patient filled in after it with item 9 answered 1. Its status at ${asOf}:`,
     '',
     table(
       ['Field', 'Value'],
@@ -2242,9 +2855,9 @@ function render() {
 
 This page describes how kapkit records one course of ketamine-assisted psychotherapy (KAP): the steps of a
 course, the events that record them and who may record each, the state machine that decides which event may
-come next, the policy it applies and its safety layer, how late and mistaken records are handled, the reasons
-it gives when it refuses an event, the critical periods that doses open, and the status it reports at any
-point in time. It is generated from the code, so what you read here is what kapkit does.
+come next, the policy it applies and its safety layer, informed consent, concurrent medications, titration and
+maintenance, how late and mistaken records are handled, the reasons it gives when it refuses an event, the
+critical periods that doses open, and the status it reports at any point in time. It is generated from the code, so what you read here is what kapkit does.
 
 > kapkit records, checks policy and reports. It does not prescribe: clinicians decide. Every threshold below
 > is a configurable default with its source.
@@ -2362,6 +2975,10 @@ ${policySection()}
 ## Safety layer
 
 ${safetySection()}
+
+## Consent, medications, titration and maintenance
+
+${protocolSection()}
 
 ## Clinical time and corrections
 

@@ -137,6 +137,12 @@ export interface OutcomeChartDose {
   readonly doseMg: number;
   /** Boosters given later in the same session, mg. */
   readonly boostersMg: readonly number[];
+  /** The treatment plan's titration step for this dose, mg; null without titration. */
+  readonly plannedDoseMg: number | null;
+  /** A dose step: the first dose differs from the previous session's (`up` or `down`); null for the first dose or none. */
+  readonly step: 'up' | 'down' | null;
+  /** A maintenance session (after the initial course). */
+  readonly maintenance: boolean;
   readonly description: string;
 }
 
@@ -274,6 +280,9 @@ interface Dose {
   readonly kind: 'full' | 'half' | 'booster';
   readonly doseMg: number;
   readonly boostersMg: number[];
+  readonly plannedDoseMg: number | null;
+  readonly reason: string | null;
+  readonly maintenance: boolean;
 }
 
 function dosesOf(c: EpisodeContext, asOfMs: number): Dose[] {
@@ -294,6 +303,9 @@ function dosesOf(c: EpisodeContext, asOfMs: number): Dose[] {
         .slice(1)
         .filter((d) => Date.parse(d.at) <= asOfMs)
         .map((d) => d.doseMg),
+      plannedDoseMg: first.plannedDoseMg ?? null,
+      reason: first.reason ?? null,
+      maintenance: s.maintenance === true,
     });
   }
   return doses.sort((a, b) => a.ms - b.ms);
@@ -556,18 +568,33 @@ export function outcomeChartData(input: OutcomeChartInput): OutcomeChartData {
     rows.push({ ...row, description: describeRow(row, base?.total ?? null) });
   }
 
-  const doseRows: OutcomeChartDose[] = doses.map((d) => ({
-    doseNumber: d.doseNumber,
-    sessionId: d.sessionId,
-    at: d.at,
-    x: xOf(d.ms),
-    kind: d.kind,
-    doseMg: d.doseMg,
-    boostersMg: d.boostersMg,
-    description: `Dose ${d.doseNumber}: ${d.kind} dose ${formatScore(d.doseMg)} mg${
-      d.boostersMg.length ? ` + booster ${d.boostersMg.map((m) => `${formatScore(m)} mg`).join(' + ')}` : ''
-    } on ${localDateTime(d.at)}; opens a critical period of ${formatDays(c.policy.criticalPeriodDays)} d`,
-  }));
+  const doseRows: OutcomeChartDose[] = doses.map((d, i) => {
+    const previous = doses[i - 1]?.doseMg;
+    const step =
+      previous === undefined || Math.abs(previous - d.doseMg) < 1e-9
+        ? null
+        : d.doseMg > previous
+          ? 'up'
+          : 'down';
+    const departs = d.plannedDoseMg !== null && Math.abs(d.plannedDoseMg - d.doseMg) > 1e-9;
+    return {
+      doseNumber: d.doseNumber,
+      sessionId: d.sessionId,
+      at: d.at,
+      x: xOf(d.ms),
+      kind: d.kind,
+      doseMg: d.doseMg,
+      boostersMg: d.boostersMg,
+      plannedDoseMg: d.plannedDoseMg,
+      step,
+      maintenance: d.maintenance,
+      description: `Dose ${d.doseNumber}${d.maintenance ? ' (maintenance)' : ''}: ${d.kind} dose ${formatScore(d.doseMg)} mg${
+        d.boostersMg.length ? ` + booster ${d.boostersMg.map((m) => `${formatScore(m)} mg`).join(' + ')}` : ''
+      }${step ? `, a step ${step} from ${formatScore(previous!)} mg` : ''}${
+        departs ? ` (plan: ${formatScore(d.plannedDoseMg!)} mg; reason recorded)` : ''
+      } on ${localDateTime(d.at)}; opens a critical period of ${formatDays(c.policy.criticalPeriodDays)} d`,
+    };
+  });
   const windows: OutcomeChartWindow[] = analysis.windows.map((w) => ({
     doseNumber: w.doseNumber,
     start: w.start,
@@ -940,13 +967,16 @@ export function outcomeChartConfigFromData(
       xMin: d.x,
       xMax: d.x,
       borderColor: palette.dose,
-      borderWidth: 1.5,
+      // A dose step (titration) is drawn heavier and labelled with its direction.
+      borderWidth: d.step ? 2.5 : 1.5,
       borderDash: [4, 3],
       label: {
         display: true,
         content: [
-          `Dose ${d.doseNumber}`,
-          `${formatScore(d.doseMg)}${d.boostersMg.map((m) => `+${formatScore(m)}`).join('')} mg`,
+          `${d.maintenance ? 'Maint. dose' : 'Dose'} ${d.doseNumber}`,
+          `${formatScore(d.doseMg)}${d.boostersMg.map((m) => `+${formatScore(m)}`).join('')} mg${
+            d.step === 'up' ? ' ▲' : d.step === 'down' ? ' ▼' : ''
+          }`,
         ],
         position: 'end',
         yAdjust: 16,

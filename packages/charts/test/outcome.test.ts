@@ -401,3 +401,46 @@ describe('outcomeChartConfig: axes, options and determinism', () => {
     expect(data.x.max).toBeGreaterThan(data.x.min);
   });
 });
+
+describe('dose steps and maintenance on the outcome chart', () => {
+  /** A plan that starts with a half dose (150 of 300 mg), a step up, then maintenance. */
+  function titrated() {
+    const s = new Story().readyToDose();
+    const plan = s.events.find((e) => (e as { type: string }).type === 'TreatmentPlanCreated') as Record<
+      string,
+      unknown
+    >;
+    plan.titration = [
+      { fromSession: 1, doseMg: 150 },
+      { fromSession: 2, doseMg: 300 },
+    ];
+    plan.plannedDosingSessions = 2;
+    s.phq9(12, phq9Answers(18), 120);
+    s.dosingSession(14, { doseMg: 150 });
+    s.dosingSession(24);
+    s.day(30).add('MaintenancePlanned', { intervalDays: 45 });
+    s.dosingSession(70);
+    return s;
+  }
+
+  it('marks the step up with its direction and the planned dose, and labels the maintenance dose', () => {
+    const input = { context: titrated().context() };
+    const data = outcomeChartData(input);
+    expect(data.doses.map((d) => [d.doseMg, d.step, d.plannedDoseMg, d.maintenance])).toEqual([
+      [150, null, 150, false],
+      [300, 'up', 300, false],
+      [300, null, 300, true],
+    ]);
+    expect(data.doses[1]?.description).toContain('a step up from 150 mg');
+    expect(data.doses[2]?.description).toContain('(maintenance)');
+    const annotations = outcomeChartConfig(input).options?.plugins?.annotation?.annotations as Record<
+      string,
+      AnnotationOptions<'line'>
+    >;
+    const label = (n: number) => (annotations[`dose-${n}`]?.label?.content as string[]).join(' ');
+    expect(label(2)).toBe('Dose 2 300 mg ▲');
+    expect(annotations['dose-2']?.borderWidth).toBe(2.5);
+    expect(label(1)).toBe('Dose 1 150 mg');
+    expect(label(3)).toBe('Maint. dose 3 300 mg');
+  });
+});

@@ -1365,10 +1365,10 @@ function protocolCases() {
     if (s.state.context.sessions.find((x) => x.sessionId === 'b')?.doses.length !== 1) {
       problems.push('ep-consent: a withdrawal recorded after a dose undid the dose');
     }
-    // The prose says a late withdrawal raises no late-entry alert (the safety signals and stops do).
-    if (s.status(9.5).alerts.some((a) => a.code === 'late-entry')) {
+    // The prose says a late withdrawal raises a late-entry alert, as late safety signals and stops do.
+    if (!s.status(9.5).alerts.some((a) => a.code === 'late-entry')) {
       problems.push(
-        'ep-consent: a late consent withdrawal now raises a late-entry alert; say so in the prose',
+        'ep-consent: a late consent withdrawal no longer raises a late-entry alert; say so in the prose',
       );
     }
     s.must('IntegrationSessionCompleted', { mode: 'telehealth', sessionId: 'b' }, { at: 10 });
@@ -1720,7 +1720,7 @@ function protocolSection() {
     '',
     `\`InformedConsentRecorded { scope, documentVersion }\`, recorded by a clinician, keeps one consent per scope: \`kap\` (KAP itself), \`remote-sessions\` (telehealth dosing sessions with a chaperone) and \`research-use\` (research use of de-identified data). It is accepted in every open phase and while paused, not in a closed episode. \`ConsentWithdrawn { scope, reason? }\` is a [root-level transition](#the-state-machine): the patient (or a clinician for them) may withdraw at any time once the episode is open, after the course too; a scope never consented to may be withdrawn (a research opt-out), and a \`research-use\` withdrawal leaves the episode out of de-identified exports. A scope withdrawn can be consented to again.`,
     '',
-    `With the policy \`requireInformedConsent\` on (default ${code(JSON.stringify(p.requireInformedConsent))}), every dose, boosters included, needs consent to \`kap\` in force, and a dose in a telehealth session consent to \`remote-sessions\` too, else \`consent-required\`. Bookings are not refused: the gate is the dose. Like the other gates before a dose, a withdrawal is judged by what was known when the dose was recorded (\`recordedAt\`): a withdrawal entered after a dose does not undo it, even when it is dated before it, and raises no \`late-entry\` alert (unlike a late safety signal or treatment stop). The \`consent-missing\` alert says when the next dose would be refused. Episodes opened by a version 1 \`EpisodeOpened\` (which could not record consent) are upcast with \`requireInformedConsent: false\` and are not held to the gate (see [Schema versions](#schema-versions)).`,
+    `With the policy \`requireInformedConsent\` on (default ${code(JSON.stringify(p.requireInformedConsent))}), every dose, boosters included, needs consent to \`kap\` in force, and a dose in a telehealth session consent to \`remote-sessions\` too, else \`consent-required\`. Bookings are not refused: the gate is the dose. Like the other gates before a dose, a withdrawal is judged by what was known when the dose was recorded (\`recordedAt\`): a withdrawal entered after a dose does not undo it, even when it is dated before it, and raises an urgent \`late-entry\` alert (as a late safety signal or treatment stop does). The \`consent-missing\` alert says when the next dose would be refused. Episodes opened by a version 1 \`EpisodeOpened\` (which could not record consent) are upcast with \`requireInformedConsent: false\` and are not held to the gate (see [Schema versions](#schema-versions)).`,
     '',
     casesTable(consent),
     '',

@@ -10,7 +10,7 @@ import { assessmentScorer, checkEvent, type RuleEnvironment } from './rules.js';
  * Version of the machine's states and context. Persisted snapshots carry it; a snapshot from another version
  * is rebuilt by replaying the episode's events instead of being restored.
  */
-export const EPISODE_MACHINE_VERSION = 3;
+export const EPISODE_MACHINE_VERSION = 4;
 
 export interface EpisodeMachineOptions {
   /** Instruments that assessments may use (default: the built-ins). */

@@ -63,6 +63,8 @@ export const permissionSources: Readonly<Record<string, string>> = {
     'Journey Clinical: patients record their clinical scales in the patient portal and take their own vitals before and after dosing (domain.md §8)',
   chaperone:
     'Journey Clinical chaperone guidelines: a chaperone is present for remote sessions and checks in every 15 minutes; may record vitals and adverse events',
+  consent:
+    'AMA Code of Medical Ethics, Opinion 2.1.1: consent is the patient’s to give and to withdraw; a clinician records consent given (with the document signed), the patient or a clinician records a withdrawal',
   clinicians:
     'kapkit default: safety reviews, voids, overrides and episode decisions are clinicians’ only; a vitals-hold override is the medical team’s',
 };

@@ -39,7 +39,7 @@ export interface EpisodePolicy {
   /** An event's `at` may be later than its `recordedAt` (or the checker's clock) by at most this, in minutes. */
   readonly clockToleranceMinutes: number;
 
-  // Safety layer (machine version 3). Clinic-level only: an episode cannot override these in EpisodeOpened.
+  // Safety layer (machine version 3, kept in 4). Clinic-level only: an episode cannot override these in EpisodeOpened.
   /** Refuse a dose while a positive safety flag or a severe/serious/suicidal-ideation adverse event is unreviewed. */
   readonly requireSafetyReviewBeforeDose: boolean;
   /** Absolute contraindications: eligibility despite one needs a medical override with a reason. */

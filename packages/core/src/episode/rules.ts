@@ -920,13 +920,6 @@ export function phaseRefusal(phase: string, e: EpisodeEvent): Refusal {
   if (e.type === 'MedicalEvaluationScheduled' && phase === 'fit-discussion') {
     return refusal('fit-not-established', 'Schedule the medical evaluation after a good-fit assessment.', e);
   }
-  if (e.type === 'MedicationsReviewed' && (phase === 'fit-discussion' || phase === 'medical-evaluation')) {
-    return refusal(
-      'evaluation-not-scheduled',
-      'Medications are reviewed at or after the medical evaluation: schedule it first.',
-      e,
-    );
-  }
   if (e.type === 'MedicalEvaluationCompleted' && phase === 'fit-discussion') {
     return refusal('fit-not-established', 'The medical evaluation needs a good-fit assessment first.', e);
   }

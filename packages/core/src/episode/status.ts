@@ -53,7 +53,7 @@ export const alertCodes = {
   'adverse-event':
     'An adverse event has not been reviewed: urgent when severe, serious or suicidal ideation; warning when moderate.',
   'late-entry':
-    'A safety signal or a treatment stop was entered after a later dose went ahead; had it been known, the dose would have been refused.',
+    'A safety signal, a treatment stop or a withdrawal of consent (to KAP, or to remote sessions for a remote dose) was entered after a later dose went ahead; had it been known, the dose would have been refused.',
   'treatment-stopped': 'The medical team stopped treatment.',
   'vitals-hold': 'The session in progress is on hold: pre-dose vitals beyond the hold thresholds.',
   'vitals-alert': 'A reading of the latest dosing session is beyond the alert thresholds.',
@@ -381,6 +381,20 @@ function safetyAlerts(c: EpisodeContext, dosed: readonly DosingSessionRecord[]):
       }
     }
   }
+  // A withdrawal of consent entered after a dose it would have refused went ahead: consent to KAP (any dose),
+  // consent to remote sessions (a dose in a telehealth session).
+  for (const w of c.withdrawals) {
+    const kap = w.scope.includes('kap');
+    if (!kap && !w.scope.includes('remote-sessions')) continue;
+    for (const { s, d } of lateEntryDoses(dosed, w)) {
+      if (!kap && s.mode !== 'telehealth') continue;
+      alerts.push({
+        code: 'late-entry',
+        severity: 'urgent',
+        message: `A withdrawal of consent to ${kap ? 'KAP' : 'remote sessions'} dated ${w.at.slice(0, 10)} was entered on ${w.recordedAt.slice(0, 10)}, after the dose of session "${s.sessionId}" (${d.at.slice(0, 10)}) went ahead; had it been known, the dose would have been refused.`,
+      });
+    }
+  }
   const stop = c.treatmentStopped;
   if (stop) {
     alerts.push({
@@ -546,7 +560,8 @@ export function statusAt(
   );
 
   const inForce = (['kap', 'remote-sessions', 'research-use'] as const).filter((x) => consentInForce(c, x));
-  const withdrawn = [...new Set(c.withdrawals.flatMap((w) => w.scope))];
+  // Scopes withdrawn and not consented to again since.
+  const withdrawn = [...new Set(c.withdrawals.flatMap((w) => w.scope))].filter((x) => !inForce.includes(x));
   const consentNeeded =
     phase === 'planning' || phase === 'preparation' || phase === 'dosing-course' || phase === 'maintenance';
   if (c.policy.requireInformedConsent && consentNeeded && !inForce.includes('kap')) {

@@ -942,6 +942,8 @@ interface DoseFact {
 }
 interface SessionFacts {
   readonly mode: 'in-person' | 'telehealth';
+  /** Booked after maintenance was planned. */
+  readonly maintenance: boolean;
   readonly chaperone: boolean;
   readonly doses: DoseFact[];
   readonly readings: Reading[];
@@ -1099,6 +1101,8 @@ class Ledger {
   evaluationEverScheduled = false;
   /** Consents by scope: when given (clinical order) and the recording time of their withdrawal, if any. */
   consents: { scope: string; withdrawnRecordedAt: number | null }[] = [];
+  /** Withdrawals of consent (a late one raises late-entry for the doses it would have refused). */
+  withdrawals: { at: number; recordedAt: number; kap: boolean; remote: boolean }[] = [];
   maintenance = false;
   prescription: null | { id: string; route: string; formulation: string; mg: number } = null;
   prescriptions = 0;
@@ -1478,6 +1482,7 @@ class Ledger {
         if (anyBooked || this.current !== null) this.happened.bookedAhead++;
         this.sessions.set(e.sessionId, {
           mode: e.mode,
+          maintenance: this.maintenance,
           chaperone: e.chaperone === true,
           doses: [],
           readings: [],
@@ -1577,6 +1582,12 @@ class Ledger {
         for (const scope of new Set(e.scope)) this.consents.push({ scope, withdrawnRecordedAt: null });
         break;
       case 'ConsentWithdrawn':
+        this.withdrawals.push({
+          at,
+          recordedAt,
+          kap: e.scope.includes('kap'),
+          remote: e.scope.includes('remote-sessions'),
+        });
         for (const x of this.consents)
           if (x.withdrawnRecordedAt === null && e.scope.includes(x.scope as never))
             x.withdrawnRecordedAt = recordedAt;
@@ -1847,6 +1858,14 @@ function expectedAlerts(l: Ledger, asOfMs: number): Record<string, number> {
     if (a.reviews.length > 0 || (a.kind !== 'positive' && a.kind !== 'moderate')) continue;
     add('adverse-event');
     if (a.gates) add('late-entry', lateFor(a));
+  }
+  for (const w of l.withdrawals) {
+    if (!w.kap && !w.remote) continue;
+    const refused = l.dosedOrder
+      .map((id) => l.sessions.get(id)!)
+      .filter((s) => w.kap || s.mode === 'telehealth')
+      .flatMap((s) => s.doses);
+    add('late-entry', refused.filter((d) => d.at > w.at && d.recordedAt < w.recordedAt).length);
   }
   const stop = l.stopInForce();
   if (stop) {
@@ -2133,12 +2152,19 @@ describe('random episode logs folded with decide', () => {
         expect(s.dosesOnHand).toBe(l.delivered - l.used);
         // Low medication: fewer doses on hand than the policy's threshold, in an active, prescribed course.
         const active = l.opened && !l.closed && !l.paused;
-        const courseDone = l.plannedSessions !== null && l.dosedOrder.length >= l.plannedSessions;
+        const initial = l.dosedOrder.filter((id) => !l.sessions.get(id)!.maintenance).length;
+        // The initial course is done at its planned sessions; maintenance sessions need medication too.
+        const courseDone = l.plannedSessions !== null && initial >= l.plannedSessions;
         expect(s.lowMedication).toBe(
-          active && l.prescription !== null && !courseDone && l.delivered - l.used < l.policy.lowSupplyDoses,
+          active &&
+            l.prescription !== null &&
+            (!courseDone || l.maintenance) &&
+            l.delivered - l.used < l.policy.lowSupplyDoses,
         );
         expect(s.alerts.some((a) => a.code === 'low-medication')).toBe(s.lowMedication);
-        expect(s.criticalPeriods.analysis.windows).toHaveLength(l.dosedOrder.length);
+        // Critical periods of the initial course; the maintenance doses' apart.
+        expect(s.criticalPeriods.analysis.windows).toHaveLength(initial);
+        expect(s.maintenance?.criticalPeriods.windows.length ?? 0).toBe(l.dosedOrder.length - initial);
         expect(countAlerts(s.alerts)).toEqual(expectedAlerts(l, asOfMs));
         // Severity: urgent for safety flags, gating adverse events, late entries and alarming readings.
         for (const a of s.alerts) {

@@ -151,6 +151,9 @@ describe('informed consent', () => {
     const status = statusAt(accepted(before), s.at(17));
     expect(status.consent.withdrawn).toEqual(['kap']);
     expect(status.alerts.find((a) => a.code === 'consent-missing')?.message).toContain('withdrew');
+    const again = statusAt(accepted([...before, consent(s, 17, ['kap'])]), s.at(18));
+    expect(again.consent.inForce).toContain('kap');
+    expect(again.consent.withdrawn).toEqual([]);
   });
 
   it('keeps a dose that went ahead before a withdrawal dated earlier was entered (judged by what was known)', () => {
@@ -160,7 +163,11 @@ describe('informed consent', () => {
       recordedAt: s.at(15),
     };
     const state = accepted([...events, ...session(s, 14, 's1'), withdrawal]);
-    expect(statusAt(state, s.at(15.1)).dosesGiven).toBe(1);
+    const status = statusAt(state, s.at(15.1));
+    expect(status.dosesGiven).toBe(1);
+    const late = status.alerts.find((a) => a.code === 'late-entry');
+    expect(late?.severity).toBe('urgent');
+    expect(late?.message).toContain('withdrawal of consent to KAP');
     expect(state.context.consents.find((x) => x.scope === 'kap')?.withdrawn?.eventId).toBe(withdrawal.id);
   });
 

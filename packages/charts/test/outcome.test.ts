@@ -437,7 +437,7 @@ describe('dose steps and maintenance on the outcome chart', () => {
       string,
       AnnotationOptions<'line'>
     >;
-    const label = (n: number) => (annotations[`dose-${n}`]?.label?.content as string[]).join(' ');
+    const label = (n: number) => ((annotations[`dose-${n}`]?.label?.content ?? []) as string[]).join(' ');
     expect(label(2)).toBe('Dose 2 300 mg ▲');
     expect(annotations['dose-2']?.borderWidth).toBe(2.5);
     expect(label(1)).toBe('Dose 1 150 mg');

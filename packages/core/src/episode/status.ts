@@ -397,11 +397,13 @@ function safetyAlerts(c: EpisodeContext, dosed: readonly DosingSessionRecord[]):
   }
   const stop = c.treatmentStopped;
   if (stop) {
-    alerts.push({
-      code: 'treatment-stopped',
-      severity: 'warning',
-      message: `Treatment stopped by the medical team on ${stop.at.slice(0, 10)} (${stop.by === 'follow-up' ? 'follow-up: do not continue' : 're-evaluation: not eligible'}); no doses, refills or new sessions until a new evaluation, prescription or follow-up that continues.`,
-    });
+    // A closed course needs no notice that treatment is stopped (a late entry still says what it changed).
+    if (c.closed === null)
+      alerts.push({
+        code: 'treatment-stopped',
+        severity: 'warning',
+        message: `Treatment stopped by the medical team on ${stop.at.slice(0, 10)} (${stop.by === 'follow-up' ? 'follow-up: do not continue' : 're-evaluation: not eligible'}); no doses, refills or new sessions until a new evaluation, prescription or follow-up that continues.`,
+      });
     for (const { s, d } of lateEntryDoses(dosed, stop)) {
       alerts.push({
         code: 'late-entry',
@@ -530,9 +532,11 @@ export function statusAt(
   }
 
   const onHand = dosesOnHand(c);
+  // No refill can be arranged while the medical team has stopped treatment: no low-medication notice then.
   const lowMedication =
     active &&
     c.prescription !== null &&
+    c.treatmentStopped === null &&
     (!courseDone || c.maintenance !== null) &&
     onHand < c.policy.lowSupplyDoses;
   if (lowMedication) {

@@ -1869,7 +1869,7 @@ function expectedAlerts(l: Ledger, asOfMs: number): Record<string, number> {
   }
   const stop = l.stopInForce();
   if (stop) {
-    add('treatment-stopped');
+    if (!l.closed) add('treatment-stopped');
     add('late-entry', lateFor(stop));
   }
   // Readings of the latest session that has any (by its first reading) beyond the alert thresholds.
@@ -2158,6 +2158,7 @@ describe('random episode logs folded with decide', () => {
         expect(s.lowMedication).toBe(
           active &&
             l.prescription !== null &&
+            l.stopInForce() === null &&
             (!courseDone || l.maintenance) &&
             l.delivered - l.used < l.policy.lowSupplyDoses,
         );

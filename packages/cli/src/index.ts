@@ -128,7 +128,11 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
       '--as-of <iso>',
       "compute each episode's status and alerts at this instant (ISO 8601 with a UTC offset; default: the latest event time in the log)",
     )
-    .action(async (file: string, opts: { json?: boolean; asOf?: string }) => {
+    .option(
+      '--now <time>',
+      'check event times against this clock: events dated or recorded later (beyond the 5-minute tolerance) are refused as future-event; "now" for the system clock, or an ISO 8601 date-time with a UTC offset (default: no clock check)',
+    )
+    .action(async (file: string, opts: { json?: boolean; asOf?: string; now?: string }) => {
       exitCode = await validateCommand(file, opts, io);
     });
 
@@ -146,6 +150,10 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     .option('--rci-sd <sd>', 'SD of baseline scores: "sample" (default) or per instrument, e.g. phq9=5.7')
     .option('--bins <days>', 'edges of the trajectory bins in days since baseline, e.g. 0,14,28,56,84')
     .option('--json', 'print one JSON document instead of the summary table')
+    .option(
+      '--now <time>',
+      'check event times against this clock: events dated or recorded later (beyond the 5-minute tolerance) are refused as future-event; "now" for the system clock, or an ISO 8601 date-time with a UTC offset (default: no clock check)',
+    )
     .action(async (file: string, opts: AnalyzeCommandOptions) => {
       exitCode = await analyzeCommand(file, opts, io);
     });
@@ -181,6 +189,10 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
       'also export assessments voided as entered in error, with voided = true (FHIR: status entered-in-error)',
     )
     .option('--allow-invalid', 'exit 0 even when lines were excluded (they are still reported and counted)')
+    .option(
+      '--now <time>',
+      'check event times against this clock: events dated or recorded later (beyond the 5-minute tolerance) are refused as future-event; "now" for the system clock, or an ISO 8601 date-time with a UTC offset (default: no clock check)',
+    )
     .action(async (file: string, opts: ExportCommandOptions) => {
       exitCode = await exportCommand(file, opts, io);
     });

@@ -59,3 +59,19 @@ export async function write(out: Writable, chunk: string): Promise<void> {
     });
   }
 }
+
+/**
+ * Parse `--now`: the clock to check event times against (`future-event`): `now` for the system clock, or an ISO
+ * 8601 date-time with a UTC offset. Undefined when the option is absent (no clock check).
+ */
+export function parseNow(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'now') return Date.now();
+  const ms = /(Z|[+-]\d{2}:\d{2})$/.test(value) ? Date.parse(value) : Number.NaN;
+  if (Number.isNaN(ms)) {
+    throw new CliError(
+      `--now: expected "now" or an ISO 8601 date-time with a UTC offset, e.g. 2026-05-01T09:00:00-04:00, got "${value}"`,
+    );
+  }
+  return ms;
+}

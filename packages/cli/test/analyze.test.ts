@@ -1,6 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { analysisReportSchema } from '@kapkit/export';
 import { describe, expect, it } from 'vitest';
 import { run } from './helpers.js';
 
@@ -132,9 +133,18 @@ describe('kapkit analyze', () => {
     expect((await run(['demo-data', '--patients', '40', '--seed', '3', '--out', events])).code).toBe(0);
     const { code, stdout } = await run(['analyze', events, '--json']);
     expect(code).toBe(0);
-    const p = JSON.parse(stdout).instruments.phq9;
+    const report = JSON.parse(stdout);
+    const p = report.instruments.phq9;
     expect(p.patients).toBeGreaterThan(30);
     expect(p.kap.byDoseNumber.length).toBeGreaterThanOrEqual(4);
     expect(p.kap.criticalPeriods.inside.n).toBeGreaterThan(0);
+    // The demo records concurrent medications: the comparison by class is there, labelled observational.
+    expect(p.byMedicationClass.note).toMatch(/^Observational/);
+    expect(p.byMedicationClass.classes.map((c: { class: string }) => c.class)).toContain('benzodiazepine');
+    // The output is what the published JSON Schema (kapkit schema) describes.
+    const parsed = analysisReportSchema.safeParse(report);
+    expect(parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual(
+      [],
+    );
   });
 });

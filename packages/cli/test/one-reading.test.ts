@@ -155,3 +155,47 @@ describe('kapkit validate reports the status of every episode', () => {
     expect((await run(['validate', open, '--as-of', 'yesterday'])).code).toBe(2);
   });
 });
+
+describe('--now: event times checked against a clock', () => {
+  it('refuses a record dated by a typo in the future of the given clock in validate, analyze and export alike', async () => {
+    // A PHQ-9 typed as 2027-03-01 while the log's own events end earlier; recordedAt equals at (as a version 1
+    // event is upcast), so only a clock can tell. Without --now the log is not compared with any clock.
+    const first = events.find((e) => e.type === 'AssessmentRecorded')!;
+    const typo = {
+      ...first,
+      id: 'typo-2027',
+      at: '2027-03-01T10:00:00-06:00',
+      recordedAt: '2027-03-01T10:00:00-06:00',
+      responses: [0, 0, 0, 0, 0, 0, 0, 0, 0],
+    };
+    const lastAt = events.reduce((m, e) => Math.max(m, Date.parse(e.at)), 0);
+    const clock = new Date(Math.min(lastAt + 86_400_000, Date.parse('2027-02-01T00:00:00Z'))).toISOString();
+    const later = events.filter((e) => Date.parse(e.at) > Date.parse(clock));
+    const kept = events.filter((e) => Date.parse(e.at) <= Date.parse(clock));
+    const path = file('typo.ndjson', `${[...kept, typo].map((e) => JSON.stringify(e)).join('\n')}\n`);
+    expect(later.length).toBe(events.length - kept.length);
+
+    const plain = JSON.parse((await run(['validate', path, '--json'])).stdout) as ValidateReport;
+    expect(plain.problems.map((p) => p.code)).not.toContain('future-event');
+
+    const checked = await run(['validate', path, '--json', '--now', clock]);
+    expect(checked.code).toBe(1);
+    const report = JSON.parse(checked.stdout) as ValidateReport;
+    expect(report.problems.map((p) => [p.eventId, p.code])).toEqual([['typo-2027', 'future-event']]);
+
+    const analyzed = await run(['analyze', path, '--json', '--now', clock]);
+    expect(JSON.parse(analyzed.stdout).input.excludedByReason).toEqual({ 'future-event': 1 });
+
+    const out = join(dir, 'typo-export');
+    const exported = await run(['export', path, '--format', 'ndjson', '--out', out, '--now', clock]);
+    expect(exported.code).toBe(1);
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+    expect(manifest.input.problemsByCode).toEqual({ 'future-event': 1 });
+  });
+
+  it('says what it expects of --now', async () => {
+    const r = await run(['validate', file('one.ndjson', clean), '--now', 'tomorrow']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--now: expected "now" or an ISO 8601 date-time with a UTC offset');
+  });
+});

@@ -67,6 +67,11 @@ export interface ExportOptions {
   readonly tables?: readonly TableName[];
   /** De-identify with this key (at least 32 characters; never written anywhere). */
   readonly deidentify?: { readonly key: string } | null;
+  /**
+   * The clock to check event times against (epoch ms or ISO instant): an event dated or recorded later than it
+   * (beyond the policy clock tolerance) is excluded as `future-event`. Default: no clock check.
+   */
+  readonly now?: number | string;
   /** Export free text (notes, override reasons, adverse-event descriptions). Refused with `deidentify`. */
   readonly includeFreeText?: boolean;
   /**
@@ -298,7 +303,7 @@ export async function exportEvents(input: ExportInput, options: ExportOptions): 
   let lastLineNo = 0;
   const listed: { line: number; code: string }[] = [];
   let rows = 0;
-  const fold = new EventLogFold({ model });
+  const fold = new EventLogFold(options.now === undefined ? { model } : { model, now: options.now });
 
   const problem = (p: LogProblem) => {
     if (listed.length < MAX_LISTED_PROBLEMS) listed.push({ line: p.line, code: p.code });

@@ -130,6 +130,18 @@ const meanIntervalShape = {
 const meanInterval = z.strictObject(meanIntervalShape);
 const correlation = z.strictObject({ n: z.int().min(0), r: nullableNumber });
 const direction = z.enum(['higher-is-worse', 'higher-is-better']);
+const medicationGroup = z
+  .strictObject({
+    patients: z.int().min(0),
+    responders: z.int().min(0),
+    responseRate: proportion,
+    remitters: z.int().min(0),
+    remissionRate: proportion.nullable(),
+    change: meanInterval,
+  })
+  .meta({
+    description: 'Evaluable patients of one group: responders, remitters (Wilson 95%) and change (t 95%).',
+  });
 
 const patientOutcome = z.strictObject({
   patientId: z.string(),
@@ -260,6 +272,32 @@ const instrumentReport = z.strictObject({
     })
     .nullable()
     .meta({ description: 'KAP-specific views (by days since last dose, dose number, critical periods).' }),
+  byMedicationClass: z
+    .strictObject({
+      note: z.string().meta({ description: 'Says that the comparison is observational.' }),
+      patientsWithReview: z.int().min(0),
+      patientsWithoutReview: z.int().min(0),
+      classes: z.array(
+        z.strictObject({
+          class: z.string(),
+          with: medicationGroup,
+          without: medicationGroup,
+          changeDifference: z
+            .strictObject({
+              estimate: nullableNumber,
+              lower: nullableNumber,
+              upper: nullableNumber,
+              df: nullableNumber,
+            })
+            .meta({ description: 'Mean change with − without, Welch 95% interval (as R t.test(x, y)).' }),
+        }),
+      ),
+    })
+    .nullable()
+    .meta({
+      description:
+        'Responders, remitters and change with and without each concurrent-medication class (observational); null without medication reviews.',
+    }),
   patientRows: z.array(patientOutcome).optional(),
 });
 
@@ -273,6 +311,17 @@ export const analysisReportSchema = z
         format: z.enum(['csv', 'events-ndjson']),
         records: z.int().min(0),
         excluded: z.int().min(0),
+        lines: z.int().min(0).optional().meta({ description: 'Event logs: non-blank lines read.' }),
+        events: z.int().min(0).optional().meta({ description: 'Event logs: lines that parsed as events.' }),
+        accepted: z.int().min(0).optional().meta({ description: 'Event logs: events the machine accepted.' }),
+        refused: z.int().min(0).optional().meta({ description: 'Event logs: events the machine refused.' }),
+        malformed: z.int().min(0).optional().meta({ description: 'Event logs: lines that are not events.' }),
+        voided: z.int().min(0).optional().meta({ description: 'Event logs: accepted events later voided.' }),
+        excludedByReason: z
+          .record(z.string(), z.int().min(0))
+          .optional()
+          .meta({ description: 'Event logs: excluded lines by refusal code (and voided).' }),
+        episodes: z.int().min(0).optional().meta({ description: 'Event logs: episodes read.' }),
       })
       .optional()
       .meta({ description: 'Added by kapkit analyze --json: what was read.' }),

@@ -14,7 +14,7 @@ import {
   normalizeInstrumentId,
 } from '@kapkit/core';
 import { parse } from 'csv-parse';
-import { CliError, type CliIO, write } from '../io.js';
+import { CliError, type CliIO, parseNow, write } from '../io.js';
 import { VERSION } from '../version.js';
 
 /** A row or line that was excluded, and why. */
@@ -29,6 +29,8 @@ export interface AnalyzeCommandOptions {
   readonly rciSd?: string;
   readonly bins?: string;
   readonly json?: boolean;
+  /** Check event times against this clock (`now` or an ISO time): later events are refused `future-event`. */
+  readonly now?: string;
 }
 
 /** Parse `id=value,id=value` into a map of canonical instrument ids to numbers. */
@@ -50,8 +52,12 @@ function parsePairs(text: string, option: string): Record<string, number> {
  * machine, so refused events (duplicates, events after closure, …) never count and voided ones are left out.
  * Each excluded line is reported; the fold is returned for the per-reason counts.
  */
-async function readEvents(file: string, problems: InputProblem[]): Promise<EventLogFold> {
-  const fold = new EventLogFold();
+async function readEvents(
+  file: string,
+  problems: InputProblem[],
+  now: number | undefined,
+): Promise<EventLogFold> {
+  const fold = new EventLogFold(now === undefined ? {} : { now });
   for await (const l of ndjsonLines(createReadStream(file))) {
     const r = fold.add(l);
     if (!r.ok) problems.push({ line: r.problem.line, message: `${r.problem.code}: ${r.problem.message}` });
@@ -241,7 +247,7 @@ export async function analyzeCommand(
   if (isCsv) {
     records = await readCsv(file, problems);
   } else {
-    fold = await readEvents(file, problems);
+    fold = await readEvents(file, problems, parseNow(options.now));
     const fromEvents = recordsFromEpisodes([...fold.episodes.values()].map((e) => e.state.context));
     records = fromEvents.records;
     courses = fromEvents.courses;

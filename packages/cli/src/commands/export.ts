@@ -14,7 +14,7 @@ import {
   type TableName,
 } from '@kapkit/export';
 import cliProgress from 'cli-progress';
-import { CliError, type CliIO, openInput, write } from '../io.js';
+import { CliError, type CliIO, openInput, parseNow, write } from '../io.js';
 import { VERSION } from '../version.js';
 
 export interface ExportCommandOptions {
@@ -26,6 +26,8 @@ export interface ExportCommandOptions {
   readonly includeFreeText?: boolean;
   readonly includeVoided?: boolean;
   readonly allowInvalid?: boolean;
+  /** Check event times against this clock (`now` or an ISO time): later events are refused `future-event`. */
+  readonly now?: string;
   /** Environment to read the key from (default `process.env`). */
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
@@ -122,6 +124,7 @@ export async function exportCommand(
   const tables = parseTables(options.tables, format);
   if (options.out.trim() === '') throw new CliError('--out: expected a directory');
   const key = readKey(options);
+  const now = parseNow(options.now);
   const stdin = file === undefined || file === '-';
   const first: Readable = await openInput(file, io);
   const size = stdin ? null : (await stat(file)).size;
@@ -179,6 +182,7 @@ export async function exportCommand(
       deidentify: key === null ? null : { key },
       includeFreeText: options.includeFreeText === true,
       includeVoided: options.includeVoided === true,
+      ...(now === undefined ? {} : { now }),
       kapkitVersion: VERSION,
       signal: controller.signal,
       onProblem,

@@ -7,7 +7,7 @@ import {
   type SafetySignal,
   statusAt,
 } from '@kapkit/core';
-import { CliError, type CliIO, openInput, write } from '../io.js';
+import { CliError, type CliIO, openInput, parseNow, write } from '../io.js';
 
 /** One refused or malformed line. */
 export interface ValidateProblem {
@@ -153,18 +153,20 @@ function parseAsOf(value: string | undefined): string | undefined {
  * each refused or malformed line as `line N: episode E: event ID: CODE: message` (ending in `SAFETY: …` when
  * the line carries a safety signal), then one summary line per episode with the alerts of its status at
  * `--as-of` (default: the latest event time in the log), then totals. An event dated later than its own
- * `recordedAt` (plus the policy tolerance) is refused as `future-event`; the log is not compared with the
- * clock of the machine running the command (logs may be synthetic cohorts dated ahead). Returns 1 if anything
+ * `recordedAt` (plus the policy tolerance) is refused as `future-event`; with `--now` (a time, or `now` for the
+ * system clock) so is one dated or recorded later than that clock. Without it the log is not compared with any
+ * clock (logs may be synthetic cohorts dated ahead, or replayed later). Returns 1 if anything
  * was refused or malformed, else 0 (alerts do not change the exit code).
  */
 export async function validateCommand(
   file: string | undefined,
-  options: { json?: boolean; asOf?: string },
+  options: { json?: boolean; asOf?: string; now?: string },
   io: CliIO,
 ): Promise<number> {
   const asOfOption = parseAsOf(options.asOf);
+  const now = parseNow(options.now);
   const input = await openInput(file, io);
-  const fold = new EventLogFold();
+  const fold = new EventLogFold(now === undefined ? {} : { now });
   const problems: ValidateProblem[] = [];
 
   for await (const l of ndjsonLines(input)) {

@@ -11,7 +11,7 @@ export interface OutcomeDefinition {
 }
 
 const RESPONSE =
-  'Response: ≥ 50% reduction from baseline (domain.md §4; e.g. Hull et al. 2022, J Affect Disord 314:59)';
+  'Response: ≥ 50% reduction from baseline (the usual definition in depression trials; e.g. Hull et al. 2022, J Affect Disord 314:59)';
 
 /** The outcome definition an instrument definition carries (`outcomes`), with the 50 % response default. */
 export function outcomeDefinitionFrom(d: InstrumentDefinition): OutcomeDefinition {

@@ -14,7 +14,7 @@ import { scoreCommand } from './commands/score.js';
 import { registerStoreCommand } from './commands/store.js';
 import { validateCommand } from './commands/validate.js';
 import { DEMO_DEFAULT_START } from './demo/index.js';
-import { CliError, type CliIO } from './io.js';
+import { CliError, type CliIO, isClosedPipe } from './io.js';
 import { VERSION } from './version.js';
 
 export { type DemoDataOptions, demoDataCommand } from './commands/demo-data.js';
@@ -43,7 +43,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
   let exitCode = 0;
   const program = new Command('kapkit')
     .description('Outcome tracking for ketamine-assisted psychotherapy: score, validate, analyse and export.')
-    .version(VERSION, '-v, --version')
+    .version(VERSION, '-V, --version', 'print the version (also -v)')
     .exitOverride()
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
@@ -58,7 +58,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     )
     .requiredOption(
       '-i, --instrument <id>',
-      'instrument id, case-insensitive, hyphens ignored (e.g. PHQ-9, gad7)',
+      'required: instrument id, case-insensitive, hyphens ignored (e.g. PHQ-9, gad7)',
     )
     .argument('[file]', 'input file, or - for standard input', '-')
     .action(async (file: string, opts: { instrument: string }) => {
@@ -80,7 +80,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     )
     .option(
       '-n, --patients <n>',
-      'number of synthetic patients, one episode each (1 to 100000; interleaving holds the episodes under way in memory, about 10 MB per 1,000 patients)',
+      'number of synthetic patients, one episode each (1 to 100000; interleaving holds the episodes under way in memory, about 17 MB per 1,000 patients)',
       '100',
     )
     .option('-s, --seed <seed>', 'seed of the generator (any text); the same seed gives the same output', '1')
@@ -141,7 +141,12 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     .description(
       'Outcome analytics: response, remission, reliable change, effect sizes, time to response (Kaplan–Meier), trajectory, linear mixed model and critical-period views. Input: an event log (.ndjson, as from demo-data) or a tidy CSV with columns patient_id,instrument,day,score (or date instead of day; optional first_dose_day). Bad rows are reported with line numbers on stderr and excluded.',
     )
-    .argument('<file>', 'event log (.ndjson) or tidy CSV (.csv)')
+    .argument(
+      '[file]',
+      'event log (.ndjson) or tidy CSV (.csv), or - for standard input (an event log, or CSV with --csv)',
+      '-',
+    )
+    .option('--csv', 'read standard input as a tidy CSV (a file is recognised by its .csv or .tsv extension)')
     .option('--instrument <ids>', 'instruments to analyse, comma-separated (default: all present)')
     .option(
       '--rci-reliability <pairs>',
@@ -165,9 +170,11 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     )
     .argument('[file]', 'input NDJSON event log, or - for standard input', '-')
     .addOption(
-      new Option('-f, --format <format>', 'output format').choices([...EXPORT_FORMATS]).makeOptionMandatory(),
+      new Option('-f, --format <format>', 'required: output format')
+        .choices([...EXPORT_FORMATS])
+        .makeOptionMandatory(),
     )
-    .requiredOption('-o, --out <dir>', 'output directory (created if needed)')
+    .requiredOption('-o, --out <dir>', 'required: output directory (created if needed)')
     .option(
       '--tables <names>',
       'tables to write, comma-separated (default: assessments,dosing_sessions,episodes)',
@@ -202,7 +209,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     .description(
       'Write the JSON Schemas of every public kapkit record (events, instrument responses, scored assessments, research tables, analytics report, export manifest) in draft 2020-12 and draft-07.',
     )
-    .requiredOption('-o, --out <dir>', 'output directory (created if needed)')
+    .requiredOption('-o, --out <dir>', 'required: output directory (created if needed)')
     .action(async (opts: { out: string }) => {
       exitCode = await schemaCommand(opts, io);
     });
@@ -214,10 +221,10 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     )
     .requiredOption(
       '--events <file>',
-      'NDJSON event log (as from demo-data or an event store), or - for standard input',
+      'required: NDJSON event log (as from demo-data or an event store), or - for standard input',
     )
-    .requiredOption('--patient <id>', 'the patient whose chart to draw')
-    .requiredOption('-o, --out <file>', 'output PNG file, or - for standard output')
+    .requiredOption('--patient <id>', 'required: the patient whose chart to draw')
+    .requiredOption('-o, --out <file>', 'required: output PNG file, or - for standard output')
     .option('--instrument <ids>', 'instruments to chart, comma-separated (default: PHQ-9 and GAD-7)')
     .option('--as-of <iso>', 'chart the episode as of this instant (ISO 8601 with a UTC offset)')
     .action(async (opts: ReportCommandOptions) => {
@@ -229,9 +236,12 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
   });
 
   try {
-    await program.parseAsync([...argv], { from: 'user' });
+    // -v is kept as a synonym of -V (--version) at the top level.
+    const args = argv[0] === '-v' ? ['--version', ...argv.slice(1)] : [...argv];
+    await program.parseAsync(args, { from: 'user' });
     return exitCode;
   } catch (e) {
+    if (isClosedPipe(e)) return 0;
     if (e instanceof CommanderError) {
       // Help and version exit with 0; usage errors were already printed by commander.
       return e.exitCode === 0 ? 0 : 2;

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { access } from 'node:fs/promises';
+import { access, stat } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
 import { type NdjsonLine, ndjsonLines } from '@kapkit/core';
 
@@ -20,15 +20,33 @@ export class CliError extends Error {
   }
 }
 
-/** Open a file argument (`-` or absent = stdin) as a stream, failing clearly when the file cannot be read. */
-export async function openInput(file: string | undefined, io: CliIO): Promise<Readable> {
-  if (file === undefined || file === '-') return io.stdin;
+/** Check that a file argument names a readable file (not a directory), with a clear error otherwise. */
+export async function checkInputFile(file: string): Promise<void> {
   try {
     await access(file);
   } catch {
     throw new CliError(`cannot read input file "${file}": no such file or not readable`);
   }
+  if ((await stat(file)).isDirectory()) {
+    throw new CliError(`input "${file}" is a directory: give a file, or - for standard input`);
+  }
+}
+
+/** Open a file argument (`-` or absent = stdin) as a stream, failing clearly when the file cannot be read. */
+export async function openInput(file: string | undefined, io: CliIO): Promise<Readable> {
+  if (file === undefined || file === '-') return io.stdin;
+  await checkInputFile(file);
   return createReadStream(file, { encoding: 'utf8' });
+}
+
+/** The name of an input in messages: the file, or "standard input". */
+export function inputName(file: string | undefined): string {
+  return file === undefined || file === '-' ? 'standard input' : `"${file}"`;
+}
+
+/** Whether an error is a write to a closed pipe (e.g. `kapkit validate big.ndjson | head`). */
+export function isClosedPipe(e: unknown): boolean {
+  return (e as { code?: unknown } | null)?.code === 'EPIPE';
 }
 
 export type { NdjsonLine } from '@kapkit/core';

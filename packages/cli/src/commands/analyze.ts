@@ -1,5 +1,4 @@
-import { createReadStream } from 'node:fs';
-import { access } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import {
   type AnalysisReport,
   analyzeOutcomes,
@@ -14,7 +13,7 @@ import {
   normalizeInstrumentId,
 } from '@kapkit/core';
 import { parse } from 'csv-parse';
-import { CliError, type CliIO, parseNow, write } from '../io.js';
+import { CliError, type CliIO, inputName, openInput, parseNow, write } from '../io.js';
 import { VERSION } from '../version.js';
 
 /** A row or line that was excluded, and why. */
@@ -29,6 +28,8 @@ export interface AnalyzeCommandOptions {
   readonly rciSd?: string;
   readonly bins?: string;
   readonly json?: boolean;
+  /** Read standard input as CSV (files are recognised by their extension). */
+  readonly csv?: boolean;
   /** Check event times against this clock (`now` or an ISO time): later events are refused `future-event`. */
   readonly now?: string;
 }
@@ -53,22 +54,22 @@ function parsePairs(text: string, option: string): Record<string, number> {
  * Each excluded line is reported; the fold is returned for the per-reason counts.
  */
 async function readEvents(
-  file: string,
+  input: Readable,
   problems: InputProblem[],
   now: number | undefined,
 ): Promise<EventLogFold> {
   const fold = new EventLogFold(now === undefined ? {} : { now });
-  for await (const l of ndjsonLines(createReadStream(file))) {
+  for await (const l of ndjsonLines(input)) {
     const r = fold.add(l);
     if (!r.ok) problems.push({ line: r.problem.line, message: `${r.problem.code}: ${r.problem.message}` });
   }
   return fold;
 }
 
-async function readCsv(file: string, problems: InputProblem[]): Promise<OutcomeRecord[]> {
+async function readCsv(input: Readable, name: string, problems: InputProblem[]): Promise<OutcomeRecord[]> {
   const registry = createInstrumentRegistry();
   const records: OutcomeRecord[] = [];
-  const parser = createReadStream(file).pipe(
+  const parser = input.pipe(
     parse({
       bom: true,
       columns: (h: string[]) => h.map((c) => c.trim().toLowerCase()),
@@ -90,7 +91,7 @@ async function readCsv(file: string, problems: InputProblem[]): Promise<OutcomeR
       if (!cols.includes('day') && !cols.includes('date')) missing.push('day (or date)');
       if (missing.length)
         throw new CliError(
-          `${file}: missing column(s) ${missing.join(', ')}; expected header patient_id,instrument,day,score`,
+          `${name}: missing column(s) ${missing.join(', ')}; expected header patient_id,instrument,day,score`,
         );
     }
     const fail = (message: string) => problems.push({ line, message });
@@ -233,21 +234,21 @@ export async function analyzeCommand(
   options: AnalyzeCommandOptions,
   io: CliIO,
 ): Promise<number> {
-  try {
-    await access(file);
-  } catch {
-    throw new CliError(`cannot read input file "${file}": no such file or not readable`);
-  }
+  const stdin = file === '-';
   const problems: InputProblem[] = [];
   const lower = file.toLowerCase();
-  const isCsv = lower.endsWith('.csv') || lower.endsWith('.tsv');
+  const isCsv = stdin ? options.csv === true : lower.endsWith('.csv') || lower.endsWith('.tsv');
+  const input = await openInput(file, io);
   let records: OutcomeRecord[];
   let courses: ReturnType<typeof recordsFromEpisodes>['courses'] | undefined;
   let fold: EventLogFold | null = null;
   if (isCsv) {
-    records = await readCsv(file, problems);
+    records = await readCsv(input, stdin ? 'standard input' : file, problems);
+    if (records.length === 0 && problems.length === 0)
+      throw new CliError(`no records in ${inputName(file)}`, 1);
   } else {
-    fold = await readEvents(file, problems, parseNow(options.now));
+    fold = await readEvents(input, problems, parseNow(options.now));
+    if (fold.counts.records === 0) throw new CliError(`no events in ${inputName(file)}`, 1);
     const fromEvents = recordsFromEpisodes([...fold.episodes.values()].map((e) => e.state.context));
     records = fromEvents.records;
     courses = fromEvents.courses;

@@ -14,7 +14,7 @@ import {
   type TableName,
 } from '@kapkit/export';
 import cliProgress from 'cli-progress';
-import { CliError, type CliIO, openInput, parseNow, write } from '../io.js';
+import { CliError, type CliIO, inputName, openInput, parseNow, write } from '../io.js';
 import { VERSION } from '../version.js';
 
 export interface ExportCommandOptions {
@@ -64,6 +64,24 @@ function parseTables(text: string | undefined, format: ExportFormat): TableName[
   return [...new Set(names)] as TableName[];
 }
 
+/** What an environment variable name looks like (POSIX). */
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+
+/**
+ * Why a pseudonymisation key is too weak, or null: at least `MIN_KEY_LENGTH` characters that are not
+ * whitespace, and enough variety (at least 10 distinct characters: a hex key from `openssl rand -hex 32` has
+ * about 16) that it is not a repeated or typed pattern.
+ */
+export function keyWeakness(key: string): string | null {
+  const visible = key.replace(/\s/g, '');
+  if (visible.length < MIN_KEY_LENGTH) {
+    return `${visible.length} non-blank characters, at least ${MIN_KEY_LENGTH} are needed`;
+  }
+  if (new Set(visible).size < 10)
+    return `only ${new Set(visible).size} distinct characters, at least 10 are needed`;
+  return null;
+}
+
 /** The key for `--deidentify`, from the environment variable named by `--key-env`. Never printed. */
 function readKey(options: ExportCommandOptions): string | null {
   if (!options.deidentify) {
@@ -80,13 +98,20 @@ function readKey(options: ExportCommandOptions): string | null {
       '--deidentify needs --key-env <VAR>, the name of an environment variable holding the secret pseudonymisation key',
     );
   }
+  // A name, never the key itself: a value that is not a variable name is refused without being echoed.
+  if (!ENV_NAME.test(options.keyEnv)) {
+    throw new CliError(
+      '--key-env takes the NAME of an environment variable (e.g. KAPKIT_EXPORT_KEY), not the key itself; the value given is not repeated here. Put the key in the environment and pass its name.',
+    );
+  }
   const key = (options.env ?? process.env)[options.keyEnv];
   if (key === undefined || key === '') {
     throw new CliError(`--key-env: the environment variable ${options.keyEnv} is not set or is empty`);
   }
-  if (key.length < MIN_KEY_LENGTH) {
+  const weakness = keyWeakness(key);
+  if (weakness !== null) {
     throw new CliError(
-      `--key-env: the key in ${options.keyEnv} is too short (at least ${MIN_KEY_LENGTH} characters, e.g. from "openssl rand -hex 32")`,
+      `--key-env: the key in ${options.keyEnv} is too weak: ${weakness} (e.g. use "openssl rand -hex 32")`,
     );
   }
   return key;
@@ -216,5 +241,9 @@ export async function exportCommand(
     await write(io.stderr, `… and ${problems - MAX_PRINTED} more excluded line(s); see manifest.json\n`);
   }
   await write(io.stderr, summary(result, options.out));
+  if (result.manifest.input.records === 0) {
+    await write(io.stderr, `kapkit export: no events in ${inputName(file)}; the export is empty\n`);
+    return 1;
+  }
   return problems > 0 && !options.allowInvalid ? 1 : 0;
 }

@@ -5,7 +5,7 @@ import {
   safeScoreResponse,
   UnknownInstrumentError,
 } from '@kapkit/core';
-import { CliError, type CliIO, openInput, readNdjson, write } from '../io.js';
+import { CliError, type CliIO, inputName, openInput, readNdjson, write } from '../io.js';
 
 /** One output line of `kapkit score`. */
 export interface ScoreLine {
@@ -111,6 +111,7 @@ export async function scoreCommand(
     if (out.safetyFlags.some((f) => f.kind === 'positive')) counts.flagged++;
     await write(io.stdout, `${JSON.stringify(out)}\n`);
   }
+  if (counts.records === 0) throw new CliError(`no records in ${inputName(file)}`, 1);
   await write(
     io.stderr,
     `kapkit score: ${counts.records} records (${definition.name}): ${counts.complete} complete, ${counts.prorated} prorated, ${counts.notScorable} not scorable, ${counts.invalid} invalid; ${counts.flagged} with a positive safety flag\n`,

@@ -7,7 +7,7 @@ import {
   type SafetySignal,
   statusAt,
 } from '@kapkit/core';
-import { CliError, type CliIO, openInput, parseNow, write } from '../io.js';
+import { CliError, type CliIO, inputName, openInput, parseNow, write } from '../io.js';
 
 /** One refused or malformed line. */
 export interface ValidateProblem {
@@ -202,6 +202,7 @@ export async function validateCommand(
     else await write(io.stdout, `${episodeLine(s)}\n`);
   }
   const totals = fold.counts;
+  if (totals.records === 0) throw new CliError(`no events in ${inputName(file)}`, 1);
   const ok = totals.refused === 0 && totals.malformed === 0;
   if (options.json) {
     const out: ValidateReport = {

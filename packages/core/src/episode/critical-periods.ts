@@ -1,7 +1,7 @@
 import { describeValue, KapkitError } from '../errors.js';
 
 /**
- * Critical periods (domain.md §2). Each dosing session's dose opens a window `[doseAt, doseAt + W)`; a course
+ * Critical periods. Each dosing session's dose opens a window `[doseAt, doseAt + W)`; a course
  * aims for "overlapping critical periods". This module is pure: no timers, no `Date.now()`; every "now" is an
  * explicit parameter. Time is elapsed time in milliseconds between instants: a day is 86,400,000 ms and a
  * window end is shown in the fixed UTC offset of its dose (time-zone rules such as daylight saving are not

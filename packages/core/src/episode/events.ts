@@ -35,7 +35,7 @@ export const formulations = [
 export const doseKinds = ['full', 'half', 'booster'] as const;
 
 /**
- * Contraindications and considerations screened at the medical evaluation (domain.md §5, Journey Clinical
+ * Contraindications and considerations screened at the medical evaluation (Journey Clinical
  * eligibility criteria). Recorded as codes; kapkit does not decide eligibility, the clinician does.
  */
 export const contraindicationCodes = [

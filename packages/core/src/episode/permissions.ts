@@ -56,11 +56,11 @@ export const defaultPermissions: PermissionTable = {
 /** Where each row of the default table comes from (shown in docs/episode.md). */
 export const permissionSources: Readonly<Record<string, string>> = {
   medical:
-    'Journey Clinical: the medical team takes "all KAP medical responsibilities, including determining patient eligibility, providing ketamine prescriptions, and ongoing outcome monitoring"; "the medical decision to provide the patient a prescription of ketamine relies solely on the prescriber" (domain.md §8)',
+    'Journey Clinical: the medical team takes "all KAP medical responsibilities, including determining patient eligibility, providing ketamine prescriptions, and ongoing outcome monitoring"; "the medical decision to provide the patient a prescription of ketamine relies solely on the prescriber"',
   therapist:
     'Seed: the therapist takes "the psychotherapy portion": fit discussion, preparation, dosing and integration sessions',
   patient:
-    'Journey Clinical: patients record their clinical scales in the patient portal and take their own vitals before and after dosing (domain.md §8)',
+    'Journey Clinical: patients record their clinical scales in the patient portal and take their own vitals before and after dosing',
   chaperone:
     'Journey Clinical chaperone guidelines: a chaperone is present for remote sessions and checks in every 15 minutes; may record vitals and adverse events',
   consent:

@@ -83,7 +83,7 @@ export const policySources: Readonly<Record<keyof EpisodePolicy, string>> = {
   criticalPeriodDays:
     'Seed (KAP therapist, 2025): benefits "can last up to two weeks after a single ketamine experience"; 2 days (48 h) is the conservative research value (Nardou et al. 2023, Nature 618:790)',
   holdSystolicAbove:
-    'Spravato (esketamine) prescribing information: consider delaying dosing if BP > 140/90; no public threshold for sublingual KAP was found (domain.md §5)',
+    'Spravato (esketamine) prescribing information: consider delaying dosing if BP > 140/90; no public threshold for sublingual KAP was found',
   holdDiastolicAbove:
     'Spravato (esketamine) prescribing information: consider delaying dosing if BP > 140/90',
   requirePreparationBeforeFirstDose:
@@ -105,20 +105,20 @@ export const policySources: Readonly<Record<keyof EpisodePolicy, string>> = {
   clockToleranceMinutes:
     'kapkit default: 5 minutes of clock difference between devices; later times are refused as future events',
   requireSafetyReviewBeforeDose:
-    'The Joint Commission NPSG 15.01.01: a positive suicide-risk screen is followed by an assessment (e.g. the C-SSRS) before care goes on; severe and serious adverse events likewise (domain.md §8)',
+    'The Joint Commission NPSG 15.01.01: a positive suicide-risk screen is followed by an assessment (e.g. the C-SSRS) before care goes on; severe and serious adverse events likewise',
   absoluteContraindications:
-    'Journey Clinical eligibility screen (domain.md §5): uncontrolled hypertension or glaucoma, severe breathing problems, ketamine allergy, uncontrolled substance-use disorder, acute mania or mixed state, history of primary psychosis, active suicidal ideation or severe decompensation; the rest are considerations',
+    'Journey Clinical eligibility screen: uncontrolled hypertension or glaucoma, severe breathing problems, ketamine allergy, uncontrolled substance-use disorder, acute mania or mixed state, history of primary psychosis, active suicidal ideation or severe decompensation; the rest are considerations',
   maxBoosterFraction:
-    'Journey Clinical: a booster is an "optional additional partial dose" (domain.md §8); 50 % of the prescribed dose is a kapkit default (unverified)',
+    'Journey Clinical: a booster is an "optional additional partial dose"; 50 % of the prescribed dose is a kapkit default (unverified)',
   maxBoostersPerSession: 'Journey Clinical: "an optional additional partial dose" (one per session)',
   minHoursBetweenDosingSessions:
     'kapkit default: at most one dosing session a day (patients do not drive until the next day, Journey Clinical), 24 h apart',
   observationMinutes:
-    'Esketamine REMS (Spravato): observe at least 2 hours after dosing; Journey Clinical dosing sessions last 2–3 hours (domain.md §8)',
+    'Esketamine REMS (Spravato): observe at least 2 hours after dosing; Journey Clinical dosing sessions last 2–3 hours',
   holdHeartRateAbove:
-    'kapkit default (unverified): no public heart-rate hold threshold for sublingual KAP was found (domain.md §8)',
+    'kapkit default (unverified): no public heart-rate hold threshold for sublingual KAP was found',
   holdSpo2Below:
-    'kapkit default (unverified): no public SpO₂ hold threshold for sublingual KAP was found; the esketamine REMS monitors respiratory status with pulse oximetry (domain.md §8)',
+    'kapkit default (unverified): no public SpO₂ hold threshold for sublingual KAP was found; the esketamine REMS monitors respiratory status with pulse oximetry',
   alertSystolicAbove:
     '2017 ACC/AHA hypertension guideline: a hypertensive crisis is systolic BP > 180 and/or diastolic > 120 mmHg',
   alertDiastolicAbove:
@@ -127,15 +127,15 @@ export const policySources: Readonly<Record<keyof EpisodePolicy, string>> = {
   alertSpo2Below:
     'kapkit default (unverified): SpO₂ below 90 % is the common definition of hypoxaemia; no KAP-specific threshold was found',
   requireChaperoneForRemoteDosing:
-    'Journey Clinical chaperone guidelines: a pre-arranged adult is physically present for the whole remote session and checks in every 15 minutes (domain.md §8)',
+    'Journey Clinical chaperone guidelines: a pre-arranged adult is physically present for the whole remote session and checks in every 15 minutes',
   minReasonLength:
     'kapkit default: an override or early completion needs a reason that says something (at least 10 letters or digits; "ok." is not a reason)',
   requireInformedConsent:
-    'AMA Code of Medical Ethics, Opinion 2.1.1 (informed consent before treatment); Journey Clinical chaperone guidelines for remote sessions (domain.md §8). Episodes upcast from event schema version 1 (which could not record consent) are not held to it',
+    'AMA Code of Medical Ethics, Opinion 2.1.1 (informed consent before treatment); Journey Clinical chaperone guidelines for remote sessions. Episodes upcast from event schema version 1 (which could not record consent) are not held to it',
   benzodiazepineAlertAboveMgDiazepam:
     'Andrashko et al. 2020 (Front Psychiatry 11:844): concomitant benzodiazepines above about 8 mg diazepam-equivalent a day were associated with a dampened antidepressant response to ketamine; equivalents from the Ashton Manual (2002), Table 1',
   noResponseAfterDoses:
-    'Hull et al. 2022 (J Affect Disord 314:59) measured response after 4 at-home sessions; Lambert’s outcome-feedback research flags patients off their expected recovery curve (domain.md §8)',
+    'Hull et al. 2022 (J Affect Disord 314:59) measured response after 4 at-home sessions; Lambert’s outcome-feedback research flags patients off their expected recovery curve',
 };
 
 /** The kapkit default policy. */

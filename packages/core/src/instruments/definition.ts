@@ -155,7 +155,7 @@ export interface ChangeConstants {
 }
 
 /**
- * How response and remission are defined for an outcome measure where a higher total is worse (domain.md §4).
+ * How response and remission are defined for an outcome measure where a higher total is worse.
  * Analytics, status alerts (`no-response`), charts and exports read them from here.
  */
 export interface OutcomeDefinitions {

@@ -87,7 +87,7 @@ export const gad7 = defineInstrument({
     response: {
       fraction: 0.5,
       source:
-        'Response: ≥ 50% reduction from baseline (domain.md §4; e.g. Hull et al. 2022, J Affect Disord 314:59)',
+        'Response: ≥ 50% reduction from baseline (the usual definition in depression trials; e.g. Hull et al. 2022, J Affect Disord 314:59)',
     },
     remission: { below: 5, source: 'GAD-7 < 5 (Spitzer et al. 2006 minimal band; Hull et al. 2022)' },
   },

@@ -158,7 +158,7 @@ export const phq9 = defineInstrument({
     response: {
       fraction: 0.5,
       source:
-        'Response: ≥ 50% reduction from baseline (domain.md §4; e.g. Hull et al. 2022, J Affect Disord 314:59)',
+        'Response: ≥ 50% reduction from baseline (the usual definition in depression trials; e.g. Hull et al. 2022, J Affect Disord 314:59)',
     },
     remission: { below: 5, source: 'PHQ-9 < 5 (Kroenke et al. 2001 minimal band; Hull et al. 2022)' },
   },

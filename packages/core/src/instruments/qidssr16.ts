@@ -99,7 +99,7 @@ export const qidssr16 = defineInstrument({
     response: {
       fraction: 0.5,
       source:
-        'Response: ≥ 50% reduction from baseline (domain.md §4; e.g. Hull et al. 2022, J Affect Disord 314:59)',
+        'Response: ≥ 50% reduction from baseline (the usual definition in depression trials; e.g. Hull et al. 2022, J Affect Disord 314:59)',
     },
     remission: { below: 6, source: 'QIDS-SR16 ≤ 5 (Rush et al. 2006, STAR*D)' },
   },

@@ -103,7 +103,10 @@ describe('kapkit export', () => {
     [['--deidentify'], /--key-env/],
     [['--deidentify', '--key-env', 'KAPKIT_EXPORT_TEST_UNSET'], /not set or is empty/],
     [['--deidentify', '--key-env', 'KAPKIT_EXPORT_TEST_EMPTY'], /not set or is empty/],
-    [['--deidentify', '--key-env', 'KAPKIT_EXPORT_TEST_SHORT'], /too weak: 9 non-blank characters, at least 32/],
+    [
+      ['--deidentify', '--key-env', 'KAPKIT_EXPORT_TEST_SHORT'],
+      /too weak: 9 non-blank characters, at least 32/,
+    ],
     [['--key-env', KEY_ENV], /only applies together with --deidentify/],
     [['--deidentify', '--key-env', KEY_ENV, '--include-free-text'], /cannot be combined/],
     [['--tables', 'assessments,patients'], /unknown table "patients"/],

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { access } from 'node:fs/promises';
+import { access, stat } from 'node:fs/promises';
 import {
   type AnalysisReport,
   analyzeOutcomes,
@@ -15,6 +15,7 @@ import {
 } from '@kapkit/core';
 import { parse } from 'csv-parse';
 import { CliError, type CliIO, write } from '../io.js';
+import { readProgress } from '../progress.js';
 import { VERSION } from '../version.js';
 
 /** A row or line that was excluded, and why. */
@@ -50,11 +51,18 @@ function parsePairs(text: string, option: string): Record<string, number> {
  * machine, so refused events (duplicates, events after closure, …) never count and voided ones are left out.
  * Each excluded line is reported; the fold is returned for the per-reason counts.
  */
-async function readEvents(file: string, problems: InputProblem[]): Promise<EventLogFold> {
+async function readEvents(file: string, problems: InputProblem[], io: CliIO): Promise<EventLogFold> {
   const fold = new EventLogFold();
-  for await (const l of ndjsonLines(createReadStream(file))) {
-    const r = fold.add(l);
-    if (!r.ok) problems.push({ line: r.problem.line, message: `${r.problem.code}: ${r.problem.message}` });
+  const input = createReadStream(file);
+  const progress = readProgress('analyze', io.stderr, input, (await stat(file)).size);
+  try {
+    for await (const l of ndjsonLines(input)) {
+      const r = fold.add(l);
+      progress.tick(fold.counts.records);
+      if (!r.ok) problems.push({ line: r.problem.line, message: `${r.problem.code}: ${r.problem.message}` });
+    }
+  } finally {
+    progress.stop();
   }
   return fold;
 }
@@ -226,7 +234,7 @@ export async function analyzeCommand(
   if (isCsv) {
     records = await readCsv(file, problems);
   } else {
-    fold = await readEvents(file, problems);
+    fold = await readEvents(file, problems, io);
     const fromEvents = recordsFromEpisodes([...fold.episodes.values()].map((e) => e.state.context));
     records = fromEvents.records;
     courses = fromEvents.courses;

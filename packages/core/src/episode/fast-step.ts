@@ -1,6 +1,7 @@
 import type { EpisodeContext } from './context.js';
 import type { EpisodeState } from './decide.js';
 import type { EpisodeEvent } from './events.js';
+import { carryHistoryIndex } from './history-index.js';
 import type { EpisodeMachine } from './machine.js';
 
 /** One step of the episode machine: the next state, or null when the machine does not take the event. */
@@ -76,6 +77,12 @@ function fastAssigner(machine: EpisodeMachine): Assigner | null {
     return Object.values(node.states).every(ok);
   };
   return ok(machine.root as unknown as NodeLike) ? (evolveAction.assignment as Assigner) : null;
+}
+
+/** The next state, its history's id index carried over from the state before (see history-index.ts). */
+function carry(state: EpisodeState, next: EpisodeState): EpisodeState {
+  carryHistoryIndex(state.context.history, next.context.history);
+  return next;
 }
 
 /** The content of a history value: per history node, the ids of the state nodes it remembers. */
@@ -158,20 +165,20 @@ export function createFastStep(machine: EpisodeMachine, slow: EpisodeStep): Epis
       }
     }
     if (chosen === undefined) return null;
-    if (chosen.internal) return { ...state, context: assign({ context, event: e }) };
+    if (chosen.internal) return carry(state, { ...state, context: assign({ context, event: e }) });
     // A transition with a target: its configuration from the cache, else from XState (then cached).
     const key = `${e.type}\u0000${chosen.index}\u0000${historyKey(state.historyValue)}`;
     let byKey = shapes.get(state._nodes);
     const hit = byKey?.get(key);
     if (hit !== undefined) {
-      return {
+      return carry(state, {
         ...state,
         value: hit.value,
         _nodes: hit._nodes,
         tags: hit.tags,
         historyValue: hit.historyValue,
         context: assign({ context, event: e }),
-      };
+      });
     }
     const next = slow(state, e);
     if (next === null) return null;
@@ -182,6 +189,6 @@ export function createFastStep(machine: EpisodeMachine, slow: EpisodeStep): Epis
       shapes.set(state._nodes, byKey);
     }
     byKey.set(key, fixed);
-    return { ...next, _nodes: fixed._nodes, tags: fixed.tags };
+    return carry(state, { ...next, _nodes: fixed._nodes, tags: fixed.tags });
   };
 }

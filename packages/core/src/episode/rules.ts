@@ -17,6 +17,7 @@ import {
   vitalSignsBeyond,
 } from './context.js';
 import { DAY_MS } from './critical-periods.js';
+import { recordedAtMs as eventRecordedAtMs } from './event-time.js';
 import type { EpisodeEvent } from './events.js';
 import type { EpisodePolicy } from './policy.js';
 
@@ -241,7 +242,15 @@ function knownStop(c: EpisodeContext, recordedAtMs: number): TreatmentStop | nul
   let eligible = false;
   let stop: TreatmentStop | null = null;
   for (const h of c.history) {
-    const known = knownAt(h.recordedAt, recordedAtMs);
+    // Only these three types start or lift a stop (skipping the rest early keeps the scan cheap).
+    if (
+      h.type !== 'MedicalEvaluationCompleted' &&
+      h.type !== 'PrescriptionIssued' &&
+      h.type !== 'MedicalFollowUpCompleted'
+    ) {
+      continue;
+    }
+    const known = eventRecordedAtMs(h) <= recordedAtMs;
     const fact = { eventId: h.id, at: h.at, recordedAt: h.recordedAt };
     if (h.type === 'MedicalEvaluationCompleted') {
       // The first eligible evaluation starts treatment; later ones are re-evaluations.

@@ -120,3 +120,24 @@ describe('fast step', () => {
     expect(createFastStep(withEntry, slow)).toBe(slow);
   });
 });
+
+describe('history id index', () => {
+  it('answers as a scan of the history does, after carrying and for older states', async () => {
+    const { historyHasId, carryHistoryIndex } = await import('../../src/episode/history-index.js');
+    const ev = (id: string) => ({ id }) as unknown as EpisodeEvent;
+    const a = [ev('a'), ev('b')];
+    expect(historyHasId(a, 'b')).toBe(true);
+    expect(historyHasId(a, 'c')).toBe(false);
+    const b = [...a, ev('c')];
+    carryHistoryIndex(a, b);
+    expect(historyHasId(b, 'c')).toBe(true);
+    // The older array built its own again: still without "c".
+    expect(historyHasId(a, 'c')).toBe(false);
+    expect(historyHasId(a, 'a')).toBe(true);
+    // Not an append of the same array: nothing carried, each answers for itself.
+    const other = [ev('x'), ev('y'), ev('z')];
+    carryHistoryIndex(a, other);
+    expect(historyHasId(other, 'a')).toBe(false);
+    expect(historyHasId(other, 'z')).toBe(true);
+  });
+});

@@ -2,7 +2,8 @@ import { createActor, getNextTransitions, initialTransition, type SnapshotFrom }
 import { describeValue, KapkitError, type ValidationIssue } from '../errors.js';
 import { createInstrumentRegistry } from '../instruments/builtin.js';
 import { dosedSessions, type EpisodeContext, hasEventId, needsRebuild, rebuildList } from './context.js';
-import { type EpisodeEvent, parseEvent } from './events.js';
+import { parseEventFast } from './event-validator.js';
+import type { EpisodeEvent } from './events.js';
 import { createFastStep } from './fast-step.js';
 import {
   createEpisodeMachine,
@@ -273,7 +274,7 @@ export function createEpisodeModel(options: EpisodeMachineOptions & { permission
         refusal: { ...r, message: `${r.message}${safetyText(signals)}`, safetyFlags: signals },
       };
     };
-    const parsed = parseEvent(input, permissions);
+    const parsed = parseEventFast(input, permissions);
     if (!parsed.success) {
       const issues = zodIssues(parsed.error);
       return refuse(

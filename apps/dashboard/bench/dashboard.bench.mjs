@@ -60,7 +60,8 @@ for (const s of sizes)
 const dir = mkdtempSync(join(tmpdir(), 'kapkit-dashboard-bench-'));
 const store = await openStore({ dataDir: dir });
 const now = Date.now();
-const demo = await seedDemoCaseload(store, { nowMs: now, patients: CASELOAD - 1 });
+// Enrolled over the past 380 days, so that every demo patient has started (the demo spreads enrolment over a year).
+const demo = await seedDemoCaseload(store, { nowMs: now, patients: CASELOAD - 1, enrolFromDaysAgo: 380 });
 const patient = { patientId: 'bench-pt-0001', episodeId: 'bench-ep-0001' };
 const events = buildLongEpisode({
   ...patient,

@@ -1,6 +1,6 @@
 // Fold ~200,000 KAP episode events (~1,000 synthetic courses, interleaved in time like a store stream) three
-// ways, in one process, on the same log: (a) the write side, `replay` per episode (zod validation + the XState
-// episode machine, one `decide` per event), (b) the read side, `projectEpisodes` (the pure `evolve` fold of
+// ways, in one process, on the same log: (a) the write side, `replay` per episode (the event check compiled from
+// the zod schemas + the episode machine, one `decide` per event), (b) the read side, `projectEpisodes` (the pure `evolve` fold of
 // already-accepted events), (c) a plain hand-written reducer with a switch on the event type (the baseline).
 // The machine cost is split into zod validation alone and XState `transition` alone. Writes docs/benchmarks.md.
 import { createRequire } from 'node:module';
@@ -448,7 +448,8 @@ first: \`replay\` accepts every event (0 refusals), \`projectEpisodes\` gives th
 every episode (deep equal), and the plain reducer agrees with it on its summary.
 
 - **Write side, the machine** (\`replay\`/\`decide\`): for events not yet known to be valid. Each event is
-  validated by zod, checked against the episode's phase and rules, and refused with a reason or folded in.
+  validated (a check compiled from the zod schemas), checked against the episode's phase and rules, and refused
+  with a reason or folded in.
 - **Read side, the projection** (\`projectEpisodes\`): for events already accepted (read back from the store).
   The same \`evolve\` fold, without the machine or validation.
 - **Plain reducer** (baseline): a hand-written switch on the event type keeping a small per-episode summary
@@ -459,15 +460,17 @@ every episode (deep equal), and the plain reducer agrees with it on its summary.
 |---|---:|---:|---:|
 | plain hand-written reducer (baseline) | ${fmt(med.plain)} | ${rate(med.plain)} | 1.0 |
 | **read side: \`projectEpisodes\`** (evolve fold, full context) | ${fmt(med.projection)} | ${rate(med.projection)} | **${ratio(med.projection)}** |
-| **write side: \`replay\` per episode** (\`decide\`: zod + XState machine) | ${fmt(med.machine)} | ${rate(med.machine)} | **${ratio(med.machine)}** |
-| ↳ zod \`episodeEventSchema.safeParse\` alone | ${fmt(med.zod)} | ${rate(med.zod)} | ${ratio(med.zod)} (${share(med.zod)} of replay) |
+| **write side: \`replay\` per episode** (\`decide\`: compiled event check + rules + episode machine) | ${fmt(med.machine)} | ${rate(med.machine)} | **${ratio(med.machine)}** |
+| for reference: zod \`episodeEventSchema.safeParse\` alone (off the write path since \`decide\` checks with a validator compiled from the same schemas) | ${fmt(med.zod)} | ${rate(med.zod)} | ${ratio(med.zod)} (${share(med.zod)} of replay) |
 | for reference: XState's pure \`transition()\` helper per event (guards + evolve, pre-parsed; builds a throwaway actor each call) | ${fmt(med.transition)} | ${rate(med.transition)} | ${ratio(med.transition)} |
 
 Read-side projection vs write-side machine: the projection is ${(med.machine / med.projection).toFixed(1)}× faster on the same
 log. Use \`replay\`/\`decide\` to accept new events; use \`projectEpisodes\` to rebuild views from the store. The
 reference row is XState's public pure \`transition()\`: in XState ${XSTATE_VERSION} each call also builds an inert actor and the
-machine's initial snapshot, so \`decide\` instead reuses one inert actor scope for \`machine.transition\` and works out
-the phase only for refused events (about 3× faster than calling \`transition()\`). The plain reducer is memory-bound and the
+machine's initial snapshot, so \`decide\` does not call XState per event: it selects the transition as XState
+does and runs the machine's own guards and \`evolve\` (core/src/episode/fast-step.ts), and lets XState
+(\`machine.transition\` with one reused inert actor scope) work out each new configuration once; the phase is worked
+out only for refused events. The plain reducer is memory-bound and the
 noisiest figure here: compare the projection and the machine with each other first.`;
 
 writeSection('core-replay', table);

@@ -45,6 +45,7 @@ import type {
   MetaResponse,
   PatientResponse,
 } from '../shared/api.js';
+import { apiCompression, staticAnswer, withPrecompressed } from './compression.js';
 import { completeEvents, parseAppendBody } from './intake.js';
 import type { StaticFiles } from './static.js';
 import { caseloadRow, cohortInstruments, episodeView, phaseOfState, sortCaseload } from './views.js';
@@ -241,6 +242,7 @@ export function createDashboardApp(options: DashboardOptions) {
     await next();
     c.header('Cache-Control', 'no-store');
   });
+  app.use('/api/*', apiCompression());
   app.use(
     '/api/*',
     bodyLimit({
@@ -521,24 +523,18 @@ export function createDashboardApp(options: DashboardOptions) {
   app.all('/api/*', (c) => apiError(c, 404, { error: 'not-found', message: 'No such API endpoint.' }));
 
   // ── the front end ────────────────────────────────────────────────────────────────────────────────────────
-  const files = options.staticFiles ?? null;
+  const files = options.staticFiles ? withPrecompressed(options.staticFiles) : null;
   if (files) {
     app.get('/assets/*', (c) => {
       const f = files.get(new URL(c.req.url).pathname);
       if (!f) return c.text('Not found', 404);
-      return c.body(f.body as unknown as ArrayBuffer, 200, {
-        'Content-Type': f.type,
-        'Cache-Control': 'public, max-age=31536000, immutable',
-      });
+      return staticAnswer(c, f, 'public, max-age=31536000, immutable');
     });
     app.get('/*', (c) => {
       const path = new URL(c.req.url).pathname;
       const f = files.get(path) ?? files.get('/index.html');
       if (!f) return c.text('Not found', 404);
-      return c.body(f.body as unknown as ArrayBuffer, 200, {
-        'Content-Type': f.type,
-        'Cache-Control': 'no-cache',
-      });
+      return staticAnswer(c, f, 'no-cache');
     });
   }
 

@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import {
   type AnalysisReport,
@@ -14,6 +15,7 @@ import {
 } from '@kapkit/core';
 import { parse } from 'csv-parse';
 import { CliError, type CliIO, inputName, openInput, parseNow, write } from '../io.js';
+import { readProgress } from '../progress.js';
 import { VERSION } from '../version.js';
 
 /** A row or line that was excluded, and why. */
@@ -55,13 +57,21 @@ function parsePairs(text: string, option: string): Record<string, number> {
  */
 async function readEvents(
   input: Readable,
+  sizeBytes: number | null,
   problems: InputProblem[],
   now: number | undefined,
+  io: CliIO,
 ): Promise<EventLogFold> {
   const fold = new EventLogFold(now === undefined ? {} : { now });
-  for await (const l of ndjsonLines(input)) {
-    const r = fold.add(l);
-    if (!r.ok) problems.push({ line: r.problem.line, message: `${r.problem.code}: ${r.problem.message}` });
+  const progress = readProgress('analyze', io.stderr, input, sizeBytes);
+  try {
+    for await (const l of ndjsonLines(input)) {
+      const r = fold.add(l);
+      progress.tick(fold.counts.records);
+      if (!r.ok) problems.push({ line: r.problem.line, message: `${r.problem.code}: ${r.problem.message}` });
+    }
+  } finally {
+    progress.stop();
   }
   return fold;
 }
@@ -247,7 +257,8 @@ export async function analyzeCommand(
     if (records.length === 0 && problems.length === 0)
       throw new CliError(`no records in ${inputName(file)}`, 1);
   } else {
-    fold = await readEvents(input, problems, parseNow(options.now));
+    const size = stdin ? null : (await stat(file)).size;
+    fold = await readEvents(input, size, problems, parseNow(options.now), io);
     if (fold.counts.records === 0) throw new CliError(`no events in ${inputName(file)}`, 1);
     const fromEvents = recordsFromEpisodes([...fold.episodes.values()].map((e) => e.state.context));
     records = fromEvents.records;

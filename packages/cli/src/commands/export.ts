@@ -15,6 +15,7 @@ import {
 } from '@kapkit/export';
 import cliProgress from 'cli-progress';
 import { CliError, type CliIO, inputName, openInput, parseNow, write } from '../io.js';
+import { isTty } from '../progress.js';
 import { VERSION } from '../version.js';
 
 export interface ExportCommandOptions {
@@ -117,10 +118,6 @@ function readKey(options: ExportCommandOptions): string | null {
   return key;
 }
 
-function isTty(stream: unknown): boolean {
-  return Boolean((stream as { isTTY?: boolean }).isTTY);
-}
-
 function summary(result: ExportResult, outDir: string): string {
   const m = result.manifest;
   const files = m.files
@@ -172,8 +169,8 @@ export async function exportCommand(
           stream: io.stderr as NodeJS.WritableStream,
           format:
             size === null
-              ? 'kapkit export | {lines} lines | {rows} rows | {excluded} excluded'
-              : 'kapkit export [{bar}] {percentage}% | {lines} lines | {rows} rows | {excluded} excluded | ETA {eta_formatted}',
+              ? 'kapkit export | {lines} lines | {rate} lines/s | {rows} rows | {excluded} excluded'
+              : 'kapkit export [{bar}] {percentage}% | {lines} lines | {rate} lines/s | {rows} rows | {excluded} excluded | ETA {eta_formatted}',
           hideCursor: true,
           clearOnComplete: true,
           etaBuffer: 50,
@@ -181,7 +178,8 @@ export async function exportCommand(
         cliProgress.Presets.shades_classic,
       )
     : null;
-  bar?.start(size ?? 0, 0, { lines: 0, rows: 0, excluded: 0 });
+  const started = Date.now();
+  bar?.start(size ?? 0, 0, { lines: 0, rate: 0, rows: 0, excluded: 0 });
 
   // With a bar on screen, problems are printed after it is cleared; otherwise as they are found.
   const held: string[] = [];
@@ -213,7 +211,8 @@ export async function exportCommand(
       onProblem,
       onProgress: (p) => {
         const bytes = (reading as { bytesRead?: number }).bytesRead ?? 0;
-        bar?.update(size === null ? 0 : bytes, { lines: p.lines, rows: p.rows, excluded: p.excluded });
+        const rate = Math.round(p.lines / Math.max((Date.now() - started) / 1000, 1e-3));
+        bar?.update(size === null ? 0 : bytes, { lines: p.lines, rate, rows: p.rows, excluded: p.excluded });
       },
     });
   } catch (e) {

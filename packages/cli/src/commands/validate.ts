@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import {
   type EpisodeAlert,
   type EpisodePhase,
@@ -8,6 +9,7 @@ import {
   statusAt,
 } from '@kapkit/core';
 import { CliError, type CliIO, inputName, openInput, parseNow, write } from '../io.js';
+import { readProgress } from '../progress.js';
 
 /** One refused or malformed line. */
 export interface ValidateProblem {
@@ -166,25 +168,31 @@ export async function validateCommand(
   const asOfOption = parseAsOf(options.asOf);
   const now = parseNow(options.now);
   const input = await openInput(file, io);
+  const size = file === undefined || file === '-' ? null : (await stat(file)).size;
+  const progress = readProgress('validate', io.stderr, input, size);
   const fold = new EventLogFold(now === undefined ? {} : { now });
   const problems: ValidateProblem[] = [];
 
-  for await (const l of ndjsonLines(input)) {
-    const r = fold.add(l);
-    if (r.ok) continue;
-    const { line, episodeId, eventId, code, message, safetyFlags } = r.problem;
-    const p: ValidateProblem = {
-      line,
-      episodeId,
-      eventId,
-      code,
-      message,
-      ...(safetyFlags ? { safetyFlags } : {}),
-    };
-    if (options.json) problems.push(p);
-    else await write(io.stdout, `${problemLine(p)}\n`);
+  try {
+    for await (const l of ndjsonLines(input)) {
+      const r = fold.add(l);
+      progress.tick(fold.counts.records);
+      if (r.ok) continue;
+      const { line, episodeId, eventId, code, message, safetyFlags } = r.problem;
+      const p: ValidateProblem = {
+        line,
+        episodeId,
+        eventId,
+        code,
+        message,
+        ...(safetyFlags ? { safetyFlags } : {}),
+      };
+      if (options.json) problems.push(p);
+      else await write(io.stdout, `${problemLine(p)}\n`);
+    }
+  } finally {
+    progress.stop();
   }
-
   // The status instant: as given, else the latest event time in the whole log.
   let latest: { ms: number; at: string } | null = null;
   for (const e of fold.episodes.values()) {

@@ -1,5 +1,6 @@
 import type { ScoreStatus } from '../instruments/scoring.js';
 import type { ConsentScope, EpisodeEvent } from './events.js';
+import { historyHasId } from './history-index.js';
 import type { MedicationInput } from './medications.js';
 import { defaultMonitoringPlan, type EpisodePolicy, resolvePolicy } from './policy.js';
 
@@ -248,7 +249,7 @@ export function eventIdsOf(c: EpisodeContext): string[] {
 
 /** Whether an event id was already accepted in the episode (voided events included). */
 export function hasEventId(c: EpisodeContext, id: string): boolean {
-  return c.voidedEventIds.includes(id) || c.history.some((e) => e.id === id);
+  return c.voidedEventIds.includes(id) || historyHasId(c.history, id);
 }
 
 /** Adverse events that need a review before the next dose: severe, serious, or suicidal ideation. */

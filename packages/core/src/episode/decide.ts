@@ -2,7 +2,9 @@ import { createActor, getNextTransitions, initialTransition, type SnapshotFrom }
 import { describeValue, KapkitError, type ValidationIssue } from '../errors.js';
 import { createInstrumentRegistry } from '../instruments/builtin.js';
 import { dosedSessions, type EpisodeContext, hasEventId, needsRebuild, rebuildList } from './context.js';
-import { type EpisodeEvent, parseEvent } from './events.js';
+import { parseEventFast } from './event-validator.js';
+import type { EpisodeEvent } from './events.js';
+import { createFastStep } from './fast-step.js';
 import {
   createEpisodeMachine,
   EPISODE_MACHINE_VERSION,
@@ -132,12 +134,14 @@ export function createEpisodeModel(options: EpisodeMachineOptions & { permission
   }
 
   /** Apply an event through the machine; the next state, or null when the machine did not take it. */
-  function step(state: EpisodeState, e: EpisodeEvent): EpisodeState | null {
+  function xstateStep(state: EpisodeState, e: EpisodeEvent): EpisodeState | null {
     if (state.status !== 'active') return null;
     // Accepted events always produce a new context (evolve); anything else was not taken.
     const next = machine.transition(state, e, scope);
     return next !== state && next.context !== state.context ? next : null;
   }
+  // The same step without XState's per-event overhead (see fast-step.ts); XState works out new configurations.
+  const step = createFastStep(machine, xstateStep);
 
   /** Why the machine does not take `e` in `state`. Phase and handled types are only worked out here (rare). */
   function explain(state: EpisodeState, e: EpisodeEvent): Refusal {
@@ -272,7 +276,7 @@ export function createEpisodeModel(options: EpisodeMachineOptions & { permission
         refusal: { ...r, message: `${r.message}${safetyText(signals)}`, safetyFlags: signals },
       };
     };
-    const parsed = parseEvent(input, permissions);
+    const parsed = parseEventFast(input, permissions);
     if (!parsed.success) {
       const issues = zodIssues(parsed.error);
       return refuse(

@@ -260,14 +260,10 @@ export const TreatmentPlanCreated = event(
       )
       .min(1)
       .max(60)
-      .refine((steps) => steps[0]!.fromSession === 1, { message: 'the first step starts at session 1' })
-      .refine((steps) => steps.every((x, i) => i === 0 || x.fromSession > steps[i - 1]!.fromSession), {
-        message: 'steps are in increasing fromSession order',
-      })
       .optional()
       .meta({
         description:
-          'Planned dose steps (titration), e.g. a half dose first: [{ fromSession: 1, doseMg: 100 }, { fromSession: 2, doseMg: 200 }]. The last step holds for later sessions. A dose that departs from its step needs a reason.',
+          'Planned dose steps (titration), e.g. a half dose first: [{ fromSession: 1, doseMg: 100 }, { fromSession: 2, doseMg: 200 }]: the first step starts at session 1, later ones at increasing sessions (else the plan is refused, invalid-event). The last step holds for later sessions. A dose that departs from its step needs a reason.',
       }),
   },
   'The personalised treatment plan with its outcome-monitoring plan (and, optionally, its dose titration).',

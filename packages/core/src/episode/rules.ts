@@ -19,6 +19,7 @@ import {
   vitalSignsBeyond,
 } from './context.js';
 import { DAY_MS } from './critical-periods.js';
+import { recordedAtMs as eventRecordedAtMs } from './event-time.js';
 import type { EpisodeEvent } from './events.js';
 import type { EpisodePolicy } from './policy.js';
 
@@ -245,7 +246,15 @@ function knownStop(c: EpisodeContext, recordedAtMs: number): TreatmentStop | nul
   let eligible = false;
   let stop: TreatmentStop | null = null;
   for (const h of c.history) {
-    const known = knownAt(h.recordedAt, recordedAtMs);
+    // Only these three types start or lift a stop (skipping the rest early keeps the scan cheap).
+    if (
+      h.type !== 'MedicalEvaluationCompleted' &&
+      h.type !== 'PrescriptionIssued' &&
+      h.type !== 'MedicalFollowUpCompleted'
+    ) {
+      continue;
+    }
+    const known = eventRecordedAtMs(h) <= recordedAtMs;
     const fact = { eventId: h.id, at: h.at, recordedAt: h.recordedAt };
     if (h.type === 'MedicalEvaluationCompleted') {
       // The first eligible evaluation starts treatment; later ones are re-evaluations.
@@ -655,6 +664,28 @@ export function checkEvent(c: EpisodeContext, e: EpisodeEvent, env: RuleEnvironm
   switch (e.type) {
     case 'MedicalEvaluationCompleted':
       return checkEvaluation(c, e);
+    case 'TreatmentPlanCreated': {
+      const steps = e.titration;
+      if (
+        steps &&
+        (steps[0]!.fromSession !== 1 ||
+          steps.some((x, i) => i > 0 && x.fromSession <= steps[i - 1]!.fromSession))
+      ) {
+        const message = `titration: the first step starts at session 1 and each later step at a later session (got ${steps.map((x) => x.fromSession).join(', ')})`;
+        return refusal('invalid-event', `Invalid event: ${message}`, e, {
+          issues: [
+            {
+              path: ['titration'],
+              code: 'invalid-type',
+              expected: 'steps from session 1, in increasing fromSession order',
+              received: steps.map((x) => x.fromSession).join(', '),
+              message,
+            },
+          ],
+        });
+      }
+      return null;
+    }
     case 'PrescriptionIssued':
       if (c.plan === null) {
         return refusal(

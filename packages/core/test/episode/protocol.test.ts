@@ -366,19 +366,23 @@ describe('dose titration', () => {
     });
   });
 
-  it('refuses a plan whose steps do not start at session 1 or go backwards', () => {
-    const { events } = titrated();
-    const plan = events.find((e) => e.type === 'TreatmentPlanCreated')!;
-    expect(parseEvent({ ...plan, titration: [{ fromSession: 2, doseMg: 100 }] }).success).toBe(false);
-    expect(
-      parseEvent({
-        ...plan,
-        titration: [
-          { fromSession: 1, doseMg: 100 },
-          { fromSession: 1, doseMg: 200 },
-        ],
-      }).success,
-    ).toBe(false);
+  it('refuses a plan whose steps do not start at session 1 or go backwards (invalid-event)', () => {
+    const s = new Story().readyToDose();
+    const events = v2(s.events);
+    const at = events.findIndex((e) => e.type === 'TreatmentPlanCreated');
+    const plan = events[at]!;
+    const before = events.slice(0, at);
+    for (const titration of [
+      [{ fromSession: 2, doseMg: 100 }],
+      [
+        { fromSession: 1, doseMg: 100 },
+        { fromSession: 1, doseMg: 200 },
+      ],
+    ]) {
+      const r = refused(before, { ...plan, titration });
+      expect(r.code).toBe('invalid-event');
+      expect(r.issues?.[0]?.path).toEqual(['titration']);
+    }
   });
 });
 

@@ -1,0 +1,16 @@
+/**
+ * `Date.parse(x.recordedAt)` of an accepted event or fact, worked out once per object: rules that ask "was this
+ * known when the new event was recorded" scan the whole history at every dose, and parsing the same instants
+ * again each time was a large share of deciding an event. Weakly held, so memory follows the histories kept.
+ */
+const recorded = new WeakMap<object, number>();
+
+/** Epoch ms of `x.recordedAt` (as `Date.parse` gives it, NaN included). */
+export function recordedAtMs(x: { readonly recordedAt: string }): number {
+  let ms = recorded.get(x);
+  if (ms === undefined) {
+    ms = Date.parse(x.recordedAt);
+    recorded.set(x, ms);
+  }
+  return ms;
+}

@@ -10,8 +10,8 @@ import { machine, median, prng, writeSection } from '../../../scripts/bench-repo
 import {
   dosedSessions,
   dosesOnHand,
-  parseEvent,
   episodeMachine,
+  parseEvent,
   projectEpisodes,
   replay,
 } from '../dist/index.js';

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -54,7 +54,29 @@ describe('docs/recipes/duckdb.sql', () => {
         ],
         { KAPKIT_RECIPE_KEY: 'duckdb-recipe-test-key-0123456789abcdef' },
       );
-      const analyzed = JSON.parse((await kapkit(['analyze', '--json', log])).stdout) as {
+      // A de-identified (research) export leaves out the episodes whose patient withdrew consent to research
+      // use (counted in the manifest): analyze the same log without them.
+      const lines = readFileSync(log, 'utf8')
+        .split('\n')
+        .filter((l) => l.trim() !== '');
+      const withdrawn = new Set(
+        lines
+          .map((l) => JSON.parse(l) as { type: string; episodeId: string; scope?: string[] })
+          .filter((e) => e.type === 'ConsentWithdrawn' && e.scope?.includes('research-use'))
+          .map((e) => e.episodeId),
+      );
+      const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+      expect(manifest.input.episodesConsentWithdrawn).toBe(deidentify ? withdrawn.size : 0);
+      let analysedLog = log;
+      if (deidentify) {
+        expect(withdrawn.size).toBeGreaterThan(0);
+        analysedLog = join(work, 'demo-research.ndjson');
+        writeFileSync(
+          analysedLog,
+          `${lines.filter((l) => !withdrawn.has((JSON.parse(l) as { episodeId: string }).episodeId)).join('\n')}\n`,
+        );
+      }
+      const analyzed = JSON.parse((await kapkit(['analyze', '--json', analysedLog])).stdout) as {
         instruments: Record<string, InstrumentFigures>;
       };
 

@@ -60,7 +60,9 @@ describe.skipIf(!url)('dashboard on PostgreSQL', () => {
     expect(rebased.version).toBe(version + 2);
     expect(rebased.rebased?.fromVersion).toBe(version);
     // Paused meanwhile: a stale session form is refused on the latest state, and nothing is written.
-    const pause = await post(version + 2, [{ type: 'EpisodePaused', reason: 'scheduling', recordedBy: 'therapist' }]);
+    const pause = await post(version + 2, [
+      { type: 'EpisodePaused', reason: 'scheduling', recordedBy: 'therapist' },
+    ]);
     expect(pause.status).toBe(201);
     const stale = await post(version + 2, [
       { type: 'IntegrationSessionCompleted', mode: 'telehealth', recordedBy: 'therapist' },

@@ -74,6 +74,11 @@ export interface DashboardOptions {
   readonly bodyLimitBytes?: number;
   /** Accepted `Host` values (`127.0.0.1:8787`); undefined accepts any (in-process tests). */
   readonly allowedHosts?: readonly string[];
+  /**
+   * Origins whose writes are accepted (`https://kap.clinic.example`), from the server's configuration, never
+   * from the request's own Host. Default: `http://` loopback origins (127.0.0.1, localhost, [::1]) on any port.
+   */
+  readonly allowedOrigins?: readonly string[];
   /** One line per request: method, route template, status, duration. Default: console.log. */
   readonly log?: (line: string) => void;
   readonly exporter?: ResearchExporter | null;
@@ -262,7 +267,7 @@ export function createDashboardApp(options: DashboardOptions) {
       });
     }
     const origin = c.req.header('origin');
-    if (origin !== undefined && !sameOrigin(origin, c.req.url)) {
+    if (origin !== undefined && !acceptedOrigin(origin, options.allowedOrigins)) {
       return apiError(c, 403, {
         error: 'invalid-input',
         message: 'Cross-origin writes are not accepted.',
@@ -647,13 +652,19 @@ function refusalBody(r: Refusal): NonNullable<ApiError['refusal']> {
   };
 }
 
-/** An `Origin` header names the server's own origin (`null`, from sandboxed or file pages, does not). */
-function sameOrigin(origin: string, url: string): boolean {
+/**
+ * An `Origin` header names one of the configured origins (`null`, from sandboxed or file pages, does not).
+ * Without a configuration, only plain-http loopback origins are accepted. The request's Host is not consulted.
+ */
+function acceptedOrigin(origin: string, allowed: readonly string[] | undefined): boolean {
+  let url: URL;
   try {
-    return new URL(origin).host === new URL(url).host;
+    url = new URL(origin);
   } catch {
     return false;
   }
+  if (allowed) return allowed.includes(url.origin);
+  return url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
 }
 
 function safeRoute(c: Context): string {

@@ -1,10 +1,18 @@
 /**
  * `node apps/dashboard/dist/server/main.js`: start the dashboard and keep running until Ctrl-C.
- * Environment: HOST, PORT, DATABASE_URL, KAPKIT_DASHBOARD_DATA, KAPKIT_DEMO.
+ * Environment: HOST, PORT, KAPKIT_PUBLIC_ORIGIN, KAPKIT_ALLOWED_HOSTS, DATABASE_URL, KAPKIT_DASHBOARD_DATA, KAPKIT_DEMO.
  */
-import { startDashboard } from './start.js';
+import { NetworkConfigError } from './auth/network.js';
+import { type RunningDashboard, startDashboard } from './start.js';
 
-const running = await startDashboard();
+let running: RunningDashboard;
+try {
+  running = await startDashboard();
+} catch (error) {
+  if (!(error instanceof NetworkConfigError)) throw error;
+  console.error(`kapkit dashboard: not started. ${error.message}`);
+  process.exit(2);
+}
 if (running.seeded > 0) {
   console.log(
     `kapkit dashboard: seeded ${running.seeded} synthetic demo patients into ${running.store.location}`,

@@ -7,13 +7,16 @@ import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
 import { type EventStore, openStore } from '@kapkit/store';
 import { createDashboardApp } from './app.js';
+import { acceptedNames, planNetwork } from './auth/network.js';
 import { seedDemoCaseload, storeIsEmpty } from './demo.js';
 import { researchExporter } from './export.js';
 import { loadStaticFiles } from './static.js';
 
 export interface StartOptions {
-  /** Interface to bind. Default `HOST` or 127.0.0.1 (this machine only). */
+  /** Interface to bind. Default `HOST` or 127.0.0.1 (this machine only); beyond loopback needs `publicOrigin`. */
   readonly host?: string;
+  /** The https:// origin users reach the dashboard by. Default `KAPKIT_PUBLIC_ORIGIN`. */
+  readonly publicOrigin?: string;
   /** Port. Default `PORT` or 8787; 0 picks a free one. */
   readonly port?: number;
   /** PostgreSQL URL. Default `DATABASE_URL`; without it, PGlite in `dataDir`. */
@@ -34,7 +37,10 @@ export interface StartOptions {
 }
 
 export interface RunningDashboard {
+  /** The address to open: the public origin when one is configured, else http://host:port. */
   readonly url: string;
+  /** The port the server listens on. */
+  readonly port: number;
   readonly store: EventStore;
   readonly seeded: number;
   readonly demo: boolean;
@@ -48,7 +54,9 @@ function defaultClientDir(): string {
 /** Open the store, seed it if asked and empty, and listen. Resolves once the server accepts connections. */
 export async function startDashboard(options: StartOptions = {}): Promise<RunningDashboard> {
   const env = process.env;
-  const host = options.host ?? env.HOST ?? '127.0.0.1';
+  // Refused before anything is opened: an empty or invalid HOST, or a non-loopback one without an https origin.
+  const network = planNetwork({ host: options.host, publicOrigin: options.publicOrigin, env });
+  const host = network.host;
   const port = options.port ?? (env.PORT ? Number(env.PORT) : 8787);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new Error(`PORT must be 0–65535, got ${env.PORT}`);
@@ -70,7 +78,8 @@ export async function startDashboard(options: StartOptions = {}): Promise<Runnin
     throw error;
   }
   const exporter = researchExporter();
-  let allowedHosts: string[] | undefined;
+  let allowedHosts: string[] = [];
+  let allowedOrigins: string[] = [];
   const {
     app,
     refresh,
@@ -83,6 +92,9 @@ export async function startDashboard(options: StartOptions = {}): Promise<Runnin
     exportNote: exporter.note,
     get allowedHosts() {
       return allowedHosts;
+    },
+    get allowedOrigins() {
+      return allowedOrigins;
     },
   });
   await refresh();
@@ -104,27 +116,21 @@ export async function startDashboard(options: StartOptions = {}): Promise<Runnin
   }
   const address = server.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
-  const wildcard = host === '0.0.0.0' || host === '::';
-  const shownHost = wildcard ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
-  const url = `http://${shownHost}:${actualPort}`;
+  const shownHost =
+    host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  const url = network.publicOrigin ?? `http://${shownHost}:${actualPort}`;
   // Only the names this server is reached by, so a page on another site cannot rebind a name of its own to it
-  // (DNS rebinding). On all interfaces, name the accepted hosts in KAPKIT_ALLOWED_HOSTS (host:port, comma-separated).
-  const listed = env.KAPKIT_ALLOWED_HOSTS?.split(',')
+  // (DNS rebinding): the public origin's host, or the loopback names; KAPKIT_ALLOWED_HOSTS (host:port,
+  // comma-separated) adds names, e.g. the proxy's internal one.
+  const listed = (env.KAPKIT_ALLOWED_HOSTS ?? '')
+    .split(',')
     .map((h) => h.trim())
     .filter(Boolean);
-  allowedHosts =
-    listed ??
-    (wildcard
-      ? undefined
-      : [
-          `${shownHost}:${actualPort}`,
-          `127.0.0.1:${actualPort}`,
-          `localhost:${actualPort}`,
-          `[::1]:${actualPort}`,
-        ]);
+  ({ hosts: allowedHosts, origins: allowedOrigins } = acceptedNames(network, actualPort, listed));
   let closed: Promise<void> | null = null;
   return {
     url,
+    port: actualPort,
     store,
     seeded,
     demo: isDemo,

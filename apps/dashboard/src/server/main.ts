@@ -19,6 +19,14 @@ if (running.seeded > 0) {
   );
 }
 console.log(`kapkit dashboard: ${running.url}${running.demo ? ' (demo data)' : ''}`);
+// One-time links, after the URL: each works once (24 h). Demo data: one per demo account; a new store: set-up.
+for (const link of running.links) {
+  console.log(
+    link.role === 'first-admin'
+      ? `set up the first admin: ${link.url}`
+      : `sign in as ${link.role}: ${link.url}`,
+  );
+}
 const stop = () => {
   running.close().then(
     () => process.exit(0),

@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
 import { type EventStore, openStore } from '@kapkit/store';
 import { createDashboardApp } from './app.js';
-import { acceptedNames, planNetwork } from './auth/network.js';
+import { demoSignInLinks, type FirstRunLink, setUpLink } from './auth/first-run.js';
+import { acceptedNames, NetworkConfigError, planNetwork } from './auth/network.js';
 import { seedDemoCaseload, storeIsEmpty } from './demo.js';
 import { researchExporter } from './export.js';
 import { loadStaticFiles } from './static.js';
@@ -34,6 +35,10 @@ export interface StartOptions {
   /** Where the built front end is. Default: `dist/client` next to this file's `dist/server`. */
   readonly clientDir?: string;
   readonly log?: (line: string) => void;
+  /** Idle sign-out in minutes. Default `KAPKIT_SESSION_IDLE_MINUTES` or 15 (HIPAA §164.312(a)(2)(iii)). */
+  readonly idleMinutes?: number;
+  /** Absolute session lifetime in hours. Default `KAPKIT_SESSION_MAX_HOURS` or 12. */
+  readonly sessionMaxHours?: number;
 }
 
 export interface RunningDashboard {
@@ -44,6 +49,11 @@ export interface RunningDashboard {
   readonly store: EventStore;
   readonly seeded: number;
   readonly demo: boolean;
+  /**
+   * One-time links to print after the URL: on demo data, one per demo account (`therapist`, `medical`,
+   * `admin`); on a store without accounts, one `first-admin` set-up link. Full URLs.
+   */
+  readonly links: readonly { readonly role: FirstRunLink['role']; readonly url: string }[];
   close(): Promise<void>;
 }
 
@@ -60,6 +70,16 @@ export async function startDashboard(options: StartOptions = {}): Promise<Runnin
   const port = options.port ?? (env.PORT ? Number(env.PORT) : 8787);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new Error(`PORT must be 0–65535, got ${env.PORT}`);
+  const idleMinutes = positiveNumber(
+    'KAPKIT_SESSION_IDLE_MINUTES',
+    options.idleMinutes ?? env.KAPKIT_SESSION_IDLE_MINUTES,
+    15,
+  );
+  const maxHours = positiveNumber(
+    'KAPKIT_SESSION_MAX_HOURS',
+    options.sessionMaxHours ?? env.KAPKIT_SESSION_MAX_HOURS,
+    12,
+  );
   const databaseUrl = options.databaseUrl ?? (env.DATABASE_URL || undefined);
   const staticFiles = loadStaticFiles(options.clientDir ?? defaultClientDir());
   const store = databaseUrl
@@ -84,6 +104,8 @@ export async function startDashboard(options: StartOptions = {}): Promise<Runnin
     app,
     refresh,
     isDemo: hasDemo,
+    accounts,
+    syntheticPatients,
   } = createDashboardApp({
     store,
     staticFiles,
@@ -96,6 +118,7 @@ export async function startDashboard(options: StartOptions = {}): Promise<Runnin
     get allowedOrigins() {
       return allowedOrigins;
     },
+    auth: { idleMs: idleMinutes * 60_000, absoluteMs: maxHours * 3_600_000 },
   });
   await refresh();
   const isDemo = seeded > 0 || hasDemo();
@@ -127,6 +150,16 @@ export async function startDashboard(options: StartOptions = {}): Promise<Runnin
     .map((h) => h.trim())
     .filter(Boolean);
   ({ hosts: allowedHosts, origins: allowedOrigins } = acceptedNames(network, actualPort, listed));
+  let links: FirstRunLink[];
+  try {
+    links = isDemo
+      ? await demoSignInLinks(accounts, syntheticPatients(), Date.now())
+      : [await setUpLink(accounts, Date.now())].filter((l): l is FirstRunLink => l !== null);
+  } catch (error) {
+    await new Promise<void>((r) => server.close(() => r()));
+    await store.close();
+    throw error;
+  }
   let closed: Promise<void> | null = null;
   return {
     url,
@@ -134,6 +167,7 @@ export async function startDashboard(options: StartOptions = {}): Promise<Runnin
     store,
     seeded,
     demo: isDemo,
+    links: links.map((l) => ({ role: l.role, url: `${url}${l.path}` })),
     close() {
       closed ??= (async () => {
         await new Promise<void>((r) => server.close(() => r()));
@@ -142,4 +176,12 @@ export async function startDashboard(options: StartOptions = {}): Promise<Runnin
       return closed;
     },
   };
+}
+
+function positiveNumber(name: string, value: number | string | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new NetworkConfigError(`${name} must be a positive number, got "${value}".`);
+  return n;
 }

@@ -31,6 +31,8 @@ export interface ApiError {
     | 'event-refused'
     | 'payload-too-large'
     | 'unavailable'
+    | 'unauthenticated'
+    | 'forbidden'
     | 'internal-error';
   readonly message: string;
   /** `invalid-input`: each field and why. */

@@ -137,3 +137,18 @@ export function acceptedNames(
   ];
   return { hosts, origins: hosts.map((h) => `http://${h}`) };
 }
+
+/**
+ * An `Origin` header names one of the configured origins (`null`, from sandboxed or file pages, does not).
+ * Without a configuration, only plain-http loopback origins are accepted. The request's Host is not consulted.
+ */
+export function acceptedOrigin(origin: string, allowed: readonly string[] | undefined): boolean {
+  let url: URL;
+  try {
+    url = new URL(origin);
+  } catch {
+    return false;
+  }
+  if (allowed) return allowed.includes(url.origin);
+  return url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+}

@@ -81,7 +81,7 @@ describe.skipIf(!executablePath && !inCi)('dashboard in a real browser', () => {
         expectedVersion: 0,
       },
     );
-    const { app } = createDashboardApp({
+    const { app, accounts } = createDashboardApp({
       store,
       staticFiles: loadStaticFiles(join(here, '..', 'dist', 'client')),
       log: () => {},
@@ -105,7 +105,19 @@ describe.skipIf(!executablePath && !inCi)('dashboard in a real browser', () => {
         '--no-first-run',
       ],
     });
-    page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
+    page = await (await browser.newContext({ viewport: { width: 1360, height: 900 } })).newPage();
+    // A therapist whose care team looks after every patient, signed in through the form.
+    const therapist = await accounts.createUser(
+      { email: 'therapist@browser.kapkit.invalid', role: 'therapist', password: 'browser test passphrase' },
+      Date.now(),
+    );
+    const team = await accounts.createTeam('Browser team', Date.now());
+    await accounts.setTeamMember(team.id, therapist.id, true);
+    await accounts.setTeamPatients(team.id, [...demoPatients, READY.patientId, PHQ.patientId], true);
+    await page.goto(`${base}/auth/sign-in`);
+    await page.fill('#email', 'therapist@browser.kapkit.invalid');
+    await page.fill('#password', 'browser test passphrase');
+    await Promise.all([page.waitForURL(`${base}/`), page.click('button[type=submit]')]);
     page.on('console', (m) => {
       if (m.type() === 'error') consoleErrors.push(m.text());
     });
@@ -290,7 +302,8 @@ describe.skipIf(!executablePath && !inCi)('dashboard in a real browser', () => {
   });
 
   it('records a GAD-7 from a second tab after a PHQ-9 was saved in the first, and keeps a refused form’s answers', async () => {
-    const second = await browser.newPage({ viewport: { width: 1360, height: 900 } });
+    // The same browser profile (and sign-in) as the first tab.
+    const second = await page.context().newPage();
     try {
       await open(`/patients/${PHQ.patientId}/record?form=phq9`);
       await second.goto(`${base}/patients/${PHQ.patientId}/record?form=gad7`);

@@ -449,3 +449,16 @@ export interface CohortResponse {
   readonly instruments: readonly CohortInstrument[];
   readonly notes: readonly string[];
 }
+
+/** `GET /api/session`: the signed-in account and the token writes must send in `X-CSRF-Token`. */
+export interface SessionResponse {
+  readonly user: {
+    readonly id: string;
+    readonly email: string;
+    readonly displayName: string;
+    readonly role: 'admin' | 'therapist' | 'medical' | 'researcher';
+  };
+  readonly csrfToken: string;
+  readonly idleMinutes: number;
+  readonly expiresAt: string;
+}

@@ -59,10 +59,17 @@ export function authRoutes(settings: AuthSettings, options: AuthRouteOptions): H
     c.body(AUTH_CSS, 200, { 'Content-Type': 'text/css; charset=utf-8', 'Cache-Control': 'no-cache' }),
   );
 
-  // Every form post: from a configured origin only.
+  // Every form post: from a configured origin only. Under `Referrer-Policy: no-referrer` browsers send
+  // `Origin: null` with a form post; then the browser's own `Sec-Fetch-Site: same-origin` (which a page
+  // cannot set) must vouch for it.
   app.post('/auth/*', async (c, next) => {
     const origin = c.req.header('origin');
-    if (origin === undefined || !acceptedOrigin(origin, options.allowedOrigins())) {
+    const sameOriginFetch = c.req.header('sec-fetch-site') === 'same-origin';
+    const ok =
+      origin !== undefined && origin !== 'null'
+        ? acceptedOrigin(origin, options.allowedOrigins())
+        : sameOriginFetch;
+    if (!ok) {
       return c.html(messagePage('Refused', 'This form was not sent from the dashboard’s own address.'), 403);
     }
     return next();

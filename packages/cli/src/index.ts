@@ -4,6 +4,7 @@
  */
 import { EXPORT_FORMATS } from '@kapkit/export';
 import { Command, CommanderError, Option } from 'commander';
+import { registerAccountCommands } from './commands/accounts.js';
 import { type AnalyzeCommandOptions, analyzeCommand } from './commands/analyze.js';
 import { demoDataCommand, parsePatients, parseStart } from './commands/demo-data.js';
 import { type ExportCommandOptions, exportCommand } from './commands/export.js';
@@ -213,6 +214,9 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     });
 
   registerStoreCommand(program, io, (code) => {
+    exitCode = code;
+  });
+  registerAccountCommands(program, io, (code) => {
     exitCode = code;
   });
 

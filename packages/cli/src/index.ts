@@ -157,10 +157,16 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
       'Research export of an event log (.ndjson, as from demo-data): tidy tables (assessments, dosing_sessions, episodes) as NDJSON, CSV or Parquet, or a FHIR R4 Bundle, with manifest.json (row counts, SHA-256 of every file) and codebook.md. Streams; files are written under temporary names and renamed only when complete. Excluded lines are reported on stderr with line numbers. Exit code 1 if any line was excluded (unless --allow-invalid), 2 on usage errors.',
     )
     .argument('[file]', 'input NDJSON event log, or - for standard input', '-')
-    .addOption(
-      new Option('-f, --format <format>', 'output format').choices([...EXPORT_FORMATS]).makeOptionMandatory(),
+    .addOption(new Option('-f, --format <format>', 'output format (required)').choices([...EXPORT_FORMATS]))
+    .option('-o, --out <dir>', 'output directory, new or empty (required; created if needed)')
+    .option(
+      '--force',
+      'replace an earlier kapkit export in --out: removes only the files its manifest.json lists (refused if the folder holds any other file)',
     )
-    .requiredOption('-o, --out <dir>', 'output directory (created if needed)')
+    .option(
+      '--verify <dir>',
+      'check an export folder instead: every file against manifest.json (size, SHA-256), and no file the manifest does not list; exit 1 on any problem',
+    )
     .option(
       '--tables <names>',
       'tables to write, comma-separated (default: assessments,dosing_sessions,episodes)',

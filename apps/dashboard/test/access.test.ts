@@ -108,6 +108,28 @@ describe('the access table', () => {
   }
 });
 
+describe('GET /api/openapi.json', () => {
+  it('describes every API route of the app (OpenAPI 3.1), without a session', async () => {
+    const res = await app.request('/api/openapi.json');
+    expect(res.status).toBe(200);
+    const doc = await res.json();
+    expect(doc.openapi).toBe('3.1.0');
+    const routes = app.routes.filter(
+      (r) => r.path.startsWith('/api/') && !r.path.endsWith('*') && r.method !== 'ALL',
+    );
+    expect(routes.length).toBeGreaterThan(15);
+    for (const r of routes) {
+      const path = r.path.replace(/:(\w+)/g, '{$1}');
+      expect(doc.paths[path]?.[r.method.toLowerCase()], `${r.method} ${r.path}`).toBeDefined();
+    }
+    const append = doc.paths['/api/episodes/{episodeId}/events'].post;
+    const body = append.requestBody.content['application/json'].schema;
+    expect(body.properties.events.items.anyOf.length).toBeGreaterThan(20);
+    expect(JSON.stringify(body)).not.toMatch(/"recordedBy"|"patientId"/);
+    expect(append['x-kapkit-roles']).toEqual(['therapist', 'medical']);
+  });
+});
+
 describe('care teams', () => {
   it('shows a clinician only the patients of their care teams', async () => {
     const mine = await (await app.request('/api/caseload', { headers: as.therapist.headers })).json();

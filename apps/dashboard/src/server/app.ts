@@ -67,6 +67,7 @@ import {
   loadSession,
 } from './auth/session.js';
 import { completeEvents, parseAppendBody } from './intake.js';
+import { openApiDocument, safetyReviewBody } from './openapi.js';
 import type { StaticFiles } from './static.js';
 import { caseloadRow, cohortInstruments, episodeView, phaseOfState, sortCaseload } from './views.js';
 
@@ -376,6 +377,10 @@ export function createDashboardApp(options: DashboardOptions) {
     }),
   );
 
+  // The API description: no session needed (no patient or account data in it).
+  let openApi: Record<string, unknown> | null = null;
+  app.get('/api/openapi.json', (c) => c.json((openApi ??= openApiDocument('1.0.0'))));
+
   app.get('/api/session', allow(settings, 'GET /api/session'), (c) => {
     const s = sessionOf(c);
     return c.json({
@@ -600,9 +605,9 @@ export function createDashboardApp(options: DashboardOptions) {
       }
       const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
       const issues: FieldIssue[] = [];
-      const outcomes = ['no-current-risk', 'safety-plan', 'escalated'];
-      if (typeof b.outcome !== 'string' || !outcomes.includes(b.outcome)) {
-        issues.push({ path: 'outcome', message: `expected one of ${outcomes.join(', ')}` });
+      const checked = safetyReviewBody.safeParse({ outcome: b.outcome });
+      if (!checked.success) {
+        for (const i of checked.error.issues) issues.push({ path: i.path.join('.'), message: i.message });
       }
       // The reviewer is the signed-in clinician; a `recordedBy` in the body must name their own role.
       const reviewer = sessionOf(c).user;

@@ -379,7 +379,10 @@ export function createDashboardApp(options: DashboardOptions) {
 
   // The API description: no session needed (no patient or account data in it).
   let openApi: Record<string, unknown> | null = null;
-  app.get('/api/openapi.json', (c) => c.json((openApi ??= openApiDocument('1.0.0'))));
+  app.get('/api/openapi.json', (c) => {
+    openApi ??= openApiDocument('1.0.0');
+    return c.json(openApi);
+  });
 
   app.get('/api/session', allow(settings, 'GET /api/session'), (c) => {
     const s = sessionOf(c);

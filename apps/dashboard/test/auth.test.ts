@@ -207,3 +207,17 @@ describe('one-time links', () => {
     }
   });
 });
+
+describe('single sign-on role mapping', () => {
+  it('maps a role claim (a string or a list of groups) to one kapkit role, or none', async () => {
+    const { parseRoleMap, roleFromClaim } = await import('../src/server/auth/oidc.js');
+    const map = parseRoleMap('kap-admins=admin, kap-therapists=therapist,kap-medical=medical');
+    expect(roleFromClaim('kap-therapists', map)).toBe('therapist');
+    expect(roleFromClaim(['staff', 'kap-therapists', 'kap-medical'], map)).toBe('medical');
+    expect(roleFromClaim(['staff'], map)).toBeNull();
+    expect(roleFromClaim('researcher')).toBe('researcher');
+    expect(roleFromClaim('root')).toBeNull();
+    expect(roleFromClaim(undefined)).toBeNull();
+    expect(() => parseRoleMap('kap-admins=root')).toThrow(/KAPKIT_OIDC_ROLE_MAP/);
+  });
+});

@@ -54,6 +54,7 @@ import type {
 } from '../shared/api.js';
 import { adminRoutes } from './auth/admin.js';
 import { acceptedOrigin } from './auth/network.js';
+import { type OidcOptions, oidcRoutes } from './auth/oidc.js';
 import { authRoutes } from './auth/routes.js';
 import {
   type AuthEnv,
@@ -121,8 +122,8 @@ export interface AuthOptions {
   readonly addressThrottle?: { readonly maxFailures: number; readonly windowMs: number };
   /** Secure, `__Host-` cookies (default: true when every allowed origin is https). */
   readonly secureCookies?: boolean;
-  /** Label of the single sign-on button (OpenID Connect), when configured. */
-  readonly ssoLabel?: () => string | null;
+  /** Single sign-on with OpenID Connect (authorization code + PKCE), when configured. */
+  readonly oidc?: OidcOptions | null;
 }
 
 /** The server's UTC offset now, as `±HH:MM`. */
@@ -363,10 +364,15 @@ export function createDashboardApp(options: DashboardOptions) {
   app.use('/api/*', sessionLoader);
   app.use('/auth/*', sessionLoader);
   app.use('/admin/*', sessionLoader);
+  const oidc = authOptions.oidc ?? null;
   app.route(
     '/',
-    authRoutes(settings, { allowedOrigins: () => options.allowedOrigins, ssoLabel: authOptions.ssoLabel }),
+    authRoutes(settings, {
+      allowedOrigins: () => options.allowedOrigins,
+      ssoLabel: () => (oidc ? (oidc.label ?? 'Sign in with single sign-on') : null),
+    }),
   );
+  if (oidc) app.route('/', oidcRoutes(settings, oidc));
   app.route(
     '/',
     adminRoutes(settings, {

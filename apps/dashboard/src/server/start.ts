@@ -9,6 +9,7 @@ import { type EventStore, openStore } from '@kapkit/store';
 import { createDashboardApp } from './app.js';
 import { demoSignInLinks, type FirstRunLink, setUpLink } from './auth/first-run.js';
 import { acceptedNames, NetworkConfigError, planNetwork } from './auth/network.js';
+import { oidcFromEnv } from './auth/oidc.js';
 import { seedDemoCaseload, storeIsEmpty } from './demo.js';
 import { researchExporter } from './export.js';
 import { loadStaticFiles } from './static.js';
@@ -67,6 +68,10 @@ export async function startDashboard(options: StartOptions = {}): Promise<Runnin
   // Refused before anything is opened: an empty or invalid HOST, or a non-loopback one without an https origin.
   const network = planNetwork({ host: options.host, publicOrigin: options.publicOrigin, env });
   const host = network.host;
+  /** The address users reach the dashboard by (known once the server listens). */
+  let publicUrl = '';
+  // Single sign-on: KAPKIT_OIDC_ISSUER, _CLIENT_ID, _CLIENT_SECRET, _ROLE_CLAIM, _ROLE_MAP, _LABEL (docs/security.md).
+  const oidc = oidcFromEnv(env, () => publicUrl);
   const port = options.port ?? (env.PORT ? Number(env.PORT) : 8787);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new Error(`PORT must be 0–65535, got ${env.PORT}`);
@@ -118,7 +123,11 @@ export async function startDashboard(options: StartOptions = {}): Promise<Runnin
     get allowedOrigins() {
       return allowedOrigins;
     },
-    auth: { idleMs: idleMinutes * 60_000, absoluteMs: maxHours * 3_600_000 },
+    auth: {
+      idleMs: idleMinutes * 60_000,
+      absoluteMs: maxHours * 3_600_000,
+      oidc,
+    },
   });
   await refresh();
   const isDemo = seeded > 0 || hasDemo();
@@ -142,6 +151,7 @@ export async function startDashboard(options: StartOptions = {}): Promise<Runnin
   const shownHost =
     host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   const url = network.publicOrigin ?? `http://${shownHost}:${actualPort}`;
+  publicUrl = url;
   // Only the names this server is reached by, so a page on another site cannot rebind a name of its own to it
   // (DNS rebinding): the public origin's host, or the loopback names; KAPKIT_ALLOWED_HOSTS (host:port,
   // comma-separated) adds names, e.g. the proxy's internal one.

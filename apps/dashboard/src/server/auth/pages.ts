@@ -42,7 +42,7 @@ h1 { font-size: 1.4rem; }
 label { display: block; margin: 0.8rem 0 0.2rem; font-weight: 600; }
 input, select { font: inherit; padding: 0.4rem; width: 100%; box-sizing: border-box; }
 .filters { display: grid; grid-template-columns: repeat(auto-fit, minmax(10rem, 1fr)); gap: 0 1rem; }
-button, .button { font: inherit; margin-top: 1rem; padding: 0.5rem 1rem; cursor: pointer; }
+button, .button { display: inline-block; font: inherit; margin-top: 1rem; padding: 0.5rem 1rem; cursor: pointer; }
 .notice { padding: 0.6rem 0.8rem; border-left: 4px solid #b45309; background: color-mix(in srgb, #f59e0b 15%, Canvas); }
 .error { padding: 0.6rem 0.8rem; border-left: 4px solid #b91c1c; background: color-mix(in srgb, #ef4444 15%, Canvas); }
 table { border-collapse: collapse; width: 100%; margin-top: 1rem; font-size: 0.9rem; }
@@ -83,7 +83,7 @@ ${o.error ? html`<p class="error" role="alert" id="error">${o.error}</p>` : ''}
 <input id="password" name="password" type="password" autocomplete="current-password" required>
 <button type="submit">Sign in</button>
 </form>
-${o.sso ? html`<form method="post" action="/auth/oidc/start"><button type="submit" id="sso">${o.sso.label}</button></form>` : ''}`,
+${o.sso ? html`<p><a class="button" href="/auth/oidc/start" id="sso">${o.sso.label}</a></p>` : ''}`,
   );
 }
 

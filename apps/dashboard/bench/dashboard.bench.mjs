@@ -78,11 +78,17 @@ const { app: dashboard, accounts } = createDashboardApp({ store, log: () => {} }
 // writes an audit entry, as in use.
 const patientIds = new Set();
 for await (const s of store.streamAll()) patientIds.add(s.event.patientId);
-const therapist = await accounts.createUser({ email: 'therapist@bench.kapkit.invalid', role: 'therapist' }, now);
+const therapist = await accounts.createUser(
+  { email: 'therapist@bench.kapkit.invalid', role: 'therapist' },
+  now,
+);
 const team = await accounts.createTeam('Bench team', now);
 await accounts.setTeamMember(team.id, therapist.id, true);
 await accounts.setTeamPatients(team.id, [...patientIds], true);
-const session = await accounts.createSession(therapist.id, Date.now(), { idleMs: 3_600_000, absoluteMs: 3_600_000 });
+const session = await accounts.createSession(therapist.id, Date.now(), {
+  idleMs: 3_600_000,
+  absoluteMs: 3_600_000,
+});
 const headers = { cookie: `kapkit_session=${session.token}` };
 const path = `/api/patients/${patient.patientId}`;
 const first = await dashboard.request(path, { headers });

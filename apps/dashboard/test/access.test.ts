@@ -237,3 +237,53 @@ describe('authorship and the audit trail', () => {
     expect((await app.request('/admin/audit', { headers: as.therapist.headers })).status).toBe(403);
   });
 });
+
+describe('the admin page of accounts and care teams', () => {
+  const form = (path: string, session: TestSession, fields: Record<string, string>, csrf = true) => {
+    const body = new URLSearchParams(fields);
+    if (csrf) body.set('csrf', session.headers['x-csrf-token']!);
+    return app.request(path, {
+      method: 'POST',
+      headers: {
+        cookie: session.headers.cookie!,
+        origin: 'http://localhost',
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: body.toString(),
+    });
+  };
+
+  it('adds an account with a one-time link, makes a team, and puts a member and a patient in it', async () => {
+    const page = await app.request('/admin/users', { headers: as.admin.headers });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('target@test.kapkit.invalid');
+    const added = await form('/admin/users', as.admin, {
+      email: 'new@clinic.example',
+      role: 'medical',
+      name: 'New',
+    });
+    expect(added.status).toBe(200);
+    expect(await added.text()).toMatch(/<code id="link">http:\/\/localhost\/auth\/link\/[\w-]{40,}<\/code>/);
+    const newUser = (await accounts.userByEmail('new@clinic.example'))!;
+    expect(newUser.role).toBe('medical');
+    expect((await form('/admin/teams', as.admin, { name: 'C' })).status).toBe(200);
+    const c = (await accounts.listTeams()).find((t) => t.name === 'C')!;
+    expect(
+      (await form(`/admin/teams/${c.id}/members`, as.admin, { userId: newUser.id, member: 'true' })).status,
+    ).toBe(200);
+    expect(
+      (await form(`/admin/teams/${c.id}/patients`, as.admin, { patientIds: B.patientId, inCare: 'true' }))
+        .status,
+    ).toBe(200);
+    expect([...(await accounts.patientsOf(newUser.id))]).toEqual([B.patientId]);
+    const taken = await form('/admin/users', as.admin, { email: 'new@clinic.example', role: 'medical' });
+    expect(taken.status).toBe(400);
+    expect(await taken.text()).toMatch(/already exists/);
+  });
+
+  it('refuses clinicians, and a form without the session’s CSRF token', async () => {
+    expect((await app.request('/admin/users', { headers: as.therapist.headers })).status).toBe(403);
+    expect((await form('/admin/teams', as.admin, { name: 'D' }, false)).status).toBe(403);
+    expect((await accounts.listTeams()).some((t) => t.name === 'D')).toBe(false);
+  });
+});

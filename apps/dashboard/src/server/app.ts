@@ -53,6 +53,7 @@ import type {
   PatientResponse,
 } from '../shared/api.js';
 import { adminRoutes } from './auth/admin.js';
+import { adminPages } from './auth/admin-pages.js';
 import { acceptedOrigin } from './auth/network.js';
 import { type OidcOptions, oidcRoutes } from './auth/oidc.js';
 import { authRoutes } from './auth/routes.js';
@@ -373,15 +374,12 @@ export function createDashboardApp(options: DashboardOptions) {
     }),
   );
   if (oidc) app.route('/', oidcRoutes(settings, oidc));
-  app.route(
-    '/',
-    adminRoutes(settings, {
-      patientIds: async () => {
-        await index.refresh();
-        return [...index.byPatient.keys()].sort();
-      },
-    }),
-  );
+  const patientIds = async () => {
+    await index.refresh();
+    return [...index.byPatient.keys()].sort();
+  };
+  app.route('/', adminPages(settings, { allowedOrigins: () => options.allowedOrigins, patientIds }));
+  app.route('/', adminRoutes(settings, { patientIds }));
 
   // The API description: no session needed (no patient or account data in it).
   let openApi: Record<string, unknown> | null = null;

@@ -238,7 +238,7 @@ export function adminRoutes(settings: AuthSettings, options: AdminRouteOptions):
       page(
         'Audit trail',
         html`<h1>Audit trail</h1>
-<p class="muted">Signed in as ${s.user.email} (admin). Every read and write of patient data, every sign-in and every refusal. Newest first, at most 200.</p>
+<p class="muted">Signed in as ${s.user.email} (admin). <a href="/admin/users">Accounts and care teams</a>. Every read and write of patient data, every sign-in and every refusal. Newest first, at most 200.</p>
 <form method="get" action="/admin/audit" class="filters">
 <div><label for="from">From</label><input id="from" name="from" value="${form.from}" placeholder="2026-03-02"></div>
 <div><label for="to">Before</label><input id="to" name="to" value="${form.to}" placeholder="2026-03-03"></div>

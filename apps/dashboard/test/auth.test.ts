@@ -221,3 +221,15 @@ describe('single sign-on role mapping', () => {
     expect(() => parseRoleMap('kap-admins=root')).toThrow(/KAPKIT_OIDC_ROLE_MAP/);
   });
 });
+
+describe('per-address sign-in throttle', () => {
+  it('refuses an address after its failures in the window, and forgets them after it', async () => {
+    const { AddressThrottle } = await import('../src/server/auth/session.js');
+    const t = new AddressThrottle(3, 15 * MIN);
+    const at = Date.parse('2026-03-02T09:00:00Z');
+    for (let i = 0; i < 3; i++) t.fail('203.0.113.7', at + i * MIN);
+    expect(t.blocked('203.0.113.7', at + 3 * MIN)).toBe(true);
+    expect(t.blocked('198.51.100.2', at + 3 * MIN)).toBe(false);
+    expect(t.blocked('203.0.113.7', at + 16 * MIN)).toBe(false);
+  });
+});

@@ -7,7 +7,7 @@
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { passwordProblem } from '@kapkit/store';
 import { type Context, Hono } from 'hono';
-import { acceptedOrigin } from './network.js';
+import { acceptedOrigin, isLoopback } from './network.js';
 import { AUTH_CSS, linkPage, messagePage, setUpPage, signInPage } from './pages.js';
 import {
   AddressThrottle,
@@ -33,12 +33,21 @@ const NOTICES: Record<string, string> = {
   disabled: 'This account is disabled.',
 };
 
-function clientAddress(c: Context): string {
+/**
+ * The client's address for the per-address throttle, or null when it says nothing: a loopback peer is this
+ * machine or the TLS proxy in front (every user would share it, and one attacker could lock everyone out), so
+ * the proxy rate-limits sign-ins there (docs/security.md) and the per-account lockout still applies.
+ */
+function clientAddress(c: Context): string | null {
+  let address: string | undefined;
   try {
-    return getConnInfo(c).remote.address ?? 'unknown';
+    address = getConnInfo(c).remote.address;
   } catch {
-    return 'unknown';
+    return null;
   }
+  if (!address) return null;
+  const plain = address.replace(/^::ffff:/, '');
+  return isLoopback(plain) ? null : plain;
 }
 
 function minutesUntil(iso: string, nowMs: number): number {
@@ -92,7 +101,7 @@ export function authRoutes(settings: AuthSettings, options: AuthRouteOptions): H
     const password = typeof form.password === 'string' ? form.password.slice(0, 1024) : '';
     const nowMs = settings.now();
     const address = clientAddress(c);
-    if (throttle.blocked(address, nowMs)) {
+    if (address !== null && throttle.blocked(address, nowMs)) {
       await audit(c, { action: 'sign-in', outcome: 'denied', reason: 'throttled', actor: null });
       return c.html(
         signInPage({
@@ -105,7 +114,7 @@ export function authRoutes(settings: AuthSettings, options: AuthRouteOptions): H
     }
     const result = await accounts.verifySignIn(email, password, nowMs, settings.lockout);
     if (!result.ok) {
-      throttle.fail(address, nowMs);
+      if (address !== null) throttle.fail(address, nowMs);
       const user = result.userId ? await accounts.userById(result.userId) : null;
       await audit(c, {
         action: 'sign-in',

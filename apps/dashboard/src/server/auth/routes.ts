@@ -169,7 +169,7 @@ export function authRoutes(settings: AuthSettings, options: AuthRouteOptions): H
 
   app.get('/auth/link/:token', async (c) => {
     const t = await accounts.oneTimeToken(c.req.param('token'), settings.now(), false);
-    if (!t || t.kind !== 'sign-in' || !t.userId) return usedLink(c);
+    if (t?.kind !== 'sign-in' || !t.userId) return usedLink(c);
     const user = await accounts.userById(t.userId);
     if (!user || user.disabled) return usedLink(c);
     return c.html(
@@ -186,7 +186,7 @@ export function authRoutes(settings: AuthSettings, options: AuthRouteOptions): H
     const token = c.req.param('token');
     const nowMs = settings.now();
     const peek = await accounts.oneTimeToken(token, nowMs, false);
-    if (!peek || peek.kind !== 'sign-in' || !peek.userId) return usedLink(c);
+    if (peek?.kind !== 'sign-in' || !peek.userId) return usedLink(c);
     const user = await accounts.userById(peek.userId);
     if (!user || user.disabled) return usedLink(c);
     const form = await c.req.parseBody();
@@ -221,7 +221,7 @@ export function authRoutes(settings: AuthSettings, options: AuthRouteOptions): H
 
   const setUpAvailable = async (token: string, nowMs: number) => {
     const t = await accounts.oneTimeToken(token, nowMs, false);
-    if (!t || t.kind !== 'set-up') return false;
+    if (t?.kind !== 'set-up') return false;
     return !(await accounts.listUsers()).some((u) => u.role === 'admin');
   };
 

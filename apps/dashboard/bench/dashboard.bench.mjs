@@ -78,9 +78,25 @@ const doses = c.sessions.filter((s) => s.doseNumber !== null).length;
 const assessments = c.assessments.length;
 if (doses !== 41) throw new Error(`expected 41 doses, built ${doses}`);
 
-const { app: dashboard } = createDashboardApp({ store, log: () => {} });
+const { app: dashboard, accounts } = createDashboardApp({ store, log: () => {} });
+// A signed-in therapist whose care team looks after every patient: each request also reads the session and
+// writes an audit entry, as in use.
+const patientIds = new Set();
+for await (const s of store.streamAll()) patientIds.add(s.event.patientId);
+const therapist = await accounts.createUser(
+  { email: 'therapist@bench.kapkit.invalid', role: 'therapist' },
+  now,
+);
+const team = await accounts.createTeam('Bench team', now);
+await accounts.setTeamMember(team.id, therapist.id, true);
+await accounts.setTeamPatients(team.id, [...patientIds], true);
+const session = await accounts.createSession(therapist.id, Date.now(), {
+  idleMs: 3_600_000,
+  absoluteMs: 3_600_000,
+});
+const headers = { cookie: `kapkit_session=${session.token}` };
 const path = `/api/patients/${patient.patientId}`;
-const first = await dashboard.request(path);
+const first = await dashboard.request(path, { headers });
 if (first.status !== 200) throw new Error(`patient API answered ${first.status}`);
 const bytes = (await first.arrayBuffer()).byteLength;
 // On the wire: what a browser gets (it sends Accept-Encoding; the server gzips API answers).
@@ -93,7 +109,7 @@ const baseline = await time('baseline: store reads (loadEpisode + readEpisode)',
   await store.readEpisode(patient.episodeId);
 });
 const inProcess = await time('patient API, in-process (app.request)', async () => {
-  const res = await dashboard.request(path);
+  const res = await dashboard.request(path, { headers });
   await res.arrayBuffer();
 });
 const server = await new Promise((resolve) => {
@@ -101,11 +117,11 @@ const server = await new Promise((resolve) => {
 });
 const url = `http://127.0.0.1:${server.address().port}${path}`;
 const loopback = await time('patient API, loopback HTTP (fetch)', async () => {
-  const res = await fetch(url);
+  const res = await fetch(url, { headers });
   await res.arrayBuffer();
 });
 const caseload = await time(`caseload API (${demo + 1} patients), in-process`, async () => {
-  const res = await dashboard.request('/api/caseload');
+  const res = await dashboard.request('/api/caseload', { headers });
   await res.arrayBuffer();
 });
 const caseloadGz = await time(`caseload API (${demo + 1} patients), in-process, gzip`, async () => {

@@ -15,6 +15,7 @@ import type {
   PatientResponse,
 } from '../src/shared/api.js';
 import { instrumentForm } from '../src/shared/instruments.js';
+import { signedIn, type TestSession } from './support/auth.js';
 import { openTempStore } from './support/store.js';
 
 const DAY_MS = 86_400_000;
@@ -28,6 +29,9 @@ let dispose: () => Promise<void>;
 const logs: string[] = [];
 let app: ReturnType<typeof createDashboardApp>['app'];
 let demoEpisodes = 0;
+/** A therapist and a medical clinician whose care team looks after every patient of the store. */
+let therapist: TestSession;
+let medical: TestSession;
 
 beforeAll(async () => {
   ({ store, dispose } = await openTempStore());
@@ -43,8 +47,35 @@ beforeAll(async () => {
     buildLongEpisode({ ...DOSING, startMs: NOW - 70 * DAY_MS, weeks: 8, doses: 3 }),
     { expectedVersion: 0 },
   );
-  ({ app } = createDashboardApp({ store, log: (line) => logs.push(line), bodyLimitBytes: 16 * 1024 }));
+  let accounts: ReturnType<typeof createDashboardApp>['accounts'];
+  ({ app, accounts } = createDashboardApp({
+    store,
+    log: (line) => logs.push(line),
+    bodyLimitBytes: 16 * 1024,
+  }));
+  const patients = new Set<string>();
+  for await (const s of store.streamAll()) patients.add(s.event.patientId);
+  therapist = await signedIn(accounts, 'therapist', { patients: [...patients], team: 'everyone' });
+  medical = await signedIn(accounts, 'medical', { patients: [...patients], team: 'everyone' });
 });
+
+/** A request of the signed-in therapist. */
+function req(path: string, init: RequestInit = {}) {
+  return app.request(path, {
+    ...init,
+    headers: { ...therapist.headers, ...((init.headers as Record<string, string> | undefined) ?? {}) },
+  });
+}
+
+/** The signed-in clinician whose role the body names (`recordedBy: 'medical'`), else the therapist. */
+function authorOf(body: unknown): TestSession {
+  const b = (typeof body === 'object' && body !== null ? body : {}) as {
+    recordedBy?: unknown;
+    events?: { recordedBy?: unknown }[];
+  };
+  const roles = [b.recordedBy, ...(Array.isArray(b.events) ? b.events.map((e) => e?.recordedBy) : [])];
+  return roles.includes('medical') ? medical : therapist;
+}
 
 afterAll(async () => {
   await dispose?.();
@@ -53,7 +84,7 @@ afterAll(async () => {
 function post(path: string, body: unknown, headers: Record<string, string> = {}) {
   return app.request(path, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
+    headers: { ...authorOf(body).headers, 'content-type': 'application/json', ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
 }
@@ -100,7 +131,7 @@ function dosingSession(
 
 describe('GET /api/meta', () => {
   it('says the store holds demo data, which engine it is and how many patients there are', async () => {
-    const res = await app.request('/api/meta');
+    const res = await req('/api/meta');
     expect(res.status).toBe(200);
     const meta = (await res.json()) as MetaResponse;
     expect(meta.demo).toBe(true);
@@ -112,7 +143,7 @@ describe('GET /api/meta', () => {
 
 describe('GET /api/instruments', () => {
   it('serves the registered instrument definitions, from which the forms are generated', async () => {
-    const defs = (await (await app.request('/api/instruments')).json()) as InstrumentsResponse;
+    const defs = (await (await req('/api/instruments')).json()) as InstrumentsResponse;
     const p = defs.find((d) => d.id === 'phq9')!;
     expect(p.items).toHaveLength(9);
     const form = instrumentForm(p);
@@ -127,7 +158,7 @@ describe('GET /api/instruments', () => {
   });
 
   it('labels items "Item n" when the licence does not let kapkit ship the text', async () => {
-    const defs = (await (await app.request('/api/instruments')).json()) as InstrumentsResponse;
+    const defs = (await (await req('/api/instruments')).json()) as InstrumentsResponse;
     const unlicensed = defs.find((d) => !d.licence.itemTextIncluded)!;
     expect(unlicensed).toBeDefined();
     const form = instrumentForm(unlicensed);
@@ -138,7 +169,7 @@ describe('GET /api/instruments', () => {
 
 describe('GET /api/caseload', () => {
   it('lists every patient once with phase, latest scores, doses on hand and alerts from statusAt', async () => {
-    const res = await app.request('/api/caseload');
+    const res = await req('/api/caseload');
     expect(res.status).toBe(200);
     const body = (await res.json()) as CaseloadResponse;
     expect(body.demo).toBe(true);
@@ -156,7 +187,7 @@ describe('GET /api/caseload', () => {
   });
 
   it('puts patients with urgent alerts first', async () => {
-    const body = (await (await app.request('/api/caseload')).json()) as CaseloadResponse;
+    const body = (await (await req('/api/caseload')).json()) as CaseloadResponse;
     const rank = (r: (typeof body.rows)[number]) =>
       r.alerts.some((a) => a.severity === 'urgent')
         ? 0
@@ -170,7 +201,7 @@ describe('GET /api/caseload', () => {
 
 describe('GET /api/patients/:patientId', () => {
   it('gives the episode with its version, chart rows matching the stored assessments, vitals and timeline', async () => {
-    const res = await app.request(`/api/patients/${READY.patientId}`);
+    const res = await req(`/api/patients/${READY.patientId}`);
     expect(res.status).toBe(200);
     const body = (await res.json()) as PatientResponse;
     const { state, version } = await store.loadEpisode(READY.episodeId);
@@ -186,10 +217,10 @@ describe('GET /api/patients/:patientId', () => {
     expect(body.episode.chart.instruments[0]?.responseSource).toMatch(/50%/);
   });
 
-  it('answers 404 for an unknown patient', async () => {
-    const res = await app.request('/api/patients/no-such-patient');
-    expect(res.status).toBe(404);
-    expect(((await res.json()) as ApiError).error).toBe('not-found');
+  it('answers 403 for a patient outside the care teams, known or not (existence is not revealed)', async () => {
+    const res = await req('/api/patients/no-such-patient');
+    expect(res.status).toBe(403);
+    expect(((await res.json()) as ApiError).error).toBe('forbidden');
   });
 });
 
@@ -273,7 +304,7 @@ describe('POST /api/episodes/:episodeId/events', () => {
     const bad = await post(`/api/episodes/${READY.episodeId}/events`, '{"expectedVersion": 1,');
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as ApiError).error).toBe('invalid-json');
-    const form = await app.request(`/api/episodes/${READY.episodeId}/events`, {
+    const form = await req(`/api/episodes/${READY.episodeId}/events`, {
       method: 'POST',
       headers: { 'content-type': 'text/plain' },
       body: '{}',
@@ -388,10 +419,10 @@ describe('POST /api/episodes/:episodeId/events', () => {
     expect(body.refusal?.code).toBe('episode-not-opened');
     expect(body.refusal?.safetyFlags?.[0]).toMatchObject({ rule: 'phq9-item9-positive', value: 2 });
     expect(await versionOf(READY.episodeId)).toBe(v);
-    const caseload = (await (await app.request('/api/caseload')).json()) as CaseloadResponse;
+    const caseload = (await (await req('/api/caseload')).json()) as CaseloadResponse;
     const row = caseload.rows.find((r) => r.patientId === READY.patientId)!;
     expect(row.alerts[0]).toMatchObject({ code: 'safety-signal-refused', severity: 'urgent' });
-    const patient = (await (await app.request(`/api/patients/${READY.patientId}`)).json()) as PatientResponse;
+    const patient = (await (await req(`/api/patients/${READY.patientId}`)).json()) as PatientResponse;
     const signal = patient.episode.safetySignals.find((s) => s.review === null)!;
     expect(signal.signals[0]).toMatchObject({ rule: 'phq9-item9-positive', value: 2 });
     // Only a clinician reviews it.
@@ -405,7 +436,7 @@ describe('POST /api/episodes/:episodeId/events', () => {
       recordedBy: 'medical',
     });
     expect(reviewed.status).toBe(201);
-    const after = (await (await app.request('/api/caseload')).json()) as CaseloadResponse;
+    const after = (await (await req('/api/caseload')).json()) as CaseloadResponse;
     expect(after.rows.find((r) => r.patientId === READY.patientId)!.alerts.map((a) => a.code)).not.toContain(
       'safety-signal-refused',
     );
@@ -442,7 +473,7 @@ describe('POST /api/episodes/:episodeId/events', () => {
 
 describe('GET /api/cohort', () => {
   it('reports response and remission rates, trajectory and time to response from analyzeOutcomes', async () => {
-    const res = await app.request('/api/cohort');
+    const res = await req('/api/cohort');
     expect(res.status).toBe(200);
     const body = (await res.json()) as CohortResponse;
     const p = body.instruments.find((i) => i.instrument === 'phq9')!;
@@ -475,7 +506,7 @@ describe('GET /api/export', () => {
   it('downloads a de-identified research bundle (tables, manifest, codebook) made by @kapkit/export', async () => {
     const { exporter } = researchExporter({ key: 'test-key-that-is-long-enough-0123456789' });
     const { app: withExport } = createDashboardApp({ store, log: () => {}, exporter });
-    const res = await withExport.request('/api/export?format=csv');
+    const res = await withExport.request('/api/export?format=csv', { headers: therapist.headers });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/gzip');
     expect(res.headers.get('content-disposition')).toMatch(
@@ -496,8 +527,10 @@ describe('GET /api/export', () => {
   it('answers 400 for an unknown format, and 503 with a note when no exporter is configured', async () => {
     const { exporter } = researchExporter({ key: 'test-key-that-is-long-enough-0123456789' });
     const { app: withExport } = createDashboardApp({ store, log: () => {}, exporter });
-    expect((await withExport.request('/api/export?format=xlsx')).status).toBe(400);
-    const res = await app.request('/api/export');
+    expect((await withExport.request('/api/export?format=xlsx', { headers: therapist.headers })).status).toBe(
+      400,
+    );
+    const res = await req('/api/export');
     expect(res.status).toBe(503);
     expect(((await res.json()) as ApiError).error).toBe('unavailable');
   });
@@ -505,7 +538,7 @@ describe('GET /api/export', () => {
 
 describe('security', () => {
   it('sends a strict Content-Security-Policy and no-store on API answers', async () => {
-    const res = await app.request('/api/meta');
+    const res = await req('/api/meta');
     const csp = res.headers.get('content-security-policy') ?? '';
     expect(csp).toContain("default-src 'self'");
     expect(csp).toContain("script-src 'self'");
@@ -514,7 +547,7 @@ describe('security', () => {
   });
 
   it('answers 404 for an unknown API path', async () => {
-    expect((await app.request('/api/nothing-here')).status).toBe(404);
+    expect((await req('/api/nothing-here')).status).toBe(404);
   });
 
   it('logs method, route template and status only: no patient id, episode id, query or answer', async () => {
@@ -528,21 +561,25 @@ describe('security', () => {
 
   it('refuses requests for another Host name when an allow-list is set (DNS rebinding)', async () => {
     const { app: guarded } = createDashboardApp({ store, log: () => {}, allowedHosts: ['127.0.0.1:8787'] });
-    expect((await guarded.request('http://evil.example/api/meta')).status).toBe(421);
-    expect((await guarded.request('http://127.0.0.1:8787/api/meta')).status).toBe(200);
+    expect(
+      (await guarded.request('http://evil.example/api/meta', { headers: therapist.headers })).status,
+    ).toBe(421);
+    expect(
+      (await guarded.request('http://127.0.0.1:8787/api/meta', { headers: therapist.headers })).status,
+    ).toBe(200);
   });
 });
 
 describe('consent, medications and maintenance through the API', () => {
   /** A demo episode in its dosing course (v2 events from the generator: the consent gate applies). */
   async function inCourse() {
-    const caseload = (await (await app.request('/api/caseload')).json()) as CaseloadResponse;
+    const caseload = (await (await req('/api/caseload')).json()) as CaseloadResponse;
     const row = caseload.rows.find((r) => r.phase === 'dosing-course' && r.patientId.startsWith('demo-'))!;
     expect(row).toBeDefined();
     return row;
   }
   const patientView = async (patientId: string) =>
-    ((await (await app.request(`/api/patients/${patientId}`)).json()) as PatientResponse).episode;
+    ((await (await req(`/api/patients/${patientId}`)).json()) as PatientResponse).episode;
 
   it('shows the consent in force; a withdrawal raises consent-missing and a new consent clears it', async () => {
     const row = await inCourse();
@@ -594,7 +631,7 @@ describe('consent, medications and maintenance through the API', () => {
   });
 
   it('refuses maintenance before the course is done without a reason (422 reason-required)', async () => {
-    const caseload = (await (await app.request('/api/caseload')).json()) as CaseloadResponse;
+    const caseload = (await (await req('/api/caseload')).json()) as CaseloadResponse;
     let row: (typeof caseload.rows)[number] | undefined;
     for (const r of caseload.rows.filter((x) => x.phase === 'dosing-course')) {
       const ep = await patientView(r.patientId);

@@ -54,6 +54,7 @@ describe.skipIf(!executablePath && !inCi)('dashboard in a real browser', () => {
   let base: string;
   let browser: Browser;
   let page: Page;
+  let staffAccounts: ReturnType<typeof createDashboardApp>['accounts'];
   let demoPatients: string[] = [];
   const consoleErrors: string[] = [];
 
@@ -81,7 +82,7 @@ describe.skipIf(!executablePath && !inCi)('dashboard in a real browser', () => {
         expectedVersion: 0,
       },
     );
-    const { app } = createDashboardApp({
+    const { app, accounts } = createDashboardApp({
       store,
       staticFiles: loadStaticFiles(join(here, '..', 'dist', 'client')),
       log: () => {},
@@ -90,6 +91,7 @@ describe.skipIf(!executablePath && !inCi)('dashboard in a real browser', () => {
         return { exporter, exportNote: note };
       })(),
     });
+    staffAccounts = accounts;
     server = await new Promise((resolve) => {
       const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
     });
@@ -105,7 +107,19 @@ describe.skipIf(!executablePath && !inCi)('dashboard in a real browser', () => {
         '--no-first-run',
       ],
     });
-    page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
+    page = await (await browser.newContext({ viewport: { width: 1360, height: 900 } })).newPage();
+    // A therapist whose care team looks after every patient, signed in through the form.
+    const therapist = await accounts.createUser(
+      { email: 'therapist@browser.kapkit.invalid', role: 'therapist', password: 'browser test passphrase' },
+      Date.now(),
+    );
+    const team = await accounts.createTeam('Browser team', Date.now());
+    await accounts.setTeamMember(team.id, therapist.id, true);
+    await accounts.setTeamPatients(team.id, [...demoPatients, READY.patientId, PHQ.patientId], true);
+    await page.goto(`${base}/auth/sign-in`);
+    await page.fill('#email', 'therapist@browser.kapkit.invalid');
+    await page.fill('#password', 'browser test passphrase');
+    await Promise.all([page.waitForURL(`${base}/`), page.click('button[type=submit]')]);
     page.on('console', (m) => {
       if (m.type() === 'error') consoleErrors.push(m.text());
     });
@@ -262,19 +276,33 @@ describe.skipIf(!executablePath && !inCi)('dashboard in a real browser', () => {
   });
 
   it('records concurrent medications and a consent withdrawal from their forms, and shows them on the patient page', async () => {
-    const caseload = (await (await fetch(`${base}/api/caseload`)).json()) as {
+    const caseload = (await (await page.request.get(`${base}/api/caseload`)).json()) as {
       rows: { patientId: string; episodeId: string; phase: string }[];
     };
     const row = caseload.rows.find((r) => r.phase === 'dosing-course' && r.patientId.startsWith('demo-'))!;
-    await open(`/patients/${row.patientId}/record?form=medications&episode=${row.episodeId}`);
+    // Medications are the medical team's: a medical clinician of the same care team signs in in a second window.
+    const medical = await staffAccounts.createUser(
+      { email: 'medical@browser.kapkit.invalid', role: 'medical', password: 'browser test passphrase' },
+      Date.now(),
+    );
+    const team = (await staffAccounts.listTeams()).find((t) => t.name === 'Browser team')!;
+    await staffAccounts.setTeamMember(team.id, medical.id, true);
+    const context = await browser.newContext({ viewport: { width: 1360, height: 900 } });
+    const med = await context.newPage();
+    await med.goto(`${base}/auth/sign-in`);
+    await med.fill('#email', 'medical@browser.kapkit.invalid');
+    await med.fill('#password', 'browser test passphrase');
+    await Promise.all([med.waitForURL(`${base}/`), med.click('button[type=submit]')]);
+    await med.goto(`${base}/patients/${row.patientId}/record?form=medications&episode=${row.episodeId}`);
+    await med.waitForSelector('main[data-ready]');
     const before = await versionOf(row.episodeId);
-    const rows = page.locator('.medication-row');
-    const last = rows.last();
+    const last = med.locator('.medication-row').last();
     await last.locator('input[type="text"]').fill('lorazepam');
     await last.locator('select').first().selectOption('benzodiazepine');
     await last.locator('input[type="number"]').fill('2');
-    await page.getByRole('button', { name: 'Record medications' }).click();
-    await page.locator('.ok-box').waitFor();
+    await med.getByRole('button', { name: 'Record medications' }).click();
+    await med.locator('.ok-box').waitFor();
+    await context.close();
     expect(await versionOf(row.episodeId)).toBe(before + 1);
     const { state } = await store.loadEpisode(row.episodeId);
     expect(state.context.medications?.list.map((m) => m.name)).toContain('lorazepam');
@@ -329,7 +357,8 @@ describe.skipIf(!executablePath && !inCi)('dashboard in a real browser', () => {
   });
 
   it('records a GAD-7 from a second tab after a PHQ-9 was saved in the first, and keeps a refused form’s answers', async () => {
-    const second = await browser.newPage({ viewport: { width: 1360, height: 900 } });
+    // The same browser profile (and sign-in) as the first tab.
+    const second = await page.context().newPage();
     try {
       await open(`/patients/${PHQ.patientId}/record?form=phq9`);
       await second.goto(`${base}/patients/${PHQ.patientId}/record?form=gad7`);

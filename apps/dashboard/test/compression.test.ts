@@ -8,6 +8,7 @@ import { createDashboardApp } from '../src/server/app.js';
 import { chooseEncoding } from '../src/server/compression.js';
 import { buildLongEpisode, seedDemoCaseload } from '../src/server/demo.js';
 import { loadStaticFiles } from '../src/server/static.js';
+import { signedIn, type TestSession } from './support/auth.js';
 import { openTempStore } from './support/store.js';
 
 const DAY_MS = 86_400_000;
@@ -19,6 +20,8 @@ let store: EventStore;
 let dispose: () => Promise<void>;
 let dir: string;
 let app: ReturnType<typeof createDashboardApp>['app'];
+/** A signed-in therapist whose care team looks after the long episode's patient. */
+let therapist: TestSession;
 
 beforeAll(async () => {
   ({ store, dispose } = await openTempStore());
@@ -36,12 +39,14 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'assets', 'app.js.br'), brotliCompressSync(script));
   writeFileSync(join(dir, 'assets', 'app.js.gz'), gzipSync(script));
   // A fixed clock: two requests give the same answer, so the compressed one can be compared byte for byte.
-  ({ app } = createDashboardApp({
+  let accounts: ReturnType<typeof createDashboardApp>['accounts'];
+  ({ app, accounts } = createDashboardApp({
     store,
     log: () => {},
     staticFiles: loadStaticFiles(dir),
     now: () => NOW,
   }));
+  therapist = await signedIn(accounts, 'therapist', { patients: [LONG.patientId], nowMs: NOW });
 });
 
 afterAll(async () => {
@@ -98,10 +103,12 @@ describe('static files', () => {
 describe('API answers', () => {
   it('are gzip-compressed when accepted: the 3-year patient in at most 100 kB on the wire', async () => {
     const path = `/api/patients/${LONG.patientId}`;
-    const plain = await app.request(path);
+    const plain = await app.request(path, { headers: therapist.headers });
     expect(plain.status).toBe(200);
     const json = await plain.text();
-    const gz = await app.request(path, { headers: { 'accept-encoding': 'gzip, deflate, br' } });
+    const gz = await app.request(path, {
+      headers: { ...therapist.headers, 'accept-encoding': 'gzip, deflate, br' },
+    });
     expect(gz.status).toBe(200);
     expect(gz.headers.get('content-encoding')).toBe('gzip');
     expect(gz.headers.get('vary')).toMatch(/Accept-Encoding/i);

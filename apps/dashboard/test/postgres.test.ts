@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDashboardApp } from '../src/server/app.js';
 import { seedDemoCaseload } from '../src/server/demo.js';
 import type { ApiError, AppendResponse, CaseloadResponse, PatientResponse } from '../src/shared/api.js';
+import { signedIn, type TestSession } from './support/auth.js';
 
 const url = process.env.KAPKIT_TEST_DATABASE_URL;
 
@@ -16,11 +17,22 @@ describe.skipIf(!url)('dashboard on PostgreSQL', () => {
   let store: EventStore;
   let app: ReturnType<typeof createDashboardApp>['app'];
   let seeded = 0;
+  let therapist: TestSession;
+  /** A request of a therapist whose care team looks after every seeded patient. */
+  const req = (path: string, init: RequestInit = {}) =>
+    app.request(path, {
+      ...init,
+      headers: { ...therapist.headers, ...((init.headers as Record<string, string> | undefined) ?? {}) },
+    });
 
   beforeAll(async () => {
     store = await openStore({ url: url!, schema: `kapkit_dashboard_${randomBytes(4).toString('hex')}` });
     seeded = await seedDemoCaseload(store, { nowMs: Date.now(), patients: 8 });
-    ({ app } = createDashboardApp({ store, log: () => {} }));
+    let accounts: ReturnType<typeof createDashboardApp>['accounts'];
+    ({ app, accounts } = createDashboardApp({ store, log: () => {} }));
+    const patients = new Set<string>();
+    for await (const s of store.streamAll()) patients.add(s.event.patientId);
+    therapist = await signedIn(accounts, 'therapist', { patients: [...patients] });
   });
 
   afterAll(async () => {
@@ -28,23 +40,23 @@ describe.skipIf(!url)('dashboard on PostgreSQL', () => {
   });
 
   it('lists the seeded caseload and serves a patient page from PostgreSQL', async () => {
-    const meta = await (await app.request('/api/meta')).json();
+    const meta = await (await req('/api/meta')).json();
     expect(meta.engine).toBe('postgres');
-    const caseload = (await (await app.request('/api/caseload')).json()) as CaseloadResponse;
+    const caseload = (await (await req('/api/caseload')).json()) as CaseloadResponse;
     expect(caseload.rows).toHaveLength(seeded);
     const active = caseload.rows.find((r) => r.phase === 'dosing-course') ?? caseload.rows[0]!;
-    const res = await app.request(`/api/patients/${active.patientId}`);
+    const res = await req(`/api/patients/${active.patientId}`);
     expect(res.status).toBe(200);
     const body = (await res.json()) as PatientResponse;
     expect(body.episode.version).toBe((await store.loadEpisode(active.episodeId)).version);
   });
 
   it('records through the episode machine, re-decides a stale form and answers 409 when it is no longer allowed', async () => {
-    const caseload = (await (await app.request('/api/caseload')).json()) as CaseloadResponse;
+    const caseload = (await (await req('/api/caseload')).json()) as CaseloadResponse;
     const open = caseload.rows.find((r) => r.phase !== 'completed' && r.phase !== 'discontinued')!;
     const { version } = await store.loadEpisode(open.episodeId);
     const post = (expectedVersion: number, events: unknown[]) =>
-      app.request(`/api/episodes/${open.episodeId}/events`, {
+      req(`/api/episodes/${open.episodeId}/events`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ expectedVersion, events }),

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -65,4 +66,86 @@ describe('startDashboard', () => {
       await again.close();
     }
   });
+});
+
+/** Run `node dist/server/main.js` until `until` matches a stdout line; return the lines, then stop it. */
+async function mainLines(env: Record<string, string>, until: RegExp): Promise<string[]> {
+  const child = spawn(process.execPath, [join(here, 'dist', 'server', 'main.js')], {
+    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', KAPKIT_PUBLIC_ORIGIN: '', DATABASE_URL: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  let err = '';
+  child.stderr.on('data', (d) => {
+    err += String(d);
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let buffer = '';
+      child.stdout.on('data', (d) => {
+        buffer += String(d);
+        const parts = buffer.split('\n');
+        buffer = parts.pop() ?? '';
+        for (const line of parts) {
+          lines.push(line);
+          if (until.test(line)) resolve();
+        }
+      });
+      child.once('exit', (code) => reject(new Error(`main.js exited with ${code}: ${err}`)));
+    });
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    }
+  }
+  return lines;
+}
+
+describe('npm start (main.js)', () => {
+  const dirs: string[] = [];
+  const fresh = () => {
+    const d = mkdtempSync(join(tmpdir(), 'kapkit-dashboard-main-'));
+    cpSync(inject('pgliteTemplate'), d, { recursive: true });
+    dirs.push(d);
+    return d;
+  };
+  afterAll(() => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  it('prints, after the URL, a one-time sign-in link for a demo therapist, medical clinician and admin', async () => {
+    const dir = fresh();
+    const lines = await mainLines({ KAPKIT_DASHBOARD_DATA: dir }, /^sign in as admin: /);
+    const at = lines.findIndex((l) => /^kapkit dashboard: http:\/\/127\.0\.0\.1:\d+ \(demo data\)$/.test(l));
+    expect(at).toBeGreaterThanOrEqual(0);
+    const links = lines.slice(at + 1);
+    expect(links.map((l) => l.replace(/: .*$/, ''))).toEqual([
+      'sign in as therapist',
+      'sign in as medical',
+      'sign in as admin',
+    ]);
+    for (const l of links)
+      expect(l).toMatch(/^sign in as \w+: http:\/\/127\.0\.0\.1:\d+\/auth\/link\/[\w-]{40,}$/);
+  }, 180_000);
+
+  it('prints a one-time set-up link for the first admin on a new store without demo data', async () => {
+    const dir = fresh();
+    const lines = await mainLines(
+      { KAPKIT_DASHBOARD_DATA: dir, KAPKIT_DEMO: '0' },
+      /^set up the first admin: /,
+    );
+    expect(lines.at(-1)).toMatch(
+      /^set up the first admin: http:\/\/127\.0\.0\.1:\d+\/auth\/set-up\/[\w-]{40,}$/,
+    );
+    expect(lines.some((l) => l.startsWith('sign in as'))).toBe(false);
+  }, 180_000);
+
+  it('refuses HOST=0.0.0.0 without KAPKIT_PUBLIC_ORIGIN, with a message', async () => {
+    const dir = fresh();
+    await expect(mainLines({ KAPKIT_DASHBOARD_DATA: dir, HOST: '0.0.0.0' }, /never/)).rejects.toThrow(
+      /exited with 2: kapkit dashboard: not started\. HOST=0\.0\.0\.0 listens beyond this machine/,
+    );
+  }, 180_000);
 });

@@ -4,6 +4,7 @@
  */
 import { EXPORT_FORMATS } from '@kapkit/export';
 import { Command, CommanderError, Option } from 'commander';
+import { registerAccountCommands } from './commands/accounts.js';
 import { type AnalyzeCommandOptions, analyzeCommand } from './commands/analyze.js';
 import { demoDataCommand, parsePatients, parseStart } from './commands/demo-data.js';
 import { type ExportCommandOptions, exportCommand } from './commands/export.js';
@@ -170,11 +171,22 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     )
     .argument('[file]', 'input NDJSON event log, or - for standard input', '-')
     .addOption(
-      new Option('-f, --format <format>', 'required: output format')
-        .choices([...EXPORT_FORMATS])
-        .makeOptionMandatory(),
+      new Option('-f, --format <format>', 'required: output format (unless --verify)').choices([
+        ...EXPORT_FORMATS,
+      ]),
     )
-    .requiredOption('-o, --out <dir>', 'required: output directory (created if needed)')
+    .option(
+      '-o, --out <dir>',
+      'required: output directory, new or empty (created if needed; unless --verify)',
+    )
+    .option(
+      '--force',
+      'replace an earlier kapkit export in --out: removes only the files its manifest.json lists (refused if the folder holds any other file)',
+    )
+    .option(
+      '--verify <dir>',
+      'check an export folder instead: every file against manifest.json (size, SHA-256), and no file the manifest does not list; exit 1 on any problem',
+    )
     .option(
       '--tables <names>',
       'tables to write, comma-separated (default: assessments,dosing_sessions,episodes)',
@@ -232,6 +244,9 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     });
 
   registerStoreCommand(program, io, (code) => {
+    exitCode = code;
+  });
+  registerAccountCommands(program, io, (code) => {
     exitCode = code;
   });
 

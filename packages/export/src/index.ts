@@ -28,6 +28,14 @@ export {
 } from './export.js';
 export { isTempName } from './files.js';
 export {
+  type FolderVerification,
+  moveIntoFolder,
+  OutputFolderError,
+  prepareOutputFolder,
+  stagingFolderFor,
+  verifyExportFolder,
+} from './folder.js';
+export {
   generateSchemas,
   RECORD_SCHEMA_VERSION,
   SCHEMA_TARGETS,

@@ -5,6 +5,23 @@
  */
 
 export {
+  type Account,
+  AccountStore,
+  type ActiveSession,
+  type AuditEntry,
+  type AuditEntryInput,
+  type AuditFilter,
+  type CareTeam,
+  type LockoutPolicy,
+  type NewAccount,
+  openAccounts,
+  type SessionLookup,
+  type SessionPolicy,
+  type SignInResult,
+  type StaffRole,
+  staffRoles,
+} from './accounts.js';
+export {
   BACKUP_FORMAT,
   BACKUP_FORMAT_VERSION,
   type BackupHeader,
@@ -30,6 +47,13 @@ export {
   type OpenStoreOptions,
   openStore,
 } from './open.js';
+export {
+  hashPassword,
+  MIN_PASSWORD_LENGTH,
+  passwordProblem,
+  SCRYPT_DEFAULTS,
+  verifyPassword,
+} from './passwords.js';
 export { SCHEMA_VERSION } from './schema.js';
 export type {
   AppendOptions,

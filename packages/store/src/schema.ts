@@ -24,6 +24,13 @@ export interface Tables {
   readonly migrations: string;
   readonly safetySignals: string;
   readonly safetySignalReviews: string;
+  readonly users: string;
+  readonly careTeams: string;
+  readonly careTeamMembers: string;
+  readonly careTeamPatients: string;
+  readonly sessions: string;
+  readonly oneTimeTokens: string;
+  readonly audit: string;
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -44,6 +51,13 @@ export function tablesIn(schema: string): Tables {
     migrations: `${q}.kapkit_migrations`,
     safetySignals: `${q}.kapkit_safety_signals`,
     safetySignalReviews: `${q}.kapkit_safety_signal_reviews`,
+    users: `${q}.kapkit_users`,
+    careTeams: `${q}.kapkit_care_teams`,
+    careTeamMembers: `${q}.kapkit_care_team_members`,
+    careTeamPatients: `${q}.kapkit_care_team_patients`,
+    sessions: `${q}.kapkit_sessions`,
+    oneTimeTokens: `${q}.kapkit_one_time_tokens`,
+    audit: `${q}.kapkit_audit`,
   };
 }
 
@@ -153,6 +167,94 @@ export const migrations: readonly Migration[] = [
         reviewed_at TIMESTAMPTZ NOT NULL,
         recorded_at TIMESTAMPTZ NOT NULL DEFAULT now()
       )`,
+    ],
+  },
+  {
+    // The people around the record: accounts (a password hash, or an OpenID Connect subject), care teams and
+    // the patients they look after, server-side sessions (only a hash of each token is stored), one-time
+    // sign-in and set-up links, and the audit trail. The audit table is append-only: a trigger refuses
+    // UPDATE, DELETE and TRUNCATE for every role that does not own the trigger's table (and for its owner
+    // too, unless the trigger is dropped, which the audit itself cannot record: see docs/security.md).
+    version: 4,
+    name: 'accounts, care teams, sessions, one-time links, audit trail',
+    statements: (t) => [
+      `CREATE TABLE ${t.users} (
+        id TEXT PRIMARY KEY,
+        email TEXT NOT NULL,
+        display_name TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('admin', 'therapist', 'medical', 'researcher')),
+        password_hash TEXT,
+        oidc_issuer TEXT,
+        oidc_subject TEXT,
+        demo BOOLEAN NOT NULL DEFAULT false,
+        disabled BOOLEAN NOT NULL DEFAULT false,
+        failed_sign_ins INTEGER NOT NULL DEFAULT 0,
+        locked_until TIMESTAMPTZ,
+        created_at TIMESTAMPTZ NOT NULL,
+        CONSTRAINT kapkit_users_email_key UNIQUE (email),
+        CONSTRAINT kapkit_users_oidc_key UNIQUE (oidc_issuer, oidc_subject)
+      )`,
+      `CREATE TABLE ${t.careTeams} (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        created_at TIMESTAMPTZ NOT NULL,
+        CONSTRAINT kapkit_care_teams_name_key UNIQUE (name)
+      )`,
+      `CREATE TABLE ${t.careTeamMembers} (
+        team_id TEXT NOT NULL REFERENCES ${t.careTeams} (id),
+        user_id TEXT NOT NULL REFERENCES ${t.users} (id),
+        PRIMARY KEY (team_id, user_id)
+      )`,
+      `CREATE INDEX kapkit_care_team_members_user_idx ON ${t.careTeamMembers} (user_id)`,
+      `CREATE TABLE ${t.careTeamPatients} (
+        team_id TEXT NOT NULL REFERENCES ${t.careTeams} (id),
+        patient_id TEXT NOT NULL,
+        PRIMARY KEY (team_id, patient_id)
+      )`,
+      `CREATE INDEX kapkit_care_team_patients_patient_idx ON ${t.careTeamPatients} (patient_id)`,
+      `CREATE TABLE ${t.sessions} (
+        token_hash TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES ${t.users} (id),
+        csrf_token TEXT NOT NULL,
+        created_at TIMESTAMPTZ NOT NULL,
+        last_seen_at TIMESTAMPTZ NOT NULL,
+        expires_at TIMESTAMPTZ NOT NULL
+      )`,
+      `CREATE INDEX kapkit_sessions_user_idx ON ${t.sessions} (user_id)`,
+      `CREATE TABLE ${t.oneTimeTokens} (
+        token_hash TEXT PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('sign-in', 'set-up')),
+        user_id TEXT REFERENCES ${t.users} (id),
+        created_at TIMESTAMPTZ NOT NULL,
+        expires_at TIMESTAMPTZ NOT NULL,
+        used_at TIMESTAMPTZ
+      )`,
+      `CREATE TABLE ${t.audit} (
+        position BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        at TIMESTAMPTZ NOT NULL,
+        actor_id TEXT,
+        role TEXT,
+        action TEXT NOT NULL,
+        method TEXT NOT NULL,
+        route TEXT NOT NULL,
+        patient_id TEXT,
+        episode_id TEXT,
+        outcome TEXT NOT NULL CHECK (outcome IN ('allowed', 'denied')),
+        reason TEXT,
+        recorded_at TIMESTAMPTZ NOT NULL DEFAULT now()
+      )`,
+      `CREATE INDEX kapkit_audit_at_idx ON ${t.audit} (at)`,
+      `CREATE INDEX kapkit_audit_patient_idx ON ${t.audit} (patient_id, at)`,
+      `CREATE INDEX kapkit_audit_actor_idx ON ${t.audit} (actor_id, at)`,
+      `CREATE FUNCTION "${t.schema}".kapkit_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $fn$
+       BEGIN
+         RAISE EXCEPTION 'kapkit_audit is append-only: % is not allowed', TG_OP USING ERRCODE = '42501';
+       END
+       $fn$`,
+      `CREATE TRIGGER kapkit_audit_no_update_delete BEFORE UPDATE OR DELETE ON ${t.audit}
+        FOR EACH ROW EXECUTE FUNCTION "${t.schema}".kapkit_audit_append_only()`,
+      `CREATE TRIGGER kapkit_audit_no_truncate BEFORE TRUNCATE ON ${t.audit}
+        FOR EACH STATEMENT EXECUTE FUNCTION "${t.schema}".kapkit_audit_append_only()`,
     ],
   },
 ];

@@ -9,6 +9,7 @@ import type {
   MetaResponse,
   PatientResponse,
 } from '../shared/api.js';
+import { signedIn, toSignIn } from './session.js';
 
 /** An API answer that is not a success, with the server's explanation. */
 export class ApiFailure extends Error {
@@ -28,12 +29,27 @@ async function read<T>(res: Response): Promise<T> {
   } catch {
     body = { error: 'internal-error', message: `The server answered ${res.status} without a JSON body.` };
   }
+  // Signed out (idle, expired, or another tab signed out): to the sign-in page, saying why.
+  if (res.status === 401) toSignIn((body as { reason?: string }).reason);
   if (!res.ok) throw new ApiFailure(res.status, body as ApiError);
   return body as T;
 }
 
 function get<T>(path: string): Promise<T> {
   return fetch(path, { headers: { accept: 'application/json' } }).then((r) => read<T>(r));
+}
+
+/** A JSON POST with the session's CSRF token. */
+function post<T>(path: string, body: unknown): Promise<T> {
+  return fetch(path, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json',
+      'x-csrf-token': signedIn()?.csrfToken ?? '',
+    },
+    body: JSON.stringify(body),
+  }).then((r) => read<T>(r));
 }
 
 export const api = {
@@ -45,18 +61,11 @@ export const api = {
       `/api/patients/${encodeURIComponent(patientId)}${episodeId ? `?episode=${encodeURIComponent(episodeId)}` : ''}`,
     ),
   cohort: () => get<CohortResponse>('/api/cohort'),
-  reviewSignal: (signalId: string, body: { outcome: string; recordedBy: string }) =>
-    fetch(`/api/safety-signals/${encodeURIComponent(signalId)}/review`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify(body),
-    }).then((r) => read<{ id: string }>(r)),
+  // Who reviews and who records is the signed-in account: the server takes role and id from the session.
+  reviewSignal: (signalId: string, body: { outcome: string; recordedBy?: string }) =>
+    post<{ id: string }>(`/api/safety-signals/${encodeURIComponent(signalId)}/review`, body),
   append: (episodeId: string, body: AppendRequest) =>
-    fetch(`/api/episodes/${encodeURIComponent(episodeId)}/events`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify(body),
-    }).then((r) => read<AppendResponse>(r)),
+    post<AppendResponse>(`/api/episodes/${encodeURIComponent(episodeId)}/events`, body),
 };
 
 /** A random id for an event (idempotency key): a retried submission is not recorded twice. */

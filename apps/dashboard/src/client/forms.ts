@@ -3,10 +3,12 @@
  * (`data-key`), submission through the API with the episode version the form was filled against, and the
  * display of what came back: field errors at their fields, a refusal with its code and reason, a conflict.
  */
+
 import type { ApiError, AppendResponse, RecordedChange } from '../shared/api.js';
 import { ApiFailure, api, newEventId } from './api.js';
 import { h, mount, on } from './dom.js';
 import { words } from './format.js';
+import { signedIn } from './session.js';
 import { alertList, refusalHeadline } from './ui.js';
 
 let counter = 0;
@@ -64,6 +66,21 @@ export function select(
   value?: string,
   attrs: Record<string, string> = {},
 ) {
+  // "Recorded by" is the signed-in account's role: the server writes it from the session, so the form shows
+  // that role only.
+  const me = signedIn();
+  if (attrs.name === 'recordedBy' && me) {
+    const role = me.user.role;
+    return h(
+      'select',
+      { ...attrs, disabled: true, 'aria-readonly': 'true' },
+      h(
+        'option',
+        { value: role, selected: true },
+        `${options.find((o) => o.value === role)?.label ?? role} (you)`,
+      ),
+    );
+  }
   return h(
     'select',
     attrs,

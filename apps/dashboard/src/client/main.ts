@@ -10,6 +10,7 @@ import { leavePage } from './lifecycle.js';
 import { renderCaseload } from './pages/caseload.js';
 import { renderExport } from './pages/export.js';
 import { renderRecord } from './pages/record.js';
+import { loadSession } from './session.js';
 import { errorBox } from './ui.js';
 
 // The chart pages load chart.js on demand: the caseload and the forms do not need it.
@@ -78,11 +79,46 @@ document.addEventListener('click', (event) => {
 });
 window.addEventListener('popstate', () => void route());
 
-api
-  .meta()
-  .then((meta) => {
-    const banner = document.getElementById('demo-banner');
-    if (banner) banner.hidden = !meta.demo;
+/** Who is signed in, and the sign-out button (a form post with the session's CSRF token). */
+function renderAccount(session: Awaited<ReturnType<typeof loadSession>>): void {
+  const header = document.querySelector('header.top');
+  if (!header) return;
+  const role = session.user.role;
+  // Researchers see the cohort and the export; administrators manage accounts and the audit trail.
+  document.querySelectorAll<HTMLAnchorElement>('header nav a').forEach((a) => {
+    if (a.pathname === '/' && role !== 'therapist' && role !== 'medical') a.hidden = true;
+  });
+  const nav = header.querySelector('nav');
+  if (role === 'admin' && nav) nav.append(h('a', { href: '/admin/audit' }, 'Audit trail'));
+  header.append(
+    h(
+      'form',
+      { method: 'post', action: '/auth/sign-out', class: 'account' },
+      h('span', { id: 'signed-in-as' }, `${session.user.displayName} · ${role}`),
+      h('input', { type: 'hidden', name: 'csrf', value: session.csrfToken }),
+      h('button', { type: 'submit', class: 'button small', id: 'sign-out' }, 'Sign out'),
+    ),
+  );
+}
+
+loadSession()
+  .then(async (session) => {
+    renderAccount(session);
+    const role = session.user.role;
+    if (location.pathname === '/' && role === 'researcher') history.replaceState(null, '', '/cohort');
+    if (location.pathname === '/' && role === 'admin') {
+      location.assign('/admin/audit');
+      return;
+    }
+    // The session's idle limit also ends an open page: check each minute (without counting as activity).
+    setInterval(() => void loadSession(false).catch(() => {}), 60_000);
+    api
+      .meta()
+      .then((meta) => {
+        const banner = document.getElementById('demo-banner');
+        if (banner) banner.hidden = !meta.demo;
+      })
+      .catch(() => {});
+    await route();
   })
-  .catch(() => {});
-void route();
+  .catch((error: unknown) => mount(main, errorBox(error)));

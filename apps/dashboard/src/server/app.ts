@@ -1,6 +1,10 @@
 /**
  * The dashboard's HTTP application (Hono) over @kapkit/store: a JSON API and the built front end.
  *
+ * Sign-in, roles and care teams (auth/): every API route needs a session whose role the access table allows
+ * (auth/policy.ts); a clinician reads and writes only the patients of their care teams; every read and write
+ * of patient data, and every refusal, goes to the audit trail.
+ *
  * Security: strict Content-Security-Policy (`default-src 'self'`, no inline script or style), a request body
  * limit, JSON-only writes with a same-origin check, optional Host allow-list (DNS rebinding), `no-store` on
  * API responses, and logs that carry the method, the route template and the status, never a path parameter,
@@ -17,12 +21,15 @@ import {
   statusAt,
 } from '@kapkit/core';
 import {
+  type AccountStore,
   ConcurrencyError,
   DiskFullError,
   EventIdConflictError,
   EventRefusedError,
   type EventStore,
   InvalidArgumentError,
+  type LockoutPolicy,
+  openAccounts,
   PayloadTooLargeError,
   StoreClosedError,
   StoreDamagedError,
@@ -45,8 +52,25 @@ import type {
   MetaResponse,
   PatientResponse,
 } from '../shared/api.js';
+import { adminRoutes } from './auth/admin.js';
+import { adminPages } from './auth/admin-pages.js';
+import { acceptedOrigin } from './auth/network.js';
+import { type OidcOptions, oidcRoutes } from './auth/oidc.js';
+import { authRoutes } from './auth/routes.js';
+import {
+  type AuthEnv,
+  type AuthSettings,
+  allow,
+  auditor,
+  DEFAULT_ABSOLUTE_MS,
+  DEFAULT_ADDRESS_THROTTLE,
+  DEFAULT_IDLE_MS,
+  DEFAULT_LOCKOUT,
+  loadSession,
+} from './auth/session.js';
 import { apiCompression, staticAnswer, withPrecompressed } from './compression.js';
 import { completeEvents, parseAppendBody } from './intake.js';
+import { openApiDocument, safetyReviewBody } from './openapi.js';
 import type { StaticFiles } from './static.js';
 import { caseloadRow, cohortInstruments, episodeView, phaseOfState, sortCaseload } from './views.js';
 
@@ -75,10 +99,33 @@ export interface DashboardOptions {
   readonly bodyLimitBytes?: number;
   /** Accepted `Host` values (`127.0.0.1:8787`); undefined accepts any (in-process tests). */
   readonly allowedHosts?: readonly string[];
+  /**
+   * Origins whose writes are accepted (`https://kap.clinic.example`), from the server's configuration, never
+   * from the request's own Host. Default: `http://` loopback origins (127.0.0.1, localhost, [::1]) on any port.
+   */
+  readonly allowedOrigins?: readonly string[];
   /** One line per request: method, route template, status, duration. Default: console.log. */
   readonly log?: (line: string) => void;
   readonly exporter?: ResearchExporter | null;
   readonly exportNote?: string;
+  /** Sign-in settings (accounts default to the store's own tables). */
+  readonly auth?: AuthOptions;
+}
+
+/** Accounts and session limits of the dashboard. */
+export interface AuthOptions {
+  /** Default: `openAccounts(store)`. */
+  readonly accounts?: AccountStore;
+  /** Idle sign-out, ms (default 15 minutes: HIPAA §164.312(a)(2)(iii) automatic logoff). */
+  readonly idleMs?: number;
+  /** Absolute session lifetime, ms (default 12 hours). */
+  readonly absoluteMs?: number;
+  readonly lockout?: LockoutPolicy;
+  readonly addressThrottle?: { readonly maxFailures: number; readonly windowMs: number };
+  /** Secure, `__Host-` cookies (default: true when every allowed origin is https). */
+  readonly secureCookies?: boolean;
+  /** Single sign-on with OpenID Connect (authorization code + PKCE), when configured. */
+  readonly oidc?: OidcOptions | null;
 }
 
 /** The server's UTC offset now, as `±HH:MM`. */
@@ -201,7 +248,49 @@ export function createDashboardApp(options: DashboardOptions) {
       ? cohortCache.baselineSd
       : (await cohort()).baselineSd;
 
-  const app = new Hono();
+  const authOptions = options.auth ?? {};
+  const settings: AuthSettings = {
+    accounts: authOptions.accounts ?? openAccounts(store),
+    session: {
+      idleMs: authOptions.idleMs ?? DEFAULT_IDLE_MS,
+      absoluteMs: authOptions.absoluteMs ?? DEFAULT_ABSOLUTE_MS,
+    },
+    lockout: authOptions.lockout ?? DEFAULT_LOCKOUT,
+    addressThrottle: authOptions.addressThrottle ?? DEFAULT_ADDRESS_THROTTLE,
+    get secureCookies() {
+      const origins = options.allowedOrigins;
+      return (
+        authOptions.secureCookies ??
+        (origins !== undefined && origins.length > 0 && origins.every((o) => o.startsWith('https://')))
+      );
+    },
+    now,
+  };
+  const accounts = settings.accounts;
+  const audit = auditor(settings);
+  /** The session of a guarded route (the guard has checked that there is one). */
+  const sessionOf = (c: Context<AuthEnv>) => c.get('session')!;
+  /** A clinician's care: true when one of their teams looks after the patient. */
+  const inCare = (c: Context<AuthEnv>, patientId: string) =>
+    accounts.inCareOf(sessionOf(c).user.id, patientId);
+  const notInCare = async (
+    c: Context<AuthEnv>,
+    action: 'read' | 'write',
+    patientId: string | null,
+    episodeId: string | null,
+  ) => {
+    await audit(c, { action, outcome: 'denied', reason: 'not-in-care-team', patientId, episodeId });
+    return c.json(
+      {
+        error: 'forbidden',
+        message:
+          'This patient is not in the care of your care teams. An administrator assigns patients to teams.',
+      },
+      403,
+    );
+  };
+
+  const app = new Hono<AuthEnv>();
 
   // ── logging: method, route template, status, duration; nothing else ─────────────────────────────────────
   app.use('*', async (c, next) => {
@@ -264,7 +353,7 @@ export function createDashboardApp(options: DashboardOptions) {
       });
     }
     const origin = c.req.header('origin');
-    if (origin !== undefined && !sameOrigin(origin, c.req.url)) {
+    if (origin !== undefined && !acceptedOrigin(origin, options.allowedOrigins)) {
       return apiError(c, 403, {
         error: 'invalid-input',
         message: 'Cross-origin writes are not accepted.',
@@ -273,10 +362,48 @@ export function createDashboardApp(options: DashboardOptions) {
     return next();
   });
 
+  // ── sign-in (auth/) ──────────────────────────────────────────────────────────────────────────────────────
+  const sessionLoader = loadSession(settings);
+  app.use('/api/*', sessionLoader);
+  app.use('/auth/*', sessionLoader);
+  app.use('/admin/*', sessionLoader);
+  const oidc = authOptions.oidc ?? null;
+  app.route(
+    '/',
+    authRoutes(settings, {
+      allowedOrigins: () => options.allowedOrigins,
+      ssoLabel: () => (oidc ? (oidc.label ?? 'Sign in with single sign-on') : null),
+    }),
+  );
+  if (oidc) app.route('/', oidcRoutes(settings, oidc));
+  const patientIds = async () => {
+    await index.refresh();
+    return [...index.byPatient.keys()].sort();
+  };
+  app.route('/', adminPages(settings, { allowedOrigins: () => options.allowedOrigins, patientIds }));
+  app.route('/', adminRoutes(settings, { patientIds }));
+
+  // The API description: no session needed (no patient or account data in it).
+  let openApi: Record<string, unknown> | null = null;
+  app.get('/api/openapi.json', (c) => {
+    openApi ??= openApiDocument('1.0.0');
+    return c.json(openApi);
+  });
+
+  app.get('/api/session', allow(settings, 'GET /api/session'), (c) => {
+    const s = sessionOf(c);
+    return c.json({
+      user: { id: s.user.id, email: s.user.email, displayName: s.user.displayName, role: s.user.role },
+      csrfToken: s.csrfToken,
+      idleMinutes: settings.session.idleMs / 60_000,
+      expiresAt: s.expiresAt,
+    });
+  });
+
   // ── API ──────────────────────────────────────────────────────────────────────────────────────────────────
   const isDemo = () => [...index.episodes.values()].some((e) => e.synthetic);
 
-  app.get('/api/meta', async (c) => {
+  app.get('/api/meta', allow(settings, 'GET /api/meta'), async (c) => {
     await index.refresh();
     const body: MetaResponse = {
       app: 'kapkit dashboard',
@@ -299,7 +426,9 @@ export function createDashboardApp(options: DashboardOptions) {
     return c.json(body);
   });
 
-  app.get('/api/instruments', (c) => c.json(registry.list() satisfies InstrumentsResponse));
+  app.get('/api/instruments', allow(settings, 'GET /api/instruments'), (c) =>
+    c.json(registry.list() satisfies InstrumentsResponse),
+  );
 
   /** Unreviewed safety signals of refused submissions, by the patient they concern. */
   const signalsByPatient = async () => {
@@ -312,12 +441,16 @@ export function createDashboardApp(options: DashboardOptions) {
     return out;
   };
 
-  app.get('/api/caseload', async (c) => {
+  app.get('/api/caseload', allow(settings, 'GET /api/caseload'), async (c) => {
     await index.refresh();
     const when = asOf();
     const signals = await signalsByPatient();
     const rows = [];
+    // A clinician's caseload: the patients of their care teams only.
+    const mine = await accounts.patientsOf(sessionOf(c).user.id);
+    await audit(c, { action: 'read', outcome: 'allowed', reason: 'caseload' });
     for (const patientId of index.byPatient.keys()) {
+      if (!mine.has(patientId)) continue;
       const episodes = index.episodesOf(patientId);
       const latest = episodes[episodes.length - 1];
       if (!latest) continue;
@@ -332,9 +465,10 @@ export function createDashboardApp(options: DashboardOptions) {
     return c.json(body);
   });
 
-  app.get('/api/patients/:patientId', async (c) => {
+  app.get('/api/patients/:patientId', allow(settings, 'GET /api/patients/:patientId'), async (c) => {
     await index.refresh();
     const patientId = c.req.param('patientId');
+    if (!(await inCare(c, patientId))) return notInCare(c, 'read', patientId, c.req.query('episode') ?? null);
     const episodes = index.episodesOf(patientId);
     if (episodes.length === 0) {
       return apiError(c, 404, { error: 'not-found', message: 'No such patient.' });
@@ -356,6 +490,7 @@ export function createDashboardApp(options: DashboardOptions) {
         phase: phaseOfState(loaded.state),
       });
     }
+    await audit(c, { action: 'read', outcome: 'allowed', patientId, episodeId });
     const { state, version } = selected ?? (await store.loadEpisode(episodeId));
     const stored = await store.readEpisode(episodeId);
     const events = stored.filter((s) => s.version <= version).map((s) => s.event);
@@ -383,106 +518,143 @@ export function createDashboardApp(options: DashboardOptions) {
       recordedBy: s.event.recordedBy,
     }));
 
-  app.post('/api/episodes/:episodeId/events', async (c) => {
-    const episodeId = c.req.param('episodeId');
-    let body: unknown;
-    try {
-      body = await c.req.json();
-    } catch {
-      return apiError(c, 400, { error: 'invalid-json', message: 'The request body is not valid JSON.' });
-    }
-    const parsed = parseAppendBody(body);
-    if (!parsed.ok) return invalid(c, parsed.issues);
-    const loaded = await store.loadEpisode(episodeId);
-    if (loaded.version === 0 || loaded.state.context.patientId === null) {
-      return apiError(c, 404, { error: 'not-found', message: 'No such episode.' });
-    }
-    const completed = completeEvents(
-      parsed.events,
-      {
-        episodeId,
-        patientId: loaded.state.context.patientId,
-        synthetic: loaded.state.context.synthetic,
-        at: asOf(),
-      },
-      registry,
-    );
-    if (!completed.ok) return invalid(c, completed.issues);
-    let result: Awaited<ReturnType<EventStore['append']>>;
-    let rebased: AppendResponse['rebased'] = null;
-    try {
-      result = await store.append(episodeId, completed.events, {
-        expectedVersion: parsed.expectedVersion,
-      });
-    } catch (error) {
-      if (!(error instanceof ConcurrencyError) || typeof error.actualVersion !== 'number') throw error;
-      // The form was filled against an older version (another tab or colleague recorded meanwhile). Decide its
-      // events again against the latest state: appended when they are still allowed, else a real conflict that
-      // says what changed (the form keeps its answers).
-      const changes = await changesSince(episodeId, parsed.expectedVersion);
+  app.post(
+    '/api/episodes/:episodeId/events',
+    allow(settings, 'POST /api/episodes/:episodeId/events'),
+    async (c) => {
+      const episodeId = c.req.param('episodeId');
+      let body: unknown;
       try {
-        result = await store.append(episodeId, completed.events, { expectedVersion: error.actualVersion });
-        rebased = { fromVersion: parsed.expectedVersion, changes };
-      } catch (again) {
-        if (again instanceof EventRefusedError) {
-          const r = again.refusal;
-          return apiError(c, 409, {
-            error: 'concurrency-conflict',
-            message: `This episode changed since the form was loaded (${changes.length} new record(s)), and the form is no longer allowed: ${r.message} Nothing was written; your answers are kept.`,
-            expectedVersion: parsed.expectedVersion,
-            actualVersion: error.actualVersion,
-            changes,
-            refusal: refusalBody(r),
-          });
-        }
-        throw again;
+        body = await c.req.json();
+      } catch {
+        return apiError(c, 400, { error: 'invalid-json', message: 'The request body is not valid JSON.' });
       }
-    }
-    const after = await store.loadEpisode(episodeId);
-    const body2: AppendResponse = {
-      status: result.status,
-      version: result.version,
-      events:
-        result.status === 'appended'
-          ? result.events.map((s) => ({ id: s.event.id, type: s.event.type, at: s.event.at }))
-          : [],
-      rebased,
-      alerts: statusAt(after.state, asOf()).alerts.map((a) => ({
-        code: a.code,
-        severity: a.severity,
-        message: a.message,
-      })),
-    };
-    return c.json(body2, result.status === 'appended' ? 201 : 200);
-  });
+      const parsed = parseAppendBody(body);
+      if (!parsed.ok) return invalid(c, parsed.issues);
+      const loaded = await store.loadEpisode(episodeId);
+      if (loaded.version === 0 || loaded.state.context.patientId === null) {
+        return apiError(c, 404, { error: 'not-found', message: 'No such episode.' });
+      }
+      const patientOfEpisode = loaded.state.context.patientId;
+      if (!(await inCare(c, patientOfEpisode))) return notInCare(c, 'write', patientOfEpisode, episodeId);
+      // Who recorded it is the signed-in account: its role and id, never the request body's.
+      const signedIn = sessionOf(c).user;
+      const authorIssues = authorshipIssues(parsed.events, signedIn);
+      if (authorIssues.length > 0) return invalid(c, authorIssues);
+      await audit(c, { action: 'write', outcome: 'allowed', patientId: patientOfEpisode, episodeId });
+      const completed = completeEvents(
+        parsed.events.map((e) => ({ ...e, recordedBy: signedIn.role, actorId: signedIn.id })),
+        {
+          episodeId,
+          patientId: loaded.state.context.patientId,
+          synthetic: loaded.state.context.synthetic,
+          at: asOf(),
+        },
+        registry,
+      );
+      if (!completed.ok) return invalid(c, completed.issues);
+      let result: Awaited<ReturnType<EventStore['append']>>;
+      let rebased: AppendResponse['rebased'] = null;
+      try {
+        result = await store.append(episodeId, completed.events, {
+          expectedVersion: parsed.expectedVersion,
+        });
+      } catch (error) {
+        if (!(error instanceof ConcurrencyError) || typeof error.actualVersion !== 'number') throw error;
+        // The form was filled against an older version (another tab or colleague recorded meanwhile). Decide its
+        // events again against the latest state: appended when they are still allowed, else a real conflict that
+        // says what changed (the form keeps its answers).
+        const changes = await changesSince(episodeId, parsed.expectedVersion);
+        try {
+          result = await store.append(episodeId, completed.events, { expectedVersion: error.actualVersion });
+          rebased = { fromVersion: parsed.expectedVersion, changes };
+        } catch (again) {
+          if (again instanceof EventRefusedError) {
+            const r = again.refusal;
+            return apiError(c, 409, {
+              error: 'concurrency-conflict',
+              message: `This episode changed since the form was loaded (${changes.length} new record(s)), and the form is no longer allowed: ${r.message} Nothing was written; your answers are kept.`,
+              expectedVersion: parsed.expectedVersion,
+              actualVersion: error.actualVersion,
+              changes,
+              refusal: refusalBody(r),
+            });
+          }
+          throw again;
+        }
+      }
+      const after = await store.loadEpisode(episodeId);
+      const body2: AppendResponse = {
+        status: result.status,
+        version: result.version,
+        events:
+          result.status === 'appended'
+            ? result.events.map((s) => ({ id: s.event.id, type: s.event.type, at: s.event.at }))
+            : [],
+        rebased,
+        alerts: statusAt(after.state, asOf()).alerts.map((a) => ({
+          code: a.code,
+          severity: a.severity,
+          message: a.message,
+        })),
+      };
+      return c.json(body2, result.status === 'appended' ? 201 : 200);
+    },
+  );
 
-  app.post('/api/safety-signals/:signalId/review', async (c) => {
-    let body: unknown;
-    try {
-      body = await c.req.json();
-    } catch {
-      return apiError(c, 400, { error: 'invalid-json', message: 'The request body is not valid JSON.' });
-    }
-    const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
-    const issues: FieldIssue[] = [];
-    const outcomes = ['no-current-risk', 'safety-plan', 'escalated'];
-    if (typeof b.outcome !== 'string' || !outcomes.includes(b.outcome)) {
-      issues.push({ path: 'outcome', message: `expected one of ${outcomes.join(', ')}` });
-    }
-    if (b.recordedBy !== 'therapist' && b.recordedBy !== 'medical') {
-      issues.push({ path: 'recordedBy', message: 'a safety review is a clinician’s: therapist or medical' });
-    }
-    if (issues.length > 0) return invalid(c, issues);
-    const reviewed = await store.reviewSafetySignal(c.req.param('signalId'), {
-      outcome: b.outcome as 'no-current-risk' | 'safety-plan' | 'escalated',
-      reviewedBy: b.recordedBy as 'therapist' | 'medical',
-      at: asOf(),
-    });
-    return c.json({ id: reviewed.id, review: reviewed.review }, 201);
-  });
+  app.post(
+    '/api/safety-signals/:signalId/review',
+    allow(settings, 'POST /api/safety-signals/:signalId/review'),
+    async (c) => {
+      let body: unknown;
+      try {
+        body = await c.req.json();
+      } catch {
+        return apiError(c, 400, { error: 'invalid-json', message: 'The request body is not valid JSON.' });
+      }
+      const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+      const issues: FieldIssue[] = [];
+      const checked = safetyReviewBody.safeParse({ outcome: b.outcome });
+      if (!checked.success) {
+        for (const i of checked.error.issues) issues.push({ path: i.path.join('.'), message: i.message });
+      }
+      // The reviewer is the signed-in clinician; a `recordedBy` in the body must name their own role.
+      const reviewer = sessionOf(c).user;
+      if (b.recordedBy !== undefined && b.recordedBy !== reviewer.role) {
+        issues.push({
+          path: 'recordedBy',
+          message: `set by the server from your sign-in (${reviewer.role})`,
+        });
+      }
+      if (issues.length > 0) return invalid(c, issues);
+      const signalId = c.req.param('signalId');
+      const signal = (await store.safetySignals()).find((s) => s.id === signalId);
+      const signalPatient = signal
+        ? (signal.patientId ?? index.episodes.get(signal.episodeId)?.patientId ?? null)
+        : null;
+      if (signal && (signalPatient === null || !(await inCare(c, signalPatient)))) {
+        return notInCare(c, 'write', signalPatient, signal.episodeId);
+      }
+      await audit(c, {
+        action: 'write',
+        outcome: 'allowed',
+        patientId: signalPatient,
+        episodeId: signal?.episodeId ?? null,
+        reason: 'safety-review',
+      });
+      const reviewed = await store.reviewSafetySignal(signalId, {
+        outcome: b.outcome as 'no-current-risk' | 'safety-plan' | 'escalated',
+        reviewedBy: reviewer.role as 'therapist' | 'medical',
+        actorId: reviewer.id,
+        at: asOf(),
+      });
+      return c.json({ id: reviewed.id, review: reviewed.review }, 201);
+    },
+  );
 
-  app.get('/api/cohort', async (c) => {
+  app.get('/api/cohort', allow(settings, 'GET /api/cohort'), async (c) => {
     const result = await cohort();
+    await audit(c, { action: 'read', outcome: 'allowed', reason: 'cohort' });
     const body: CohortResponse = {
       asOf: asOf(),
       demo: isDemo(),
@@ -494,7 +666,7 @@ export function createDashboardApp(options: DashboardOptions) {
     return c.json(body);
   });
 
-  app.get('/api/export', async (c) => {
+  app.get('/api/export', allow(settings, 'GET /api/export'), async (c) => {
     const exporter = options.exporter;
     if (!exporter) {
       return apiError(c, 503, {
@@ -507,6 +679,7 @@ export function createDashboardApp(options: DashboardOptions) {
       return invalid(c, [{ path: 'format', message: `expected one of ${exporter.formats.join(', ')}` }]);
     }
     const when = asOf();
+    await audit(c, { action: 'export', outcome: 'allowed', reason: `deidentified-${format}` });
     const bytes = await exporter.build(
       (async function* () {
         for await (const s of store.streamAll()) yield s.event;
@@ -619,6 +792,12 @@ export function createDashboardApp(options: DashboardOptions) {
     refresh: () => index.refresh(),
     /** True when any episode seen so far is synthetic (demo data). */
     isDemo,
+    /** Accounts, care teams, sessions and the audit trail the app uses. */
+    accounts,
+    /** Patients with synthetic (demo) episodes, as seen so far. */
+    syntheticPatients: () => [
+      ...new Set([...index.episodes.values()].filter((e) => e.synthetic).map((e) => e.patientId)),
+    ],
   };
 }
 
@@ -643,13 +822,27 @@ function refusalBody(r: Refusal): NonNullable<ApiError['refusal']> {
   };
 }
 
-/** An `Origin` header names the server's own origin (`null`, from sandboxed or file pages, does not). */
-function sameOrigin(origin: string, url: string): boolean {
-  try {
-    return new URL(origin).host === new URL(url).host;
-  } catch {
-    return false;
-  }
+/** `recordedBy` or `actorId` in a request body that differ from the signed-in account (they are the server's). */
+function authorshipIssues(
+  events: readonly Record<string, unknown>[],
+  user: { readonly id: string; readonly role: string },
+): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  events.forEach((e, i) => {
+    if (e.recordedBy !== undefined && e.recordedBy !== user.role) {
+      issues.push({
+        path: `events[${i}].recordedBy`,
+        message: `set by the server from your sign-in (you are signed in as ${user.role}); leave it out`,
+      });
+    }
+    if (e.actorId !== undefined && e.actorId !== user.id) {
+      issues.push({
+        path: `events[${i}].actorId`,
+        message: 'set by the server from your sign-in; leave it out',
+      });
+    }
+  });
+  return issues;
 }
 
 function safeRoute(c: Context): string {

@@ -1,16 +1,32 @@
 /**
  * `node apps/dashboard/dist/server/main.js`: start the dashboard and keep running until Ctrl-C.
- * Environment: HOST, PORT, DATABASE_URL, KAPKIT_DASHBOARD_DATA, KAPKIT_DEMO.
+ * Environment: HOST, PORT, KAPKIT_PUBLIC_ORIGIN, KAPKIT_ALLOWED_HOSTS, DATABASE_URL, KAPKIT_DASHBOARD_DATA, KAPKIT_DEMO.
  */
-import { startDashboard } from './start.js';
+import { NetworkConfigError } from './auth/network.js';
+import { type RunningDashboard, startDashboard } from './start.js';
 
-const running = await startDashboard();
+let running: RunningDashboard;
+try {
+  running = await startDashboard();
+} catch (error) {
+  if (!(error instanceof NetworkConfigError)) throw error;
+  console.error(`kapkit dashboard: not started. ${error.message}`);
+  process.exit(2);
+}
 if (running.seeded > 0) {
   console.log(
     `kapkit dashboard: seeded ${running.seeded} synthetic demo patients into ${running.store.location}`,
   );
 }
 console.log(`kapkit dashboard: ${running.url}${running.demo ? ' (demo data)' : ''}`);
+// One-time links, after the URL: each works once (24 h). Demo data: one per demo account; a new store: set-up.
+for (const link of running.links) {
+  console.log(
+    link.role === 'first-admin'
+      ? `set up the first admin: ${link.url}`
+      : `sign in as ${link.role}: ${link.url}`,
+  );
+}
 const stop = () => {
   running.close().then(
     () => process.exit(0),

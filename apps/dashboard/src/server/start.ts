@@ -7,13 +7,18 @@ import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
 import { type EventStore, openStore } from '@kapkit/store';
 import { createDashboardApp } from './app.js';
+import { demoSignInLinks, type FirstRunLink, setUpLink } from './auth/first-run.js';
+import { acceptedNames, NetworkConfigError, planNetwork } from './auth/network.js';
+import { oidcFromEnv } from './auth/oidc.js';
 import { seedDemoCaseload, storeIsEmpty } from './demo.js';
 import { researchExporter } from './export.js';
 import { loadStaticFiles } from './static.js';
 
 export interface StartOptions {
-  /** Interface to bind. Default `HOST` or 127.0.0.1 (this machine only). */
+  /** Interface to bind. Default `HOST` or 127.0.0.1 (this machine only); beyond loopback needs `publicOrigin`. */
   readonly host?: string;
+  /** The https:// origin users reach the dashboard by. Default `KAPKIT_PUBLIC_ORIGIN`. */
+  readonly publicOrigin?: string;
   /** Port. Default `PORT` or 8787; 0 picks a free one. */
   readonly port?: number;
   /** PostgreSQL URL. Default `DATABASE_URL`; without it, PGlite in `dataDir`. */
@@ -31,13 +36,25 @@ export interface StartOptions {
   /** Where the built front end is. Default: `dist/client` next to this file's `dist/server`. */
   readonly clientDir?: string;
   readonly log?: (line: string) => void;
+  /** Idle sign-out in minutes. Default `KAPKIT_SESSION_IDLE_MINUTES` or 15 (HIPAA §164.312(a)(2)(iii)). */
+  readonly idleMinutes?: number;
+  /** Absolute session lifetime in hours. Default `KAPKIT_SESSION_MAX_HOURS` or 12. */
+  readonly sessionMaxHours?: number;
 }
 
 export interface RunningDashboard {
+  /** The address to open: the public origin when one is configured, else http://host:port. */
   readonly url: string;
+  /** The port the server listens on. */
+  readonly port: number;
   readonly store: EventStore;
   readonly seeded: number;
   readonly demo: boolean;
+  /**
+   * One-time links to print after the URL: on demo data, one per demo account (`therapist`, `medical`,
+   * `admin`); on a store without accounts, one `first-admin` set-up link. Full URLs.
+   */
+  readonly links: readonly { readonly role: FirstRunLink['role']; readonly url: string }[];
   close(): Promise<void>;
 }
 
@@ -48,10 +65,26 @@ function defaultClientDir(): string {
 /** Open the store, seed it if asked and empty, and listen. Resolves once the server accepts connections. */
 export async function startDashboard(options: StartOptions = {}): Promise<RunningDashboard> {
   const env = process.env;
-  const host = options.host ?? env.HOST ?? '127.0.0.1';
+  // Refused before anything is opened: an empty or invalid HOST, or a non-loopback one without an https origin.
+  const network = planNetwork({ host: options.host, publicOrigin: options.publicOrigin, env });
+  const host = network.host;
+  /** The address users reach the dashboard by (known once the server listens). */
+  let publicUrl = '';
+  // Single sign-on: KAPKIT_OIDC_ISSUER, _CLIENT_ID, _CLIENT_SECRET, _ROLE_CLAIM, _ROLE_MAP, _LABEL (docs/security.md).
+  const oidc = oidcFromEnv(env, () => publicUrl);
   const port = options.port ?? (env.PORT ? Number(env.PORT) : 8787);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new Error(`PORT must be 0–65535, got ${env.PORT}`);
+  const idleMinutes = positiveNumber(
+    'KAPKIT_SESSION_IDLE_MINUTES',
+    options.idleMinutes ?? env.KAPKIT_SESSION_IDLE_MINUTES,
+    15,
+  );
+  const maxHours = positiveNumber(
+    'KAPKIT_SESSION_MAX_HOURS',
+    options.sessionMaxHours ?? env.KAPKIT_SESSION_MAX_HOURS,
+    12,
+  );
   const databaseUrl = options.databaseUrl ?? (env.DATABASE_URL || undefined);
   const staticFiles = loadStaticFiles(options.clientDir ?? defaultClientDir());
   const store = databaseUrl
@@ -70,11 +103,14 @@ export async function startDashboard(options: StartOptions = {}): Promise<Runnin
     throw error;
   }
   const exporter = researchExporter();
-  let allowedHosts: string[] | undefined;
+  let allowedHosts: string[] = [];
+  let allowedOrigins: string[] = [];
   const {
     app,
     refresh,
     isDemo: hasDemo,
+    accounts,
+    syntheticPatients,
   } = createDashboardApp({
     store,
     staticFiles,
@@ -83,6 +119,14 @@ export async function startDashboard(options: StartOptions = {}): Promise<Runnin
     exportNote: exporter.note,
     get allowedHosts() {
       return allowedHosts;
+    },
+    get allowedOrigins() {
+      return allowedOrigins;
+    },
+    auth: {
+      idleMs: idleMinutes * 60_000,
+      absoluteMs: maxHours * 3_600_000,
+      oidc,
     },
   });
   await refresh();
@@ -104,30 +148,36 @@ export async function startDashboard(options: StartOptions = {}): Promise<Runnin
   }
   const address = server.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
-  const wildcard = host === '0.0.0.0' || host === '::';
-  const shownHost = wildcard ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
-  const url = `http://${shownHost}:${actualPort}`;
+  const shownHost =
+    host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  const url = network.publicOrigin ?? `http://${shownHost}:${actualPort}`;
+  publicUrl = url;
   // Only the names this server is reached by, so a page on another site cannot rebind a name of its own to it
-  // (DNS rebinding). On all interfaces, name the accepted hosts in KAPKIT_ALLOWED_HOSTS (host:port, comma-separated).
-  const listed = env.KAPKIT_ALLOWED_HOSTS?.split(',')
+  // (DNS rebinding): the public origin's host, or the loopback names; KAPKIT_ALLOWED_HOSTS (host:port,
+  // comma-separated) adds names, e.g. the proxy's internal one.
+  const listed = (env.KAPKIT_ALLOWED_HOSTS ?? '')
+    .split(',')
     .map((h) => h.trim())
     .filter(Boolean);
-  allowedHosts =
-    listed ??
-    (wildcard
-      ? undefined
-      : [
-          `${shownHost}:${actualPort}`,
-          `127.0.0.1:${actualPort}`,
-          `localhost:${actualPort}`,
-          `[::1]:${actualPort}`,
-        ]);
+  ({ hosts: allowedHosts, origins: allowedOrigins } = acceptedNames(network, actualPort, listed));
+  let links: FirstRunLink[];
+  try {
+    links = isDemo
+      ? await demoSignInLinks(accounts, syntheticPatients(), Date.now())
+      : [await setUpLink(accounts, Date.now())].filter((l): l is FirstRunLink => l !== null);
+  } catch (error) {
+    await new Promise<void>((r) => server.close(() => r()));
+    await store.close();
+    throw error;
+  }
   let closed: Promise<void> | null = null;
   return {
     url,
+    port: actualPort,
     store,
     seeded,
     demo: isDemo,
+    links: links.map((l) => ({ role: l.role, url: `${url}${l.path}` })),
     close() {
       closed ??= (async () => {
         await new Promise<void>((r) => server.close(() => r()));
@@ -136,4 +186,12 @@ export async function startDashboard(options: StartOptions = {}): Promise<Runnin
       return closed;
     },
   };
+}
+
+function positiveNumber(name: string, value: number | string | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new NetworkConfigError(`${name} must be a positive number, got "${value}".`);
+  return n;
 }

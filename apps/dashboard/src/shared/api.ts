@@ -31,6 +31,8 @@ export interface ApiError {
     | 'event-refused'
     | 'payload-too-large'
     | 'unavailable'
+    | 'unauthenticated'
+    | 'forbidden'
     | 'internal-error';
   readonly message: string;
   /** `invalid-input`: each field and why. */
@@ -478,4 +480,17 @@ export interface CohortResponse {
   readonly records: number;
   readonly instruments: readonly CohortInstrument[];
   readonly notes: readonly string[];
+}
+
+/** `GET /api/session`: the signed-in account and the token writes must send in `X-CSRF-Token`. */
+export interface SessionResponse {
+  readonly user: {
+    readonly id: string;
+    readonly email: string;
+    readonly displayName: string;
+    readonly role: 'admin' | 'therapist' | 'medical' | 'researcher';
+  };
+  readonly csrfToken: string;
+  readonly idleMinutes: number;
+  readonly expiresAt: string;
 }

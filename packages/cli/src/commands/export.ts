@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
+import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
 import {
   EXPORT_FORMATS,
@@ -9,9 +10,14 @@ import {
   exportEvents,
   type InputProblem,
   MIN_KEY_LENGTH,
+  moveIntoFolder,
+  OutputFolderError,
   PseudonymKeyError,
+  prepareOutputFolder,
+  stagingFolderFor,
   TABLE_NAMES,
   type TableName,
+  verifyExportFolder,
 } from '@kapkit/export';
 import cliProgress from 'cli-progress';
 import { CliError, type CliIO, inputName, openInput, parseNow, write } from '../io.js';
@@ -19,8 +25,12 @@ import { isTty } from '../progress.js';
 import { VERSION } from '../version.js';
 
 export interface ExportCommandOptions {
-  readonly format: string;
-  readonly out: string;
+  readonly format?: string;
+  readonly out?: string;
+  /** Replace an earlier kapkit export in `out` (only the files its manifest lists). */
+  readonly force?: boolean;
+  /** Verify this export folder against its manifest instead of exporting. */
+  readonly verify?: string;
   readonly tables?: string;
   readonly deidentify?: boolean;
   readonly keyEnv?: string;
@@ -142,11 +152,57 @@ export async function exportCommand(
   options: ExportCommandOptions,
   io: CliIO,
 ): Promise<number> {
+  if (options.verify !== undefined) return verifyCommand(options.verify, io);
+  if (options.format === undefined)
+    throw new CliError("required option '-f, --format <format>' not specified");
+  if (options.out === undefined || options.out.trim() === '') {
+    throw new CliError("required option '-o, --out <dir>' not specified");
+  }
   const format = parseFormat(options.format);
+  const out = options.out;
   const tables = parseTables(options.tables, format);
-  if (options.out.trim() === '') throw new CliError('--out: expected a directory');
   const key = readKey(options);
   const now = parseNow(options.now);
+  // Refused before anything is read: a folder holding other files (an identified export next to a de-identified
+  // manifest was possible before).
+  try {
+    await prepareOutputFolder(out, { force: options.force === true });
+  } catch (e) {
+    if (e instanceof OutputFolderError) throw new CliError(e.message);
+    throw e;
+  }
+  // Written in a private staging folder beside --out (no temporary file is ever inside it), moved in when done.
+  const staging = await stagingFolderFor(out);
+  try {
+    return await exportInto(file, { ...options, format, out }, tables, key, now, staging, io);
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+}
+
+/** `kapkit export --verify <dir>`: 0 when every file matches the manifest and nothing else is there, else 1. */
+async function verifyCommand(dir: string, io: CliIO): Promise<number> {
+  const report = await verifyExportFolder(dir);
+  for (const p of report.problems) await write(io.stderr, `problem: ${p}\n`);
+  await write(
+    io.stdout,
+    report.ok
+      ? `ok: ${report.checked} file(s) match manifest.json; no other file in ${dir}\n`
+      : `failed: ${report.problems.length} problem(s) in ${dir}\n`,
+  );
+  return report.ok ? 0 : 1;
+}
+
+async function exportInto(
+  file: string | undefined,
+  options: ExportCommandOptions & { readonly format: ExportFormat; readonly out: string },
+  tables: ReturnType<typeof parseTables>,
+  key: ReturnType<typeof readKey>,
+  now: number | undefined,
+  staging: string,
+  io: CliIO,
+): Promise<number> {
+  const format = options.format;
   const stdin = file === undefined || file === '-';
   const first: Readable = await openInput(file, io);
   const size = stdin ? null : (await stat(file)).size;
@@ -200,7 +256,7 @@ export async function exportCommand(
   try {
     result = await exportEvents(input, {
       format,
-      outDir: options.out,
+      outDir: staging,
       ...(tables ? { tables } : {}),
       deidentify: key === null ? null : { key },
       includeFreeText: options.includeFreeText === true,
@@ -230,6 +286,11 @@ export async function exportCommand(
   } finally {
     process.off('SIGINT', onSigint);
   }
+  await moveIntoFolder(
+    staging,
+    options.out,
+    result.files.map((f) => basename(f)),
+  );
   if (bar) {
     bar.update(size ?? 0);
     bar.stop();

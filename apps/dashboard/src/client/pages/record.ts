@@ -624,7 +624,6 @@ function followUpForm(ctx: FormContext): HTMLElement {
       {
         type: 'MedicalFollowUpCompleted',
         continueTreatment: radioValue(cont, 'continue') !== 'no',
-        recordedBy: 'medical',
         ...atOf(when.input),
       },
     ],
@@ -672,7 +671,6 @@ function refillForm(ep: EpisodeView, ctx: FormContext): HTMLElement {
       events.push({
         type: 'RefillIssued',
         dosesAuthorized: numberValue(refill),
-        recordedBy: 'medical',
         ...at,
       });
       keys.push('refill');
@@ -1058,7 +1056,6 @@ function medicationsForm(ep: EpisodeView, ctx: FormContext): HTMLElement {
             class: r.cls.value,
             ...(r.dose.value !== '' ? { dailyDose: Number(r.dose.value), unit: r.unit.value } : {}),
           })),
-        recordedBy: 'medical',
         ...atOf(when.input),
       },
     ],
@@ -1094,7 +1091,6 @@ function maintenanceForm(ep: EpisodeView, ctx: FormContext): HTMLElement {
         type: 'MaintenancePlanned',
         intervalDays: numberValue(interval),
         ...(reason.value.trim() ? { reason: reason.value.trim() } : {}),
-        recordedBy: 'medical',
         ...atOf(when.input),
       },
     ],

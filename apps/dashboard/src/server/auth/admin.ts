@@ -1,0 +1,270 @@
+/**
+ * The administrator's routes: accounts, care teams, the patients each team looks after, and the audit trail
+ * (JSON under `/api/admin/*` and `/api/audit`, and the server-rendered search page `/admin/audit`). An
+ * administrator manages who sees what; they do not read clinical records (no caseload, no patient page).
+ */
+import { type AccountStore, type AuditEntry, type AuditFilter, staffRoles } from '@kapkit/store';
+import { type Context, Hono } from 'hono';
+import { z } from 'zod';
+import { html, page, Raw } from './pages.js';
+import { type AuthEnv, type AuthSettings, allow, auditor } from './session.js';
+
+/** How long an invitation link made by an administrator stays valid: 7 days (kapkit default). */
+export const INVITATION_TTL_MS = 7 * 24 * 60 * 60_000;
+
+export const newUserBody = z
+  .object({
+    email: z.string().trim().min(3).max(254).meta({ description: 'E-mail address; the sign-in name.' }),
+    role: z.enum(staffRoles),
+    displayName: z.string().trim().min(1).max(120).optional(),
+  })
+  .strict();
+
+export const updateUserBody = z
+  .object({ role: z.enum(staffRoles).optional(), disabled: z.boolean().optional() })
+  .strict();
+
+export const newTeamBody = z.object({ name: z.string().trim().min(1).max(120) }).strict();
+
+export const teamMemberBody = z.object({ userId: z.string().min(1).max(200), member: z.boolean() }).strict();
+
+export const teamPatientsBody = z
+  .object({ patientIds: z.array(z.string().min(1).max(200)).min(1).max(1000), inCare: z.boolean() })
+  .strict();
+
+export const auditQuery = z
+  .object({
+    from: z.iso.datetime({ offset: true }).optional(),
+    to: z.iso.datetime({ offset: true }).optional(),
+    actorId: z.string().max(200).optional(),
+    patientId: z.string().max(200).optional(),
+    outcome: z.enum(['allowed', 'denied']).optional(),
+    before: z.coerce.number().int().positive().optional(),
+    limit: z.coerce.number().int().min(1).max(1000).optional(),
+  })
+  .strict();
+
+function issuesOf(error: z.ZodError) {
+  return error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(body)', message: i.message }));
+}
+
+async function jsonBody<T>(
+  c: Context,
+  schema: z.ZodType<T>,
+): Promise<{ ok: true; data: T } | { ok: false; res: Response }> {
+  let body: unknown;
+  try {
+    body = await c.req.json();
+  } catch {
+    return {
+      ok: false,
+      res: c.json({ error: 'invalid-json', message: 'The request body is not valid JSON.' }, 400),
+    };
+  }
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) {
+    const issues = issuesOf(parsed.error);
+    return {
+      ok: false,
+      res: c.json(
+        {
+          error: 'invalid-input',
+          message: `Not saved: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+          issues,
+        },
+        400,
+      ),
+    };
+  }
+  return { ok: true, data: parsed.data };
+}
+
+function auditFilter(q: z.infer<typeof auditQuery>): AuditFilter {
+  return {
+    ...(q.from ? { from: q.from } : {}),
+    ...(q.to ? { to: q.to } : {}),
+    ...(q.actorId ? { actorId: q.actorId } : {}),
+    ...(q.patientId ? { patientId: q.patientId } : {}),
+    ...(q.outcome ? { outcome: q.outcome } : {}),
+    ...(q.before ? { beforePosition: q.before } : {}),
+    ...(q.limit ? { limit: q.limit } : {}),
+  };
+}
+
+export interface AdminRouteOptions {
+  /** Every patient id in the store (identifiers only). */
+  readonly patientIds: () => Promise<string[]>;
+}
+
+export function adminRoutes(settings: AuthSettings, options: AdminRouteOptions): Hono<AuthEnv> {
+  const app = new Hono<AuthEnv>();
+  const accounts: AccountStore = settings.accounts;
+  const audit = auditor(settings);
+  const now = settings.now;
+  const link = (token: string) => `/auth/link/${token}`;
+
+  app.get('/api/admin/users', allow(settings, 'GET /api/admin/users'), async (c) =>
+    c.json({ users: await accounts.listUsers() }),
+  );
+
+  app.post('/api/admin/users', allow(settings, 'POST /api/admin/users'), async (c) => {
+    const body = await jsonBody(c, newUserBody);
+    if (!body.ok) return body.res;
+    const user = await accounts.createUser(body.data, now());
+    const token = await accounts.createOneTimeToken('sign-in', user.id, now(), INVITATION_TTL_MS);
+    await audit(c, { action: 'admin', outcome: 'allowed', reason: 'user-created' });
+    return c.json({ user, signInLink: link(token) }, 201);
+  });
+
+  app.post('/api/admin/users/:userId', allow(settings, 'POST /api/admin/users/:userId'), async (c) => {
+    const body = await jsonBody(c, updateUserBody);
+    if (!body.ok) return body.res;
+    const user = await accounts.updateUser(c.req.param('userId'), body.data);
+    await audit(c, { action: 'admin', outcome: 'allowed', reason: 'user-updated' });
+    return c.json({ user });
+  });
+
+  app.post(
+    '/api/admin/users/:userId/sign-in-link',
+    allow(settings, 'POST /api/admin/users/:userId/sign-in-link'),
+    async (c) => {
+      const user = await accounts.userById(c.req.param('userId'));
+      if (!user) return c.json({ error: 'not-found', message: 'No such account.' }, 404);
+      const token = await accounts.createOneTimeToken('sign-in', user.id, now(), INVITATION_TTL_MS);
+      await audit(c, { action: 'admin', outcome: 'allowed', reason: 'sign-in-link' });
+      return c.json({ signInLink: link(token) }, 201);
+    },
+  );
+
+  app.get('/api/admin/teams', allow(settings, 'GET /api/admin/teams'), async (c) =>
+    c.json({ teams: await accounts.listTeams() }),
+  );
+
+  app.post('/api/admin/teams', allow(settings, 'POST /api/admin/teams'), async (c) => {
+    const body = await jsonBody(c, newTeamBody);
+    if (!body.ok) return body.res;
+    const team = await accounts.createTeam(body.data.name, now());
+    await audit(c, { action: 'admin', outcome: 'allowed', reason: 'team-created' });
+    return c.json({ team }, 201);
+  });
+
+  app.post(
+    '/api/admin/teams/:teamId/members',
+    allow(settings, 'POST /api/admin/teams/:teamId/members'),
+    async (c) => {
+      const body = await jsonBody(c, teamMemberBody);
+      if (!body.ok) return body.res;
+      await accounts.setTeamMember(c.req.param('teamId'), body.data.userId, body.data.member);
+      await audit(c, { action: 'admin', outcome: 'allowed', reason: 'team-members' });
+      return c.json({ ok: true });
+    },
+  );
+
+  app.post(
+    '/api/admin/teams/:teamId/patients',
+    allow(settings, 'POST /api/admin/teams/:teamId/patients'),
+    async (c) => {
+      const body = await jsonBody(c, teamPatientsBody);
+      if (!body.ok) return body.res;
+      await accounts.setTeamPatients(c.req.param('teamId'), body.data.patientIds, body.data.inCare);
+      for (const patientId of body.data.patientIds) {
+        await audit(c, { action: 'admin', outcome: 'allowed', reason: 'care-team', patientId });
+      }
+      return c.json({ ok: true });
+    },
+  );
+
+  app.get('/api/admin/patients', allow(settings, 'GET /api/admin/patients'), async (c) => {
+    const teams = await accounts.listTeams();
+    const patients = (await options.patientIds()).map((patientId) => ({
+      patientId,
+      teams: teams.filter((t) => t.patients.includes(patientId)).map((t) => t.id),
+    }));
+    await audit(c, { action: 'read', outcome: 'allowed', reason: 'patient-ids' });
+    return c.json({ patients });
+  });
+
+  app.get('/api/audit', allow(settings, 'GET /api/audit'), async (c) => {
+    const q = auditQuery.safeParse(c.req.query());
+    if (!q.success) {
+      const issues = issuesOf(q.error);
+      return c.json({ error: 'invalid-input', message: 'Check the audit filters.', issues }, 400);
+    }
+    const entries = await accounts.searchAudit(auditFilter(q.data));
+    await audit(c, { action: 'read', outcome: 'allowed', reason: 'audit-search' });
+    return c.json({ entries });
+  });
+
+  // ── the search page ──────────────────────────────────────────────────────────────────────────────────────
+  app.get('/admin/audit', async (c) => {
+    const s = c.get('session');
+    if (!s)
+      return c.redirect(`/auth/sign-in${c.get('signedOut') ? `?reason=${c.get('signedOut')}` : ''}`, 303);
+    if (s.user.role !== 'admin') {
+      await audit(c, { action: 'access', outcome: 'denied', reason: 'role' });
+      return c.html(
+        page('Refused', html`<h1>Refused</h1><p>The audit trail is for administrators.</p>`),
+        403,
+      );
+    }
+    const raw = c.req.query();
+    const form = {
+      from: raw.from ?? '',
+      to: raw.to ?? '',
+      actor: raw.actor ?? '',
+      patientId: raw.patientId ?? '',
+      outcome: raw.outcome ?? '',
+    };
+    const users = await accounts.listUsers();
+    const actor = form.actor
+      ? users.find((u) => u.email === form.actor.toLowerCase() || u.id === form.actor)
+      : null;
+    let error: string | null = null;
+    let entries: AuditEntry[] = [];
+    const parsed = auditQuery.safeParse({
+      ...(form.from ? { from: dateParam(form.from) } : {}),
+      ...(form.to ? { to: dateParam(form.to) } : {}),
+      ...(form.patientId ? { patientId: form.patientId } : {}),
+      ...(form.outcome === 'allowed' || form.outcome === 'denied' ? { outcome: form.outcome } : {}),
+      ...(actor ? { actorId: actor.id } : {}),
+      limit: 200,
+    });
+    if (form.actor && !actor) error = `No account ${form.actor}.`;
+    else if (!parsed.success) error = 'Dates are written as 2026-03-02 or 2026-03-02T09:00:00Z.';
+    else entries = await accounts.searchAudit(auditFilter(parsed.data));
+    await audit(c, { action: 'read', outcome: 'allowed', reason: 'audit-search' });
+    const emailOf = new Map(users.map((u) => [u.id, u.email]));
+    return c.html(
+      page(
+        'Audit trail',
+        html`<h1>Audit trail</h1>
+<p class="muted">Signed in as ${s.user.email} (admin). <a href="/admin/users">Accounts and care teams</a>. Every read and write of patient data, every sign-in and every refusal. Newest first, at most 200.</p>
+<form method="get" action="/admin/audit" class="filters">
+<div><label for="from">From</label><input id="from" name="from" value="${form.from}" placeholder="2026-03-02"></div>
+<div><label for="to">Before</label><input id="to" name="to" value="${form.to}" placeholder="2026-03-03"></div>
+<div><label for="actor">Who (e-mail)</label><input id="actor" name="actor" value="${form.actor}"></div>
+<div><label for="patientId">Patient id</label><input id="patientId" name="patientId" value="${form.patientId}"></div>
+<div><label for="outcome">Outcome</label><select id="outcome" name="outcome">
+${['', 'allowed', 'denied'].map((o) => html`<option value="${o}"${o === form.outcome ? new Raw(' selected') : ''}>${o || 'any'}</option>`)}
+</select></div>
+<div><button type="submit" id="search">Search</button></div>
+</form>
+${error ? html`<p class="error" role="alert">${error}</p>` : ''}
+<table id="audit"><thead><tr><th>when (UTC)</th><th>who</th><th>role</th><th>action</th><th>route</th><th>patient</th><th>episode</th><th>outcome</th><th>reason</th></tr></thead>
+<tbody>${entries.map(
+          (e) =>
+            html`<tr data-outcome="${e.outcome}"><td>${e.at.slice(0, 19).replace('T', ' ')}</td><td>${e.actorId ? (emailOf.get(e.actorId) ?? e.actorId) : '—'}</td><td>${e.role ?? '—'}</td><td>${e.action}</td><td>${e.method} ${e.route}</td><td>${e.patientId ?? ''}</td><td>${e.episodeId ?? ''}</td><td>${e.outcome}</td><td>${e.reason ?? ''}</td></tr>`,
+        )}</tbody></table>
+<form method="post" action="/auth/sign-out"><input type="hidden" name="csrf" value="${s.csrfToken}"><button type="submit" id="sign-out">Sign out</button></form>`,
+        { wide: true },
+      ),
+    );
+  });
+
+  return app;
+}
+
+/** `2026-03-02` → the start of that day, UTC; an ISO time as it is. */
+function dateParam(value: string): string {
+  return /^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value;
+}

@@ -11,8 +11,10 @@ let running;
 try {
   running = await startDashboard({ defaultDataDir: join(root, '.data', 'dashboard') });
 } catch (error) {
-  console.error(`kapkit dashboard: could not start: ${error.message}`);
-  process.exit(1);
+  // A refused network setting (HOST, KAPKIT_PUBLIC_ORIGIN) is a usage error (2); anything else could not start (1).
+  const usage = error?.name === 'NetworkConfigError';
+  console.error(`kapkit dashboard: ${usage ? 'not started.' : 'could not start:'} ${error.message}`);
+  process.exit(usage ? 2 : 1);
 }
 if (running.seeded > 0) {
   console.log(
@@ -20,6 +22,14 @@ if (running.seeded > 0) {
   );
 }
 console.log(`kapkit dashboard: ${running.url}${running.demo ? ' (demo data)' : ''}`);
+// One-time links, after the URL: each works once (24 h). Demo data: one per demo account; a new store: set-up.
+for (const link of running.links) {
+  console.log(
+    link.role === 'first-admin'
+      ? `set up the first admin: ${link.url}`
+      : `sign in as ${link.role}: ${link.url}`,
+  );
+}
 console.log('Press Ctrl-C to stop.');
 
 let stopping = false;

@@ -68,9 +68,13 @@ describe('startDashboard', () => {
   });
 });
 
-/** Run `node dist/server/main.js` until `until` matches a stdout line; return the lines, then stop it. */
-async function mainLines(env: Record<string, string>, until: RegExp): Promise<string[]> {
-  const child = spawn(process.execPath, [join(here, 'dist', 'server', 'main.js')], {
+const MAIN = join(here, 'dist', 'server', 'main.js');
+/** What `npm start` runs after building (scripts/start.mjs at the repository root). */
+const NPM_START = join(here, '..', '..', 'scripts', 'start.mjs');
+
+/** Run `node <script>` (default dist/server/main.js) until `until` matches a stdout line; return the lines, then stop it. */
+async function mainLines(env: Record<string, string>, until: RegExp, script = MAIN): Promise<string[]> {
+  const child = spawn(process.execPath, [script], {
     env: { ...process.env, HOST: '127.0.0.1', PORT: '0', KAPKIT_PUBLIC_ORIGIN: '', DATABASE_URL: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -140,6 +144,18 @@ describe('npm start (main.js)', () => {
       /^set up the first admin: http:\/\/127\.0\.0\.1:\d+\/auth\/set-up\/[\w-]{40,}$/,
     );
     expect(lines.some((l) => l.startsWith('sign in as'))).toBe(false);
+  }, 180_000);
+
+  it('prints the same links from scripts/start.mjs, the script npm start runs', async () => {
+    const dir = fresh();
+    const lines = await mainLines({ KAPKIT_DASHBOARD_DATA: dir }, /^sign in as admin: /, NPM_START);
+    const at = lines.findIndex((l) => /^kapkit dashboard: http:\/\/127\.0\.0\.1:\d+ \(demo data\)$/.test(l));
+    expect(at).toBeGreaterThanOrEqual(0);
+    expect(lines.slice(at + 1, at + 4).map((l) => l.replace(/: .*$/, ''))).toEqual([
+      'sign in as therapist',
+      'sign in as medical',
+      'sign in as admin',
+    ]);
   }, 180_000);
 
   it('refuses HOST=0.0.0.0 without KAPKIT_PUBLIC_ORIGIN, with a message', async () => {

@@ -224,7 +224,7 @@ function sameSet(what, inCode, described) {
 
 const policySrc = source('policy.ts');
 const statusSrc = source('status.ts');
-const decideSrc = source('decide.ts');
+const phasesSrc = source('phases.ts');
 
 // The permission table: exported by newer builds; else the default model's table and the sources from the source.
 const permissionTable = core.defaultPermissions ?? createEpisodeModel().permissions;
@@ -2817,7 +2817,7 @@ function statusSection() {
 // The page
 
 function phasesSection() {
-  const phases = unionAfter(decideSrc, 'export type EpisodePhase =');
+  const phases = unionAfter(phasesSrc, 'export type EpisodePhase =');
   sameSet('phases', phases, PHASES);
   return table(
     ['Phase', 'Meaning'],

@@ -12,25 +12,19 @@ import {
   type EpisodeMachineOptions,
 } from './machine.js';
 import { defaultPermissions, mayRecord, type PermissionTable } from './permissions.js';
-import { checkEvent, phaseRefusal, type Refusal, refusal, safetySignalsOf, safetyText } from './rules.js';
+import { createPhaseReader, type EpisodePhase } from './phases.js';
+import {
+  checkEvent,
+  type Refusal,
+  refusal,
+  safetySignalsOf,
+  safetyText,
+  scoreAssessment,
+  withScore,
+} from './rules.js';
 
 /** The state of an episode: an XState snapshot of the episode machine (context = everything folded so far). */
 export type EpisodeState = SnapshotFrom<EpisodeMachine>;
-
-/** Where an episode is in its course. */
-export type EpisodePhase =
-  | 'not-opened'
-  | 'fit-discussion'
-  | 'medical-evaluation'
-  | 'ineligible'
-  | 'planning'
-  | 'preparation'
-  | 'dosing-session'
-  | 'dosing-course'
-  | 'maintenance'
-  | 'paused'
-  | 'completed'
-  | 'discontinued';
 
 /** The outcome of `decide`: the next state, or a typed refusal and the unchanged state. */
 export type Decision =
@@ -118,15 +112,12 @@ export function createEpisodeModel(options: EpisodeMachineOptions & { permission
     actionExecutor: noop,
   } as unknown as Parameters<EpisodeMachine['transition']>[2];
 
+  const phases = createPhaseReader(machine);
+
+  /** The phase: the deepest active state's `meta.phase`; between sessions, told apart by the episode's facts. */
   function phaseOf(state: EpisodeState): EpisodePhase {
-    if (state.matches('new')) return 'not-opened';
-    if (state.matches('paused')) return 'paused';
-    if (state.matches('completed')) return 'completed';
-    if (state.matches('discontinued')) return 'discontinued';
-    if (state.matches({ open: 'fitDiscussion' })) return 'fit-discussion';
-    if (state.matches({ open: { medicalEvaluation: 'ineligible' } })) return 'ineligible';
-    if (state.matches({ open: 'medicalEvaluation' })) return 'medical-evaluation';
-    if (state.matches({ open: { treatment: 'dosingSession' } })) return 'dosing-session';
+    const phase = phases.phaseOfNodes(state);
+    if (phase !== 'treatment') return phase;
     const c = state.context;
     if (c.maintenance !== null) return 'maintenance';
     if (dosedSessions(c).length > 0) return 'dosing-course';
@@ -148,8 +139,8 @@ export function createEpisodeModel(options: EpisodeMachineOptions & { permission
     const phase = phaseOf(state);
     const handled =
       state.status === 'active' && getNextTransitions(state).some((t) => t.eventType === e.type);
-    if (!handled || phase === 'not-opened') return phaseRefusal(phase, e);
-    return checkEvent(state.context, e, env) ?? phaseRefusal(phase, e);
+    if (!handled || phase === 'not-opened') return phases.phaseRefusal(state, phase, e);
+    return checkEvent(state.context, e, env) ?? phases.phaseRefusal(state, phase, e);
   }
 
   /** Envelope rules that do not depend on the phase: episode, patient, id, role, clock. */
@@ -285,7 +276,13 @@ export function createEpisodeModel(options: EpisodeMachineOptions & { permission
         }),
       );
     }
-    const e = parsed.data as EpisodeEvent;
+    const parsedEvent = parsed.data as EpisodeEvent;
+    // An assessment is checked and scored once, here; the machine gets the score with the event.
+    let e: EpisodeEvent = parsedEvent;
+    if (parsedEvent.type === 'AssessmentRecorded') {
+      const scored = scoreAssessment(parsedEvent, env);
+      if (scored.ok) e = withScore(parsedEvent, scored.scored);
+    }
     const now =
       options.now === undefined
         ? null
@@ -296,10 +293,10 @@ export function createEpisodeModel(options: EpisodeMachineOptions & { permission
     if (envelope) return refuse(envelope);
     if (needsRebuild(c, e)) {
       const d = rebuild(c, e);
-      return d.ok ? d : refuse(d.refusal);
+      return d.ok ? { ...d, event: parsedEvent } : refuse(d.refusal);
     }
     const next = step(state, e);
-    if (next) return { ok: true, state: next, event: e };
+    if (next) return { ok: true, state: next, event: parsedEvent };
     return refuse(explain(state, e));
   }
 

@@ -3,8 +3,18 @@ import { createInstrumentRegistry } from '../instruments/builtin.js';
 import type { InstrumentRegistry } from '../instruments/registry.js';
 import { type EpisodeContext, emptyContext, evolve } from './context.js';
 import type { EpisodeEvent } from './events.js';
+import type { EpisodeStateMeta } from './phases.js';
 import type { EpisodePolicy } from './policy.js';
-import { assessmentScorer, checkEvent, type RuleEnvironment } from './rules.js';
+import { assessmentScorer, checkEvent, type RuleEnvironment, type ScoredAssessment } from './rules.js';
+
+/**
+ * What the machine takes: a domain event. `decide` hands an assessment over with the score it worked out when
+ * checking it (see {@link ScoredAssessment}); any other caller may send the plain event.
+ */
+export type EpisodeMachineEvent = Exclude<EpisodeEvent, { type: 'AssessmentRecorded' }> | ScoredAssessment;
+
+/** A state's `meta`: its phase and its refusals (see {@link EpisodeStateMeta}). */
+const meta = (m: EpisodeStateMeta): EpisodeStateMeta => m;
 
 /**
  * Version of the machine's states and context. Persisted snapshots carry it; a snapshot from another version
@@ -22,7 +32,8 @@ export interface EpisodeMachineOptions {
 /**
  * Build the KAP episode machine (XState v5). The machine decides which event types each phase accepts and
  * guards each transition with the data rules of `checkEvent`; every accepted event is folded into the context
- * by `evolve`. There are no timers: calendar rules (follow-ups, measures, critical periods) are computed from
+ * by `evolve`. Each state's `meta` names its phase and why it refuses what it does not take, so `decide`
+ * explains every refusal from the machine itself. There are no timers: calendar rules (follow-ups, measures, critical periods) are computed from
  * event timestamps and an explicit `asOf` by `statusAt`.
  */
 export function createEpisodeMachine(options: EpisodeMachineOptions = {}) {
@@ -34,7 +45,7 @@ export function createEpisodeMachine(options: EpisodeMachineOptions = {}) {
   return setup({
     types: {
       context: {} as EpisodeContext,
-      events: {} as EpisodeEvent,
+      events: {} as EpisodeMachineEvent,
     },
     guards: {
       allowed: ({ context, event }) => checkEvent(context, event, env) === null,
@@ -70,6 +81,10 @@ export function createEpisodeMachine(options: EpisodeMachineOptions = {}) {
     },
     states: {
       new: {
+        meta: meta({
+          phase: 'not-opened',
+          refuse: { other: 'episode-not-opened', inactive: 'already-opened' },
+        }),
         on: { EpisodeOpened: { target: 'open', actions: 'evolve' } },
       },
       open: {
@@ -83,6 +98,15 @@ export function createEpisodeMachine(options: EpisodeMachineOptions = {}) {
         },
         states: {
           fitDiscussion: {
+            meta: meta({
+              phase: 'fit-discussion',
+              refuse: {
+                events: {
+                  MedicalEvaluationScheduled: 'fit-not-established',
+                  MedicalEvaluationCompleted: 'fit-not-established',
+                },
+              },
+            }),
             on: {
               FitAssessed: [
                 { guard: 'goodFit', target: 'medicalEvaluation', actions: 'evolve' },
@@ -92,6 +116,10 @@ export function createEpisodeMachine(options: EpisodeMachineOptions = {}) {
             },
           },
           medicalEvaluation: {
+            meta: meta({
+              phase: 'medical-evaluation',
+              refuse: { events: { MedicalEvaluationCompleted: 'evaluation-not-scheduled' } },
+            }),
             initial: 'toSchedule',
             on: {
               EpisodePaused: { target: '#kapEpisode.paused', actions: 'evolve' },
@@ -112,11 +140,14 @@ export function createEpisodeMachine(options: EpisodeMachineOptions = {}) {
                 },
               },
               ineligible: {
+                meta: meta({ phase: 'ineligible' }),
                 on: { MedicalEvaluationScheduled: { target: 'scheduled', actions: 'evolve' } },
               },
             },
           },
+          // Everything it takes needs an eligible patient.
           treatment: {
+            meta: meta({ phase: 'treatment', refuse: { inactive: 'not-eligible' } }),
             initial: 'betweenSessions',
             on: {
               TreatmentPlanCreated: { guard: 'allowed', actions: 'evolve' },
@@ -146,6 +177,14 @@ export function createEpisodeMachine(options: EpisodeMachineOptions = {}) {
                 },
               },
               dosingSession: {
+                meta: meta({
+                  phase: 'dosing-session',
+                  refuse: {
+                    events: { EpisodeOpened: 'already-opened', EpisodeResumed: 'not-paused' },
+                    other: 'session-in-progress',
+                    inactive: 'no-session-in-progress',
+                  },
+                }),
                 initial: 'awaitingDose',
                 on: {
                   DosingSessionAborted: {
@@ -175,6 +214,18 @@ export function createEpisodeMachine(options: EpisodeMachineOptions = {}) {
         },
       },
       paused: {
+        meta: meta({
+          phase: 'paused',
+          refuse: {
+            events: {
+              EpisodeOpened: 'already-opened',
+              EpisodeResumed: 'not-allowed-in-phase',
+              EpisodePaused: 'not-allowed-in-phase',
+            },
+            other: 'episode-paused',
+            inactive: { EpisodeResumed: 'not-paused' },
+          },
+        }),
         on: {
           EpisodeResumed: { target: '#kapEpisode.open.history', actions: 'evolve' },
           // Monitoring goes on while treatment is paused (safety reporting goes on everywhere: see the root).
@@ -189,8 +240,8 @@ export function createEpisodeMachine(options: EpisodeMachineOptions = {}) {
       },
       // Closed: only safety reporting, reviews and voids (root transitions). Not XState final states, so that a
       // late adverse event or a review is still accepted and a void of the closing event can reopen the course.
-      completed: {},
-      discontinued: {},
+      completed: { meta: meta({ phase: 'completed', refuse: { other: 'episode-closed' } }) },
+      discontinued: { meta: meta({ phase: 'discontinued', refuse: { other: 'episode-closed' } }) },
     },
   });
 }

@@ -149,19 +149,32 @@ export function refusal(
 }
 
 /**
- * Scores computed while checking AssessmentRecorded events, keyed by the event object, so the reducer does not
- * score the same responses a second time. Weak: entries go with their events.
+ * An assessment with the score worked out when it was checked, as `decide` hands it to the machine: the guard
+ * does not check it again and the reducer does not score it a second time. The score is a non-enumerable
+ * property of a copy of the event, so the event kept in the history is equal (and serialises equal) to the one
+ * recorded. An event sent to the machine without it (e.g. by `createActor(episodeMachine).send(e)`) is checked
+ * and scored as usual.
  */
-export const acceptedScores = new WeakMap<object, ScoreResult>();
+export type ScoredAssessment = Extract<EpisodeEvent, { type: 'AssessmentRecorded' }> & {
+  readonly scored?: ScoreResult;
+};
 
-/** A scorer for AssessmentRecorded events, backed by a registry. */
+/** A copy of an assessment carrying its score (see {@link ScoredAssessment}). */
+export function withScore(
+  e: Extract<EpisodeEvent, { type: 'AssessmentRecorded' }>,
+  scored: ScoreResult,
+): ScoredAssessment {
+  return Object.defineProperty({ ...e }, 'scored', { value: scored, enumerable: false });
+}
+
+/** A scorer for AssessmentRecorded events, backed by a registry (it uses the score an event carries). */
 export function assessmentScorer(registry: InstrumentRegistry): AssessmentScorer {
   return (e) => {
     const definition = registry.get(e.instrument);
-    const cached = acceptedScores.get(e);
+    const carried = (e as ScoredAssessment).scored;
     const r =
-      cached && cached.instrument === definition.id
-        ? cached
+      carried && carried.instrument === definition.id
+        ? carried
         : scoreResponse(definition, { responses: e.responses, supplementary: e.supplementary });
     return {
       instrument: definition.id,
@@ -623,36 +636,54 @@ function checkEvaluation(
   return null;
 }
 
-function checkAssessment(
+/**
+ * Check an assessment on its own (known instrument, valid answers, not empty): its score, or the refusal. Does
+ * not depend on the episode, so `decide` works it out once, before the machine, and passes the score on.
+ */
+export function scoreAssessment(
   e: Extract<EpisodeEvent, { type: 'AssessmentRecorded' }>,
   env: RuleEnvironment,
-): Refusal | null {
+): { readonly ok: true; readonly scored: ScoreResult } | { readonly ok: false; readonly refusal: Refusal } {
   const definition = env.registry.find(e.instrument);
   if (!definition) {
-    return refusal(
-      'unknown-instrument',
-      `Unknown instrument "${e.instrument}" (known: ${env.registry.ids().join(', ')}).`,
-      e,
-    );
+    return {
+      ok: false,
+      refusal: refusal(
+        'unknown-instrument',
+        `Unknown instrument "${e.instrument}" (known: ${env.registry.ids().join(', ')}).`,
+        e,
+      ),
+    };
   }
   const scored = safeScoreResponse(definition, { responses: e.responses, supplementary: e.supplementary });
   if (!scored.ok) {
-    return refusal(
-      'invalid-assessment',
-      `${definition.name} refused: ${scored.issues.map((i) => i.message).join('; ')}`,
-      e,
-      { issues: scored.issues },
-    );
+    return {
+      ok: false,
+      refusal: refusal(
+        'invalid-assessment',
+        `${definition.name} refused: ${scored.issues.map((i) => i.message).join('; ')}`,
+        e,
+        { issues: scored.issues },
+      ),
+    };
   }
   if (e.responses.every((r) => r === null)) {
-    return refusal(
-      'invalid-assessment',
-      `${definition.name} refused: every item is unanswered, so there is nothing to record (an empty form does not count as a measure).`,
-      e,
-    );
+    return {
+      ok: false,
+      refusal: refusal(
+        'invalid-assessment',
+        `${definition.name} refused: every item is unanswered, so there is nothing to record (an empty form does not count as a measure).`,
+        e,
+      ),
+    };
   }
-  acceptedScores.set(e, scored.value);
-  return null;
+  return { ok: true, scored: scored.value };
+}
+
+function checkAssessment(e: ScoredAssessment, env: RuleEnvironment): Refusal | null {
+  if (e.scored !== undefined) return null;
+  const r = scoreAssessment(e, env);
+  return r.ok ? null : r.refusal;
 }
 
 /**
@@ -900,86 +931,4 @@ export function safetyText(signals: readonly SafetySignal[]): string {
   return ` — SAFETY: ${positive
     .map((f) => (f.item !== undefined ? `${f.rule} (item ${f.item} = ${f.value})` : `${f.rule} (${f.value})`))
     .join(', ')} in the refused record; act on it`;
-}
-
-const needsEligibility = new Set<string>([
-  'MaintenancePlanned',
-  'TreatmentPlanCreated',
-  'PrescriptionIssued',
-  'MedicationDelivered',
-  'SelfAdministrationTrained',
-  'PreparationSessionCompleted',
-  'DosingSessionScheduled',
-  'VitalsRecorded',
-  'DoseAdministered',
-  'DosingSessionCompleted',
-  'DosingSessionAborted',
-  'IntegrationSessionCompleted',
-  'MedicalFollowUpCompleted',
-  'RefillIssued',
-  'EpisodeCompleted',
-]);
-const sessionEvents = new Set<string>([
-  'VitalsRecorded',
-  'DoseAdministered',
-  'DosingSessionCompleted',
-  'DosingSessionAborted',
-]);
-
-/**
- * Why an event type is not accepted in the machine's current phase (the machine has no transition for it).
- * `phase` is the episode phase id (see `phaseOf`).
- */
-export function phaseRefusal(phase: string, e: EpisodeEvent): Refusal {
-  if (phase === 'completed' || phase === 'discontinued') {
-    return refusal('episode-closed', `The episode is ${phase}; ${e.type} cannot be recorded.`, e);
-  }
-  if (phase === 'not-opened') {
-    return refusal('episode-not-opened', `${e.type} before EpisodeOpened.`, e);
-  }
-  if (e.type === 'EpisodeOpened') return refusal('already-opened', 'The episode is already open.', e);
-  if (phase === 'paused') {
-    return e.type === 'EpisodeResumed' || e.type === 'EpisodePaused'
-      ? refusal('not-allowed-in-phase', `${e.type} is not allowed while paused.`, e)
-      : refusal(
-          'episode-paused',
-          `The episode is paused; ${e.type} cannot be recorded until EpisodeResumed.`,
-          e,
-        );
-  }
-  if (e.type === 'EpisodeResumed') return refusal('not-paused', 'The episode is not paused.', e);
-  if (e.type === 'MedicalEvaluationScheduled' && phase === 'fit-discussion') {
-    return refusal('fit-not-established', 'Schedule the medical evaluation after a good-fit assessment.', e);
-  }
-  if (e.type === 'MedicalEvaluationCompleted' && phase === 'fit-discussion') {
-    return refusal('fit-not-established', 'The medical evaluation needs a good-fit assessment first.', e);
-  }
-  if (e.type === 'MedicalEvaluationCompleted' && (phase === 'medical-evaluation' || phase === 'ineligible')) {
-    return refusal(
-      'evaluation-not-scheduled',
-      'Schedule the medical evaluation (MedicalEvaluationScheduled) before completing it.',
-      e,
-    );
-  }
-  if (
-    needsEligibility.has(e.type) &&
-    (phase === 'fit-discussion' || phase === 'medical-evaluation' || phase === 'ineligible')
-  ) {
-    return refusal(
-      'not-eligible',
-      `${e.type} refused: the medical evaluation has not found the patient eligible (phase: ${phase}).`,
-      e,
-    );
-  }
-  if (phase === 'dosing-session' && !sessionEvents.has(e.type)) {
-    return refusal(
-      'session-in-progress',
-      `${e.type} refused: a dosing session is in progress; complete or abort it first.`,
-      e,
-    );
-  }
-  if (sessionEvents.has(e.type)) {
-    return refusal('no-session-in-progress', `${e.type} refused: no dosing session is in progress.`, e);
-  }
-  return refusal('not-allowed-in-phase', `${e.type} is not allowed in phase "${phase}".`, e);
 }

@@ -25,7 +25,7 @@ import {
   offsetOf,
   windowMsFromDays,
 } from './critical-periods.js';
-import { phaseOf as defaultPhaseOf, type EpisodePhase, type EpisodeState } from './decide.js';
+import { phaseOf as defaultPhaseOf, type EpisodeState } from './decide.js';
 import type { ConsentScope } from './events.js';
 import {
   type MedicationClass,
@@ -33,6 +33,7 @@ import {
   medicationFindings,
   totalDiazepamEquivalent,
 } from './medications.js';
+import type { EpisodePhase } from './phases.js';
 import { followUpDueMs, readingText } from './rules.js';
 
 /** Status of one measure of the monitoring plan at `asOf`. */

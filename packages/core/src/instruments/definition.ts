@@ -228,11 +228,14 @@ export type IntRange<Min extends number, Max extends number> = number extends Mi
   ? number
   : Exclude<Enumerate<Max>, Enumerate<Min>> | Max;
 
-type ScaleValue<S> = S extends { readonly min: infer A extends number; readonly max: infer B extends number }
+export type ScaleValue<S> = S extends {
+  readonly min: infer A extends number;
+  readonly max: infer B extends number;
+}
   ? IntRange<A, B>
   : number;
 
-type ItemValue<D extends InstrumentDefinition, I> = I extends { readonly scale: infer S }
+export type ItemValue<D extends InstrumentDefinition, I> = I extends { readonly scale: infer S }
   ? ScaleValue<S>
   : ScaleValue<D['scale']>;
 
@@ -245,7 +248,7 @@ export type ResponsesOf<D extends InstrumentDefinition> = number extends D['item
   : AnswersFor<D, D['items']>;
 
 /** Homomorphic over the items tuple, so the result is a tuple of the same length. */
-type AnswersFor<D extends InstrumentDefinition, Items extends readonly unknown[]> = {
+export type AnswersFor<D extends InstrumentDefinition, Items extends readonly unknown[]> = {
   readonly [K in keyof Items]: ItemValue<D, Items[K]> | null;
 };
 

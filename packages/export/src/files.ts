@@ -39,21 +39,57 @@ export async function digestFile(path: string): Promise<FileDigest> {
 const FLUSH_AT = 1 << 16;
 
 /**
+ * A file put in place atomically: written under a temporary name next to its final one (see `tempPathFor`),
+ * then `close()`d, then `commit()`ted (renamed to its final name) or `abort()`ed (removed). The one helper every
+ * export writer uses: the text writers through {@link AtomicTextFile}, the Parquet and FHIR writers, which
+ * write the temporary path themselves, through this class directly (their digest is read back from the file).
+ */
+export class AtomicFile {
+  readonly tempPath: string;
+  #state: 'open' | 'closed' | 'committed' | 'aborted' = 'open';
+
+  constructor(readonly finalPath: string) {
+    this.tempPath = tempPathFor(finalPath);
+  }
+
+  /** Mark the file complete; its size and SHA-256. */
+  async close(): Promise<FileDigest> {
+    this.#state = 'closed';
+    return digestFile(this.tempPath);
+  }
+
+  protected markClosed(): void {
+    this.#state = 'closed';
+  }
+
+  /** Rename the closed temporary file to its final name. */
+  async commit(): Promise<void> {
+    if (this.#state !== 'closed') throw new Error(`commit() of a file that is ${this.#state}, not closed`);
+    await rename(this.tempPath, this.finalPath);
+    this.#state = 'committed';
+  }
+
+  /** Remove the temporary file. Never throws. */
+  async abort(): Promise<void> {
+    this.#state = 'aborted';
+    await rm(this.tempPath, { force: true }).catch(() => {});
+  }
+}
+
+/**
  * A text file written under a temporary name, hashed as it is written, renamed to its final name only by
  * `commit()` after `close()`. `abort()` removes the temporary file. Writes are buffered (64 KiB) and wait for
  * the stream to drain, so memory stays flat whatever is written.
  */
-export class AtomicTextFile {
-  readonly tempPath: string;
+export class AtomicTextFile extends AtomicFile {
   readonly #stream: WriteStream;
   readonly #hash = createHash('sha256');
   #buffer = '';
   #bytes = 0;
   #error: Error | null = null;
-  #closed = false;
 
-  constructor(readonly finalPath: string) {
-    this.tempPath = tempPathFor(finalPath);
+  constructor(finalPath: string) {
+    super(finalPath);
     this.#stream = createWriteStream(this.tempPath, { flags: 'wx' });
     this.#stream.on('error', (e) => {
       this.#error ??= e;
@@ -90,10 +126,10 @@ export class AtomicTextFile {
     if (this.#error) throw this.#error;
   }
 
-  /** Flush and close the temporary file; returns its size and SHA-256. */
-  async close(): Promise<FileDigest> {
+  /** Flush and close the temporary file; returns its size and SHA-256 (hashed as it was written). */
+  override async close(): Promise<FileDigest> {
     await this.#flush();
-    this.#closed = true;
+    this.markClosed();
     if (this.#error) throw this.#error;
     // Wait for 'close' (not just 'finish'): the descriptor is released before the file is renamed.
     await new Promise<void>((resolve) => {
@@ -104,15 +140,8 @@ export class AtomicTextFile {
     return { bytes: this.#bytes, sha256: this.#hash.digest('hex') };
   }
 
-  /** Rename the closed temporary file to its final name. */
-  async commit(): Promise<void> {
-    if (!this.#closed) throw new Error('commit() before close()');
-    await rename(this.tempPath, this.finalPath);
-  }
-
   /** Stop writing and remove the temporary file. Never throws. */
-  async abort(): Promise<void> {
-    this.#closed = true;
+  override async abort(): Promise<void> {
     await new Promise<void>((resolve) => {
       if (this.#stream.closed || this.#stream.destroyed) resolve();
       else {
@@ -120,6 +149,6 @@ export class AtomicTextFile {
         this.#stream.destroy();
       }
     });
-    await rm(this.tempPath, { force: true }).catch(() => {});
+    await super.abort();
   }
 }

@@ -1,9 +1,8 @@
-import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ColumnSpec } from './columns.js';
 import { parquetType } from './columns.js';
 import { csvHeader, csvRecord } from './csv.js';
-import { AtomicTextFile, digestFile, type FileDigest, tempPathFor } from './files.js';
+import { AtomicFile, AtomicTextFile, type FileDigest } from './files.js';
 import type { Row } from './rows.js';
 import type { FhirEpisodeInput } from './writers/fhir.js';
 
@@ -78,38 +77,14 @@ class TextRowSink implements RowSink {
   }
 }
 
-/** Renames a file written by another writer under a temporary name, or removes it. */
-class ExternalFile {
-  readonly tempPath: string;
-  #closed = false;
-
-  constructor(readonly finalPath: string) {
-    this.tempPath = tempPathFor(finalPath);
-  }
-
-  async digest(): Promise<FileDigest> {
-    this.#closed = true;
-    return digestFile(this.tempPath);
-  }
-
-  async commit(): Promise<void> {
-    if (!this.#closed) throw new Error('commit() before close()');
-    await rename(this.tempPath, this.finalPath);
-  }
-
-  async remove(): Promise<void> {
-    await rm(this.tempPath, { force: true }).catch(() => {});
-  }
-}
-
 class ParquetRowSink implements RowSink {
-  readonly #file: ExternalFile;
+  readonly #file: AtomicFile;
   readonly #writer: Awaited<ReturnType<typeof openParquet>>;
   #rows = 0;
 
   constructor(
     readonly name: string,
-    file: ExternalFile,
+    file: AtomicFile,
     writer: Awaited<ReturnType<typeof openParquet>>,
   ) {
     this.#file = file;
@@ -124,7 +99,7 @@ class ParquetRowSink implements RowSink {
 
   async close() {
     await this.#writer.close();
-    return { ...(await this.#file.digest()), rows: this.#rows };
+    return { ...(await this.#file.close()), rows: this.#rows };
   }
 
   commit() {
@@ -133,7 +108,7 @@ class ParquetRowSink implements RowSink {
 
   async abort() {
     await this.#writer.abort().catch(() => {});
-    await this.#file.remove();
+    await this.#file.abort();
   }
 }
 
@@ -157,7 +132,7 @@ export async function openTableSink(
 ): Promise<RowSink> {
   const name = `${table}.${TABLE_EXTENSIONS[format]}`;
   if (format === 'parquet') {
-    const file = new ExternalFile(join(dir, name));
+    const file = new AtomicFile(join(dir, name));
     const writer = await openParquet(file.tempPath, columns, options.rowGroupSize);
     return new ParquetRowSink(name, file, writer);
   }
@@ -175,7 +150,7 @@ export const FHIR_BUNDLE_FILE = 'fhir-bundle.json';
 /** Open the FHIR Bundle file in `dir`, under a temporary name. */
 export async function openFhirSink(dir: string, options: { deidentified: boolean }): Promise<FhirSink> {
   const { createFhirBundleWriter } = await import('./writers/fhir.js');
-  const file = new ExternalFile(join(dir, FHIR_BUNDLE_FILE));
+  const file = new AtomicFile(join(dir, FHIR_BUNDLE_FILE));
   const writer = createFhirBundleWriter(file.tempPath, { deidentified: options.deidentified });
   let episodes = 0;
   return {
@@ -186,12 +161,12 @@ export async function openFhirSink(dir: string, options: { deidentified: boolean
     },
     async close() {
       const { resources } = await writer.close();
-      return { ...(await file.digest()), rows: resources ?? episodes };
+      return { ...(await file.close()), rows: resources ?? episodes };
     },
     commit: () => file.commit(),
     async abort() {
       await writer.abort().catch(() => {});
-      await file.remove();
+      await file.abort();
     },
   };
 }

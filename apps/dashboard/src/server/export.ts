@@ -12,7 +12,7 @@ import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import type { EpisodeEvent } from '@kapkit/core';
 import { EXPORT_FORMATS, type ExportFormat, exportEvents, MIN_KEY_LENGTH } from '@kapkit/export';
-import type { ResearchExporter } from './app.js';
+import type { ResearchExporter } from './options.js';
 
 /** One file of a tar archive. */
 export interface TarEntry {

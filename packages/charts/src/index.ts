@@ -78,6 +78,7 @@ export {
   seriesColor,
   withAlpha,
 } from './palette.js';
+export { type ChartTextAlternative, type ChartTextRow, chartTextAlternative } from './text-alternative.js';
 export {
   type VitalsChartConfiguration,
   type VitalsChartOptions,

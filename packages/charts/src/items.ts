@@ -53,8 +53,10 @@ function safetyState(rule: SafetyRule, value: number | null): string {
  * scale. Items are labelled with their text when the instrument's licence lets kapkit ship it
  * (`licence.itemTextIncluded`), else "Item n". Safety items (e.g. PHQ-9 item 9) are marked by text
  * ("SAFETY ITEM" in the axis label and a label saying whether the answer raises a flag), a dashed box
- * around their row and a thick border: never by colour alone. Unanswered items have no bar and say
- * "unanswered" in their label.
+ * around their row and a thick border: never by colour alone. An item answered at the bottom of the scale
+ * (0), whose bar has no length, gets a round marker and the label "0" at the axis; an unanswered item has
+ * neither bar nor marker but a dashed, empty row box labelled "unanswered" (and says so in its axis label):
+ * the two never look alike.
  *
  * @example
  * ```ts
@@ -102,6 +104,52 @@ export function itemChartConfig(
         value === null ? 'unanswered' : `${formatScore(value)}${option ? ` (${option.label})` : ''}`
       }${rule ? `; safety item, ${safetyState(rule, value)}` : ''}`,
     );
+    if (value !== null && value === scaleMin) {
+      // A bar of length 0 is invisible: mark the answer so that it is not mistaken for an unanswered item.
+      annotations[`answered-min-${n}`] = {
+        type: 'point',
+        drawTime: 'afterDatasetsDraw',
+        xValue: scaleMin,
+        yValue: index,
+        radius: 5,
+        pointStyle: 'circle',
+        backgroundColor: rule ? palette.safetyItem : palette.item,
+        borderColor: rule ? palette.safety : palette.text,
+        borderWidth: 1.5,
+      };
+      annotations[`answered-min-label-${n}`] = {
+        type: 'label',
+        drawTime: 'afterDatasetsDraw',
+        xValue: scaleMin,
+        yValue: index,
+        xAdjust: 14,
+        content: `${formatScore(value)}${option ? ` (${option.label})` : ''}`,
+        position: { x: 'start', y: 'center' },
+        color: palette.text,
+        font: { size: 11 },
+      };
+    } else if (value === null) {
+      annotations[`unanswered-${n}`] = {
+        type: 'box',
+        drawTime: 'beforeDatasetsDraw',
+        yMin: index - 0.35,
+        yMax: index + 0.35,
+        xMin: scaleMin,
+        xMax: scaleMax,
+        backgroundColor: 'rgba(255, 255, 255, 0)',
+        borderColor: palette.mutedText,
+        borderWidth: 1,
+        borderDash: [2, 3],
+        label: {
+          display: true,
+          content: 'unanswered',
+          position: { x: 'start', y: 'center' },
+          color: palette.mutedText,
+          font: { size: 11, style: 'italic' },
+          padding: 3,
+        },
+      };
+    }
     backgrounds.push(rule ? palette.safetyItem : palette.item);
     borders.push(rule ? palette.safety : palette.item);
     borderWidths.push(rule ? 3 : 0);

@@ -247,6 +247,7 @@ export function outcomeChartData(input: OutcomeChartInput): OutcomeChartData {
       severity: recorded.severity,
       severityLabel,
       baseline: charted && a.isBaseline,
+      change: charted ? a.change : null,
       doseNumber: a.criticalPeriod.doseNumber,
       daysSinceLastDose: a.criticalPeriod.daysSinceLastDose,
       inCriticalPeriod: a.criticalPeriod.inside,

@@ -73,6 +73,8 @@ export interface OutcomeChartRow {
   readonly severityLabel: string | null;
   /** This is the instrument's baseline assessment. */
   readonly baseline: boolean;
+  /** total − baseline total, at or after the baseline; null otherwise (and for uncharted instruments). */
+  readonly change: number | null;
   /** Dosing sessions with a dose at or before the assessment (0 before the first dose). */
   readonly doseNumber: number;
   readonly daysSinceLastDose: number | null;

@@ -113,8 +113,10 @@ function outcomeStatus(chart: OutcomeChartData, inst: OutcomeChartInstrument): H
           ? `${score(last.total)} on ${day(last.at)}${last.severityLabel ? ` (${last.severityLabel})` : ''}`
           : '—',
       ),
-      fact('Change', base && last ? change((last.total ?? 0) - base.total) : '—'),
-      fact('Response', yesNo(inst.outcome?.response), { 'data-status': 'response' }),
+      fact('Change', last && last.change !== null ? change(last.change) : '—'),
+      fact('Response', inst.responseFraction === null ? 'not defined' : yesNo(inst.outcome?.response), {
+        'data-status': 'response',
+      }),
       fact('Remission', inst.remissionBelow === null ? 'not defined' : yesNo(inst.outcome?.remission), {
         'data-status': 'remission',
       }),
@@ -132,13 +134,13 @@ function outcomeStatus(chart: OutcomeChartData, inst: OutcomeChartInstrument): H
           {},
           'Baseline: the last assessment on or before the first dose (the first assessment before any dose).',
         ),
-        inst.direction === 'higher-is-worse'
+        inst.responseFraction !== null
           ? h(
               'li',
               {},
               `Response: latest ≤ ${percent(inst.responseFraction)} of baseline (baseline > 0). Source: ${inst.responseSource}.`,
             )
-          : h('li', {}, 'Response: not defined for a measure where higher is better.'),
+          : null,
         inst.remissionBelow !== null
           ? h('li', {}, `Remission: latest < ${inst.remissionBelow}. Source: ${inst.remissionSource ?? '—'}.`)
           : null,
@@ -146,9 +148,10 @@ function outcomeStatus(chart: OutcomeChartData, inst: OutcomeChartInstrument): H
           ? h(
               'li',
               {},
-              `Reliable change (Jacobson & Truax 1991): a change of at least ${rc.pointsNeeded.toFixed(2)} points = 1.96 × √2 × SD × √(1 − r), with r = ${rc.reliability} (${rc.reliabilitySource}) and SD = ${rc.sd.toFixed(2)} (${rc.sdSource === 'given' ? 'SD of baseline scores in this clinic’s cohort' : rc.sdSource}).`,
+              `Reliable change (Jacobson & Truax 1991): a change of at least ${rc.pointsNeeded.toFixed(2)} points = ${rc.critical} × √2 × SD × √(1 − r), with r = ${rc.reliability} (${rc.reliabilitySource}) and SD = ${rc.sd.toFixed(2)} (${rc.sdSource === 'given' ? 'SD of baseline scores in this clinic’s cohort' : rc.sdSource}).`,
             )
-          : h('li', {}, 'Reliable change: no reliability and SD for this measure.'),
+          : null,
+        inst.notDefined.map((text) => h('li', { class: 'not-defined' }, `${text[0]!.toUpperCase()}${text.slice(1)}.`)),
       ),
     ),
   );

@@ -51,7 +51,10 @@ function bandLabel(registry: InstrumentRegistry, instrument: string, severity: s
 }
 
 /** Per-instrument outcome of one episode (baseline, change, response, remission): `episodeOutcomes`'. */
-function outcomesByInstrument(context: EpisodeContext, registry: InstrumentRegistry): Map<string, InstrumentOutcome> {
+function outcomesByInstrument(
+  context: EpisodeContext,
+  registry: InstrumentRegistry,
+): Map<string, InstrumentOutcome> {
   return new Map(episodeOutcomes(context, { registry }).instruments.map((i) => [i.instrument, i]));
 }
 

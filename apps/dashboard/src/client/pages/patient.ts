@@ -13,7 +13,7 @@ import {
 import type { ChartConfiguration } from 'chart.js';
 import type { EpisodeView, PatientResponse } from '../../shared/api.js';
 import { api } from '../api.js';
-import { drawChart } from '../charts.js';
+import { chartBox } from '../charts.js';
 import { h, mount, on } from '../dom.js';
 import { change, day, dayTime, percent, score, words } from '../format.js';
 import { type FormContext, field, select, wireForm } from '../forms.js';
@@ -21,16 +21,6 @@ import { instrument } from '../instruments.js';
 import { alertList, demoBadge, fact, link } from '../ui.js';
 
 const yesNo = (v: boolean | null | undefined) => (v === true ? 'yes' : v === false ? 'no' : '—');
-
-function chartBox(id: string, label: string, config: ChartConfiguration, height = 'tall'): HTMLElement {
-  const canvas = h('canvas', { id });
-  const box = h('div', { class: `chart-box ${height}` }, canvas);
-  // Draw once the canvas is in the document (it needs a size).
-  requestAnimationFrame(() => {
-    if (canvas.isConnected) drawChart(canvas, config, label);
-  });
-  return box;
-}
 
 function outcomeTable(chart: OutcomeChartData): HTMLElement {
   const rows = chart.rows.filter((r) => r.charted);
@@ -151,7 +141,9 @@ function outcomeStatus(chart: OutcomeChartData, inst: OutcomeChartInstrument): H
               `Reliable change (Jacobson & Truax 1991): a change of at least ${rc.pointsNeeded.toFixed(2)} points = ${rc.critical} × √2 × SD × √(1 − r), with r = ${rc.reliability} (${rc.reliabilitySource}) and SD = ${rc.sd.toFixed(2)} (${rc.sdSource === 'given' ? 'SD of baseline scores in this clinic’s cohort' : rc.sdSource}).`,
             )
           : null,
-        inst.notDefined.map((text) => h('li', { class: 'not-defined' }, `${text[0]!.toUpperCase()}${text.slice(1)}.`)),
+        inst.notDefined.map((text) =>
+          h('li', { class: 'not-defined' }, `${text[0]!.toUpperCase()}${text.slice(1)}.`),
+        ),
       ),
     ),
   );
@@ -503,12 +495,17 @@ export async function renderPatient(patientId: string, episodeId?: string): Prom
           chartBox(
             'outcome-chart',
             describeOutcomeChart(chart),
-            outcomeChartConfigFromData(chart) as unknown as ChartConfiguration,
+            outcomeChartConfigFromData(
+              chart,
+              chart.instruments.map((i) => i.name).join(' and '),
+            ) as unknown as ChartConfiguration,
+            chart.instruments.length > 1 ? 'panels' : 'tall',
+            true,
           ),
           h(
             'p',
             { class: 'muted small' },
-            'Shaded columns: critical periods (darker where they overlap); vertical lines: doses; dashed lines: response (50% of baseline) and remission thresholds; ▲▼ reliable change; ✕ safety flag. The table below gives the same numbers.',
+            'One panel per measure, each with its own severity bands. Shaded columns: critical periods (darker where they overlap), up to today; the solid vertical line: today; dashed vertical lines: doses; dashed horizontal lines: response and remission thresholds; ▲▼ reliable change; ✕ safety flag. The table below gives the same numbers.',
           ),
           h(
             'div',

@@ -49,6 +49,70 @@ function safetyState(rule: SafetyRule, value: number | null): string {
 }
 
 /**
+ * The marks that keep an answer at the bottom of the scale apart from no answer: a bar of length 0 is
+ * invisible, so a 0 gets a point and its value; an unanswered item gets a dashed empty row saying so.
+ */
+function answerMarkers(
+  n: number,
+  index: number,
+  value: number | null,
+  optionLabel: string | null,
+  safety: boolean,
+  scaleMin: number,
+  scaleMax: number,
+): Record<string, AnnotationOptions> {
+  if (value !== null && value === scaleMin) {
+    return {
+      [`answered-min-${n}`]: {
+        type: 'point',
+        drawTime: 'afterDatasetsDraw',
+        xValue: scaleMin,
+        yValue: index,
+        radius: 5,
+        pointStyle: 'circle',
+        backgroundColor: safety ? palette.safetyItem : palette.item,
+        borderColor: safety ? palette.safety : palette.text,
+        borderWidth: 1.5,
+      },
+      [`answered-min-label-${n}`]: {
+        type: 'label',
+        drawTime: 'afterDatasetsDraw',
+        xValue: scaleMin,
+        yValue: index,
+        xAdjust: 14,
+        content: `${formatScore(value)}${optionLabel ? ` (${optionLabel})` : ''}`,
+        position: { x: 'start', y: 'center' },
+        color: palette.text,
+        font: { size: 11 },
+      },
+    };
+  }
+  if (value !== null) return {};
+  return {
+    [`unanswered-${n}`]: {
+      type: 'box',
+      drawTime: 'beforeDatasetsDraw',
+      yMin: index - 0.35,
+      yMax: index + 0.35,
+      xMin: scaleMin,
+      xMax: scaleMax,
+      backgroundColor: 'rgba(255, 255, 255, 0)',
+      borderColor: palette.mutedText,
+      borderWidth: 1,
+      borderDash: [2, 3],
+      label: {
+        display: true,
+        content: 'unanswered',
+        position: { x: 'start', y: 'center' },
+        color: palette.mutedText,
+        font: { size: 11, style: 'italic' },
+        padding: 3,
+      },
+    },
+  };
+}
+
+/**
  * An item-level horizontal bar chart of one assessment: one bar per item, its answer on the instrument's
  * scale. Items are labelled with their text when the instrument's licence lets kapkit ship it
  * (`licence.itemTextIncluded`), else "Item n". Safety items (e.g. PHQ-9 item 9) are marked by text
@@ -104,52 +168,10 @@ export function itemChartConfig(
         value === null ? 'unanswered' : `${formatScore(value)}${option ? ` (${option.label})` : ''}`
       }${rule ? `; safety item, ${safetyState(rule, value)}` : ''}`,
     );
-    if (value !== null && value === scaleMin) {
-      // A bar of length 0 is invisible: mark the answer so that it is not mistaken for an unanswered item.
-      annotations[`answered-min-${n}`] = {
-        type: 'point',
-        drawTime: 'afterDatasetsDraw',
-        xValue: scaleMin,
-        yValue: index,
-        radius: 5,
-        pointStyle: 'circle',
-        backgroundColor: rule ? palette.safetyItem : palette.item,
-        borderColor: rule ? palette.safety : palette.text,
-        borderWidth: 1.5,
-      };
-      annotations[`answered-min-label-${n}`] = {
-        type: 'label',
-        drawTime: 'afterDatasetsDraw',
-        xValue: scaleMin,
-        yValue: index,
-        xAdjust: 14,
-        content: `${formatScore(value)}${option ? ` (${option.label})` : ''}`,
-        position: { x: 'start', y: 'center' },
-        color: palette.text,
-        font: { size: 11 },
-      };
-    } else if (value === null) {
-      annotations[`unanswered-${n}`] = {
-        type: 'box',
-        drawTime: 'beforeDatasetsDraw',
-        yMin: index - 0.35,
-        yMax: index + 0.35,
-        xMin: scaleMin,
-        xMax: scaleMax,
-        backgroundColor: 'rgba(255, 255, 255, 0)',
-        borderColor: palette.mutedText,
-        borderWidth: 1,
-        borderDash: [2, 3],
-        label: {
-          display: true,
-          content: 'unanswered',
-          position: { x: 'start', y: 'center' },
-          color: palette.mutedText,
-          font: { size: 11, style: 'italic' },
-          padding: 3,
-        },
-      };
-    }
+    Object.assign(
+      annotations,
+      answerMarkers(n, index, value, option?.label ?? null, rule !== undefined, scaleMin, scaleMax),
+    );
     backgrounds.push(rule ? palette.safetyItem : palette.item);
     borders.push(rule ? palette.safety : palette.item);
     borderWidths.push(rule ? 3 : 0);

@@ -169,6 +169,41 @@ function chartInstrument(d: InstrumentDefinition, o: InstrumentOutcome, i: numbe
   };
 }
 
+/** The doses as the chart shows them: dose steps, the plan's dose and a sentence each. */
+function chartDoses(
+  doses: readonly Dose[],
+  xOf: (ms: number) => number,
+  criticalPeriodDays: number,
+): OutcomeChartDose[] {
+  return doses.map((d, i) => {
+    const previous = doses[i - 1]?.doseMg;
+    const step =
+      previous === undefined || Math.abs(previous - d.doseMg) < 1e-9
+        ? null
+        : d.doseMg > previous
+          ? 'up'
+          : 'down';
+    const departs = d.plannedDoseMg !== null && Math.abs(d.plannedDoseMg - d.doseMg) > 1e-9;
+    return {
+      doseNumber: d.doseNumber,
+      sessionId: d.sessionId,
+      at: d.at,
+      x: xOf(d.ms),
+      kind: d.kind,
+      doseMg: d.doseMg,
+      boostersMg: d.boostersMg,
+      plannedDoseMg: d.plannedDoseMg,
+      step,
+      maintenance: d.maintenance,
+      description: `Dose ${d.doseNumber}${d.maintenance ? ' (maintenance)' : ''}: ${d.kind} dose ${formatScore(d.doseMg)} mg${
+        d.boostersMg.length ? ` + booster ${d.boostersMg.map((m) => `${formatScore(m)} mg`).join(' + ')}` : ''
+      }${step ? `, a step ${step} from ${formatScore(previous!)} mg` : ''}${
+        departs ? ` (plan: ${formatScore(d.plannedDoseMg!)} mg; reason recorded)` : ''
+      } on ${localDateTime(d.at)}; opens a critical period of ${formatDays(criticalPeriodDays)} d`,
+    };
+  });
+}
+
 /**
  * The numbers the outcome chart shows: one row per assessment (with severity, dose number, reliable change
  * and safety flag), the doses, the critical-period windows with their overlaps and gaps, each instrument's
@@ -261,33 +296,7 @@ export function outcomeChartData(input: OutcomeChartInput): OutcomeChartData {
     rows.push({ ...row, description: describeRow(row, charted ? a.baseline : null) });
   }
 
-  const doseRows: OutcomeChartDose[] = doses.map((d, i) => {
-    const previous = doses[i - 1]?.doseMg;
-    const step =
-      previous === undefined || Math.abs(previous - d.doseMg) < 1e-9
-        ? null
-        : d.doseMg > previous
-          ? 'up'
-          : 'down';
-    const departs = d.plannedDoseMg !== null && Math.abs(d.plannedDoseMg - d.doseMg) > 1e-9;
-    return {
-      doseNumber: d.doseNumber,
-      sessionId: d.sessionId,
-      at: d.at,
-      x: xOf(d.ms),
-      kind: d.kind,
-      doseMg: d.doseMg,
-      boostersMg: d.boostersMg,
-      plannedDoseMg: d.plannedDoseMg,
-      step,
-      maintenance: d.maintenance,
-      description: `Dose ${d.doseNumber}${d.maintenance ? ' (maintenance)' : ''}: ${d.kind} dose ${formatScore(d.doseMg)} mg${
-        d.boostersMg.length ? ` + booster ${d.boostersMg.map((m) => `${formatScore(m)} mg`).join(' + ')}` : ''
-      }${step ? `, a step ${step} from ${formatScore(previous!)} mg` : ''}${
-        departs ? ` (plan: ${formatScore(d.plannedDoseMg!)} mg; reason recorded)` : ''
-      } on ${localDateTime(d.at)}; opens a critical period of ${formatDays(c.policy.criticalPeriodDays)} d`,
-    };
-  });
+  const doseRows = chartDoses(doses, xOf, c.policy.criticalPeriodDays);
   const todayMs = input.asOf === undefined ? null : Date.parse(input.asOf);
   const windows: OutcomeChartWindow[] = analysis.windows.map((w) => ({
     doseNumber: w.doseNumber,

@@ -317,6 +317,21 @@ function section(def) {
   }
   push(...(changeLines.length > 0 ? changeLines : ['None recorded.']), '');
 
+  push('### Outcome definitions', '');
+  const o = def.outcomes ?? {};
+  push(
+    o.response
+      ? `- **Response**: a total ≤ ${num(o.response.fraction * 100)}% of the baseline total (baseline > 0). Source: ${sentence(o.response.source)}`
+      : '- **Response**: not defined.',
+    o.remission
+      ? `- **Remission**: a total below ${num(o.remission.below)}. Source: ${sentence(o.remission.source)}`
+      : '- **Remission**: not defined.',
+    o.reliableChange
+      ? `- **Reliable change**: Jacobson–Truax, |RCI| > ${num(o.reliableChange.critical)} with the reliability above. Source: ${sentence(o.reliableChange.source)}`
+      : '- **Reliable change**: not defined.',
+    '',
+  );
+
   push('### Items', '');
   const ownScale = def.items.some((it) => it.scale);
   const notShipped = 'user-supplied (licence: text not shipped)';
@@ -497,6 +512,9 @@ the value is a kapkit default.
 - **Change constants**: the reliability coefficient used for the reliable change index (Jacobson & Truax
   1991); a fixed number of points that routine services count as reliable change; the minimal clinically
   important difference (MCID); and general-population norms for clinically significant change.
+- **Outcome definitions**: response, remission and reliable change as the instrument defines them
+  (\`outcomes\` in the definition). Analytics, charts, exports and the dashboard use these and nothing else;
+  "not defined" means they report none for this instrument rather than assume a default.
 - **LOINC**: codes that identify the questionnaire, its items and its answers in health records (used in the
   FHIR Questionnaire).
 

@@ -5,6 +5,7 @@
  */
 
 export * from './columnar.js';
+export * from './episode-outcomes.js';
 export * from './from-events.js';
 export * from './metrics/clinical-significance.js';
 export * from './metrics/effect-size.js';

@@ -10,7 +10,7 @@ import { type Proportion, wilson } from './metrics/proportion.js';
 import { fixedPointChange, jacobsonTruax, reliableChangePoints, sdiff } from './metrics/reliable-change.js';
 import { finiteOrNull, type MeanInterval, mean, meanInterval, sd } from './metrics/stats.js';
 import { DEFAULT_DAY_BINS, type TrajectoryBin, trajectory } from './metrics/trajectory.js';
-import { outcomeDefinitionOf } from './outcome-defaults.js';
+import { notDefinedText, outcomeDefinitionOf } from './outcome-defaults.js';
 import type { OutcomeRecord, PatientCourse } from './records.js';
 
 /** Options of {@link analyzeOutcomes}. */
@@ -156,7 +156,7 @@ function analyzeInstrument(
   const definition = registry.find(id);
   const direction: Direction = definition?.direction ?? 'higher-is-worse';
   const worse = direction === 'higher-is-worse';
-  const def = outcomeDefinitionOf(id);
+  const def = outcomeDefinitionOf(id, registry);
   const outcomes = new Map<string, PatientOutcome>();
   for (const [pid, list] of groupBy(rows, (r) => r.patientId)) {
     outcomes.set(
@@ -282,7 +282,10 @@ function analyzeInstrument(
     responders,
     responseRate: {
       ...wilson(responders, canRespond.length),
-      definition: `latest ≤ ${def.responseFraction * 100}% of baseline (baseline > 0); source: ${def.responseSource}`,
+      definition:
+        def.responseFraction === null
+          ? notDefinedText(definition?.name ?? id, 'response')
+          : `latest ≤ ${def.responseFraction * 100}% of baseline (baseline > 0); source: ${def.responseSource}`,
     },
     remitters,
     remissionRate:

@@ -35,8 +35,20 @@ export {
   itemChartConfig,
 } from './items.js';
 export {
+  boxesOverlap,
+  type ChartLabel,
+  type ChartLabelsOptions,
+  chartLabelsPlugin,
+  type LabelRequest,
+  layoutLabels,
+  NARROW_CHART_PX,
+  type PlacedLabel,
+  placedLabels,
+} from './label-layout.js';
+export {
   describeOutcomeChart,
   OUTCOME_POINT_STYLES,
+  type OutcomeChartBand,
   type OutcomeChartConfiguration,
   type OutcomeChartData,
   type OutcomeChartDose,
@@ -53,6 +65,7 @@ export {
   outcomeChartConfig,
   outcomeChartConfigFromData,
   outcomeChartData,
+  outcomeChartLabels,
 } from './outcome.js';
 export {
   bandTints,
@@ -65,6 +78,7 @@ export {
   seriesColor,
   withAlpha,
 } from './palette.js';
+export { type ChartTextAlternative, type ChartTextRow, chartTextAlternative } from './text-alternative.js';
 export {
   type VitalsChartConfiguration,
   type VitalsChartOptions,

@@ -49,12 +49,78 @@ function safetyState(rule: SafetyRule, value: number | null): string {
 }
 
 /**
+ * The marks that keep an answer at the bottom of the scale apart from no answer: a bar of length 0 is
+ * invisible, so a 0 gets a point and its value; an unanswered item gets a dashed empty row saying so.
+ */
+function answerMarkers(
+  n: number,
+  index: number,
+  value: number | null,
+  optionLabel: string | null,
+  safety: boolean,
+  scaleMin: number,
+  scaleMax: number,
+): Record<string, AnnotationOptions> {
+  if (value !== null && value === scaleMin) {
+    return {
+      [`answered-min-${n}`]: {
+        type: 'point',
+        drawTime: 'afterDatasetsDraw',
+        xValue: scaleMin,
+        yValue: index,
+        radius: 5,
+        pointStyle: 'circle',
+        backgroundColor: safety ? palette.safetyItem : palette.item,
+        borderColor: safety ? palette.safety : palette.text,
+        borderWidth: 1.5,
+      },
+      [`answered-min-label-${n}`]: {
+        type: 'label',
+        drawTime: 'afterDatasetsDraw',
+        xValue: scaleMin,
+        yValue: index,
+        xAdjust: 14,
+        content: `${formatScore(value)}${optionLabel ? ` (${optionLabel})` : ''}`,
+        position: { x: 'start', y: 'center' },
+        color: palette.text,
+        font: { size: 11 },
+      },
+    };
+  }
+  if (value !== null) return {};
+  return {
+    [`unanswered-${n}`]: {
+      type: 'box',
+      drawTime: 'beforeDatasetsDraw',
+      yMin: index - 0.35,
+      yMax: index + 0.35,
+      xMin: scaleMin,
+      xMax: scaleMax,
+      backgroundColor: 'rgba(255, 255, 255, 0)',
+      borderColor: palette.mutedText,
+      borderWidth: 1,
+      borderDash: [2, 3],
+      label: {
+        display: true,
+        content: 'unanswered',
+        position: { x: 'start', y: 'center' },
+        color: palette.mutedText,
+        font: { size: 11, style: 'italic' },
+        padding: 3,
+      },
+    },
+  };
+}
+
+/**
  * An item-level horizontal bar chart of one assessment: one bar per item, its answer on the instrument's
  * scale. Items are labelled with their text when the instrument's licence lets kapkit ship it
  * (`licence.itemTextIncluded`), else "Item n". Safety items (e.g. PHQ-9 item 9) are marked by text
  * ("SAFETY ITEM" in the axis label and a label saying whether the answer raises a flag), a dashed box
- * around their row and a thick border: never by colour alone. Unanswered items have no bar and say
- * "unanswered" in their label.
+ * around their row and a thick border: never by colour alone. An item answered at the bottom of the scale
+ * (0), whose bar has no length, gets a round marker and the label "0" at the axis; an unanswered item has
+ * neither bar nor marker but a dashed, empty row box labelled "unanswered" (and says so in its axis label):
+ * the two never look alike.
  *
  * @example
  * ```ts
@@ -101,6 +167,10 @@ export function itemChartConfig(
       `Item ${n}${text ? `: ${text}` : ''}: ${
         value === null ? 'unanswered' : `${formatScore(value)}${option ? ` (${option.label})` : ''}`
       }${rule ? `; safety item, ${safetyState(rule, value)}` : ''}`,
+    );
+    Object.assign(
+      annotations,
+      answerMarkers(n, index, value, option?.label ?? null, rule !== undefined, scaleMin, scaleMax),
     );
     backgrounds.push(rule ? palette.safetyItem : palette.item);
     borders.push(rule ? palette.safety : palette.item);

@@ -3,6 +3,7 @@ import { DAY_MS, gad7, InvalidTimestampError, phq9, UnknownInstrumentError } fro
 import type { AnnotationOptions } from 'chartjs-plugin-annotation';
 import { describe, expect, it } from 'vitest';
 import {
+  type ChartLabel,
   compositeOver,
   describeOutcomeChart,
   type OutcomeChartConfiguration,
@@ -32,6 +33,18 @@ function dataset(
   if (!d) throw new Error(`no dataset ${role}`);
   return d;
 }
+/** Every dataset of a role (one per panel that has such markers), their points in order. */
+function pointsOf(config: OutcomeChartConfiguration, role: OutcomeDatasetRole) {
+  return datasets(config)
+    .filter((d) => d.kapkitRole === role)
+    .flatMap((d) => d.data);
+}
+/** The text of a label the labels plugin draws (`options.plugins.kapkitLabels`). */
+function labelText(config: OutcomeChartConfiguration, id: string): string | undefined {
+  const labels = (config.options!.plugins as unknown as { kapkitLabels: { labels: ChartLabel[] } })
+    .kapkitLabels.labels;
+  return labels.find((l) => l.id === id)?.text.join(' ');
+}
 function annotations(config: OutcomeChartConfiguration): Record<string, AnnotationOptions> {
   return config.options!.plugins!.annotation!.annotations as Record<string, AnnotationOptions>;
 }
@@ -51,28 +64,57 @@ const doseTimes = context.sessions.filter((s) => s.doseNumber !== null).map((s) 
 describe('outcomeChartConfig: severity bands', () => {
   const config = outcomeChartConfig({ context });
 
-  it('draws each band of the primary instrument as a labelled box over its score range', () => {
-    const bands = phq9.bands!;
-    for (const [i, band] of bands.entries()) {
-      const box = annotation(config, `band-${band.id}`, 'box');
-      // A band covers [min, next band's min): the box's y range starts at the band's min and ends where the
-      // next band starts (max + 1 for integer bands), the last one at its max, so no total falls in a gap.
-      expect(box.yMin).toBe(band.min);
-      expect(box.yMax).toBe(bands[i + 1]?.min ?? band.max);
-      expect(box.yMax).toBe(i + 1 < bands.length ? band.max + 1 : band.max);
-      expect(box.xMin).toBeUndefined(); // full width
-      expect(box.label?.display).toBe(true);
-      expect(box.label?.content).toBe(`${band.label} (${band.min}–${band.max})`);
+  it("draws each instrument's own bands as labelled boxes over its score range, on its own panel", () => {
+    for (const def of [phq9, gad7]) {
+      const bands = def.bands!;
+      for (const [i, band] of bands.entries()) {
+        const box = annotation(config, `band-${def.id}-${band.id}`, 'box');
+        // A band covers [min, next band's min): the box's y range starts at the band's min and ends where the
+        // next band starts (max + 1 for integer bands), the last one at its max, so no total falls in a gap.
+        expect(box.yMin).toBe(band.min);
+        expect(box.yMax).toBe(bands[i + 1]?.min ?? band.max);
+        expect(box.yMax).toBe(i + 1 < bands.length ? band.max + 1 : band.max);
+        expect(box.yScaleID).toBe(`y-${def.id}`);
+        expect(box.xMin).toBeUndefined(); // full width
+        expect(labelText(config, `band-${def.id}-${band.id}`)).toBe(
+          `${band.label} (${band.min}–${band.max})`,
+        );
+      }
+      const keys = Object.keys(annotations(config)).filter((k) => k.startsWith(`band-${def.id}-`));
+      expect(keys).toHaveLength(bands.length);
     }
-    expect(Object.keys(annotations(config)).filter((k) => k.startsWith('band-'))).toHaveLength(bands.length);
   });
 
-  it('uses the first instrument asked for as the primary one', () => {
+  it('puts a GAD-7 of 19 in the GAD-7 "severe" band of the GAD-7 panel, never in PHQ-9 bands', () => {
+    const s = new Story().readyToDose();
+    s.phq9(12, phq9Answers(10), 120).gad7(12, gad7Answers(19), 130).dosingSession(14);
+    const { config: c, data: d } = outcomeChart({ context: s.context() });
+    const line = dataset(c, 'instrument', 'gad7');
+    expect(line.yAxisID).toBe('y-gad7');
+    expect(line.data[0]!.y).toBe(19);
+    // Bands are half-open [yMin, yMax), the last one closed at its max.
+    const containing = Object.entries(annotations(c)).filter(([k, a]) => {
+      if (!k.startsWith('band-') || a.type !== 'box' || a.yScaleID !== line.yAxisID) return false;
+      const top = a.yMax as number;
+      return (a.yMin as number) <= 19 && (19 < top || (top === 21 && 19 <= top));
+    });
+    expect(containing.map(([k]) => k)).toEqual(['band-gad7-severe']);
+    expect(d.rows.find((r) => r.instrument === 'gad7')!.severityLabel).toBe('Severe');
+    const scales = c.options!.scales as Record<string, { stack?: string; max?: number }>;
+    expect(scales['y-gad7']).toMatchObject({ stack: 'panels', max: 21 });
+    expect(scales['y-phq9']).toMatchObject({ stack: 'panels', max: 27 });
+  });
+
+  it('puts the first instrument asked for on the top panel', () => {
     const c = outcomeChartConfig({ context, instruments: ['GAD-7', 'phq9'] });
-    expect(Object.keys(annotations(c)).filter((k) => k.startsWith('band-'))).toEqual(
-      gad7.bands!.map((b) => `band-${b.id}`),
-    );
-    expect(annotation(c, 'band-severe', 'box').yMax).toBe(21);
+    expect(Object.keys(annotations(c)).filter((k) => k.startsWith('band-'))).toEqual([
+      ...gad7.bands!.map((b) => `band-gad7-${b.id}`),
+      ...phq9.bands!.map((b) => `band-phq9-${b.id}`),
+    ]);
+    expect(annotation(c, 'band-gad7-severe', 'box').yMax).toBe(21);
+    // chart.js stacks the last-listed scale of a stack on top.
+    const ys = Object.keys(c.options!.scales!).filter((k) => k.startsWith('y-'));
+    expect(ys.at(-1)).toBe('y-gad7');
   });
 
   it('colours bands least to most severe with tints that dark text reads on', () => {
@@ -95,9 +137,8 @@ describe('outcomeChartConfig: dosing sessions and critical periods', () => {
       const line = annotation(config, `dose-${n}`, 'line');
       expect(line.xMin).toBe(Date.parse(t));
       expect(line.xMax).toBe(Date.parse(t));
-      expect((line.label!.content as string[])[0]).toBe(`Dose ${n}`);
+      expect(labelText(config, `dose-${n}`)).toBe(`Dose ${n} ${n === 4 ? '300+150' : '300'} mg`);
     }
-    expect((annotation(config, 'dose-4', 'line').label!.content as string[])[1]).toBe('300+150 mg');
     expect(markers[3]!.description).toContain('+ booster 150 mg');
     expect(Object.keys(annotations(config)).filter((k) => k.startsWith('dose-'))).toHaveLength(6);
   });
@@ -160,10 +201,12 @@ describe('outcomeChartConfig: response and remission lines', () => {
     expect(phq.yMin).toBe(9);
     expect(phq.yMax).toBe(9);
     expect(phq.xMin).toBe(data.rows.find((r) => r.instrument === 'phq9' && r.baseline)!.x);
-    expect(phq.label?.content).toBe('PHQ-9 response ≤ 9 (50% of baseline 18)');
+    expect(phq.yScaleID).toBe('y-phq9');
+    expect(labelText(config, 'response-phq9')).toBe('PHQ-9 response ≤ 9 (50% of baseline 18)');
     const gad = annotation(config, 'response-gad7', 'line');
     expect(gad.yMin).toBe(0.5 * 14);
-    expect(gad.label?.content).toContain('GAD-7 response ≤ 7');
+    expect(gad.yScaleID).toBe('y-gad7');
+    expect(labelText(config, 'response-gad7')).toContain('GAD-7 response ≤ 7');
   });
 
   it('draws the remission line at 5 per instrument, labelled', () => {
@@ -174,12 +217,9 @@ describe('outcomeChartConfig: response and remission lines', () => {
       const line = annotation(config, `remission-${id}`, 'line');
       expect(line.yMin).toBe(5);
       expect(line.yMax).toBe(5);
-      expect(line.label?.content).toBe(`${name} remission < 5`);
+      expect(line.yScaleID).toBe(`y-${id}`); // each on its own panel: no shared line, no shared label place
+      expect(labelText(config, `remission-${id}`)).toBe(`${name} remission < 5`);
     }
-    // The two labels sit at different ends, so both stay readable on the shared line.
-    expect(annotation(config, 'remission-phq9', 'line').label?.position).not.toBe(
-      annotation(config, 'remission-gad7', 'line').label?.position,
-    );
   });
 
   it('has no response line without a baseline above 0', () => {
@@ -202,6 +242,11 @@ describe('outcomeChartConfig: reliable change and safety flags', () => {
     expect(deteriorated.pointStyle).toBe('triangle');
     expect(deteriorated.pointRotation).toBe(180);
     expect(improved.label).toMatch(/Reliable improvement/);
+    // One dataset per panel, the legend entry on the first only.
+    const listed = datasets(config).filter(
+      (d) => d.kapkitRole === 'reliable-improvement' && d.kapkitLegend !== false,
+    );
+    expect(listed).toHaveLength(1);
 
     const phq = data.instruments.find((i) => i.id === 'phq9')!;
     expect(phq.reliableChange).toMatchObject({ reliability: 0.89, sd: 3.52 });
@@ -217,8 +262,15 @@ describe('outcomeChartConfig: reliable change and safety flags', () => {
     // PHQ-9 18 → 16 is within 3.24 points: no marker; GAD-7 14 → 17 is a reliable deterioration.
     const day21 = data.rows.find((r) => r.instrument === 'phq9' && r.total === 16)!;
     expect(day21.reliableChange).toBe('no-reliable-change');
-    expect(improved.data.map((p) => p.eventId)).toEqual(
-      data.rows.filter((r) => r.reliableChange === 'improved').map((r) => r.eventId),
+    expect(
+      pointsOf(config, 'reliable-improvement')
+        .map((p) => p.eventId)
+        .sort(),
+    ).toEqual(
+      data.rows
+        .filter((r) => r.reliableChange === 'improved')
+        .map((r) => r.eventId)
+        .sort(),
     );
     expect(deteriorated.data).toHaveLength(1);
     expect(deteriorated.data[0]).toMatchObject({ y: 17, instrument: 'gad7' });
@@ -397,7 +449,7 @@ describe('outcomeChartConfig: axes, options and determinism', () => {
     expect(data.rows).toEqual([]);
     expect(data.origin.kind).toBe('opened');
     expect(dataset(config, 'instrument', 'phq9').data).toEqual([]);
-    expect(annotations(config)['band-minimal']).toBeDefined();
+    expect(annotations(config)['band-phq9-minimal']).toBeDefined();
     expect(data.x.max).toBeGreaterThan(data.x.min);
   });
 });
@@ -433,11 +485,12 @@ describe('dose steps and maintenance on the outcome chart', () => {
     ]);
     expect(data.doses[1]?.description).toContain('a step up from 150 mg');
     expect(data.doses[2]?.description).toContain('(maintenance)');
-    const annotations = outcomeChartConfig(input).options?.plugins?.annotation?.annotations as Record<
+    const config = outcomeChartConfig(input);
+    const annotations = config.options?.plugins?.annotation?.annotations as Record<
       string,
       AnnotationOptions<'line'>
     >;
-    const label = (n: number) => ((annotations[`dose-${n}`]?.label?.content ?? []) as string[]).join(' ');
+    const label = (n: number) => labelText(config, `dose-${n}`);
     expect(label(2)).toBe('Dose 2 300 mg ▲');
     expect(annotations['dose-2']?.borderWidth).toBe(2.5);
     expect(label(1)).toBe('Dose 1 150 mg');

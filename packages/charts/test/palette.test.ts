@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, posix, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bandTints, compositeOver, contrastRatio, palette, parseColor } from '../src/index.js';
 
@@ -64,14 +64,17 @@ describe('browser safety', () => {
       if (reachable.has(file)) return;
       reachable.add(file);
       const text = readFileSync(join(dir, file), 'utf8');
-      for (const m of text.matchAll(/from '\.\/([\w-]+)\.js'/g)) visit(`${m[1]}.ts`);
+      for (const m of text.matchAll(/from '(\.\.?\/[\w/-]+)\.js'/g)) {
+        visit(posix.normalize(posix.join(posix.dirname(file), `${m[1]}.ts`)));
+      }
     };
     visit('index.ts');
     expect(reachable.has('render.ts')).toBe(false);
     expect(reachable.has('outcome.ts')).toBe(true);
+    expect(reachable.has('outcome/config.ts')).toBe(true);
     expect(
-      readdirSync(dir)
-        .filter((f) => !reachable.has(f))
+      readdirSync(dir, { recursive: true, encoding: 'utf8' })
+        .filter((f) => f.endsWith('.ts') && !reachable.has(f.split(sep).join('/')))
         .sort(),
     ).toEqual(['date-adapter.ts', 'render.ts']);
     for (const file of reachable) {

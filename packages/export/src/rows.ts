@@ -1,4 +1,4 @@
-import { fixedPointChange, type OutcomeRecord, outcomeDefinitionOf, patientOutcome } from '@kapkit/analytics';
+import { type EpisodeOutcomes, episodeOutcomes, instrumentOutcomeOf } from '@kapkit/analytics';
 import {
   analyzeCriticalPeriods,
   type CriticalPeriodAnalysis,
@@ -15,7 +15,7 @@ import {
   windowMsFromDays,
 } from '@kapkit/core';
 import type { IdMapper } from './pseudonym.js';
-import { EPISODE_OUTCOME_INSTRUMENTS, FIXED_POINTS, ITEM_COLUMNS, itemColumnName } from './tables.js';
+import { EPISODE_OUTCOME_INSTRUMENTS, ITEM_COLUMNS, itemColumnName } from './tables.js';
 
 /** One row of a research table: column name → value (string, number, boolean or null). */
 export type Row = Record<string, string | number | boolean | null>;
@@ -262,23 +262,16 @@ export function sessionRow(
   };
 }
 
-/** Outcome columns of one instrument over the episode's scorable assessments. */
-function outcomeCells(c: EpisodeContext, track: EpisodeTrack, instrument: string): Row {
-  const firstDose = doseTimes(c)[0];
-  const firstDoseDay = firstDose ? track.dayOf(firstDose.at) : null;
-  const records: OutcomeRecord[] = [];
-  for (const a of c.assessments) {
-    if (a.instrument !== instrument || a.total === null) continue;
-    records.push({
-      patientId: track.patientRef,
-      instrument,
-      day: track.dayOf(a.at),
-      score: a.total,
-      firstDoseDay,
-    });
-  }
+/**
+ * Outcome columns of one instrument: `episodeOutcomes`' result as columns (baseline, latest, change, response,
+ * first response day, remission; reliable change is the fixed-point class of the latest assessment,
+ * `change.fixedPoints` of the instrument definition: NHS Talking Therapies, PHQ-9 6 points, GAD-7 4 points).
+ */
+function outcomeCells(outcomes: EpisodeOutcomes, instrument: string): Row {
   const p = `${instrument}_`;
-  if (records.length === 0) {
+  const inst = instrumentOutcomeOf(outcomes, instrument);
+  const o = inst?.outcome ?? null;
+  if (o === null) {
     return {
       [`${p}assessments`]: 0,
       [`${p}baseline`]: null,
@@ -292,16 +285,8 @@ function outcomeCells(c: EpisodeContext, track: EpisodeTrack, instrument: string
       [`${p}reliable_change`]: null,
     };
   }
-  const def = outcomeDefinitionOf(instrument);
-  // Response ≤ 50% of baseline, remission < 5 (outcomeDefinitions of @kapkit/analytics: Hull et al. 2022)
-  const o = patientOutcome(records, {
-    direction: 'higher-is-worse',
-    responseFraction: def.responseFraction,
-    remissionBelow: def.remissionBelow,
-    remissionRequiresBaselineAtLeast: null,
-  });
   return {
-    [`${p}assessments`]: records.length,
+    [`${p}assessments`]: o.assessments,
     [`${p}baseline`]: o.baseline,
     [`${p}baseline_day`]: o.baselineDay,
     [`${p}latest`]: o.latest,
@@ -310,9 +295,7 @@ function outcomeCells(c: EpisodeContext, track: EpisodeTrack, instrument: string
     [`${p}response`]: o.response,
     [`${p}first_response_day`]: o.firstResponseDay,
     [`${p}remission`]: o.remission,
-    // Fixed-point reliable change (NHS Talking Therapies: PHQ-9 6 points, GAD-7 4 points; instrument definitions)
-    [`${p}reliable_change`]:
-      o.latest === null ? null : fixedPointChange(o.baseline, o.latest, FIXED_POINTS[instrument]!),
+    [`${p}reliable_change`]: inst?.latest?.fixedPointChange ?? null,
   };
 }
 
@@ -399,6 +382,7 @@ export function episodeRow(c: EpisodeContext, phase: EpisodePhase, track: Episod
     longest_chain_days: analysis?.longestChain ? analysis.longestChain.durationMs / DAY_MS : null,
     critical_period_gap_days: coverage ? (coverage.spanMs - coverage.coveredMs) / DAY_MS : null,
   };
-  for (const id of EPISODE_OUTCOME_INSTRUMENTS) Object.assign(row, outcomeCells(c, track, id));
+  const outcomes = episodeOutcomes(c);
+  for (const id of EPISODE_OUTCOME_INSTRUMENTS) Object.assign(row, outcomeCells(outcomes, id));
   return row;
 }

@@ -7,9 +7,8 @@
 import {
   type AnalysisReport,
   analyzeOutcomes,
-  outcomeDefinitionOf,
-  type PatientOutcome,
-  patientOutcome,
+  episodeOutcomes,
+  type InstrumentOutcome,
   recordsFromEpisodes,
 } from '@kapkit/analytics';
 import { outcomeChartData } from '@kapkit/charts';
@@ -51,63 +50,35 @@ function bandLabel(registry: InstrumentRegistry, instrument: string, severity: s
   return registry.find(instrument)?.bands?.find((b) => b.id === severity)?.label ?? severity;
 }
 
-/** Per-instrument outcome of one episode (baseline, latest, change, response, remission), by @kapkit/analytics. */
-function episodeOutcomes(context: EpisodeContext, registry: InstrumentRegistry): Map<string, PatientOutcome> {
-  const { records } = recordsFromEpisodes([context]);
-  const byInstrument = new Map<string, typeof records>();
-  for (const r of records) {
-    const list = byInstrument.get(r.instrument);
-    if (list) list.push(r);
-    else byInstrument.set(r.instrument, [r]);
-  }
-  const out = new Map<string, PatientOutcome>();
-  for (const [id, rows] of byInstrument) {
-    const def = outcomeDefinitionOf(id);
-    out.set(
-      id,
-      patientOutcome(rows, {
-        direction: registry.find(id)?.direction ?? 'higher-is-worse',
-        responseFraction: def.responseFraction,
-        remissionBelow: def.remissionBelow,
-      }),
-    );
-  }
-  return out;
-}
-
-/** The instant of day `day` after the episode opened (records count days from `openedAt`). */
-function atOfDay(context: EpisodeContext, instrument: string, day: number): string | null {
-  if (context.openedAt === null) return null;
-  const origin = Date.parse(context.openedAt);
-  const hit = context.assessments.find(
-    (a) =>
-      a.instrument === instrument &&
-      a.total !== null &&
-      Math.abs(Date.parse(a.at) - origin - day * 86_400_000) < 1,
-  );
-  return hit?.at ?? null;
+/** Per-instrument outcome of one episode (baseline, change, response, remission): `episodeOutcomes`'. */
+function outcomesByInstrument(
+  context: EpisodeContext,
+  registry: InstrumentRegistry,
+): Map<string, InstrumentOutcome> {
+  return new Map(episodeOutcomes(context, { registry }).instruments.map((i) => [i.instrument, i]));
 }
 
 function scoreSummary(
   context: EpisodeContext,
   instrument: string,
-  outcome: PatientOutcome | undefined,
+  outcome: InstrumentOutcome | undefined,
   registry: InstrumentRegistry,
 ): ScoreSummary | null {
   const scored = context.assessments.filter((a) => a.instrument === instrument && a.total !== null);
   const last = scored[scored.length - 1];
   if (!last || last.total === null) return null;
-  const improvement = outcome?.improvement ?? null;
+  const summary = outcome?.outcome ?? null;
+  const improvement = summary?.improvement ?? null;
   return {
     instrument,
     at: last.at,
     total: last.total,
     severity: last.severity,
     severityLabel: bandLabel(registry, instrument, last.severity),
-    baseline: outcome?.baseline ?? null,
-    baselineAt: outcome ? atOfDay(context, instrument, outcome.baselineDay) : null,
-    change: outcome?.change ?? null,
-    percentChange: outcome?.percentChange ?? null,
+    baseline: outcome?.baseline?.score ?? null,
+    baselineAt: outcome?.baseline?.at ?? null,
+    change: summary?.change ?? null,
+    percentChange: summary?.percentChange ?? null,
     trend: improvement === null ? null : improvement > 0 ? 'better' : improvement < 0 ? 'worse' : 'unchanged',
   };
 }
@@ -135,7 +106,7 @@ export function caseloadRow(
 ): CaseloadRow {
   const c = state.context;
   const status = statusAt(state, asOf);
-  const outcomes = episodeOutcomes(c, registry);
+  const outcomes = outcomesByInstrument(c, registry);
   return {
     patientId: c.patientId ?? '',
     episodeId: c.episodeId ?? '',

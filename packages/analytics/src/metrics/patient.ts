@@ -34,7 +34,8 @@ export interface PatientOutcome {
 
 export interface PatientOutcomeOptions {
   readonly direction: Direction;
-  readonly responseFraction: number;
+  /** Response fraction of baseline; null when response is not defined for the instrument. */
+  readonly responseFraction: number | null;
   readonly remissionBelow: number | null;
   /** Count remission only when baseline ≥ this (e.g. 10, Hull et al. 2022). */
   readonly remissionRequiresBaselineAtLeast?: number | null;
@@ -66,10 +67,17 @@ export function patientOutcome(rowsIn: readonly OutcomeRecord[], o: PatientOutco
   let latest: OutcomeRecord | null = null;
   let firstResponseDay: number | null = null;
   const worse = o.direction === 'higher-is-worse';
+  const fraction = o.responseFraction;
   for (const r of rows) {
     if (r.day <= base.day) continue;
     latest = r;
-    if (worse && firstResponseDay === null && base.score > 0 && r.score <= o.responseFraction * base.score) {
+    if (
+      worse &&
+      fraction !== null &&
+      firstResponseDay === null &&
+      base.score > 0 &&
+      r.score <= fraction * base.score
+    ) {
       firstResponseDay = r.day - base.day;
     }
   }
@@ -114,7 +122,7 @@ export function patientOutcome(rowsIn: readonly OutcomeRecord[], o: PatientOutco
     change,
     percentChange: base.score === 0 ? null : (100 * change) / base.score,
     improvement: worse ? -change : change,
-    response: worse && base.score > 0 ? latest.score <= o.responseFraction * base.score : null,
+    response: worse && fraction !== null && base.score > 0 ? latest.score <= fraction * base.score : null,
     firstResponseDay,
     followUpDays: latest.day - base.day,
     remission,

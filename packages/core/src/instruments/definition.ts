@@ -1,4 +1,5 @@
 import { InstrumentDefinitionError, type ValidationIssue } from '../errors.js';
+import { checkChange, checkOutcomes, issue } from './outcome-checks.js';
 
 /**
  * Declarative instrument definitions. One object per instrument holds everything kapkit knows about it:
@@ -155,14 +156,26 @@ export interface ChangeConstants {
 }
 
 /**
- * How response and remission are defined for an outcome measure where a higher total is worse.
- * Analytics, status alerts (`no-response`), charts and exports read them from here.
+ * How response, remission and reliable change are defined for an outcome measure. Analytics
+ * (`episodeOutcomes`, `analyzeOutcomes`), status alerts (`no-response`), charts and exports read them from
+ * here and nowhere else: an instrument without one of them has it "not defined" (reported as such, never
+ * replaced by a default).
  */
 export interface OutcomeDefinitions {
-  /** Response: the latest total is at most this fraction of the baseline total (baseline > 0). */
+  /**
+   * Response: a total at most this fraction of the baseline total (baseline > 0). Only for measures where a
+   * higher total is worse.
+   */
   readonly response?: { readonly fraction: number; readonly source: Source };
-  /** Remission: the latest total is below this value. */
+  /** Remission: a total below this value. Only for measures where a higher total is worse. */
   readonly remission?: { readonly below: number; readonly source: Source };
+  /**
+   * Reliable change (Jacobson & Truax 1991): a change whose reliable change index RCI = change / Sdiff is beyond
+   * ± `critical`, with Sdiff = √2 · s1 · √(1 − r), r from `change.reliability` (required) and s1 the SD of
+   * pre-treatment scores (the sample's, or `change.norms.sd` when no sample is at hand). Fixed-point reliable
+   * change, where an instrument has one, is `change.fixedPoints`.
+   */
+  readonly reliableChange?: { readonly critical: number; readonly source: Source };
 }
 
 /** Who owns the instrument and whether kapkit may ship its text. */
@@ -270,15 +283,6 @@ export interface InstrumentResponse<D extends InstrumentDefinition = InstrumentD
 
 // ---------------------------------------------------------------------------------------------------------
 // Definition checks
-
-function issue(
-  path: (string | number)[],
-  expected: string,
-  received: string,
-  message: string,
-): ValidationIssue {
-  return { path, code: 'not-allowed', expected, received, message };
-}
 
 function checkScale(scale: ResponseScale, path: (string | number)[], out: ValidationIssue[]): void {
   if (!Number.isInteger(scale.min) || !Number.isInteger(scale.max) || scale.min > scale.max) {
@@ -545,6 +549,8 @@ export function defineInstrument<const D extends InstrumentDefinition>(definitio
   d.safety?.forEach((r, i) => {
     checkItemRefs([r.item], d.items.length, ['safety', i, 'item'], out);
   });
+  checkChange(d, out);
+  checkOutcomes(d, out);
   if (out.length > 0) throw new InstrumentDefinitionError(d.id, out);
   return definition;
 }

@@ -90,6 +90,11 @@ export const gad7 = defineInstrument({
         'Response: ≥ 50% reduction from baseline (the usual definition in depression trials; e.g. Hull et al. 2022, J Affect Disord 314:59)',
     },
     remission: { below: 5, source: 'GAD-7 < 5 (Spitzer et al. 2006 minimal band; Hull et al. 2022)' },
+    reliableChange: {
+      critical: 1.96,
+      // Jacobson & Truax 1991
+      source: 'Jacobson & Truax 1991, J Consult Clin Psychol 59:12 (|RCI| > 1.96)',
+    },
   },
   references: [
     'Spitzer RL, Kroenke K, Williams JBW, Löwe B. A brief measure for assessing generalized anxiety disorder: the GAD-7. Arch Intern Med 2006;166:1092–1097.',

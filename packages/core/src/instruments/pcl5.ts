@@ -154,6 +154,11 @@ export const pcl5 = defineInstrument({
       source:
         'Response: ≥ 50% reduction from baseline (the usual definition in depression trials; e.g. Hull et al. 2022, J Affect Disord 314:59)',
     },
+    reliableChange: {
+      critical: 1.96,
+      // Jacobson & Truax 1991
+      source: 'Jacobson & Truax 1991, J Consult Clin Psychol 59:12 (|RCI| > 1.96)',
+    },
   },
   references: [
     'Weathers FW, Litz BT, Keane TM, Palmieri PA, Marx BP, Schnurr PP. The PTSD Checklist for DSM-5 (PCL-5). National Center for PTSD, 2013. www.ptsd.va.gov',

@@ -161,6 +161,11 @@ export const phq9 = defineInstrument({
         'Response: ≥ 50% reduction from baseline (the usual definition in depression trials; e.g. Hull et al. 2022, J Affect Disord 314:59)',
     },
     remission: { below: 5, source: 'PHQ-9 < 5 (Kroenke et al. 2001 minimal band; Hull et al. 2022)' },
+    reliableChange: {
+      critical: 1.96,
+      // Jacobson & Truax 1991
+      source: 'Jacobson & Truax 1991, J Consult Clin Psychol 59:12 (|RCI| > 1.96)',
+    },
   },
   references: [
     'Kroenke K, Spitzer RL, Williams JBW. The PHQ-9: validity of a brief depression severity measure. J Gen Intern Med 2001;16:606–613.',

@@ -102,6 +102,11 @@ export const qidssr16 = defineInstrument({
         'Response: ≥ 50% reduction from baseline (the usual definition in depression trials; e.g. Hull et al. 2022, J Affect Disord 314:59)',
     },
     remission: { below: 6, source: 'QIDS-SR16 ≤ 5 (Rush et al. 2006, STAR*D)' },
+    reliableChange: {
+      critical: 1.96,
+      // Jacobson & Truax 1991
+      source: 'Jacobson & Truax 1991, J Consult Clin Psychol 59:12 (|RCI| > 1.96)',
+    },
   },
   references: [
     'Rush AJ, Trivedi MH, Ibrahim HM, et al. The 16-item Quick Inventory of Depressive Symptomatology (QIDS), clinician rating (QIDS-C), and self-report (QIDS-SR): a psychometric evaluation in patients with chronic major depression. Biol Psychiatry 2003;54:573–583.',

@@ -35,41 +35,64 @@ function trendCell(s: ScoreSummary | null): HTMLElement {
   );
 }
 
+const COLUMNS = [
+  'Patient',
+  'Phase',
+  'PHQ-9',
+  'PHQ-9 trend',
+  'GAD-7',
+  'GAD-7 trend',
+  'Doses given',
+  'Doses on hand',
+  'Next dose',
+  'Alerts',
+];
+
+/** Each cell names its column (`data-label`), so that on a phone, where rows become cards, it says what it is. */
+function labelled(tr: HTMLTableRowElement): HTMLTableRowElement {
+  [...tr.children].forEach((cell, i) => {
+    cell.setAttribute('data-label', COLUMNS[i] ?? '');
+  });
+  return tr;
+}
+
 function row(r: CaseloadRow, asOfDay: string, mixed: boolean): HTMLTableRowElement {
   const closed = r.phase === 'completed' || r.phase === 'discontinued';
-  return h(
-    'tr',
-    { 'data-patient': r.patientId, class: closed ? 'closed' : null },
+  return labelled(
     h(
-      'th',
-      { scope: 'row', class: 'patient' },
-      link(`/patients/${encodeURIComponent(r.patientId)}`, r.patientId),
-      mixed ? [' ', demoBadge(r.synthetic)] : null,
-    ),
-    h('td', {}, words(r.phase)),
-    scoreCell(r.phq9),
-    trendCell(r.phq9),
-    scoreCell(r.gad7),
-    trendCell(r.gad7),
-    h(
-      'td',
-      { class: 'num' },
-      r.plannedDosingSessions ? `${r.dosesGiven} / ${r.plannedDosingSessions}` : String(r.dosesGiven),
-    ),
-    h('td', { class: 'num', 'data-on-hand': r.dosesOnHand }, score(r.dosesOnHand)),
-    h(
-      'td',
-      {},
-      r.nextDoseLatestDay === null
-        ? '—'
-        : r.nextDoseLatestDay >= asOfDay
-          ? `by ${r.nextDoseLatestDay}`
-          : h('span', { class: 'muted' }, `chain ended ${r.nextDoseLatestDay}`),
-    ),
-    h(
-      'td',
-      { class: 'alerts-cell' },
-      r.alerts.length ? r.alerts.map((a) => [alertBadge(a), ' ']) : h('span', { class: 'muted' }, 'none'),
+      'tr',
+      { 'data-patient': r.patientId, class: closed ? 'closed' : null },
+      h(
+        'th',
+        { scope: 'row', class: 'patient' },
+        link(`/patients/${encodeURIComponent(r.patientId)}`, r.patientId),
+        mixed ? [' ', demoBadge(r.synthetic)] : null,
+      ),
+      h('td', {}, words(r.phase)),
+      scoreCell(r.phq9),
+      trendCell(r.phq9),
+      scoreCell(r.gad7),
+      trendCell(r.gad7),
+      h(
+        'td',
+        { class: 'num' },
+        r.plannedDosingSessions ? `${r.dosesGiven} / ${r.plannedDosingSessions}` : String(r.dosesGiven),
+      ),
+      h('td', { class: 'num', 'data-on-hand': r.dosesOnHand }, score(r.dosesOnHand)),
+      h(
+        'td',
+        {},
+        r.nextDoseLatestDay === null
+          ? '—'
+          : r.nextDoseLatestDay >= asOfDay
+            ? `by ${r.nextDoseLatestDay}`
+            : h('span', { class: 'muted' }, `chain ended ${r.nextDoseLatestDay}`),
+      ),
+      h(
+        'td',
+        { class: 'alerts-cell' },
+        r.alerts.length ? r.alerts.map((a) => [alertBadge(a), ' ']) : h('span', { class: 'muted' }, 'none'),
+      ),
     ),
   );
 }
@@ -115,18 +138,7 @@ export async function renderCaseload(): Promise<HTMLElement> {
           h(
             'tr',
             {},
-            [
-              'Patient',
-              'Phase',
-              'PHQ-9',
-              'PHQ-9 trend',
-              'GAD-7',
-              'GAD-7 trend',
-              'Doses given',
-              'Doses on hand',
-              'Next dose',
-              'Alerts',
-            ].map((t) => h('th', { scope: 'col' }, t)),
+            COLUMNS.map((t) => h('th', { scope: 'col' }, t)),
           ),
         ),
         tbody,

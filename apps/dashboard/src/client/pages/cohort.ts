@@ -6,18 +6,14 @@ import { kaplanMeierChartConfig, trajectoryChartConfig } from '@kapkit/charts';
 import type { ChartConfiguration } from 'chart.js';
 import type { CohortInstrument } from '../../shared/api.js';
 import { api } from '../api.js';
-import { drawChart } from '../charts.js';
+import { chartBox as sharedChartBox } from '../charts.js';
 import { h } from '../dom.js';
 import { change, day, percent, score } from '../format.js';
 import { instrument } from '../instruments.js';
 import { demoBadge, fact } from '../ui.js';
 
 function chartBox(id: string, label: string, config: ChartConfiguration): HTMLElement {
-  const canvas = h('canvas', { id });
-  requestAnimationFrame(() => {
-    if (canvas.isConnected) drawChart(canvas, config, label);
-  });
-  return h('div', { class: 'chart-box medium' }, canvas);
+  return sharedChartBox(id, label, config, 'medium');
 }
 
 const n2 = (v: number | null | undefined) => (v === null || v === undefined ? '—' : v.toFixed(2));

@@ -13,7 +13,7 @@ import {
 import type { ChartConfiguration } from 'chart.js';
 import type { EpisodeView, PatientResponse } from '../../shared/api.js';
 import { api } from '../api.js';
-import { drawChart } from '../charts.js';
+import { chartBox } from '../charts.js';
 import { h, mount, on } from '../dom.js';
 import { change, day, dayTime, percent, score, words } from '../format.js';
 import { type FormContext, field, select, wireForm } from '../forms.js';
@@ -21,16 +21,6 @@ import { instrument } from '../instruments.js';
 import { alertList, demoBadge, fact, link } from '../ui.js';
 
 const yesNo = (v: boolean | null | undefined) => (v === true ? 'yes' : v === false ? 'no' : '—');
-
-function chartBox(id: string, label: string, config: ChartConfiguration, height = 'tall'): HTMLElement {
-  const canvas = h('canvas', { id });
-  const box = h('div', { class: `chart-box ${height}` }, canvas);
-  // Draw once the canvas is in the document (it needs a size).
-  requestAnimationFrame(() => {
-    if (canvas.isConnected) drawChart(canvas, config, label);
-  });
-  return box;
-}
 
 function outcomeTable(chart: OutcomeChartData): HTMLElement {
   const rows = chart.rows.filter((r) => r.charted);
@@ -113,8 +103,10 @@ function outcomeStatus(chart: OutcomeChartData, inst: OutcomeChartInstrument): H
           ? `${score(last.total)} on ${day(last.at)}${last.severityLabel ? ` (${last.severityLabel})` : ''}`
           : '—',
       ),
-      fact('Change', base && last ? change((last.total ?? 0) - base.total) : '—'),
-      fact('Response', yesNo(inst.outcome?.response), { 'data-status': 'response' }),
+      fact('Change', last && last.change !== null ? change(last.change) : '—'),
+      fact('Response', inst.responseFraction === null ? 'not defined' : yesNo(inst.outcome?.response), {
+        'data-status': 'response',
+      }),
       fact('Remission', inst.remissionBelow === null ? 'not defined' : yesNo(inst.outcome?.remission), {
         'data-status': 'remission',
       }),
@@ -132,13 +124,13 @@ function outcomeStatus(chart: OutcomeChartData, inst: OutcomeChartInstrument): H
           {},
           'Baseline: the last assessment on or before the first dose (the first assessment before any dose).',
         ),
-        inst.direction === 'higher-is-worse'
+        inst.responseFraction !== null
           ? h(
               'li',
               {},
               `Response: latest ≤ ${percent(inst.responseFraction)} of baseline (baseline > 0). Source: ${inst.responseSource}.`,
             )
-          : h('li', {}, 'Response: not defined for a measure where higher is better.'),
+          : null,
         inst.remissionBelow !== null
           ? h('li', {}, `Remission: latest < ${inst.remissionBelow}. Source: ${inst.remissionSource ?? '—'}.`)
           : null,
@@ -146,9 +138,12 @@ function outcomeStatus(chart: OutcomeChartData, inst: OutcomeChartInstrument): H
           ? h(
               'li',
               {},
-              `Reliable change (Jacobson & Truax 1991): a change of at least ${rc.pointsNeeded.toFixed(2)} points = 1.96 × √2 × SD × √(1 − r), with r = ${rc.reliability} (${rc.reliabilitySource}) and SD = ${rc.sd.toFixed(2)} (${rc.sdSource === 'given' ? 'SD of baseline scores in this clinic’s cohort' : rc.sdSource}).`,
+              `Reliable change (Jacobson & Truax 1991): a change of at least ${rc.pointsNeeded.toFixed(2)} points = ${rc.critical} × √2 × SD × √(1 − r), with r = ${rc.reliability} (${rc.reliabilitySource}) and SD = ${rc.sd.toFixed(2)} (${rc.sdSource === 'given' ? 'SD of baseline scores in this clinic’s cohort' : rc.sdSource}).`,
             )
-          : h('li', {}, 'Reliable change: no reliability and SD for this measure.'),
+          : null,
+        inst.notDefined.map((text) =>
+          h('li', { class: 'not-defined' }, `${text[0]!.toUpperCase()}${text.slice(1)}.`),
+        ),
       ),
     ),
   );
@@ -500,12 +495,17 @@ export async function renderPatient(patientId: string, episodeId?: string): Prom
           chartBox(
             'outcome-chart',
             describeOutcomeChart(chart),
-            outcomeChartConfigFromData(chart) as unknown as ChartConfiguration,
+            outcomeChartConfigFromData(
+              chart,
+              chart.instruments.map((i) => i.name).join(' and '),
+            ) as unknown as ChartConfiguration,
+            chart.instruments.length > 1 ? 'panels' : 'tall',
+            true,
           ),
           h(
             'p',
             { class: 'muted small' },
-            'Shaded columns: critical periods (darker where they overlap); vertical lines: doses; dashed lines: response (50% of baseline) and remission thresholds; ▲▼ reliable change; ✕ safety flag. The table below gives the same numbers.',
+            'One panel per measure, each with its own severity bands. Shaded columns: critical periods (darker where they overlap), up to today; the solid vertical line: today; dashed vertical lines: doses; dashed horizontal lines: response and remission thresholds; ▲▼ reliable change; ✕ safety flag. The table below gives the same numbers.',
           ),
           h(
             'div',

@@ -1,0 +1,148 @@
+import type { ValidationIssue } from '../errors.js';
+import type { InstrumentDefinition } from './definition.js';
+
+/**
+ * Checks of an instrument's outcome definitions (`outcomes`: response, remission, reliable change) and
+ * reliable-change constants (`change`), run by `defineInstrument`.
+ */
+
+/** A definition issue at `path`. */
+export function issue(
+  path: (string | number)[],
+  expected: string,
+  received: string,
+  message: string,
+): ValidationIssue {
+  return { path, code: 'not-allowed', expected, received, message };
+}
+
+function checkSource(source: unknown, path: (string | number)[], out: ValidationIssue[]): void {
+  if (typeof source !== 'string' || source.trim() === '') {
+    out.push(issue(path, 'a citation', String(source), `${path.join('.')} must name its source`));
+  }
+}
+
+/** Reliable-change constants: 0 < r < 1, positive fixed points and norms SD, each with its source. */
+export function checkChange(d: InstrumentDefinition, out: ValidationIssue[]): void {
+  const c = d.change;
+  if (c === undefined) return;
+  if (c.reliability) {
+    const r = c.reliability.value;
+    if (!(r > 0 && r < 1)) {
+      out.push(
+        issue(
+          ['change', 'reliability', 'value'],
+          'a reliability coefficient between 0 and 1 (exclusive)',
+          String(r),
+          'change.reliability.value must be between 0 and 1',
+        ),
+      );
+    }
+    checkSource(c.reliability.source, ['change', 'reliability', 'source'], out);
+  }
+  if (c.fixedPoints) {
+    if (!(c.fixedPoints.value > 0)) {
+      out.push(
+        issue(
+          ['change', 'fixedPoints', 'value'],
+          'a positive number of points',
+          String(c.fixedPoints.value),
+          'change.fixedPoints.value must be above 0',
+        ),
+      );
+    }
+    checkSource(c.fixedPoints.source, ['change', 'fixedPoints', 'source'], out);
+  }
+  if (c.norms) {
+    if (!(c.norms.sd > 0)) {
+      out.push(
+        issue(
+          ['change', 'norms', 'sd'],
+          'a positive SD',
+          String(c.norms.sd),
+          'change.norms.sd must be above 0',
+        ),
+      );
+    }
+    checkSource(c.norms.source, ['change', 'norms', 'source'], out);
+  }
+}
+
+/**
+ * Response, remission and reliable change: each one consistent with the direction, the range and the
+ * reliable-change constants, and sourced.
+ */
+export function checkOutcomes(d: InstrumentDefinition, out: ValidationIssue[]): void {
+  const o = d.outcomes;
+  if (o === undefined) return;
+  const worse = d.direction === 'higher-is-worse';
+  if (o.response) {
+    const f = o.response.fraction;
+    if (!worse) {
+      out.push(
+        issue(
+          ['outcomes', 'response'],
+          "direction 'higher-is-worse'",
+          d.direction,
+          'outcomes.response (a fraction of baseline) is defined for measures where a higher total is worse',
+        ),
+      );
+    } else if (!(f > 0 && f < 1)) {
+      out.push(
+        issue(
+          ['outcomes', 'response', 'fraction'],
+          'a fraction of the baseline between 0 and 1 (exclusive)',
+          String(f),
+          'outcomes.response.fraction must be between 0 and 1',
+        ),
+      );
+    }
+    checkSource(o.response.source, ['outcomes', 'response', 'source'], out);
+  }
+  if (o.remission) {
+    const below = o.remission.below;
+    if (!worse) {
+      out.push(
+        issue(
+          ['outcomes', 'remission'],
+          "direction 'higher-is-worse'",
+          d.direction,
+          'outcomes.remission (a total below a threshold) is defined for measures where a higher total is worse',
+        ),
+      );
+    } else if (!(below > d.range.min && below <= d.range.max)) {
+      out.push(
+        issue(
+          ['outcomes', 'remission', 'below'],
+          `a threshold above ${d.range.min} and at most ${d.range.max} (the range of the total)`,
+          String(below),
+          'outcomes.remission.below must lie inside the range of the total',
+        ),
+      );
+    }
+    checkSource(o.remission.source, ['outcomes', 'remission', 'source'], out);
+  }
+  if (o.reliableChange) {
+    if (!(o.reliableChange.critical > 0)) {
+      out.push(
+        issue(
+          ['outcomes', 'reliableChange', 'critical'],
+          'a positive critical value (1.96 in Jacobson & Truax 1991)',
+          String(o.reliableChange.critical),
+          'outcomes.reliableChange.critical must be above 0',
+        ),
+      );
+    }
+    if (d.change?.reliability === undefined) {
+      out.push(
+        issue(
+          ['outcomes', 'reliableChange'],
+          'change.reliability (the r of Sdiff = √2 · s1 · √(1 − r))',
+          'no change.reliability',
+          'outcomes.reliableChange needs change.reliability',
+        ),
+      );
+    }
+    checkSource(o.reliableChange.source, ['outcomes', 'reliableChange', 'source'], out);
+  }
+}

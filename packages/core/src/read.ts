@@ -19,6 +19,7 @@ export {
   type EpisodeAssessment,
   type EpisodeContext,
   type EpisodeSafetyFlag,
+  emptyContext,
   eventIdsOf,
   type MonitoredMeasure,
   plannedDoseFor,

@@ -70,6 +70,7 @@ import {
 } from './auth/session.js';
 import { apiCompression, staticAnswer, withPrecompressed } from './compression.js';
 import { completeEvents, parseAppendBody } from './intake.js';
+import { measureLinks, type PatientLinkOptions } from './measure-links/index.js';
 import { openApiDocument, safetyReviewBody } from './openapi.js';
 import type { StaticFiles } from './static.js';
 import { caseloadRow, cohortInstruments, episodeView, phaseOfState, sortCaseload } from './views.js';
@@ -110,6 +111,8 @@ export interface DashboardOptions {
   readonly exportNote?: string;
   /** Sign-in settings (accounts default to the store's own tables). */
   readonly auth?: AuthOptions;
+  /** Measure links for patients, e-mail reminders and the crisis screen (measure-links/). */
+  readonly patientLinks?: PatientLinkOptions;
 }
 
 /** Accounts and session limits of the dashboard. */
@@ -382,6 +385,9 @@ export function createDashboardApp(options: DashboardOptions) {
   };
   app.route('/', adminPages(settings, { allowedOrigins: () => options.allowedOrigins, patientIds }));
   app.route('/', adminRoutes(settings, { patientIds }));
+  const offsetAt = (ms: number) => options.utcOffset ?? localOffset(ms);
+  const measures = measureLinks({ store, registry, settings, now, log, index, options, offsetAt });
+  app.route('/', measures.app);
 
   // The API description: no session needed (no patient or account data in it).
   let openApi: Record<string, unknown> | null = null;
@@ -794,6 +800,8 @@ export function createDashboardApp(options: DashboardOptions) {
     isDemo,
     /** Accounts, care teams, sessions and the audit trail the app uses. */
     accounts,
+    /** Measure requests: the scheduler pass and the e-mail delivery worker (by hand, or `start()`). */
+    measureLinks: measures.handle,
     /** Patients with synthetic (demo) episodes, as seen so far. */
     syntheticPatients: () => [
       ...new Set([...index.episodes.values()].filter((e) => e.synthetic).map((e) => e.patientId)),

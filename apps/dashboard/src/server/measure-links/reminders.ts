@@ -10,7 +10,7 @@
  */
 import type { MeasureRequestStore } from '@kapkit/store';
 import { createTransport } from 'nodemailer';
-import { DEFAULT_EMAIL_RETRY } from './settings.js';
+import { DEFAULT_EMAIL_RETRY, type EmailRetryPolicy } from './settings.js';
 
 /** What an e-mail says: nothing about the patient's health. */
 export interface ReminderMessage {
@@ -70,7 +70,7 @@ export interface DeliveryOptions {
   readonly linkOf: (token: string) => string;
   /** A request's expiry in words, in the clinic's time zone. */
   readonly expiresText: (iso: string) => string;
-  readonly retry?: Partial<typeof DEFAULT_EMAIL_RETRY>;
+  readonly retry?: Partial<EmailRetryPolicy>;
   /** A message claimed this long ago and still `sending` was interrupted (default 10 minutes). */
   readonly interruptedAfterMs?: number;
 }

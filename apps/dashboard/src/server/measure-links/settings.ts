@@ -21,14 +21,31 @@ export const DEFAULT_LINK_TTL_MS = 7 * DAY_MS;
  * the limits stop a client from hammering the store, and a forwarded link from being tried at length.
  * kapkit defaults.
  */
-export const DEFAULT_LINK_RATE_LIMITS = {
+export interface AttemptLimit {
+  readonly maxAttempts: number;
+  readonly windowMs: number;
+}
+
+export interface LinkRateLimits {
+  readonly perAddress: AttemptLimit;
+  readonly unknownPerAddress: AttemptLimit;
+  readonly perToken: AttemptLimit;
+}
+
+export interface EmailRetryPolicy {
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+  readonly maxAttempts: number;
+}
+
+export const DEFAULT_LINK_RATE_LIMITS: LinkRateLimits = {
   /** Requests from one client address per window. */
   perAddress: { maxAttempts: 60, windowMs: 10 * MIN_MS },
   /** Unknown tokens from one client address per window. */
   unknownPerAddress: { maxAttempts: 10, windowMs: 10 * MIN_MS },
   /** Requests naming one link per window (opening, submitting, retries). */
   perToken: { maxAttempts: 30, windowMs: 10 * MIN_MS },
-} as const;
+};
 
 /**
  * E-mail delivery: retry a message the mail server did not accept after 1, 2, 4, 8, 16 minutes (exponential
@@ -97,8 +114,8 @@ export interface PatientLinkOptions {
   readonly baseUrl?: () => string | undefined;
   /** E-mail reminders over SMTP (nodemailer); null or absent: the clinician copies the link or a QR code. */
   readonly smtp?: { readonly url: string; readonly from: string } | null;
-  readonly rateLimits?: Partial<typeof DEFAULT_LINK_RATE_LIMITS>;
-  readonly emailRetry?: Partial<typeof DEFAULT_EMAIL_RETRY>;
+  readonly rateLimits?: Partial<LinkRateLimits>;
+  readonly emailRetry?: Partial<EmailRetryPolicy>;
   /**
    * The client address of a request, for the per-address limits (default: the TCP peer; null for loopback,
    * where a TLS proxy in front would make every patient share one address: the proxy limits there).

@@ -222,6 +222,7 @@ describe.skipIf(!executablePath && !inCi)('patients report their own outcomes, i
       if ((await badge.count()) > 0) {
         alertMs = Date.now() - t0;
         expect(await badge.first().getAttribute('title')).toMatch(/item 9 answered 2 .*\(patient-reported\)/);
+        expect(await badge.first().textContent()).toMatch(/Urgent Safety flag, patient-reported/);
       }
     }
     expect(alertMs).toBeGreaterThanOrEqual(0);
@@ -232,8 +233,13 @@ describe.skipIf(!executablePath && !inCi)('patients report their own outcomes, i
     await page.screenshot({ path: join(artifacts, 'crisis-390.png'), fullPage: true });
     const row = clinician.locator(`tr[data-patient="${P.patientId}"]`);
     expect(await row.locator('.requests-cell').textContent()).toMatch(/1 completed/);
-    await row.scrollIntoViewIfNeeded();
-    await clinician.screenshot({ path: join(artifacts, 'caseload-alert-390.png') });
+    await clinician.locator(`tr[data-patient="${P.patientId}"] .alerts-cell`).screenshot({
+      path: join(artifacts, 'caseload-alert-cell-390.png'),
+    });
+    // The clinician's view of the same caseload on a desktop screen, for the documentation.
+    await clinician.setViewportSize(DESKTOP);
+    await clinician.screenshot({ path: join(artifacts, 'caseload-alert-1440.png') });
+    await clinician.setViewportSize(PHONE);
 
     // The patient page: completed request, answers marked patient-reported in the table and the timeline.
     await clinician.goto(`${base}/patients/${P.patientId}`);

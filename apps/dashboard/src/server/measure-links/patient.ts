@@ -255,7 +255,7 @@ export function patientRoutes(ctx: MeasureLinksContext): Hono {
     const instruments: PatientInstrument[] = [];
     for (const id of r.instruments) {
       const d = registry.find(id);
-      if (!d || !d.licence.itemTextIncluded) {
+      if (!d?.licence.itemTextIncluded) {
         return fail(c, 422, {
           error: 'not-saved',
           message: 'This questionnaire cannot be shown. Please contact your care team.',

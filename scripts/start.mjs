@@ -21,6 +21,10 @@ if (running.seeded > 0) {
     `kapkit dashboard: seeded ${running.seeded} synthetic demo patients into ${running.store.location}`,
   );
 }
+// Measure reminders (docs/patients.md): never the SMTP URL, which can hold a password.
+console.log(
+  `kapkit dashboard: measure reminders ${running.reminders === 'email' ? 'by e-mail (SMTP_URL)' : 'off (no SMTP_URL): copy measure links or show their QR codes'}`,
+);
 console.log(`kapkit dashboard: ${running.url}${running.demo ? ' (demo data)' : ''}`);
 // One-time links, after the URL: each works once (24 h). Demo data: one per demo account; a new store: set-up.
 for (const link of running.links) {

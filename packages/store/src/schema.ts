@@ -31,6 +31,11 @@ export interface Tables {
   readonly sessions: string;
   readonly oneTimeTokens: string;
   readonly audit: string;
+  readonly patientContacts: string;
+  readonly measureRequests: string;
+  readonly measureLinks: string;
+  readonly measureOpen: string;
+  readonly outbox: string;
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -58,6 +63,11 @@ export function tablesIn(schema: string): Tables {
     sessions: `${q}.kapkit_sessions`,
     oneTimeTokens: `${q}.kapkit_one_time_tokens`,
     audit: `${q}.kapkit_audit`,
+    patientContacts: `${q}.kapkit_patient_contacts`,
+    measureRequests: `${q}.kapkit_measure_requests`,
+    measureLinks: `${q}.kapkit_measure_links`,
+    measureOpen: `${q}.kapkit_measure_open`,
+    outbox: `${q}.kapkit_outbox`,
   };
 }
 
@@ -255,6 +265,69 @@ export const migrations: readonly Migration[] = [
         FOR EACH ROW EXECUTE FUNCTION "${t.schema}".kapkit_audit_append_only()`,
       `CREATE TRIGGER kapkit_audit_no_truncate BEFORE TRUNCATE ON ${t.audit}
         FOR EACH STATEMENT EXECUTE FUNCTION "${t.schema}".kapkit_audit_append_only()`,
+    ],
+  },
+  {
+    // Patients report their own outcomes: measure requests (one patient, one or more instruments), the links
+    // that open them (only a SHA-256 hash of each token is stored, never the token), which measure of an
+    // episode has an open request (the primary key allows at most one), the patient's e-mail for reminders,
+    // and the e-mail outbox (an idempotency key per message, so a restart never queues one twice; attempts
+    // and the next attempt time for back-off; the time it was sent).
+    version: 5,
+    name: 'measure requests, links, patient contacts, e-mail outbox',
+    statements: (t) => [
+      `CREATE TABLE ${t.patientContacts} (
+        patient_id TEXT PRIMARY KEY,
+        email TEXT NOT NULL,
+        updated_at TIMESTAMPTZ NOT NULL
+      )`,
+      `CREATE TABLE ${t.measureRequests} (
+        id TEXT PRIMARY KEY,
+        episode_id TEXT NOT NULL,
+        patient_id TEXT NOT NULL,
+        instruments JSONB NOT NULL,
+        origin TEXT NOT NULL CHECK (origin IN ('automatic', 'clinician')),
+        created_by TEXT,
+        status TEXT NOT NULL CHECK (status IN ('sent', 'opened', 'completed', 'expired', 'revoked')),
+        created_at TIMESTAMPTZ NOT NULL,
+        expires_at TIMESTAMPTZ NOT NULL,
+        opened_at TIMESTAMPTZ,
+        submitted_at TIMESTAMPTZ,
+        completed_at TIMESTAMPTZ,
+        revoked_at TIMESTAMPTZ,
+        revoked_by TEXT,
+        event_ids JSONB
+      )`,
+      `CREATE INDEX kapkit_measure_requests_patient_idx ON ${t.measureRequests} (patient_id, created_at)`,
+      `CREATE INDEX kapkit_measure_requests_open_idx ON ${t.measureRequests} (status, expires_at)`,
+      `CREATE TABLE ${t.measureLinks} (
+        token_hash TEXT PRIMARY KEY,
+        request_id TEXT NOT NULL REFERENCES ${t.measureRequests} (id),
+        channel TEXT NOT NULL CHECK (channel IN ('link', 'email')),
+        created_at TIMESTAMPTZ NOT NULL
+      )`,
+      `CREATE INDEX kapkit_measure_links_request_idx ON ${t.measureLinks} (request_id)`,
+      `CREATE TABLE ${t.measureOpen} (
+        episode_id TEXT NOT NULL,
+        instrument TEXT NOT NULL,
+        request_id TEXT NOT NULL REFERENCES ${t.measureRequests} (id),
+        PRIMARY KEY (episode_id, instrument)
+      )`,
+      `CREATE TABLE ${t.outbox} (
+        id TEXT PRIMARY KEY,
+        idempotency_key TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('measure-request')),
+        request_id TEXT NOT NULL REFERENCES ${t.measureRequests} (id),
+        recipient TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'sending', 'sent', 'failed', 'uncertain', 'cancelled')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TIMESTAMPTZ NOT NULL,
+        last_error TEXT,
+        created_at TIMESTAMPTZ NOT NULL,
+        sent_at TIMESTAMPTZ,
+        CONSTRAINT kapkit_outbox_idempotency_key UNIQUE (idempotency_key)
+      )`,
+      `CREATE INDEX kapkit_outbox_due_idx ON ${t.outbox} (status, next_attempt_at)`,
     ],
   },
 ];

@@ -9,6 +9,12 @@ import type {
   MetaResponse,
   PatientResponse,
 } from '../shared/api.js';
+import type {
+  MeasureLinkResponse,
+  MeasureRequestSummaryResponse,
+  MeasureRequestView,
+  PatientMeasureRequestsResponse,
+} from '../shared/measure-requests.js';
 import { signedIn, toSignIn } from './session.js';
 
 /** An API answer that is not a success, with the server's explanation. */
@@ -66,6 +72,18 @@ export const api = {
     post<{ id: string }>(`/api/safety-signals/${encodeURIComponent(signalId)}/review`, body),
   append: (episodeId: string, body: AppendRequest) =>
     post<AppendResponse>(`/api/episodes/${encodeURIComponent(episodeId)}/events`, body),
+  // Measure requests: patients complete their own measures through a link.
+  measureSummary: () => get<MeasureRequestSummaryResponse>('/api/measure-requests'),
+  measureRequests: (patientId: string) =>
+    get<PatientMeasureRequestsResponse>(`/api/patients/${encodeURIComponent(patientId)}/measure-requests`),
+  sendMeasures: (patientId: string, body: { instruments: string[]; email?: boolean }) =>
+    post<MeasureLinkResponse>(`/api/patients/${encodeURIComponent(patientId)}/measure-requests`, body),
+  newMeasureLink: (requestId: string) =>
+    post<MeasureLinkResponse>(`/api/measure-requests/${encodeURIComponent(requestId)}/link`, {}),
+  revokeMeasureRequest: (requestId: string) =>
+    post<MeasureRequestView>(`/api/measure-requests/${encodeURIComponent(requestId)}/revoke`, {}),
+  setPatientContact: (patientId: string, email: string | null) =>
+    post<{ contact: string | null }>(`/api/patients/${encodeURIComponent(patientId)}/contact`, { email }),
 };
 
 /** A random id for an event (idempotency key): a retried submission is not recorded twice. */

@@ -59,7 +59,9 @@ function shortLabel(a: Alert): string {
     const what = a.message.split(' is ')[0];
     if (what && what !== a.message) return `${what} ${a.code === 'measure-due' ? 'due' : 'overdue'}`;
   }
-  return SHORT[a.code] ?? words(a.code);
+  const label = SHORT[a.code] ?? words(a.code);
+  // A patient's own answer (a measure link) says so on the badge too, not only in its message.
+  return a.message.includes('(patient-reported)') ? `${label}, patient-reported` : label;
 }
 
 /** An alert as a short badge: severity in words (not colour alone), short label, the full message as title. */

@@ -28,6 +28,7 @@ import {
   loadSession,
 } from './auth/session.js';
 import { apiError, errorHandler } from './http.js';
+import { measureLinks } from './measure-links/index.js';
 import { useTransport } from './middleware.js';
 import { openApiDocument } from './openapi.js';
 import { type DashboardOptions, DEFAULT_BODY_LIMIT, localOffset } from './options.js';
@@ -146,6 +147,18 @@ export function createDashboardApp(options: DashboardOptions) {
   const patientIds = () => read.patientIds();
   app.route('/', adminPages(settings, { allowedOrigins: () => options.allowedOrigins, patientIds }));
   app.route('/', adminRoutes(settings, { patientIds }));
+  const offsetAt = (ms: number) => options.utcOffset ?? localOffset(ms);
+  const measures = measureLinks({
+    store,
+    registry,
+    settings,
+    now,
+    log,
+    index: read.index,
+    options,
+    offsetAt,
+  });
+  app.route('/', measures.app);
 
   // The API description: no session needed (no patient or account data in it).
   let openApi: Record<string, unknown> | null = null;
@@ -169,6 +182,8 @@ export function createDashboardApp(options: DashboardOptions) {
     isDemo: () => read.isDemo(),
     /** Accounts, care teams, sessions and the audit trail the app uses. */
     accounts,
+    /** Measure requests: the scheduler pass and the e-mail delivery worker (by hand, or `start()`). */
+    measureLinks: measures.handle,
     /** Patients with synthetic (demo) episodes, as seen so far. */
     syntheticPatients: () => read.syntheticPatients(),
   };

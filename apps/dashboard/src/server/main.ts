@@ -1,6 +1,7 @@
 /**
  * `node apps/dashboard/dist/server/main.js`: start the dashboard and keep running until Ctrl-C.
- * Environment: HOST, PORT, KAPKIT_PUBLIC_ORIGIN, KAPKIT_ALLOWED_HOSTS, DATABASE_URL, KAPKIT_DASHBOARD_DATA, KAPKIT_DEMO.
+ * Environment: HOST, PORT, KAPKIT_PUBLIC_ORIGIN, KAPKIT_ALLOWED_HOSTS, DATABASE_URL, KAPKIT_DASHBOARD_DATA, KAPKIT_DEMO,
+ * SMTP_URL, SMTP_FROM, KAPKIT_MEASURE_LINK_DAYS, KAPKIT_CLINIC_PHONE, KAPKIT_CRISIS_FILE (docs/patients.md).
  */
 import { NetworkConfigError } from './auth/network.js';
 import { type RunningDashboard, startDashboard } from './start.js';
@@ -18,6 +19,10 @@ if (running.seeded > 0) {
     `kapkit dashboard: seeded ${running.seeded} synthetic demo patients into ${running.store.location}`,
   );
 }
+// Measure reminders (docs/patients.md): never the SMTP URL, which can hold a password.
+console.log(
+  `kapkit dashboard: measure reminders ${running.reminders === 'email' ? 'by e-mail (SMTP_URL)' : 'off (no SMTP_URL): copy measure links or show their QR codes'}`,
+);
 console.log(`kapkit dashboard: ${running.url}${running.demo ? ' (demo data)' : ''}`);
 // One-time links, after the URL: each works once (24 h). Demo data: one per demo account; a new store: set-up.
 for (const link of running.links) {

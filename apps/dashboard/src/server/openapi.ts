@@ -15,6 +15,8 @@ import {
 } from './auth/admin.js';
 import { type RouteKey, routeAccess } from './auth/policy.js';
 import { MAX_EVENTS_PER_REQUEST } from './intake.js';
+import { openBody, submitBody } from './measure-links/patient.js';
+import { contactBody, measureRequestBody } from './measure-links/staff.js';
 
 /** Fields of an event the server sets (episode, patient, schema version, demo flag, author). */
 const SERVER_FIELDS = ['episodeId', 'patientId', 'v', 'synthetic', 'recordedBy', 'actorId'] as const;
@@ -49,6 +51,22 @@ const errorBody = z
     issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
   })
   .meta({ description: 'Every error: a code, a sentence for people, and field issues where they apply.' });
+
+const patientLinkError = z
+  .object({
+    error: z.enum([
+      'expired',
+      'used',
+      'revoked',
+      'not-found',
+      'rate-limited',
+      'invalid-input',
+      'not-saved',
+      'unavailable',
+    ]),
+    message: z.string().meta({ description: 'A sentence for the patient.' }),
+  })
+  .meta({ description: 'Every error of the patient’s routes.' });
 
 const exportQuery = z.object({ format: z.enum(['csv', 'ndjson', 'parquet', 'fhir']).optional() });
 const patientQuery = z.object({
@@ -104,6 +122,28 @@ const docs: Record<RouteKey, RouteDoc> = {
   'POST /api/safety-signals/:signalId/review': {
     summary: 'Review a stored safety signal.',
     body: safetyReviewBody,
+  },
+  'GET /api/measure-requests': {
+    summary:
+      'Counts of measure requests by status (sent, opened, completed, expired, revoked) per patient of the caller’s care teams.',
+  },
+  'GET /api/patients/:patientId/measure-requests': {
+    summary: 'A patient’s measure requests, the e-mail for reminders, and the instruments that can be sent.',
+  },
+  'POST /api/patients/:patientId/measure-requests': {
+    summary:
+      'Send measures: answers `{ url, expiresAt }`, the link /m/<token> (shown once; only its hash is stored). Instruments without shipped item text are refused.',
+    body: measureRequestBody,
+  },
+  'POST /api/patients/:patientId/contact': {
+    summary: 'Set or remove the e-mail address measure reminders go to.',
+    body: contactBody,
+  },
+  'POST /api/measure-requests/:requestId/revoke': {
+    summary: 'Withdraw an open measure request: its links stop working.',
+  },
+  'POST /api/measure-requests/:requestId/link': {
+    summary: 'A new link for an open measure request (to copy, or show as a QR code).',
   },
   'GET /api/cohort': { summary: 'Outcome analysis over every episode (aggregates only).' },
   'GET /api/export': {
@@ -190,6 +230,50 @@ export function openApiDocument(version: string): Record<string, unknown> {
       },
     };
   }
+  // The patient's routes: no session (the link's token, sent in the body, is the credential).
+  const patientError = {
+    description: 'Expired, used, withdrawn, unknown link, too many attempts, or invalid answers',
+    content: { 'application/json': { schema: { $ref: '#/components/schemas/PatientLinkError' } } },
+  };
+  paths['/m/{token}'] = {
+    get: {
+      summary: 'The patient page of a measure link (HTML; the same for every token, never cached).',
+      security: [],
+      parameters: [{ name: 'token', in: 'path', required: true, schema: { type: 'string' } }],
+      responses: { '200': { description: 'The page', content: { 'text/html': {} } } },
+    },
+  };
+  paths['/m/api/open'] = {
+    post: {
+      summary:
+        'The questionnaire of an open link: item text and options, the crisis screen. Marks it opened.',
+      security: [],
+      requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(openBody) } } },
+      responses: {
+        '200': { description: 'The form' },
+        '404': patientError,
+        '410': patientError,
+        '429': patientError,
+      },
+    },
+  };
+  paths['/m/api/submit'] = {
+    post: {
+      summary:
+        'The patient’s answers: one AssessmentRecorded per instrument (recordedBy: patient) through the episode machine; a retry is the same event (`duplicate`).',
+      security: [],
+      requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(submitBody) } } },
+      responses: {
+        '200': { description: 'Already recorded (a retry)' },
+        '201': { description: 'Recorded' },
+        '400': patientError,
+        '404': patientError,
+        '410': patientError,
+        '422': patientError,
+        '429': patientError,
+      },
+    },
+  };
   paths['/api/openapi.json'] = {
     get: { summary: 'This document.', security: [], responses: { '200': { description: 'OpenAPI 3.1' } } },
   };
@@ -211,7 +295,10 @@ export function openApiDocument(version: string): Record<string, unknown> {
           description: '`__Host-kapkit_session` over HTTPS.',
         },
       },
-      schemas: { Error: jsonSchema(errorBody, 'output') },
+      schemas: {
+        Error: jsonSchema(errorBody, 'output'),
+        PatientLinkError: jsonSchema(patientLinkError, 'output'),
+      },
     },
     paths,
   };

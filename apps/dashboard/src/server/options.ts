@@ -1,6 +1,7 @@
 import type { EpisodeEvent, InstrumentRegistry } from '@kapkit/core';
 import type { AccountStore, EventStore, LockoutPolicy } from '@kapkit/store';
 import type { OidcOptions } from './auth/oidc.js';
+import type { PatientLinkOptions } from './measure-links/settings.js';
 import type { StaticFiles } from './static.js';
 
 /* The dashboard server's options. */
@@ -41,6 +42,8 @@ export interface DashboardOptions {
   readonly exportNote?: string;
   /** Sign-in settings (accounts default to the store's own tables). */
   readonly auth?: AuthOptions;
+  /** Measure links for patients, e-mail reminders and the crisis screen (measure-links/). */
+  readonly patientLinks?: PatientLinkOptions;
 }
 
 /** Accounts and session limits of the dashboard. */

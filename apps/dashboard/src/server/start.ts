@@ -12,6 +12,7 @@ import { acceptedNames, NetworkConfigError, planNetwork } from './auth/network.j
 import { oidcFromEnv } from './auth/oidc.js';
 import { seedDemoCaseload, storeIsEmpty } from './demo.js';
 import { researchExporter } from './export.js';
+import { crisisFromFile } from './measure-links/settings.js';
 import { loadStaticFiles } from './static.js';
 
 export interface StartOptions {
@@ -40,6 +41,12 @@ export interface StartOptions {
   readonly idleMinutes?: number;
   /** Absolute session lifetime in hours. Default `KAPKIT_SESSION_MAX_HOURS` or 12. */
   readonly sessionMaxHours?: number;
+  /** SMTP server for measure reminders (`smtp://user:pass@host:587`). Default `SMTP_URL`; none: reminders off. */
+  readonly smtpUrl?: string;
+  /** Sender of reminders. Default `SMTP_FROM`, else `kapkit <no-reply@localhost>`. */
+  readonly smtpFrom?: string;
+  /** Days a measure link works. Default `KAPKIT_MEASURE_LINK_DAYS` or 7. */
+  readonly measureLinkDays?: number;
 }
 
 export interface RunningDashboard {
@@ -55,6 +62,8 @@ export interface RunningDashboard {
    * `admin`); on a store without accounts, one `first-admin` set-up link. Full URLs.
    */
   readonly links: readonly { readonly role: FirstRunLink['role']; readonly url: string }[];
+  /** Measure reminders: `email` with SMTP_URL, else `off` (links are copied or shown as QR codes). */
+  readonly reminders: 'email' | 'off';
   close(): Promise<void>;
 }
 
@@ -85,6 +94,19 @@ export async function startDashboard(options: StartOptions = {}): Promise<Runnin
     options.sessionMaxHours ?? env.KAPKIT_SESSION_MAX_HOURS,
     12,
   );
+  const linkDays = positiveNumber(
+    'KAPKIT_MEASURE_LINK_DAYS',
+    options.measureLinkDays ?? env.KAPKIT_MEASURE_LINK_DAYS,
+    7,
+  );
+  const smtpUrl = options.smtpUrl ?? (env.SMTP_URL || undefined);
+  // The crisis screen's text for another country (docs/patients.md); checked before anything is opened.
+  let crisis: ReturnType<typeof crisisFromFile> | undefined;
+  try {
+    crisis = env.KAPKIT_CRISIS_FILE ? crisisFromFile(env.KAPKIT_CRISIS_FILE) : undefined;
+  } catch (error) {
+    throw new NetworkConfigError((error as Error).message);
+  }
   const databaseUrl = options.databaseUrl ?? (env.DATABASE_URL || undefined);
   const staticFiles = loadStaticFiles(options.clientDir ?? defaultClientDir());
   const store = databaseUrl
@@ -111,6 +133,7 @@ export async function startDashboard(options: StartOptions = {}): Promise<Runnin
     isDemo: hasDemo,
     accounts,
     syntheticPatients,
+    measureLinks,
   } = createDashboardApp({
     store,
     staticFiles,
@@ -127,6 +150,15 @@ export async function startDashboard(options: StartOptions = {}): Promise<Runnin
       idleMs: idleMinutes * 60_000,
       absoluteMs: maxHours * 3_600_000,
       oidc,
+    },
+    patientLinks: {
+      linkTtlMs: linkDays * 86_400_000,
+      baseUrl: () => publicUrl || undefined,
+      smtp: smtpUrl
+        ? { url: smtpUrl, from: options.smtpFrom ?? env.SMTP_FROM ?? 'kapkit <no-reply@localhost>' }
+        : null,
+      clinicPhone: env.KAPKIT_CLINIC_PHONE || null,
+      ...(crisis ? { crisis } : {}),
     },
   });
   await refresh();
@@ -170,6 +202,8 @@ export async function startDashboard(options: StartOptions = {}): Promise<Runnin
     await store.close();
     throw error;
   }
+  // Automatic measure requests from the monitoring plans, and e-mail delivery: now and periodically.
+  measureLinks.start();
   let closed: Promise<void> | null = null;
   return {
     url,
@@ -178,8 +212,10 @@ export async function startDashboard(options: StartOptions = {}): Promise<Runnin
     seeded,
     demo: isDemo,
     links: links.map((l) => ({ role: l.role, url: `${url}${l.path}` })),
+    reminders: measureLinks.reminders,
     close() {
       closed ??= (async () => {
+        measureLinks.stop();
         await new Promise<void>((r) => server.close(() => r()));
         await store.close();
       })();

@@ -1,5 +1,6 @@
 /** The caseload: every patient, most urgent first, with phase, latest scores and trend, doses and alerts. */
 import type { CaseloadRow, ScoreSummary } from '../../shared/api.js';
+import type { MeasureRequestCounts } from '../../shared/measure-requests.js';
 import { api } from '../api.js';
 import { h, on } from '../dom.js';
 import { change, day, score, words } from '../format.js';
@@ -45,6 +46,7 @@ const COLUMNS = [
   'Doses given',
   'Doses on hand',
   'Next dose',
+  'Measure requests',
   'Alerts',
 ];
 
@@ -56,7 +58,25 @@ function labelled(tr: HTMLTableRowElement): HTMLTableRowElement {
   return tr;
 }
 
-function row(r: CaseloadRow, asOfDay: string, mixed: boolean): HTMLTableRowElement {
+/** The patient's measure requests by status ("1 sent · 2 completed"). */
+function requestsCell(counts: MeasureRequestCounts | undefined): HTMLElement {
+  if (!counts) return h('td', { class: 'muted' }, '—');
+  const parts = (['sent', 'opened', 'completed', 'expired'] as const)
+    .filter((k) => counts[k] > 0)
+    .map((k) => `${counts[k]} ${k}`);
+  return h(
+    'td',
+    { class: 'requests-cell' },
+    parts.length ? parts.join(' · ') : h('span', { class: 'muted' }, '—'),
+  );
+}
+
+function row(
+  r: CaseloadRow,
+  asOfDay: string,
+  mixed: boolean,
+  requests: MeasureRequestCounts | undefined,
+): HTMLTableRowElement {
   const closed = r.phase === 'completed' || r.phase === 'discontinued';
   return labelled(
     h(
@@ -88,6 +108,7 @@ function row(r: CaseloadRow, asOfDay: string, mixed: boolean): HTMLTableRowEleme
             ? `by ${r.nextDoseLatestDay}`
             : h('span', { class: 'muted' }, `chain ended ${r.nextDoseLatestDay}`),
       ),
+      requestsCell(requests),
       h(
         'td',
         { class: 'alerts-cell' },
@@ -98,7 +119,7 @@ function row(r: CaseloadRow, asOfDay: string, mixed: boolean): HTMLTableRowEleme
 }
 
 export async function renderCaseload(): Promise<HTMLElement> {
-  const data = await api.caseload();
+  const [data, requests] = await Promise.all([api.caseload(), api.measureSummary()]);
   const urgent = data.rows.filter((r) => r.alerts.some((a) => a.severity === 'urgent')).length;
   const active = data.rows.filter((r) => r.phase !== 'completed' && r.phase !== 'discontinued').length;
   // A per-row demo badge only when real and demo patients are mixed; otherwise the page badge says it.
@@ -106,7 +127,7 @@ export async function renderCaseload(): Promise<HTMLElement> {
   const tbody = h(
     'tbody',
     {},
-    data.rows.map((r) => row(r, data.asOf.slice(0, 10), mixed)),
+    data.rows.map((r) => row(r, data.asOf.slice(0, 10), mixed, requests.patients[r.patientId])),
   );
   const toggle = on(h('input', { type: 'checkbox', id: 'hide-closed' }), 'change', (e) => {
     tbody.classList.toggle('hide-closed', (e.target as HTMLInputElement).checked);

@@ -19,11 +19,13 @@ import { change, day, dayTime, percent, score, words } from '../format.js';
 import { type FormContext, field, select, wireForm } from '../forms.js';
 import { instrument } from '../instruments.js';
 import { alertList, demoBadge, fact, link } from '../ui.js';
+import { measureRequestsSection } from './measure-requests.js';
 
 const yesNo = (v: boolean | null | undefined) => (v === true ? 'yes' : v === false ? 'no' : '—');
 
-function outcomeTable(chart: OutcomeChartData): HTMLElement {
+function outcomeTable(chart: OutcomeChartData, ep: EpisodeView): HTMLElement {
   const rows = chart.rows.filter((r) => r.charted);
+  const reportedBy = new Map(ep.assessments.map((a) => [a.eventId, a.recordedBy]));
   return h(
     'div',
     { class: 'table-wrap' },
@@ -49,6 +51,7 @@ function outcomeTable(chart: OutcomeChartData): HTMLElement {
             'Response',
             'Remission',
             'Safety',
+            'Reported by',
           ].map((t) => h('th', { scope: 'col' }, t)),
         ),
       ),
@@ -76,6 +79,9 @@ function outcomeTable(chart: OutcomeChartData): HTMLElement {
                 ? `${r.safetyFlag.kind === 'positive' ? `item ${r.safetyFlag.item} = ${r.safetyFlag.value}` : `item ${r.safetyFlag.item} unanswered`}${r.safetyFlag.reviewed ? ' (reviewed)' : ' (not reviewed)'}`
                 : '—',
             ),
+            reportedBy.get(r.eventId) === 'patient'
+              ? h('td', { class: 'reported-by' }, h('span', { class: 'tag' }, 'patient-reported'))
+              : h('td', { class: 'reported-by' }, reportedBy.get(r.eventId) ?? '—'),
           ),
         ),
       ),
@@ -379,7 +385,10 @@ const FORMS: readonly [string, string][] = [
 ];
 
 export async function renderPatient(patientId: string, episodeId?: string): Promise<HTMLElement> {
-  const data: PatientResponse = await api.patient(patientId, episodeId);
+  const [data, measures]: [PatientResponse, HTMLElement] = await Promise.all([
+    api.patient(patientId, episodeId),
+    measureRequestsSection(patientId),
+  ]);
   const ep = data.episode;
   const base = `/patients/${encodeURIComponent(patientId)}`;
   const recordBase = `${base}/record${episodeId ? `?episode=${encodeURIComponent(episodeId)}&` : '?'}form=`;
@@ -473,6 +482,7 @@ export async function renderPatient(patientId: string, episodeId?: string): Prom
     h('h2', {}, 'Alerts'),
     alertList(ep.alerts),
     refusedSignals(ep),
+    closed ? null : measures,
     ep.unreviewedSafetyFlags.length > 0 || ep.unreviewedAdverseEvents.length > 0
       ? h('p', {}, link(`${recordBase}review`, 'Record the safety review', { class: 'button' }))
       : null,
@@ -513,7 +523,7 @@ export async function renderPatient(patientId: string, episodeId?: string): Prom
             chart.instruments.map((i) => outcomeStatus(chart, i)),
           ),
           h('h3', {}, 'Data table'),
-          outcomeTable(chart),
+          outcomeTable(chart, ep),
         ]
       : h('p', { class: 'muted' }, 'No scored assessment yet.'),
     latestPhq9 && phq9Def

@@ -1,0 +1,323 @@
+/**
+ * The care team's side of measure requests: send measures (`POST /api/patients/:patientId/measure-requests`
+ * → `{ url, expiresAt }`), list a patient's requests, revoke one, make a new link for an open one, set the
+ * patient's e-mail for reminders, and the caseload's counts. Care-team scoped and audited like every patient
+ * route. Also the scheduler pass that makes automatic requests from each episode's monitoring plan.
+ */
+import { statusAt } from '@kapkit/core';
+import { Hono } from 'hono';
+import { z } from 'zod';
+import type {
+  MeasureLinkResponse,
+  MeasureRequestSummaryResponse,
+  PatientMeasureRequestsResponse,
+} from '../../shared/measure-requests.js';
+import { type AuthEnv, allow, auditor } from '../auth/session.js';
+import {
+  linkBase,
+  type MeasureLinksContext,
+  requestView,
+  sendableDefinition,
+  sendableInstruments,
+} from './context.js';
+
+export const measureRequestBody = z
+  .object({
+    instruments: z.array(z.string().min(1).max(40)).min(1).max(10).meta({
+      description: 'Instrument ids (`phq9`, `gad7`); only instruments whose licence ships the item text.',
+    }),
+    episodeId: z
+      .string()
+      .min(1)
+      .max(200)
+      .optional()
+      .meta({ description: 'Default: the patient’s latest episode.' }),
+    email: z.boolean().optional().meta({
+      description: 'E-mail the link to the patient’s address (default true when SMTP is configured).',
+    }),
+  })
+  .strict()
+  .meta({ description: 'Ask the patient to complete instruments through a link.' });
+
+export const contactBody = z
+  .object({
+    email: z
+      .string()
+      .max(254)
+      .nullable()
+      .meta({ description: 'The address reminders go to; null removes it.' }),
+  })
+  .strict();
+
+type Issue = { path: string; message: string };
+
+function invalid(issues: readonly Issue[]) {
+  return {
+    error: 'invalid-input' as const,
+    message: `Not sent: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+    issues,
+  };
+}
+
+async function jsonBody(c: {
+  req: { json(): Promise<unknown> };
+}): Promise<{ ok: true; body: unknown } | { ok: false }> {
+  try {
+    return { ok: true, body: await c.req.json() };
+  } catch {
+    return { ok: false };
+  }
+}
+
+const zodIssues = (error: z.ZodError): Issue[] =>
+  error.issues.map((i) => ({ path: i.path.join('.') || '(body)', message: i.message }));
+
+/** The clinician routes, to mount on the dashboard app. */
+export function staffRoutes(ctx: MeasureLinksContext): Hono<AuthEnv> {
+  const app = new Hono<AuthEnv>();
+  const { settings, requests, registry } = ctx;
+  const audit = auditor(settings);
+  const userOf = (c: { get(k: 'session'): AuthEnv['Variables']['session'] }) => c.get('session')!.user;
+  const notInCare = async (
+    c: Parameters<typeof audit>[0],
+    action: 'read' | 'write',
+    patientId: string | null,
+  ) => {
+    await audit(c, { action, outcome: 'denied', reason: 'not-in-care-team', patientId });
+    return c.json(
+      {
+        error: 'forbidden',
+        message:
+          'This patient is not in the care of your care teams. An administrator assigns patients to teams.',
+      },
+      403,
+    );
+  };
+  const noSuchRequest = (c: Parameters<typeof audit>[0]) =>
+    c.json({ error: 'not-found', message: 'No such measure request.' }, 404);
+
+  app.get('/api/measure-requests', allow(settings, 'GET /api/measure-requests'), async (c) => {
+    const mine = await settings.accounts.patientsOf(userOf(c).id);
+    await audit(c, { action: 'read', outcome: 'allowed', reason: 'measure-requests' });
+    const nowMs = ctx.now();
+    const counts = await requests.summaries([...mine], nowMs);
+    const body: MeasureRequestSummaryResponse = {
+      asOf: ctx.isoAt(nowMs),
+      patients: Object.fromEntries(counts),
+    };
+    return c.json(body);
+  });
+
+  app.get(
+    '/api/patients/:patientId/measure-requests',
+    allow(settings, 'GET /api/patients/:patientId/measure-requests'),
+    async (c) => {
+      const patientId = c.req.param('patientId');
+      if (!(await settings.accounts.inCareOf(userOf(c).id, patientId)))
+        return notInCare(c, 'read', patientId);
+      if ((await ctx.episodesOf(patientId)).length === 0) {
+        return c.json({ error: 'not-found', message: 'No such patient.' }, 404);
+      }
+      await audit(c, { action: 'read', outcome: 'allowed', patientId, reason: 'measure-requests' });
+      const nowMs = ctx.now();
+      const body: PatientMeasureRequestsResponse = {
+        asOf: ctx.isoAt(nowMs),
+        patientId,
+        contact: await requests.contact(patientId),
+        reminders: ctx.mailer ? 'email' : 'off',
+        linkDays: ctx.linkTtlMs / 86_400_000,
+        sendable: sendableInstruments(registry).map((d) => ({ id: d.id, name: d.name })),
+        requests: (await requests.list({ patientId }, nowMs)).map((r) => requestView(r, registry)),
+      };
+      return c.json(body);
+    },
+  );
+
+  app.post(
+    '/api/patients/:patientId/measure-requests',
+    allow(settings, 'POST /api/patients/:patientId/measure-requests'),
+    async (c) => {
+      const patientId = c.req.param('patientId');
+      const read = await jsonBody(c);
+      if (!read.ok)
+        return c.json({ error: 'invalid-json', message: 'The request body is not valid JSON.' }, 400);
+      const parsed = measureRequestBody.safeParse(read.body);
+      if (!parsed.success) return c.json(invalid(zodIssues(parsed.error)), 400);
+      const user = userOf(c);
+      if (!(await settings.accounts.inCareOf(user.id, patientId))) return notInCare(c, 'write', patientId);
+      const episodes = await ctx.episodesOf(patientId);
+      const episodeId = parsed.data.episodeId ?? episodes[episodes.length - 1];
+      if (!episodeId || !episodes.includes(episodeId)) {
+        return c.json({ error: 'not-found', message: 'No such patient or episode.' }, 404);
+      }
+      const issues: Issue[] = [];
+      const instruments: string[] = [];
+      parsed.data.instruments.forEach((name, i) => {
+        const found = sendableDefinition(registry, name);
+        if (!found.ok) issues.push({ path: `instruments[${i}]`, message: found.message });
+        else if (instruments.includes(found.definition.id)) {
+          issues.push({ path: `instruments[${i}]`, message: `${found.definition.name} is named twice` });
+        } else instruments.push(found.definition.id);
+      });
+      const { state } = await ctx.store.loadEpisode(episodeId);
+      const phase = statusAt(state, ctx.isoAt(ctx.now())).phase;
+      if (phase === 'completed' || phase === 'discontinued') {
+        issues.push({
+          path: 'episodeId',
+          message: `the course is ${phase}: its answers could not be recorded (only adverse events, reviews and corrections can)`,
+        });
+      }
+      if (issues.length > 0) return c.json(invalid(issues), 400);
+      await audit(c, {
+        action: 'write',
+        outcome: 'allowed',
+        patientId,
+        episodeId,
+        reason: 'measure-request',
+      });
+      const nowMs = ctx.now();
+      const made = await requests.create({
+        episodeId,
+        patientId,
+        instruments,
+        origin: 'clinician',
+        createdBy: user.id,
+        atMs: nowMs,
+        ttlMs: ctx.linkTtlMs,
+        issueLink: true,
+        email: ctx.mailer !== null && parsed.data.email !== false,
+      });
+      const body: MeasureLinkResponse = {
+        url: `${linkBase(ctx, c)}/m/${made!.token}`,
+        expiresAt: made!.request.expiresAt,
+        request: requestView(made!.request, registry),
+      };
+      return c.json(body, 201);
+    },
+  );
+
+  /** A request of a patient in the caller's care, or an answer refusing it. */
+  const ownRequest = async (c: Parameters<typeof audit>[0], requestId: string) => {
+    const r = await requests.get(requestId, ctx.now());
+    if (!r) return { response: noSuchRequest(c) } as const;
+    if (!(await settings.accounts.inCareOf(userOf(c).id, r.patientId))) {
+      return { response: await notInCare(c, 'write', r.patientId) } as const;
+    }
+    return { request: r } as const;
+  };
+
+  app.post(
+    '/api/measure-requests/:requestId/revoke',
+    allow(settings, 'POST /api/measure-requests/:requestId/revoke'),
+    async (c) => {
+      const own = await ownRequest(c, c.req.param('requestId'));
+      if (!own.request) return own.response;
+      const r = own.request;
+      if (r.status !== 'sent' && r.status !== 'opened') {
+        return c.json({ error: 'invalid-input', message: `This request is already ${r.status}.` }, 409);
+      }
+      await audit(c, {
+        action: 'write',
+        outcome: 'allowed',
+        patientId: r.patientId,
+        episodeId: r.episodeId,
+        reason: 'measure-request-revoked',
+      });
+      const revoked = await requests.revoke(r.id, ctx.now(), userOf(c).id);
+      return c.json(requestView(revoked, registry));
+    },
+  );
+
+  app.post(
+    '/api/measure-requests/:requestId/link',
+    allow(settings, 'POST /api/measure-requests/:requestId/link'),
+    async (c) => {
+      const own = await ownRequest(c, c.req.param('requestId'));
+      if (!own.request) return own.response;
+      const r = own.request;
+      const token = await requests.issueLink(r.id, ctx.now(), 'link');
+      if (token === null) {
+        return c.json(
+          { error: 'invalid-input', message: `This request is ${r.status}: send a new one instead.` },
+          409,
+        );
+      }
+      await audit(c, {
+        action: 'write',
+        outcome: 'allowed',
+        patientId: r.patientId,
+        episodeId: r.episodeId,
+        reason: 'measure-link',
+      });
+      const body: MeasureLinkResponse = {
+        url: `${linkBase(ctx, c)}/m/${token}`,
+        expiresAt: r.expiresAt,
+        request: requestView(r, registry),
+      };
+      return c.json(body, 201);
+    },
+  );
+
+  app.post(
+    '/api/patients/:patientId/contact',
+    allow(settings, 'POST /api/patients/:patientId/contact'),
+    async (c) => {
+      const patientId = c.req.param('patientId');
+      const read = await jsonBody(c);
+      if (!read.ok)
+        return c.json({ error: 'invalid-json', message: 'The request body is not valid JSON.' }, 400);
+      const parsed = contactBody.safeParse(read.body);
+      if (!parsed.success) return c.json(invalid(zodIssues(parsed.error)), 400);
+      if (!(await settings.accounts.inCareOf(userOf(c).id, patientId)))
+        return notInCare(c, 'write', patientId);
+      if ((await ctx.episodesOf(patientId)).length === 0) {
+        return c.json({ error: 'not-found', message: 'No such patient.' }, 404);
+      }
+      await audit(c, { action: 'write', outcome: 'allowed', patientId, reason: 'patient-contact' });
+      await requests.setContact(patientId, parsed.data.email === '' ? null : parsed.data.email, ctx.now());
+      return c.json({ patientId, contact: await requests.contact(patientId) });
+    },
+  );
+
+  return app;
+}
+
+/**
+ * One scheduler pass at `asOfMs`: mark expired requests, then, for every episode, ask for the measures its
+ * monitoring plan has due or overdue (`statusAt`) that the patient can be sent, in one automatic request per
+ * episode. At most one open request per measure per episode (the store's `kapkit_measure_open`), so a pass
+ * run again (a restart, another process) creates nothing new.
+ */
+export async function scheduleMeasureRequests(
+  ctx: MeasureLinksContext,
+  asOfMs: number,
+): Promise<{ expired: number; created: number }> {
+  const expired = await ctx.requests.expireDue(asOfMs);
+  const asOf = ctx.isoAt(asOfMs);
+  let created = 0;
+  for (const [episodeId, { patientId }] of await ctx.episodes()) {
+    const { state } = await ctx.store.loadEpisode(episodeId);
+    const due = new Set<string>();
+    for (const m of statusAt(state, asOf).measures) {
+      if (
+        (m.status === 'due' || m.status === 'overdue') &&
+        sendableDefinition(ctx.registry, m.instrument).ok
+      ) {
+        due.add(m.instrument);
+      }
+    }
+    if (due.size === 0) continue;
+    const made = await ctx.requests.create({
+      episodeId,
+      patientId,
+      instruments: [...due],
+      origin: 'automatic',
+      atMs: asOfMs,
+      ttlMs: ctx.linkTtlMs,
+      issueLink: false,
+      email: ctx.mailer !== null,
+    });
+    if (made) created++;
+  }
+  return { expired, created };
+}

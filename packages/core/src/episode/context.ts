@@ -458,7 +458,7 @@ function evolveOwned(
   // What the event changes beyond the fields every event sets, computed from `c` before anything is written.
   const changes = eventChanges(c, e, score, owned);
   const history = append(c.history, owned, e);
-  if (owned !== null && owned.has(c)) {
+  if (owned?.has(c)) {
     const m = c as Mutable<EpisodeContext>;
     if (latest) {
       m.lastEventAt = e.at;

@@ -1,8 +1,11 @@
 // Per-patient baseline, latest, change, response, remission and OLS slope plus cohort aggregates over
 // 1,000,000 assessments (100,000 patients, rows in arbitrary order): kapkit's columnar path against DuckDB
 // computing the same in SQL over the same rows already loaded, in one process. Target (issue): kapkit's time
-// ≤ DuckDB's. Also times the full report (Kaplan–Meier and mixed model included) and its peak memory.
-import { DuckDBInstance } from '@duckdb/node-api';
+// ≤ DuckDB's. Also times the full report (Kaplan–Meier and mixed model included) and its peak memory, in a
+// child process of its own (KAPKIT_BENCH_FULL_REPORT=1) so that DuckDB's memory does not count.
+import { execFileSync } from 'node:child_process';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { machine, median, prng, writeSection } from '../../../scripts/bench-report.mjs';
 import { analyzeOutcomes, columnarOutcomes } from '../dist/index.js';
 
@@ -40,6 +43,52 @@ for (let k = N - 1; k > 0; k--) {
   }
 }
 const cols = { patient, day, score, patientCount: PATIENTS, firstDoseDay };
+
+if (process.env.KAPKIT_BENCH_FULL_REPORT === '1') {
+  console.log(JSON.stringify(fullReport()));
+  process.exit(0);
+}
+
+/**
+ * The full report over one record object per assessment (as `kapkit analyze` builds them), once: wall and CPU
+ * time, peak RSS and RSS before (records included).
+ */
+function fullReport() {
+  const records = new Array(N);
+  for (let r = 0; r < N; r++) {
+    records[r] = {
+      patientId: `p${patient[r]}`,
+      instrument: 'phq9',
+      day: day[r],
+      score: score[r],
+      firstDoseDay: 0,
+    };
+  }
+  globalThis.gc?.();
+  const rssBefore = process.memoryUsage().rss;
+  const load = os.loadavg()[0];
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const report = analyzeOutcomes(records);
+  const ms = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  // The report runs synchronously (no timer could sample during it): the kernel's high-water mark of the
+  // process is its peak.
+  const peak = process.resourceUsage().maxRSS * 1024;
+  const phq = report.instruments.phq9;
+  return {
+    ms,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    peak,
+    rssBefore,
+    load: [load, os.loadavg()[0]],
+    mixedModel: phq?.mixedModel
+      ? `${phq.mixedModel.nGroups.toLocaleString('en-US')} groups, converged: ${phq.mixedModel.converged}`
+      : phq?.mixedModelNote,
+  };
+}
+
+const { DuckDBInstance } = await import('@duckdb/node-api');
 
 // DuckDB: the same rows in a table (loading is not timed).
 const db = await DuckDBInstance.create(':memory:');
@@ -142,30 +191,16 @@ for (let r = 0; r < ROUNDS; r++) {
 const mk = median(runs.kapkit);
 const md = median(runs.duckdb);
 
-// The full report over objects (KM and mixed model included), once, with peak RSS.
-const records = new Array(N);
-for (let r = 0; r < N; r++) {
-  records[r] = {
-    patientId: `p${patient[r]}`,
-    instrument: 'phq9',
-    day: day[r],
-    score: score[r],
-    firstDoseDay: 0,
-  };
-}
-globalThis.gc?.();
-const rssBefore = process.memoryUsage().rss;
-let peak = rssBefore;
-const sampler = setInterval(() => {
-  peak = Math.max(peak, process.memoryUsage().rss);
-}, 20);
-const t0 = performance.now();
-const report = analyzeOutcomes(records);
-const fullMs = performance.now() - t0;
-await new Promise((r) => setTimeout(r, 30));
-clearInterval(sampler);
-peak = Math.max(peak, process.memoryUsage().rss);
-const phq = report.instruments.phq9;
+// The full report in a fresh process (the data are generated there the same way).
+const full = JSON.parse(
+  execFileSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url)], {
+    env: { ...process.env, KAPKIT_BENCH_FULL_REPORT: '1' },
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+  }),
+);
+const mib = (b) => Math.round(b / 2 ** 20);
+const fullMet = full.ms <= 10_000 && full.peak < 2 ** 30;
 
 const section = `## Analytics: ${N.toLocaleString('en-US')} assessments, ${PATIENTS.toLocaleString('en-US')} patients
 
@@ -181,9 +216,13 @@ same rows already loaded in an in-memory table.
 Target: kapkit ≤ DuckDB: **${mk <= md ? 'met' : 'NOT met'}**.
 
 Full report over ${N.toLocaleString('en-US')} record objects (\`analyzeOutcomes\`: per-patient metrics, reliable change,
-effect sizes, Kaplan–Meier, trajectory, linear mixed model by REML): **${(fullMs / 1000).toFixed(1)} s**, peak RSS
-${Math.round(peak / 2 ** 20)} MiB (${Math.round(rssBefore / 2 ** 20)} MiB before, records included). Mixed model:
-${phq?.mixedModel ? `${phq.mixedModel.nGroups.toLocaleString('en-US')} groups, converged: ${phq.mixedModel.converged}` : phq?.mixedModelNote}.`;
+effect sizes, Kaplan–Meier, trajectory, linear mixed model by REML), once, in a fresh process: **${(full.ms / 1000).toFixed(1)} s**
+(${(full.cpuMs / 1000).toFixed(1)} s of CPU; load average ${full.load[0].toFixed(1)} → ${full.load[1].toFixed(1)} on ${os.cpus().length} cores), peak RSS
+**${mib(full.peak)} MiB** (${mib(full.rssBefore)} MiB before, records included). Mixed model: ${full.mixedModel}.
+Target: ≤ 10 s and < 1 GiB: **${fullMet ? 'met' : 'NOT met'}**. Inside, the report reads the records once into
+typed-array columns (rows ordered by patient and day by a counting sort; about 75 bytes per assessment) and builds
+one object per patient, none per assessment; the mixed model's optimiser evaluates the REML criterion over
+per-patient sums, one pass of the patients per evaluation.`;
 
 writeSection('analytics', section);
 console.log(section);

@@ -3,6 +3,7 @@ import { KapkitError } from '@kapkit/core';
 import { describe, expect, it } from 'vitest';
 import {
   fitLinearMixedModel,
+  fitLinearMixedModelColumns,
   type MixedModelFit,
   type MixedModelRow,
   ModelNotEstimableError,
@@ -247,5 +248,64 @@ describe('fitLinearMixedModel: data that cannot identify the model', () => {
       expect((e as ModelNotEstimableError).code).toBe('model-not-estimable');
       expect((e as ModelNotEstimableError).reason).toBe(reason);
     }
+  });
+});
+
+describe('fitLinearMixedModelColumns: the same model over typed arrays', () => {
+  /** The rows as columns, groups numbered in order of first appearance. */
+  function columnsOf(rows: readonly MixedModelRow[]) {
+    const ids = new Map<string | number, number>();
+    const group = Int32Array.from(rows, (r) => {
+      if (!ids.has(r.group)) ids.set(r.group, ids.size);
+      return ids.get(r.group)!;
+    });
+    return {
+      group,
+      x: Float64Array.from(rows, (r) => r.x),
+      y: Float64Array.from(rows, (r) => r.y),
+      groupCount: ids.size,
+    };
+  }
+
+  it('gives the fit of the rows to the last bit, and matches lme4', () => {
+    for (const instrument of ['phq9', 'gad7'] as const) {
+      const rows = cohortRows(instrument);
+      const fromColumns = fitLinearMixedModelColumns(columnsOf(rows));
+      expect(fromColumns).toEqual(fitLinearMixedModel(rows));
+      expectMatchesR(fromColumns, ref.instruments[instrument].mixedModel);
+    }
+  });
+
+  it('names the column and index of a bad value', () => {
+    const rows = cohortRows('gad7');
+    const c = columnsOf(rows);
+    const bad = (
+      change: (x: Float64Array, y: Float64Array, g: Int32Array) => void,
+      groupCount = c.groupCount,
+    ) => {
+      const x = c.x.slice();
+      const y = c.y.slice();
+      const group = c.group.slice();
+      change(x, y, group);
+      try {
+        fitLinearMixedModelColumns({ group, x, y, groupCount });
+      } catch (e) {
+        expect(e).toBeInstanceOf(ModelNotEstimableError);
+        expect((e as ModelNotEstimableError).reason).toBe('invalid-row');
+        return (e as Error).message;
+      }
+      throw new Error('expected a ModelNotEstimableError');
+    };
+    expect(bad((x) => (x[7] = Number.POSITIVE_INFINITY))).toBe(
+      'Invalid x[7]: expected a finite number, got Infinity.',
+    );
+    expect(bad((_, y) => (y[3] = Number.NaN))).toBe('Invalid y[3]: expected a finite number, got NaN.');
+    expect(bad((_, __, g) => (g[5] = c.groupCount))).toBe(
+      `Invalid group[5]: expected an index from 0 to ${c.groupCount - 1}, got ${c.groupCount}.`,
+    );
+    expect(bad(() => {}, c.groupCount + 1)).toMatch(/^Invalid group: index \d+ has no rows/);
+    expect(() =>
+      fitLinearMixedModelColumns({ group: c.group, x: c.x.subarray(1), y: c.y, groupCount: c.groupCount }),
+    ).toThrow(/same length/);
   });
 });

@@ -216,6 +216,14 @@ for (const [label, key, n] of rows) {
   );
 }
 const machineRate = rate(SINGLE_N + BATCH_N, median(machineMs));
+// The target: batched appends at ≥ 50 % of the machine's rate on the same events.
+const share = (engine) =>
+  results[engine] ? rate(BATCH_N, median(results[engine].batch)) / machineRate : null;
+const shares = ['PGlite', 'PostgreSQL']
+  .map((engine) => [engine, share(engine)])
+  .filter(([, x]) => x !== null);
+const shareText = shares.map(([engine, x]) => `${engine} ${(100 * x).toFixed(0)} %`).join(', ');
+const shareMet = shares.filter(([, x]) => x >= 0.5).map(([engine]) => engine);
 
 const markdown = `
 ## Store: append and read throughput, PGlite vs PostgreSQL
@@ -225,9 +233,10 @@ directory on local disk (\`openStore({ dataDir })\`; it writes its WAL at each c
 the server fsyncs at each commit: see docs/reliability.md). ${pgNote}
 
 Synthetic episodes: \`EpisodeOpened\` then PHQ-9/GAD-7 \`AssessmentRecorded\` events. Each append runs the whole
-write path in one transaction: arguments and sizes, the event-id lookup (idempotency), the expected version
-under the episode's advisory lock, the episode machine on every event (zod + XState, state from the in-process
-cache), the INSERT under the commit-order lock, and a snapshot every 25 events. Reads page through the whole
+write path in one transaction of four statements: the episode's advisory lock; one read of the episode's version
+and of the batch's event ids already stored (idempotency); the episode machine on every event (zod + XState, state
+from the in-process cache, decided while the lock is on its way); one statement that takes the commit-order lock,
+hands out the positions, inserts the batch and, every 25 events, the snapshot. Reads page through the whole
 table by position.
 
 | workload | events | PGlite events/s | PostgreSQL events/s | PGlite / PostgreSQL | range over rounds |
@@ -235,7 +244,8 @@ table by position.
 ${lines.join('\n')}
 
 The floor both engines sit on: the episode machine alone (\`decide\` on the same ${fmt(SINGLE_N + BATCH_N)} events, no
-storage) runs at ${fmt(machineRate)} events/s. Above 1 PGlite is faster; PGlite has no network round trip
+storage) runs at ${fmt(machineRate)} events/s. Batched appends run at ${shareText} of that rate (target ≥ 50 %:
+${shareMet.length === shares.length ? '**met**' : shareMet.length ? `**met by ${shareMet.join(', ')} only**` : '**not met**'}). Above 1 PGlite is faster; PGlite has no network round trip
 (and no fsync) but runs PostgreSQL as WebAssembly in the calling process, one query at a time. On a shared,
 loaded machine the ratios move between runs (see the range): read them as "the same order of magnitude",
 not as a ranking.

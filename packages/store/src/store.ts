@@ -6,6 +6,7 @@ import {
   type EpisodeModel,
   type EpisodeState,
   parseEvent,
+  type Refusal,
   refusal,
   type SafetySignal,
   safetySignalsOf,
@@ -274,6 +275,36 @@ interface CachedState {
   readonly state: EpisodeState;
   /** Version of the snapshot row as far as this process knows (0: none usable). */
   readonly snapshotVersion: number;
+}
+
+interface SnapshotRow {
+  version: unknown;
+  machine_version: unknown;
+  snapshot: unknown;
+}
+
+/** A batch decided by the machine: every event accepted (and the state after them), or the first refusal. */
+interface Decided {
+  readonly state: EpisodeState;
+  readonly accepted: EpisodeEvent[];
+  readonly refused: { readonly index: number; readonly refusal: Refusal } | null;
+}
+
+function decideBatch(
+  model: EpisodeModel,
+  from: EpisodeState,
+  events: readonly unknown[],
+  now: number,
+): Decided {
+  let state = from;
+  const accepted: EpisodeEvent[] = [];
+  for (let index = 0; index < events.length; index++) {
+    const d = model.decide(state, events[index], { now });
+    if (!d.ok) return { state, accepted, refused: { index, refusal: d.refusal } };
+    state = d.state;
+    accepted.push(d.event);
+  }
+  return { state, accepted, refused: null };
 }
 
 const MAX_ID = 200; // same bound as the event schema's ids
@@ -584,49 +615,76 @@ export class SqlEventStore implements EventStore {
     const { model, snapshotEvery } = this.#settings;
     const sql = this.#sql;
     let committed: CachedState | null = null;
+    const ids = events
+      .map((e) => (e as { id?: unknown } | null)?.id)
+      .filter((id): id is string => typeof id === 'string');
     const result = await this.#db.transaction(async (tx): Promise<AppendResult> => {
       // Writers of one episode queue here; the version is read after the lock, so it is the latest.
-      await tx.query(sql.lockEpisode, [episodeId]);
-      const current = await currentVersion(tx, sql, episodeId);
-
-      const ids = events
-        .map((e) => (e as { id?: unknown } | null)?.id)
-        .filter((id): id is string => typeof id === 'string');
-      if (ids.length > 0) {
-        const stored = await tx.query<{
-          event_id: string;
-          episode_id: string;
-          version: unknown;
-          payload: unknown;
-        }>(sql.findIds, [JSON.stringify(ids)]);
-        if (stored.length > 0) return classifyStoredIds(episodeId, events, stored, model);
+      const locked = tx.query(sql.lockEpisode, [episodeId]);
+      // While the lock and the head are on their way (a PostgreSQL server works meanwhile), decide the batch
+      // on this process's cached state; it is used only if that state turns out to be the current one.
+      const cached = this.#cache.get(episodeId);
+      const now = this.#settings.clock();
+      let early: Decided | null = null;
+      try {
+        early = cached ? decideBatch(model, cached.state, events, now) : null;
+      } finally {
+        await locked;
       }
+      // One statement after the lock: the version, the batch's event ids already stored (idempotency) and,
+      // when this process has no state of the episode, its snapshot row.
+      const [head] = await tx.query<{ version: unknown; stored: unknown; snapshot: unknown }>(sql.head, [
+        episodeId,
+        ids,
+        cached === undefined,
+      ]);
+      const current = Number(head?.version ?? 0);
+      const stored = (typeof head?.stored === 'string' ? JSON.parse(head.stored) : (head?.stored ?? [])) as {
+        event_id: string;
+        episode_id: string;
+        version: unknown;
+        payload: unknown;
+      }[];
+      if (stored.length > 0) return classifyStoredIds(episodeId, events, stored, model);
 
       if (expected !== 'any' && expected !== current) {
         throw new ConcurrencyError(episodeId, expected, current);
       }
       if (events.length === 0) return { status: 'appended', version: current, events: [] };
 
-      const loaded = await this.#load(tx, episodeId, current);
-      let state = loaded.state;
-      const accepted: EpisodeEvent[] = [];
-      const now = this.#settings.clock();
-      events.forEach((event, index) => {
-        const d = model.decide(state, event, { now });
-        if (!d.ok) throw new EventRefusedError(episodeId, d.refusal, index);
-        state = d.state;
-        accepted.push(d.event);
-      });
+      const snapshotRow =
+        cached === undefined
+          ? ((typeof head?.snapshot === 'string'
+              ? JSON.parse(head.snapshot)
+              : head?.snapshot) as SnapshotRow | null)
+          : undefined;
+      const loaded =
+        cached && cached.version === current
+          ? { state: cached.state, snapshotVersion: cached.snapshotVersion }
+          : await this.#load(tx, episodeId, current, snapshotRow);
+      const decided =
+        early !== null && cached !== undefined && loaded.state === cached.state
+          ? early
+          : decideBatch(model, loaded.state, events, now);
+      if (decided.refused !== null) {
+        throw new EventRefusedError(episodeId, decided.refused.refusal, decided.refused.index);
+      }
+      const { state, accepted } = decided;
 
       // Positions are assigned under the global append lock and it is held until COMMIT, so position order
       // is commit order: a reader paging by position never skips an event committed later. They are taken
-      // from the meta row in this transaction, so a rolled-back append leaves no gap.
-      await tx.query(sql.lockAppend);
+      // from the meta row in this transaction, so a rolled-back append leaves no gap. One statement takes the
+      // lock, hands out the positions, inserts the events and, every `snapshotEvery` events, the snapshot.
+      const version = current + accepted.length;
+      let snapshotVersion = loaded.snapshotVersion;
+      const writeSnapshot = version - snapshotVersion >= snapshotEvery;
       const rows = await tx.query<{ position: unknown; version: unknown; recorded_at: unknown }>(sql.insert, [
         episodeId,
         current,
         JSON.stringify(accepted),
         accepted.length,
+        writeSnapshot ? JSON.stringify(model.persist(state).snapshot) : null,
+        EPISODE_MACHINE_VERSION,
       ]);
       if (rows.length !== accepted.length) {
         throw this.damaged([
@@ -634,17 +692,7 @@ export class SqlEventStore implements EventStore {
         ]);
       }
       rows.sort((a, b) => Number(a.version) - Number(b.version));
-      const version = current + accepted.length;
-      let snapshotVersion = loaded.snapshotVersion;
-      if (version - snapshotVersion >= snapshotEvery) {
-        await tx.query(sql.upsertSnapshot, [
-          episodeId,
-          version,
-          EPISODE_MACHINE_VERSION,
-          JSON.stringify(model.persist(state).snapshot),
-        ]);
-        snapshotVersion = version;
-      }
+      if (writeSnapshot) snapshotVersion = version;
       committed = { version, state, snapshotVersion };
       return {
         status: 'appended',
@@ -671,6 +719,8 @@ export class SqlEventStore implements EventStore {
     q: Queryable,
     episodeId: string,
     current: number,
+    /** The snapshot row when the caller read it already (null: there is none); undefined: read it here. */
+    prefetched?: SnapshotRow | null,
   ): Promise<CachedState & { source: LoadedEpisode['source']; replayed: number; snapshotStale: boolean }> {
     const { model } = this.#settings;
     const sql = this.#sql;
@@ -684,10 +734,10 @@ export class SqlEventStore implements EventStore {
     let snapshotStale = false;
     let snapshotVersion = cached?.snapshotVersion ?? 0;
     if (!base || base.version < current) {
-      const [snap] = await q.query<{ version: unknown; machine_version: unknown; snapshot: unknown }>(
-        sql.readSnapshot,
-        [episodeId],
-      );
+      const snap =
+        prefetched !== undefined
+          ? prefetched
+          : (await q.query<SnapshotRow>(sql.readSnapshot, [episodeId]))[0];
       if (snap) {
         const v = Number(snap.version);
         if (Number(snap.machine_version) !== EPISODE_MACHINE_VERSION || v > current) {
@@ -985,14 +1035,31 @@ function statements(t: Tables) {
   const columns = 'position, episode_id, version, payload, recorded_at';
   return {
     lockEpisode: `SELECT pg_advisory_xact_lock(${LOCK_CLASS.episode}, hashtext($1))`,
-    lockAppend: `SELECT pg_advisory_xact_lock(${LOCK_CLASS.append}, 0)`,
     currentVersion: `SELECT COALESCE(MAX(version), 0) AS version FROM ${t.events} WHERE episode_id = $1`,
-    findIds: `SELECT event_id, episode_id, version, payload FROM ${t.events}
-      WHERE event_id IN (SELECT jsonb_array_elements_text($1::jsonb))`,
-    // The batch's positions follow the last one handed out; the meta row counts them (same transaction).
-    insert: `WITH m AS (
+    // An append's look at the episode, after its lock: version, the batch's ids already stored, and the
+    // snapshot row when $3 asks for it.
+    head: `SELECT (SELECT COALESCE(MAX(version), 0) FROM ${t.events} WHERE episode_id = $1) AS version,
+      (SELECT COALESCE(json_agg(json_build_object('event_id', event_id, 'episode_id', episode_id,
+          'version', version, 'payload', payload)), '[]'::json)
+        FROM ${t.events} WHERE event_id = ANY($2::text[])) AS stored,
+      (SELECT json_build_object('version', version, 'machine_version', machine_version, 'snapshot', snapshot)
+        FROM ${t.snapshots} WHERE episode_id = $1 AND $3::boolean) AS snapshot`,
+    // The append lock (taken first: an InitPlan), then the batch's positions after the last one handed out
+    // (the meta row counts them), the events, and the snapshot when $5 is not null (a newer machine's
+    // snapshot, or a later one, is never replaced). All in the append's transaction.
+    insert: `WITH l AS (SELECT pg_advisory_xact_lock(${LOCK_CLASS.append}, 0)),
+      m AS (
         UPDATE ${t.meta} SET last_position = last_position + $4::int, event_count = event_count + $4::int
+        WHERE EXISTS (SELECT 1 FROM l)
         RETURNING last_position - $4::int AS base
+      ),
+      s AS (
+        INSERT INTO ${t.snapshots} (episode_id, version, machine_version, snapshot)
+        SELECT $1::text, $2::int + $4::int, $6::int, $5::jsonb WHERE $5::jsonb IS NOT NULL
+        ON CONFLICT (episode_id) DO UPDATE SET version = EXCLUDED.version,
+          machine_version = EXCLUDED.machine_version, snapshot = EXCLUDED.snapshot, updated_at = now()
+        WHERE (${t.snapshots}.machine_version, ${t.snapshots}.version)
+          < (EXCLUDED.machine_version, EXCLUDED.version)
       )
       INSERT INTO ${t.events} (position, episode_id, version, event_id, patient_id, type, at, payload)
       SELECT m.base + e.ord, $1::text, $2::int + e.ord::int, e.payload->>'id', e.payload->>'patientId',

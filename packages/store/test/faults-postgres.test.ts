@@ -91,7 +91,7 @@ describe('PostgreSQL connection lost at an exact point of an append (proxy)', ()
     try {
       await store.append('ep-lost', [opened('ep-lost', 'pt-synthetic-lost')], { expectedVersion: 0 });
       const batch = batchOf10('ep-lost', 'pt-synthetic-lost', 'lost-b1', 1);
-      proxy.dropOnQuery(/^WITH m AS/, 'before'); // the INSERT of the events
+      proxy.dropOnQuery(/^WITH l AS/, 'before'); // the INSERT of the events (with the append lock, in one statement)
       const error = await failure(store.append('ep-lost', batch, { expectedVersion: 1 }));
       expect(error).toMatchObject({ code: 'database-error', connectionLost: true, outcome: 'not-committed' });
       expect(await store.version('ep-lost')).toBe(1);

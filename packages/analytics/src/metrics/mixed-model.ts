@@ -61,15 +61,13 @@ export class ModelNotEstimableError extends KapkitError {
   }
 }
 
-/** Per-group sufficient statistics of the 2×2 problem (Z = X = [1, x]). */
+/**
+ * Per-group sufficient statistics of the 2×2 problem (Z = X = [1, x]): for group i, at `sums[6i …]`, the sums
+ * of 1, x, x², y, xy and y² (interleaved, so one pass of the optimiser reads memory in order).
+ */
 interface GroupStats {
   readonly count: number;
-  readonly n: Float64Array;
-  readonly sx: Float64Array;
-  readonly sxx: Float64Array;
-  readonly sy: Float64Array;
-  readonly sxy: Float64Array;
-  readonly syy: Float64Array;
+  readonly sums: Float64Array;
   readonly nObs: number;
 }
 
@@ -102,9 +100,88 @@ const P = 2; // fixed effects: intercept, slope
 // Laird & Ware 1982, Biometrics 38:963 (model); Bates, Mächler, Bolker & Walker 2015, J Stat Softw 67(1)
 // (profiled REML criterion in θ, lme4)
 export function fitLinearMixedModel(rows: readonly MixedModelRow[]): MixedModelFit {
-  const raw = groupStatistics(rows, 0, 1);
-  const { xScale, yShift } = scaling(rows);
-  const stats = groupStatistics(rows, yShift, xScale);
+  return fitColumns(mixedModelColumns(rows));
+}
+
+/**
+ * The rows of `y ~ x + (x | group)` as columns: row `i` is (group[i], x[i], y[i]), with dense group indices
+ * 0 ≤ group[i] < groupCount. For cohorts of millions of assessments, where one object per row costs more
+ * than the fit.
+ */
+export interface MixedModelColumns {
+  readonly group: Int32Array;
+  readonly x: Float64Array;
+  readonly y: Float64Array;
+  /** Number of groups; every index below it should have at least one row. */
+  readonly groupCount: number;
+}
+
+/**
+ * {@link fitLinearMixedModel} over columns (no per-row objects): the same fit, to the last bit, as the rows
+ * `{ group, x, y }` with groups numbered in order of first appearance.
+ *
+ * @example
+ * const fit = fitLinearMixedModelColumns({
+ *   group: Int32Array.of(0, 0, 0, 1, 1, 1),
+ *   x: Float64Array.of(0, 7, 14, 0, 7, 14),
+ *   y: Float64Array.of(20, 15, 11, 18, 16, 13),
+ *   groupCount: 2,
+ * });
+ * @throws {ModelNotEstimableError} as {@link fitLinearMixedModel}; `invalid-row` names `group[i]`, `x[i]` or
+ *   `y[i]` when a value is out of range or not finite.
+ */
+export function fitLinearMixedModelColumns(columns: MixedModelColumns): MixedModelFit {
+  const { group, x, y, groupCount } = columns;
+  const n = group.length;
+  if (x.length !== n || y.length !== n) {
+    throw new ModelNotEstimableError(
+      'invalid-row',
+      `Invalid columns: group, x and y must have the same length, got ${n}, ${x.length} and ${y.length}.`,
+    );
+  }
+  if (!Number.isInteger(groupCount) || groupCount < 0) {
+    throw new ModelNotEstimableError(
+      'invalid-row',
+      `Invalid groupCount: expected a non-negative integer, got ${describeValue(groupCount)}.`,
+    );
+  }
+  const seen = new Uint8Array(groupCount);
+  for (let i = 0; i < n; i++) {
+    const g = group[i]!;
+    if (g < 0 || g >= groupCount) {
+      throw new ModelNotEstimableError(
+        'invalid-row',
+        `Invalid group[${i}]: expected an index from 0 to ${groupCount - 1}, got ${g}.`,
+      );
+    }
+    if (!Number.isFinite(x[i]!)) {
+      throw new ModelNotEstimableError(
+        'invalid-row',
+        `Invalid x[${i}]: expected a finite number, got ${x[i]}.`,
+      );
+    }
+    if (!Number.isFinite(y[i]!)) {
+      throw new ModelNotEstimableError(
+        'invalid-row',
+        `Invalid y[${i}]: expected a finite number, got ${y[i]}.`,
+      );
+    }
+    seen[g] = 1;
+  }
+  const empty = seen.indexOf(0);
+  if (empty >= 0) {
+    throw new ModelNotEstimableError(
+      'invalid-row',
+      `Invalid group: index ${empty} has no rows (groupCount is ${groupCount}; number the groups densely).`,
+    );
+  }
+  return fitColumns(columns);
+}
+
+function fitColumns(columns: MixedModelColumns): MixedModelFit {
+  const raw = groupStatistics(columns, 0, 1);
+  const { xScale, yShift } = scaling(columns);
+  const stats = groupStatistics(columns, yShift, xScale);
   // As lme4's check.nobs.vs.nRE: with no more observations than random effects (2 per group), the
   // random-effect variances and the residual variance cannot be told apart.
   if (raw.nObs <= 2 * raw.count) {
@@ -213,7 +290,7 @@ export function mixedModelRemlCriterion(
   rows: readonly MixedModelRow[],
   theta: readonly [number, number, number],
 ): number {
-  const e = evaluate(groupStatistics(rows, 0, 1), theta[0], theta[1], theta[2]);
+  const e = evaluate(groupStatistics(mixedModelColumns(rows), 0, 1), theta[0], theta[1], theta[2]);
   return e === null ? Number.NaN : e.criterion;
 }
 
@@ -221,39 +298,46 @@ export function mixedModelRemlCriterion(
 function exactWithinGroups(s: GroupStats): boolean {
   let rss = 0;
   let tss = 0;
-  for (let i = 0; i < s.count; i++) {
-    const n = s.n[i]!;
-    const sxx = s.sxx[i]! - (s.sx[i]! * s.sx[i]!) / n;
-    const sxy = s.sxy[i]! - (s.sx[i]! * s.sy[i]!) / n;
-    const syy = s.syy[i]! - (s.sy[i]! * s.sy[i]!) / n;
-    rss += sxx > 1e-12 * s.sxx[i]! ? syy - (sxy * sxy) / sxx : syy;
-    tss += s.syy[i]!;
+  const v = s.sums;
+  for (let i = 0, o = 0; i < s.count; i++, o += 6) {
+    const n = v[o]!;
+    const sx = v[o + 1]!;
+    const sy = v[o + 3]!;
+    const sxx = v[o + 2]! - (sx * sx) / n;
+    const sxy = v[o + 4]! - (sx * sy) / n;
+    const syy = v[o + 5]! - (sy * sy) / n;
+    rss += sxx > 1e-12 * v[o + 2]! ? syy - (sxy * sxy) / sxx : syy;
+    tss += v[o + 5]!;
   }
   return tss === 0 || rss <= 1e-10 * tss;
 }
 
-function scaling(rows: readonly MixedModelRow[]): { xScale: number; yShift: number } {
+function scaling(c: MixedModelColumns): { xScale: number; yShift: number } {
+  const n = c.x.length;
   let mx = 0;
   let my = 0;
-  for (const r of rows) {
-    mx += r.x;
-    my += r.y;
+  for (let i = 0; i < n; i++) {
+    mx += c.x[i]!;
+    my += c.y[i]!;
   }
-  mx /= rows.length;
-  my /= rows.length;
+  mx /= n;
+  my /= n;
   let ss = 0;
-  for (const r of rows) ss += (r.x - mx) ** 2;
+  for (let i = 0; i < n; i++) ss += (c.x[i]! - mx) ** 2;
   // x is only rescaled, never centred (centring would change what the random intercept means); y is centred,
   // which changes β₀ only, to keep the sums of squares small.
-  return { xScale: Math.sqrt(ss / rows.length), yShift: my };
+  return { xScale: Math.sqrt(ss / n), yShift: my };
 }
 
-/** Validates the rows and sums, per group, 1, x, x², y, xy, y² of x / xScale and y − yShift. */
-function groupStatistics(rows: readonly MixedModelRow[], yShift: number, xScale: number): GroupStats {
+/** Validates the rows and numbers their groups in order of first appearance. */
+function mixedModelColumns(rows: readonly MixedModelRow[]): MixedModelColumns {
   const index = new Map<string | number, number>();
-  let xMin = Number.POSITIVE_INFINITY;
-  let xMax = Number.NEGATIVE_INFINITY;
-  rows.forEach((r, i) => {
+  const n = rows.length;
+  const group = new Int32Array(n);
+  const x = new Float64Array(n);
+  const y = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const r = rows[i];
     if (r === null || typeof r !== 'object') {
       throw new ModelNotEstimableError(
         'invalid-row',
@@ -274,16 +358,34 @@ function groupStatistics(rows: readonly MixedModelRow[], yShift: number, xScale:
         );
       }
     }
-    if (!index.has(r.group)) index.set(r.group, index.size);
-    if (r.x < xMin) xMin = r.x;
-    if (r.x > xMax) xMax = r.x;
-  });
-  const count = index.size;
+    let g = index.get(r.group);
+    if (g === undefined) {
+      g = index.size;
+      index.set(r.group, g);
+    }
+    group[i] = g;
+    x[i] = r.x;
+    y[i] = r.y;
+  }
+  return { group, x, y, groupCount: index.size };
+}
+
+/** Sums, per group, 1, x, x², y, xy, y² of x / xScale and y − yShift. */
+function groupStatistics(c: MixedModelColumns, yShift: number, xScale: number): GroupStats {
+  const { group, groupCount: count } = c;
+  const rows = group.length;
   if (count < 2) {
     throw new ModelNotEstimableError(
       'too-few-groups',
       `A random intercept and slope need at least 2 groups (patients), got ${count}.`,
     );
+  }
+  let xMin = Number.POSITIVE_INFINITY;
+  let xMax = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < rows; i++) {
+    const v = c.x[i]!;
+    if (v < xMin) xMin = v;
+    if (v > xMax) xMax = v;
   }
   if (!(xMax > xMin)) {
     throw new ModelNotEstimableError(
@@ -291,24 +393,19 @@ function groupStatistics(rows: readonly MixedModelRow[], yShift: number, xScale:
       `x has no variance (every row has x = ${xMin}): the slope is not estimable.`,
     );
   }
-  const n = new Float64Array(count);
-  const sx = new Float64Array(count);
-  const sxx = new Float64Array(count);
-  const sy = new Float64Array(count);
-  const sxy = new Float64Array(count);
-  const syy = new Float64Array(count);
-  for (const r of rows) {
-    const g = index.get(r.group)!;
-    const x = r.x / xScale;
-    const y = r.y - yShift;
-    n[g]! += 1;
-    sx[g]! += x;
-    sxx[g]! += x * x;
-    sy[g]! += y;
-    sxy[g]! += x * y;
-    syy[g]! += y * y;
+  const sums = new Float64Array(6 * count);
+  for (let i = 0; i < rows; i++) {
+    const o = 6 * group[i]!;
+    const x = c.x[i]! / xScale;
+    const y = c.y[i]! - yShift;
+    sums[o]! += 1;
+    sums[o + 1]! += x;
+    sums[o + 2]! += x * x;
+    sums[o + 3]! += y;
+    sums[o + 4]! += x * y;
+    sums[o + 5]! += y * y;
   }
-  return { count, n, sx, sxx, sy, sxy, syy, nObs: rows.length };
+  return { count, sums, nObs: rows };
 }
 
 /**
@@ -328,12 +425,15 @@ function evaluate(s: GroupStats, l11: number, l21: number, l22: number): Evaluat
   let h1 = 0;
   let q = 0;
   let logDetL = 0;
-  for (let i = 0; i < s.count; i++) {
-    const a00 = s.n[i]!;
-    const a01 = s.sx[i]!;
-    const a11 = s.sxx[i]!;
-    const c0 = s.sy[i]!;
-    const c1 = s.sxy[i]!;
+  // Σ log|Mᵢ| as the log of running products (|Mᵢ| ≥ 1), one logarithm per many groups instead of one each.
+  let detProduct = 1;
+  const v = s.sums;
+  for (let i = 0, o = 0; i < s.count; i++, o += 6) {
+    const a00 = v[o]!;
+    const a01 = v[o + 1]!;
+    const a11 = v[o + 2]!;
+    const c0 = v[o + 3]!;
+    const c1 = v[o + 4]!;
     // B = A Λ
     const b00 = a00 * l11 + a01 * l21;
     const b01 = a01 * l22;
@@ -344,10 +444,15 @@ function evaluate(s: GroupStats, l11: number, l21: number, l22: number): Evaluat
     const m01 = l11 * b01 + l21 * b11;
     const m11 = 1 + l22 * b11;
     const det = m00 * m11 - m01 * m01;
-    logDetL += Math.log(det);
-    const i00 = m11 / det;
-    const i01 = -m01 / det;
-    const i11 = m00 / det;
+    const product = detProduct * det;
+    if (product > 1e100 || !(product >= 1e-100)) {
+      logDetL += Math.log(detProduct) + Math.log(det);
+      detProduct = 1;
+    } else detProduct = product;
+    const inv = 1 / det;
+    const i00 = m11 * inv;
+    const i01 = -m01 * inv;
+    const i11 = m00 * inv;
     // B M⁻¹
     const k00 = b00 * i00 + b01 * i01;
     const k01 = b00 * i01 + b01 * i11;
@@ -361,8 +466,9 @@ function evaluate(s: GroupStats, l11: number, l21: number, l22: number): Evaluat
     g11 += a11 - (k10 * b10 + k11 * b11);
     h0 += c0 - (k00 * e0 + k01 * e1);
     h1 += c1 - (k10 * e0 + k11 * e1);
-    q += s.syy[i]! - (e0 * (i00 * e0 + i01 * e1) + e1 * (i01 * e0 + i11 * e1));
+    q += v[o + 5]! - (e0 * (i00 * e0 + i01 * e1) + e1 * (i01 * e0 + i11 * e1));
   }
+  logDetL += Math.log(detProduct);
   const detG = g00 * g11 - g01 * g01;
   if (!(detG > 0)) return null;
   const beta0 = (g11 * h0 - g01 * h1) / detG;

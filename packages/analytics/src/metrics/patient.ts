@@ -1,5 +1,6 @@
 import type { OutcomeRecord } from '../records.js';
-import { type OlsFit, ols } from './ols.js';
+import type { OlsFit } from './ols.js';
+import { outcomeOfSortedDays } from './patient-sorted.js';
 
 /** Direction of a measure: for `higher-is-worse` (PHQ-9), improvement = baseline − latest. */
 export type Direction = 'higher-is-worse' | 'higher-is-better';
@@ -60,71 +61,12 @@ export function patientOutcome(rowsIn: readonly OutcomeRecord[], o: PatientOutco
   if (!first) throw new RangeError('patientOutcome: no assessments');
   const firstDose =
     rows.find((r) => r.firstDoseDay !== undefined && r.firstDoseDay !== null)?.firstDoseDay ?? null;
-  let base = first;
-  if (firstDose !== null) {
-    for (const r of rows) if (r.day <= firstDose) base = r;
-  }
-  let latest: OutcomeRecord | null = null;
-  let firstResponseDay: number | null = null;
-  const worse = o.direction === 'higher-is-worse';
-  const fraction = o.responseFraction;
-  for (const r of rows) {
-    if (r.day <= base.day) continue;
-    latest = r;
-    if (
-      worse &&
-      fraction !== null &&
-      firstResponseDay === null &&
-      base.score > 0 &&
-      r.score <= fraction * base.score
-    ) {
-      firstResponseDay = r.day - base.day;
-    }
-  }
-  const trend = ols(
-    rows.map((r) => r.day),
-    rows.map((r) => r.score),
+  return outcomeOfSortedDays(
+    first.patientId,
+    first.instrument,
+    Float64Array.from(rows, (r) => r.day),
+    Float64Array.from(rows, (r) => r.score),
+    firstDose,
+    o,
   );
-  const common = {
-    patientId: first.patientId,
-    instrument: first.instrument,
-    assessments: rows.length,
-    baselineDay: base.day,
-    baseline: base.score,
-    trend,
-  };
-  if (latest === null) {
-    return {
-      ...common,
-      evaluable: false,
-      latestDay: null,
-      latest: null,
-      change: null,
-      percentChange: null,
-      improvement: null,
-      response: null,
-      firstResponseDay: null,
-      followUpDays: null,
-      remission: null,
-    };
-  }
-  const change = latest.score - base.score;
-  const remission =
-    o.remissionBelow === null
-      ? null
-      : latest.score < o.remissionBelow &&
-        (o.remissionRequiresBaselineAtLeast == null || base.score >= o.remissionRequiresBaselineAtLeast);
-  return {
-    ...common,
-    evaluable: true,
-    latestDay: latest.day,
-    latest: latest.score,
-    change,
-    percentChange: base.score === 0 ? null : (100 * change) / base.score,
-    improvement: worse ? -change : change,
-    response: worse && fraction !== null && base.score > 0 ? latest.score <= fraction * base.score : null,
-    firstResponseDay,
-    followUpDays: latest.day - base.day,
-    remission,
-  };
 }

@@ -1,4 +1,5 @@
-import { type MeanInterval, meanInterval } from './stats.js';
+import type { MeanInterval } from './stats.js';
+import { trajectoryOfColumns } from './trajectory-columns.js';
 
 /** One bin of a cohort trajectory. */
 export interface TrajectoryBin extends MeanInterval {
@@ -19,21 +20,21 @@ export function trajectory(
   rows: readonly { readonly patientId: string; readonly t: number; readonly score: number }[],
   edges: readonly number[] = DEFAULT_DAY_BINS,
 ): TrajectoryBin[] {
-  const sorted = [...edges].sort((a, b) => a - b);
-  const perBin = sorted.map(() => new Map<string, { sum: number; n: number }>());
-  for (const r of rows) {
-    if (r.t < sorted[0]!) continue;
-    let k = sorted.length - 1;
-    while (k > 0 && r.t < sorted[k]!) k--;
-    const m = perBin[k]!;
-    const cell = m.get(r.patientId);
-    if (cell) {
-      cell.sum += r.score;
-      cell.n++;
-    } else m.set(r.patientId, { sum: r.score, n: 1 });
+  const index = new Map<string, number>();
+  const n = rows.length;
+  const patient = new Int32Array(n);
+  const t = new Float64Array(n);
+  const score = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const r = rows[i]!;
+    let p = index.get(r.patientId);
+    if (p === undefined) {
+      p = index.size;
+      index.set(r.patientId, p);
+    }
+    patient[i] = p;
+    t[i] = r.t;
+    score[i] = r.score;
   }
-  return sorted.map((edge, k) => {
-    const values = [...perBin[k]!.values()].map((c) => c.sum / c.n);
-    return { bin: edge, upperEdge: sorted[k + 1] ?? null, ...meanInterval(values) };
-  });
+  return trajectoryOfColumns(patient, t, score, index.size, edges);
 }

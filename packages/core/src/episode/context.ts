@@ -409,28 +409,96 @@ function review(e: { id: string; at: string; recordedAt: string; outcome: string
  * engine of the read-side projection.
  */
 export function evolve(c: EpisodeContext, e: EpisodeEvent, score: AssessmentScorer): EpisodeContext {
-  const ms = Date.parse(e.at);
+  return evolveOwned(c, e, score, null);
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/**
+ * Contexts and arrays that one read-side fold built itself and nothing else holds: the fold may grow them in
+ * place (structural sharing without a copy per event). Null everywhere else: every step copies, so an older
+ * context (the machine's state before a refused event, a snapshot) never changes.
+ */
+type Owned = WeakSet<object> | null;
+
+/** `list` with `item` appended: a new array, or `list` itself grown in place when the fold owns it. */
+function append<T>(list: readonly T[], owned: Owned, item: T): readonly T[] {
+  if (owned?.has(list)) {
+    (list as T[]).push(item);
+    return list;
+  }
+  const out = [...list, item];
+  owned?.add(out);
+  return out;
+}
+
+/** `list` with `items` appended, as {@link append}. */
+function appendAll<T>(list: readonly T[], owned: Owned, items: readonly T[]): readonly T[] {
+  if (owned?.has(list)) {
+    for (const x of items) (list as T[]).push(x);
+    return list;
+  }
+  const out = [...list, ...items];
+  owned?.add(out);
+  return out;
+}
+
+/**
+ * {@link evolve}, growing the context (and its arrays) in place when `owned` holds it. Gives a context equal
+ * to `evolve`'s either way.
+ */
+function evolveOwned(
+  c: EpisodeContext,
+  e: EpisodeEvent,
+  score: AssessmentScorer,
+  owned: Owned,
+  ms = Date.parse(e.at),
+): EpisodeContext {
   const latest = c.lastEventMs === null || ms >= c.lastEventMs;
-  const base: EpisodeContext = {
+  // What the event changes beyond the fields every event sets, computed from `c` before anything is written.
+  const changes = eventChanges(c, e, score, owned);
+  const history = append(c.history, owned, e);
+  if (owned?.has(c)) {
+    const m = c as Mutable<EpisodeContext>;
+    if (latest) {
+      m.lastEventAt = e.at;
+      m.lastEventMs = ms;
+    }
+    m.history = history;
+    if (e.synthetic === true) m.synthetic = true;
+    return Object.assign(m, changes);
+  }
+  const next: EpisodeContext = {
     ...c,
     lastEventAt: latest ? e.at : c.lastEventAt,
     lastEventMs: latest ? ms : c.lastEventMs,
-    history: [...c.history, e],
+    history,
     synthetic: c.synthetic || e.synthetic === true,
+    ...changes,
   };
+  owned?.add(next);
+  return next;
+}
+
+/** The fields `e` changes, other than the last event time, the history and the synthetic flag. */
+function eventChanges(
+  c: EpisodeContext,
+  e: EpisodeEvent,
+  score: AssessmentScorer,
+  owned: Owned,
+): Partial<EpisodeContext> {
   switch (e.type) {
     case 'EpisodeOpened':
       return {
-        ...base,
         episodeId: e.episodeId,
         patientId: e.patientId,
         openedAt: e.at,
         policy: resolvePolicy(e.policy ?? {}, c.policy),
       };
     case 'FitAssessed':
-      return { ...base, fit: e.outcome };
+      return { fit: e.outcome };
     case 'MedicalEvaluationScheduled':
-      return { ...base, evaluation: { ...c.evaluation, scheduledFor: e.scheduledFor } };
+      return { evaluation: { ...c.evaluation, scheduledFor: e.scheduledFor } };
     case 'MedicalEvaluationCompleted': {
       // During treatment this is a re-evaluation: eligible lifts a treatment stop, not eligible stops treatment.
       const inTreatment = c.evaluation.eligible === true;
@@ -441,7 +509,6 @@ export function evolve(c: EpisodeContext, e: EpisodeEvent, score: AssessmentScor
             ? null
             : c.treatmentStopped;
       return {
-        ...base,
         treatmentStopped: stop,
         evaluation: {
           ...c.evaluation,
@@ -458,7 +525,6 @@ export function evolve(c: EpisodeContext, e: EpisodeEvent, score: AssessmentScor
         c.policy,
       );
       return {
-        ...base,
         policy,
         plan: {
           createdAt: e.at,
@@ -470,7 +536,6 @@ export function evolve(c: EpisodeContext, e: EpisodeEvent, score: AssessmentScor
     }
     case 'PrescriptionIssued':
       return {
-        ...base,
         prescription: {
           eventId: e.id,
           at: e.at,
@@ -485,49 +550,44 @@ export function evolve(c: EpisodeContext, e: EpisodeEvent, score: AssessmentScor
       };
     case 'RefillIssued':
       return {
-        ...base,
         dosesAuthorized: c.dosesAuthorized + e.dosesAuthorized,
         followUpSinceAuthorization: false,
       };
     case 'MedicationDelivered':
-      return { ...base, dosesDelivered: c.dosesDelivered + e.doses };
+      return { dosesDelivered: c.dosesDelivered + e.doses };
     case 'SelfAdministrationTrained':
-      return { ...base, trained: c.trained || (e.vitalsTrained && e.selfAdministrationTrained) };
+      return { trained: c.trained || (e.vitalsTrained && e.selfAdministrationTrained) };
     case 'PreparationSessionCompleted':
-      return { ...base, preparationSessions: c.preparationSessions + 1 };
+      return { preparationSessions: c.preparationSessions + 1 };
     case 'IntegrationSessionCompleted':
       return {
-        ...base,
         integrationSessions: c.integrationSessions + 1,
         integrationsSinceLastDosing: c.integrationsSinceLastDosing + 1,
       };
     case 'DosingSessionScheduled':
       // Booking does not start the session: the first pre-dose vitals (or the dose) of that session do.
       return {
-        ...base,
-        sessions: [
-          ...c.sessions,
-          {
-            sessionId: e.sessionId,
-            scheduledFor: e.scheduledFor,
-            mode: e.mode,
-            chaperone: e.chaperone === true,
-            status: 'scheduled',
-            doseNumber: null,
-            preVitals: [],
-            otherVitals: [],
-            doses: [],
-            adverseEvents: [],
-            abortReason: null,
-            endedAt: null,
-            completionReason: null,
-            maintenance: c.maintenance !== null,
-          },
-        ],
+        sessions: append(c.sessions, owned, {
+          sessionId: e.sessionId,
+          scheduledFor: e.scheduledFor,
+          mode: e.mode,
+          chaperone: e.chaperone === true,
+          status: 'scheduled',
+          doseNumber: null,
+          preVitals: [],
+          otherVitals: [],
+          doses: [],
+          adverseEvents: [],
+          abortReason: null,
+          endedAt: null,
+          completionReason: null,
+          maintenance: c.maintenance !== null,
+        }),
       };
     case 'VitalsRecorded': {
       const holdSigns = e.phase === 'pre' ? vitalSignsBeyond(e, c.policy, 'hold') : [];
-      const reading: VitalsReading = {
+      // Built key by key (a spread followed by a new key makes V8 build a slow dictionary object).
+      const reading: Mutable<VitalsReading & { phase?: 'during' | 'post' }> = {
         eventId: e.id,
         at: e.at,
         recordedAt: e.recordedAt,
@@ -536,16 +596,22 @@ export function evolve(c: EpisodeContext, e: EpisodeEvent, score: AssessmentScor
         aboveHold: holdSigns.length > 0,
         holdSigns,
         alertSigns: vitalSignsBeyond(e, c.policy, 'alert'),
-        ...(e.heartRate !== undefined ? { heartRate: e.heartRate } : {}),
-        ...(e.spo2 !== undefined ? { spo2: e.spo2 } : {}),
       };
+      if (e.heartRate !== undefined) reading.heartRate = e.heartRate;
+      if (e.spo2 !== undefined) reading.spo2 = e.spo2;
+      if (e.phase !== 'pre') reading.phase = e.phase;
       return {
-        ...base,
         currentSessionId: e.sessionId,
         sessions: updateSession(c, e.sessionId, (s) =>
           e.phase === 'pre'
             ? { ...s, preVitals: [...s.preVitals, reading] }
-            : { ...s, otherVitals: [...s.otherVitals, { ...reading, phase: e.phase as 'during' | 'post' }] },
+            : {
+                ...s,
+                otherVitals: [
+                  ...s.otherVitals,
+                  reading as VitalsReading & { readonly phase: 'during' | 'post' },
+                ],
+              },
         ),
       };
     }
@@ -567,7 +633,6 @@ export function evolve(c: EpisodeContext, e: EpisodeEvent, score: AssessmentScor
         reason: e.reason ?? null,
       };
       return {
-        ...base,
         currentSessionId: e.sessionId,
         unitsUsed: c.unitsUsed + units,
         integrationsSinceLastDosing: firstInSession ? 0 : c.integrationsSinceLastDosing,
@@ -582,22 +647,18 @@ export function evolve(c: EpisodeContext, e: EpisodeEvent, score: AssessmentScor
     case 'AdverseEventReported': {
       const known = e.sessionId === undefined || c.sessions.some((s) => s.sessionId === e.sessionId);
       return {
-        ...base,
-        adverseEvents: [
-          ...c.adverseEvents,
-          {
-            eventId: e.id,
-            at: e.at,
-            recordedAt: e.recordedAt,
-            recordedBy: e.recordedBy,
-            code: e.code,
-            severity: e.severity,
-            sessionId: e.sessionId ?? null,
-            unknownSession: !known,
-            needsReview: adverseEventNeedsReview(e.code, e.severity),
-            reviewed: null,
-          },
-        ],
+        adverseEvents: append(c.adverseEvents, owned, {
+          eventId: e.id,
+          at: e.at,
+          recordedAt: e.recordedAt,
+          recordedBy: e.recordedBy,
+          code: e.code,
+          severity: e.severity,
+          sessionId: e.sessionId ?? null,
+          unknownSession: !known,
+          needsReview: adverseEventNeedsReview(e.code, e.severity),
+          reviewed: null,
+        }),
         sessions:
           e.sessionId === undefined || !known
             ? c.sessions
@@ -606,14 +667,12 @@ export function evolve(c: EpisodeContext, e: EpisodeEvent, score: AssessmentScor
     }
     case 'AdverseEventReviewed':
       return {
-        ...base,
         adverseEvents: c.adverseEvents.map((a) =>
           a.eventId === e.adverseEventId ? { ...a, reviewed: review(e) } : a,
         ),
       };
     case 'DosingSessionCompleted':
       return {
-        ...base,
         currentSessionId: null,
         sessions: updateSession(c, e.sessionId, (s) => ({
           ...s,
@@ -625,7 +684,6 @@ export function evolve(c: EpisodeContext, e: EpisodeEvent, score: AssessmentScor
     case 'DosingSessionAborted':
       // Aborting the session in progress ends it; aborting a booked session that never started cancels it.
       return {
-        ...base,
         currentSessionId: c.currentSessionId === e.sessionId ? null : c.currentSessionId,
         sessions: updateSession(c, e.sessionId, (s) => ({
           ...s,
@@ -662,14 +720,12 @@ export function evolve(c: EpisodeContext, e: EpisodeEvent, score: AssessmentScor
         reviewed: null,
       }));
       return {
-        ...base,
-        assessments: [...c.assessments, assessment],
-        safetyFlags: flags.length ? [...c.safetyFlags, ...flags] : c.safetyFlags,
+        assessments: append(c.assessments, owned, assessment),
+        safetyFlags: flags.length ? appendAll(c.safetyFlags, owned, flags) : c.safetyFlags,
       };
     }
     case 'SafetyFlagReviewed':
       return {
-        ...base,
         safetyFlags: c.safetyFlags.map((f) =>
           f.assessmentEventId === e.assessmentEventId && f.rule === e.rule
             ? { ...f, reviewed: review(e) }
@@ -678,8 +734,7 @@ export function evolve(c: EpisodeContext, e: EpisodeEvent, score: AssessmentScor
       };
     case 'MedicalFollowUpCompleted':
       return {
-        ...base,
-        followUps: [...c.followUps, e.at],
+        followUps: append(c.followUps, owned, e.at),
         followUpSinceAuthorization: true,
         treatmentStopped: e.continueTreatment
           ? null
@@ -687,13 +742,13 @@ export function evolve(c: EpisodeContext, e: EpisodeEvent, score: AssessmentScor
       };
     case 'EventVoided':
       // The voided event is already out of the history: a void is applied by rebuilding without it.
-      return { ...base, voidedEventIds: [...c.voidedEventIds, e.voidedEventId] };
+      return { voidedEventIds: append(c.voidedEventIds, owned, e.voidedEventId) };
     case 'InformedConsentRecorded':
       return {
-        ...base,
-        consents: [
-          ...c.consents,
-          ...[...new Set(e.scope)].map((scope) => ({
+        consents: appendAll(
+          c.consents,
+          owned,
+          [...new Set(e.scope)].map((scope) => ({
             scope,
             eventId: e.id,
             at: e.at,
@@ -701,34 +756,34 @@ export function evolve(c: EpisodeContext, e: EpisodeEvent, score: AssessmentScor
             documentVersion: e.documentVersion,
             withdrawn: null,
           })),
-        ],
+        ),
       };
     case 'ConsentWithdrawn':
       return {
-        ...base,
         consents: c.consents.map((x) =>
           x.withdrawn === null && e.scope.includes(x.scope)
             ? { ...x, withdrawn: { eventId: e.id, at: e.at, recordedAt: e.recordedAt } }
             : x,
         ),
-        withdrawals: [
-          ...c.withdrawals,
-          { eventId: e.id, at: e.at, recordedAt: e.recordedAt, scope: e.scope },
-        ],
+        withdrawals: append(c.withdrawals, owned, {
+          eventId: e.id,
+          at: e.at,
+          recordedAt: e.recordedAt,
+          scope: e.scope,
+        }),
       };
     case 'MedicationsReviewed':
-      return { ...base, medications: { eventId: e.id, at: e.at, list: e.medications } };
+      return { medications: { eventId: e.id, at: e.at, list: e.medications } };
     case 'MaintenancePlanned':
-      return { ...base, maintenance: { eventId: e.id, at: e.at, intervalDays: e.intervalDays } };
+      return { maintenance: { eventId: e.id, at: e.at, intervalDays: e.intervalDays } };
     case 'EpisodePaused':
-      return { ...base, paused: { at: e.at, reason: e.reason } };
+      return { paused: { at: e.at, reason: e.reason } };
     case 'EpisodeResumed':
-      return { ...base, paused: null };
+      return { paused: null };
     case 'EpisodeCompleted':
-      return { ...base, closed: { kind: 'completed', at: e.at, reason: e.reason ?? null } };
+      return { closed: { kind: 'completed', at: e.at, reason: e.reason ?? null } };
     case 'EpisodeDiscontinued':
       return {
-        ...base,
         currentSessionId: null,
         closed: { kind: 'discontinued', at: e.at, reason: e.reason },
       };
@@ -771,10 +826,16 @@ export function applyAccepted(
   c: EpisodeContext,
   e: EpisodeEvent,
   score: AssessmentScorer,
+  /** Internal: what the calling fold owns and may grow in place (see `projectEpisodes`); null to copy. */
+  owned: WeakSet<object> | null = null,
 ): EpisodeContext {
-  if (!needsRebuild(c, e)) return evolve(c, e, score);
+  const ms = Date.parse(e.at);
+  // As needsRebuild, with the time parsed once.
+  if (e.type !== 'EventVoided' && !(c.lastEventMs !== null && ms < c.lastEventMs)) {
+    return evolveOwned(c, e, score, owned, ms);
+  }
   let out = initial;
-  for (const x of rebuildList(c, e)) out = evolve(out, x, score);
+  for (const x of rebuildList(c, e)) out = evolveOwned(out, x, score, owned);
   return out;
 }
 

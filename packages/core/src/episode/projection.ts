@@ -25,6 +25,11 @@ export function projectEpisodes(
   const score = assessmentScorer(options.registry ?? createInstrumentRegistry());
   const empty = emptyContext(options.policy);
   const out = new Map<string, EpisodeContext>();
-  for (const e of events) out.set(e.episodeId, applyAccepted(empty, out.get(e.episodeId) ?? empty, e, score));
+  // The contexts this fold builds are its own until it returns: each one replaces the last of its episode, so
+  // they (and their arrays) grow in place instead of being copied at every event. `empty` is not in it.
+  const owned = new WeakSet<object>();
+  for (const e of events) {
+    out.set(e.episodeId, applyAccepted(empty, out.get(e.episodeId) ?? empty, e, score, owned));
+  }
   return out;
 }

@@ -8,7 +8,7 @@ import {
   generateDemoCohort,
   mergeByTime,
   type TimedRun,
-} from '../demo/index.js';
+} from '@kapkit/testing';
 import { CliError, type CliIO, write } from '../io.js';
 
 export interface DemoDataOptions {

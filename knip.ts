@@ -36,6 +36,7 @@ const config: KnipConfig = {
         '@kapkit/core',
         '@kapkit/export',
         '@kapkit/store',
+        '@kapkit/testing',
         '@napi-rs/canvas',
         'chart.js',
         'chartjs-adapter-date-fns',

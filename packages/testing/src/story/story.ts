@@ -87,7 +87,7 @@ export interface DosingSessionOptions {
  *
  * const story = new Story('ep-1', 'pt-synthetic-1').readyToDose().dosingSession(14).integration(15);
  * const { state, refusals } = replay(story.events);
- * console.log(refusals.length, state.context.dosingSessions.length); // 0 1
+ * console.log(refusals.length, state.context.sessions.length); // 0 1
  * ```
  */
 export class Story {

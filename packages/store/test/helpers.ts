@@ -8,7 +8,7 @@ import { inject } from 'vitest';
 import { type OpenStoreOptions, openStore } from '../src/open.js';
 import type { EventStore } from '../src/store.js';
 
-export const PACKAGE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
+const PACKAGE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** The PostgreSQL server of the tests (`.ci/run` starts one and sets it). */
 export const PG_URL = process.env.KAPKIT_TEST_DATABASE_URL || undefined;
@@ -51,7 +51,7 @@ let counter = 0;
 let shared: { pglite: PGlite; dir: string } | null = null;
 
 /** This test file's PGlite, on disk (a copy of the global setup's template). */
-export async function sharedPglite(): Promise<PGlite> {
+async function sharedPglite(): Promise<PGlite> {
   if (!shared) {
     const dir = copyTemplate();
     shared = { dir, pglite: await PGlite.create(join(dir, 'pgdata')) };

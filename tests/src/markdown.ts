@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
@@ -47,7 +47,7 @@ export function codeBlocks(file: string, markdown: string): CodeBlock[] {
 }
 
 /** The Markdown files whose code blocks are checked: every README, CONTRIBUTING and docs/**\/*.md (not docs/api). */
-export function documentationFiles(): string[] {
+function documentationFiles(): string[] {
   const files = ['README.md', 'CONTRIBUTING.md', 'examples/README.md'];
   for (const dir of ['packages', 'apps']) {
     for (const name of readdirSync(join(repoRoot, dir))) {
@@ -94,11 +94,6 @@ export function wrapForCommonJs(code: string): string {
   }
   if (!hasTopLevelAwait(source)) return code;
   return `${imports.join('')}\n\nvoid (async () => {${body.join('')}\n})().catch((error: unknown) => {\n  console.error(error);\n  process.exitCode = 1;\n});\n`;
-}
-
-/** Relative path with forward slashes. */
-export function rel(from: string, to: string): string {
-  return relative(from, to).split('\\').join('/');
 }
 
 /** Whether a module uses `await` (or `for await`) outside any function. */

@@ -5,6 +5,7 @@ import { repoRoot } from './markdown.js';
 /** The published packages: folder under packages/ and package name. */
 export const PUBLISHED = [
   { dir: 'core', name: '@kapkit/core' },
+  { dir: 'testing', name: '@kapkit/testing' },
   { dir: 'analytics', name: '@kapkit/analytics' },
   { dir: 'store', name: '@kapkit/store' },
   { dir: 'charts', name: '@kapkit/charts' },

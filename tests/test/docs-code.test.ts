@@ -96,7 +96,7 @@ afterAll(() => {
 
 describe('code blocks of the READMEs and docs', () => {
   it('finds the TypeScript blocks of every published package README', () => {
-    for (const pkg of ['core', 'analytics', 'store', 'charts', 'export']) {
+    for (const pkg of ['core', 'testing', 'analytics', 'store', 'charts', 'export']) {
       const runnable = scripts.filter((b) => b.file === `packages/${pkg}/README.md` && b.runs);
       expect(runnable.length, `packages/${pkg}/README.md has a complete example`).toBeGreaterThan(0);
     }

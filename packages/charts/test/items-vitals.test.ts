@@ -1,8 +1,9 @@
 import { cadss6, gad7, phq9 } from '@kapkit/core';
+import { phq9Answers, Story } from '@kapkit/testing';
 import type { AnnotationOptions } from 'chartjs-plugin-annotation';
 import { describe, expect, it } from 'vitest';
 import { type ItemDataset, itemChartConfig, type VitalsDataset, vitalsChartConfig } from '../src/index.js';
-import { phq9Answers, referenceStory, Story } from './story.js';
+import { COURSE, referenceStory, SESSION } from './reference-story.js';
 
 describe('itemChartConfig', () => {
   const answers = [2, 1, 2, 1, 1, 0, 1, 0, 2];
@@ -106,11 +107,14 @@ describe('vitalsChartConfig', () => {
   });
 
   it("draws the policy's thresholds when the episode changed them, and shows sessions held for vitals", () => {
-    const s = new Story().readyToDose({ policy: { holdSystolicAbove: 150, holdDiastolicAbove: 95 } });
+    const s = new Story().readyToDose({
+      ...COURSE,
+      policy: { holdSystolicAbove: 150, holdDiastolicAbove: 95 },
+    });
     s.phq9(12, phq9Answers(15), 120)
-      .dosingSession(14)
+      .dosingSession(14, SESSION)
       .heldSession(20, [162, 99])
-      .dosingSession(21, { vitals: [148, 92] });
+      .dosingSession(21, { ...SESSION, vitals: [148, 92] });
     const config = vitalsChartConfig(s.context());
     expect(hold(config, 'hold-systolic')).toMatchObject({ yMin: 150, yMax: 150 });
     expect(hold(config, 'hold-diastolic')).toMatchObject({ yMin: 95, yMax: 95 });

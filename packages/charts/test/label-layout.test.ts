@@ -1,3 +1,4 @@
+import { gad7Answers, phq9Answers, Story } from '@kapkit/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -7,7 +8,7 @@ import {
   outcomeChart,
   outcomeChartLabels,
 } from '../src/index.js';
-import { gad7Answers, phq9Answers, referenceStory, Story } from './story.js';
+import { COURSE, referenceStory, SESSION } from './reference-story.js';
 
 const box = (id: string, x: number, y: number, width = 50, height = 12): LabelRequest => ({
   id,
@@ -84,8 +85,11 @@ describe('outcome chart labels', () => {
 });
 
 describe('outcome chart: today', () => {
-  const s = new Story().readyToDose();
-  s.phq9(12, phq9Answers(18), 120).gad7(12, gad7Answers(14), 130).dosingSession(14).phq9(20, phq9Answers(12));
+  const s = new Story().readyToDose(COURSE);
+  s.phq9(12, phq9Answers(18), 120)
+    .gad7(12, gad7Answers(14), 130)
+    .dosingSession(14, SESSION)
+    .phq9(20, phq9Answers(12));
   const context = s.context();
   const doseAt = context.sessions[0]!.doses[0]!.at;
   const today = new Date(Date.parse(doseAt) + 9 * 86_400_000).toISOString().replace('.000Z', 'Z');

@@ -1,5 +1,6 @@
 import { jacobsonTruax, patientOutcome } from '@kapkit/analytics';
 import { DAY_MS, gad7, InvalidTimestampError, phq9, UnknownInstrumentError } from '@kapkit/core';
+import { gad7Answers, phq9Answers, Story } from '@kapkit/testing';
 import type { AnnotationOptions } from 'chartjs-plugin-annotation';
 import { describe, expect, it } from 'vitest';
 import {
@@ -15,7 +16,7 @@ import {
   palette,
   relativeLuminance,
 } from '../src/index.js';
-import { gad7Answers, phq9Answers, referenceStory, Story } from './story.js';
+import { COURSE, referenceStory, SESSION } from './reference-story.js';
 
 const context = referenceStory().context();
 
@@ -156,8 +157,8 @@ describe('outcomeChartConfig: dosing sessions and critical periods', () => {
       expect((box.xMax as number) - (box.xMin as number)).toBeCloseTo(14, 12);
     }
 
-    const s = new Story().readyToDose({ criticalPeriodDays: 2 });
-    s.phq9(12, phq9Answers(15), 120).dosingSession(14).dosingSession(20);
+    const s = new Story().readyToDose({ ...COURSE, criticalPeriodDays: 2 });
+    s.phq9(12, phq9Answers(15), 120).dosingSession(14, SESSION).dosingSession(20, SESSION);
     const short = outcomeChartConfig({ context: s.context() });
     const w1 = annotation(short, 'window-1', 'box');
     expect((w1.xMax as number) - (w1.xMin as number)).toBe(2 * DAY_MS);
@@ -223,8 +224,8 @@ describe('outcomeChartConfig: response and remission lines', () => {
   });
 
   it('has no response line without a baseline above 0', () => {
-    const s = new Story().readyToDose();
-    s.phq9(12, phq9Answers(0), 120).dosingSession(14).phq9(20, phq9Answers(0));
+    const s = new Story().readyToDose(COURSE);
+    s.phq9(12, phq9Answers(0), 120).dosingSession(14, SESSION).phq9(20, phq9Answers(0));
     const c = outcomeChartConfig({ context: s.context() });
     expect(annotations(c)['response-phq9']).toBeUndefined();
     expect(annotations(c)['remission-phq9']).toBeDefined();
@@ -321,8 +322,10 @@ describe('outcomeChartConfig: reliable change and safety flags', () => {
     expect(row).toMatchObject({ instrument: 'phq9', charted: false, total: 13 });
     expect(dataset(gadOnly.config, 'safety-positive').data).toHaveLength(1);
 
-    const s = new Story().readyToDose();
-    s.phq9(12, phq9Answers(15), 120).dosingSession(14).phq9(20, [1, null, null, null, 1, 1, 1, 1, 2]);
+    const s = new Story().readyToDose(COURSE);
+    s.phq9(12, phq9Answers(15), 120)
+      .dosingSession(14, SESSION)
+      .phq9(20, [1, null, null, null, 1, 1, 1, 1, 2]);
     const { config: c, data: d } = outcomeChart({ context: s.context() });
     const unscorable = d.rows.find((r) => r.total === null)!;
     expect(unscorable.safetyFlag).toMatchObject({ kind: 'positive', value: 2, reviewed: false });
@@ -376,8 +379,11 @@ describe('outcomeChartData: the accessible table', () => {
   });
 
   it('uses the baseline rule of patientOutcome (last assessment at or before the first dose)', () => {
-    const s = new Story().readyToDose();
-    s.phq9(12, phq9Answers(20), 120).phq9(13, phq9Answers(16)).dosingSession(14).phq9(20, phq9Answers(9));
+    const s = new Story().readyToDose(COURSE);
+    s.phq9(12, phq9Answers(20), 120)
+      .phq9(13, phq9Answers(16))
+      .dosingSession(14, SESSION)
+      .phq9(20, phq9Answers(9));
     const d = outcomeChartData({ context: s.context(), xAxis: 'days-since-baseline' });
     const rows = d.rows.filter((r) => r.instrument === 'phq9');
     expect(rows.map((r) => r.reliableChange === 'baseline')).toEqual([false, true, false]);
@@ -437,14 +443,14 @@ describe('outcomeChartConfig: axes, options and determinism', () => {
 
   it('defaults to the PHQ-9 and GAD-7 the episode has, and rejects unknown instruments', () => {
     expect(outcomeChartData({ context }).instruments.map((i) => i.id)).toEqual(['phq9', 'gad7']);
-    const s = new Story().readyToDose();
-    s.gad7(12, gad7Answers(12), 120).dosingSession(14);
+    const s = new Story().readyToDose(COURSE);
+    s.gad7(12, gad7Answers(12), 120).dosingSession(14, SESSION);
     expect(outcomeChartData({ context: s.context() }).instruments.map((i) => i.id)).toEqual(['gad7']);
     expect(() => outcomeChartConfig({ context, instruments: ['bdi2'] })).toThrow(UnknownInstrumentError);
   });
 
   it('builds a chart for an episode without assessments or doses', () => {
-    const s = new Story().readyToDose();
+    const s = new Story().readyToDose(COURSE);
     const { config, data } = outcomeChart({ context: s.context() });
     expect(data.rows).toEqual([]);
     expect(data.origin.kind).toBe('opened');
@@ -457,7 +463,7 @@ describe('outcomeChartConfig: axes, options and determinism', () => {
 describe('dose steps and maintenance on the outcome chart', () => {
   /** A plan that starts with a half dose (150 of 300 mg), a step up, then maintenance. */
   function titrated() {
-    const s = new Story().readyToDose();
+    const s = new Story().readyToDose(COURSE);
     const plan = s.events.find((e) => (e as { type: string }).type === 'TreatmentPlanCreated') as Record<
       string,
       unknown
@@ -468,10 +474,10 @@ describe('dose steps and maintenance on the outcome chart', () => {
     ];
     plan.plannedDosingSessions = 2;
     s.phq9(12, phq9Answers(18), 120);
-    s.dosingSession(14, { doseMg: 150 });
-    s.dosingSession(24);
+    s.dosingSession(14, { ...SESSION, doseMg: 150 });
+    s.dosingSession(24, SESSION);
     s.day(30).add('MaintenancePlanned', { intervalDays: 45 });
-    s.dosingSession(70);
+    s.dosingSession(70, SESSION);
     return s;
   }
 

@@ -13,7 +13,7 @@ import {
   vitalsChartConfig,
 } from '../src/index.js';
 import { ChartFontError, ensureChartFonts, renderChartPng } from '../src/render.js';
-import { referenceStory } from './story.js';
+import { referenceStory } from './reference-story.js';
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 

@@ -10,7 +10,7 @@ import {
   trajectoryChartConfig,
   vitalsChartConfig,
 } from '../src/index.js';
-import { referenceStory } from './story.js';
+import { referenceStory } from './reference-story.js';
 
 describe('item chart: an item answered 0 is not drawn like an unanswered item', () => {
   const config = itemChartConfig({ responses: [0, 1, null, 2, 0, 0, 1, 0, 0] }, phq9);

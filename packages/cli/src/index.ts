@@ -3,6 +3,7 @@
  * @packageDocumentation
  */
 import { EXPORT_FORMATS } from '@kapkit/export';
+import { DEMO_DEFAULT_START } from '@kapkit/testing';
 import { Command, CommanderError, Option } from 'commander';
 import { registerAccountCommands } from './commands/accounts.js';
 import { type AnalyzeCommandOptions, analyzeCommand } from './commands/analyze.js';
@@ -14,7 +15,6 @@ import { schemaCommand } from './commands/schema.js';
 import { scoreCommand } from './commands/score.js';
 import { registerStoreCommand } from './commands/store.js';
 import { validateCommand } from './commands/validate.js';
-import { DEMO_DEFAULT_START } from './demo/index.js';
 import { CliError, type CliIO, isClosedPipe } from './io.js';
 import { VERSION } from './version.js';
 
@@ -28,7 +28,6 @@ export {
   type ValidateReport,
   validateCommand,
 } from './commands/validate.js';
-export * from './demo/index.js';
 export { CliError, type CliIO } from './io.js';
 
 /**

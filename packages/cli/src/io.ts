@@ -21,7 +21,7 @@ export class CliError extends Error {
 }
 
 /** Check that a file argument names a readable file (not a directory), with a clear error otherwise. */
-export async function checkInputFile(file: string): Promise<void> {
+async function checkInputFile(file: string): Promise<void> {
   try {
     await access(file);
   } catch {

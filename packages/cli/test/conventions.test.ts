@@ -3,9 +3,9 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { generateDemoEvents } from '@kapkit/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { keyWeakness } from '../src/commands/export.js';
-import { generateDemoEvents } from '../src/demo/index.js';
 import { VERSION } from '../src/version.js';
 import { run } from './helpers.js';
 

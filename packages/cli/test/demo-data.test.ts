@@ -29,6 +29,23 @@ describe('kapkit demo-data', () => {
     expect(sha256(c.stdout)).not.toBe(sha256(a.stdout));
   });
 
+  it('writes the pinned bytes of the demo generator (@kapkit/testing)', async () => {
+    // The same hash as the generator's own pin in packages/testing/test/demo-cohort.test.ts.
+    const r = await run([
+      'demo-data',
+      '--patients',
+      '5',
+      '--seed',
+      'pinned',
+      '--start',
+      '2026-01-05',
+      '--out',
+      '-',
+    ]);
+    expect(r.code).toBe(0);
+    expect(sha256(r.stdout)).toBe('76fd32cae45670495f63c4c85033ea251ae14b39b61625f3099890d190e99672');
+  });
+
   it('interleaves episodes in global time order by default; --no-interleave groups them by episode', async () => {
     const args = ['demo-data', '-n', '20', '-s', '5'];
     const interleaved = ndjson((await run(args)).stdout);

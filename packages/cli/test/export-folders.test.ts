@@ -1,8 +1,8 @@
 import { appendFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { generateDemoEvents } from '@kapkit/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { generateDemoEvents } from '../src/demo/index.js';
 import { run } from './helpers.js';
 
 /*

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { type ExportManifest, schemaFiles, scoreLineSchema } from '@kapkit/export';
+import { generateDemoEvents } from '@kapkit/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { generateDemoEvents } from '../src/demo/index.js';
 import { runCli } from '../src/index.js';
 import { ndjson, run } from './helpers.js';
 

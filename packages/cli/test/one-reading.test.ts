@@ -1,9 +1,9 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { generateDemoEvents } from '@kapkit/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ValidateReport } from '../src/commands/validate.js';
-import { generateDemoEvents } from '../src/demo/index.js';
 import { run } from './helpers.js';
 
 /*

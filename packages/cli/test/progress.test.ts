@@ -2,8 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
+import { generateDemoEvents } from '@kapkit/testing';
 import { describe, expect, it } from 'vitest';
-import { generateDemoEvents } from '../src/demo/index.js';
 import { runCli } from '../src/index.js';
 import { run } from './helpers.js';
 

@@ -2,9 +2,9 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
+import { type DemoEpisode, generateDemoCohort, interleaveEpisodes } from '@kapkit/testing';
 import { describe, expect, it } from 'vitest';
 import { reportCommand } from '../src/commands/report.js';
-import { type DemoEpisode, generateDemoCohort, interleaveEpisodes } from '../src/demo/index.js';
 import { CliError } from '../src/io.js';
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);

@@ -82,6 +82,7 @@ export {
   upcastEvent,
 } from './episode/events.js';
 export {
+  type DoseUnit,
   diazepamEquivalentMg,
   diazepamEquivalentPerDay,
   diazepamEquivalentSource,
@@ -146,6 +147,7 @@ export {
   defineInstrument,
   type InstrumentDefinition,
   type InstrumentResponse,
+  type IntRange,
   type ItemDefinition,
   type ItemValue,
   itemScale,

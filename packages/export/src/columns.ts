@@ -74,7 +74,7 @@ export function rangeText(c: ColumnSpec): string | null {
 }
 
 /** The JSON Schema description of a column: meaning, unit, range, source, de-identification. */
-export function columnDescription(c: ColumnSpec): string {
+function columnDescription(c: ColumnSpec): string {
   const parts = [c.description.trim()];
   if (c.unit) parts.push(`Unit: ${c.unit}.`);
   const range = rangeText(c);

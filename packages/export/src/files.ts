@@ -13,7 +13,7 @@ export interface FileDigest {
  * A temporary name next to `finalPath` (same directory, so the final rename is atomic on POSIX file systems):
  * `.<name>.<pid>-<random>.kapkit-tmp`. Hidden, so a half-written file is never mistaken for a table.
  */
-export function tempPathFor(finalPath: string): string {
+function tempPathFor(finalPath: string): string {
   return join(
     dirname(finalPath),
     `.${basename(finalPath)}.${process.pid}-${randomBytes(6).toString('hex')}.kapkit-tmp`,

@@ -169,12 +169,12 @@ export function generateSchemas(): SchemaDocument[] {
 }
 
 /** The text of a schema file: two-space JSON and a final newline. */
-export function schemaFileText(doc: Pick<SchemaDocument, 'schema'>): string {
+function schemaFileText(doc: Pick<SchemaDocument, 'schema'>): string {
   return `${JSON.stringify(doc.schema, null, 2)}\n`;
 }
 
 /** `index.json`: every schema's `$id`, title and path. */
-export function schemaIndexText(docs: readonly SchemaDocument[]): string {
+function schemaIndexText(docs: readonly SchemaDocument[]): string {
   const index = {
     description:
       'JSON Schemas of kapkit records, generated from its zod schemas with z.toJSONSchema() (zod 4), in draft 2020-12 and draft-07. Do not edit: regenerate with `kapkit schema --out <dir>`.',

@@ -21,7 +21,7 @@ import type { ColumnSpec, TableName, TableSpec } from './columns.js';
  */
 
 /** Episode phases an exported episode can end in (`not-opened` never has a row). */
-export const END_STATES = [
+const END_STATES = [
   'fit-discussion',
   'medical-evaluation',
   'ineligible',
@@ -35,7 +35,7 @@ export const END_STATES = [
 ] as const;
 
 /** Reliable-change classes. */
-export const RELIABLE_CHANGE_CLASSES = ['improved', 'no-reliable-change', 'deteriorated'] as const;
+const RELIABLE_CHANGE_CLASSES = ['improved', 'no-reliable-change', 'deteriorated'] as const;
 
 /** Instruments with outcome columns in the episodes table. */
 export const EPISODE_OUTCOME_INSTRUMENTS = ['phq9', 'gad7'] as const;

@@ -1,9 +1,10 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
+import { Story } from '@kapkit/testing';
 import { describe, expect, it } from 'vitest';
 import { EXPORT_FORMATS, exportEvents, type InputProblem, isTempName } from '../src/index.js';
-import { cohort, interleave, listFiles, ndjson, Story, streamOf, tempDir } from './story.js';
+import { cohort, interleave, listFiles, ndjson, streamOf, tempDir } from './support.js';
 
 /** A stream that gives `text` for a while, then fails like a broken disk or network would. */
 function failingAfter(text: string, chunks: number): Readable {

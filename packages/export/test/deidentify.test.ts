@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { Story } from '@kapkit/testing';
 import { describe, expect, it } from 'vitest';
 import { EXPORT_FORMATS, exportEvents, type InputProblem, TABLE_NAMES } from '../src/index.js';
-import { listFiles, ndjson, Story, streamOf, tempDir } from './story.js';
+import { COURSE, listFiles, ndjson, SESSION, streamOf, tempDir } from './support.js';
 
 /**
  * The canary test: an event log full of identifiers, names, contact details, dates, times and free text, all
@@ -44,7 +45,7 @@ export function canaryLog() {
     ...PERSON,
     note: FREE_TEXT.note,
   });
-  a.readyToDose();
+  a.readyToDose(COURSE);
   a.day(12).add('MedicationDelivered', { doses: 1, lot: FREE_TEXT.lot }, 90);
   a.add(
     'TreatmentPlanCreated',
@@ -100,7 +101,7 @@ export function canaryLog() {
     .add('EpisodeDiscontinued', { reason: 'patient-choice' });
 
   const b = new Story(EPISODE_2, PATIENT_2, Date.parse('2026-04-09T08:43:00+02:00'), { email: PERSON.email });
-  b.readyToDose().dosingSession(13);
+  b.readyToDose(COURSE).dosingSession(13, SESSION);
 
   const lines: (Record<string, unknown> | string)[] = [...a.events, ...b.events];
   // Excluded lines that carry identifiers too: not JSON, invalid, refused.

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { Story } from '@kapkit/testing';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import {
@@ -15,7 +16,17 @@ import {
   tables,
 } from '../src/index.js';
 import { failures, publishedValidator } from './ajv.js';
-import { cohort, interleave, listFiles, ndjson, readLines, Story, streamOf, tempDir } from './story.js';
+import {
+  COURSE,
+  cohort,
+  interleave,
+  listFiles,
+  ndjson,
+  readLines,
+  SESSION,
+  streamOf,
+  tempDir,
+} from './support.js';
 
 const KEY = 'test-key-0123456789abcdef0123456789abcdef';
 
@@ -159,7 +170,7 @@ describe('NDJSON tables', () => {
   });
 
   it('writes rows of episodes still open at the end of the input, and sessions not yet ended', async () => {
-    const open = new Story('ep-open', 'pt-open').readyToDose().dosingSession(14);
+    const open = new Story('ep-open', 'pt-open').readyToDose(COURSE).dosingSession(14, SESSION);
     const sid = open.session(2);
     open
       .integration(15)

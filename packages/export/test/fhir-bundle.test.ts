@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type EpisodeContext, eventIdsOf, KapkitError, replay } from '@kapkit/core';
+import { Story } from '@kapkit/testing';
 import Ajv, { type AnySchemaObject, type ValidateFunction } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -79,103 +80,6 @@ beforeAll(() => {
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
-
-/**
- * Synthetic event logs, following packages/core/test/episode/story.ts (inlined: that file lies outside this
- * package's TypeScript rootDir). Times advance by days from a fixed start, written in -05:00.
- */
-class Story {
-  readonly events: Record<string, unknown>[] = [];
-  #n = 0;
-  #day = 0;
-  #session = 0;
-  constructor(
-    readonly episodeId: string,
-    readonly patientId: string,
-    readonly start = Date.parse('2026-03-02T10:00:00-05:00'),
-  ) {}
-
-  at(days = this.#day): string {
-    return `${new Date(this.start + days * DAY_MS - 5 * 3_600_000).toISOString().slice(0, 19)}-05:00`;
-  }
-
-  day(d: number): this {
-    this.#day = d;
-    return this;
-  }
-
-  add(type: string, payload: Record<string, unknown> = {}, minutes = 0): this {
-    this.#n++;
-    this.events.push({
-      id: `${this.episodeId}-e${this.#n}`,
-      episodeId: this.episodeId,
-      patientId: this.patientId,
-      type,
-      at: this.at(this.#day + minutes / 1440),
-      v: 1,
-      synthetic: true,
-      ...payload,
-    });
-    return this;
-  }
-
-  /** Opened, fit, evaluated, planned, prescribed, delivered, trained; baseline PHQ-9 and GAD-7 on day 12. */
-  readyToDose(): this {
-    return this.day(0)
-      .add('EpisodeOpened')
-      .add('FitAssessed', { outcome: 'good-fit' }, 60)
-      .day(3)
-      .add('MedicalEvaluationScheduled', { scheduledFor: this.at(7), mode: 'telehealth' })
-      .day(7)
-      .add('MedicalEvaluationCompleted', { eligible: true, contraindications: [] })
-      .add('TreatmentPlanCreated', {
-        plannedDosingSessions: 6,
-        monitoring: {
-          measures: [{ instrument: 'phq9', baseline: true, everyDays: 28 }, { instrument: 'gad7' }],
-        },
-      })
-      .add('PrescriptionIssued', {
-        medication: 'ketamine',
-        route: 'sublingual',
-        formulation: 'sublingual-lozenge',
-        doseMg: 300,
-        dosesAuthorized: 2,
-      })
-      .day(10)
-      .add('MedicationDelivered', { doses: 2 })
-      .add('SelfAdministrationTrained', { vitalsTrained: true, selfAdministrationTrained: true }, 30)
-      .day(12)
-      .add('AssessmentRecorded', {
-        instrument: 'PHQ-9',
-        responses: [2, 2, 2, 2, 1, 2, 1, 1, 0],
-        context: 'baseline',
-      })
-      .add('AssessmentRecorded', {
-        instrument: 'gad7',
-        responses: [2, 2, 2, 1, 1, 1, 1],
-        context: 'baseline',
-      })
-      .add('PreparationSessionCompleted', { mode: 'in-person', intentionsSet: true }, 60);
-  }
-
-  /** A complete dosing session on day `d`. */
-  dosingSession(d: number): this {
-    const sessionId = `${this.episodeId}-s${++this.#session}`;
-    const dose = {
-      sessionId,
-      kind: 'full',
-      doseMg: 300,
-      route: 'sublingual',
-      formulation: 'sublingual-lozenge',
-    };
-    return this.day(d)
-      .add('DosingSessionScheduled', { sessionId, scheduledFor: this.at(d + 1 / 24), mode: 'in-person' })
-      .add('VitalsRecorded', { sessionId, phase: 'pre', systolic: 122, diastolic: 78, heartRate: 72 }, 60)
-      .add('DoseAdministered', dose, 65)
-      .add('VitalsRecorded', { sessionId, phase: 'post', systolic: 128, diastolic: 80, heartRate: 76 }, 190)
-      .add('DosingSessionCompleted', { sessionId, durationMinutes: 130 }, 195);
-  }
-}
 
 function contextOf(story: Story): EpisodeContext {
   const r = replay(story.events);

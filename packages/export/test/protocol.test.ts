@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Story } from '@kapkit/testing';
 import { describe, expect, it } from 'vitest';
 import { exportEvents } from '../src/index.js';
-import { interleave, ndjson, readLines, Story, streamOf, tempDir } from './story.js';
+import { COURSE, interleave, ndjson, readLines, SESSION, streamOf, tempDir } from './support.js';
 
 /*
  * Consent, concurrent medications, titration and maintenance in the research export: their columns, and a
@@ -25,7 +26,7 @@ async function run(events: readonly Record<string, unknown>[], deidentified: boo
 /** A course with consent, a medication review, a titrated plan and maintenance. */
 function protocolCourse(id: string) {
   const s = new Story(`ep-${id}`, `pt-synthetic-${id}`);
-  s.readyToDose();
+  s.readyToDose(COURSE);
   s.day(8)
     .add('MedicationsReviewed', {
       medications: [
@@ -37,9 +38,9 @@ function protocolCourse(id: string) {
       scope: ['kap', 'remote-sessions', 'research-use'],
       documentVersion: 'v3',
     });
-  s.dosingSession(14).integration(15).dosingSession(24).integration(25);
+  s.dosingSession(14, SESSION).integration(15).dosingSession(24, SESSION).integration(25);
   s.day(26).add('MaintenancePlanned', { intervalDays: 45, reason: 'remission after two sessions, agreed' });
-  s.dosingSession(70).integration(71);
+  s.dosingSession(70, SESSION).integration(71);
   return s;
 }
 
@@ -91,13 +92,13 @@ describe('research export of consent, medications and maintenance', () => {
 
   it('exports the titration step and the reason of a departing dose (free text only when asked)', async () => {
     const s = new Story('ep-t', 'pt-synthetic-t');
-    s.readyToDose();
+    s.readyToDose(COURSE);
     const plan = s.events.find((e) => e.type === 'TreatmentPlanCreated')!;
     plan.titration = [
       { fromSession: 1, doseMg: 150 },
       { fromSession: 2, doseMg: 300 },
     ];
-    s.dosingSession(14);
+    s.dosingSession(14, SESSION);
     const dose = s.events.find((e) => e.type === 'DoseAdministered')!;
     dose.reason = 'the patient asked for the full dose after discussion';
     const { dir, episodes } = await run(s.events, false);

@@ -11,6 +11,7 @@ import {
   scoreResponse,
   upcastEvent,
 } from '@kapkit/core';
+import { Story } from '@kapkit/testing';
 import { describe, expect, it } from 'vitest';
 import type * as z from 'zod';
 import {
@@ -22,7 +23,7 @@ import {
   tables,
 } from '../src/index.js';
 import { ajvFor, DOCS_SCHEMAS, failures, publishedValidator } from './ajv.js';
-import { cohort, interleave, listFiles, Story } from './story.js';
+import { cohort, interleave, listFiles } from './support.js';
 
 /** Drop `readonly` all the way down, to compare a TypeScript interface with a zod output type. */
 type Mutable<T> = T extends readonly (infer U)[]

@@ -147,7 +147,7 @@ const hashToken = (token: string) => createHash('sha256').update(token).digest('
 const newToken = () => randomBytes(32).toString('base64url');
 const EMAIL = /^[^\s@]+@[^\s@]+$/;
 /** A session's last request time is refreshed at most this often (the idle limit is that much less exact). */
-export const TOUCH_EVERY_MS = 15_000;
+const TOUCH_EVERY_MS = 15_000;
 
 function account(r: UserRow): Account {
   return {

@@ -11,7 +11,7 @@ export interface Queryable {
   query<R = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<R[]>;
 }
 
-export interface TransactionOptions {
+interface TransactionOptions {
   /** A consistent, read-only snapshot (REPEATABLE READ READ ONLY): every statement sees the same data. */
   readonly snapshot?: boolean;
 }
@@ -148,7 +148,7 @@ const SOCKET_ERRORS = new Set([
  * driver's "Connection terminated", or a server message that it is closing the connection (class 08,
  * 57P01 admin shutdown / pg_terminate_backend, 57P02 crash shutdown, 57P03 starting up).
  */
-export function isConnectionError(error: unknown): boolean {
+function isConnectionError(error: unknown): boolean {
   const state = sqlStateOf(error);
   if (state !== undefined) return state.startsWith('08') || /^57P0[123]$/.test(state);
   const code = (error as { code?: unknown } | null)?.code;

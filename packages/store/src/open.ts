@@ -224,7 +224,7 @@ export function postgresSettings(url: string, options: OpenStoreOptions = {}): P
  * purpose: one statfs call takes about 0.3 ms, while the asynchronous one queues behind libuv's thread pool,
  * which PGlite keeps busy right after it starts (the first call was measured at 450 ms).
  */
-export async function statfsFreeBytes(directory: string): Promise<number> {
+async function statfsFreeBytes(directory: string): Promise<number> {
   const s = statfsSync(directory);
   return Number(s.bavail) * Number(s.bsize);
 }

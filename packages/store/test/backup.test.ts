@@ -1,5 +1,6 @@
 import { rmSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
+import { Story } from '@kapkit/testing';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BACKUP_FORMAT, backupStore, inspectBackup, restoreStore } from '../src/backup.js';
 import { checkStore } from '../src/check.js';
@@ -17,7 +18,6 @@ import {
   IN_CI,
   PG_URL,
   requireEngine,
-  Story,
 } from './helpers.js';
 
 /**

@@ -11,6 +11,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import { Story } from '@kapkit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkStore } from '../src/check.js';
 import { StoreDamagedError } from '../src/errors.js';
@@ -19,15 +20,7 @@ import { openStore } from '../src/open.js';
 import { migrations, SCHEMA_VERSION, tablesIn } from '../src/schema.js';
 import type { EventStore, StoredEvent } from '../src/store.js';
 import { batchOf10, opened } from './fixtures/log.mjs';
-import {
-  closeSharedPglite,
-  copyTemplate,
-  createFixture,
-  ENGINES,
-  type Fixture,
-  IN_CI,
-  Story,
-} from './helpers.js';
+import { closeSharedPglite, copyTemplate, createFixture, ENGINES, type Fixture, IN_CI } from './helpers.js';
 
 /**
  * Damage is detected, not read around. Positions are contiguous (taken from the meta row in the append's

@@ -5,6 +5,7 @@ import {
   KapkitError,
   parseEvent,
 } from '@kapkit/core';
+import { Story } from '@kapkit/testing';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   ConcurrencyError,
@@ -17,7 +18,7 @@ import {
 } from '../src/errors.js';
 import { SCHEMA_VERSION } from '../src/schema.js';
 import { type EventStore, internalDb, type StoredEvent } from '../src/store.js';
-import { closeSharedPglite, createFixture, ENGINES, type Fixture, IN_CI, Story } from './helpers.js';
+import { closeSharedPglite, createFixture, ENGINES, type Fixture, IN_CI } from './helpers.js';
 
 /**
  * The EventStore contract, run against both engines. PostgreSQL connects to KAPKIT_TEST_DATABASE_URL; each
@@ -246,10 +247,7 @@ describe.each(ENGINES)('EventStore on $name', (engine) => {
       const closed = await rejection(
         store.append(
           'ep-1',
-          new Story()
-            .day(21)
-            .assessment()
-            .events.map((e) => ({ ...e, id: 'x5' })),
+          new Story().phq9(21, [1, 1, 1, 1, 1, 1, 1, 1, 0]).events.map((e) => ({ ...e, id: 'x5' })),
           {
             expectedVersion: 12,
           },

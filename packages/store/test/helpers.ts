@@ -3,13 +3,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
-import type { EpisodeEventInput } from '@kapkit/core';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { type OpenStoreOptions, openStore } from '../src/open.js';
 import type { EventStore } from '../src/store.js';
 
-export const PACKAGE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
+const PACKAGE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** The PostgreSQL server of the tests (`.ci/run` starts one and sets it). */
 export const PG_URL = process.env.KAPKIT_TEST_DATABASE_URL || undefined;
@@ -52,7 +51,7 @@ let counter = 0;
 let shared: { pglite: PGlite; dir: string } | null = null;
 
 /** This test file's PGlite, on disk (a copy of the global setup's template). */
-export async function sharedPglite(): Promise<PGlite> {
+async function sharedPglite(): Promise<PGlite> {
   if (!shared) {
     const dir = copyTemplate();
     shared = { dir, pglite: await PGlite.create(join(dir, 'pgdata')) };
@@ -151,130 +150,4 @@ export function prng(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-/**
- * Builds synthetic event logs (after packages/core/test/episode/story.ts): fit → evaluation → plan →
- * prescription → delivery (2 sessions' supply) → training → preparation → dosing + integration → …
- * Timestamps advance by days from a fixed start, in a fixed offset. Synthetic data only.
- */
-export class Story {
-  readonly events: EpisodeEventInput[] = [];
-  #n = 0;
-  #day = 0;
-  #session = 0;
-  constructor(
-    readonly episodeId = 'ep-1',
-    readonly patientId = 'pt-synthetic-1',
-    readonly start = Date.parse('2026-03-02T10:00:00-05:00'),
-  ) {}
-
-  /** ISO timestamp `days` after the start (fractional days allowed), in -05:00. */
-  at(days = this.#day): string {
-    const ms = this.start + days * 86_400_000 - 5 * 3_600_000;
-    return `${new Date(ms).toISOString().slice(0, 19)}-05:00`;
-  }
-
-  day(d: number): this {
-    this.#day = d;
-    return this;
-  }
-
-  /**
-   * Append an event of `type` with `payload`, at the current day (+ `minutes`). Events of schema version 1
-   * (no `recordedAt`, `recordedBy`): the machine upcasts them, as it does for every log written before
-   * version 2.
-   */
-  add(type: string, payload: Record<string, unknown> = {}, minutes = 0): this {
-    this.#n++;
-    this.events.push({
-      id: `${this.episodeId}-e${this.#n}`,
-      episodeId: this.episodeId,
-      patientId: this.patientId,
-      type,
-      at: this.at(this.#day + minutes / 1440),
-      v: 1,
-      synthetic: true,
-      ...payload,
-    } as unknown as EpisodeEventInput);
-    return this;
-  }
-
-  /** The events added since `from` (an index into `events`). */
-  since(from: number): EpisodeEventInput[] {
-    return this.events.slice(from);
-  }
-
-  /** Opened, good fit, evaluated eligible, plan, prescription (2 doses), 2 delivered, trained, prepared. */
-  readyToDose(): this {
-    return this.day(0)
-      .add('EpisodeOpened')
-      .add('FitAssessed', { outcome: 'good-fit' }, 60)
-      .day(3)
-      .add('MedicalEvaluationScheduled', { scheduledFor: this.at(7), mode: 'telehealth' })
-      .day(7)
-      .add('MedicalEvaluationCompleted', { eligible: true })
-      .add('TreatmentPlanCreated', {
-        plannedDosingSessions: 6,
-        monitoring: { measures: [{ instrument: 'phq9', everyDays: 28 }, { instrument: 'gad7' }] },
-      })
-      .add('PrescriptionIssued', {
-        medication: 'ketamine',
-        route: 'sublingual',
-        formulation: 'sublingual-lozenge',
-        doseMg: 300,
-        dosesAuthorized: 2,
-      })
-      .day(10)
-      .add('MedicationDelivered', { doses: 2 })
-      .add('SelfAdministrationTrained', { vitalsTrained: true, selfAdministrationTrained: true }, 30)
-      .day(12)
-      .add('AssessmentRecorded', {
-        instrument: 'PHQ-9',
-        responses: [2, 2, 2, 2, 1, 2, 1, 1, 0],
-        context: 'baseline',
-      })
-      .add('AssessmentRecorded', {
-        instrument: 'gad7',
-        responses: [2, 2, 2, 1, 1, 1, 1],
-        context: 'baseline',
-      })
-      .add('PreparationSessionCompleted', { mode: 'in-person', intentionsSet: true }, 60);
-  }
-
-  /** A complete dosing session on day `d`: scheduled, pre vitals, dose, post vitals, completed. */
-  dosingSession(d: number, vitals: [number, number] = [122, 78]): this {
-    this.#session++;
-    const sessionId = `${this.episodeId}-s${this.#session}`;
-    return (
-      this.day(d)
-        .add('DosingSessionScheduled', { sessionId, scheduledFor: this.at(d + 1 / 24), mode: 'in-person' })
-        .add(
-          'VitalsRecorded',
-          { sessionId, phase: 'pre', systolic: vitals[0], diastolic: vitals[1], heartRate: 72 },
-          60,
-        )
-        .add(
-          'DoseAdministered',
-          { sessionId, kind: 'full', doseMg: 300, route: 'sublingual', formulation: 'sublingual-lozenge' },
-          65,
-        )
-        .add('VitalsRecorded', { sessionId, phase: 'post', systolic: 128, diastolic: 80, heartRate: 76 }, 170)
-        // 125 minutes after the dose: the policy's 120-minute observation time has passed.
-        .add('DosingSessionCompleted', { sessionId, durationMinutes: 130 }, 190)
-    );
-  }
-
-  integration(d: number): this {
-    return this.day(d).add('IntegrationSessionCompleted', { mode: 'telehealth' });
-  }
-
-  /** A PHQ-9 at the current day (+ minutes). */
-  assessment(minutes = 0): this {
-    return this.add(
-      'AssessmentRecorded',
-      { instrument: 'phq9', responses: [1, 1, 1, 1, 1, 1, 1, 1, 0] },
-      minutes,
-    );
-  }
 }

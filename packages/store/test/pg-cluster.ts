@@ -22,7 +22,7 @@ export interface Cluster {
 }
 
 /** The newest PostgreSQL bin directory with initdb and pg_ctl, or null. */
-export function postgresBin(): string | null {
+function postgresBin(): string | null {
   const root = '/usr/lib/postgresql';
   if (existsSync(root)) {
     const versions = readdirSync(root)

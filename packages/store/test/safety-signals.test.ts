@@ -1,10 +1,11 @@
 import { PassThrough } from 'node:stream';
 import type { EpisodeEventInput } from '@kapkit/core';
+import { Story } from '@kapkit/testing';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { backupStore, restoreStore } from '../src/backup.js';
 import { EventRefusedError, InvalidArgumentError } from '../src/errors.js';
 import type { EventStore } from '../src/store.js';
-import { closeSharedPglite, createFixture, ENGINES, type Fixture, Story } from './helpers.js';
+import { closeSharedPglite, createFixture, ENGINES, type Fixture } from './helpers.js';
 
 /*
  * The store's part of the safety layer and of clinical time, on both engines: a refused submission that carries

@@ -43,7 +43,7 @@ Chart.register(
 );
 
 /** Draw `config` on `canvas` (labelled for screen readers by `label`); destroyed on the next page. */
-export function drawChart(canvas: HTMLCanvasElement, config: ChartConfiguration, label: string): Chart {
+function drawChart(canvas: HTMLCanvasElement, config: ChartConfiguration, label: string): Chart {
   canvas.setAttribute('role', 'img');
   canvas.setAttribute('aria-label', label);
   const merged = {

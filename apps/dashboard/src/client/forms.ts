@@ -115,7 +115,7 @@ export interface FormContext {
 }
 
 /** The server's time now, as an ISO 8601 instant (the browser's clock corrected by the offset seen at load). */
-export function serverNow(ctx: FormContext): string {
+function serverNow(ctx: FormContext): string {
   return new Date(Date.now() + ctx.serverOffsetMs).toISOString();
 }
 

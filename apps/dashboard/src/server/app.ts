@@ -39,13 +39,7 @@ import { frontEndRoutes } from './routes/front-end.js';
 import { readRoutes } from './routes/read.js';
 import { writeRoutes } from './routes/write.js';
 
-export {
-  type AuthOptions,
-  type DashboardOptions,
-  DEFAULT_BODY_LIMIT,
-  localOffset,
-  type ResearchExporter,
-} from './options.js';
+export { type DashboardOptions, DEFAULT_BODY_LIMIT, localOffset } from './options.js';
 
 /**
  * Build the dashboard application.

@@ -1,12 +1,12 @@
 /**
- * Demo data for the dashboard: the `kapkit demo-data` generator (`generateDemoCohort` from the kapkit CLI
+ * Demo data for the dashboard: the `kapkit demo-data` generator (`generateDemoCohort` from the @kapkit/testing
  * package), enrolled over the months before "now" and cut at "now", so the caseload shows courses in every
  * phase. Every event is `synthetic: true`; ids read `demo-pt-0001`. Also a builder for one long synthetic
  * episode (benchmarks, tests).
  */
 import { type EpisodeEventInput, formatInOffset } from '@kapkit/core';
 import type { EventStore } from '@kapkit/store';
-import { generateDemoCohort } from 'kapkit';
+import { generateDemoCohort } from '@kapkit/testing';
 
 const DAY_MS = 86_400_000;
 const MINUTE_MS = 60_000;

@@ -15,7 +15,7 @@ import { EXPORT_FORMATS, type ExportFormat, exportEvents, MIN_KEY_LENGTH } from 
 import type { ResearchExporter } from './options.js';
 
 /** One file of a tar archive. */
-export interface TarEntry {
+interface TarEntry {
   readonly name: string;
   readonly body: Uint8Array;
   readonly mtimeMs: number;
@@ -26,7 +26,7 @@ function octal(value: number, width: number): string {
 }
 
 /** A POSIX ustar archive (regular files only, names up to 100 bytes), as `tar -xf` reads it. */
-export function tar(entries: readonly TarEntry[]): Uint8Array {
+function tar(entries: readonly TarEntry[]): Uint8Array {
   const blocks: Uint8Array[] = [];
   const enc = new TextEncoder();
   for (const e of entries) {

@@ -47,7 +47,7 @@ export interface DashboardOptions {
 }
 
 /** Accounts and session limits of the dashboard. */
-export interface AuthOptions {
+interface AuthOptions {
   /** Default: `openAccounts(store)`. */
   readonly accounts?: AccountStore;
   /** Idle sign-out, ms (default 15 minutes: HIPAA §164.312(a)(2)(iii) automatic logoff). */

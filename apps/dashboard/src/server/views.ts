@@ -38,7 +38,7 @@ import type {
 const SEVERITY_RANK: Record<string, number> = { urgent: 0, warning: 1, info: 2 };
 
 /** Alerts, most severe first (stable within a severity). */
-export function sortAlerts(alerts: readonly Alert[]): Alert[] {
+function sortAlerts(alerts: readonly Alert[]): Alert[] {
   return alerts
     .map((a, i) => [a, i] as const)
     .sort((x, y) => (SEVERITY_RANK[x[0].severity] ?? 3) - (SEVERITY_RANK[y[0].severity] ?? 3) || x[1] - y[1])
@@ -88,7 +88,7 @@ function scoreSummary(
  * Urgent alerts for the safety signals the store kept from refused submissions (a positive item 9 in a record
  * that could not be stored, …) that no clinician has reviewed yet.
  */
-export function signalAlerts(signals: readonly StoredSafetySignal[]): Alert[] {
+function signalAlerts(signals: readonly StoredSafetySignal[]): Alert[] {
   return signals
     .filter((s) => s.review === null)
     .map((s) => ({
@@ -142,7 +142,7 @@ function mmHg(v: { systolic: number; diastolic: number }): string {
  * The session timeline: every step of the course except assessments (they are in the assessment table), a
  * dosing session as one entry with its vitals and dose.
  */
-export function timelineOf(events: readonly EpisodeEvent[], context: EpisodeContext): TimelineEntry[] {
+function timelineOf(events: readonly EpisodeEvent[], context: EpisodeContext): TimelineEntry[] {
   const entries = timelineEntries(events, context);
   // Every entry knows its event: voided ones are struck through, late ones say when they were written.
   const voided = new Map<string, { at: string; reason: string }>();

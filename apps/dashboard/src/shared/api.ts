@@ -6,7 +6,7 @@ import type { KaplanMeierSummary, TrajectoryBin } from '@kapkit/analytics';
 import type { OutcomeChartData } from '@kapkit/charts';
 import type { EpisodeAssessment, EpisodeContext, InstrumentDefinition } from '@kapkit/core';
 
-export type Severity = 'urgent' | 'warning' | 'info';
+type Severity = 'urgent' | 'warning' | 'info';
 
 export interface Alert {
   readonly code: string;
@@ -88,7 +88,7 @@ export interface MetaResponse {
   };
 }
 
-export interface AnswerOptionView {
+interface AnswerOptionView {
   readonly value: number;
   readonly label: string;
 }
@@ -229,7 +229,7 @@ export interface TimelineEntry {
   readonly detail: string;
 }
 
-export interface EpisodeSummary {
+interface EpisodeSummary {
   readonly episodeId: string;
   readonly openedAt: string | null;
   readonly phase: string;

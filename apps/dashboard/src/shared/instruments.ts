@@ -16,7 +16,7 @@ function scaleView(scale: ResponseScale): ScaleView {
   };
 }
 
-export function bandsOf(definition: InstrumentDefinition | undefined): BandView[] {
+function bandsOf(definition: InstrumentDefinition | undefined): BandView[] {
   return (definition?.bands ?? []).map((b) => ({ id: b.id, label: b.label, min: b.min, max: b.max }));
 }
 

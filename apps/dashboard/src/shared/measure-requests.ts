@@ -3,7 +3,7 @@
  * patient's page read. Types only, shared by `src/server` and `src/client`.
  */
 
-export type MeasureRequestStatus = 'sent' | 'opened' | 'completed' | 'expired' | 'revoked';
+type MeasureRequestStatus = 'sent' | 'opened' | 'completed' | 'expired' | 'revoked';
 
 /** One request as the care team sees it (never its link: only a hash of each token is stored). */
 export interface MeasureRequestView {

@@ -10,7 +10,7 @@ import {
 } from '@kapkit/core';
 import { formatDays, formatScore, localDateTime } from '../format.js';
 import { bandTints, seriesColor } from '../palette.js';
-import { describeFlag, describeRow } from './describe.js';
+import { describeRow } from './describe.js';
 import type {
   OutcomeChartBand,
   OutcomeChartData,
@@ -22,8 +22,6 @@ import type {
   OutcomeSafetyFlag,
   OutcomeXAxis,
 } from './types.js';
-
-export { describeFlag };
 
 let defaultRegistry: InstrumentRegistry | undefined;
 function builtins(): InstrumentRegistry {

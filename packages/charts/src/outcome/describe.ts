@@ -2,7 +2,7 @@ import { formatDays, formatScore, localDate, signed } from '../format.js';
 import type { OutcomeChartData, OutcomeChartRow, OutcomeSafetyFlag } from './types.js';
 
 /** A safety flag in words (upper case: it must not be missed in a table or a spoken description). */
-export function describeFlag(f: OutcomeSafetyFlag, name: string): string {
+function describeFlag(f: OutcomeSafetyFlag, name: string): string {
   const what =
     f.kind === 'positive'
       ? `SAFETY FLAG: ${name} item ${f.item} answered ${f.value}`

@@ -61,7 +61,7 @@ function originOf(opts: { origin?: string }): string {
   return `http://127.0.0.1:${process.env.PORT || 8787}`;
 }
 
-export async function usersAddCommand(
+async function usersAddCommand(
   opts: TargetOptions & { role: string; email: string; name?: string; origin?: string },
   io: CliIO,
 ): Promise<number> {
@@ -96,7 +96,7 @@ export async function usersAddCommand(
   });
 }
 
-export async function usersListCommand(opts: TargetOptions & { json?: boolean }, io: CliIO): Promise<number> {
+async function usersListCommand(opts: TargetOptions & { json?: boolean }, io: CliIO): Promise<number> {
   return withStore(opts, async (store) => {
     const users = await openAccounts(store).listUsers();
     if (opts.json) await write(io.stdout, `${JSON.stringify(users, null, 2)}\n`);
@@ -121,7 +121,7 @@ function isoOption(name: string, value: string | undefined): string | undefined 
 }
 
 /** `kapkit audit export --from --to`: the audit trail as NDJSON, oldest first (identifiers and codes only). */
-export async function auditExportCommand(
+async function auditExportCommand(
   opts: TargetOptions & { from?: string; to?: string; out?: string; force?: boolean },
   io: CliIO,
 ): Promise<number> {

@@ -19,7 +19,7 @@ import { readProgress } from '../progress.js';
 import { VERSION } from '../version.js';
 
 /** A row or line that was excluded, and why. */
-export interface InputProblem {
+interface InputProblem {
   readonly line: number;
   readonly message: string;
 }
@@ -156,7 +156,7 @@ function pct(rate: number | null | undefined): string {
 }
 
 /** The readable summary table (like the outcome tables of Dore et al. 2019 and Hull et al. 2022). */
-export function formatReport(report: AnalysisReport, problems: readonly InputProblem[]): string {
+function formatReport(report: AnalysisReport, problems: readonly InputProblem[]): string {
   const lines: string[] = [];
   lines.push('kapkit outcome summary');
   lines.push('');

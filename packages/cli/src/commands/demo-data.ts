@@ -8,7 +8,7 @@ import {
   generateDemoCohort,
   mergeByTime,
   type TimedRun,
-} from '../demo/index.js';
+} from '@kapkit/testing';
 import { CliError, type CliIO, write } from '../io.js';
 
 export interface DemoDataOptions {
@@ -17,7 +17,7 @@ export interface DemoDataOptions {
   readonly seed: string;
   /** Output file, or `-` for standard output. */
   readonly out: string;
-  /** First enrolment day (`YYYY-MM-DD`); default {@link DEMO_DEFAULT_START}. */
+  /** First enrolment day (`YYYY-MM-DD`); default 2026-01-05 (`DEMO_DEFAULT_START` of @kapkit/testing). */
   readonly start?: string;
   /** Interleave episodes in global time order (default true). */
   readonly interleave?: boolean;

@@ -47,9 +47,9 @@ export interface ExportCommandOptions {
 const MAX_PRINTED = 1000;
 
 /** Exit code of a file-system failure (sysexits EX_IOERR). */
-export const EXIT_IO_ERROR = 74;
+const EXIT_IO_ERROR = 74;
 /** Exit code after an interrupt (128 + SIGINT). */
-export const EXIT_INTERRUPTED = 130;
+const EXIT_INTERRUPTED = 130;
 
 function parseFormat(format: string): ExportFormat {
   if (!(EXPORT_FORMATS as readonly string[]).includes(format)) {

@@ -46,7 +46,7 @@ function describeTarget(report: Pick<StoreCheckReport, 'engine' | 'location' | '
   return `${report.location} (${report.engine === 'pglite' ? 'PGlite' : 'PostgreSQL'}, schema ${report.schema})`;
 }
 
-export async function storeCheckCommand(
+async function storeCheckCommand(
   target: string,
   opts: StoreTargetOptions & { readonly json?: boolean; readonly amcheck?: boolean },
   io: CliIO,
@@ -75,7 +75,7 @@ export async function storeCheckCommand(
   return report.ok ? 0 : 1;
 }
 
-export async function storeBackupCommand(
+async function storeBackupCommand(
   target: string,
   file: string,
   opts: StoreTargetOptions & { readonly force?: boolean },
@@ -135,7 +135,7 @@ export async function storeBackupCommand(
   return 0;
 }
 
-export async function storeRestoreCommand(
+async function storeRestoreCommand(
   file: string,
   target: string,
   opts: StoreTargetOptions,

@@ -60,7 +60,7 @@ function knownAt(factRecordedAt: string, eventRecordedAtMs: number): boolean {
  * Positive safety flags and adverse events needing review, unreviewed as known at `recordedAtMs`. Any review
  * known then counts: a second review entered later does not hide the first (the context keeps the latest only).
  */
-export function unreviewedSafetySignals(c: EpisodeContext, recordedAtMs = Number.POSITIVE_INFINITY) {
+function unreviewedSafetySignals(c: EpisodeContext, recordedAtMs = Number.POSITIVE_INFINITY) {
   const known = (h: EpisodeEvent) => knownAt(h.recordedAt, recordedAtMs);
   const flagReviewed = (f: { assessmentEventId: string; rule: string }) =>
     c.history.some(

@@ -165,7 +165,7 @@ const monitoredMeasure = z.object({
 });
 
 /** An outcome-monitoring plan: which measures are due when. */
-export const monitoringPlanSchema = z.object({ measures: z.array(monitoredMeasure).min(1) });
+const monitoringPlanSchema = z.object({ measures: z.array(monitoredMeasure).min(1) });
 
 const policyOverrides = z
   .strictObject({
@@ -208,7 +208,7 @@ function event<T extends string, S extends z.ZodRawShape>(type: T, shape: S, des
   return z.object({ ...envelope, type: z.literal(type), ...shape }).meta({ title: type, description });
 }
 
-export const EpisodeOpened = event(
+const EpisodeOpened = event(
   'EpisodeOpened',
   {
     policy: policyOverrides.optional(),
@@ -216,17 +216,17 @@ export const EpisodeOpened = event(
   },
   'A KAP episode begins: the therapist and patient start discussing intentions, concerns and fit.',
 );
-export const FitAssessed = event(
+const FitAssessed = event(
   'FitAssessed',
   { outcome: z.enum(['good-fit', 'not-a-fit', 'needs-more-discussion']) },
   'Therapist and patient discussed intentions, concerns and fit for KAP.',
 );
-export const MedicalEvaluationScheduled = event(
+const MedicalEvaluationScheduled = event(
   'MedicalEvaluationScheduled',
   { scheduledFor: isoWithOffset, mode: z.enum(sessionModes) },
   'The initial medical evaluation (usually telehealth) is booked.',
 );
-export const MedicalEvaluationCompleted = event(
+const MedicalEvaluationCompleted = event(
   'MedicalEvaluationCompleted',
   {
     eligible: z.boolean(),
@@ -238,7 +238,7 @@ export const MedicalEvaluationCompleted = event(
   },
   'The medical team reviewed history, educated the patient and decided eligibility (again during treatment: a re-evaluation).',
 );
-export const TreatmentPlanCreated = event(
+const TreatmentPlanCreated = event(
   'TreatmentPlanCreated',
   {
     plannedDosingSessions: z.number().int().min(1).max(60),
@@ -268,7 +268,7 @@ export const TreatmentPlanCreated = event(
   },
   'The personalised treatment plan with its outcome-monitoring plan (and, optionally, its dose titration).',
 );
-export const PrescriptionIssued = event(
+const PrescriptionIssued = event(
   'PrescriptionIssued',
   {
     medication: z.literal('ketamine'),
@@ -284,22 +284,22 @@ export const PrescriptionIssued = event(
   },
   'The medical team prescribes ketamine.',
 );
-export const MedicationDelivered = event(
+const MedicationDelivered = event(
   'MedicationDelivered',
   { doses: z.number().int().min(1).max(100), lot: z.string().max(100).optional() },
   'Medication reached the patient (e.g. shipped home); adds doses on hand.',
 );
-export const SelfAdministrationTrained = event(
+const SelfAdministrationTrained = event(
   'SelfAdministrationTrained',
   { vitalsTrained: z.boolean(), selfAdministrationTrained: z.boolean() },
   'The medical team taught the patient to take their own vitals and self-administer.',
 );
-export const PreparationSessionCompleted = event(
+const PreparationSessionCompleted = event(
   'PreparationSessionCompleted',
   { mode: z.enum(sessionModes), intentionsSet: z.boolean().optional() },
   'A preparation session (align on the process, set intentions) took place.',
 );
-export const DosingSessionScheduled = event(
+const DosingSessionScheduled = event(
   'DosingSessionScheduled',
   {
     sessionId: id,
@@ -309,12 +309,12 @@ export const DosingSessionScheduled = event(
   },
   'A dosing session is booked. Booking does not start it: its first pre-dose vitals (or dose) do.',
 );
-export const VitalsRecorded = event(
+const VitalsRecorded = event(
   'VitalsRecorded',
   { sessionId: id, phase: z.enum(['pre', 'during', 'post']), ...vitals },
   'Vitals taken before dosing, during, or at the end of a dosing session.',
 );
-export const DoseAdministered = event(
+const DoseAdministered = event(
   'DoseAdministered',
   {
     sessionId: id,
@@ -344,7 +344,7 @@ export const DoseAdministered = event(
   },
   'The patient self-administered a dose (full, half, or an optional booster) in a dosing session.',
 );
-export const AdverseEventReported = event(
+const AdverseEventReported = event(
   'AdverseEventReported',
   {
     sessionId: id.optional(),
@@ -354,7 +354,7 @@ export const AdverseEventReported = event(
   },
   'An adverse event, during or between sessions.',
 );
-export const DosingSessionCompleted = event(
+const DosingSessionCompleted = event(
   'DosingSessionCompleted',
   {
     sessionId: id,
@@ -371,12 +371,12 @@ export const DosingSessionCompleted = event(
   },
   'The dosing session ended normally.',
 );
-export const DosingSessionAborted = event(
+const DosingSessionAborted = event(
   'DosingSessionAborted',
   { sessionId: id, reason: z.enum(abortReasons) },
   'The dosing session was stopped (before or after dosing).',
 );
-export const IntegrationSessionCompleted = event(
+const IntegrationSessionCompleted = event(
   'IntegrationSessionCompleted',
   {
     mode: z.enum(sessionModes),
@@ -384,7 +384,7 @@ export const IntegrationSessionCompleted = event(
   },
   'An integration session took place.',
 );
-export const AssessmentRecorded = event(
+const AssessmentRecorded = event(
   'AssessmentRecorded',
   {
     assessmentId: id.optional(),
@@ -395,17 +395,17 @@ export const AssessmentRecorded = event(
   },
   'An outcome measure was completed. Responses are validated against the instrument definition.',
 );
-export const MedicalFollowUpCompleted = event(
+const MedicalFollowUpCompleted = event(
   'MedicalFollowUpCompleted',
   { continueTreatment: z.boolean() },
   'A medical follow-up to monitor outcomes (at least once per quarter).',
 );
-export const RefillIssued = event(
+const RefillIssued = event(
   'RefillIssued',
   { dosesAuthorized: z.number().int().min(1).max(100) },
   'The medical team authorises more doses.',
 );
-export const SafetyFlagReviewed = event(
+const SafetyFlagReviewed = event(
   'SafetyFlagReviewed',
   {
     assessmentEventId: id.meta({
@@ -416,7 +416,7 @@ export const SafetyFlagReviewed = event(
   },
   'A clinician followed up a safety flag (e.g. a suicide risk assessment after a positive PHQ-9 item 9).',
 );
-export const AdverseEventReviewed = event(
+const AdverseEventReviewed = event(
   'AdverseEventReviewed',
   {
     adverseEventId: id.meta({ description: 'The AdverseEventReported event that was reviewed.' }),
@@ -424,7 +424,7 @@ export const AdverseEventReviewed = event(
   },
   'A clinician reviewed an adverse event (required before the next dose for severe, serious or suicidal-ideation events).',
 );
-export const EventVoided = event(
+const EventVoided = event(
   'EventVoided',
   {
     voidedEventId: id.meta({ description: 'The accepted event that was entered in error.' }),
@@ -432,7 +432,7 @@ export const EventVoided = event(
   },
   'A clinician marks an earlier event as entered in error. The voided event stays in the log; the episode becomes the replay without it.',
 );
-export const InformedConsentRecorded = event(
+const InformedConsentRecorded = event(
   'InformedConsentRecorded',
   {
     scope: z
@@ -447,7 +447,7 @@ export const InformedConsentRecorded = event(
   },
   'The patient gave informed consent (to KAP, to remote dosing sessions with a chaperone, to research use of de-identified data).',
 );
-export const ConsentWithdrawn = event(
+const ConsentWithdrawn = event(
   'ConsentWithdrawn',
   {
     scope: z.array(z.enum(consentScopes)).min(1).meta({ description: 'The consent scopes withdrawn.' }),
@@ -455,7 +455,7 @@ export const ConsentWithdrawn = event(
   },
   'The patient withdrew consent: kap stops dosing, remote-sessions stops remote dosing, research-use drops the episode from research exports.',
 );
-export const MedicationsReviewed = event(
+const MedicationsReviewed = event(
   'MedicationsReviewed',
   {
     medications: z
@@ -474,7 +474,7 @@ export const MedicationsReviewed = event(
   },
   'The medical team reviewed the patient’s concurrent medications (at or after the medical evaluation).',
 );
-export const MaintenancePlanned = event(
+const MaintenancePlanned = event(
   'MaintenancePlanned',
   {
     intervalDays: z
@@ -490,9 +490,9 @@ export const MaintenancePlanned = event(
   },
   'After the initial course, the medical team plans maintenance dosing sessions every intervalDays.',
 );
-export const EpisodePaused = event('EpisodePaused', { reason: z.enum(pauseReasons) }, 'Treatment is paused.');
-export const EpisodeResumed = event('EpisodeResumed', {}, 'Treatment resumes where it was paused.');
-export const EpisodeCompleted = event(
+const EpisodePaused = event('EpisodePaused', { reason: z.enum(pauseReasons) }, 'Treatment is paused.');
+const EpisodeResumed = event('EpisodeResumed', {}, 'Treatment resumes where it was paused.');
+const EpisodeCompleted = event(
   'EpisodeCompleted',
   {
     reason: reason.optional().meta({
@@ -501,7 +501,7 @@ export const EpisodeCompleted = event(
   },
   'The course of treatment ended.',
 );
-export const EpisodeDiscontinued = event(
+const EpisodeDiscontinued = event(
   'EpisodeDiscontinued',
   { reason: z.enum(discontinuationReasons) },
   'The course ended early.',

@@ -12,7 +12,7 @@ import {
 import type { EpisodeEvent } from './events.js';
 import { type Refusal, refusal } from './refusals.js';
 
-export { followUpDueMs, isMeaningfulReason, readingText, unreviewedSafetySignals } from './dose-rules.js';
+export { followUpDueMs, readingText } from './dose-rules.js';
 export {
   type Invalidated,
   type Refusal,

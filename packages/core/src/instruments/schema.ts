@@ -66,7 +66,7 @@ export function responseSchema(definition: InstrumentDefinition): z.ZodType {
 }
 
 /** Stable `$id` of the response JSON Schema of an instrument. */
-export function responseSchemaId(definition: InstrumentDefinition, target: JsonSchemaTarget): string {
+function responseSchemaId(definition: InstrumentDefinition, target: JsonSchemaTarget): string {
   return `urn:kapkit:schema:${target}:instrument-response:${definition.id}:v${definition.version}`;
 }
 

@@ -241,12 +241,12 @@ export function computeRule(
 }
 
 /** Index of the severity band containing `total`, or -1. Bands cover [min, next min). */
-export function bandIndex(bandMins: Float64Array, total: number): number {
+function bandIndex(bandMins: Float64Array, total: number): number {
   for (let b = bandMins.length - 1; b >= 0; b--) if (total >= bandMins[b]!) return b;
   return -1;
 }
 
-export function compare(value: number, op: Comparison, threshold: number): boolean {
+function compare(value: number, op: Comparison, threshold: number): boolean {
   switch (op) {
     case '>=':
       return value >= threshold;

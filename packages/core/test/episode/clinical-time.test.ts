@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { Story } from '@kapkit/testing';
 import { describe, expect, it } from 'vitest';
 import { hasEventId } from '../../src/episode/context.js';
 import { decide, initialEpisodeState, replay } from '../../src/episode/decide.js';
@@ -6,7 +7,6 @@ import { parseEvent, upcastEvent } from '../../src/episode/events.js';
 import { projectEpisodes } from '../../src/episode/projection.js';
 import type { Refusal } from '../../src/episode/rules.js';
 import { statusAt } from '../../src/episode/status.js';
-import { Story } from './story.js';
 
 /*
  * Clinical time and corrections (event schema version 2): two times on every event, late entries, no future

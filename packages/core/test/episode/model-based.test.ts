@@ -1,3 +1,4 @@
+import { Story } from '@kapkit/testing';
 import { describe, expect, it } from 'vitest';
 import { type AnyStateNode, getNextTransitions, transition } from 'xstate';
 import { getShortestPaths, getSimplePaths, type StatePath } from 'xstate/graph';
@@ -14,7 +15,6 @@ import { episodeMachine } from '../../src/episode/machine.js';
 import { defaultPolicy } from '../../src/episode/policy.js';
 import { refusalCodes } from '../../src/episode/rules.js';
 import { statusAt } from '../../src/episode/status.js';
-import { Story } from './story.js';
 
 /*
  * Model-based tests: traverse the episode machine with `xstate/graph`, using a bounded set of concrete sample

@@ -1,3 +1,4 @@
+import { Story } from '@kapkit/testing';
 import { describe, expect, it } from 'vitest';
 import { type AnyStateMachine, createActor, type StateNode, setup } from 'xstate';
 import { decide, phaseOf, replay } from '../../src/episode/decide.js';
@@ -6,7 +7,6 @@ import { createPhaseReader, type EpisodeStateMeta } from '../../src/episode/phas
 import { refusalCodes, withScore } from '../../src/episode/rules.js';
 import { phq9 } from '../../src/instruments/phq9.js';
 import { scoreResponse } from '../../src/instruments/scoring.js';
-import { Story } from './story.js';
 
 /*
  * The machine is the one source of its phases and phase refusals: each state's `meta` says which phase it is

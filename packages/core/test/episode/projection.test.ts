@@ -1,9 +1,9 @@
+import { Story } from '@kapkit/testing';
 import { describe, expect, it } from 'vitest';
 import { emptyContext } from '../../src/episode/context.js';
 import { replay } from '../../src/episode/decide.js';
 import type { EpisodeEvent } from '../../src/episode/events.js';
 import { projectEpisodes } from '../../src/episode/projection.js';
-import { Story } from './story.js';
 
 /*
  * The read-side projection grows the contexts it builds in place (no copy of the history per event). These

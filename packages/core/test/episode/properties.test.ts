@@ -1,3 +1,4 @@
+import { Story } from '@kapkit/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -33,7 +34,6 @@ import { statusAt } from '../../src/episode/status.js';
 import { createInstrumentRegistry } from '../../src/instruments/builtin.js';
 import { normalizeInstrumentId } from '../../src/instruments/registry.js';
 import { scoreResponse } from '../../src/instruments/scoring.js';
-import { Story } from './story.js';
 
 /*
  * Property tests of the episode model: random event sequences, mostly valid and sometimes not, folded with

@@ -1,3 +1,4 @@
+import { Story } from '@kapkit/testing';
 import { describe, expect, it } from 'vitest';
 import { researchConsentWithdrawn } from '../../src/episode/context.js';
 import { createEpisodeModel, decide, phaseOf, replay } from '../../src/episode/decide.js';
@@ -11,7 +12,6 @@ import { primaryRoleOf } from '../../src/episode/permissions.js';
 import { projectEpisodes } from '../../src/episode/projection.js';
 import type { Refusal } from '../../src/episode/rules.js';
 import { statusAt } from '../../src/episode/status.js';
-import { Story } from './story.js';
 
 /*
  * Protocol completeness: informed consent, concurrent medications, dose titration and the maintenance phase.

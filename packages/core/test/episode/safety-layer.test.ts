@@ -1,8 +1,8 @@
+import { Story } from '@kapkit/testing';
 import { describe, expect, it } from 'vitest';
 import { decide, replay } from '../../src/episode/decide.js';
 import type { Refusal } from '../../src/episode/rules.js';
 import { statusAt } from '../../src/episode/status.js';
-import { Story } from './story.js';
 
 /*
  * The clinical safety layer (machine version 3), case by case: each `describe` is one of the cases a new user

@@ -1,3 +1,4 @@
+import { Story } from '@kapkit/testing';
 import { describe, expect, it } from 'vitest';
 import {
   decide,
@@ -8,7 +9,6 @@ import {
   restoreEpisode,
 } from '../../src/episode/decide.js';
 import { statusAt } from '../../src/episode/status.js';
-import { Story } from './story.js';
 
 /** Replay and insist that every event was accepted. */
 function accepted(events: unknown[]) {

@@ -79,7 +79,7 @@ export const SAFETY_FLAG_SYSTEM = 'urn:kapkit:fhir:CodeSystem/safety-flag';
 /** kapkit code system whose codes are safety rule ids (`phq9-item9-positive`), used in `meta.tag`. */
 export const SAFETY_RULE_SYSTEM = 'urn:kapkit:fhir:CodeSystem/safety-rule';
 /** kapkit code system of other tags (`synthetic`). */
-export const KAPKIT_TAG_SYSTEM = 'urn:kapkit:fhir:CodeSystem/tag';
+const KAPKIT_TAG_SYSTEM = 'urn:kapkit:fhir:CodeSystem/tag';
 /** `Patient.identifier.system` of the patient ref. */
 export const PATIENT_REF_SYSTEM = 'urn:kapkit:fhir:patient-ref';
 /** `QuestionnaireResponse.identifier.system`: `<episodeRef>/<n>`, the n-th assessment (1-based) of the episode. */

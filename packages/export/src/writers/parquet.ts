@@ -44,7 +44,7 @@ export interface ParquetTableWriter {
 }
 
 /** Default rows per row group. */
-export const DEFAULT_PARQUET_ROW_GROUP_SIZE = 50_000;
+const DEFAULT_PARQUET_ROW_GROUP_SIZE = 50_000;
 
 /** A value did not fit its Parquet column (wrong type, out of range, not finite). */
 export class InvalidParquetValueError extends KapkitError {

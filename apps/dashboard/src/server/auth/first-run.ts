@@ -7,15 +7,15 @@
 import type { AccountStore, StaffRole } from '@kapkit/store';
 
 /** How long the printed links stay valid: 24 hours (kapkit default). Each works once. */
-export const FIRST_RUN_LINK_TTL_MS = 24 * 60 * 60_000;
+const FIRST_RUN_LINK_TTL_MS = 24 * 60 * 60_000;
 
 /** Demo accounts: addresses under `.invalid` (RFC 2606), which can never receive mail. */
-export const DEMO_ACCOUNTS: readonly { role: StaffRole; email: string; displayName: string }[] = [
+const DEMO_ACCOUNTS: readonly { role: StaffRole; email: string; displayName: string }[] = [
   { role: 'therapist', email: 'therapist@demo.kapkit.invalid', displayName: 'Demo therapist' },
   { role: 'medical', email: 'medical@demo.kapkit.invalid', displayName: 'Demo medical clinician' },
   { role: 'admin', email: 'admin@demo.kapkit.invalid', displayName: 'Demo administrator' },
 ];
-export const DEMO_TEAM = 'Demo care team';
+const DEMO_TEAM = 'Demo care team';
 
 export interface FirstRunLink {
   readonly role: StaffRole | 'first-admin';

@@ -43,7 +43,7 @@ export function isLoopback(host: string): boolean {
  * Check `PUBLIC_ORIGIN`: an `https://` origin (scheme, host, optional port; no path, query or credentials).
  * @returns the normalised origin (`https://dashboard.clinic.example`).
  */
-export function parsePublicOrigin(value: string): string {
+function parsePublicOrigin(value: string): string {
   let url: URL;
   try {
     url = new URL(value);

@@ -44,9 +44,6 @@ export const routeAccess = {
 
 export type RouteKey = keyof typeof routeAccess;
 
-/** API routes answered without a session (they hold no patient or account data). */
-export const publicApiRoutes = ['GET /api/openapi.json'] as const;
-
 /** The roles allowed on `route`. */
 export function rolesFor(route: RouteKey): readonly StaffRole[] {
   return routeAccess[route];

@@ -47,7 +47,7 @@ export interface AuthEnv {
   };
 }
 
-export function cookieName(settings: Pick<AuthSettings, 'secureCookies'>): string {
+function cookieName(settings: Pick<AuthSettings, 'secureCookies'>): string {
   return settings.secureCookies ? '__Host-kapkit_session' : 'kapkit_session';
 }
 
@@ -70,7 +70,7 @@ export function sessionToken(c: Context, settings: AuthSettings): string | undef
 }
 
 /** The route template that answered (or is about to), never the path with its values. */
-export function routeOf(c: Context): string {
+function routeOf(c: Context): string {
   try {
     return routePath(c) || '(unmatched)';
   } catch {

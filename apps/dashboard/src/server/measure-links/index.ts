@@ -23,8 +23,6 @@ import {
 } from './settings.js';
 import { scheduleMeasureRequests, staffRoutes } from './staff.js';
 
-export type { PatientLinkOptions } from './settings.js';
-
 export interface MeasureLinksSetup {
   readonly store: EventStore;
   readonly registry: InstrumentRegistry;

@@ -82,7 +82,7 @@ function patientInstrument(d: InstrumentDefinition): PatientInstrument {
 }
 
 /** True when an answer trips one of the instrument's safety rules (PHQ-9 item 9 > 0). */
-export function tripsSafetyRule(d: InstrumentDefinition, responses: readonly number[]): boolean {
+function tripsSafetyRule(d: InstrumentDefinition, responses: readonly number[]): boolean {
   return (d.safety ?? []).some((r) => {
     const v = responses[r.item - 1];
     if (v === undefined) return false;

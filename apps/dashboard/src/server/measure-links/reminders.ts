@@ -13,7 +13,7 @@ import { createTransport } from 'nodemailer';
 import { DEFAULT_EMAIL_RETRY, type EmailRetryPolicy } from './settings.js';
 
 /** What an e-mail says: nothing about the patient's health. */
-export interface ReminderMessage {
+interface ReminderMessage {
   readonly to: string;
   readonly subject: string;
   readonly text: string;
@@ -39,12 +39,7 @@ export function smtpMailer(url: string, from: string): Mailer {
 }
 
 /** The reminder for a request's link: the questionnaire, the link and its expiry. */
-export function reminderMessage(
-  to: string,
-  url: string,
-  expiresAt: string,
-  expiresText: string,
-): ReminderMessage {
+function reminderMessage(to: string, url: string, expiresAt: string, expiresText: string): ReminderMessage {
   return {
     to,
     subject: 'A questionnaire from your care team',

@@ -21,7 +21,7 @@ export const DEFAULT_LINK_TTL_MS = 7 * DAY_MS;
  * the limits stop a client from hammering the store, and a forwarded link from being tried at length.
  * kapkit defaults.
  */
-export interface AttemptLimit {
+interface AttemptLimit {
   readonly maxAttempts: number;
   readonly windowMs: number;
 }
@@ -86,7 +86,7 @@ export const DEFAULT_CRISIS_SCREEN: CrisisScreen = {
     'United States: 988 Suicide & Crisis Lifeline (SAMHSA, 988lifeline.org); emergency 911. Follow-up by the care team: The Joint Commission NPSG 15.01.01.',
 };
 
-export const crisisScreenSchema = z
+const crisisScreenSchema = z
   .object({
     heading: z.string().min(1).max(200),
     paragraphs: z.array(z.string().min(1).max(1000)).min(1).max(10),

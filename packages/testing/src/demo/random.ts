@@ -8,7 +8,7 @@
  * cyrb128 (bryc, public domain): hashes a string into four 32-bit words, used to seed sfc32. Different
  * strings give unrelated streams, so `seed:patient-index` seeds each patient independently.
  */
-export function hashSeed(text: string): [number, number, number, number] {
+function hashSeed(text: string): [number, number, number, number] {
   let h1 = 1779033703;
   let h2 = 3144134277;
   let h3 = 1013904242;

@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import { type EpisodeState, phaseOf, type ReplayResult, replay, statusAt } from '@kapkit/core';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { Random } from '../src/demo/random.js';
 import {
   type DemoEpisode,
   generateDemoCohort,
   generateDemoEvents,
   interleaveEpisodes,
-  Random,
-} from '../src/demo/index.js';
+} from '../src/index.js';
 
 const DAY = 86_400_000;
 
@@ -47,6 +47,15 @@ describe('generateDemoCohort: determinism', () => {
     // schema v2 and the safety layer (machine version 3), then for consent, medications, titration and maintenance.
     const hash = sha256(generateDemoEvents({ patients: 5, seed: 'pinned', start: '2026-01-05' }));
     expect(hash).toBe('76fd32cae45670495f63c4c85033ea251ae14b39b61625f3099890d190e99672');
+  });
+
+  it('is pinned for a larger cohort too, whose courses take every path (pauses, maintenance, adverse events)', () => {
+    // Pinned before the generator moved from the CLI into this package and was split into stages: the split
+    // must draw the same random numbers in the same order.
+    const interleaved = sha256(generateDemoEvents({ patients: 200, seed: 2026 }));
+    const grouped = sha256(generateDemoEvents({ patients: 200, seed: 2026, interleave: false }));
+    expect(interleaved).toBe('2d5338740c73af135f266dcf36a98718921141198c40ea224f155ffd9db9480f');
+    expect(grouped).toBe('6dbe43afe6e32157b9662ef1941cc2191e9dfd32ff0d611bec23f7fe5bd8983e');
   });
 
   it('rejects a bad size or start date', () => {

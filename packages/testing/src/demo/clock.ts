@@ -57,7 +57,7 @@ function dstRange(year: number): readonly [number, number] {
 }
 
 /** The UTC offset (minutes) in force in `zone` on local calendar day `day`. */
-export function offsetMinutesOn(zone: DemoZone, day: number): number {
+function offsetMinutesOn(zone: DemoZone, day: number): number {
   if (!zone.daylightSaving) return zone.standardMinutes;
   const year = new Date(day * DAY_MS).getUTCFullYear();
   const [from, to] = dstRange(year);

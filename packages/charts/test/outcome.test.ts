@@ -87,8 +87,8 @@ describe('outcomeChartConfig: severity bands', () => {
   });
 
   it('puts a GAD-7 of 19 in the GAD-7 "severe" band of the GAD-7 panel, never in PHQ-9 bands', () => {
-    const s = new Story().readyToDose();
-    s.phq9(12, phq9Answers(10), 120).gad7(12, gad7Answers(19), 130).dosingSession(14);
+    const s = new Story().readyToDose(COURSE);
+    s.phq9(12, phq9Answers(10), 120).gad7(12, gad7Answers(19), 130).dosingSession(14, SESSION);
     const { config: c, data: d } = outcomeChart({ context: s.context() });
     const line = dataset(c, 'instrument', 'gad7');
     expect(line.yAxisID).toBe('y-gad7');

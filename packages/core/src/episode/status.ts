@@ -436,6 +436,108 @@ function vitalsAlerts(c: EpisodeContext): EpisodeAlert[] {
     }));
 }
 
+/** The medical follow-up: last, due, overdue (an overdue one adds its alert to `alerts`). */
+function followUpStatus(
+  c: EpisodeContext,
+  asOfMs: number,
+  asOf: string,
+  monitored: boolean,
+  alerts: EpisodeAlert[],
+): EpisodeStatus['followUp'] {
+  let followUp: EpisodeStatus['followUp'] = null;
+  const dueMs = followUpDueMs(c);
+  if (dueMs !== null) {
+    const lastMs = latestMs(c.followUps.map((at) => ({ at })));
+    const overdue = monitored && asOfMs > dueMs;
+    followUp = {
+      lastAt: lastMs === null ? null : iso(lastMs, asOf),
+      dueAt: iso(dueMs, asOf),
+      overdue,
+      daysOverdue: overdue ? (asOfMs - dueMs) / DAY_MS : 0,
+    };
+    if (overdue) {
+      alerts.push({
+        code: 'follow-up-overdue',
+        severity: 'warning',
+        message: `Medical follow-up overdue by ${Math.floor((asOfMs - dueMs) / DAY_MS)} day(s) (due ${followUp.dueAt.slice(0, 10)}; policy: every ${c.policy.followUpIntervalDays} days).`,
+      });
+    }
+  }
+  return followUp;
+}
+
+/** Alerts about the critical-period chain: about to break, or broken. */
+function chainAlerts(
+  c: EpisodeContext,
+  deadline: NonNullable<CriticalPeriodAnalysis['nextDoseDeadline']>,
+  asOfMs: number,
+  dosedCount: number,
+): EpisodeAlert[] {
+  const alerts: EpisodeAlert[] = [];
+  const left = deadline.beforeMs - asOfMs;
+  if (left > 0 && left <= c.policy.chainWarningDays * DAY_MS) {
+    alerts.push({
+      code: 'critical-period-chain-ending',
+      severity: 'warning',
+      message: `The critical-period chain breaks unless the next dose is given by ${deadline.latestDay}.`,
+    });
+  } else if (left <= 0 && dosedCount > 0) {
+    alerts.push({
+      code: 'critical-period-chain-broken',
+      severity: 'info',
+      message: `No dose since the last critical period closed on ${deadline.before.slice(0, 10)}; the next dose starts a new chain.`,
+    });
+  }
+  return alerts;
+}
+
+/** Maintenance after the initial course: sessions, next due (a due or overdue session adds its alert). */
+function maintenanceStatus(
+  c: EpisodeContext,
+  at: {
+    readonly asOfMs: number;
+    readonly asOf: string;
+    readonly active: boolean;
+    readonly phase: EpisodePhase;
+    readonly windowMs: number;
+    readonly until: string;
+  },
+  times: readonly { readonly at: string; readonly sessionId: string }[],
+  alerts: EpisodeAlert[],
+): EpisodeStatus['maintenance'] {
+  const { asOfMs, asOf, active, phase, windowMs, until } = at;
+  let maintenance: EpisodeStatus['maintenance'] = null;
+  if (c.maintenance) {
+    const last = times[times.length - 1]?.at ?? null;
+    const fromMs = Date.parse(last ?? c.maintenance.at);
+    const dueMs = fromMs + c.maintenance.intervalDays * DAY_MS;
+    const status: 'not-due' | 'due' | 'overdue' = !active
+      ? 'not-due'
+      : asOfMs > dueMs + c.policy.measureGraceDays * DAY_MS
+        ? 'overdue'
+        : asOfMs >= dueMs
+          ? 'due'
+          : 'not-due';
+    maintenance = {
+      plannedAt: c.maintenance.at,
+      intervalDays: c.maintenance.intervalDays,
+      sessions: times.length,
+      lastDoseAt: last,
+      nextDueAt: iso(dueMs, asOf),
+      status,
+      criticalPeriods: analyzeCriticalPeriods(times, { windowMs, until }),
+    };
+    if (status !== 'not-due' && phase !== 'dosing-session') {
+      alerts.push({
+        code: 'maintenance-session-due',
+        severity: status === 'overdue' ? 'warning' : 'info',
+        message: `Maintenance dosing session ${status} (due ${maintenance.nextDueAt.slice(0, 10)}; plan: every ${c.maintenance.intervalDays} days).`,
+      });
+    }
+  }
+  return maintenance;
+}
+
 /**
  * The status of an episode at `asOf` (an ISO 8601 instant with offset): phase, medication, follow-up and
  * measures due or overdue, safety flags, open critical periods and the deadline of the next dose that keeps the
@@ -484,25 +586,7 @@ export function statusAt(
   const alerts: EpisodeAlert[] = safetyAlerts(c, dosed);
   const unreviewed = c.safetyFlags.filter((f) => f.kind === 'positive' && f.reviewed === null);
 
-  let followUp: EpisodeStatus['followUp'] = null;
-  const dueMs = followUpDueMs(c);
-  if (dueMs !== null) {
-    const lastMs = latestMs(c.followUps.map((at) => ({ at })));
-    const overdue = monitored && asOfMs > dueMs;
-    followUp = {
-      lastAt: lastMs === null ? null : iso(lastMs, asOf),
-      dueAt: iso(dueMs, asOf),
-      overdue,
-      daysOverdue: overdue ? (asOfMs - dueMs) / DAY_MS : 0,
-    };
-    if (overdue) {
-      alerts.push({
-        code: 'follow-up-overdue',
-        severity: 'warning',
-        message: `Medical follow-up overdue by ${Math.floor((asOfMs - dueMs) / DAY_MS)} day(s) (due ${followUp.dueAt.slice(0, 10)}; policy: every ${c.policy.followUpIntervalDays} days).`,
-      });
-    }
-  }
+  const followUp = followUpStatus(c, asOfMs, asOf, monitored, alerts);
 
   const measures = measureStatuses(c, asOfMs, asOf, active);
   for (const m of measures) {
@@ -515,22 +599,7 @@ export function statusAt(
     }
   }
 
-  if (deadline) {
-    const left = deadline.beforeMs - asOfMs;
-    if (left > 0 && left <= c.policy.chainWarningDays * DAY_MS) {
-      alerts.push({
-        code: 'critical-period-chain-ending',
-        severity: 'warning',
-        message: `The critical-period chain breaks unless the next dose is given by ${deadline.latestDay}.`,
-      });
-    } else if (left <= 0 && dosed.length > 0) {
-      alerts.push({
-        code: 'critical-period-chain-broken',
-        severity: 'info',
-        message: `No dose since the last critical period closed on ${deadline.before.slice(0, 10)}; the next dose starts a new chain.`,
-      });
-    }
-  }
+  if (deadline) alerts.push(...chainAlerts(c, deadline, asOfMs, dosed.length));
 
   const onHand = dosesOnHand(c);
   // No refill can be arranged while the medical team has stopped treatment: no low-medication notice then.
@@ -585,36 +654,12 @@ export function statusAt(
       alerts.push({ code: 'medication-interaction', severity: 'warning', message: f.message });
   }
 
-  let maintenance: EpisodeStatus['maintenance'] = null;
-  if (c.maintenance) {
-    const times = doseTimesOf(maintenanceSessions);
-    const last = times[times.length - 1]?.at ?? null;
-    const fromMs = Date.parse(last ?? c.maintenance.at);
-    const dueMs = fromMs + c.maintenance.intervalDays * DAY_MS;
-    const status: 'not-due' | 'due' | 'overdue' = !active
-      ? 'not-due'
-      : asOfMs > dueMs + c.policy.measureGraceDays * DAY_MS
-        ? 'overdue'
-        : asOfMs >= dueMs
-          ? 'due'
-          : 'not-due';
-    maintenance = {
-      plannedAt: c.maintenance.at,
-      intervalDays: c.maintenance.intervalDays,
-      sessions: times.length,
-      lastDoseAt: last,
-      nextDueAt: iso(dueMs, asOf),
-      status,
-      criticalPeriods: analyzeCriticalPeriods(times, { windowMs, until }),
-    };
-    if (status !== 'not-due' && phase !== 'dosing-session') {
-      alerts.push({
-        code: 'maintenance-session-due',
-        severity: status === 'overdue' ? 'warning' : 'info',
-        message: `Maintenance dosing session ${status} (due ${maintenance.nextDueAt.slice(0, 10)}; plan: every ${c.maintenance.intervalDays} days).`,
-      });
-    }
-  }
+  const maintenance = maintenanceStatus(
+    c,
+    { asOfMs, asOf, active, phase, windowMs, until },
+    doseTimesOf(maintenanceSessions),
+    alerts,
+  );
 
   return {
     asOf,

@@ -1,0 +1,401 @@
+import type { EpisodeView } from '../../../shared/api.js';
+import { h, on } from '../../dom.js';
+import { localInputToIso, localInputValue } from '../../format.js';
+import {
+  type Built,
+  type FormContext,
+  field,
+  numberInput,
+  numberValue,
+  radios,
+  radioValue,
+  select,
+  wireForm,
+} from '../../forms.js';
+
+import { MINUTE, MODE_OPTIONS, submitButton } from './fields.js';
+
+/* The dosing session form: booking, vitals, dose, booster, completion or abort, as one append. */
+
+/** The inputs of the dosing form that its events are built from. */
+interface DosingInputs {
+  readonly start: HTMLInputElement;
+  readonly mode: HTMLSelectElement;
+  readonly chaperone: HTMLInputElement;
+  readonly recorder: HTMLSelectElement;
+  readonly preSys: HTMLInputElement;
+  readonly preDia: HTMLInputElement;
+  readonly preHr: HTMLInputElement;
+  readonly preSpo2: HTMLInputElement;
+  readonly abortReason: HTMLSelectElement;
+  readonly duration: HTMLInputElement;
+  readonly kind: HTMLSelectElement;
+  readonly doseMg: HTMLInputElement;
+  readonly override: HTMLInputElement;
+  readonly overrideReason: HTMLTextAreaElement;
+  readonly doseReason: HTMLTextAreaElement;
+  readonly booster: HTMLInputElement;
+  readonly postSys: HTMLInputElement;
+  readonly postDia: HTMLInputElement;
+  readonly postHr: HTMLInputElement;
+  readonly postSpo2: HTMLInputElement;
+  readonly completionReason: HTMLTextAreaElement;
+}
+
+/** The events of one dosing session, as the form describes it (a stopped session ends after its pre-dose vitals). */
+function dosingEvents(f: DosingInputs, aborted: boolean, p: EpisodeView['prescription']): Built {
+  const {
+    start,
+    mode,
+    chaperone,
+    recorder,
+    preSys,
+    preDia,
+    preHr,
+    preSpo2,
+    abortReason,
+    duration,
+    kind,
+    doseMg,
+    override,
+    overrideReason,
+    doseReason,
+    booster,
+    postSys,
+    postDia,
+    postHr,
+    postSpo2,
+    completionReason,
+  } = f;
+  if (!start.value) throw new Error('Enter when the session started.');
+  const t0 = Date.parse(localInputToIso(start.value));
+  const at = (ms: number) => localInputToIso(localInputValue(ms));
+  const sessionId = `session-${start.value.replace(/\D/g, '')}-${Math.floor(Math.random() * 1e6)}`;
+  const events: Record<string, unknown>[] = [];
+  const keys: string[] = [];
+  const labels: string[] = [];
+  const push = (key: string, label: string, e: Record<string, unknown>) => {
+    events.push({ ...e, recordedBy: recorder.value });
+    keys.push(key);
+    labels.push(label);
+  };
+  const vitals = (
+    phase: string,
+    s: HTMLInputElement,
+    d: HTMLInputElement,
+    hr: HTMLInputElement,
+    spo2?: HTMLInputElement,
+  ) => ({
+    type: 'VitalsRecorded',
+    sessionId,
+    phase,
+    systolic: numberValue(s),
+    diastolic: numberValue(d),
+    ...(hr.value ? { heartRate: numberValue(hr) } : {}),
+    ...(spo2?.value ? { spo2: numberValue(spo2) } : {}),
+  });
+  push('schedule', 'booking', {
+    type: 'DosingSessionScheduled',
+    sessionId,
+    scheduledFor: at(t0),
+    mode: mode.value,
+    ...(chaperone.checked ? { chaperone: true } : {}),
+    at: at(t0),
+  });
+  const hasPre = preSys.value !== '' || preDia.value !== '';
+  if (hasPre || !aborted) {
+    push('pre', 'vitals before the dose', {
+      ...vitals('pre', preSys, preDia, preHr, preSpo2),
+      at: at(t0 + 5 * MINUTE),
+    });
+  }
+  if (aborted) {
+    push('abort', 'stopping the session', {
+      type: 'DosingSessionAborted',
+      sessionId,
+      reason: abortReason.value,
+      at: at(t0 + 10 * MINUTE),
+    });
+    return { events, keys, labels };
+  }
+  const minutes = Number(duration.value) || 180;
+  push('dose', 'the dose', {
+    type: 'DoseAdministered',
+    sessionId,
+    kind: kind.value,
+    doseMg: numberValue(doseMg),
+    route: p?.route ?? 'sublingual',
+    formulation: p?.formulation ?? 'sublingual-lozenge',
+    ...(override.checked
+      ? { vitalsOverride: { clinicianRole: 'medical', reason: overrideReason.value } }
+      : {}),
+    ...(doseReason.value.trim() ? { reason: doseReason.value.trim() } : {}),
+    at: at(t0 + 10 * MINUTE),
+  });
+  if (booster.value) {
+    push('booster', 'the booster', {
+      type: 'DoseAdministered',
+      sessionId,
+      kind: 'booster',
+      doseMg: numberValue(booster),
+      route: p?.route ?? 'sublingual',
+      formulation: p?.formulation ?? 'sublingual-lozenge',
+      at: at(t0 + 40 * MINUTE),
+    });
+  }
+  push('post', 'vitals at the end', {
+    ...vitals('post', postSys, postDia, postHr, postSpo2),
+    at: at(t0 + Math.max(minutes - 5, 11) * MINUTE),
+  });
+  push('complete', 'completing the session', {
+    type: 'DosingSessionCompleted',
+    sessionId,
+    durationMinutes: numberValue(duration),
+    ...(completionReason.value.trim() ? { reason: completionReason.value.trim() } : {}),
+    at: at(t0 + Math.max(minutes, 12) * MINUTE),
+  });
+  return { events, keys, labels };
+}
+
+/** A dosing session: booking, pre-dose vitals, dose (hold policy, override with a reason), post-dose vitals. */
+/** The form's inputs, prefilled from the episode (the plan's titration step, the prescription). */
+function createDosingInputs(ep: EpisodeView): DosingInputs {
+  const p = ep.prescription;
+  const lastMs = ep.context.lastEventAt ? Date.parse(ep.context.lastEventAt) : 0;
+  // Journey Clinical sessions last 2–3 hours; the policy observes 2 hours after the last dose.
+  const duration = numberInput({ name: 'duration', min: 1, max: 1440, value: 180 });
+  const startDefault = Math.max(Date.now() - 180 * MINUTE, lastMs + MINUTE);
+  const start = h('input', { type: 'datetime-local', name: 'start', value: localInputValue(startDefault) });
+  const mode = select(MODE_OPTIONS, 'in-person', { name: 'mode' });
+  const chaperone = h('input', { type: 'checkbox', name: 'chaperone' });
+  const preSys = numberInput({ name: 'pre-systolic', min: 40, max: 300 });
+  const preDia = numberInput({ name: 'pre-diastolic', min: 20, max: 200 });
+  const preHr = numberInput({ name: 'pre-hr', min: 20, max: 250 });
+  const preSpo2 = numberInput({ name: 'pre-spo2', min: 50, max: 100 });
+  const kind = select(
+    [
+      { value: 'full', label: 'Full dose' },
+      { value: 'half', label: 'Half dose' },
+    ],
+    'full',
+    { name: 'kind' },
+  );
+  const planned = ep.nextPlannedDoseMg;
+  const doseMg = numberInput({ name: 'dose-mg', min: 1, max: 2000, value: planned ?? p?.doseMg ?? '' });
+  if (planned !== null && p && Math.abs(planned - p.doseMg / 2) < 1e-9) kind.value = 'half';
+  const doseReason = h('textarea', { name: 'dose-reason', rows: 2, maxlength: 2000 });
+  const override = h('input', { type: 'checkbox', name: 'override' });
+  const overrideReason = h('textarea', { name: 'override-reason', rows: 2, maxlength: 2000 });
+  const completionReason = h('textarea', { name: 'completion-reason', rows: 2, maxlength: 2000 });
+  const recorder = select(
+    [
+      { value: 'therapist', label: 'Therapist' },
+      { value: 'medical', label: 'Medical team' },
+    ],
+    'therapist',
+    { name: 'recordedBy' },
+  );
+  const booster = numberInput({ name: 'booster-mg', min: 1, max: 2000 });
+  const postSys = numberInput({ name: 'post-systolic', min: 40, max: 300 });
+  const postDia = numberInput({ name: 'post-diastolic', min: 20, max: 200 });
+  const postHr = numberInput({ name: 'post-hr', min: 20, max: 250 });
+  const postSpo2 = numberInput({ name: 'post-spo2', min: 50, max: 100 });
+  const abortReason = select(
+    ['vitals-hold', 'patient-declined', 'adverse-event', 'technical', 'other'].map((v) => ({
+      value: v,
+      label: v.replace('-', ' '),
+    })),
+    'vitals-hold',
+    { name: 'abort-reason' },
+  );
+  return {
+    start,
+    mode,
+    chaperone,
+    recorder,
+    preSys,
+    preDia,
+    preHr,
+    preSpo2,
+    abortReason,
+    duration,
+    kind,
+    doseMg,
+    override,
+    overrideReason,
+    doseReason,
+    booster,
+    postSys,
+    postDia,
+    postHr,
+    postSpo2,
+    completionReason,
+  };
+}
+
+/** The dose, booster and vitals-hold override fields. */
+function doseFieldset(f: DosingInputs, ep: EpisodeView): HTMLElement {
+  const p = ep.prescription;
+  const planned = ep.nextPlannedDoseMg;
+  const { kind, doseMg, doseReason, booster, override, overrideReason } = f;
+  const { holdSystolicAbove: hs, holdDiastolicAbove: hd } = ep.policy;
+  const overrideBox = h(
+    'fieldset',
+    { class: 'group', 'data-key': 'dose.vitalsOverride' },
+    h('legend', {}, 'Vitals hold override'),
+    h(
+      'p',
+      { class: 'hint' },
+      `The episode policy holds dosing when pre-dose blood pressure is above ${hs}/${hd} mmHg (and on a high heart rate or low SpO₂). Only the medical team may override it; the reason is recorded.`,
+    ),
+    h('label', {}, override, ' The medical team overrides the hold'),
+    field(
+      'Reason for the override',
+      overrideReason,
+      'dose.vitalsOverride.reason',
+      'Say why (e.g. a repeat reading by phone); at least 10 letters or digits.',
+    ),
+    h('p', { class: 'field-error', hidden: true }),
+  );
+  const doseGroup = h(
+    'fieldset',
+    { class: 'group', 'data-key': 'dose' },
+    h('legend', {}, 'Dose'),
+    field('Kind', kind, 'dose.kind'),
+    field(
+      'Dose (mg)',
+      doseMg,
+      'dose.doseMg',
+      p ? `Prescribed: ${p.doseMg} mg ${p.route} (${p.formulation}).` : 'No prescription recorded.',
+    ),
+    h('p', { class: 'hint' }, `On hand: ${ep.dosesOnHand} dose(s); units used follow from the mg.`),
+    planned !== null
+      ? field(
+          'Why the dose departs from the plan',
+          doseReason,
+          'dose.reason',
+          `The treatment plan’s titration step for this session is ${planned} mg; a different dose needs a reason.`,
+        )
+      : null,
+    field(
+      'Booster (mg), optional',
+      booster,
+      'booster.doseMg',
+      p ? `At most ${p.doseMg / 2} mg (half the prescribed dose), one per session.` : undefined,
+    ),
+    overrideBox,
+    h('p', { class: 'field-error', hidden: true }),
+  );
+  return doseGroup;
+}
+
+/** Vitals at the end, the session's length and the completion reason. */
+function postFieldset(f: DosingInputs): HTMLElement {
+  const { postSys, postDia, postHr, postSpo2, duration, completionReason } = f;
+  const postGroup = h(
+    'fieldset',
+    { class: 'group', 'data-key': 'post' },
+    h('legend', {}, 'Vitals at the end of the session'),
+    h(
+      'div',
+      { class: 'row' },
+      field('Systolic (mmHg)', postSys, 'post.systolic'),
+      field('Diastolic (mmHg)', postDia, 'post.diastolic'),
+      field('Heart rate (bpm)', postHr, 'post.heartRate'),
+      field('SpO₂ (%)', postSpo2, 'post.spo2'),
+    ),
+    field('Session length (minutes)', duration, 'complete.durationMinutes'),
+    field(
+      'Reason, if the session ended within 2 hours of the last dose or with blood pressure still above the hold',
+      completionReason,
+      'complete.reason',
+    ),
+    h('p', { class: 'field-error', hidden: true }),
+  );
+  return postGroup;
+}
+
+export function dosingForm(ep: EpisodeView, ctx: FormContext): HTMLElement {
+  const p = ep.prescription;
+  const inputs = createDosingInputs(ep);
+  const { start, mode, chaperone, recorder, preSys, preDia, preHr, preSpo2, abortReason } = inputs;
+  const { holdSystolicAbove: hs, holdDiastolicAbove: hd } = ep.policy;
+  const holdNote = h('p', { class: 'hold-warning', role: 'status', hidden: true });
+  const outcome = radios(
+    'Outcome of the session',
+    'outcome',
+    [
+      { value: 'dosed', label: 'Dose given, session completed' },
+      { value: 'aborted', label: 'Session stopped without a dose' },
+    ],
+    'outcome',
+    'dosed',
+  );
+  const checkHold = () => {
+    const s = Number(preSys.value);
+    const d = Number(preDia.value);
+    const above = (preSys.value !== '' && s > hs) || (preDia.value !== '' && d > hd);
+    holdNote.hidden = !above;
+    holdNote.textContent = above
+      ? `Above the hold threshold (${hs}/${hd} mmHg): the dose will be refused unless a clinician overrides the hold with a reason. Re-measuring is an option.`
+      : '';
+  };
+  on(preSys, 'input', checkHold);
+  on(preDia, 'input', checkHold);
+  const doseGroup = doseFieldset(inputs, ep);
+  const postGroup = postFieldset(inputs);
+  const abortGroup = h(
+    'fieldset',
+    { class: 'group', hidden: true, 'data-key': 'abort' },
+    h('legend', {}, 'Why the session stopped'),
+    field('Reason', abortReason, 'abort.reason'),
+  );
+  const sync = () => {
+    const aborted = radioValue(el, 'outcome') === 'aborted';
+    doseGroup.hidden = aborted;
+    postGroup.hidden = aborted;
+    abortGroup.hidden = !aborted;
+  };
+  const el = h(
+    'form',
+    { class: 'record-form', 'data-form': 'dosing' },
+    h('h2', {}, 'Dosing session'),
+    h(
+      'p',
+      { class: 'hint' },
+      'Records the whole session: booking, pre-dose vitals, the dose, vitals at the end and completion. The episode machine checks each step (preparation, training, integration since the last dose, medication on hand, the vitals hold).',
+    ),
+    h(
+      'fieldset',
+      { class: 'group', 'data-key': 'schedule' },
+      h('legend', {}, 'Session'),
+      field('Started', start, 'schedule.scheduledFor'),
+      field('Mode', mode, 'schedule.mode'),
+      h('label', {}, chaperone, ' A chaperone is physically present (required for a remote session)'),
+      field('Recorded by', recorder, 'schedule.recordedBy'),
+    ),
+    h(
+      'fieldset',
+      { class: 'group', 'data-key': 'pre' },
+      h('legend', {}, 'Vitals before the dose'),
+      h(
+        'div',
+        { class: 'row' },
+        field('Systolic (mmHg)', preSys, 'pre.systolic'),
+        field('Diastolic (mmHg)', preDia, 'pre.diastolic'),
+        field('Heart rate (bpm)', preHr, 'pre.heartRate'),
+        field('SpO₂ (%)', preSpo2, 'pre.spo2'),
+      ),
+      holdNote,
+      h('p', { class: 'field-error', hidden: true }),
+    ),
+    outcome,
+    doseGroup,
+    postGroup,
+    abortGroup,
+    submitButton('Record dosing session'),
+  );
+  for (const r of outcome.querySelectorAll('input')) on(r, 'change', sync);
+  wireForm(el, ctx, () => dosingEvents(inputs, radioValue(el, 'outcome') === 'aborted', p));
+  return el;
+}

@@ -1,0 +1,168 @@
+import type { EpisodeView } from '../../../shared/api.js';
+import { h } from '../../dom.js';
+import { day } from '../../format.js';
+import {
+  type Built,
+  type FormContext,
+  field,
+  numberInput,
+  numberValue,
+  radios,
+  radioValue,
+  select,
+  wireForm,
+} from '../../forms.js';
+
+import { atOf, MODE_OPTIONS, simpleForm, submitButton, whenField } from './fields.js';
+
+/* Preparation, integration, medical follow-up, refill and delivery forms. */
+
+export function preparationForm(ctx: FormContext): HTMLElement {
+  const mode = select(MODE_OPTIONS, 'in-person', { name: 'mode' });
+  const intentions = h('input', { type: 'checkbox', name: 'intentions', checked: true });
+  const when = whenField('prep.at');
+  return simpleForm(
+    'Preparation session',
+    'preparation',
+    'A preparation session aligns on the process and sets intentions; the policy asks for one before the first dose.',
+    ctx,
+    [
+      field('Mode', mode, 'prep.mode'),
+      h('label', { class: 'check' }, intentions, ' Intentions set'),
+      when.el,
+    ],
+    () => [
+      {
+        type: 'PreparationSessionCompleted',
+        mode: mode.value,
+        intentionsSet: intentions.checked,
+        recordedBy: 'therapist',
+        ...atOf(when.input),
+      },
+    ],
+    'prep',
+    'Record preparation session',
+  );
+}
+
+export function integrationForm(ep: EpisodeView, ctx: FormContext): HTMLElement {
+  const mode = select(MODE_OPTIONS, 'in-person', { name: 'mode' });
+  const sessions = ep.doses.map((d) => ({
+    value: d.sessionId,
+    label: `Dose ${d.doseNumber} (${day(d.at)})`,
+  }));
+  const session = select(
+    [{ value: '', label: 'Not tied to one session' }, ...sessions.reverse()],
+    sessions[0]?.value ?? '',
+    { name: 'session' },
+  );
+  const when = whenField('integration.at');
+  return simpleForm(
+    'Integration session',
+    'integration',
+    'Integration sessions follow each dosing session and prepare the next one.',
+    ctx,
+    [field('Mode', mode, 'integration.mode'), field('Integrates', session, 'integration.sessionId'), when.el],
+    () => [
+      {
+        type: 'IntegrationSessionCompleted',
+        mode: mode.value,
+        ...(session.value ? { sessionId: session.value } : {}),
+        recordedBy: 'therapist',
+        ...atOf(when.input),
+      },
+    ],
+    'integration',
+    'Record integration session',
+  );
+}
+
+export function followUpForm(ctx: FormContext): HTMLElement {
+  const cont = radios(
+    'Continue treatment?',
+    'continue',
+    [
+      { value: 'yes', label: 'Yes' },
+      { value: 'no', label: 'No' },
+    ],
+    'followup.continueTreatment',
+    'yes',
+  );
+  const when = whenField('followup.at');
+  return simpleForm(
+    'Medical follow-up',
+    'follow-up',
+    'The medical team follows up at least once a quarter after the first dose, to review progress and authorise refills.',
+    ctx,
+    [cont, when.el],
+    () => [
+      {
+        type: 'MedicalFollowUpCompleted',
+        continueTreatment: radioValue(cont, 'continue') !== 'no',
+        ...atOf(when.input),
+      },
+    ],
+    'followup',
+    'Record follow-up',
+  );
+}
+
+export function refillForm(ep: EpisodeView, ctx: FormContext): HTMLElement {
+  const refill = numberInput({ name: 'refill', min: 1, max: 100, step: 1 });
+  const delivered = numberInput({ name: 'delivered', min: 1, max: 100, step: 1 });
+  const lot = h('input', { type: 'text', name: 'lot', maxlength: 100 });
+  const when = whenField('refill.at');
+  const el = h(
+    'form',
+    { class: 'record-form', 'data-form': 'refill' },
+    h('h2', {}, 'Refill and delivery'),
+    h(
+      'p',
+      { class: 'hint' },
+      `Authorised so far: ${ep.dosesAuthorized}; on hand: ${ep.dosesOnHand}. A refill needs a medical follow-up since the last prescription or refill (policy).`,
+    ),
+    field(
+      'Refill: doses authorised',
+      refill,
+      'refill.dosesAuthorized',
+      'Leave empty to record a delivery only.',
+    ),
+    field(
+      'Delivered to the patient: doses',
+      delivered,
+      'delivery.doses',
+      'Leave empty to record a refill only.',
+    ),
+    field('Lot (optional)', lot, 'delivery.lot'),
+    when.el,
+    submitButton('Record'),
+  );
+  wireForm(el, ctx, (): Built => {
+    const events: Record<string, unknown>[] = [];
+    const keys: string[] = [];
+    const labels: string[] = [];
+    const at = atOf(when.input);
+    if (refill.value !== '') {
+      events.push({
+        type: 'RefillIssued',
+        dosesAuthorized: numberValue(refill),
+        ...at,
+      });
+      keys.push('refill');
+      labels.push('the refill');
+    }
+    if (delivered.value !== '') {
+      events.push({
+        type: 'MedicationDelivered',
+        doses: numberValue(delivered),
+        ...(lot.value ? { lot: lot.value } : {}),
+        ...at,
+      });
+      keys.push('delivery');
+      labels.push('the delivery');
+    }
+    if (events.length === 0) throw new Error('Enter a refill, a delivery, or both.');
+    return { events, keys, labels };
+  });
+  return el;
+}

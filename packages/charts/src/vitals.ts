@@ -62,6 +62,8 @@ export function vitalsChartConfig(
   context: EpisodeContext,
   options: VitalsChartOptions = {},
 ): VitalsChartConfiguration {
+  // Long by design: one chart.js configuration object (datasets, scales, annotations), written out as chart.js
+  // documents it.
   if (options.asOf !== undefined) offsetOf(options.asOf);
   const asOfMs = options.asOf === undefined ? Number.POSITIVE_INFINITY : Date.parse(options.asOf);
   const inTime = (r: { readonly at: string }) => Date.parse(r.at) <= asOfMs;

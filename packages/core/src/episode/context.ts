@@ -487,6 +487,15 @@ function eventChanges(
   score: AssessmentScorer,
   owned: Owned,
 ): Partial<EpisodeContext> {
+  return courseChanges(c, e, owned) ?? sessionChanges(c, e, owned) ?? recordChanges(c, e, score, owned) ?? {};
+}
+
+/** Opening, fit, evaluation, plan, prescription and supply, training, preparation and integration, booking. */
+function courseChanges(
+  c: EpisodeContext,
+  e: EpisodeEvent,
+  owned: Owned,
+): Partial<EpisodeContext> | undefined {
   switch (e.type) {
     case 'EpisodeOpened':
       return {
@@ -584,6 +593,18 @@ function eventChanges(
           maintenance: c.maintenance !== null,
         }),
       };
+    default:
+      return undefined;
+  }
+}
+
+/** A dosing session under way: vitals, doses, adverse events and their review, completion or abort. */
+function sessionChanges(
+  c: EpisodeContext,
+  e: EpisodeEvent,
+  owned: Owned,
+): Partial<EpisodeContext> | undefined {
+  switch (e.type) {
     case 'VitalsRecorded': {
       const holdSigns = e.phase === 'pre' ? vitalSignsBeyond(e, c.policy, 'hold') : [];
       // Built key by key (a spread followed by a new key makes V8 build a slow dictionary object).
@@ -692,6 +713,19 @@ function eventChanges(
           endedAt: e.at,
         })),
       };
+    default:
+      return undefined;
+  }
+}
+
+/** Assessments and their flags, follow-ups, voids, consent, medications, maintenance, pause and closing. */
+function recordChanges(
+  c: EpisodeContext,
+  e: EpisodeEvent,
+  score: AssessmentScorer,
+  owned: Owned,
+): Partial<EpisodeContext> | undefined {
+  switch (e.type) {
     case 'AssessmentRecorded': {
       const scored = score(e);
       const assessment: EpisodeAssessment = {
@@ -787,6 +821,8 @@ function eventChanges(
         currentSessionId: null,
         closed: { kind: 'discontinued', at: e.at, reason: e.reason },
       };
+    default:
+      return undefined;
   }
 }
 

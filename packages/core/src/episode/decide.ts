@@ -89,6 +89,8 @@ export interface DecideOptions {
  * replay, phase, persist and restore. The module-level functions (`decide`, `replay`, …) use the default model.
  */
 export function createEpisodeModel(options: EpisodeMachineOptions & { permissions?: PermissionTable } = {}) {
+  // Long by design: a closure that binds one machine, registry and permission table to the functions that share
+  // them (phase, step, explain, envelope, rebuild, decide, replay, persist, restore); each inner function is short.
   const registry = options.registry ?? createInstrumentRegistry();
   const permissions = options.permissions ?? defaultPermissions;
   const machine = createEpisodeMachine({ ...options, registry });

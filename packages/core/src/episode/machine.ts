@@ -37,6 +37,8 @@ export interface EpisodeMachineOptions {
  * event timestamps and an explicit `asOf` by `statusAt`.
  */
 export function createEpisodeMachine(options: EpisodeMachineOptions = {}) {
+  // Long by design: one declarative XState configuration (states, transitions, guards), kept whole so that the
+  // course reads top to bottom as a statechart; the rules themselves live in rules.ts and dose-rules.ts.
   const registry = options.registry ?? createInstrumentRegistry();
   const env: RuleEnvironment = { registry };
   const score = assessmentScorer(registry);

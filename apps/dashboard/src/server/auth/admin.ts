@@ -97,6 +97,7 @@ export interface AdminRouteOptions {
 }
 
 export function adminRoutes(settings: AuthSettings, options: AdminRouteOptions): Hono<AuthEnv> {
+  // Long by design: the route table of the admin API (accounts, teams, care, audit), one short handler per route.
   const app = new Hono<AuthEnv>();
   const accounts: AccountStore = settings.accounts;
   const audit = auditor(settings);

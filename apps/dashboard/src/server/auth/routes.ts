@@ -56,6 +56,7 @@ function minutesUntil(iso: string, nowMs: number): number {
 
 /** The `/auth/*` routes, to mount on the dashboard app. */
 export function authRoutes(settings: AuthSettings, options: AuthRouteOptions): Hono<AuthEnv> {
+  // Long by design: the route table of sign-in (page, sign-in, sign-out, one-time links), one handler per route.
   const app = new Hono<AuthEnv>();
   const accounts = settings.accounts;
   const audit = auditor(settings);

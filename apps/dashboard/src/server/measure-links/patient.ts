@@ -98,6 +98,8 @@ function tripsSafetyRule(d: InstrumentDefinition, responses: readonly number[]):
 
 /** The patient page's routes, to mount on the dashboard app. */
 export function patientRoutes(ctx: MeasureLinksContext): Hono {
+  // Long by design: the route table of the patient link (page, open, submit), one short handler per route over
+  // shared rate limits, as Hono apps are written.
   const app = new Hono();
   const { requests, registry } = ctx;
   const limits = { ...DEFAULT_LINK_RATE_LIMITS, ...ctx.options.rateLimits };

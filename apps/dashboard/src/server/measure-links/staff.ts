@@ -74,6 +74,7 @@ const zodIssues = (error: z.ZodError): Issue[] =>
 
 /** The clinician routes, to mount on the dashboard app. */
 export function staffRoutes(ctx: MeasureLinksContext): Hono<AuthEnv> {
+  // Long by design: the route table of the clinicians' measure-request API, one short handler per route.
   const app = new Hono<AuthEnv>();
   const { settings, requests, registry } = ctx;
   const audit = auditor(settings);

@@ -3,6 +3,8 @@
  * rows in any order, with no per-row objects. Same definitions as the object path (tested to agree).
  */
 
+import { outcomeDefinitionOf } from './outcome-defaults.js';
+
 /** One instrument's assessments as columns. Row `i` is (patient[i], day[i], score[i]). */
 export interface OutcomeColumns {
   /** Dense patient index, 0 ≤ patient[i] < patientCount. */
@@ -49,11 +51,17 @@ export interface ColumnarOutcomes {
 }
 
 export interface ColumnarOptions {
-  /** Response when latest ≤ fraction × baseline (higher-is-worse measures). Default 0.5. */
-  readonly responseFraction?: number;
-  /** Remission when latest < this; null to skip. Default 5 (PHQ-9 / GAD-7). */
+  /**
+   * Response when latest ≤ fraction × baseline (higher-is-worse measures). Default: the PHQ-9 definition's
+   * (`phq9.outcomes.response`, with its source); null to skip.
+   */
+  readonly responseFraction?: number | null;
+  /** Remission when latest < this; null to skip. Default: the PHQ-9 definition's (`phq9.outcomes.remission`). */
   readonly remissionBelow?: number | null;
 }
+
+/** The columnar path's defaults: the PHQ-9's own outcome definitions (sourced in the instrument). */
+const PHQ9_OUTCOMES = outcomeDefinitionOf('phq9');
 
 function meanSd(values: Float64Array, mask: Uint8Array): [number, number, number] {
   let n = 0;
@@ -83,8 +91,10 @@ function meanSd(values: Float64Array, mask: Uint8Array): [number, number, number
 export function columnarOutcomes(cols: OutcomeColumns, options: ColumnarOptions = {}): ColumnarOutcomes {
   const { patient, day, score, patientCount: P } = cols;
   const N = patient.length;
-  const fraction = options.responseFraction ?? 0.5;
-  const remissionBelow = options.remissionBelow === undefined ? 5 : options.remissionBelow;
+  const fraction =
+    options.responseFraction === undefined ? PHQ9_OUTCOMES.responseFraction : options.responseFraction;
+  const remissionBelow =
+    options.remissionBelow === undefined ? PHQ9_OUTCOMES.remissionBelow : options.remissionBelow;
   // Counting sort of row indices by patient, stable (input order kept within a patient).
   const start = new Int32Array(P + 1);
   for (let i = 0; i < N; i++) start[patient[i]! + 1]!++;
@@ -141,7 +151,8 @@ export function columnarOutcomes(cols: OutcomeColumns, options: ColumnarOptions 
     let sxx = 0;
     let sxy = 0;
     let minFollow = Number.POSITIVE_INFINITY;
-    const threshold = fraction * bScore;
+    // No response definition: no score meets the threshold.
+    const threshold = fraction === null ? Number.NEGATIVE_INFINITY : fraction * bScore;
     for (let k = a; k < b; k++) {
       const i = order[k]!;
       const dx = day[i]! - mx;
@@ -171,7 +182,7 @@ export function columnarOutcomes(cols: OutcomeColumns, options: ColumnarOptions 
       latestDay[p] = lDay;
       latest[p] = l;
       change[p] = l - bScore;
-      if (bScore > 0) response[p] = l <= threshold ? 1 : 0;
+      if (fraction !== null && bScore > 0) response[p] = l <= threshold ? 1 : 0;
       if (remissionBelow !== null) remission[p] = l < remissionBelow ? 1 : 0;
       if (minFollow !== Number.POSITIVE_INFINITY) firstResponseDay[p] = minFollow - bDay;
     }

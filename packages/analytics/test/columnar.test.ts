@@ -1,3 +1,4 @@
+import { phq9 } from '@kapkit/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { columnarOutcomes, toColumns } from '../src/columnar.js';
@@ -80,5 +81,25 @@ describe('columnar path', () => {
     expect(out.cohort.evaluable).toBe(0);
     expect(out.response[0]).toBe(-1);
     expect(out.latest[0]).toBeNaN();
+  });
+
+  it('takes its default response and remission from the PHQ-9 definition, and skips response when told it is not defined', () => {
+    const recs: OutcomeRecord[] = [
+      { patientId: 'a', instrument: 'phq9', day: 0, score: 20 },
+      { patientId: 'a', instrument: 'phq9', day: 30, score: 4 },
+    ];
+    const cols = toColumns(recs);
+    const byDefault = columnarOutcomes(cols);
+    const explicit = columnarOutcomes(cols, {
+      responseFraction: phq9.outcomes!.response!.fraction,
+      remissionBelow: phq9.outcomes!.remission!.below,
+    });
+    expect(byDefault.cohort).toEqual(explicit.cohort);
+    expect(byDefault.cohort).toMatchObject({ responders: 1, remitters: 1 });
+    const none = columnarOutcomes(cols, { responseFraction: null, remissionBelow: null });
+    expect(none.response[0]).toBe(-1);
+    expect(none.remission[0]).toBe(-1);
+    expect(none.firstResponseDay[0]).toBeNaN();
+    expect(none.cohort).toMatchObject({ responders: 0, remitters: 0 });
   });
 });

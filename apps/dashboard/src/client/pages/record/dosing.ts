@@ -44,38 +44,15 @@ interface DosingInputs {
 
 /** The events of one dosing session, as the form describes it (a stopped session ends after its pre-dose vitals). */
 function dosingEvents(f: DosingInputs, aborted: boolean, p: EpisodeView['prescription']): Built {
-  const {
-    start,
-    mode,
-    chaperone,
-    recorder,
-    preSys,
-    preDia,
-    preHr,
-    preSpo2,
-    abortReason,
-    duration,
-    kind,
-    doseMg,
-    override,
-    overrideReason,
-    doseReason,
-    booster,
-    postSys,
-    postDia,
-    postHr,
-    postSpo2,
-    completionReason,
-  } = f;
-  if (!start.value) throw new Error('Enter when the session started.');
-  const t0 = Date.parse(localInputToIso(start.value));
+  if (!f.start.value) throw new Error('Enter when the session started.');
+  const t0 = Date.parse(localInputToIso(f.start.value));
   const at = (ms: number) => localInputToIso(localInputValue(ms));
-  const sessionId = `session-${start.value.replace(/\D/g, '')}-${Math.floor(Math.random() * 1e6)}`;
+  const sessionId = `session-${f.start.value.replace(/\D/g, '')}-${Math.floor(Math.random() * 1e6)}`;
   const events: Record<string, unknown>[] = [];
   const keys: string[] = [];
   const labels: string[] = [];
   const push = (key: string, label: string, e: Record<string, unknown>) => {
-    events.push({ ...e, recordedBy: recorder.value });
+    events.push({ ...e, recordedBy: f.recorder.value });
     keys.push(key);
     labels.push(label);
   };
@@ -98,14 +75,14 @@ function dosingEvents(f: DosingInputs, aborted: boolean, p: EpisodeView['prescri
     type: 'DosingSessionScheduled',
     sessionId,
     scheduledFor: at(t0),
-    mode: mode.value,
-    ...(chaperone.checked ? { chaperone: true } : {}),
+    mode: f.mode.value,
+    ...(f.chaperone.checked ? { chaperone: true } : {}),
     at: at(t0),
   });
-  const hasPre = preSys.value !== '' || preDia.value !== '';
+  const hasPre = f.preSys.value !== '' || f.preDia.value !== '';
   if (hasPre || !aborted) {
     push('pre', 'vitals before the dose', {
-      ...vitals('pre', preSys, preDia, preHr, preSpo2),
+      ...vitals('pre', f.preSys, f.preDia, f.preHr, f.preSpo2),
       at: at(t0 + 5 * MINUTE),
     });
   }
@@ -113,45 +90,45 @@ function dosingEvents(f: DosingInputs, aborted: boolean, p: EpisodeView['prescri
     push('abort', 'stopping the session', {
       type: 'DosingSessionAborted',
       sessionId,
-      reason: abortReason.value,
+      reason: f.abortReason.value,
       at: at(t0 + 10 * MINUTE),
     });
     return { events, keys, labels };
   }
-  const minutes = Number(duration.value) || 180;
+  const minutes = Number(f.duration.value) || 180;
   push('dose', 'the dose', {
     type: 'DoseAdministered',
     sessionId,
-    kind: kind.value,
-    doseMg: numberValue(doseMg),
+    kind: f.kind.value,
+    doseMg: numberValue(f.doseMg),
     route: p?.route ?? 'sublingual',
     formulation: p?.formulation ?? 'sublingual-lozenge',
-    ...(override.checked
-      ? { vitalsOverride: { clinicianRole: 'medical', reason: overrideReason.value } }
+    ...(f.override.checked
+      ? { vitalsOverride: { clinicianRole: 'medical', reason: f.overrideReason.value } }
       : {}),
-    ...(doseReason.value.trim() ? { reason: doseReason.value.trim() } : {}),
+    ...(f.doseReason.value.trim() ? { reason: f.doseReason.value.trim() } : {}),
     at: at(t0 + 10 * MINUTE),
   });
-  if (booster.value) {
+  if (f.booster.value) {
     push('booster', 'the booster', {
       type: 'DoseAdministered',
       sessionId,
       kind: 'booster',
-      doseMg: numberValue(booster),
+      doseMg: numberValue(f.booster),
       route: p?.route ?? 'sublingual',
       formulation: p?.formulation ?? 'sublingual-lozenge',
       at: at(t0 + 40 * MINUTE),
     });
   }
   push('post', 'vitals at the end', {
-    ...vitals('post', postSys, postDia, postHr, postSpo2),
+    ...vitals('post', f.postSys, f.postDia, f.postHr, f.postSpo2),
     at: at(t0 + Math.max(minutes - 5, 11) * MINUTE),
   });
   push('complete', 'completing the session', {
     type: 'DosingSessionCompleted',
     sessionId,
-    durationMinutes: numberValue(duration),
-    ...(completionReason.value.trim() ? { reason: completionReason.value.trim() } : {}),
+    durationMinutes: numberValue(f.duration),
+    ...(f.completionReason.value.trim() ? { reason: f.completionReason.value.trim() } : {}),
     at: at(t0 + Math.max(minutes, 12) * MINUTE),
   });
   return { events, keys, labels };

@@ -12,20 +12,11 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, relative } from 'node:path';
+import { checkArgument, root } from './lib/generator.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = join(root, 'docs', 'api');
-
-const args = process.argv.slice(2);
-const unknownArgs = args.filter((a) => a !== '--check');
-if (unknownArgs.length > 0) {
-  console.error(`gen-api-docs: unknown argument ${unknownArgs.join(' ')}`);
-  console.error('usage: node scripts/gen-api-docs.mjs [--check]');
-  process.exit(2);
-}
-const check = args.includes('--check');
+const check = checkArgument('gen-api-docs');
 
 const tmp = mkdtempSync(join(tmpdir(), 'kapkit-api-docs-'));
 const generated = join(tmp, 'api');

@@ -6,68 +6,28 @@
 //
 // Reads the built package (packages/core/dist): run `npm run build` first. The output is deterministic (no
 // dates, no machine details), so the check can run in CI.
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { checkArgument, code, dash, esc, importBuilt, root, table, writeOrCheck } from './lib/generator.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outFile = join(root, 'docs', 'instruments.md');
-const outName = relative(root, outFile);
 const coreDir = join(root, 'packages', 'core');
-const distEntry = join(coreDir, 'dist', 'index.js');
 const instrumentsSrc = join(coreDir, 'src', 'instruments');
 
-const args = process.argv.slice(2);
-const unknownArgs = args.filter((a) => a !== '--check');
-if (unknownArgs.length > 0) {
-  console.error(`gen-instrument-docs: unknown argument ${unknownArgs.join(' ')}`);
-  console.error('usage: node scripts/gen-instrument-docs.mjs [--check]');
-  process.exit(2);
-}
-const check = args.includes('--check');
-
-if (!existsSync(distEntry)) {
-  console.error(`gen-instrument-docs: ${relative(root, distEntry)} not found: run \`npm run build\` first.`);
-  process.exit(2);
-}
-warnIfDistIsStale();
-const { builtinInstruments } = await import(pathToFileURL(distEntry).href);
-
-/** A warning (not an error) when a source file is newer than the build the docs are generated from. */
-function warnIfDistIsStale() {
-  const built = statSync(distEntry).mtimeMs;
-  const newest = (dir) =>
-    readdirSync(dir, { withFileTypes: true }).reduce((max, e) => {
-      const p = join(dir, e.name);
-      return Math.max(max, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
-    }, 0);
-  if (existsSync(instrumentsSrc) && newest(instrumentsSrc) > built) {
-    console.error(
-      'gen-instrument-docs: warning: packages/core/src/instruments is newer than packages/core/dist; run `npm run build` so the docs match the source.',
-    );
-  }
-}
+const check = checkArgument('gen-instrument-docs');
+const { builtinInstruments } = await importBuilt(
+  'gen-instrument-docs',
+  join(coreDir, 'dist', 'index.js'),
+  instrumentsSrc,
+);
 
 // ---------------------------------------------------------------------------------------------------------
 // Formatting helpers
-
-/** Text safe inside a Markdown table cell or list item: no line breaks, no unescaped pipes or HTML tags. */
-function esc(text) {
-  return String(text)
-    .replace(/\s*\n\s*/g, ' ')
-    .replace(/\|/g, '\\|')
-    .replace(/<(?=[A-Za-z/!?])/g, '&lt;');
-}
 
 /** A sentence: the text with a full stop unless it already ends with one. */
 function sentence(text) {
   const t = esc(text).trim();
   return /[.!?]$/.test(t) ? t : `${t}.`;
-}
-
-function table(header, rows) {
-  const line = (cells) => `| ${cells.join(' | ')} |`;
-  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
 const OP = { '>=': '≥', '>': '>', '<=': '≤', '<': '<' };
@@ -76,8 +36,6 @@ const PURPOSE = { outcome: 'outcome', session: 'session' };
 
 const num = (n) => String(n);
 const range = (min, max) => `${num(min)}–${num(max)}`;
-const code = (s) => `\`${s}\``;
-const dash = '—';
 
 /** "1–5" for a run of consecutive numbers, else "1, 3, 7". */
 function itemList(items) {
@@ -161,14 +119,35 @@ function scoreRuleWords(s) {
 }
 
 function section(def) {
+  const ctx = {
+    textShipped: def.licence.itemTextIncluded,
+    units: def.scoring.groups ? def.scoring.groups.length : def.items.length,
+    unitWord: def.scoring.groups ? 'domains' : 'items',
+    factor: def.scoring.factor && def.scoring.factor !== 1 ? ` (× ${num(def.scoring.factor)})` : '',
+    notShipped: 'user-supplied (licence: text not shipped)',
+  };
+  return [
+    ...headerLines(def),
+    ...licenceLines(def, ctx),
+    ...loincLines(def),
+    ...scoringLines(def, ctx),
+    ...bandLines(def),
+    ...cutoffLines(def),
+    ...extraScoreLines(def),
+    ...safetyRuleLines(def),
+    ...changeConstantLines(def),
+    ...outcomeLines(def),
+    ...itemLines(def, ctx),
+    ...answerOptionLines(def, ctx),
+    ...supplementaryLines(def, ctx),
+    ...referenceLines(def),
+  ].join('\n');
+}
+
+/** The heading and what the instrument is of an instrument's section. */
+function headerLines(def) {
   const out = [];
   const push = (...lines) => out.push(...lines);
-  const textShipped = def.licence.itemTextIncluded;
-  const units = def.scoring.groups ? def.scoring.groups.length : def.items.length;
-  const unitWord = def.scoring.groups ? 'domains' : 'items';
-  const factor = def.scoring.factor && def.scoring.factor !== 1 ? ` (× ${num(def.scoring.factor)})` : '';
-  const file = definedIn(def);
-
   push(`<a id="${def.id}"></a>`, '', `## ${esc(def.name)}: ${esc(def.title)}`, '');
   push(
     `- **Id**: ${code(def.id)}`,
@@ -179,17 +158,32 @@ function section(def) {
   );
   if (def.stem) push(`- **Question stem**: “${esc(def.stem)}”`);
   push(`- **Definition version**: ${esc(def.version)}`);
+  const file = definedIn(def);
   if (file) push(`- **Defined in**: [${file}](../${file})`);
   push('');
 
+  return out;
+}
+
+/** The Licence subsection of an instrument's section. */
+function licenceLines(def, ctx) {
+  const out = [];
+  const push = (...lines) => out.push(...lines);
   push('### Licence', '');
   push(`- **Holder**: ${esc(def.licence.holder)}`, `- **Terms**: ${esc(def.licence.terms)}`);
   if (def.licence.url) push(`- **URL**: <${def.licence.url}>`);
   push(
-    `- **Item text shipped by kapkit**: ${textShipped ? 'yes' : 'no (scoring only: the user supplies the item text under its licence)'}`,
+    `- **Item text shipped by kapkit**: ${ctx.textShipped ? 'yes' : 'no (scoring only: the user supplies the item text under its licence)'}`,
     '',
   );
 
+  return out;
+}
+
+/** The LOINC subsection of an instrument's section. */
+function loincLines(def) {
+  const out = [];
+  const push = (...lines) => out.push(...lines);
   push('### LOINC', '');
   push(
     `- **Panel**: ${def.loinc?.panel ? code(def.loinc.panel) : 'none recorded'}`,
@@ -197,6 +191,13 @@ function section(def) {
     '',
   );
 
+  return out;
+}
+
+/** The Scoring subsection of an instrument's section. */
+function scoringLines(def, ctx) {
+  const out = [];
+  const push = (...lines) => out.push(...lines);
   push('### Scoring', '');
   push(`${totalRuleWords(def)} Range ${range(def.range.min, def.range.max)}.`, '');
   if (def.scoring.groups) {
@@ -209,11 +210,18 @@ function section(def) {
     );
   }
   push(
-    `**Missing answers**: ${missingWords(def.missing, units, unitWord, def.scoring.method, factor)}`,
+    `**Missing answers**: ${missingWords(def.missing, ctx.units, ctx.unitWord, def.scoring.method, ctx.factor)}`,
     `Source: ${sentence(def.missing.source)}`,
     '',
   );
 
+  return out;
+}
+
+/** The Severity bands subsection of an instrument's section. */
+function bandLines(def) {
+  const out = [];
+  const push = (...lines) => out.push(...lines);
   push('### Severity bands', '');
   if (def.bands && def.bands.length > 0) {
     push(
@@ -230,6 +238,13 @@ function section(def) {
     push('None defined.', '');
   }
 
+  return out;
+}
+
+/** The Cutoffs subsection of an instrument's section. */
+function cutoffLines(def) {
+  const out = [];
+  const push = (...lines) => out.push(...lines);
   push('### Cutoffs', '');
   const cutoffs = def.cutoffs ?? [];
   const composites = def.compositeCutoffs ?? [];
@@ -248,6 +263,13 @@ function section(def) {
     push(table(['Cutoff', 'Label', 'Met when', 'Source'], rows), '');
   }
 
+  return out;
+}
+
+/** The Extra scores subsection of an instrument's section. */
+function extraScoreLines(def) {
+  const out = [];
+  const push = (...lines) => out.push(...lines);
   push('### Extra scores', '');
   const scores = def.scores ?? [];
   if (scores.length === 0) {
@@ -272,6 +294,13 @@ function section(def) {
     );
   }
 
+  return out;
+}
+
+/** The Safety rules subsection of an instrument's section. */
+function safetyRuleLines(def) {
+  const out = [];
+  const push = (...lines) => out.push(...lines);
   push('### Safety rules', '');
   const safety = def.safety ?? [];
   if (safety.length === 0) {
@@ -291,6 +320,13 @@ function section(def) {
     push('');
   }
 
+  return out;
+}
+
+/** The Change constants subsection of an instrument's section. */
+function changeConstantLines(def) {
+  const out = [];
+  const push = (...lines) => out.push(...lines);
   push('### Change constants', '');
   const ch = def.change ?? {};
   const changeLines = [];
@@ -317,6 +353,13 @@ function section(def) {
   }
   push(...(changeLines.length > 0 ? changeLines : ['None recorded.']), '');
 
+  return out;
+}
+
+/** The Outcome definitions subsection of an instrument's section. */
+function outcomeLines(def) {
+  const out = [];
+  const push = (...lines) => out.push(...lines);
   push('### Outcome definitions', '');
   const o = def.outcomes ?? {};
   push(
@@ -332,9 +375,15 @@ function section(def) {
     '',
   );
 
+  return out;
+}
+
+/** The Items subsection of an instrument's section. */
+function itemLines(def, ctx) {
+  const out = [];
+  const push = (...lines) => out.push(...lines);
   push('### Items', '');
   const ownScale = def.items.some((it) => it.scale);
-  const notShipped = 'user-supplied (licence: text not shipped)';
   push(
     table(
       ['#', 'Id', 'LOINC', 'Text', ...(ownScale ? ['Answer scale'] : [])],
@@ -342,20 +391,39 @@ function section(def) {
         num(i + 1),
         code(it.id),
         it.loinc ? code(it.loinc) : dash,
-        it.text ? esc(it.text) : `*${notShipped}*`,
+        it.text ? esc(it.text) : `*${ctx.notShipped}*`,
         ...(ownScale ? [it.scale ? range(it.scale.min, it.scale.max) : 'default'] : []),
       ]),
     ),
     '',
   );
 
+  return out;
+}
+
+/** The Answer options subsection of an instrument's section. */
+function answerOptionLines(def, ctx) {
+  const out = [];
+  const push = (...lines) => out.push(...lines);
   push('### Answer options', '');
-  push(scaleBlock(def.scale, textShipped), '');
+  push(scaleBlock(def.scale, ctx.textShipped), '');
   def.items.forEach((it, i) => {
     if (it.scale)
-      push(`Item ${i + 1} (${code(it.id)}) has its own scale:`, '', scaleBlock(it.scale, textShipped), '');
+      push(
+        `Item ${i + 1} (${code(it.id)}) has its own scale:`,
+        '',
+        scaleBlock(it.scale, ctx.textShipped),
+        '',
+      );
   });
 
+  return out;
+}
+
+/** The Supplementary questions subsection of an instrument's section. */
+function supplementaryLines(def, ctx) {
+  const out = [];
+  const push = (...lines) => out.push(...lines);
   push('### Supplementary questions', '');
   const supp = def.supplementary ?? [];
   if (supp.length === 0) {
@@ -363,20 +431,27 @@ function section(def) {
   } else {
     for (const q of supp) {
       push(
-        `**${code(q.id)}**${q.loinc ? ` (LOINC ${code(q.loinc)})` : ''}: ${q.text ? `“${esc(q.text)}”` : notShipped} Asked with the instrument; not scored.${q.source ? ` Source: ${sentence(q.source)}` : ''}`,
+        `**${code(q.id)}**${q.loinc ? ` (LOINC ${code(q.loinc)})` : ''}: ${q.text ? `“${esc(q.text)}”` : ctx.notShipped} Asked with the instrument; not scored.${q.source ? ` Source: ${sentence(q.source)}` : ''}`,
         '',
-        scaleBlock(q.scale, textShipped),
+        scaleBlock(q.scale, ctx.textShipped),
         '',
       );
     }
   }
 
+  return out;
+}
+
+/** The References subsection of an instrument's section. */
+function referenceLines(def) {
+  const out = [];
+  const push = (...lines) => out.push(...lines);
   push('### References', '');
   def.references.forEach((ref, i) => {
     push(`${i + 1}. ${esc(ref)}`);
   });
   push('');
-  return out.join('\n');
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -535,16 +610,11 @@ function render(defs) {
 
 const generated = render(builtinInstruments);
 
-if (check) {
-  const current = existsSync(outFile) ? readFileSync(outFile, 'utf8') : null;
-  if (current !== generated) {
-    console.error(
-      `${outName} is out of date${current === null ? ' (missing)' : ''}: it differs from what scripts/gen-instrument-docs.mjs generates from the instrument definitions. Run \`node scripts/gen-instrument-docs.mjs\` and commit the result.`,
-    );
-    process.exit(1);
-  }
-  console.log(`${outName} is up to date.`);
-} else {
-  writeFileSync(outFile, generated);
-  console.log(`wrote ${outName} (${builtinInstruments.length} instruments)`);
-}
+writeOrCheck({
+  name: 'gen-instrument-docs',
+  outFile,
+  generated,
+  check,
+  what: 'from the instrument definitions',
+  wrote: `${builtinInstruments.length} instruments`,
+});

@@ -70,6 +70,19 @@ function groupsCover(
   return covered.join(',');
 }
 
+/** Records `id` in `seen`, with an issue at `path` when it was there already. */
+function unique(
+  seen: Set<string>,
+  id: string,
+  path: Path,
+  expected: string,
+  message: string,
+  out: ValidationIssue[],
+): void {
+  if (seen.has(id)) out.push(issue(path, expected, id, message));
+  seen.add(id);
+}
+
 /** A missing rule leaves at least one answered unit (item, or group of items). */
 function checkMaxMissing(
   maxMissing: number,
@@ -111,9 +124,7 @@ function checkIdentity(d: InstrumentDefinition, out: ValidationIssue[]): void {
 function checkItems(d: InstrumentDefinition, out: ValidationIssue[]): void {
   const ids = new Set<string>();
   d.items.forEach((item, i) => {
-    if (ids.has(item.id))
-      out.push(issue(['items', i, 'id'], 'unique item ids', item.id, `duplicate item id "${item.id}"`));
-    ids.add(item.id);
+    unique(ids, item.id, ['items', i, 'id'], 'unique item ids', `duplicate item id "${item.id}"`, out);
     if (item.scale) checkScale(item.scale, ['items', i, 'scale'], out);
     if (d.licence.itemTextIncluded === false && item.text !== undefined) {
       out.push(
@@ -127,17 +138,8 @@ function checkItems(d: InstrumentDefinition, out: ValidationIssue[]): void {
     }
   });
   d.supplementary?.forEach((q, i) => {
-    if (ids.has(q.id)) {
-      out.push(
-        issue(
-          ['supplementary', i, 'id'],
-          'an id not used by an item or another question',
-          q.id,
-          `duplicate id "${q.id}"`,
-        ),
-      );
-    }
-    ids.add(q.id);
+    const expected = 'an id not used by an item or another question';
+    unique(ids, q.id, ['supplementary', i, 'id'], expected, `duplicate id "${q.id}"`, out);
     checkScale(q.scale, ['supplementary', i, 'scale'], out);
   });
 }
@@ -202,9 +204,7 @@ function checkScore(s: ScoreDefinition, i: number, itemCount: number, out: Valid
 function checkScores(d: InstrumentDefinition, out: ValidationIssue[]): void {
   const scoreIds = new Set<string>(['total']);
   d.scores?.forEach((s, i) => {
-    if (scoreIds.has(s.id))
-      out.push(issue(['scores', i, 'id'], 'unique score ids', s.id, `duplicate score id "${s.id}"`));
-    scoreIds.add(s.id);
+    unique(scoreIds, s.id, ['scores', i, 'id'], 'unique score ids', `duplicate score id "${s.id}"`, out);
     checkScore(s, i, d.items.length, out);
   });
 }
@@ -260,10 +260,7 @@ function checkCutoffs(d: InstrumentDefinition, out: ValidationIssue[]): void {
   const scoreIds = new Set<string>(['total', ...(d.scores ?? []).map((s) => s.id)]);
   const cutoffIds = new Set<string>();
   d.cutoffs?.forEach((c, i) => {
-    if (cutoffIds.has(c.id)) {
-      out.push(issue(['cutoffs', i, 'id'], 'unique cutoff ids', c.id, `duplicate cutoff id "${c.id}"`));
-    }
-    cutoffIds.add(c.id);
+    unique(cutoffIds, c.id, ['cutoffs', i, 'id'], 'unique cutoff ids', `duplicate cutoff id "${c.id}"`, out);
     if (!scoreIds.has(c.score)) {
       out.push(
         issue(
@@ -277,14 +274,8 @@ function checkCutoffs(d: InstrumentDefinition, out: ValidationIssue[]): void {
   });
   d.compositeCutoffs?.forEach((c, i) => {
     if (cutoffIds.has(c.id)) {
-      out.push(
-        issue(
-          ['compositeCutoffs', i, 'id'],
-          'an id not used by another cutoff',
-          c.id,
-          `duplicate cutoff id "${c.id}"`,
-        ),
-      );
+      const message = `duplicate cutoff id "${c.id}"`;
+      out.push(issue(['compositeCutoffs', i, 'id'], 'an id not used by another cutoff', c.id, message));
     }
     for (const ref of c.allOf) {
       if (!cutoffIds.has(ref)) {

@@ -1,4 +1,5 @@
 import { normalizeInstrumentId } from '@kapkit/core/read';
+import { rowsByPatient } from './metrics/grouping.js';
 import type { MixedModelColumns } from './metrics/mixed-model.js';
 import type { PatientOutcome, PatientOutcomeOptions } from './metrics/patient.js';
 import { outcomeOfSortedDays } from './metrics/patient-sorted.js';
@@ -84,14 +85,9 @@ export function instrumentColumns(rows: readonly OutcomeRecord[]): InstrumentCol
     day[i] = r.day;
     score[i] = r.score;
   }
-  // Counting sort by patient (stable: input order within a patient), then by day within each patient.
+  // By patient, then by day within each patient.
   const count = patientIds.length;
-  const start = new Int32Array(count + 1);
-  for (let i = 0; i < n; i++) start[patient[i]! + 1]!++;
-  for (let p = 0; p < count; p++) start[p + 1]! += start[p]!;
-  const fill = start.slice(0, count);
-  const order = new Int32Array(n);
-  for (let i = 0; i < n; i++) order[fill[patient[i]!]!++] = i;
+  const { start, order } = rowsByPatient(patient, count);
   for (let p = 0; p < count; p++) sortByDayWithin(order, start[p]!, start[p + 1]!, day);
   return { patientIds, patient, day, score, hasFirstDose, firstDose, order, start };
 }

@@ -1,34 +1,25 @@
-import { createInstrumentRegistry, defineInstrument, gad7, phq9 } from '@kapkit/core/read';
+import { createInstrumentRegistry, gad7, phq9 } from '@kapkit/core/read';
 import { describe, expect, it } from 'vitest';
 import { reliableChangePoints } from '../src/metrics/reliable-change.js';
 import { analyzeOutcomes } from '../src/report.js';
+import { syntheticInstrument } from './support/synthetic-instrument.js';
 
 // A synthetic user-registered measure whose reliable change is judged at |RCI| > 2.58 (a 99% two-sided
 // criterion) instead of Jacobson & Truax's 1.96. Not a real instrument; the numbers are made up for the test.
-const strict = defineInstrument({
+const strict = syntheticInstrument({
   id: 'strictdep',
   name: 'Strict depression scale',
-  title: 'Strict depression scale (synthetic test instrument)',
-  construct: 'Depression severity',
-  purpose: 'outcome',
-  direction: 'higher-is-worse',
-  recall: 'last week',
-  version: '1',
-  licence: { holder: 'Test', terms: 'Synthetic, for tests', itemTextIncluded: false },
   scale: { min: 0, max: 4 },
   items: [{ id: 's1' }, { id: 's2' }, { id: 's3' }, { id: 's4' }, { id: 's5' }],
-  scoring: { method: 'sum' },
-  missing: { maxMissing: 0, method: 'prorate', source: 'synthetic test definition' },
   range: { min: 0, max: 20 },
   change: {
     reliability: { value: 0.84, kind: 'test-retest', source: 'synthetic test definition' },
     norms: { mean: 2, sd: 2, source: 'synthetic test definition' },
   },
   outcomes: { reliableChange: { critical: 2.58, source: 'synthetic test definition (|RCI| > 2.58)' } },
-  references: [],
 });
 // The same measure judged at 1.96.
-const usual = defineInstrument({
+const usual = syntheticInstrument({
   ...strict,
   id: 'usualdep',
   outcomes: { reliableChange: { critical: 1.96, source: 'Jacobson & Truax 1991' } },

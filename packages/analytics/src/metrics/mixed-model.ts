@@ -1,4 +1,5 @@
 import { describeValue, KapkitError } from '@kapkit/core/read';
+import { appearanceIndex } from './grouping.js';
 import { minimise } from './nelder-mead.js';
 
 /** One observation of a two-level model: the group (patient), the covariate (days since baseline), the outcome. */
@@ -359,12 +360,7 @@ function mixedModelColumns(rows: readonly MixedModelRow[]): MixedModelColumns {
         );
       }
     }
-    let g = index.get(r.group);
-    if (g === undefined) {
-      g = index.size;
-      index.set(r.group, g);
-    }
-    group[i] = g;
+    group[i] = appearanceIndex(index, r.group);
     x[i] = r.x;
     y[i] = r.y;
   }

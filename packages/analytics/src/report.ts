@@ -76,7 +76,21 @@ export interface KaplanMeierSummary {
 }
 
 /** The mixed-model quantities a report carries (those of {@link MixedModelFit} that lme4's summary prints). */
-export type MixedModelSummary = Pick<MixedModelFit, (typeof MIXED_MODEL_SUMMARY_KEYS)[number]>;
+export type MixedModelSummary = Pick<
+  MixedModelFit,
+  | 'intercept'
+  | 'slope'
+  | 'interceptSE'
+  | 'slopeSE'
+  | 'sdIntercept'
+  | 'sdSlope'
+  | 'corr'
+  | 'sdResidual'
+  | 'remlCriterion'
+  | 'nObs'
+  | 'nGroups'
+  | 'converged'
+>;
 
 /** The analysis of one instrument. */
 export interface InstrumentReport {
@@ -290,6 +304,7 @@ function timeToResponseOf(canRespond: readonly PatientOutcome[]): KaplanMeierSum
   };
 }
 
+/** The keys of {@link MixedModelSummary}, in the order a report lists them. */
 const MIXED_MODEL_SUMMARY_KEYS = [
   'intercept',
   'slope',
@@ -303,7 +318,7 @@ const MIXED_MODEL_SUMMARY_KEYS = [
   'nObs',
   'nGroups',
   'converged',
-] as const satisfies readonly (keyof MixedModelFit)[];
+] as const satisfies readonly (keyof MixedModelSummary)[];
 
 /** The linear mixed model over every assessment since baseline, or why it has none. */
 function mixedModelOf(

@@ -6,14 +6,21 @@ import type { BandDefinition, MissingRule, OutcomeDefinitions } from './definiti
  * Each definition file still states its own data and sources; these only spare it from repeating a shape.
  */
 
-/** `[{ id: 'p_1' }, …, { id: 'p_N' }]` as a tuple of N items with literal ids. */
-type NumberedItems<
-  P extends string,
-  N extends number,
-  Acc extends readonly unknown[] = [],
-> = Acc['length'] extends N
+/** A tuple of N unknowns (N a small literal number). */
+type Tuple<N extends number, Acc extends unknown[] = []> = Acc['length'] extends N
   ? Acc
-  : NumberedItems<P, N, [...Acc, { readonly id: `${P}_${[...Acc, unknown]['length']}` }]>;
+  : Tuple<N, [...Acc, unknown]>;
+
+/** The 1-based item number of tuple index K (`'0'` → 1). */
+type ItemNumber<K> = K extends `${infer I extends number}` ? [...Tuple<I>, unknown]['length'] : number;
+
+/** `{ id: 'p_<k>' }` for each position k (from 1) of the tuple T. */
+type IdsFor<P extends string, T extends readonly unknown[]> = {
+  readonly [K in keyof T]: { readonly id: `${P}_${ItemNumber<K>}` };
+};
+
+/** `[{ id: 'p_1' }, …, { id: 'p_N' }]` as a readonly tuple of N items with literal ids. */
+type NumberedItems<P extends string, N extends number> = IdsFor<P, Tuple<N>>;
 
 /**
  * Items `${prefix}_1` … `${prefix}_${count}` without text: for instruments whose licence does not let kapkit
@@ -32,11 +39,11 @@ export function numberedItems<const P extends string, const N extends number>(
   >;
 }
 
-/** An item with its text, and its LOINC code when one exists, numbered from 1 in the order given. */
+/** Items with their text, and their LOINC codes where given, numbered from 1 in the order given. */
 type TextItems<P extends string, T extends readonly (string | readonly [string, string])[]> = {
-  readonly [K in keyof T]: T[K] extends readonly [string, string]
-    ? { readonly id: `${P}_${number}`; readonly loinc: string; readonly text: string }
-    : { readonly id: `${P}_${number}`; readonly text: string };
+  readonly [K in keyof T]: T[K] extends readonly [infer L extends string, infer X extends string]
+    ? { readonly id: `${P}_${ItemNumber<K>}`; readonly loinc: L; readonly text: X }
+    : { readonly id: `${P}_${ItemNumber<K>}`; readonly text: T[K] };
 };
 
 /**

@@ -3,6 +3,7 @@
  * rows in any order, with no per-row objects. Same definitions as the object path (tested to agree).
  */
 
+import { rowsByPatient } from './metrics/grouping.js';
 import { outcomeDefinitionOf } from './outcome-defaults.js';
 
 /** One instrument's assessments as columns. Row `i` is (patient[i], day[i], score[i]). */
@@ -90,18 +91,11 @@ function meanSd(values: Float64Array, mask: Uint8Array): [number, number, number
  */
 export function columnarOutcomes(cols: OutcomeColumns, options: ColumnarOptions = {}): ColumnarOutcomes {
   const { patient, day, score, patientCount: P } = cols;
-  const N = patient.length;
   const fraction =
     options.responseFraction === undefined ? PHQ9_OUTCOMES.responseFraction : options.responseFraction;
   const remissionBelow =
     options.remissionBelow === undefined ? PHQ9_OUTCOMES.remissionBelow : options.remissionBelow;
-  // Counting sort of row indices by patient, stable (input order kept within a patient).
-  const start = new Int32Array(P + 1);
-  for (let i = 0; i < N; i++) start[patient[i]! + 1]!++;
-  for (let p = 0; p < P; p++) start[p + 1]! += start[p]!;
-  const fill = start.slice(0, P);
-  const order = new Int32Array(N);
-  for (let i = 0; i < N; i++) order[fill[patient[i]!]!++] = i;
+  const { start, order } = rowsByPatient(patient, P);
 
   const assessments = new Int32Array(P);
   const baselineDay = new Float64Array(P).fill(Number.NaN);

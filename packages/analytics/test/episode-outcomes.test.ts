@@ -14,6 +14,7 @@ import { describe, expect, it } from 'vitest';
 import { episodeOutcomes, instrumentOutcomeOf } from '../src/episode-outcomes.js';
 import { jacobsonTruax } from '../src/metrics/reliable-change.js';
 import { analyzeOutcomes } from '../src/report.js';
+import { syntheticInstrument } from './support/synthetic-instrument.js';
 
 // A synthetic episode folded by hand: the fields episodeOutcomes reads (assessments, dosed sessions, policy).
 const OPENED = Date.parse('2026-03-02T10:00:00-05:00');
@@ -186,22 +187,12 @@ describe('episodeOutcomes: one outcome per assessment from the instrument defini
 
 describe('an instrument without outcome definitions: not defined, never a default', () => {
   // A synthetic user-registered measure, scoring only: no outcomes.
-  const custom: InstrumentDefinition = defineInstrument({
+  const custom: InstrumentDefinition = syntheticInstrument({
     id: 'clinicdep',
     name: 'Clinic depression scale',
-    title: 'Clinic depression scale (synthetic test instrument)',
-    construct: 'Depression severity',
-    purpose: 'outcome',
-    direction: 'higher-is-worse',
-    recall: 'last week',
-    version: '1',
-    licence: { holder: 'Test', terms: 'Synthetic, for tests', itemTextIncluded: false },
     scale: { min: 0, max: 3 },
     items: [{ id: 'c1' }, { id: 'c2' }, { id: 'c3' }],
-    scoring: { method: 'sum' },
-    missing: { maxMissing: 0, method: 'prorate', source: 'test' },
     range: { min: 0, max: 9 },
-    references: [],
   });
   const registry = createInstrumentRegistry();
   registry.register(custom);

@@ -32,6 +32,8 @@ function manifestOf(dir: string): ExportManifest {
 const log = demoLog();
 const logFile = writeTemp(log);
 
+// One long describe block on purpose: independent tests of the export command that share the pseudonymisation
+// key set in beforeEach and removed in afterEach.
 describe('kapkit export', () => {
   beforeEach(() => {
     process.env[KEY_ENV] = KEY;

@@ -1,11 +1,11 @@
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
 import { type DemoEpisode, generateDemoCohort, interleaveEpisodes } from '@kapkit/testing';
 import { describe, expect, it } from 'vitest';
 import { reportCommand } from '../src/commands/report.js';
 import { CliError } from '../src/io.js';
+import { capture } from './helpers.js';
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
@@ -34,18 +34,8 @@ function writeLog(dir: string, text: string[]): string {
   return file;
 }
 
-async function run(
-  options: Parameters<typeof reportCommand>[0],
-  stdin = '',
-): Promise<{ code: number; stdout: Buffer; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  stdout.on('data', (b: Buffer) => out.push(b));
-  stderr.on('data', (b: Buffer) => err.push(b));
-  const code = await reportCommand(options, { stdin: Readable.from([stdin]), stdout, stderr });
-  return { code, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8') };
+function run(options: Parameters<typeof reportCommand>[0], stdin = '') {
+  return capture((io) => reportCommand(options, io), stdin);
 }
 
 describe('kapkit report', { timeout: 60_000 }, () => {

@@ -67,6 +67,8 @@ describe('generateDemoCohort: determinism', () => {
   });
 });
 
+// One long describe block on purpose: its tests are independent checks of one cohort, generated and replayed
+// once in beforeAll (a few seconds) instead of once per test.
 describe('a 200-patient synthetic cohort', () => {
   let cohort: DemoEpisode[];
   let results: { ep: DemoEpisode; r: ReplayResult; state: EpisodeState }[];

@@ -1,3 +1,4 @@
+import { appearanceIndex } from './grouping.js';
 import type { MeanInterval } from './stats.js';
 import { trajectoryOfColumns } from './trajectory-columns.js';
 
@@ -27,12 +28,7 @@ export function trajectory(
   const score = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const r = rows[i]!;
-    let p = index.get(r.patientId);
-    if (p === undefined) {
-      p = index.size;
-      index.set(r.patientId, p);
-    }
-    patient[i] = p;
+    patient[i] = appearanceIndex(index, r.patientId);
     t[i] = r.t;
     score[i] = r.score;
   }

@@ -1,6 +1,3 @@
-import { randomBytes } from 'node:crypto';
-import { lstat, open, realpath, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
 import {
   DEMO_DEFAULT_START,
@@ -9,6 +6,7 @@ import {
   mergeByTime,
   type TimedRun,
 } from '@kapkit/testing';
+import { writeFileAtomically } from '../atomic-write.js';
 import { CliError, type CliIO, write } from '../io.js';
 
 export interface DemoDataOptions {
@@ -59,61 +57,6 @@ function* ndjsonChunks(lines: Iterable<string>, count: { events: number }): Gene
     }
   }
   if (buffer !== '') yield buffer;
-}
-
-type FileHandle = Awaited<ReturnType<typeof open>>;
-
-async function writeAll(handle: FileHandle, chunks: Iterable<string>): Promise<void> {
-  for (const chunk of chunks) await handle.write(chunk);
-}
-
-/**
- * Write `chunks` to the file `target`. A regular file (new or existing) is written atomically: a temporary
- * file in the same directory, flushed, then renamed over it, so readers never see half a file. A symbolic
- * link is followed (the link stays). Anything else that already exists (a device such as /dev/null, a FIFO)
- * is written in place: renaming over it would replace it.
- */
-async function writeFileAtomically(target: string, chunks: Iterable<string>): Promise<void> {
-  const fail = (e: unknown) => new CliError(`cannot write "${target}": ${(e as Error).message}`);
-  let path = target;
-  let info = await lstat(path).catch(() => null);
-  if (info?.isSymbolicLink()) {
-    path = await realpath(target).catch(() => target);
-    info = path === target ? null : await stat(path).catch(() => null);
-  }
-  if (info !== null && !info.isFile()) {
-    let handle: FileHandle;
-    try {
-      handle = await open(path, 'w');
-    } catch (e) {
-      throw fail(e);
-    }
-    try {
-      await writeAll(handle, chunks);
-    } catch (e) {
-      throw fail(e);
-    } finally {
-      await handle.close().catch(() => {});
-    }
-    return;
-  }
-  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  let handle: FileHandle;
-  try {
-    handle = await open(temp, 'wx');
-  } catch (e) {
-    throw fail(e);
-  }
-  try {
-    await writeAll(handle, chunks);
-    await handle.sync();
-    await handle.close();
-    await rename(temp, path);
-  } catch (e) {
-    await handle.close().catch(() => {});
-    await rm(temp, { force: true });
-    throw fail(e);
-  }
 }
 
 /**

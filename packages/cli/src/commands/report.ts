@@ -1,6 +1,3 @@
-import { randomBytes } from 'node:crypto';
-import { lstat, open, realpath, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
 import type { OutcomeChartData } from '@kapkit/charts';
 import {
   createInstrumentRegistry,
@@ -10,6 +7,7 @@ import {
   initialEpisodeState,
   offsetOf,
 } from '@kapkit/core';
+import { writeFileAtomically } from '../atomic-write.js';
 import { CliError, type CliIO, openInput, readNdjson, write } from '../io.js';
 
 /** Options of `kapkit report`. */
@@ -76,48 +74,6 @@ function parseAsOf(text: string | undefined): { iso: string; ms: number } | unde
     throw e;
   }
   return { iso: text, ms: Date.parse(text) };
-}
-
-/**
- * Write `data` to `target` atomically: a temporary file in the same directory, flushed, then renamed over
- * the target, so the medical team never opens half a PNG. A symbolic link is followed (the link stays);
- * anything else that is not a regular file (e.g. /dev/null) is written in place.
- */
-async function writeFileAtomically(target: string, data: Uint8Array): Promise<void> {
-  const fail = (e: unknown) => new CliError(`cannot write "${target}": ${(e as Error).message}`);
-  let path = target;
-  let info = await lstat(path).catch(() => null);
-  if (info?.isSymbolicLink()) {
-    path = await realpath(target).catch(() => target);
-    info = path === target ? null : await stat(path).catch(() => null);
-  }
-  if (info !== null && !info.isFile()) {
-    const handle = await open(path, 'w').catch((e: unknown) => {
-      throw fail(e);
-    });
-    try {
-      await handle.write(data);
-    } catch (e) {
-      throw fail(e);
-    } finally {
-      await handle.close().catch(() => {});
-    }
-    return;
-  }
-  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await open(temp, 'wx').catch((e: unknown) => {
-    throw fail(e);
-  });
-  try {
-    await handle.write(data);
-    await handle.sync();
-    await handle.close();
-    await rename(temp, path);
-  } catch (e) {
-    await handle.close().catch(() => {});
-    await rm(temp, { force: true });
-    throw fail(e);
-  }
 }
 
 function summary(data: OutcomeChartData): string {
@@ -264,7 +220,7 @@ export async function reportCommand(options: ReportCommandOptions, io: CliIO): P
         e ? reject(new CliError(`cannot write to stdout: ${e.message}`)) : resolve(),
       ),
     );
-  } else await writeFileAtomically(options.out, png);
+  } else await writeFileAtomically(options.out, [png]);
 
   const pixels = `${PNG.width * PNG.devicePixelRatio}×${PNG.height * PNG.devicePixelRatio}`;
   await write(

@@ -1,4 +1,5 @@
 import { defineInstrument } from './definition.js';
+import { allItemsRequired, numberedItems } from './definition-parts.js';
 
 /**
  * CADSS-6: six-item short form of the Clinician-Administered Dissociative States Scale, for monitoring the
@@ -23,20 +24,9 @@ export const cadss6 = defineInstrument({
     itemTextIncluded: false,
   },
   scale: { min: 0, max: 4 },
-  items: [
-    { id: 'cadss6_1' },
-    { id: 'cadss6_2' },
-    { id: 'cadss6_3' },
-    { id: 'cadss6_4' },
-    { id: 'cadss6_5' },
-    { id: 'cadss6_6' },
-  ],
+  items: numberedItems('cadss6', 6),
   scoring: { method: 'sum' },
-  missing: {
-    maxMissing: 0,
-    method: 'prorate',
-    source: 'No official missing-item rule found; kapkit default (configurable): all 6 items required',
-  },
+  missing: allItemsRequired(6),
   range: { min: 0, max: 24 },
   references: [
     'Rodrigues NB, McIntyre RS, Lipsitz O, et al. A simplified 6-item clinician administered dissociative symptom scale (CADSS-6) for monitoring dissociative effects of sub-anesthetic ketamine infusions. J Affect Disord 2021;282:160–164.',

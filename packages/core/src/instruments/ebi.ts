@@ -1,4 +1,5 @@
 import { defineInstrument } from './definition.js';
+import { allItemsRequired, numberedItems } from './definition-parts.js';
 
 const roseman2019 = 'Roseman et al. 2019, J Psychopharmacol 33:1076';
 
@@ -26,20 +27,9 @@ export const ebi = defineInstrument({
     itemTextIncluded: false,
   },
   scale: { min: 0, max: 100, anchors: { min: 'Minimum (0)', max: 'Maximum (100)' } },
-  items: [
-    { id: 'ebi_1' },
-    { id: 'ebi_2' },
-    { id: 'ebi_3' },
-    { id: 'ebi_4' },
-    { id: 'ebi_5' },
-    { id: 'ebi_6' },
-  ],
+  items: numberedItems('ebi', 6),
   scoring: { method: 'mean' },
-  missing: {
-    maxMissing: 0,
-    method: 'prorate',
-    source: 'No official missing-item rule found; kapkit default (configurable): all 6 items required',
-  },
+  missing: allItemsRequired(6),
   range: { min: 0, max: 100 },
   change: {
     reliability: {

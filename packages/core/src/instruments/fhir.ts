@@ -1,5 +1,6 @@
 import { InstrumentDefinitionError, type ValidationIssue } from '../errors.js';
 import { defineInstrument, type InstrumentDefinition, itemScale, type ResponseScale } from './definition.js';
+import { issue } from './outcome-checks.js';
 
 /**
  * FHIR R4 `Questionnaire` export. The types below describe the parts of the resource kapkit produces (a subset
@@ -331,15 +332,6 @@ function question(
         }
       : {}),
   };
-}
-
-function issue(
-  path: (string | number)[],
-  expected: string,
-  received: string,
-  message: string,
-): ValidationIssue {
-  return { path, code: 'not-allowed', expected, received, message };
 }
 
 /** Checks {@link defineInstrument} does not make but a FHIR export needs. */

@@ -1,4 +1,10 @@
 import { defineInstrument } from './definition.js';
+import {
+  bandsFrom,
+  halfOfBaselineResponse,
+  jacobsonTruaxReliableChange,
+  textItems,
+} from './definition-parts.js';
 import { difficultyQuestion, frequencyOptions, pfizerLicence } from './phq9.js';
 
 /** GAD-7: Generalized Anxiety Disorder scale. Seven items scored 0–3 over the last two weeks; total 0–21. */
@@ -15,15 +21,15 @@ export const gad7 = defineInstrument({
   licence: pfizerLicence,
   loinc: { panel: '69737-5', total: '70274-6' },
   scale: { min: 0, max: 3, options: frequencyOptions },
-  items: [
-    { id: 'gad7_1', loinc: '69725-0', text: 'Feeling nervous, anxious, or on edge' },
-    { id: 'gad7_2', loinc: '68509-9', text: 'Not being able to stop or control worrying' },
-    { id: 'gad7_3', loinc: '69733-4', text: 'Worrying too much about different things' },
-    { id: 'gad7_4', loinc: '69734-2', text: 'Trouble relaxing' },
-    { id: 'gad7_5', loinc: '69735-9', text: 'Being so restless that it is hard to sit still' },
-    { id: 'gad7_6', loinc: '69689-8', text: 'Becoming easily annoyed or irritable' },
-    { id: 'gad7_7', loinc: '69736-7', text: 'Feeling afraid, as if something awful might happen' },
-  ],
+  items: textItems('gad7', [
+    ['69725-0', 'Feeling nervous, anxious, or on edge'],
+    ['68509-9', 'Not being able to stop or control worrying'],
+    ['69733-4', 'Worrying too much about different things'],
+    ['69734-2', 'Trouble relaxing'],
+    ['69735-9', 'Being so restless that it is hard to sit still'],
+    ['69689-8', 'Becoming easily annoyed or irritable'],
+    ['69736-7', 'Feeling afraid, as if something awful might happen'],
+  ]),
   supplementary: [difficultyQuestion],
   scoring: { method: 'sum' },
   missing: {
@@ -33,12 +39,15 @@ export const gad7 = defineInstrument({
       'No official rule published for the GAD-7; kapkit default (configurable): at most 1 missing item, prorated × 7 as for the PHQ-9',
   },
   range: { min: 0, max: 21 },
-  bands: [
-    { id: 'minimal', label: 'Minimal', min: 0, max: 4 },
-    { id: 'mild', label: 'Mild', min: 5, max: 9 },
-    { id: 'moderate', label: 'Moderate', min: 10, max: 14 },
-    { id: 'severe', label: 'Severe', min: 15, max: 21 },
-  ],
+  bands: bandsFrom(
+    [
+      ['minimal', 'Minimal', 0],
+      ['mild', 'Mild', 5],
+      ['moderate', 'Moderate', 10],
+      ['severe', 'Severe', 15],
+    ],
+    21,
+  ),
   bandsSource: 'Spitzer, Kroenke, Williams & Löwe 2006, Arch Intern Med 166:1092',
   cutoffs: [
     {
@@ -84,17 +93,9 @@ export const gad7 = defineInstrument({
     norms: { mean: 2.95, sd: 3.41, source: 'Löwe et al. 2008, Med Care 46:266' },
   },
   outcomes: {
-    response: {
-      fraction: 0.5,
-      source:
-        'Response: ≥ 50% reduction from baseline (the usual definition in depression trials; e.g. Hull et al. 2022, J Affect Disord 314:59)',
-    },
+    response: halfOfBaselineResponse,
     remission: { below: 5, source: 'GAD-7 < 5 (Spitzer et al. 2006 minimal band; Hull et al. 2022)' },
-    reliableChange: {
-      critical: 1.96,
-      // Jacobson & Truax 1991
-      source: 'Jacobson & Truax 1991, J Consult Clin Psychol 59:12 (|RCI| > 1.96)',
-    },
+    reliableChange: jacobsonTruaxReliableChange,
   },
   references: [
     'Spitzer RL, Kroenke K, Williams JBW, Löwe B. A brief measure for assessing generalized anxiety disorder: the GAD-7. Arch Intern Med 2006;166:1092–1097.',

@@ -1,4 +1,5 @@
 import { defineInstrument } from './definition.js';
+import { allItemsRequired, numberedItems } from './definition-parts.js';
 
 const barrett2015 = 'Barrett, Johnson & Griffiths 2015, J Psychopharmacol 29:1182';
 
@@ -35,44 +36,9 @@ export const meq30 = defineInstrument({
     itemTextIncluded: false,
   },
   scale: { min: 0, max: 5 },
-  items: [
-    { id: 'meq30_1' },
-    { id: 'meq30_2' },
-    { id: 'meq30_3' },
-    { id: 'meq30_4' },
-    { id: 'meq30_5' },
-    { id: 'meq30_6' },
-    { id: 'meq30_7' },
-    { id: 'meq30_8' },
-    { id: 'meq30_9' },
-    { id: 'meq30_10' },
-    { id: 'meq30_11' },
-    { id: 'meq30_12' },
-    { id: 'meq30_13' },
-    { id: 'meq30_14' },
-    { id: 'meq30_15' },
-    { id: 'meq30_16' },
-    { id: 'meq30_17' },
-    { id: 'meq30_18' },
-    { id: 'meq30_19' },
-    { id: 'meq30_20' },
-    { id: 'meq30_21' },
-    { id: 'meq30_22' },
-    { id: 'meq30_23' },
-    { id: 'meq30_24' },
-    { id: 'meq30_25' },
-    { id: 'meq30_26' },
-    { id: 'meq30_27' },
-    { id: 'meq30_28' },
-    { id: 'meq30_29' },
-    { id: 'meq30_30' },
-  ],
+  items: numberedItems('meq30', 30),
   scoring: { method: 'mean' },
-  missing: {
-    maxMissing: 0,
-    method: 'prorate',
-    source: 'No official missing-item rule found; kapkit default (configurable): all 30 items required',
-  },
+  missing: allItemsRequired(30),
   range: { min: 0, max: 5 },
   scores: [
     {

@@ -22,6 +22,16 @@ function checkSource(source: unknown, path: (string | number)[], out: Validation
   }
 }
 
+/** A number above 0 at `path`; the message names the path (`change.norms.sd must be above 0`). */
+function checkPositive(
+  value: number,
+  path: (string | number)[],
+  expected: string,
+  out: ValidationIssue[],
+): void {
+  if (!(value > 0)) out.push(issue(path, expected, String(value), `${path.join('.')} must be above 0`));
+}
+
 /** Reliable-change constants: 0 < r < 1, positive fixed points and norms SD, each with its source. */
 export function checkChange(d: InstrumentDefinition, out: ValidationIssue[]): void {
   const c = d.change;
@@ -41,29 +51,12 @@ export function checkChange(d: InstrumentDefinition, out: ValidationIssue[]): vo
     checkSource(c.reliability.source, ['change', 'reliability', 'source'], out);
   }
   if (c.fixedPoints) {
-    if (!(c.fixedPoints.value > 0)) {
-      out.push(
-        issue(
-          ['change', 'fixedPoints', 'value'],
-          'a positive number of points',
-          String(c.fixedPoints.value),
-          'change.fixedPoints.value must be above 0',
-        ),
-      );
-    }
+    const path = ['change', 'fixedPoints', 'value'];
+    checkPositive(c.fixedPoints.value, path, 'a positive number of points', out);
     checkSource(c.fixedPoints.source, ['change', 'fixedPoints', 'source'], out);
   }
   if (c.norms) {
-    if (!(c.norms.sd > 0)) {
-      out.push(
-        issue(
-          ['change', 'norms', 'sd'],
-          'a positive SD',
-          String(c.norms.sd),
-          'change.norms.sd must be above 0',
-        ),
-      );
-    }
+    checkPositive(c.norms.sd, ['change', 'norms', 'sd'], 'a positive SD', out);
     checkSource(c.norms.source, ['change', 'norms', 'source'], out);
   }
 }
@@ -123,16 +116,13 @@ export function checkOutcomes(d: InstrumentDefinition, out: ValidationIssue[]): 
     checkSource(o.remission.source, ['outcomes', 'remission', 'source'], out);
   }
   if (o.reliableChange) {
-    if (!(o.reliableChange.critical > 0)) {
-      out.push(
-        issue(
-          ['outcomes', 'reliableChange', 'critical'],
-          'a positive critical value (1.96 in Jacobson & Truax 1991)',
-          String(o.reliableChange.critical),
-          'outcomes.reliableChange.critical must be above 0',
-        ),
-      );
-    }
+    const path = ['outcomes', 'reliableChange', 'critical'];
+    checkPositive(
+      o.reliableChange.critical,
+      path,
+      'a positive critical value (1.96 in Jacobson & Truax 1991)',
+      out,
+    );
     if (d.change?.reliability === undefined) {
       out.push(
         issue(

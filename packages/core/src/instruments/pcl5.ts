@@ -1,4 +1,5 @@
 import { defineInstrument } from './definition.js';
+import { halfOfBaselineResponse, jacobsonTruaxReliableChange, textItems } from './definition-parts.js';
 
 /** PCL-5 severity answers 0–4. No LOINC answer codes: none could be verified for this answer list. */
 const pcl5Options = [
@@ -39,46 +40,28 @@ export const pcl5 = defineInstrument({
   },
   loinc: { panel: '101697-1', total: '101698-9' },
   scale: { min: 0, max: 4, options: pcl5Options },
-  items: [
-    { id: 'pcl5_1', text: 'Repeated, disturbing, and unwanted memories of the stressful experience?' },
-    { id: 'pcl5_2', text: 'Repeated, disturbing dreams of the stressful experience?' },
-    {
-      id: 'pcl5_3',
-      text: 'Suddenly feeling or acting as if the stressful experience were actually happening again (as if you were actually back there reliving it)?',
-    },
-    { id: 'pcl5_4', text: 'Feeling very upset when something reminded you of the stressful experience?' },
-    {
-      id: 'pcl5_5',
-      text: 'Having strong physical reactions when something reminded you of the stressful experience (for example, heart pounding, trouble breathing, sweating)?',
-    },
-    { id: 'pcl5_6', text: 'Avoiding memories, thoughts, or feelings related to the stressful experience?' },
-    {
-      id: 'pcl5_7',
-      text: 'Avoiding external reminders of the stressful experience (for example, people, places, conversations, activities, objects, or situations)?',
-    },
-    { id: 'pcl5_8', text: 'Trouble remembering important parts of the stressful experience?' },
-    {
-      id: 'pcl5_9',
-      text: 'Having strong negative beliefs about yourself, other people, or the world (for example, having thoughts such as: I am bad, there is something seriously wrong with me, no one can be trusted, the world is completely dangerous)?',
-    },
-    {
-      id: 'pcl5_10',
-      text: 'Blaming yourself or someone else for the stressful experience or what happened after it?',
-    },
-    { id: 'pcl5_11', text: 'Having strong negative feelings such as fear, horror, anger, guilt, or shame?' },
-    { id: 'pcl5_12', text: 'Loss of interest in activities that you used to enjoy?' },
-    { id: 'pcl5_13', text: 'Feeling distant or cut off from other people?' },
-    {
-      id: 'pcl5_14',
-      text: 'Trouble experiencing positive feelings (for example, being unable to feel happiness or have loving feelings for people close to you)?',
-    },
-    { id: 'pcl5_15', text: 'Irritable behavior, angry outbursts, or acting aggressively?' },
-    { id: 'pcl5_16', text: 'Taking too many risks or doing things that could cause you harm?' },
-    { id: 'pcl5_17', text: 'Being "superalert" or watchful or on guard?' },
-    { id: 'pcl5_18', text: 'Feeling jumpy or easily startled?' },
-    { id: 'pcl5_19', text: 'Having difficulty concentrating?' },
-    { id: 'pcl5_20', text: 'Trouble falling or staying asleep?' },
-  ],
+  items: textItems('pcl5', [
+    'Repeated, disturbing, and unwanted memories of the stressful experience?',
+    'Repeated, disturbing dreams of the stressful experience?',
+    'Suddenly feeling or acting as if the stressful experience were actually happening again (as if you were actually back there reliving it)?',
+    'Feeling very upset when something reminded you of the stressful experience?',
+    'Having strong physical reactions when something reminded you of the stressful experience (for example, heart pounding, trouble breathing, sweating)?',
+    'Avoiding memories, thoughts, or feelings related to the stressful experience?',
+    'Avoiding external reminders of the stressful experience (for example, people, places, conversations, activities, objects, or situations)?',
+    'Trouble remembering important parts of the stressful experience?',
+    'Having strong negative beliefs about yourself, other people, or the world (for example, having thoughts such as: I am bad, there is something seriously wrong with me, no one can be trusted, the world is completely dangerous)?',
+    'Blaming yourself or someone else for the stressful experience or what happened after it?',
+    'Having strong negative feelings such as fear, horror, anger, guilt, or shame?',
+    'Loss of interest in activities that you used to enjoy?',
+    'Feeling distant or cut off from other people?',
+    'Trouble experiencing positive feelings (for example, being unable to feel happiness or have loving feelings for people close to you)?',
+    'Irritable behavior, angry outbursts, or acting aggressively?',
+    'Taking too many risks or doing things that could cause you harm?',
+    'Being "superalert" or watchful or on guard?',
+    'Feeling jumpy or easily startled?',
+    'Having difficulty concentrating?',
+    'Trouble falling or staying asleep?',
+  ]),
   scoring: { method: 'sum' },
   missing: {
     maxMissing: 0,
@@ -149,16 +132,8 @@ export const pcl5 = defineInstrument({
     },
   },
   outcomes: {
-    response: {
-      fraction: 0.5,
-      source:
-        'Response: ≥ 50% reduction from baseline (the usual definition in depression trials; e.g. Hull et al. 2022, J Affect Disord 314:59)',
-    },
-    reliableChange: {
-      critical: 1.96,
-      // Jacobson & Truax 1991
-      source: 'Jacobson & Truax 1991, J Consult Clin Psychol 59:12 (|RCI| > 1.96)',
-    },
+    response: halfOfBaselineResponse,
+    reliableChange: jacobsonTruaxReliableChange,
   },
   references: [
     'Weathers FW, Litz BT, Keane TM, Palmieri PA, Marx BP, Schnurr PP. The PTSD Checklist for DSM-5 (PCL-5). National Center for PTSD, 2013. www.ptsd.va.gov',

@@ -1,4 +1,10 @@
 import { defineInstrument } from './definition.js';
+import {
+  bandsFrom,
+  halfOfBaselineResponse,
+  jacobsonTruaxReliableChange,
+  textItems,
+} from './definition-parts.js';
 
 /** PHQ frequency answers 0–3 with their LOINC answer codes (shared by PHQ-9, PHQ-2, GAD-7, GAD-2). */
 export const frequencyOptions = [
@@ -55,33 +61,23 @@ export const phq9 = defineInstrument({
   licence: pfizerLicence,
   loinc: { panel: '44249-1', total: '44261-6' },
   scale: { min: 0, max: 3, options: frequencyOptions },
-  items: [
-    { id: 'phq9_1', loinc: '44250-9', text: 'Little interest or pleasure in doing things' },
-    { id: 'phq9_2', loinc: '44255-8', text: 'Feeling down, depressed, or hopeless' },
-    { id: 'phq9_3', loinc: '44259-0', text: 'Trouble falling or staying asleep, or sleeping too much' },
-    { id: 'phq9_4', loinc: '44254-1', text: 'Feeling tired or having little energy' },
-    { id: 'phq9_5', loinc: '44251-7', text: 'Poor appetite or overeating' },
-    {
-      id: 'phq9_6',
-      loinc: '44258-2',
-      text: 'Feeling bad about yourself — or that you are a failure or have let yourself or your family down',
-    },
-    {
-      id: 'phq9_7',
-      loinc: '44252-5',
-      text: 'Trouble concentrating on things, such as reading the newspaper or watching television',
-    },
-    {
-      id: 'phq9_8',
-      loinc: '44253-3',
-      text: 'Moving or speaking so slowly that other people could have noticed? Or the opposite — being so fidgety or restless that you have been moving around a lot more than usual',
-    },
-    {
-      id: 'phq9_9',
-      loinc: '44260-8',
-      text: 'Thoughts that you would be better off dead or of hurting yourself in some way',
-    },
-  ],
+  items: textItems('phq9', [
+    ['44250-9', 'Little interest or pleasure in doing things'],
+    ['44255-8', 'Feeling down, depressed, or hopeless'],
+    ['44259-0', 'Trouble falling or staying asleep, or sleeping too much'],
+    ['44254-1', 'Feeling tired or having little energy'],
+    ['44251-7', 'Poor appetite or overeating'],
+    [
+      '44258-2',
+      'Feeling bad about yourself — or that you are a failure or have let yourself or your family down',
+    ],
+    ['44252-5', 'Trouble concentrating on things, such as reading the newspaper or watching television'],
+    [
+      '44253-3',
+      'Moving or speaking so slowly that other people could have noticed? Or the opposite — being so fidgety or restless that you have been moving around a lot more than usual',
+    ],
+    ['44260-8', 'Thoughts that you would be better off dead or of hurting yourself in some way'],
+  ]),
   supplementary: [difficultyQuestion],
   scoring: { method: 'sum' },
   missing: {
@@ -90,13 +86,16 @@ export const phq9 = defineInstrument({
     source: 'NHS Data Dictionary (PHQ-9 scoring: up to 2 missing items prorated); Arrieta et al. 2017',
   },
   range: { min: 0, max: 27 },
-  bands: [
-    { id: 'minimal', label: 'Minimal', min: 0, max: 4 },
-    { id: 'mild', label: 'Mild', min: 5, max: 9 },
-    { id: 'moderate', label: 'Moderate', min: 10, max: 14 },
-    { id: 'moderately-severe', label: 'Moderately severe', min: 15, max: 19 },
-    { id: 'severe', label: 'Severe', min: 20, max: 27 },
-  ],
+  bands: bandsFrom(
+    [
+      ['minimal', 'Minimal', 0],
+      ['mild', 'Mild', 5],
+      ['moderate', 'Moderate', 10],
+      ['moderately-severe', 'Moderately severe', 15],
+      ['severe', 'Severe', 20],
+    ],
+    27,
+  ),
   bandsSource: 'Kroenke, Spitzer & Williams 2001, J Gen Intern Med 16:606',
   cutoffs: [
     {
@@ -155,17 +154,9 @@ export const phq9 = defineInstrument({
     norms: { mean: 2.91, sd: 3.52, source: 'Kocalevent, Hinz & Brähler 2013, Gen Hosp Psychiatry 35:551' },
   },
   outcomes: {
-    response: {
-      fraction: 0.5,
-      source:
-        'Response: ≥ 50% reduction from baseline (the usual definition in depression trials; e.g. Hull et al. 2022, J Affect Disord 314:59)',
-    },
+    response: halfOfBaselineResponse,
     remission: { below: 5, source: 'PHQ-9 < 5 (Kroenke et al. 2001 minimal band; Hull et al. 2022)' },
-    reliableChange: {
-      critical: 1.96,
-      // Jacobson & Truax 1991
-      source: 'Jacobson & Truax 1991, J Consult Clin Psychol 59:12 (|RCI| > 1.96)',
-    },
+    reliableChange: jacobsonTruaxReliableChange,
   },
   references: [
     'Kroenke K, Spitzer RL, Williams JBW. The PHQ-9: validity of a brief depression severity measure. J Gen Intern Med 2001;16:606–613.',

@@ -1,4 +1,10 @@
 import { defineInstrument } from './definition.js';
+import {
+  bandsFrom,
+  halfOfBaselineResponse,
+  jacobsonTruaxReliableChange,
+  numberedItems,
+} from './definition-parts.js';
 
 const rush2003 = 'Rush et al. 2003, Biol Psychiatry 54:573';
 
@@ -28,24 +34,7 @@ export const qidssr16 = defineInstrument({
     url: 'http://ids-qids.org',
   },
   scale: { min: 0, max: 3 },
-  items: [
-    { id: 'qidssr16_1' },
-    { id: 'qidssr16_2' },
-    { id: 'qidssr16_3' },
-    { id: 'qidssr16_4' },
-    { id: 'qidssr16_5' },
-    { id: 'qidssr16_6' },
-    { id: 'qidssr16_7' },
-    { id: 'qidssr16_8' },
-    { id: 'qidssr16_9' },
-    { id: 'qidssr16_10' },
-    { id: 'qidssr16_11' },
-    { id: 'qidssr16_12' },
-    { id: 'qidssr16_13' },
-    { id: 'qidssr16_14' },
-    { id: 'qidssr16_15' },
-    { id: 'qidssr16_16' },
-  ],
+  items: numberedItems('qidssr16', 16),
   scoring: {
     method: 'sum',
     groups: [
@@ -71,13 +60,16 @@ export const qidssr16 = defineInstrument({
       'No official missing-item rule found; kapkit default (configurable): all 9 domains required, a domain being answered when any of its items is',
   },
   range: { min: 0, max: 27 },
-  bands: [
-    { id: 'none', label: 'No depression', min: 0, max: 5 },
-    { id: 'mild', label: 'Mild', min: 6, max: 10 },
-    { id: 'moderate', label: 'Moderate', min: 11, max: 15 },
-    { id: 'severe', label: 'Severe', min: 16, max: 20 },
-    { id: 'very-severe', label: 'Very severe', min: 21, max: 27 },
-  ],
+  bands: bandsFrom(
+    [
+      ['none', 'No depression', 0],
+      ['mild', 'Mild', 6],
+      ['moderate', 'Moderate', 11],
+      ['severe', 'Severe', 16],
+      ['very-severe', 'Very severe', 21],
+    ],
+    27,
+  ),
   bandsSource: rush2003,
   safety: [
     {
@@ -96,17 +88,9 @@ export const qidssr16 = defineInstrument({
     reliability: { value: 0.86, kind: 'internal-consistency', source: `${rush2003} (Cronbach's α = 0.86)` },
   },
   outcomes: {
-    response: {
-      fraction: 0.5,
-      source:
-        'Response: ≥ 50% reduction from baseline (the usual definition in depression trials; e.g. Hull et al. 2022, J Affect Disord 314:59)',
-    },
+    response: halfOfBaselineResponse,
     remission: { below: 6, source: 'QIDS-SR16 ≤ 5 (Rush et al. 2006, STAR*D)' },
-    reliableChange: {
-      critical: 1.96,
-      // Jacobson & Truax 1991
-      source: 'Jacobson & Truax 1991, J Consult Clin Psychol 59:12 (|RCI| > 1.96)',
-    },
+    reliableChange: jacobsonTruaxReliableChange,
   },
   references: [
     'Rush AJ, Trivedi MH, Ibrahim HM, et al. The 16-item Quick Inventory of Depressive Symptomatology (QIDS), clinician rating (QIDS-C), and self-report (QIDS-SR): a psychometric evaluation in patients with chronic major depression. Biol Psychiatry 2003;54:573–583.',

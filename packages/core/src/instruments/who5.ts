@@ -1,4 +1,5 @@
 import { defineInstrument } from './definition.js';
+import { allItemsRequired, textItems } from './definition-parts.js';
 
 /** WHO-5 frequency answers: 5 = All of the time … 0 = At no time. */
 const who5Options = [
@@ -37,19 +38,15 @@ export const who5 = defineInstrument({
     url: 'https://www.psykiatri-regionh.dk/who-5/',
   },
   scale: { min: 0, max: 5, options: who5Options },
-  items: [
-    { id: 'who5_1', text: 'I have felt cheerful and in good spirits' },
-    { id: 'who5_2', text: 'I have felt calm and relaxed' },
-    { id: 'who5_3', text: 'I have felt active and vigorous' },
-    { id: 'who5_4', text: 'I woke up feeling fresh and rested' },
-    { id: 'who5_5', text: 'My daily life has been filled with things that interest me' },
-  ],
+  items: textItems('who5', [
+    'I have felt cheerful and in good spirits',
+    'I have felt calm and relaxed',
+    'I have felt active and vigorous',
+    'I woke up feeling fresh and rested',
+    'My daily life has been filled with things that interest me',
+  ]),
   scoring: { method: 'sum' },
-  missing: {
-    maxMissing: 0,
-    method: 'prorate',
-    source: 'No official missing-item rule found; kapkit default (configurable): all 5 items required',
-  },
+  missing: allItemsRequired(5),
   range: { min: 0, max: 25 },
   cutoffs: [
     {

@@ -1,4 +1,4 @@
-import type { MedicationClass } from '@kapkit/core';
+import { contraindicationCodes, defaultPolicy, type MedicationClass } from '@kapkit/core';
 import type { SessionMode } from './episode-log.js';
 import type { Random } from './random.js';
 
@@ -30,17 +30,10 @@ export interface Profile {
 
 export const phqItems = 9;
 const gadItems = 7;
-export const contraindicated = [
-  'uncontrolled-hypertension',
-  'uncontrolled-glaucoma',
-  'severe-breathing-problems',
-  'ketamine-allergy',
-  'uncontrolled-substance-use-disorder',
-  'acute-mania-or-mixed-state',
-  'primary-psychosis-history',
-  'active-suicidal-ideation',
-  'severe-decompensation',
-] as const;
+/** A synthetic patient found ineligible has one or two of the default policy's absolute contraindications. */
+export const contraindicated = contraindicationCodes.filter((c) =>
+  defaultPolicy.absoluteContraindications.includes(c),
+);
 export const considerations = [
   'prior-ketamine-use',
   'hyperthyroidism',

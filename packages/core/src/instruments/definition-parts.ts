@@ -1,0 +1,112 @@
+import type { BandDefinition, MissingRule, OutcomeDefinitions } from './definition.js';
+
+/**
+ * Parts that several instrument definitions state the same way: numbered item lists, a missing-item default,
+ * bands written as lower bounds, and the response and reliable-change definitions most outcome measures share.
+ * Each definition file still states its own data and sources; these only spare it from repeating a shape.
+ */
+
+/** A tuple of N unknowns (N a small literal number). */
+type Tuple<N extends number, Acc extends unknown[] = []> = Acc['length'] extends N
+  ? Acc
+  : Tuple<N, [...Acc, unknown]>;
+
+/** The 1-based item number of tuple index K (`'0'` → 1). */
+type ItemNumber<K> = K extends `${infer I extends number}` ? [...Tuple<I>, unknown]['length'] : number;
+
+/** `{ id: 'p_<k>' }` for each position k (from 1) of the tuple T. */
+type IdsFor<P extends string, T extends readonly unknown[]> = {
+  readonly [K in keyof T]: { readonly id: `${P}_${ItemNumber<K>}` };
+};
+
+/** `[{ id: 'p_1' }, …, { id: 'p_N' }]` as a readonly tuple of N items with literal ids. */
+type NumberedItems<P extends string, N extends number> = IdsFor<P, Tuple<N>>;
+
+/**
+ * Items `${prefix}_1` … `${prefix}_${count}` without text: for instruments whose licence does not let kapkit
+ * ship the item text (the user supplies it).
+ *
+ * @example
+ * numberedItems('cadss6', 6); // [{ id: 'cadss6_1' }, …, { id: 'cadss6_6' }]
+ */
+export function numberedItems<const P extends string, const N extends number>(
+  prefix: P,
+  count: N,
+): NumberedItems<P, N> {
+  return Array.from({ length: count }, (_, i) => ({ id: `${prefix}_${i + 1}` })) as unknown as NumberedItems<
+    P,
+    N
+  >;
+}
+
+/** Items with their text, and their LOINC codes where given, numbered from 1 in the order given. */
+type TextItems<P extends string, T extends readonly (string | readonly [string, string])[]> = {
+  readonly [K in keyof T]: T[K] extends readonly [infer L extends string, infer X extends string]
+    ? { readonly id: `${P}_${ItemNumber<K>}`; readonly loinc: L; readonly text: X }
+    : { readonly id: `${P}_${ItemNumber<K>}`; readonly text: T[K] };
+};
+
+/**
+ * Items `${prefix}_1`, `${prefix}_2`, … with the given text: a string, or `[loinc, text]` for an item with a
+ * LOINC question code.
+ *
+ * @example
+ * textItems('gad7', [['69725-0', 'Feeling nervous, anxious, or on edge'], …]);
+ * // [{ id: 'gad7_1', loinc: '69725-0', text: 'Feeling nervous, anxious, or on edge' }, …]
+ */
+export function textItems<
+  const P extends string,
+  const T extends readonly (string | readonly [string, string])[],
+>(prefix: P, entries: T): TextItems<P, T> {
+  return entries.map((e, i) =>
+    typeof e === 'string'
+      ? { id: `${prefix}_${i + 1}`, text: e }
+      : { id: `${prefix}_${i + 1}`, loinc: e[0], text: e[1] },
+  ) as unknown as TextItems<P, T>;
+}
+
+/**
+ * kapkit's default where no missing-item rule is published: every item required (configurable by registering
+ * a definition with another rule).
+ */
+export function allItemsRequired(count: number): MissingRule {
+  return {
+    maxMissing: 0,
+    method: 'prorate',
+    source: `No official missing-item rule found; kapkit default (configurable): all ${count} items required`,
+  };
+}
+
+/**
+ * Severity bands from their lower bounds: each band ends one point below the next band's `min`, the last at
+ * `max` (the top of the range), so that bands can neither overlap nor leave a gap.
+ *
+ * @example
+ * bandsFrom([['minimal', 'Minimal', 0], ['mild', 'Mild', 5]], 9);
+ * // [{ id: 'minimal', label: 'Minimal', min: 0, max: 4 }, { id: 'mild', label: 'Mild', min: 5, max: 9 }]
+ */
+export function bandsFrom<const B extends string>(
+  lowerBounds: readonly (readonly [id: B, label: string, min: number])[],
+  max: number,
+): readonly (BandDefinition & { readonly id: B })[] {
+  return lowerBounds.map(([id, label, min], i) => ({
+    id,
+    label,
+    min,
+    max: (lowerBounds[i + 1]?.[2] ?? max + 1) - 1,
+  }));
+}
+
+/** Response as a ≥ 50% reduction from baseline: the usual definition in depression trials. */
+export const halfOfBaselineResponse = {
+  fraction: 0.5,
+  source:
+    'Response: ≥ 50% reduction from baseline (the usual definition in depression trials; e.g. Hull et al. 2022, J Affect Disord 314:59)',
+} as const satisfies OutcomeDefinitions['response'];
+
+/** Reliable change at |RCI| > 1.96. */
+// Jacobson & Truax 1991
+export const jacobsonTruaxReliableChange = {
+  critical: 1.96,
+  source: 'Jacobson & Truax 1991, J Consult Clin Psychol 59:12 (|RCI| > 1.96)',
+} as const satisfies OutcomeDefinitions['reliableChange'];

@@ -165,7 +165,7 @@ describe('instrument definition checks', () => {
     expect(issuesOf({ ...base, bands })).toEqual(['bands.0.max']);
   });
 
-  it('rejects duplicate cutoff ids, including a composite reusing a cutoff id', () => {
+  it('rejects duplicate cutoff ids, including a composite reusing a cutoff id or another composite’s id', () => {
     const cut = { id: 'c', label: 'c', score: 'total', op: '>=' as const, value: 1, source: 's' };
     expect(issuesOf({ ...base, cutoffs: [cut, cut] })).toEqual(['cutoffs.1.id']);
     expect(
@@ -175,6 +175,10 @@ describe('instrument definition checks', () => {
         compositeCutoffs: [{ id: 'c', label: 'c', allOf: ['c'], source: 's' }],
       }),
     ).toEqual(['compositeCutoffs.0.id']);
+    const both = { id: 'both', label: 'both', allOf: ['c'], source: 's' };
+    expect(issuesOf({ ...base, cutoffs: [cut], compositeCutoffs: [both, both] })).toEqual([
+      'compositeCutoffs.1.id',
+    ]);
   });
 
   it('rejects an extra score whose missing rule allows all its items to be missing', () => {

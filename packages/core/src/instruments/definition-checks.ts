@@ -255,7 +255,7 @@ function checkBands(d: InstrumentDefinition, out: ValidationIssue[]): void {
   }
 }
 
-/** Cutoff ids are unique, cutoffs name a known score, composite cutoffs name known cutoffs. */
+/** Cutoff ids are unique (composite cutoffs included), cutoffs name a known score, composite cutoffs name known cutoffs. */
 function checkCutoffs(d: InstrumentDefinition, out: ValidationIssue[]): void {
   const scoreIds = new Set<string>(['total', ...(d.scores ?? []).map((s) => s.id)]);
   const cutoffIds = new Set<string>();
@@ -272,11 +272,13 @@ function checkCutoffs(d: InstrumentDefinition, out: ValidationIssue[]): void {
       );
     }
   });
+  const compositeIds = new Set<string>();
   d.compositeCutoffs?.forEach((c, i) => {
-    if (cutoffIds.has(c.id)) {
+    if (cutoffIds.has(c.id) || compositeIds.has(c.id)) {
       const message = `duplicate cutoff id "${c.id}"`;
       out.push(issue(['compositeCutoffs', i, 'id'], 'an id not used by another cutoff', c.id, message));
     }
+    compositeIds.add(c.id);
     for (const ref of c.allOf) {
       if (!cutoffIds.has(ref)) {
         out.push(

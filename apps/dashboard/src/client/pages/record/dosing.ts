@@ -3,6 +3,7 @@ import { h, on } from '../../dom.js';
 import { localInputToIso, localInputValue } from '../../format.js';
 import {
   type Built,
+  clinicianSelect,
   type FormContext,
   field,
   numberInput,
@@ -164,14 +165,7 @@ function createDosingInputs(ep: EpisodeView): DosingInputs {
   const override = h('input', { type: 'checkbox', name: 'override' });
   const overrideReason = h('textarea', { name: 'override-reason', rows: 2, maxlength: 2000 });
   const completionReason = h('textarea', { name: 'completion-reason', rows: 2, maxlength: 2000 });
-  const recorder = select(
-    [
-      { value: 'therapist', label: 'Therapist' },
-      { value: 'medical', label: 'Medical team' },
-    ],
-    'therapist',
-    { name: 'recordedBy' },
-  );
+  const recorder = clinicianSelect();
   const booster = numberInput({ name: 'booster-mg', min: 1, max: 2000 });
   const postSys = numberInput({ name: 'post-systolic', min: 40, max: 300 });
   const postDia = numberInput({ name: 'post-diastolic', min: 20, max: 200 });

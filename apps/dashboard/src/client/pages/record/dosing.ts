@@ -260,6 +260,24 @@ function doseFieldset(f: DosingInputs, ep: EpisodeView): HTMLElement {
   return doseGroup;
 }
 
+/** One reading's inputs in a row: blood pressure, heart rate and SpO₂ (error keys `pre.systolic`, …). */
+function vitalsRow(
+  phase: 'pre' | 'post',
+  systolic: HTMLInputElement,
+  diastolic: HTMLInputElement,
+  heartRate: HTMLInputElement,
+  spo2: HTMLInputElement,
+): HTMLElement {
+  return h(
+    'div',
+    { class: 'row' },
+    field('Systolic (mmHg)', systolic, `${phase}.systolic`),
+    field('Diastolic (mmHg)', diastolic, `${phase}.diastolic`),
+    field('Heart rate (bpm)', heartRate, `${phase}.heartRate`),
+    field('SpO₂ (%)', spo2, `${phase}.spo2`),
+  );
+}
+
 /** Vitals at the end, the session's length and the completion reason. */
 function postFieldset(f: DosingInputs): HTMLElement {
   const { postSys, postDia, postHr, postSpo2, duration, completionReason } = f;
@@ -267,14 +285,7 @@ function postFieldset(f: DosingInputs): HTMLElement {
     'fieldset',
     { class: 'group', 'data-key': 'post' },
     h('legend', {}, 'Vitals at the end of the session'),
-    h(
-      'div',
-      { class: 'row' },
-      field('Systolic (mmHg)', postSys, 'post.systolic'),
-      field('Diastolic (mmHg)', postDia, 'post.diastolic'),
-      field('Heart rate (bpm)', postHr, 'post.heartRate'),
-      field('SpO₂ (%)', postSpo2, 'post.spo2'),
-    ),
+    vitalsRow('post', postSys, postDia, postHr, postSpo2),
     field('Session length (minutes)', duration, 'complete.durationMinutes'),
     field(
       'Reason, if the session ended within 2 hours of the last dose or with blood pressure still above the hold',
@@ -349,14 +360,7 @@ export function dosingForm(ep: EpisodeView, ctx: FormContext): HTMLElement {
       'fieldset',
       { class: 'group', 'data-key': 'pre' },
       h('legend', {}, 'Vitals before the dose'),
-      h(
-        'div',
-        { class: 'row' },
-        field('Systolic (mmHg)', preSys, 'pre.systolic'),
-        field('Diastolic (mmHg)', preDia, 'pre.diastolic'),
-        field('Heart rate (bpm)', preHr, 'pre.heartRate'),
-        field('SpO₂ (%)', preSpo2, 'pre.spo2'),
-      ),
+      vitalsRow('pre', preSys, preDia, preHr, preSpo2),
       holdNote,
       h('p', { class: 'field-error', hidden: true }),
     ),

@@ -419,7 +419,7 @@ export interface AppendResponse {
 }
 
 /** A rate of the cohort (responders, remitters) with its confidence interval and its definition. */
-export interface CohortRate {
+interface CohortRate {
   readonly count: number;
   readonly of: number;
   readonly rate: number | null;

@@ -297,22 +297,19 @@ function postFieldset(f: DosingInputs): HTMLElement {
   return postGroup;
 }
 
+/** How a dosing session ended. */
+const SESSION_OUTCOMES = [
+  { value: 'dosed', label: 'Dose given, session completed' },
+  { value: 'aborted', label: 'Session stopped without a dose' },
+];
+
 export function dosingForm(ep: EpisodeView, ctx: FormContext): HTMLElement {
   const p = ep.prescription;
   const inputs = createDosingInputs(ep);
   const { start, mode, chaperone, recorder, preSys, preDia, preHr, preSpo2, abortReason } = inputs;
   const { holdSystolicAbove: hs, holdDiastolicAbove: hd } = ep.policy;
   const holdNote = h('p', { class: 'hold-warning', role: 'status', hidden: true });
-  const outcome = radios(
-    'Outcome of the session',
-    'outcome',
-    [
-      { value: 'dosed', label: 'Dose given, session completed' },
-      { value: 'aborted', label: 'Session stopped without a dose' },
-    ],
-    'outcome',
-    'dosed',
-  );
+  const outcome = radios('Outcome of the session', 'outcome', SESSION_OUTCOMES, 'outcome', 'dosed');
   const checkHold = () => {
     const s = Number(preSys.value);
     const d = Number(preDia.value);

@@ -141,6 +141,8 @@ export async function renderPatient(patientId: string, episodeId?: string): Prom
     patientUrl: `${base}${episodeId ? `?episode=${encodeURIComponent(episodeId)}` : ''}`,
     serverOffsetMs: Date.parse(data.serverTime) - Date.now(),
   };
+  // Everything awaited before the first chart is made: a chart draws on the next frame, once the page is mounted.
+  const latestItems = await latestItemsSection(ep);
   return h(
     'section',
     { class: 'page patient', 'data-episode': ep.episodeId, 'data-version': ep.version },
@@ -154,7 +156,7 @@ export async function renderPatient(patientId: string, episodeId?: string): Prom
     ep.closed !== null ? null : measures,
     recordActions(ep, recordBase),
     outcomesSection(ep),
-    await latestItemsSection(ep),
+    latestItems,
     timelineSection(ep, ctx, recordBase),
     vitalsSection(ep),
   );

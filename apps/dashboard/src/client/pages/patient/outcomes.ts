@@ -178,7 +178,10 @@ export function outcomesSection(ep: EpisodeView): (HTMLElement | HTMLElement[])[
   ];
 }
 
-/** The latest PHQ-9's answers by item as a bar chart; null without a PHQ-9. */
+/**
+ * The latest PHQ-9's answers by item as a bar chart; null without a PHQ-9. Its chart draws on the next frame:
+ * mount it in the same task.
+ */
 export async function latestItemsSection(ep: EpisodeView): Promise<HTMLElement[] | null> {
   const latestPhq9 = ep.latestAssessments.find((a) => a.instrument === 'phq9');
   const phq9Def = latestPhq9 ? await instrument('phq9') : undefined;

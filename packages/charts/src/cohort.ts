@@ -3,7 +3,7 @@ import type { InstrumentDefinition } from '@kapkit/core';
 import type { ChartConfiguration, ChartDataset, LegendItem } from 'chart.js';
 import type { AnnotationOptions } from 'chartjs-plugin-annotation';
 import { type DescribedPoint, describedTooltipLabel, formatDays, formatScore } from './format.js';
-import { palette, withAlpha } from './palette.js';
+import { axisTitle, chartTitle, palette, withAlpha } from './palette.js';
 
 /** Options of {@link trajectoryChartConfig}. */
 export interface TrajectoryChartOptions {
@@ -34,16 +34,6 @@ export type CohortChartConfiguration = ChartConfiguration<
 /** Legend filter: the lower bound of a band needs no entry of its own (the filled upper bound has one). */
 function hideLowerBound(item: LegendItem): boolean {
   return !String(item.text).endsWith('(lower)');
-}
-
-/** A chart's title as every cohort chart shows it. */
-function chartTitle(text: string) {
-  return { display: true, text, color: palette.text, font: { size: 16, weight: 'bold' as const } };
-}
-
-/** An axis title. */
-function axisTitle(text: string) {
-  return { display: true, text, color: palette.mutedText };
 }
 
 /**

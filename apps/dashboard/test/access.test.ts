@@ -2,17 +2,15 @@ import type { AccountStore, EventStore, StaffRole } from '@kapkit/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDashboardApp } from '../src/server/app.js';
 import { type RouteKey, routeAccess } from '../src/server/auth/policy.js';
-import { buildLongEpisode } from '../src/server/demo.js';
 import { researchExporter } from '../src/server/export.js';
 import { signedIn, type TestSession } from './support/auth.js';
-import { openTempStore } from './support/store.js';
+import { appendLongEpisode, openTempStore } from './support/store.js';
 
 /*
  * Every API route × every role, against the access table; care teams; authorship from the session; the
  * audit entries of reads, writes and refusals; CSRF.
  */
 
-const DAY_MS = 86_400_000;
 const NOW = Date.now();
 const A = { patientId: 'test-pt-team-a', episodeId: 'test-ep-team-a' };
 const B = { patientId: 'test-pt-team-b', episodeId: 'test-ep-team-b' };
@@ -30,13 +28,7 @@ let targetUserId: string;
 beforeAll(async () => {
   ({ store, dispose } = await openTempStore());
   for (const p of [A, B]) {
-    await store.append(
-      p.episodeId,
-      buildLongEpisode({ ...p, startMs: NOW - 70 * DAY_MS, weeks: 8, doses: 3 }),
-      {
-        expectedVersion: 0,
-      },
-    );
+    await appendLongEpisode(store, p, { nowMs: NOW, daysAgo: 70, weeks: 8, doses: 3 });
   }
   const { exporter } = researchExporter({ key: 'access-test-key-0123456789abcdef0123' });
   ({ app, accounts } = createDashboardApp({ store, log: () => {}, exporter }));

@@ -3,7 +3,7 @@ import { phq9 } from '@kapkit/core';
 import type { EventStore } from '@kapkit/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDashboardApp } from '../src/server/app.js';
-import { buildLongEpisode, seedDemoCaseload } from '../src/server/demo.js';
+import { seedDemoCaseload } from '../src/server/demo.js';
 import { researchExporter } from '../src/server/export.js';
 import type {
   ApiError,
@@ -16,7 +16,7 @@ import type {
 } from '../src/shared/api.js';
 import { instrumentForm } from '../src/shared/instruments.js';
 import { signedIn, type TestSession } from './support/auth.js';
-import { openTempStore } from './support/store.js';
+import { appendLongEpisode, openTempStore } from './support/store.js';
 
 const DAY_MS = 86_400_000;
 const NOW = Date.now();
@@ -37,16 +37,8 @@ beforeAll(async () => {
   ({ store, dispose } = await openTempStore());
   demoEpisodes = await seedDemoCaseload(store, { nowMs: NOW, patients: 16 });
   // A patient between dosing sessions, integrated, with a dose on hand: a dose may be recorded next.
-  await store.append(
-    READY.episodeId,
-    buildLongEpisode({ ...READY, startMs: NOW - 70 * DAY_MS, weeks: 8, doses: 3 }),
-    { expectedVersion: 0 },
-  );
-  await store.append(
-    DOSING.episodeId,
-    buildLongEpisode({ ...DOSING, startMs: NOW - 70 * DAY_MS, weeks: 8, doses: 3 }),
-    { expectedVersion: 0 },
-  );
+  await appendLongEpisode(store, READY, { nowMs: NOW, daysAgo: 70, weeks: 8, doses: 3 });
+  await appendLongEpisode(store, DOSING, { nowMs: NOW, daysAgo: 70, weeks: 8, doses: 3 });
   let accounts: ReturnType<typeof createDashboardApp>['accounts'];
   ({ app, accounts } = createDashboardApp({
     store,

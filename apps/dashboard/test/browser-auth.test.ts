@@ -1,26 +1,20 @@
-/**
- * Signing in, in a real browser (Debian Chromium via playwright-core): the password form, a wrong password,
- * lockout, idle sign-out (the server's clock is moved forward by the test: nothing waits 15 minutes), a
- * therapist refused another team's patient, a researcher refused a patient page, and the administrator's
- * audit page listing each of these. Skipped without Chromium outside CI.
- */
-import { mkdirSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { serve } from '@hono/node-server';
+import { join } from 'node:path';
 import type { AccountStore, EventStore } from '@kapkit/store';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDashboardApp } from '../src/server/app.js';
-import { buildLongEpisode } from '../src/server/demo.js';
-import { loadStaticFiles } from '../src/server/static.js';
-import { findChromium, launchChromium } from './support/browser.js';
-import { openTempStore } from './support/store.js';
+import {
+  artifactsDir,
+  builtClient,
+  findChromium,
+  type LocalServer,
+  launchChromium,
+  requireChromium,
+  serveLocally,
+} from './support/browser.js';
+import { appendLongEpisode, openTempStore } from './support/store.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const artifacts = join(here, '..', '..', '..', 'artifacts', 'dashboard');
-const DAY_MS = 86_400_000;
+const artifacts = artifactsDir('dashboard');
 const MIN = 60_000;
 const NOW = Date.now();
 const A = { patientId: 'test-pt-team-a', episodeId: 'test-ep-team-a' };
@@ -33,7 +27,7 @@ const inCi = Boolean(process.env.CI);
 describe.skipIf(!executablePath && !inCi)('signing in, in a real browser', () => {
   let store: EventStore;
   let dispose: () => Promise<void>;
-  let server: ReturnType<typeof serve>;
+  let server: LocalServer | undefined;
   let base: string;
   let browser: Browser;
   let accounts: AccountStore;
@@ -41,23 +35,15 @@ describe.skipIf(!executablePath && !inCi)('signing in, in a real browser', () =>
   let ahead = 0;
 
   beforeAll(async () => {
-    if (!executablePath)
-      throw new Error('CI is set but Chromium is not installed: apt-get install -y chromium');
-    mkdirSync(artifacts, { recursive: true });
+    const chromiumPath = requireChromium(executablePath);
     ({ store, dispose } = await openTempStore());
     for (const p of [A, B]) {
-      await store.append(
-        p.episodeId,
-        buildLongEpisode({ ...p, startMs: NOW - 70 * DAY_MS, weeks: 8, doses: 3 }),
-        {
-          expectedVersion: 0,
-        },
-      );
+      await appendLongEpisode(store, p, { nowMs: NOW, daysAgo: 70, weeks: 8, doses: 3 });
     }
     let app: ReturnType<typeof createDashboardApp>['app'];
     ({ app, accounts } = createDashboardApp({
       store,
-      staticFiles: loadStaticFiles(join(here, '..', 'dist', 'client')),
+      staticFiles: builtClient(),
       log: () => {},
       now: () => Date.now() + ahead,
       auth: { lockout: { maxFailures: 3, lockMs: 15 * MIN } },
@@ -76,16 +62,14 @@ describe.skipIf(!executablePath && !inCi)('signing in, in a real browser', () =>
       const u = await accounts.createUser({ email, role, password: PASSWORD }, NOW);
       if (team) await accounts.setTeamMember(team, u.id, true);
     }
-    server = await new Promise((resolve) => {
-      const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
-    });
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await launchChromium(executablePath);
+    server = await serveLocally(app.fetch);
+    base = server.base;
+    browser = await launchChromium(chromiumPath);
   });
 
   afterAll(async () => {
     await browser?.close();
-    await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+    await server?.close();
     await dispose?.();
   });
 

@@ -1,27 +1,23 @@
-/**
- * The charts in a real browser (Debian Chromium, playwright-core) at a desktop (1440 × 900) and a phone
- * (390 × 844) viewport: one outcome panel per instrument, a "today" line, labels that do not overlap, a text
- * alternative for every chart, and the caseload as cards on the phone. Screenshots go to artifacts/ at the
- * repository root (charts-1440.png, charts-390.png, caseload-390.png, cohort-390.png).
- *
- * Without Chromium (outside CI) the tests are skipped with a message; in CI (`CI` set) they must run.
- */
-import { mkdirSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { serve } from '@hono/node-server';
+import { join } from 'node:path';
 import type { EventStore } from '@kapkit/store';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDashboardApp } from '../src/server/app.js';
 import { seedDemoCaseload } from '../src/server/demo.js';
-import { loadStaticFiles } from '../src/server/static.js';
-import { findChromium, launchChromium } from './support/browser.js';
+import { passwordAccount } from './support/auth.js';
+import {
+  artifactsDir,
+  builtClient,
+  findChromium,
+  type LocalServer,
+  launchChromium,
+  requireChromium,
+  serveLocally,
+  signInWithPassword,
+} from './support/browser.js';
 import { openTempStore } from './support/store.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const artifacts = join(here, '..', '..', '..', 'artifacts');
+const artifacts = artifactsDir();
 const NOW = Date.now();
 const executablePath = findChromium();
 const inCi = Boolean(process.env.CI);
@@ -48,7 +44,7 @@ const VIEWPORTS = [
 describe.skipIf(!executablePath && !inCi)('charts in a real browser at 1440 and 390 px', () => {
   let store: EventStore;
   let dispose: () => Promise<void>;
-  let server: ReturnType<typeof serve>;
+  let server: LocalServer | undefined;
   let base: string;
   let browser: Browser;
   const pages = new Map<string, Page>();
@@ -56,9 +52,7 @@ describe.skipIf(!executablePath && !inCi)('charts in a real browser at 1440 and 
   let patient = '';
 
   beforeAll(async () => {
-    if (!executablePath)
-      throw new Error('CI is set but Chromium is not installed: apt-get install -y chromium');
-    mkdirSync(artifacts, { recursive: true });
+    const chromiumPath = requireChromium(executablePath);
     ({ store, dispose } = await openTempStore());
     await seedDemoCaseload(store, { nowMs: NOW, patients: 8 });
     // A patient in a course with PHQ-9 and GAD-7 scores and a dose: two panels and critical periods.
@@ -76,37 +70,32 @@ describe.skipIf(!executablePath && !inCi)('charts in a real browser at 1440 and 
     patient = patients.find((p) => ['phq9', 'gad7', 'dose'].every((k) => seen.get(p)?.has(k))) ?? '';
     const { app, accounts } = createDashboardApp({
       store,
-      staticFiles: loadStaticFiles(join(here, '..', 'dist', 'client')),
+      staticFiles: builtClient(),
       log: () => {},
     });
-    server = await new Promise((resolve) => {
-      const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
+    server = await serveLocally(app.fetch);
+    base = server.base;
+    await passwordAccount(accounts, {
+      email: 'charts@browser.kapkit.invalid',
+      role: 'therapist',
+      password: 'chart test passphrase',
+      team: 'Chart team',
+      patients: [...new Set(patients)],
     });
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const therapist = await accounts.createUser(
-      { email: 'charts@browser.kapkit.invalid', role: 'therapist', password: 'chart test passphrase' },
-      Date.now(),
-    );
-    const team = await accounts.createTeam('Chart team', Date.now());
-    await accounts.setTeamMember(team.id, therapist.id, true);
-    await accounts.setTeamPatients(team.id, [...new Set(patients)], true);
-    browser = await launchChromium(executablePath);
+    browser = await launchChromium(chromiumPath);
     for (const v of VIEWPORTS) {
       const page = await (
         await browser.newContext({ viewport: { width: v.width, height: v.height } })
       ).newPage();
       page.on('pageerror', (e) => errors.push(`${v.name}: ${e.message}`));
-      await page.goto(`${base}/auth/sign-in`);
-      await page.fill('#email', 'charts@browser.kapkit.invalid');
-      await page.fill('#password', 'chart test passphrase');
-      await Promise.all([page.waitForURL(`${base}/`), page.click('button[type=submit]')]);
+      await signInWithPassword(page, base, 'charts@browser.kapkit.invalid', 'chart test passphrase');
       pages.set(v.name, page);
     }
   });
 
   afterAll(async () => {
     await browser?.close();
-    await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+    await server?.close();
     await dispose?.();
   });
 

@@ -1,32 +1,23 @@
-/**
- * Patients report their own outcomes, in a real browser (Debian Chromium via playwright-core) at 390×844: the
- * demo therapist signs in with the demo sign-in link, sends a PHQ-9 and GAD-7 request, the patient opens the
- * link on a phone-sized screen, answers item 9 = 2 and sees the crisis screen first; the caseload shows the
- * urgent alert for that patient; the link cannot be used again; an expired link says so; when saving fails
- * the crisis screen still shows and says to call the clinic, and the answers are kept to retry. axe-core
- * checks the patient page and the crisis screen at 390 and 1440 px. Screenshots go to artifacts/patients/.
- *
- * Measured (logged, not asserted): axe violations, and the time from pressing "Send my answers" to the urgent
- * alert showing on the therapist's caseload.
- */
-import { mkdirSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { serve } from '@hono/node-server';
+import { join } from 'node:path';
 import type { EventStore } from '@kapkit/store';
 import axe from 'axe-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDashboardApp } from '../src/server/app.js';
 import { demoSignInLinks } from '../src/server/auth/first-run.js';
-import { buildLongEpisode, seedDemoCaseload } from '../src/server/demo.js';
-import { loadStaticFiles } from '../src/server/static.js';
-import { findChromium, launchChromium } from './support/browser.js';
-import { openTempStore } from './support/store.js';
+import { seedDemoCaseload } from '../src/server/demo.js';
+import {
+  artifactsDir,
+  builtClient,
+  findChromium,
+  type LocalServer,
+  launchChromium,
+  requireChromium,
+  serveLocally,
+} from './support/browser.js';
+import { appendLongEpisode, openTempStore } from './support/store.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const artifacts = join(here, '..', '..', '..', 'artifacts', 'patients');
+const artifacts = artifactsDir('patients');
 const DAY_MS = 86_400_000;
 const NOW = Date.now();
 const P = { patientId: 'demo-pt-9001', episodeId: 'demo-ep-9001' };
@@ -65,7 +56,7 @@ async function axeCheck(page: Page, label: string): Promise<AxeResult['violation
 describe.skipIf(!executablePath && !inCi)('patients report their own outcomes, in a real browser', () => {
   let store: EventStore;
   let dispose: () => Promise<void>;
-  let server: ReturnType<typeof serve>;
+  let server: LocalServer | undefined;
   let base: string;
   let browser: Browser;
   let clinician: Page;
@@ -75,40 +66,30 @@ describe.skipIf(!executablePath && !inCi)('patients report their own outcomes, i
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    if (!executablePath)
-      throw new Error('CI is set but Chromium is not installed: apt-get install -y chromium');
-    mkdirSync(artifacts, { recursive: true });
+    const chromiumPath = requireChromium(executablePath);
     ({ store, dispose } = await openTempStore());
     await seedDemoCaseload(store, { nowMs: NOW, patients: 6 });
-    await store.append(
-      P.episodeId,
-      buildLongEpisode({ ...P, startMs: NOW - 60 * DAY_MS, weeks: 6, doses: 2 }),
-      {
-        expectedVersion: 0,
-      },
-    );
+    await appendLongEpisode(store, P, { nowMs: NOW, daysAgo: 60, weeks: 6, doses: 2 });
     const dashboard = createDashboardApp({
       store,
-      staticFiles: loadStaticFiles(join(here, '..', 'dist', 'client')),
+      staticFiles: builtClient(),
       log: () => {},
       now: () => Date.now() + ahead,
       patientLinks: { clinicPhone: CLINIC_PHONE },
     });
     await dashboard.refresh();
     const links = await demoSignInLinks(dashboard.accounts, dashboard.syntheticPatients(), NOW);
-    server = await new Promise((resolve) => {
-      const s = serve({ fetch: dashboard.app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
-    });
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    server = await serveLocally(dashboard.app.fetch);
+    base = server.base;
     therapistLink = `${base}${links.find((l) => l.role === 'therapist')!.path}`;
-    browser = await launchChromium(executablePath);
+    browser = await launchChromium(chromiumPath);
     clinician = await (await browser.newContext({ viewport: PHONE })).newPage();
     clinician.on('pageerror', (e) => pageErrors.push(e.message));
   });
 
   afterAll(async () => {
     await browser?.close();
-    await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+    await server?.close();
     await dispose?.();
   });
 

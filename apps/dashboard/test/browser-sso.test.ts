@@ -5,21 +5,15 @@
  * Skipped without Chromium outside CI.
  */
 import type { AddressInfo } from 'node:net';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
 import type { AccountStore, EventStore } from '@kapkit/store';
 import Provider from 'oidc-provider';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDashboardApp } from '../src/server/app.js';
-import { buildLongEpisode } from '../src/server/demo.js';
-import { loadStaticFiles } from '../src/server/static.js';
-import { findChromium, launchChromium } from './support/browser.js';
-import { openTempStore } from './support/store.js';
+import { builtClient, findChromium, launchChromium, requireChromium } from './support/browser.js';
+import { appendLongEpisode, openTempStore } from './support/store.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const DAY_MS = 86_400_000;
 const A = { patientId: 'test-pt-sso', episodeId: 'test-ep-sso' };
 const executablePath = findChromium();
 const inCi = Boolean(process.env.CI);
@@ -41,16 +35,9 @@ describe.skipIf(!executablePath && !inCi)('single sign-on (OpenID Connect) in a 
   let accounts: AccountStore;
 
   beforeAll(async () => {
-    if (!executablePath)
-      throw new Error('CI is set but Chromium is not installed: apt-get install -y chromium');
+    const chromiumPath = requireChromium(executablePath);
     ({ store, dispose } = await openTempStore());
-    await store.append(
-      A.episodeId,
-      buildLongEpisode({ ...A, startMs: Date.now() - 60 * DAY_MS, weeks: 6, doses: 2 }),
-      {
-        expectedVersion: 0,
-      },
-    );
+    await appendLongEpisode(store, A, { nowMs: Date.now(), daysAgo: 60, weeks: 6, doses: 2 });
     // The dashboard's port first (the provider registers its callback URL), its app once the provider runs.
     let handler: ((req: Request) => Response | Promise<Response>) | null = null;
     dashboard = await new Promise((resolve) => {
@@ -101,7 +88,7 @@ describe.skipIf(!executablePath && !inCi)('single sign-on (OpenID Connect) in a 
     let app: ReturnType<typeof createDashboardApp>['app'];
     ({ app, accounts } = createDashboardApp({
       store,
-      staticFiles: loadStaticFiles(join(here, '..', 'dist', 'client')),
+      staticFiles: builtClient(),
       log: () => {},
       auth: {
         oidc: {
@@ -117,7 +104,7 @@ describe.skipIf(!executablePath && !inCi)('single sign-on (OpenID Connect) in a 
     handler = app.fetch as never;
     const team = await accounts.createTeam('SSO team', Date.now());
     await accounts.setTeamPatients(team.id, [A.patientId], true);
-    browser = await launchChromium(executablePath);
+    browser = await launchChromium(chromiumPath);
   });
 
   afterAll(async () => {

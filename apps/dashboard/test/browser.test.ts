@@ -6,23 +6,26 @@
  * Without Chromium (outside CI) the tests are skipped with a message; in CI (`CI` set) they must run.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { serve } from '@hono/node-server';
+import { join } from 'node:path';
 import type { EventStore } from '@kapkit/store';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDashboardApp } from '../src/server/app.js';
-import { buildLongEpisode, seedDemoCaseload } from '../src/server/demo.js';
+import { seedDemoCaseload } from '../src/server/demo.js';
 import { researchExporter } from '../src/server/export.js';
-import { loadStaticFiles } from '../src/server/static.js';
-import { openTempStore } from './support/store.js';
+import { passwordAccount } from './support/auth.js';
+import {
+  artifactsDir,
+  builtClient,
+  type LocalServer,
+  launchChromium,
+  requireChromium,
+  serveLocally,
+  signInWithPassword,
+} from './support/browser.js';
+import { appendLongEpisode, openTempStore } from './support/store.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const artifacts = join(here, '..', '..', '..', 'artifacts', 'dashboard');
-const DAY_MS = 86_400_000;
+const artifacts = artifactsDir('dashboard');
 const NOW = Date.now();
 const READY = { patientId: 'test-pt-ready', episodeId: 'test-ep-ready' };
 const PHQ = { patientId: 'test-pt-phq', episodeId: 'test-ep-phq' };
@@ -50,7 +53,7 @@ if (!executablePath && !inCi) {
 describe.skipIf(!executablePath && !inCi)('dashboard in a real browser', () => {
   let store: EventStore;
   let dispose: () => Promise<void>;
-  let server: ReturnType<typeof serve>;
+  let server: LocalServer | undefined;
   let base: string;
   let browser: Browser;
   let page: Page;
@@ -59,32 +62,18 @@ describe.skipIf(!executablePath && !inCi)('dashboard in a real browser', () => {
   const consoleErrors: string[] = [];
 
   beforeAll(async () => {
-    if (!executablePath)
-      throw new Error('CI is set but Chromium is not installed: apt-get install -y chromium');
-    mkdirSync(artifacts, { recursive: true });
+    const chromiumPath = requireChromium(executablePath);
     ({ store, dispose } = await openTempStore());
     await seedDemoCaseload(store, { nowMs: NOW, patients: 10 });
     for await (const s of store.streamAll()) {
       if (s.event.type === 'EpisodeOpened') demoPatients.push(s.event.patientId);
     }
     demoPatients = [...new Set(demoPatients)];
-    await store.append(
-      READY.episodeId,
-      buildLongEpisode({ ...READY, startMs: NOW - 90 * DAY_MS, weeks: 10, doses: 4 }),
-      {
-        expectedVersion: 0,
-      },
-    );
-    await store.append(
-      PHQ.episodeId,
-      buildLongEpisode({ ...PHQ, startMs: NOW - 60 * DAY_MS, weeks: 6, doses: 2 }),
-      {
-        expectedVersion: 0,
-      },
-    );
+    await appendLongEpisode(store, READY, { nowMs: NOW, daysAgo: 90, weeks: 10, doses: 4 });
+    await appendLongEpisode(store, PHQ, { nowMs: NOW, daysAgo: 60, weeks: 6, doses: 2 });
     const { app, accounts } = createDashboardApp({
       store,
-      staticFiles: loadStaticFiles(join(here, '..', 'dist', 'client')),
+      staticFiles: builtClient(),
       log: () => {},
       ...(() => {
         const { exporter, note } = researchExporter({ key: 'browser-test-key-0123456789abcdef0123' });
@@ -92,34 +81,19 @@ describe.skipIf(!executablePath && !inCi)('dashboard in a real browser', () => {
       })(),
     });
     staffAccounts = accounts;
-    server = await new Promise((resolve) => {
-      const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
-    });
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-    });
+    server = await serveLocally(app.fetch);
+    base = server.base;
+    browser = await launchChromium(chromiumPath);
     page = await (await browser.newContext({ viewport: { width: 1360, height: 900 } })).newPage();
     // A therapist whose care team looks after every patient, signed in through the form.
-    const therapist = await accounts.createUser(
-      { email: 'therapist@browser.kapkit.invalid', role: 'therapist', password: 'browser test passphrase' },
-      Date.now(),
-    );
-    const team = await accounts.createTeam('Browser team', Date.now());
-    await accounts.setTeamMember(team.id, therapist.id, true);
-    await accounts.setTeamPatients(team.id, [...demoPatients, READY.patientId, PHQ.patientId], true);
-    await page.goto(`${base}/auth/sign-in`);
-    await page.fill('#email', 'therapist@browser.kapkit.invalid');
-    await page.fill('#password', 'browser test passphrase');
-    await Promise.all([page.waitForURL(`${base}/`), page.click('button[type=submit]')]);
+    await passwordAccount(accounts, {
+      email: 'therapist@browser.kapkit.invalid',
+      role: 'therapist',
+      password: 'browser test passphrase',
+      team: 'Browser team',
+      patients: [...demoPatients, READY.patientId, PHQ.patientId],
+    });
+    await signInWithPassword(page, base, 'therapist@browser.kapkit.invalid', 'browser test passphrase');
     page.on('console', (m) => {
       if (m.type() === 'error') consoleErrors.push(m.text());
     });
@@ -128,7 +102,7 @@ describe.skipIf(!executablePath && !inCi)('dashboard in a real browser', () => {
 
   afterAll(async () => {
     await browser?.close();
-    await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+    await server?.close();
     await dispose?.();
   });
 
@@ -281,18 +255,15 @@ describe.skipIf(!executablePath && !inCi)('dashboard in a real browser', () => {
     };
     const row = caseload.rows.find((r) => r.phase === 'dosing-course' && r.patientId.startsWith('demo-'))!;
     // Medications are the medical team's: a medical clinician of the same care team signs in in a second window.
-    const medical = await staffAccounts.createUser(
-      { email: 'medical@browser.kapkit.invalid', role: 'medical', password: 'browser test passphrase' },
-      Date.now(),
-    );
-    const team = (await staffAccounts.listTeams()).find((t) => t.name === 'Browser team')!;
-    await staffAccounts.setTeamMember(team.id, medical.id, true);
+    await passwordAccount(staffAccounts, {
+      email: 'medical@browser.kapkit.invalid',
+      role: 'medical',
+      password: 'browser test passphrase',
+      team: 'Browser team',
+    });
     const context = await browser.newContext({ viewport: { width: 1360, height: 900 } });
     const med = await context.newPage();
-    await med.goto(`${base}/auth/sign-in`);
-    await med.fill('#email', 'medical@browser.kapkit.invalid');
-    await med.fill('#password', 'browser test passphrase');
-    await Promise.all([med.waitForURL(`${base}/`), med.click('button[type=submit]')]);
+    await signInWithPassword(med, base, 'medical@browser.kapkit.invalid', 'browser test passphrase');
     await med.goto(`${base}/patients/${row.patientId}/record?form=medications&episode=${row.episodeId}`);
     await med.waitForSelector('main[data-ready]');
     const before = await versionOf(row.episodeId);

@@ -2,7 +2,6 @@ import type { AccountStore, EventStore } from '@kapkit/store';
 import { openMeasureRequests } from '@kapkit/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDashboardApp } from '../src/server/app.js';
-import { buildLongEpisode } from '../src/server/demo.js';
 import type {
   MeasureLinkResponse,
   MeasureRequestSummaryResponse,
@@ -10,7 +9,7 @@ import type {
   PatientMeasureRequestsResponse,
 } from '../src/shared/measure-requests.js';
 import { signedIn, type TestSession } from './support/auth.js';
-import { openTempStore } from './support/store.js';
+import { appendLongEpisode, openTempStore } from './support/store.js';
 
 /*
  * Measure requests through the HTTP API, in process: a clinician sends measures, the patient opens the link
@@ -52,13 +51,7 @@ const GAD7 = [1, 1, 1, 1, 1, 1, 1];
 beforeAll(async () => {
   ({ store, dispose } = await openTempStore());
   for (const p of [A, B, C]) {
-    await store.append(
-      p.episodeId,
-      buildLongEpisode({ ...p, startMs: NOW - 70 * DAY_MS, weeks: 8, doses: 3 }),
-      {
-        expectedVersion: 0,
-      },
-    );
+    await appendLongEpisode(store, p, { nowMs: NOW, daysAgo: 70, weeks: 8, doses: 3 });
   }
   dashboard = createDashboardApp({
     store,

@@ -3,7 +3,7 @@ import type { InstrumentDefinition } from '@kapkit/core';
 import type { ChartConfiguration, ChartDataset, LegendItem } from 'chart.js';
 import type { AnnotationOptions } from 'chartjs-plugin-annotation';
 import { type DescribedPoint, describedTooltipLabel, formatDays, formatScore } from './format.js';
-import { palette, withAlpha } from './palette.js';
+import { axisTitle, chartTitle, palette, withAlpha } from './palette.js';
 
 /** Options of {@link trajectoryChartConfig}. */
 export interface TrajectoryChartOptions {
@@ -34,6 +34,32 @@ export type CohortChartConfiguration = ChartConfiguration<
 /** Legend filter: the lower bound of a band needs no entry of its own (the filled upper bound has one). */
 function hideLowerBound(item: LegendItem): boolean {
   return !String(item.text).endsWith('(lower)');
+}
+
+/**
+ * A confidence band as two datasets: its lower bound (no legend entry, see `hideLowerBound`) and its upper
+ * bound filled down to the lower one. `line` says how the bounds are drawn (straight or stepped).
+ */
+function bandDatasets(
+  level: number,
+  upperLabel: string,
+  lower: CohortDataset['data'],
+  upper: CohortDataset['data'],
+  line: { readonly tension: 0 } | { readonly stepped: 'before'; readonly spanGaps: false },
+): CohortDataset[] {
+  const bound = { borderColor: withAlpha(palette.series[0], 0.5), borderWidth: 1, pointRadius: 0 };
+  return [
+    { kapkitRole: 'ci-lower', label: `${level}% CI (lower)`, data: lower, ...bound, fill: false, ...line },
+    {
+      kapkitRole: 'ci-upper',
+      label: upperLabel,
+      data: upper,
+      ...bound,
+      backgroundColor: palette.confidenceBand,
+      fill: '-1',
+      ...line,
+    },
+  ];
 }
 
 function binLabel(b: TrajectoryBin): string {
@@ -79,27 +105,7 @@ export function trajectoryChartConfig(
     }
   });
   const datasets: CohortDataset[] = [
-    {
-      kapkitRole: 'ci-lower',
-      label: `${level}% CI (lower)`,
-      data: lower,
-      borderColor: withAlpha(palette.series[0], 0.5),
-      borderWidth: 1,
-      pointRadius: 0,
-      fill: false,
-      tension: 0,
-    },
-    {
-      kapkitRole: 'ci-upper',
-      label: `${level}% CI of the mean`,
-      data: upper,
-      borderColor: withAlpha(palette.series[0], 0.5),
-      backgroundColor: palette.confidenceBand,
-      borderWidth: 1,
-      pointRadius: 0,
-      fill: '-1',
-      tension: 0,
-    },
+    ...bandDatasets(level, `${level}% CI of the mean`, lower, upper, { tension: 0 }),
     {
       kapkitRole: 'mean',
       label: `Mean ${name}`,
@@ -123,7 +129,7 @@ export function trajectoryChartConfig(
           type: 'category',
           offset: true,
           ticks: { color: palette.text, autoSkip: false },
-          title: { display: true, text: 'Days since baseline (bin)', color: palette.mutedText },
+          title: axisTitle('Days since baseline (bin)'),
           grid: { color: palette.grid },
         },
         y: {
@@ -131,18 +137,13 @@ export function trajectoryChartConfig(
           ...(options.instrument
             ? { min: options.instrument.range.min, max: options.instrument.range.max }
             : {}),
-          title: { display: true, text: `Mean ${name}`, color: palette.mutedText },
+          title: axisTitle(`Mean ${name}`),
           ticks: { color: palette.text },
           grid: { color: palette.grid },
         },
       },
       plugins: {
-        title: {
-          display: true,
-          text: options.title ?? `Cohort ${name} by days since baseline`,
-          color: palette.text,
-          font: { size: 16, weight: 'bold' },
-        },
+        title: chartTitle(options.title ?? `Cohort ${name} by days since baseline`),
         subtitle: {
           display: true,
           text: 'Observed-case means: patients who drop out are missing from later bins, and dropout is rarely random',
@@ -203,33 +204,74 @@ export function kaplanMeierChartConfig(
   km: KaplanMeierChartInput,
   options: KaplanMeierChartOptions = {},
 ): CohortChartConfiguration {
-  const curve: readonly KaplanMeierRow[] = Array.isArray(km)
-    ? km
-    : (km as { curve: readonly KaplanMeierRow[] }).curve;
-  const median = Array.isArray(km) ? undefined : (km as { median?: number | null }).median;
-  const level = Math.round(
-    (Array.isArray(km) ? 0.95 : ((km as { confLevel?: number }).confLevel ?? 0.95)) * 100,
-  );
+  const { curve, median, level } = kaplanMeierInput(km);
   const event = options.event ?? 'response';
+  const maxTime = curve.length ? curve[curve.length - 1]!.time : 1;
+  return {
+    type: 'line',
+    data: { datasets: kaplanMeierDatasets(curve, level, event) },
+    options: {
+      parsing: false,
+      scales: {
+        x: {
+          type: 'linear',
+          min: 0,
+          max: maxTime,
+          title: axisTitle('Days since baseline'),
+          ticks: { color: palette.text },
+          grid: { color: palette.grid },
+        },
+        y: {
+          type: 'linear',
+          min: 0,
+          max: 1,
+          title: axisTitle(`Proportion not yet in ${event}`),
+          ticks: { color: palette.text },
+          grid: { color: palette.grid },
+        },
+      },
+      plugins: {
+        title: chartTitle(options.title ?? `Time to first ${event} (Kaplan–Meier)`),
+        legend: {
+          position: 'bottom',
+          labels: { usePointStyle: true, color: palette.text, filter: hideLowerBound },
+        },
+        tooltip: { callbacks: { label: describedTooltipLabel } },
+        annotation: { annotations: kaplanMeierAnnotations(median) },
+      },
+    },
+  };
+}
+
+/** The curve, its median (when given) and its confidence level in percent (default 95). */
+function kaplanMeierInput(km: KaplanMeierChartInput): {
+  curve: readonly KaplanMeierRow[];
+  median: number | null | undefined;
+  level: number;
+} {
+  if (Array.isArray(km)) return { curve: km, median: undefined, level: 95 };
+  const k = km as Exclude<KaplanMeierChartInput, readonly KaplanMeierRow[]>;
+  return { curve: k.curve, median: k.median, level: Math.round((k.confLevel ?? 0.95) * 100) };
+}
+
+/** The band, the stepped survival curve from (0, 1) with a description per step, and the censoring marks. */
+function kaplanMeierDatasets(
+  curve: readonly KaplanMeierRow[],
+  level: number,
+  event: string,
+): CohortDataset[] {
   const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
   const describe = (r: KaplanMeierRow) =>
     `Day ${formatDays(r.time)}: ${pct(r.survival)} not yet in ${event}${
       r.lower !== null && r.upper !== null ? ` (${level}% CI ${pct(r.lower)} to ${pct(r.upper)})` : ''
     }; ${r.nRisk} at risk, ${r.nEvent} ${event}(s), ${r.nCensor} censored`;
-
   const start = { x: 0, y: 1, description: `Day 0: 100% not yet in ${event}` };
   const survival: CohortPoint[] = [
     start,
     ...curve.map((r) => ({ x: r.time, y: r.survival, description: describe(r) })),
   ];
-  const lower: { x: number; y: number | null }[] = [
-    { x: 0, y: 1 },
-    ...curve.map((r) => ({ x: r.time, y: r.lower })),
-  ];
-  const upper: { x: number; y: number | null }[] = [
-    { x: 0, y: 1 },
-    ...curve.map((r) => ({ x: r.time, y: r.upper })),
-  ];
+  const lower = [{ x: 0, y: 1 }, ...curve.map((r) => ({ x: r.time, y: r.lower }))];
+  const upper = [{ x: 0, y: 1 }, ...curve.map((r) => ({ x: r.time, y: r.upper }))];
   const censored: CohortPoint[] = curve
     .filter((r) => r.nCensor > 0)
     .map((r) => ({
@@ -237,32 +279,8 @@ export function kaplanMeierChartConfig(
       y: r.survival,
       description: `Censored: ${r.nCensor} at day ${formatDays(r.time)}`,
     }));
-  const maxTime = curve.length ? curve[curve.length - 1]!.time : 1;
-
-  const datasets: CohortDataset[] = [
-    {
-      kapkitRole: 'ci-lower',
-      label: `${level}% CI (lower)`,
-      data: lower,
-      stepped: 'before',
-      borderColor: withAlpha(palette.series[0], 0.5),
-      borderWidth: 1,
-      pointRadius: 0,
-      fill: false,
-      spanGaps: false,
-    },
-    {
-      kapkitRole: 'ci-upper',
-      label: `${level}% CI (log)`,
-      data: upper,
-      stepped: 'before',
-      borderColor: withAlpha(palette.series[0], 0.5),
-      backgroundColor: palette.confidenceBand,
-      borderWidth: 1,
-      pointRadius: 0,
-      fill: '-1',
-      spanGaps: false,
-    },
+  return [
+    ...bandDatasets(level, `${level}% CI (log)`, lower, upper, { stepped: 'before', spanGaps: false }),
     {
       kapkitRole: 'survival',
       label: `Not yet in ${event} (Kaplan–Meier)`,
@@ -287,15 +305,13 @@ export function kaplanMeierChartConfig(
       borderWidth: 1.5,
     },
   ];
+}
+
+/** A dashed line at S = 0.5, and one down from it at the median when the curve reaches it. */
+function kaplanMeierAnnotations(median: number | null | undefined): Record<string, AnnotationOptions> {
+  const dashed = () => ({ borderColor: palette.mutedText, borderWidth: 1, borderDash: [4, 4] });
   const annotations: Record<string, AnnotationOptions> = {
-    half: {
-      type: 'line',
-      yMin: 0.5,
-      yMax: 0.5,
-      borderColor: palette.mutedText,
-      borderWidth: 1,
-      borderDash: [4, 4],
-    },
+    half: { type: 'line', yMin: 0.5, yMax: 0.5, ...dashed() },
   };
   if (median !== undefined && median !== null) {
     annotations.median = {
@@ -304,9 +320,7 @@ export function kaplanMeierChartConfig(
       xMax: median,
       yMin: 0,
       yMax: 0.5,
-      borderColor: palette.mutedText,
-      borderWidth: 1,
-      borderDash: [4, 4],
+      ...dashed(),
       label: {
         display: true,
         content: `Median ${formatDays(median)} d`,
@@ -317,43 +331,5 @@ export function kaplanMeierChartConfig(
       },
     };
   }
-  return {
-    type: 'line',
-    data: { datasets },
-    options: {
-      parsing: false,
-      scales: {
-        x: {
-          type: 'linear',
-          min: 0,
-          max: maxTime,
-          title: { display: true, text: 'Days since baseline', color: palette.mutedText },
-          ticks: { color: palette.text },
-          grid: { color: palette.grid },
-        },
-        y: {
-          type: 'linear',
-          min: 0,
-          max: 1,
-          title: { display: true, text: `Proportion not yet in ${event}`, color: palette.mutedText },
-          ticks: { color: palette.text },
-          grid: { color: palette.grid },
-        },
-      },
-      plugins: {
-        title: {
-          display: true,
-          text: options.title ?? `Time to first ${event} (Kaplan–Meier)`,
-          color: palette.text,
-          font: { size: 16, weight: 'bold' },
-        },
-        legend: {
-          position: 'bottom',
-          labels: { usePointStyle: true, color: palette.text, filter: hideLowerBound },
-        },
-        tooltip: { callbacks: { label: describedTooltipLabel } },
-        annotation: { annotations },
-      },
-    },
-  };
+  return annotations;
 }

@@ -2,7 +2,7 @@ import type { Comparison, InstrumentDefinition, SafetyRule } from '@kapkit/core'
 import type { ChartConfiguration, ChartDataset } from 'chart.js';
 import type { AnnotationOptions } from 'chartjs-plugin-annotation';
 import { describedTooltipLabel, formatScore, localDate, wrapText } from './format.js';
-import { palette } from './palette.js';
+import { axisTitle, chartTitle, palette } from './palette.js';
 
 /** The answers of one assessment: an `EpisodeAssessment`, or just `{ responses }`. */
 export interface ItemChartAssessment {
@@ -239,18 +239,15 @@ export function itemChartConfig(
           min: scaleMin,
           max: scaleMax,
           ticks: { stepSize: options?.length ? 1 : undefined, color: palette.text },
-          title: { display: true, text: scaleText, color: palette.mutedText },
+          title: axisTitle(scaleText),
           grid: { color: palette.grid },
         },
         y: { type: 'category', ticks: { color: palette.text, autoSkip: false }, grid: { display: false } },
       },
       plugins: {
-        title: {
-          display: true,
-          text: `${definition.name} answers${assessment.at ? ` on ${localDate(assessment.at)}` : ''}`,
-          color: palette.text,
-          font: { size: 16, weight: 'bold' },
-        },
+        title: chartTitle(
+          `${definition.name} answers${assessment.at ? ` on ${localDate(assessment.at)}` : ''}`,
+        ),
         subtitle: { display: subtitle.length > 0, text: subtitle, color: palette.mutedText },
         legend: { display: false },
         tooltip: { callbacks: { label: describedTooltipLabel } },

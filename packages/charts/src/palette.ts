@@ -167,3 +167,13 @@ export function bandTints(n: number): string[] {
 export function seriesColor(i: number): string {
   return palette.series[i % palette.series.length]!;
 }
+
+/** A chart's title as every kapkit chart shows it (16 px bold, in the text colour). */
+export function chartTitle(text: string) {
+  return { display: true, text, color: palette.text, font: { size: 16, weight: 'bold' as const } };
+}
+
+/** An axis title (in the muted text colour). */
+export function axisTitle(text: string) {
+  return { display: true, text, color: palette.mutedText };
+}

@@ -2,7 +2,7 @@ import { type DosingSessionRecord, type EpisodeContext, offsetOf, type VitalsRea
 import type { ChartConfiguration, ChartDataset } from 'chart.js';
 import type { AnnotationOptions } from 'chartjs-plugin-annotation';
 import { type DescribedPoint, describedTooltipLabel, localDate, localDateTime } from './format.js';
-import { palette } from './palette.js';
+import { axisTitle, chartTitle, palette } from './palette.js';
 
 /** Options of {@link vitalsChartConfig}. */
 export interface VitalsChartOptions {
@@ -223,24 +223,19 @@ export function vitalsChartConfig(
           offset: true,
           ticks: { color: palette.text, autoSkip: false },
           grid: { color: palette.grid },
-          title: { display: true, text: 'Dosing session', color: palette.mutedText },
+          title: axisTitle('Dosing session'),
         },
         y: {
           type: 'linear',
           min: yMin,
           max: yMax,
-          title: { display: true, text: 'Blood pressure (mmHg)', color: palette.mutedText },
+          title: axisTitle('Blood pressure (mmHg)'),
           ticks: { color: palette.text, stepSize: 10 },
           grid: { color: palette.grid },
         },
       },
       plugins: {
-        title: {
-          display: true,
-          text: options.title ?? 'Blood pressure per dosing session',
-          color: palette.text,
-          font: { size: 16, weight: 'bold' },
-        },
+        title: chartTitle(options.title ?? 'Blood pressure per dosing session'),
         subtitle: {
           display: true,
           text: [

@@ -88,6 +88,18 @@ export function select(
   );
 }
 
+/** "Recorded by" for what only a clinician records (a review, a correction): therapist or medical team. */
+export function clinicianSelect() {
+  return select(
+    [
+      { value: 'therapist', label: 'Therapist' },
+      { value: 'medical', label: 'Medical team' },
+    ],
+    'therapist',
+    { name: 'recordedBy' },
+  );
+}
+
 export function numberInput(attrs: Record<string, string | number> = {}) {
   return h('input', { type: 'number', inputmode: 'decimal', ...attrs });
 }

@@ -120,3 +120,8 @@ export function fact(label: string, value: Node | string, attrs: Record<string, 
 export function link(href: string, text: string, attrs: Record<string, string> = {}): HTMLAnchorElement {
   return h('a', { href, 'data-link': true, ...attrs }, text);
 }
+
+/** A page's heading, with the demo badge on demo data, and its lede paragraph. */
+export function pageHeading(title: string, demo: boolean, lede: string): HTMLElement[] {
+  return [h('h1', {}, title, ' ', demoBadge(demo)), h('p', { class: 'lede' }, lede)];
+}

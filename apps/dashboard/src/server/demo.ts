@@ -64,42 +64,63 @@ export interface LongEpisodeOptions {
 }
 
 /**
- * One long, valid synthetic episode: weekly PHQ-9 and GAD-7, `doses` dosing sessions (pre-dose vitals, dose,
- * post-dose vitals, completion) each followed by an integration session, medical follow-ups, refills and
- * deliveries as the policy requires. It ends between sessions, integrated, with a dose on hand, so a next
- * dosing session may be recorded. Scores fall with the doses, item 9 is never positive.
+ * The long episode's log as it is written: the events so far, the clock (never going back), the medication
+ * authorised, delivered and used, and the dosing course so far. The steps below append to it.
  */
-export function buildLongEpisode(o: LongEpisodeOptions): EpisodeEventInput[] {
-  const offset = o.offset ?? '-05:00';
-  const events: EpisodeEventInput[] = [];
-  let n = 0;
-  let lastMs = o.startMs;
-  const add = (ms: number, fields: Record<string, unknown>) => {
-    lastMs = Math.max(ms, lastMs);
-    n++;
-    events.push({
-      id: `${o.episodeId}-e${String(n).padStart(4, '0')}`,
-      episodeId: o.episodeId,
-      patientId: o.patientId,
-      at: formatInOffset(lastMs, offset),
+class LongEpisodeLog {
+  readonly events: EpisodeEventInput[] = [];
+  lastMs: number;
+  authorized = 10;
+  delivered = 2;
+  used = 0;
+  followUpSinceAuthorization = false;
+  dosesGiven = 0;
+  lastFollowUpDay = -1;
+  firstDoseDay: number | null = null;
+
+  constructor(
+    readonly o: LongEpisodeOptions,
+    readonly offset: string,
+  ) {
+    this.lastMs = o.startMs;
+  }
+
+  /** Append an event at `ms` (or at the last event's time, when that is later). */
+  add(ms: number, fields: Record<string, unknown>): void {
+    this.lastMs = Math.max(ms, this.lastMs);
+    this.events.push({
+      id: `${this.o.episodeId}-e${String(this.events.length + 1).padStart(4, '0')}`,
+      episodeId: this.o.episodeId,
+      patientId: this.o.patientId,
+      at: formatInOffset(this.lastMs, this.offset),
       v: 1,
       synthetic: true,
       ...fields,
     } as unknown as EpisodeEventInput);
-  };
-  const day = (d: number, minutes: number) => o.startMs + d * DAY_MS + minutes * MINUTE_MS;
-  const phq = (total: number) => spread(total, 8, 3).concat([0]);
-  const gad = (total: number) => spread(total, 7, 3);
+  }
 
-  add(day(0, 0), { type: 'EpisodeOpened', recordedBy: 'therapist' });
-  add(day(0, 60), { type: 'FitAssessed', outcome: 'good-fit', recordedBy: 'therapist' });
-  add(day(1, 0), {
+  /** Epoch ms of day `d` of the episode, `minutes` after its start time. */
+  day(d: number, minutes: number): number {
+    return this.o.startMs + d * DAY_MS + minutes * MINUTE_MS;
+  }
+
+  iso(ms: number): string {
+    return formatInOffset(ms, this.offset);
+  }
+}
+
+/** Days 0–6: opened, fit, medical evaluation, plan, prescription, first delivery, training, preparation. */
+function openCourse(log: LongEpisodeLog): void {
+  const { o } = log;
+  log.add(log.day(0, 0), { type: 'EpisodeOpened', recordedBy: 'therapist' });
+  log.add(log.day(0, 60), { type: 'FitAssessed', outcome: 'good-fit', recordedBy: 'therapist' });
+  log.add(log.day(1, 0), {
     type: 'MedicalEvaluationScheduled',
-    scheduledFor: formatInOffset(day(3, 0), offset),
+    scheduledFor: log.iso(log.day(3, 0)),
     mode: 'telehealth',
   });
-  add(day(3, 0), { type: 'MedicalEvaluationCompleted', eligible: true, recordedBy: 'medical' });
-  add(day(3, 30), {
+  log.add(log.day(3, 0), { type: 'MedicalEvaluationCompleted', eligible: true, recordedBy: 'medical' });
+  log.add(log.day(3, 30), {
     type: 'TreatmentPlanCreated',
     plannedDosingSessions: Math.max(1, o.doses + 1),
     monitoring: {
@@ -110,130 +131,155 @@ export function buildLongEpisode(o: LongEpisodeOptions): EpisodeEventInput[] {
     },
     recordedBy: 'medical',
   });
-  let authorized = 10;
-  let delivered = 2;
-  let used = 0;
-  let followUpSinceAuthorization = false;
-  add(day(3, 40), {
+  log.add(log.day(3, 40), {
     type: 'PrescriptionIssued',
     medication: 'ketamine',
     route: 'sublingual',
     formulation: 'sublingual-lozenge',
     doseMg: 300,
-    dosesAuthorized: authorized,
+    dosesAuthorized: log.authorized,
   });
-  add(day(5, 0), { type: 'MedicationDelivered', doses: delivered });
-  add(day(5, 60), {
+  log.add(log.day(5, 0), { type: 'MedicationDelivered', doses: log.delivered });
+  log.add(log.day(5, 60), {
     type: 'SelfAdministrationTrained',
     vitalsTrained: true,
     selfAdministrationTrained: true,
   });
-  add(day(6, 0), { type: 'PreparationSessionCompleted', mode: 'in-person', intentionsSet: true });
+  log.add(log.day(6, 0), { type: 'PreparationSessionCompleted', mode: 'in-person', intentionsSet: true });
+}
 
-  const totalDays = o.weeks * 7;
-  const doseDays = new Set<number>();
-  for (let k = 0; k < o.doses; k++)
-    doseDays.add(7 + Math.floor((k * (totalDays - 14)) / Math.max(1, o.doses)));
-  let dosesGiven = 0;
-  let lastFollowUpDay = -1;
-  let firstDoseDay: number | null = null;
-  for (let d = 7; d < 7 + totalDays; d++) {
-    const week = Math.floor((d - 7) / 7);
-    if ((d - 7) % 7 === 0) {
-      const level = Math.max(
-        2,
-        Math.round(19 - (13 * dosesGiven) / Math.max(1, o.doses) + ((week * 7) % 3) - 1),
-      );
-      add(day(d, 9 * 60), {
-        type: 'AssessmentRecorded',
-        instrument: 'phq9',
-        responses: phq(level),
-        context: 'routine',
-      });
-      add(day(d, 9 * 60 + 5), {
-        type: 'AssessmentRecorded',
-        instrument: 'gad7',
-        responses: gad(Math.max(1, Math.min(21, level - 3))),
-        context: 'routine',
-      });
-    }
-    if (firstDoseDay !== null && d - Math.max(firstDoseDay, lastFollowUpDay) >= 80) {
-      add(day(d, 11 * 60), {
+/** The weekly PHQ-9 and GAD-7 of day `d`: scores fall with the doses given, item 9 is never positive. */
+function weeklyAssessments(log: LongEpisodeLog, d: number): void {
+  const week = Math.floor((d - 7) / 7);
+  const level = Math.max(
+    2,
+    Math.round(19 - (13 * log.dosesGiven) / Math.max(1, log.o.doses) + ((week * 7) % 3) - 1),
+  );
+  log.add(log.day(d, 9 * 60), {
+    type: 'AssessmentRecorded',
+    instrument: 'phq9',
+    responses: spread(level, 8, 3).concat([0]),
+    context: 'routine',
+  });
+  log.add(log.day(d, 9 * 60 + 5), {
+    type: 'AssessmentRecorded',
+    instrument: 'gad7',
+    responses: spread(Math.max(1, Math.min(21, level - 3)), 7, 3),
+    context: 'routine',
+  });
+}
+
+/** A medical follow-up every 80 days after the first dose. */
+function followUpIfDue(log: LongEpisodeLog, d: number): void {
+  if (log.firstDoseDay === null || d - Math.max(log.firstDoseDay, log.lastFollowUpDay) < 80) return;
+  log.add(log.day(d, 11 * 60), {
+    type: 'MedicalFollowUpCompleted',
+    continueTreatment: true,
+    recordedBy: 'medical',
+  });
+  log.lastFollowUpDay = d;
+  log.followUpSinceAuthorization = true;
+}
+
+/** Before a dose with none on hand: a delivery, after a refill (and the follow-up a refill needs) when used up. */
+function restockForDose(log: LongEpisodeLog, d: number): void {
+  if (log.delivered - log.used >= 1) return;
+  if (log.authorized - log.delivered < 1) {
+    if (!log.followUpSinceAuthorization) {
+      log.add(log.day(d, 8 * 60), {
         type: 'MedicalFollowUpCompleted',
         continueTreatment: true,
         recordedBy: 'medical',
       });
-      lastFollowUpDay = d;
-      followUpSinceAuthorization = true;
+      log.lastFollowUpDay = d;
     }
+    log.add(log.day(d, 8 * 60 + 10), { type: 'RefillIssued', dosesAuthorized: 10, recordedBy: 'medical' });
+    log.authorized += 10;
+    log.followUpSinceAuthorization = false;
+  }
+  const doses = Math.min(2, log.authorized - log.delivered);
+  log.add(log.day(d, 8 * 60 + 20), { type: 'MedicationDelivered', doses });
+  log.delivered += doses;
+}
+
+/** A dosing session on day `d` (booked, pre-dose vitals, dose, post-dose vitals, completed), integrated 2 days later. */
+function dosingSession(log: LongEpisodeLog, d: number): void {
+  const sessionId = `${log.o.episodeId}-s${log.dosesGiven + 1}`;
+  log.add(log.day(d, 10 * 60), {
+    type: 'DosingSessionScheduled',
+    sessionId,
+    scheduledFor: log.iso(log.day(d, 10 * 60)),
+    mode: 'in-person',
+  });
+  log.add(log.day(d, 10 * 60 + 5), {
+    type: 'VitalsRecorded',
+    sessionId,
+    phase: 'pre',
+    systolic: 122,
+    diastolic: 78,
+    heartRate: 72,
+  });
+  log.add(log.day(d, 10 * 60 + 10), {
+    type: 'DoseAdministered',
+    sessionId,
+    kind: 'full',
+    doseMg: 300,
+    route: 'sublingual',
+    formulation: 'sublingual-lozenge',
+  });
+  log.used += 1;
+  // Observed two hours after the dose (the policy's observation time), then completed.
+  log.add(log.day(d, 12 * 60 + 15), {
+    type: 'VitalsRecorded',
+    sessionId,
+    phase: 'post',
+    systolic: 126,
+    diastolic: 80,
+    heartRate: 76,
+  });
+  log.add(log.day(d, 12 * 60 + 20), { type: 'DosingSessionCompleted', sessionId, durationMinutes: 140 });
+  log.add(log.day(d + 2, 14 * 60), { type: 'IntegrationSessionCompleted', mode: 'telehealth', sessionId });
+  log.dosesGiven++;
+  log.firstDoseDay ??= d;
+}
+
+/** End with a dose on hand, so the next dosing session can be recorded. */
+function endWithDoseOnHand(log: LongEpisodeLog): void {
+  if (log.delivered - log.used >= 1) return;
+  if (log.authorized - log.delivered < 1) {
+    log.add(log.lastMs + 60 * MINUTE_MS, { type: 'MedicalFollowUpCompleted', continueTreatment: true });
+    log.add(log.lastMs + 10 * MINUTE_MS, { type: 'RefillIssued', dosesAuthorized: 10 });
+    log.authorized += 10;
+  }
+  log.add(log.lastMs + 10 * MINUTE_MS, {
+    type: 'MedicationDelivered',
+    doses: Math.min(2, log.authorized - log.delivered),
+  });
+}
+
+/**
+ * One long, valid synthetic episode: weekly PHQ-9 and GAD-7, `doses` dosing sessions (pre-dose vitals, dose,
+ * post-dose vitals, completion) each followed by an integration session, medical follow-ups, refills and
+ * deliveries as the policy requires. It ends between sessions, integrated, with a dose on hand, so a next
+ * dosing session may be recorded. Scores fall with the doses, item 9 is never positive.
+ */
+export function buildLongEpisode(o: LongEpisodeOptions): EpisodeEventInput[] {
+  const log = new LongEpisodeLog(o, o.offset ?? '-05:00');
+  openCourse(log);
+  const totalDays = o.weeks * 7;
+  const doseDays = new Set<number>();
+  for (let k = 0; k < o.doses; k++)
+    doseDays.add(7 + Math.floor((k * (totalDays - 14)) / Math.max(1, o.doses)));
+  for (let d = 7; d < 7 + totalDays; d++) {
+    if ((d - 7) % 7 === 0) weeklyAssessments(log, d);
+    followUpIfDue(log, d);
     if (doseDays.has(d)) {
-      if (delivered - used < 1) {
-        if (authorized - delivered < 1) {
-          if (!followUpSinceAuthorization) {
-            add(day(d, 8 * 60), {
-              type: 'MedicalFollowUpCompleted',
-              continueTreatment: true,
-              recordedBy: 'medical',
-            });
-            lastFollowUpDay = d;
-          }
-          add(day(d, 8 * 60 + 10), { type: 'RefillIssued', dosesAuthorized: 10, recordedBy: 'medical' });
-          authorized += 10;
-          followUpSinceAuthorization = false;
-        }
-        const doses = Math.min(2, authorized - delivered);
-        add(day(d, 8 * 60 + 20), { type: 'MedicationDelivered', doses });
-        delivered += doses;
-      }
-      const sessionId = `${o.episodeId}-s${dosesGiven + 1}`;
-      add(day(d, 10 * 60), {
-        type: 'DosingSessionScheduled',
-        sessionId,
-        scheduledFor: formatInOffset(day(d, 10 * 60), offset),
-        mode: 'in-person',
-      });
-      add(day(d, 10 * 60 + 5), {
-        type: 'VitalsRecorded',
-        sessionId,
-        phase: 'pre',
-        systolic: 122,
-        diastolic: 78,
-        heartRate: 72,
-      });
-      add(day(d, 10 * 60 + 10), {
-        type: 'DoseAdministered',
-        sessionId,
-        kind: 'full',
-        doseMg: 300,
-        route: 'sublingual',
-        formulation: 'sublingual-lozenge',
-      });
-      used += 1;
-      // Observed two hours after the dose (the policy's observation time), then completed.
-      add(day(d, 12 * 60 + 15), {
-        type: 'VitalsRecorded',
-        sessionId,
-        phase: 'post',
-        systolic: 126,
-        diastolic: 80,
-        heartRate: 76,
-      });
-      add(day(d, 12 * 60 + 20), { type: 'DosingSessionCompleted', sessionId, durationMinutes: 140 });
-      add(day(d + 2, 14 * 60), { type: 'IntegrationSessionCompleted', mode: 'telehealth', sessionId });
-      dosesGiven++;
-      firstDoseDay ??= d;
+      restockForDose(log, d);
+      dosingSession(log, d);
     }
   }
-  // End with a dose on hand, so the next dosing session can be recorded.
-  if (delivered - used < 1) {
-    if (authorized - delivered < 1) {
-      add(lastMs + 60 * MINUTE_MS, { type: 'MedicalFollowUpCompleted', continueTreatment: true });
-      add(lastMs + 10 * MINUTE_MS, { type: 'RefillIssued', dosesAuthorized: 10 });
-      authorized += 10;
-    }
-    add(lastMs + 10 * MINUTE_MS, { type: 'MedicationDelivered', doses: Math.min(2, authorized - delivered) });
-  }
-  return events;
+  endWithDoseOnHand(log);
+  return log.events;
 }
 
 /** `total` points over `items` items of 0..max, as evenly as possible, earlier items first. */

@@ -140,33 +140,25 @@ export function errorHandler(log: (line: string) => void): ErrorHandler {
             : 'The database is unavailable; nothing was written. Try again in a moment.',
       });
     }
-    if (error instanceof StoreTimeoutError) {
-      log(`error ${c.req.method} ${safeRoute(c)}: ${error.code}`);
-      return apiError(c, 503, {
-        error: 'unavailable',
-        message:
-          'The database did not answer in time; nothing was confirmed. Submit the same form again: it will not be recorded twice.',
-      });
-    }
-    if (error instanceof DiskFullError) {
-      log(`error ${c.req.method} ${safeRoute(c)}: ${error.code}`);
-      return apiError(c, 503, {
-        error: 'unavailable',
-        message:
-          'The server is short of disk space, so nothing is written until space is freed. Nothing was written.',
-      });
-    }
-    if (error instanceof StoreDamagedError) {
-      log(`error ${c.req.method} ${safeRoute(c)}: ${error.code}`);
-      return apiError(c, 503, {
-        error: 'unavailable',
-        message:
-          'The store is damaged and must be restored from a backup (kapkit store check). Nothing was written.',
-      });
+    const unavailable = unavailableMessage(error);
+    if (unavailable !== null) {
+      log(`error ${c.req.method} ${safeRoute(c)}: ${(error as KapkitError).code}`);
+      return apiError(c, 503, { error: 'unavailable', message: unavailable });
     }
     // Unexpected: log the kind of error only (its message may quote data), answer without details.
     const code = error instanceof KapkitError ? error.code : error.name;
     log(`error ${c.req.method} ${safeRoute(c)}: ${code}`);
     return apiError(c, 500, { error: 'internal-error', message: 'Internal error; see the server log.' });
   };
+}
+
+/** What a 503 says when the store timed out, is short of disk space or is damaged; null for other errors. */
+function unavailableMessage(error: unknown): string | null {
+  if (error instanceof StoreTimeoutError)
+    return 'The database did not answer in time; nothing was confirmed. Submit the same form again: it will not be recorded twice.';
+  if (error instanceof DiskFullError)
+    return 'The server is short of disk space, so nothing is written until space is freed. Nothing was written.';
+  if (error instanceof StoreDamagedError)
+    return 'The store is damaged and must be restored from a backup (kapkit store check). Nothing was written.';
+  return null;
 }

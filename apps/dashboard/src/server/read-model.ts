@@ -1,12 +1,14 @@
 import {
   type EpisodeContext,
   type EpisodeEvent,
+  type EpisodeState,
   type InstrumentRegistry,
   projectEpisodes,
 } from '@kapkit/core';
-import type { EventStore, StoredSafetySignal } from '@kapkit/store';
-import type { CohortInstrument } from '../shared/api.js';
-import { cohortInstruments } from './views.js';
+import type { EventStore, LoadedEpisode, StoredSafetySignal } from '@kapkit/store';
+import type { CaseloadRow, CohortInstrument } from '../shared/api.js';
+import { type CaseloadScores, caseloadRow, caseloadScores } from './views/caseload.js';
+import { cohortInstruments } from './views/cohort.js';
 
 /*
  * The dashboard's read side: what the routes read besides one episode's state. An index of episodes and
@@ -18,7 +20,10 @@ import { cohortInstruments } from './views.js';
 /** Episodes known to the dashboard: caught up from the store's global stream on each request. */
 export class EpisodeIndex {
   #position = 0;
-  readonly episodes = new Map<string, { patientId: string; openedAt: string | null; synthetic: boolean }>();
+  readonly episodes = new Map<
+    string,
+    { patientId: string; openedAt: string | null; synthetic: boolean; version: number }
+  >();
   readonly byPatient = new Map<string, string[]>();
   #pending: Promise<void> | null = null;
 
@@ -33,11 +38,13 @@ export class EpisodeIndex {
           const known = this.episodes.get(s.episodeId);
           if (known) {
             if (s.event.synthetic === true) known.synthetic = true;
+            known.version = s.version;
           } else {
             this.episodes.set(s.episodeId, {
               patientId: s.event.patientId,
               openedAt: s.event.type === 'EpisodeOpened' ? s.event.at : null,
               synthetic: s.event.synthetic === true,
+              version: s.version,
             });
             const list = this.byPatient.get(s.event.patientId);
             if (list) list.push(s.episodeId);
@@ -84,6 +91,10 @@ export class DashboardReadModel {
   readonly index: EpisodeIndex;
   #cohort: CohortView | null = null;
   #baselineSdAt = 0;
+  /** Each episode's state as last loaded, reused while the index has seen no newer event of it. */
+  readonly #states = new Map<string, LoadedEpisode>();
+  /** The caseload's scores of each cached state (a new version is a new state object). */
+  readonly #scores = new WeakMap<EpisodeState, CaseloadScores>();
 
   constructor(
     readonly store: EventStore,
@@ -95,6 +106,38 @@ export class DashboardReadModel {
   /** Catch up with the store (the first call reads every event id). */
   refresh(): Promise<void> {
     return this.index.refresh();
+  }
+
+  /**
+   * An episode's state and version, folded by the store once per episode version: while the index (caught up
+   * by `refresh`) has seen no newer event of the episode, the state loaded before is the current one, and a
+   * caseload of hundreds of patients answers without asking the store about each of them again.
+   */
+  async loadEpisode(episodeId: string): Promise<LoadedEpisode> {
+    const known = this.index.episodes.get(episodeId)?.version ?? 0;
+    const cached = this.#states.get(episodeId);
+    if (cached && cached.version >= known) return cached;
+    const loaded = await this.store.loadEpisode(episodeId);
+    this.#states.set(episodeId, loaded);
+    return loaded;
+  }
+
+  /**
+   * The caseload row of an episode as of `asOf`. Only the status (`statusAt`: alerts, doses, follow-up) is
+   * worked out on each request; the state and the scores with their trend are reused until the episode changes.
+   */
+  async caseloadRow(
+    episodeId: string,
+    asOf: string,
+    signals: readonly StoredSafetySignal[],
+  ): Promise<CaseloadRow> {
+    const { state } = await this.loadEpisode(episodeId);
+    let scores = this.#scores.get(state);
+    if (!scores) {
+      scores = caseloadScores(state.context, this.registry);
+      this.#scores.set(state, scores);
+    }
+    return caseloadRow(state, asOf, scores, signals);
   }
 
   /** True when any episode seen so far is synthetic (demo data). */

@@ -71,16 +71,28 @@ function defaultClientDir(): string {
   return join(dirname(fileURLToPath(import.meta.url)), '..', 'client');
 }
 
-/** Open the store, seed it if asked and empty, and listen. Resolves once the server accepts connections. */
-export async function startDashboard(options: StartOptions = {}): Promise<RunningDashboard> {
-  const env = process.env;
+/** The checked settings of a start: every option and variable is read and checked before anything opens. */
+interface StartSettings {
+  readonly network: ReturnType<typeof planNetwork>;
+  readonly oidc: ReturnType<typeof oidcFromEnv>;
+  readonly port: number;
+  readonly idleMinutes: number;
+  readonly maxHours: number;
+  readonly linkDays: number;
+  readonly smtpUrl: string | undefined;
+  readonly crisis: ReturnType<typeof crisisFromFile> | undefined;
+  readonly databaseUrl: string | undefined;
+}
+
+function startSettings(
+  options: StartOptions,
+  env: NodeJS.ProcessEnv,
+  publicUrl: () => string,
+): StartSettings {
   // Refused before anything is opened: an empty or invalid HOST, or a non-loopback one without an https origin.
   const network = planNetwork({ host: options.host, publicOrigin: options.publicOrigin, env });
-  const host = network.host;
-  /** The address users reach the dashboard by (known once the server listens). */
-  let publicUrl = '';
   // Single sign-on: KAPKIT_OIDC_ISSUER, _CLIENT_ID, _CLIENT_SECRET, _ROLE_CLAIM, _ROLE_MAP, _LABEL (docs/security.md).
-  const oidc = oidcFromEnv(env, () => publicUrl);
+  const oidc = oidcFromEnv(env, publicUrl);
   const port = options.port ?? (env.PORT ? Number(env.PORT) : 8787);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new Error(`PORT must be 0–65535, got ${env.PORT}`);
@@ -108,7 +120,15 @@ export async function startDashboard(options: StartOptions = {}): Promise<Runnin
     throw new NetworkConfigError((error as Error).message);
   }
   const databaseUrl = options.databaseUrl ?? (env.DATABASE_URL || undefined);
-  const staticFiles = loadStaticFiles(options.clientDir ?? defaultClientDir());
+  return { network, oidc, port, idleMinutes, maxHours, linkDays, smtpUrl, crisis, databaseUrl };
+}
+
+/** Open PostgreSQL or PGlite and, when asked, seed an empty store with the demo caseload (closed on failure). */
+async function openSeededStore(
+  options: StartOptions,
+  env: NodeJS.ProcessEnv,
+  databaseUrl: string | undefined,
+): Promise<{ store: EventStore; seeded: number }> {
   const store = databaseUrl
     ? await openStore({ url: databaseUrl })
     : await openStore({
@@ -124,6 +144,49 @@ export async function startDashboard(options: StartOptions = {}): Promise<Runnin
     await store.close();
     throw error;
   }
+  return { store, seeded };
+}
+
+/** Listen on `host:port`; on failure close the store and say what to change. */
+async function listen(
+  fetch: Parameters<typeof serve>[0]['fetch'],
+  host: string,
+  port: number,
+  store: EventStore,
+): Promise<ReturnType<typeof serve>> {
+  try {
+    return await new Promise<ReturnType<typeof serve>>((resolveServer, reject) => {
+      const s = serve({ fetch, hostname: host, port }, () => resolveServer(s));
+      s.once('error', reject);
+    });
+  } catch (error) {
+    await store.close();
+    const code = (error as { code?: string }).code;
+    throw new Error(
+      code === 'EADDRINUSE'
+        ? `Port ${port} on ${host} is in use: set PORT to another one.`
+        : (error as Error).message,
+    );
+  }
+}
+
+/** The address to open: the public origin when configured, else http://host:port (loopback for a wildcard). */
+function addressOf(network: StartSettings['network'], host: string, port: number): string {
+  const shownHost =
+    host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  return network.publicOrigin ?? `http://${shownHost}:${port}`;
+}
+
+/** Open the store, seed it if asked and empty, and listen. Resolves once the server accepts connections. */
+export async function startDashboard(options: StartOptions = {}): Promise<RunningDashboard> {
+  const env = process.env;
+  /** The address users reach the dashboard by (known once the server listens). */
+  let publicUrl = '';
+  const settings = startSettings(options, env, () => publicUrl);
+  const { network, oidc, port, idleMinutes, maxHours, linkDays, smtpUrl, crisis, databaseUrl } = settings;
+  const host = network.host;
+  const staticFiles = loadStaticFiles(options.clientDir ?? defaultClientDir());
+  const { store, seeded } = await openSeededStore(options, env, databaseUrl);
   const exporter = researchExporter();
   let allowedHosts: string[] = [];
   let allowedOrigins: string[] = [];
@@ -163,26 +226,10 @@ export async function startDashboard(options: StartOptions = {}): Promise<Runnin
   });
   await refresh();
   const isDemo = seeded > 0 || hasDemo();
-  let server: ReturnType<typeof serve>;
-  try {
-    server = await new Promise<ReturnType<typeof serve>>((resolveServer, reject) => {
-      const s = serve({ fetch: app.fetch, hostname: host, port }, () => resolveServer(s));
-      s.once('error', reject);
-    });
-  } catch (error) {
-    await store.close();
-    const code = (error as { code?: string }).code;
-    throw new Error(
-      code === 'EADDRINUSE'
-        ? `Port ${port} on ${host} is in use: set PORT to another one.`
-        : (error as Error).message,
-    );
-  }
+  const server = await listen(app.fetch, host, port, store);
   const address = server.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
-  const shownHost =
-    host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
-  const url = network.publicOrigin ?? `http://${shownHost}:${actualPort}`;
+  const url = addressOf(network, host, actualPort);
   publicUrl = url;
   // Only the names this server is reached by, so a page on another site cannot rebind a name of its own to it
   // (DNS rebinding): the public origin's host, or the loopback names; KAPKIT_ALLOWED_HOSTS (host:port,

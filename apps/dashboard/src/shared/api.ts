@@ -418,6 +418,16 @@ export interface AppendResponse {
   readonly alerts: readonly Alert[];
 }
 
+/** A rate of the cohort (responders, remitters) with its confidence interval and its definition. */
+interface CohortRate {
+  readonly count: number;
+  readonly of: number;
+  readonly rate: number | null;
+  readonly lower: number | null;
+  readonly upper: number | null;
+  readonly definition: string;
+}
+
 export interface CohortInstrument {
   readonly instrument: string;
   readonly name: string;
@@ -431,22 +441,8 @@ export interface CohortInstrument {
     readonly lower: number | null;
     readonly upper: number | null;
   };
-  readonly response: {
-    readonly count: number;
-    readonly of: number;
-    readonly rate: number | null;
-    readonly lower: number | null;
-    readonly upper: number | null;
-    readonly definition: string;
-  };
-  readonly remission: null | {
-    readonly count: number;
-    readonly of: number;
-    readonly rate: number | null;
-    readonly lower: number | null;
-    readonly upper: number | null;
-    readonly definition: string;
-  };
+  readonly response: CohortRate;
+  readonly remission: null | CohortRate;
   readonly reliableImprovement: {
     readonly count: number;
     readonly of: number;

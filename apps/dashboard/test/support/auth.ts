@@ -39,3 +39,25 @@ export async function signedIn(
     headers: { cookie: `kapkit_session=${s.token}`, 'x-csrf-token': s.csrfToken, origin: 'http://localhost' },
   };
 }
+
+/**
+ * A clinician who signs in with a password (for the browser tests' sign-in form), in the team `team` (created
+ * when missing) that looks after `patients`.
+ */
+export async function passwordAccount(
+  accounts: AccountStore,
+  o: {
+    email: string;
+    role: StaffRole;
+    password: string;
+    team: string;
+    patients?: readonly string[];
+  },
+): Promise<void> {
+  const nowMs = Date.now();
+  const user = await accounts.createUser({ email: o.email, role: o.role, password: o.password }, nowMs);
+  const team =
+    (await accounts.listTeams()).find((t) => t.name === o.team) ?? (await accounts.createTeam(o.team, nowMs));
+  await accounts.setTeamMember(team.id, user.id, true);
+  if (o.patients) await accounts.setTeamPatients(team.id, o.patients, true);
+}

@@ -1,5 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { type Browser, chromium } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { serve } from '@hono/node-server';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { loadStaticFiles, type StaticFiles } from '../../src/server/static.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
 
 /** The Debian Chromium binary (`command -v chromium`), or null. */
 export function findChromium(): string | null {
@@ -26,4 +34,53 @@ export function launchChromium(executablePath: string): Promise<Browser> {
       '--no-first-run',
     ],
   });
+}
+
+/**
+ * The Chromium binary a browser suite runs with: the suites are skipped without one outside CI, and in CI a
+ * missing binary fails the suite's set-up instead of skipping it.
+ */
+export function requireChromium(executablePath: string | null): string {
+  if (!executablePath)
+    throw new Error('CI is set but Chromium is not installed: apt-get install -y chromium');
+  return executablePath;
+}
+
+/** A folder under artifacts/ at the repository root for screenshots (created). */
+export function artifactsDir(...parts: string[]): string {
+  const dir = join(here, '..', '..', '..', '..', 'artifacts', ...parts);
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/** The built front end (`dist/client`, made by `vite build`), as the dashboard serves it. */
+export function builtClient(): StaticFiles {
+  return loadStaticFiles(join(here, '..', '..', 'dist', 'client'));
+}
+
+/** A server on 127.0.0.1 at a free port, its base URL, and how to stop it. */
+export interface LocalServer {
+  readonly server: ReturnType<typeof serve>;
+  readonly base: string;
+  close(): Promise<void>;
+}
+
+/** Serve `fetch` on 127.0.0.1 at a free port. */
+export async function serveLocally(fetch: Parameters<typeof serve>[0]['fetch']): Promise<LocalServer> {
+  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+    const s = serve({ fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
+  });
+  return {
+    server,
+    base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+/** Sign in on the password form and wait for the caseload. */
+export async function signInWithPassword(page: Page, base: string, email: string, password: string) {
+  await page.goto(`${base}/auth/sign-in`);
+  await page.fill('#email', email);
+  await page.fill('#password', password);
+  await Promise.all([page.waitForURL(`${base}/`), page.click('button[type=submit]')]);
 }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type EventStore, openStore } from '@kapkit/store';
 import { inject } from 'vitest';
+import { buildLongEpisode } from '../../src/server/demo.js';
 
 /** A PGlite store in a fresh temp directory (a copy of the migrated template), and how to remove it. */
 export async function openTempStore(): Promise<{ store: EventStore; dir: string; dispose(): Promise<void> }> {
@@ -17,4 +18,20 @@ export async function openTempStore(): Promise<{ store: EventStore; dir: string;
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Append a synthetic long episode (`buildLongEpisode`: weekly PHQ-9 and GAD-7, `doses` dosing sessions, ending
+ * with a dose on hand) for `ids`, starting `daysAgo` days before `nowMs`.
+ */
+export async function appendLongEpisode(
+  store: EventStore,
+  ids: { readonly patientId: string; readonly episodeId: string },
+  o: { readonly nowMs: number; readonly daysAgo: number; readonly weeks: number; readonly doses: number },
+): Promise<void> {
+  await store.append(
+    ids.episodeId,
+    buildLongEpisode({ ...ids, startMs: o.nowMs - o.daysAgo * 86_400_000, weeks: o.weeks, doses: o.doses }),
+    { expectedVersion: 0 },
+  );
 }

@@ -192,6 +192,21 @@ function datasetsOf(data: OutcomeChartData): OutcomeDataset[] {
   return datasets;
 }
 
+/** A horizontal threshold line across one measure's panel (response, remission), in the measure's colour. */
+function thresholdLine(inst: OutcomeChartInstrument, y: number, borderDash: number[]): AnnotationOptions {
+  return {
+    type: 'line',
+    drawTime: 'beforeDatasetsDraw',
+    z: 2,
+    yScaleID: inst.scaleId,
+    yMin: y,
+    yMax: y,
+    borderColor: inst.color,
+    borderWidth: 1.5,
+    borderDash,
+  };
+}
+
 /** Bands, critical periods, thresholds, doses and today as annotation boxes and lines (labels: see labelsOf). */
 function annotationsOf(data: OutcomeChartData): Record<string, AnnotationOptions> {
   const annotations: Record<string, AnnotationOptions> = {};
@@ -225,30 +240,12 @@ function annotationsOf(data: OutcomeChartData): Record<string, AnnotationOptions
     if (inst.responseThreshold !== null && inst.baseline !== null) {
       const baseX = data.rows.find((r) => r.eventId === inst.baseline!.eventId)?.x;
       annotations[`response-${inst.id}`] = {
-        type: 'line',
-        drawTime: 'beforeDatasetsDraw',
-        z: 2,
-        yScaleID: inst.scaleId,
-        yMin: inst.responseThreshold,
-        yMax: inst.responseThreshold,
+        ...thresholdLine(inst, inst.responseThreshold, [8, 4]),
         ...(baseX === undefined ? {} : { xMin: baseX }),
-        borderColor: inst.color,
-        borderWidth: 1.5,
-        borderDash: [8, 4],
       };
     }
     if (inst.remissionBelow !== null) {
-      annotations[`remission-${inst.id}`] = {
-        type: 'line',
-        drawTime: 'beforeDatasetsDraw',
-        z: 2,
-        yScaleID: inst.scaleId,
-        yMin: inst.remissionBelow,
-        yMax: inst.remissionBelow,
-        borderColor: inst.color,
-        borderWidth: 1.5,
-        borderDash: [2, 3],
-      };
+      annotations[`remission-${inst.id}`] = thresholdLine(inst, inst.remissionBelow, [2, 3]);
     }
   }
   for (const d of data.doses) {

@@ -4,7 +4,7 @@ import type { MeasureRequestCounts } from '../../shared/measure-requests.js';
 import { api } from '../api.js';
 import { h, on } from '../dom.js';
 import { change, day, score, words } from '../format.js';
-import { alertBadge, demoBadge, link } from '../ui.js';
+import { alertBadge, demoBadge, link, pageHeading } from '../ui.js';
 
 function scoreCell(s: ScoreSummary | null): HTMLElement {
   if (!s) return h('td', { class: 'muted' }, '—');
@@ -135,10 +135,9 @@ export async function renderCaseload(): Promise<HTMLElement> {
   return h(
     'section',
     { class: 'page caseload' },
-    h('h1', {}, 'Caseload', ' ', demoBadge(data.demo)),
-    h(
-      'p',
-      { class: 'lede' },
+    ...pageHeading(
+      'Caseload',
+      data.demo,
       `${data.rows.length} patients, ${active} in an active course, ${urgent} with an urgent alert. Status as of ${day(data.asOf)}.`,
     ),
     h('p', {}, h('label', {}, toggle, ' Hide completed and discontinued courses')),

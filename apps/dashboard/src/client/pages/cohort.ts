@@ -10,7 +10,7 @@ import { chartBox as sharedChartBox } from '../charts.js';
 import { h } from '../dom.js';
 import { change, day, percent, score } from '../format.js';
 import { instrument } from '../instruments.js';
-import { demoBadge, fact } from '../ui.js';
+import { fact, pageHeading } from '../ui.js';
 
 function chartBox(id: string, label: string, config: ChartConfiguration): HTMLElement {
   return sharedChartBox(id, label, config, 'medium');
@@ -195,10 +195,9 @@ export async function renderCohort(): Promise<HTMLElement> {
   return h(
     'section',
     { class: 'page cohort' },
-    h('h1', {}, 'Cohort', ' ', demoBadge(data.demo)),
-    h(
-      'p',
-      { class: 'lede' },
+    ...pageHeading(
+      'Cohort',
+      data.demo,
       `${data.episodes} episodes, ${data.records} scored assessments, as of ${day(data.asOf)}. Every episode in the store is included.`,
     ),
     await Promise.all(main.map(instrumentSection)),

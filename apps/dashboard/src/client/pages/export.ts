@@ -1,7 +1,7 @@
 /** The research export: a de-identified bundle, as `kapkit export --deidentify` writes it. */
 import { api } from '../api.js';
 import { h } from '../dom.js';
-import { demoBadge } from '../ui.js';
+import { pageHeading } from '../ui.js';
 
 const FORMAT_WORDS: Record<string, string> = {
   csv: 'CSV tables',
@@ -15,10 +15,9 @@ export async function renderExport(): Promise<HTMLElement> {
   return h(
     'section',
     { class: 'page export' },
-    h('h1', {}, 'Research export', ' ', demoBadge(meta.demo)),
-    h(
-      'p',
-      { class: 'lede' },
+    ...pageHeading(
+      'Research export',
+      meta.demo,
       'A de-identified bundle for research: every episode in the store, with identifiers replaced by pseudonyms, dates by days since baseline and free text left out, described by a manifest and a codebook.',
     ),
     meta.export.available

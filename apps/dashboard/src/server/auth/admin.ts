@@ -4,8 +4,9 @@
  * administrator manages who sees what; they do not read clinical records (no caseload, no patient page).
  */
 import { type AccountStore, type AuditEntry, type AuditFilter, staffRoles } from '@kapkit/store';
-import { type Context, Hono } from 'hono';
+import { Hono } from 'hono';
 import { z } from 'zod';
+import { checkedJson, zodIssues } from '../json-body.js';
 import { html, page, Raw } from './pages.js';
 import { type AuthEnv, type AuthSettings, allow, auditor } from './session.js';
 
@@ -44,41 +45,6 @@ export const auditQuery = z
   })
   .strict();
 
-function issuesOf(error: z.ZodError) {
-  return error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(body)', message: i.message }));
-}
-
-async function jsonBody<T>(
-  c: Context,
-  schema: z.ZodType<T>,
-): Promise<{ ok: true; data: T } | { ok: false; res: Response }> {
-  let body: unknown;
-  try {
-    body = await c.req.json();
-  } catch {
-    return {
-      ok: false,
-      res: c.json({ error: 'invalid-json', message: 'The request body is not valid JSON.' }, 400),
-    };
-  }
-  const parsed = schema.safeParse(body);
-  if (!parsed.success) {
-    const issues = issuesOf(parsed.error);
-    return {
-      ok: false,
-      res: c.json(
-        {
-          error: 'invalid-input',
-          message: `Not saved: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
-          issues,
-        },
-        400,
-      ),
-    };
-  }
-  return { ok: true, data: parsed.data };
-}
-
 function auditFilter(q: z.infer<typeof auditQuery>): AuditFilter {
   return {
     ...(q.from ? { from: q.from } : {}),
@@ -109,7 +75,7 @@ export function adminRoutes(settings: AuthSettings, options: AdminRouteOptions):
   );
 
   app.post('/api/admin/users', allow(settings, 'POST /api/admin/users'), async (c) => {
-    const body = await jsonBody(c, newUserBody);
+    const body = await checkedJson(c, newUserBody, 'saved');
     if (!body.ok) return body.res;
     const user = await accounts.createUser(body.data, now());
     const token = await accounts.createOneTimeToken('sign-in', user.id, now(), INVITATION_TTL_MS);
@@ -118,7 +84,7 @@ export function adminRoutes(settings: AuthSettings, options: AdminRouteOptions):
   });
 
   app.post('/api/admin/users/:userId', allow(settings, 'POST /api/admin/users/:userId'), async (c) => {
-    const body = await jsonBody(c, updateUserBody);
+    const body = await checkedJson(c, updateUserBody, 'saved');
     if (!body.ok) return body.res;
     const user = await accounts.updateUser(c.req.param('userId'), body.data);
     await audit(c, { action: 'admin', outcome: 'allowed', reason: 'user-updated' });
@@ -142,7 +108,7 @@ export function adminRoutes(settings: AuthSettings, options: AdminRouteOptions):
   );
 
   app.post('/api/admin/teams', allow(settings, 'POST /api/admin/teams'), async (c) => {
-    const body = await jsonBody(c, newTeamBody);
+    const body = await checkedJson(c, newTeamBody, 'saved');
     if (!body.ok) return body.res;
     const team = await accounts.createTeam(body.data.name, now());
     await audit(c, { action: 'admin', outcome: 'allowed', reason: 'team-created' });
@@ -153,7 +119,7 @@ export function adminRoutes(settings: AuthSettings, options: AdminRouteOptions):
     '/api/admin/teams/:teamId/members',
     allow(settings, 'POST /api/admin/teams/:teamId/members'),
     async (c) => {
-      const body = await jsonBody(c, teamMemberBody);
+      const body = await checkedJson(c, teamMemberBody, 'saved');
       if (!body.ok) return body.res;
       await accounts.setTeamMember(c.req.param('teamId'), body.data.userId, body.data.member);
       await audit(c, { action: 'admin', outcome: 'allowed', reason: 'team-members' });
@@ -165,7 +131,7 @@ export function adminRoutes(settings: AuthSettings, options: AdminRouteOptions):
     '/api/admin/teams/:teamId/patients',
     allow(settings, 'POST /api/admin/teams/:teamId/patients'),
     async (c) => {
-      const body = await jsonBody(c, teamPatientsBody);
+      const body = await checkedJson(c, teamPatientsBody, 'saved');
       if (!body.ok) return body.res;
       await accounts.setTeamPatients(c.req.param('teamId'), body.data.patientIds, body.data.inCare);
       for (const patientId of body.data.patientIds) {
@@ -188,7 +154,7 @@ export function adminRoutes(settings: AuthSettings, options: AdminRouteOptions):
   app.get('/api/audit', allow(settings, 'GET /api/audit'), async (c) => {
     const q = auditQuery.safeParse(c.req.query());
     if (!q.success) {
-      const issues = issuesOf(q.error);
+      const issues = zodIssues(q.error);
       return c.json({ error: 'invalid-input', message: 'Check the audit filters.', issues }, 400);
     }
     const entries = await accounts.searchAudit(auditFilter(q.data));

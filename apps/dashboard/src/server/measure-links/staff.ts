@@ -13,6 +13,7 @@ import type {
   PatientMeasureRequestsResponse,
 } from '../../shared/measure-requests.js';
 import { type AuthEnv, allow, auditor } from '../auth/session.js';
+import { type BodyIssue, checkedJson, invalidInput } from '../json-body.js';
 import {
   linkBase,
   type MeasureLinksContext,
@@ -48,29 +49,6 @@ export const contactBody = z
       .meta({ description: 'The address reminders go to; null removes it.' }),
   })
   .strict();
-
-type Issue = { path: string; message: string };
-
-function invalid(issues: readonly Issue[]) {
-  return {
-    error: 'invalid-input' as const,
-    message: `Not sent: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
-    issues,
-  };
-}
-
-async function jsonBody(c: {
-  req: { json(): Promise<unknown> };
-}): Promise<{ ok: true; body: unknown } | { ok: false }> {
-  try {
-    return { ok: true, body: await c.req.json() };
-  } catch {
-    return { ok: false };
-  }
-}
-
-const zodIssues = (error: z.ZodError): Issue[] =>
-  error.issues.map((i) => ({ path: i.path.join('.') || '(body)', message: i.message }));
 
 /** The clinician routes, to mount on the dashboard app. */
 export function staffRoutes(ctx: MeasureLinksContext): Hono<AuthEnv> {
@@ -139,11 +117,8 @@ export function staffRoutes(ctx: MeasureLinksContext): Hono<AuthEnv> {
     allow(settings, 'POST /api/patients/:patientId/measure-requests'),
     async (c) => {
       const patientId = c.req.param('patientId');
-      const read = await jsonBody(c);
-      if (!read.ok)
-        return c.json({ error: 'invalid-json', message: 'The request body is not valid JSON.' }, 400);
-      const parsed = measureRequestBody.safeParse(read.body);
-      if (!parsed.success) return c.json(invalid(zodIssues(parsed.error)), 400);
+      const parsed = await checkedJson(c, measureRequestBody, 'sent');
+      if (!parsed.ok) return parsed.res;
       const user = userOf(c);
       if (!(await settings.accounts.inCareOf(user.id, patientId))) return notInCare(c, 'write', patientId);
       const episodes = await ctx.episodesOf(patientId);
@@ -151,7 +126,7 @@ export function staffRoutes(ctx: MeasureLinksContext): Hono<AuthEnv> {
       if (!episodeId || !episodes.includes(episodeId)) {
         return c.json({ error: 'not-found', message: 'No such patient or episode.' }, 404);
       }
-      const issues: Issue[] = [];
+      const issues: BodyIssue[] = [];
       const instruments: string[] = [];
       parsed.data.instruments.forEach((name, i) => {
         const found = sendableDefinition(registry, name);
@@ -168,7 +143,7 @@ export function staffRoutes(ctx: MeasureLinksContext): Hono<AuthEnv> {
           message: `the course is ${phase}: its answers could not be recorded (only adverse events, reviews and corrections can)`,
         });
       }
-      if (issues.length > 0) return c.json(invalid(issues), 400);
+      if (issues.length > 0) return c.json(invalidInput('sent', issues), 400);
       await audit(c, {
         action: 'write',
         outcome: 'allowed',
@@ -264,11 +239,8 @@ export function staffRoutes(ctx: MeasureLinksContext): Hono<AuthEnv> {
     allow(settings, 'POST /api/patients/:patientId/contact'),
     async (c) => {
       const patientId = c.req.param('patientId');
-      const read = await jsonBody(c);
-      if (!read.ok)
-        return c.json({ error: 'invalid-json', message: 'The request body is not valid JSON.' }, 400);
-      const parsed = contactBody.safeParse(read.body);
-      if (!parsed.success) return c.json(invalid(zodIssues(parsed.error)), 400);
+      const parsed = await checkedJson(c, contactBody, 'sent');
+      if (!parsed.ok) return parsed.res;
       if (!(await settings.accounts.inCareOf(userOf(c).id, patientId)))
         return notInCare(c, 'write', patientId);
       if ((await ctx.episodesOf(patientId)).length === 0) {

@@ -8,7 +8,8 @@ import type {
 } from '../../shared/api.js';
 import { type AuthEnv, allow } from '../auth/session.js';
 import { apiError } from '../http.js';
-import { caseloadRow, episodeView, phaseOfState, sortCaseload } from '../views.js';
+import { sortCaseload } from '../views/caseload.js';
+import { episodeView, phaseOfState } from '../views/episode.js';
 import type { RouteDeps } from './deps.js';
 
 /** Reading: the signed-in session, the dashboard's meta, instruments, caseload, a patient, the cohort. */
@@ -67,8 +68,7 @@ export function readRoutes(deps: RouteDeps): Hono<AuthEnv> {
       const episodes = read.index.episodesOf(patientId);
       const latest = episodes[episodes.length - 1];
       if (!latest) continue;
-      const { state } = await store.loadEpisode(latest);
-      rows.push(caseloadRow(state, when, registry, signals.get(patientId) ?? []));
+      rows.push(await read.caseloadRow(latest, when, signals.get(patientId) ?? []));
     }
     const body: CaseloadResponse = {
       asOf: when,
@@ -95,7 +95,7 @@ export function readRoutes(deps: RouteDeps): Hono<AuthEnv> {
     const summaries = [];
     let selected: Awaited<ReturnType<typeof store.loadEpisode>> | null = null;
     for (const id of episodes) {
-      const loaded = await store.loadEpisode(id);
+      const loaded = await read.loadEpisode(id);
       if (id === episodeId) selected = loaded;
       summaries.push({
         episodeId: id,
@@ -104,7 +104,7 @@ export function readRoutes(deps: RouteDeps): Hono<AuthEnv> {
       });
     }
     await audit(c, { action: 'read', outcome: 'allowed', patientId, episodeId });
-    const { state, version } = selected ?? (await store.loadEpisode(episodeId));
+    const { state, version } = selected ?? (await read.loadEpisode(episodeId));
     const stored = await store.readEpisode(episodeId);
     const events = stored.filter((s) => s.version <= version).map((s) => s.event);
     const patientSignals = [

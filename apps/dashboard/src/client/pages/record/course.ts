@@ -96,17 +96,14 @@ const SCOPES: readonly [string, string][] = [
   ['research-use', 'Use of de-identified data for research'],
 ];
 
+/** What the consent form records. */
+const CONSENT_ACTIONS = [
+  { value: 'give', label: 'Consent given' },
+  { value: 'withdraw', label: 'Consent withdrawn' },
+];
+
 export function consentForm(ep: EpisodeView, ctx: FormContext): HTMLElement {
-  const action = radios(
-    'Record',
-    'consent-action',
-    [
-      { value: 'give', label: 'Consent given' },
-      { value: 'withdraw', label: 'Consent withdrawn' },
-    ],
-    'consent.action',
-    'give',
-  );
+  const action = radios('Record', 'consent-action', CONSENT_ACTIONS, 'consent.action', 'give');
   const boxes = SCOPES.map(([value, label]) => ({
     value,
     box: h('input', { type: 'checkbox', name: `scope-${value}`, checked: value !== 'research-use' }),

@@ -3,6 +3,7 @@ import { h, on } from '../../dom.js';
 import { localInputToIso, localInputValue } from '../../format.js';
 import {
   type Built,
+  clinicianSelect,
   type FormContext,
   field,
   numberInput,
@@ -164,14 +165,7 @@ function createDosingInputs(ep: EpisodeView): DosingInputs {
   const override = h('input', { type: 'checkbox', name: 'override' });
   const overrideReason = h('textarea', { name: 'override-reason', rows: 2, maxlength: 2000 });
   const completionReason = h('textarea', { name: 'completion-reason', rows: 2, maxlength: 2000 });
-  const recorder = select(
-    [
-      { value: 'therapist', label: 'Therapist' },
-      { value: 'medical', label: 'Medical team' },
-    ],
-    'therapist',
-    { name: 'recordedBy' },
-  );
+  const recorder = clinicianSelect();
   const booster = numberInput({ name: 'booster-mg', min: 1, max: 2000 });
   const postSys = numberInput({ name: 'post-systolic', min: 40, max: 300 });
   const postDia = numberInput({ name: 'post-diastolic', min: 20, max: 200 });
@@ -266,6 +260,24 @@ function doseFieldset(f: DosingInputs, ep: EpisodeView): HTMLElement {
   return doseGroup;
 }
 
+/** One reading's inputs in a row: blood pressure, heart rate and SpO₂ (error keys `pre.systolic`, …). */
+function vitalsRow(
+  phase: 'pre' | 'post',
+  systolic: HTMLInputElement,
+  diastolic: HTMLInputElement,
+  heartRate: HTMLInputElement,
+  spo2: HTMLInputElement,
+): HTMLElement {
+  return h(
+    'div',
+    { class: 'row' },
+    field('Systolic (mmHg)', systolic, `${phase}.systolic`),
+    field('Diastolic (mmHg)', diastolic, `${phase}.diastolic`),
+    field('Heart rate (bpm)', heartRate, `${phase}.heartRate`),
+    field('SpO₂ (%)', spo2, `${phase}.spo2`),
+  );
+}
+
 /** Vitals at the end, the session's length and the completion reason. */
 function postFieldset(f: DosingInputs): HTMLElement {
   const { postSys, postDia, postHr, postSpo2, duration, completionReason } = f;
@@ -273,14 +285,7 @@ function postFieldset(f: DosingInputs): HTMLElement {
     'fieldset',
     { class: 'group', 'data-key': 'post' },
     h('legend', {}, 'Vitals at the end of the session'),
-    h(
-      'div',
-      { class: 'row' },
-      field('Systolic (mmHg)', postSys, 'post.systolic'),
-      field('Diastolic (mmHg)', postDia, 'post.diastolic'),
-      field('Heart rate (bpm)', postHr, 'post.heartRate'),
-      field('SpO₂ (%)', postSpo2, 'post.spo2'),
-    ),
+    vitalsRow('post', postSys, postDia, postHr, postSpo2),
     field('Session length (minutes)', duration, 'complete.durationMinutes'),
     field(
       'Reason, if the session ended within 2 hours of the last dose or with blood pressure still above the hold',
@@ -292,22 +297,19 @@ function postFieldset(f: DosingInputs): HTMLElement {
   return postGroup;
 }
 
+/** How a dosing session ended. */
+const SESSION_OUTCOMES = [
+  { value: 'dosed', label: 'Dose given, session completed' },
+  { value: 'aborted', label: 'Session stopped without a dose' },
+];
+
 export function dosingForm(ep: EpisodeView, ctx: FormContext): HTMLElement {
   const p = ep.prescription;
   const inputs = createDosingInputs(ep);
   const { start, mode, chaperone, recorder, preSys, preDia, preHr, preSpo2, abortReason } = inputs;
   const { holdSystolicAbove: hs, holdDiastolicAbove: hd } = ep.policy;
   const holdNote = h('p', { class: 'hold-warning', role: 'status', hidden: true });
-  const outcome = radios(
-    'Outcome of the session',
-    'outcome',
-    [
-      { value: 'dosed', label: 'Dose given, session completed' },
-      { value: 'aborted', label: 'Session stopped without a dose' },
-    ],
-    'outcome',
-    'dosed',
-  );
+  const outcome = radios('Outcome of the session', 'outcome', SESSION_OUTCOMES, 'outcome', 'dosed');
   const checkHold = () => {
     const s = Number(preSys.value);
     const d = Number(preDia.value);
@@ -355,14 +357,7 @@ export function dosingForm(ep: EpisodeView, ctx: FormContext): HTMLElement {
       'fieldset',
       { class: 'group', 'data-key': 'pre' },
       h('legend', {}, 'Vitals before the dose'),
-      h(
-        'div',
-        { class: 'row' },
-        field('Systolic (mmHg)', preSys, 'pre.systolic'),
-        field('Diastolic (mmHg)', preDia, 'pre.diastolic'),
-        field('Heart rate (bpm)', preHr, 'pre.heartRate'),
-        field('SpO₂ (%)', preSpo2, 'pre.spo2'),
-      ),
+      vitalsRow('pre', preSys, preDia, preHr, preSpo2),
       holdNote,
       h('p', { class: 'field-error', hidden: true }),
     ),

@@ -1,27 +1,21 @@
 import type { EpisodeView } from '../../../shared/api.js';
 import { h } from '../../dom.js';
 import { day } from '../../format.js';
-import { type FormContext, field, radios, radioValue, select } from '../../forms.js';
+import { clinicianSelect, type FormContext, field, radios, radioValue, select } from '../../forms.js';
 
 import { atOf, roleField, simpleForm, whenField } from './fields.js';
 
 /* Safety-flag and adverse-event review, and adverse-event reports. */
 
-const REVIEW_OUTCOMES = [
+/** How a clinician's review of a safety flag or signal ended. */
+export const REVIEW_OUTCOMES = [
   { value: 'no-current-risk', label: 'No current risk' },
   { value: 'safety-plan', label: 'Safety plan made' },
   { value: 'escalated', label: 'Escalated' },
 ];
 
 export function clinicianField(key: string) {
-  const input = select(
-    [
-      { value: 'therapist', label: 'Therapist' },
-      { value: 'medical', label: 'Medical team' },
-    ],
-    'therapist',
-    { name: 'recordedBy' },
-  );
+  const input = clinicianSelect();
   return { el: field('Reviewed by', input, key), input };
 }
 

@@ -77,17 +77,14 @@ export function integrationForm(ep: EpisodeView, ctx: FormContext): HTMLElement 
   );
 }
 
+/** A yes-or-no answer. */
+const YES_NO = [
+  { value: 'yes', label: 'Yes' },
+  { value: 'no', label: 'No' },
+];
+
 export function followUpForm(ctx: FormContext): HTMLElement {
-  const cont = radios(
-    'Continue treatment?',
-    'continue',
-    [
-      { value: 'yes', label: 'Yes' },
-      { value: 'no', label: 'No' },
-    ],
-    'followup.continueTreatment',
-    'yes',
-  );
+  const cont = radios('Continue treatment?', 'continue', YES_NO, 'followup.continueTreatment', 'yes');
   const when = whenField('followup.at');
   return simpleForm(
     'Medical follow-up',

@@ -2,6 +2,7 @@ import { createActor, getNextTransitions, initialTransition, type SnapshotFrom }
 import { describeValue, KapkitError, type ValidationIssue } from '../errors.js';
 import { createInstrumentRegistry } from '../instruments/builtin.js';
 import { dosedSessions, type EpisodeContext, hasEventId } from './context.js';
+import { instantMs } from './event-time.js';
 import { parseEventFast } from './event-validator.js';
 import type { EpisodeEvent } from './events.js';
 import { evolveInPlace, needsRebuild, ownedCopy, rebuildList } from './evolve.js';
@@ -170,8 +171,8 @@ export function createEpisodeModel(options: EpisodeMachineOptions & { permission
       );
     }
     const tolerance = c.policy.clockToleranceMinutes * 60_000;
-    const atMs = Date.parse(e.at);
-    const recordedMs = Date.parse(e.recordedAt);
+    const atMs = instantMs(e.at);
+    const recordedMs = instantMs(e.recordedAt);
     if (atMs > recordedMs + tolerance) {
       return refusal(
         'future-event',

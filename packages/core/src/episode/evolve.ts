@@ -14,6 +14,7 @@ import {
   type VitalsReading,
   vitalSignsBeyond,
 } from './context.js';
+import { instantMs } from './event-time.js';
 import type { EpisodeEvent } from './events.js';
 import { resolvePolicy } from './policy.js';
 
@@ -108,7 +109,7 @@ function review(e: { id: string; at: string; recordedAt: string; outcome: string
  * engine of the read-side projection.
  */
 export function evolve(c: EpisodeContext, e: EpisodeEvent, score: AssessmentScorer): EpisodeContext {
-  return step(c, e, score, false, Date.parse(e.at));
+  return step(c, e, score, false, instantMs(e.at));
 }
 
 /**
@@ -119,7 +120,7 @@ export function evolveInPlace(
   c: EpisodeContext,
   e: EpisodeEvent,
   score: AssessmentScorer,
-  ms = Date.parse(e.at),
+  ms = instantMs(e.at),
 ): EpisodeContext {
   return step(c, e, score, true, ms);
 }
@@ -500,7 +501,7 @@ function recordChanges(
 
 /** Whether `e` is a late entry for `c` (dated before the latest accepted event) or a void: both rebuild. */
 export function needsRebuild(c: EpisodeContext, e: EpisodeEvent): boolean {
-  return e.type === 'EventVoided' || (c.lastEventMs !== null && Date.parse(e.at) < c.lastEventMs);
+  return e.type === 'EventVoided' || (c.lastEventMs !== null && instantMs(e.at) < c.lastEventMs);
 }
 
 /**
@@ -537,7 +538,7 @@ export function applyAccepted(
   score: AssessmentScorer,
   inPlace = false,
 ): EpisodeContext {
-  const ms = Date.parse(e.at);
+  const ms = instantMs(e.at);
   // As needsRebuild, with the time parsed once.
   if (e.type !== 'EventVoided' && !(c.lastEventMs !== null && ms < c.lastEventMs)) {
     return step(c, e, score, inPlace, ms);

@@ -175,7 +175,14 @@ export function createFastStep(
       }
     }
     if (chosen === undefined) return null;
-    if (chosen.internal) return carry(state, { ...state, context: assign({ context, event: e }) });
+    if (chosen.internal) {
+      // In place, the state is the fold's own and only its context changes: it is written, not copied.
+      if (inPlace !== undefined) {
+        const written = inPlace(context, e);
+        return written === context ? state : { ...state, context: written };
+      }
+      return carry(state, { ...state, context: assign({ context, event: e }) });
+    }
     // A transition with a target: its configuration from the cache, else from XState (then cached).
     const key = `${e.type}\u0000${chosen.index}\u0000${historyKey(state.historyValue)}`;
     let byKey = shapes.get(state._nodes);

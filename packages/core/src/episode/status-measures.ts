@@ -1,7 +1,7 @@
 import type { InstrumentRegistry } from '../instruments/registry.js';
 import { normalizeInstrumentId } from '../instruments/registry.js';
 import { dosedSessions, type EpisodeContext, monitoringOf } from './context.js';
-import { DAY_MS, formatInOffset, offsetOf } from './critical-periods.js';
+import { DAY_MS, formatInOffset, offsetOf, type UtcOffset } from './critical-periods.js';
 
 import type { MeasureStatus, OutcomeProgress } from './status.js';
 
@@ -10,9 +10,17 @@ import type { MeasureStatus, OutcomeProgress } from './status.js';
  * measures' baseline and latest scores.
  */
 
+// The offset of the last `like` (statusAt formats every date in the offset of its one `asOf`).
+let lastLike = '';
+let lastOffset: UtcOffset = 'Z';
+
 /** An instant as ISO 8601 in the offset of `like`. */
 export function iso(ms: number, like: string): string {
-  return formatInOffset(ms, offsetOf(like));
+  if (like !== lastLike) {
+    lastOffset = offsetOf(like);
+    lastLike = like;
+  }
+  return formatInOffset(ms, lastOffset);
 }
 
 /** The latest `at` (epoch ms) among `items`, at or before `before`; null when none. */

@@ -1,7 +1,7 @@
 import type { EpisodeEvent } from './events.js';
 
 /**
- * The ids of an episode history, as a Set per history array, so that "was this id accepted before" (asked for
+ * The ids of an episode history (and its treatment-stop events), as a Set per history array, so that "was this id accepted before" (asked for
  * every event) is one look-up instead of a scan of the whole history. A history only ever grows at its end
  * (a fold writing in place pushes to it; a copying step appends to a copy), so the Set remembers how many
  * events it holds and takes in the ones appended since. When a copying step appends one event
@@ -11,20 +11,46 @@ import type { EpisodeEvent } from './events.js';
  */
 interface HistoryIds {
   readonly ids: Set<string>;
-  /** How many events of the array are in `ids`. */
+  /** The events that start or lift a treatment stop, in history order (see {@link historyStopEvents}). */
+  readonly stops: EpisodeEvent[];
+  /** How many events of the array are in `ids` (and `stops`). */
   n: number;
 }
 const index = new WeakMap<readonly EpisodeEvent[], HistoryIds>();
 
-/** Whether the history holds an event with this id. */
-export function historyHasId(history: readonly EpisodeEvent[], id: string): boolean {
+/** The entry of a history, caught up with the events appended since it was last asked. */
+function entryOf(history: readonly EpisodeEvent[]): HistoryIds {
   let entry = index.get(history);
   if (entry === undefined) {
-    entry = { ids: new Set(), n: 0 };
+    entry = { ids: new Set(), stops: [], n: 0 };
     index.set(history, entry);
   }
-  for (; entry.n < history.length; entry.n++) entry.ids.add(history[entry.n]!.id);
-  return entry.ids.has(id);
+  for (; entry.n < history.length; entry.n++) {
+    const e = history[entry.n]!;
+    entry.ids.add(e.id);
+    if (
+      e.type === 'MedicalEvaluationCompleted' ||
+      e.type === 'PrescriptionIssued' ||
+      e.type === 'MedicalFollowUpCompleted'
+    ) {
+      entry.stops.push(e);
+    }
+  }
+  return entry;
+}
+
+/** Whether the history holds an event with this id. */
+export function historyHasId(history: readonly EpisodeEvent[], id: string): boolean {
+  return entryOf(history).ids.has(id);
+}
+
+/**
+ * The events of the history that start or lift a treatment stop (medical evaluations, prescriptions, follow-ups),
+ * in history order: what the treatment-stop rule reads at every booking and dose, without a scan of the whole
+ * history each time. Do not change the array.
+ */
+export function historyStopEvents(history: readonly EpisodeEvent[]): readonly EpisodeEvent[] {
+  return entryOf(history).stops;
 }
 
 /** `next` is `prev` with one event appended: move the Set of `prev` (if any) to `next`. */

@@ -113,7 +113,7 @@ function isRecord(x: unknown): x is Record<string, unknown> {
  */
 export class EventLogFold {
   readonly model: EpisodeModel;
-  /** The episodes under way (each a `FoldEpisode`, listed as the public `LogEpisode`). */
+  /** The episodes under way, by episode id (a state read from one is a snapshot that never changes). */
   readonly episodes: Map<string, LogEpisode> = new Map<string, FoldEpisode>();
   readonly counts: LogCounts = { records: 0, events: 0, accepted: 0, refused: 0, malformed: 0 };
   /** Excluded lines by code (`invalid-json`, `invalid-event`, or a refusal code). */

@@ -385,12 +385,11 @@ const inPlaceDeciders = new WeakMap<object, InPlaceDecide>();
 
 /**
  * The model's `decide` for a fold that owns `state` (see `ownedState`): an accepted event is written into its
- * context, and the decision's state is that same context's. Never hand out a state you keep deciding with.
+ * context, and the decision's state is that same context's. Never hand out a state you keep deciding with. A
+ * model not made by `createEpisodeModel` (e.g. one with its own `decide`) keeps deciding with its `decide`.
  */
 export function inPlaceDecide(model: EpisodeModel): InPlaceDecide {
-  const d = inPlaceDeciders.get(model);
-  if (d === undefined) throw new TypeError('not an episode model made by createEpisodeModel');
-  return d;
+  return inPlaceDeciders.get(model) ?? ((state, input, options) => model.decide(state, input, options));
 }
 
 export type EpisodeModel = ReturnType<typeof createEpisodeModel>;

@@ -1,6 +1,6 @@
 import { Story } from '@kapkit/testing';
 import { describe, expect, it } from 'vitest';
-import { decide, initialEpisodeState, replay } from '../../src/episode/decide.js';
+import { createEpisodeModel, decide, initialEpisodeState, replay } from '../../src/episode/decide.js';
 import type { EpisodeEvent } from '../../src/episode/events.js';
 import { EventLogFold } from '../../src/log/fold.js';
 
@@ -90,5 +90,14 @@ describe('folds that own their state', () => {
     expect(fold.add({ line: ++line, ok: true, value: otherPatient }).ok).toBe(false);
     expect(JSON.stringify(fold.episodes.get('ep-1')!.state.context)).toBe(before);
     expect(fold.episodes.get('ep-1')!.refused).toBe(2);
+  });
+
+  it('a log fold given a model of its own (not one from createEpisodeModel) decides with its decide', () => {
+    const { head, tail } = courseWithLateEntry();
+    const own = { ...createEpisodeModel() };
+    const fold = new EventLogFold({ model: own });
+    let line = 0;
+    for (const e of [...head, ...tail]) expect(fold.add({ line: ++line, ok: true, value: e }).ok).toBe(true);
+    expect(fold.episodes.get('ep-1')!.state.context).toEqual(decidedOneByOne([...head, ...tail]).context);
   });
 });

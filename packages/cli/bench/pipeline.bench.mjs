@@ -2,7 +2,8 @@
 // command stands on: reading the same log and JSON.parse of every line. Each command and the baseline run as
 // fresh processes, in alternating rounds, on one demo log written by `kapkit demo-data` (synthetic); the
 // ratios are medians of the rounds. Peak RSS is the child's maximum resident set size (`/usr/bin/time -f %M`,
-// when present). Writes the `cli-pipeline` section of docs/benchmarks.md.
+// when present), and so is its CPU time (user + system), which a loaded machine disturbs less than the wall
+// time. Writes the `cli-pipeline` section of docs/benchmarks.md.
 //
 //   KAPKIT_BENCH_PATIENTS=3000   patients of the demo log (interleaved, seed 1)
 //   KAPKIT_BENCH_ROUNDS=3        alternating rounds
@@ -38,10 +39,10 @@ process.stdout.write(n + '\\n');
 `,
 );
 
-/** Run a fresh process; its wall time (ms) and peak RSS (bytes, or null). */
+/** Run a fresh process; its wall time (ms), CPU time (ms, or null) and peak RSS (bytes, or null). */
 function run(args, env = {}) {
   const cmd = TIME ? TIME : process.execPath;
-  const argv = TIME ? ['-f', '%M', process.execPath, ...args] : args;
+  const argv = TIME ? ['-f', '%M %U %S', process.execPath, ...args] : args;
   const t0 = performance.now();
   const r = spawnSync(cmd, argv, {
     encoding: 'utf8',
@@ -51,8 +52,9 @@ function run(args, env = {}) {
   const ms = performance.now() - t0;
   if (r.status !== 0 && r.status !== 1)
     throw new Error(`${args.join(' ')} failed (${r.status}): ${r.stderr}`);
-  const kb = TIME ? Number(r.stderr.trim().split('\n').pop()) : Number.NaN;
-  return { ms, rss: Number.isFinite(kb) ? kb * 1024 : null };
+  const [kb, user, system] = TIME ? r.stderr.trim().split('\n').pop().split(' ').map(Number) : [];
+  const cpu = (user ?? Number.NaN) + (system ?? Number.NaN);
+  return { ms, cpu: Number.isFinite(cpu) ? cpu * 1000 : null, rss: Number.isFinite(kb) ? kb * 1024 : null };
 }
 
 const BEFORE = process.env.KAPKIT_BENCH_BEFORE;
@@ -81,6 +83,7 @@ try {
   console.error(`demo log: ${PATIENTS} patients, ${lines} events, ${(bytes / 1e6).toFixed(0)} MB`);
   const load = [loadavg()[0]];
   const times = commands.map(() => []);
+  const cpus = commands.map(() => []);
   const rss = commands.map(() => []);
   for (let round = 0; round < ROUNDS; round++) {
     // Alternate the order between rounds, so load drifts do not favour one command.
@@ -94,18 +97,25 @@ try {
         : run(c.args, { KAPKIT_BENCH_KEY: KEY });
       rmSync(out, { recursive: true, force: true });
       times[i].push(r.ms);
+      if (r.cpu !== null) cpus[i].push(r.cpu);
       if (r.rss !== null) rss[i].push(r.rss);
-      console.error(`  round ${round + 1}: ${c.name}: ${(r.ms / 1000).toFixed(2)} s`);
+      console.error(
+        `  round ${round + 1}: ${c.name}: ${(r.ms / 1000).toFixed(2)} s${r.cpu === null ? '' : ` (CPU ${(r.cpu / 1000).toFixed(2)} s)`}`,
+      );
     }
   }
   load.push(loadavg()[0]);
   const base = median(times[0]);
+  const cpuBase = cpus[0].length ? median(cpus[0]) : null;
   const rows = commands.map((c, i) => {
     const ms = median(times[i]);
     const ratio = ms / base;
     const peak = rss[i].length ? `${(Math.max(...rss[i]) / 2 ** 20).toFixed(0)}` : '-';
     const within = i === 0 || c.name.endsWith('(before)') ? '' : ratio <= 4 ? 'yes' : '**no**';
-    return `| ${c.name} | ${(ms / 1000).toFixed(2)} | ${i === 0 ? '1.0' : `**${ratio.toFixed(1)}**`} | ${within} | ${peak} |`;
+    const cpu = cpuBase === null || cpus[i].length === 0 ? null : median(cpus[i]);
+    const cpuCells =
+      cpu === null ? '- | -' : `${(cpu / 1000).toFixed(2)} | ${i === 0 ? '1.0' : (cpu / cpuBase).toFixed(1)}`;
+    return `| ${c.name} | ${(ms / 1000).toFixed(2)} | ${i === 0 ? '1.0' : `**${ratio.toFixed(1)}**`} | ${within} | ${cpuCells} | ${peak} |`;
   });
   writeSection(
     'cli-pipeline',
@@ -117,9 +127,10 @@ ${(bytes / 1e6).toFixed(0)} MB. Each command a fresh process (Node start-up incl
 ${ROUNDS} alternating rounds; peak RSS the largest over the rounds. Baseline: stream the file, split lines and
 \`JSON.parse\` every one. Every command does all its checks: schema, protocol rules through the episode
 machine, scoring, safety flags.${BEFORE ? ' Rows marked (before) are the build this work started from, run in the same rounds.' : ''}
+CPU time (user + system, median) is the figure a loaded machine disturbs least; the ≤ 4× verdict is on wall time.
 
-| command | median s | × read + parse | ≤ 4× | peak RSS MiB |
-|---|---:|---:|:---:|---:|
+| command | median s | × read + parse | ≤ 4× | CPU s | × read + parse (CPU) | peak RSS MiB |
+|---|---:|---:|:---:|---:|---:|---:|
 ${rows.join('\n')}
 `,
   );

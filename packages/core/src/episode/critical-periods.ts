@@ -374,7 +374,8 @@ export function analyzeCriticalPeriods(
     const w: CriticalWindow = {
       doseNumber: i + 1,
       start: dose.at,
-      end: formatInOffset(endMs, offsetOf(dose.at)),
+      // `dose.at` parsed above, so its offset is its suffix (what `offsetOf` gives after parsing it again).
+      end: formatInOffset(endMs, (dose.at.endsWith('Z') ? 'Z' : dose.at.slice(-6)) as UtcOffset),
       startMs: ms,
       endMs,
     };

@@ -1,9 +1,11 @@
 import { createActor, getNextTransitions, initialTransition, type SnapshotFrom } from 'xstate';
 import { describeValue, KapkitError, type ValidationIssue } from '../errors.js';
 import { createInstrumentRegistry } from '../instruments/builtin.js';
-import { dosedSessions, type EpisodeContext, hasEventId, needsRebuild, rebuildList } from './context.js';
+import { dosedSessions, type EpisodeContext, hasEventId } from './context.js';
+import { instantMs } from './event-time.js';
 import { parseEventFast } from './event-validator.js';
 import type { EpisodeEvent } from './events.js';
+import { evolveInPlace, needsRebuild, ownedCopy, rebuildList } from './evolve.js';
 import { createFastStep } from './fast-step.js';
 import {
   createEpisodeMachine,
@@ -14,6 +16,7 @@ import {
 import { defaultPermissions, mayRecord, type PermissionTable } from './permissions.js';
 import { createPhaseReader, type EpisodePhase } from './phases.js';
 import {
+  assessmentScorer,
   checkEvent,
   type Refusal,
   refusal,
@@ -135,6 +138,10 @@ export function createEpisodeModel(options: EpisodeMachineOptions & { permission
   }
   // The same step without XState's per-event overhead (see fast-step.ts); XState works out new configurations.
   const step = createFastStep(machine, xstateStep);
+  // And once more writing the context in place, for folds that own their state (`replay`, `EventLogFold`):
+  // no copy of the context per event (see evolve.ts). The machine's scorer is this one's twin (same registry).
+  const score = assessmentScorer(registry);
+  const stepInPlace = createFastStep(machine, xstateStep, (c, e) => evolveInPlace(c, e, score));
 
   /** Why the machine does not take `e` in `state`. Phase and handled types are only worked out here (rare). */
   function explain(state: EpisodeState, e: EpisodeEvent): Refusal {
@@ -164,8 +171,8 @@ export function createEpisodeModel(options: EpisodeMachineOptions & { permission
       );
     }
     const tolerance = c.policy.clockToleranceMinutes * 60_000;
-    const atMs = Date.parse(e.at);
-    const recordedMs = Date.parse(e.recordedAt);
+    const atMs = instantMs(e.at);
+    const recordedMs = instantMs(e.recordedAt);
     if (atMs > recordedMs + tolerance) {
       return refusal(
         'future-event',
@@ -211,10 +218,11 @@ export function createEpisodeModel(options: EpisodeMachineOptions & { permission
    * A late entry or a void: rebuild the episode in clinical order with `e` in its place (and without the event
    * a void names). Every later event must still be accepted, else the refusal names the first one that is not.
    */
-  function rebuild(c: EpisodeContext, e: EpisodeEvent): Decision {
-    let next = initial;
+  function rebuild(c: EpisodeContext, e: EpisodeEvent, inPlace: boolean): Decision {
+    let next = inPlace ? ownedState(initial) : initial;
+    const stepWith = inPlace ? stepInPlace : step;
     for (const x of rebuildList(c, e)) {
-      const after = step(next, x);
+      const after = stepWith(next, x);
       if (after) {
         next = after;
         continue;
@@ -259,6 +267,16 @@ export function createEpisodeModel(options: EpisodeMachineOptions & { permission
    * ```
    */
   function decide(state: EpisodeState, input: unknown, options: DecideOptions = {}): Decision {
+    return decideWith(state, input, options, false);
+  }
+
+  /** {@link decide}; in place, `state` is the caller's own and an accepted event is written into its context. */
+  function decideWith(
+    state: EpisodeState,
+    input: unknown,
+    options: DecideOptions,
+    inPlace: boolean,
+  ): Decision {
     const c = state.context;
     const refuse = (r: Refusal): Decision => {
       const signals = safetySignalsOf(input, registry, c.policy);
@@ -294,10 +312,10 @@ export function createEpisodeModel(options: EpisodeMachineOptions & { permission
     const envelope = checkEnvelope(c, e, now !== null && Number.isNaN(now) ? null : now);
     if (envelope) return refuse(envelope);
     if (needsRebuild(c, e)) {
-      const d = rebuild(c, e);
+      const d = rebuild(c, e, inPlace);
       return d.ok ? { ...d, event: parsedEvent } : refuse(d.refusal);
     }
-    const next = step(state, e);
+    const next = (inPlace ? stepInPlace : step)(state, e);
     if (next) return { ok: true, state: next, event: parsedEvent };
     return refuse(explain(state, e));
   }
@@ -311,12 +329,19 @@ export function createEpisodeModel(options: EpisodeMachineOptions & { permission
     from: EpisodeState = initial,
     options: DecideOptions = {},
   ): ReplayResult {
+    // The states between the first and the last event are nobody else's: each event is written into one owned
+    // copy of `from` (no copy of the context per event); the last one is handed out and never written again.
     let state = from;
+    let owned = false;
     let accepted = 0;
     const refusals: (Refusal & { index: number })[] = [];
     let index = 0;
     for (const event of events) {
-      const d = decide(state, event, options);
+      if (!owned) {
+        state = ownedState(state);
+        owned = true;
+      }
+      const d = decideWith(state, event, options, true);
       if (d.ok) {
         state = d.state;
         accepted++;
@@ -344,7 +369,27 @@ export function createEpisodeModel(options: EpisodeMachineOptions & { permission
     return createActor(machine, { snapshot: persisted.snapshot as EpisodeState }).getSnapshot();
   }
 
-  return { machine, registry, permissions, initial, phaseOf, decide, replay, persist, restore };
+  const model = { machine, registry, permissions, initial, phaseOf, decide, replay, persist, restore };
+  inPlaceDeciders.set(model, (state, input, options) => decideWith(state, input, options, true));
+  return model;
+}
+
+/** `s` with an owned copy of its context (see `ownedCopy`), for a fold that writes it in place. */
+export function ownedState(s: EpisodeState): EpisodeState {
+  return { ...s, context: ownedCopy(s.context) };
+}
+
+type InPlaceDecide = (state: EpisodeState, input: unknown, options: DecideOptions) => Decision;
+// Internal, so that the public model stays as it is: each model's decide that writes an owned state in place.
+const inPlaceDeciders = new WeakMap<object, InPlaceDecide>();
+
+/**
+ * The model's `decide` for a fold that owns `state` (see `ownedState`): an accepted event is written into its
+ * context, and the decision's state is that same context's. Never hand out a state you keep deciding with. A
+ * model not made by `createEpisodeModel` (e.g. one with its own `decide`) keeps deciding with its `decide`.
+ */
+export function inPlaceDecide(model: EpisodeModel): InPlaceDecide {
+  return inPlaceDeciders.get(model) ?? ((state, input, options) => model.decide(state, input, options));
 }
 
 export type EpisodeModel = ReturnType<typeof createEpisodeModel>;

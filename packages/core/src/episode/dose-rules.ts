@@ -15,6 +15,7 @@ import {
 import { DAY_MS } from './critical-periods.js';
 import { recordedAtMs as eventRecordedAtMs } from './event-time.js';
 import type { EpisodeEvent } from './events.js';
+import { historyStopEvents } from './history-index.js';
 
 import { type Refusal, refusal } from './refusals.js';
 
@@ -90,8 +91,8 @@ function unreviewedSafetySignals(c: EpisodeContext, recordedAtMs = Number.POSITI
 function knownStop(c: EpisodeContext, recordedAtMs: number): TreatmentStop | null {
   let eligible = false;
   let stop: TreatmentStop | null = null;
-  for (const h of c.history) {
-    // Only these three types start or lift a stop (skipping the rest early keeps the scan cheap).
+  for (const h of historyStopEvents(c.history)) {
+    // Only these three types start or lift a stop (the index holds no others; the test keeps the types narrow).
     if (
       h.type !== 'MedicalEvaluationCompleted' &&
       h.type !== 'PrescriptionIssued' &&

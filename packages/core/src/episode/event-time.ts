@@ -14,3 +14,22 @@ export function recordedAtMs(x: { readonly recordedAt: string }): number {
   }
   return ms;
 }
+
+// The two instants parsed last. Deciding an event reads its `at` (and `recordedAt`) in several places (the
+// envelope, the late-entry test, the fold, the rules); this parses each once per event.
+let slotA = '';
+let msA = Number.NaN;
+let slotB = '';
+let msB = Number.NaN;
+
+/** `Date.parse(iso)`, remembering the last two instants asked. */
+export function instantMs(iso: string): number {
+  if (iso === slotA) return msA;
+  if (iso === slotB) return msB;
+  const ms = Date.parse(iso);
+  slotB = slotA;
+  msB = msA;
+  slotA = iso;
+  msA = ms;
+  return ms;
+}

@@ -105,9 +105,19 @@ function historyKey(h: EpisodeState['historyValue']): string {
  *
  * The episode tests and the replay benchmark check it against XState state by state.
  */
-export function createFastStep(machine: EpisodeMachine, slow: EpisodeStep): EpisodeStep {
-  const assign = fastAssigner(machine);
-  if (assign === null) return slow;
+export function createFastStep(
+  machine: EpisodeMachine,
+  slow: EpisodeStep,
+  /**
+   * The machine's `evolve` written in place, for a fold that owns its state's context (see evolve.ts): used
+   * instead of the machine's own copying assignment. XState's steps (new configurations) still copy.
+   */
+  inPlace?: (context: EpisodeContext, event: EpisodeEvent) => EpisodeContext,
+): EpisodeStep {
+  const machineAssign = fastAssigner(machine);
+  if (machineAssign === null) return slow;
+  const assign: Assigner =
+    inPlace === undefined ? machineAssign : ({ context, event }) => inPlace(context, event);
   const guards = (machine.implementations as unknown as { guards: Record<string, Guard> }).guards;
   // Per active-node list: the candidates by event type.
   const candidatesByNodes = new WeakMap<object, Map<string, readonly Candidate[]>>();
@@ -165,7 +175,14 @@ export function createFastStep(machine: EpisodeMachine, slow: EpisodeStep): Epis
       }
     }
     if (chosen === undefined) return null;
-    if (chosen.internal) return carry(state, { ...state, context: assign({ context, event: e }) });
+    if (chosen.internal) {
+      // In place, the state is the fold's own and only its context changes: it is written, not copied.
+      if (inPlace !== undefined) {
+        const written = inPlace(context, e);
+        return written === context ? state : { ...state, context: written };
+      }
+      return carry(state, { ...state, context: assign({ context, event: e }) });
+    }
     // A transition with a target: its configuration from the cache, else from XState (then cached).
     const key = `${e.type}\u0000${chosen.index}\u0000${historyKey(state.historyValue)}`;
     let byKey = shapes.get(state._nodes);

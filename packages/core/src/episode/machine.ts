@@ -1,8 +1,9 @@
 import { assign, setup } from 'xstate';
 import { createInstrumentRegistry } from '../instruments/builtin.js';
 import type { InstrumentRegistry } from '../instruments/registry.js';
-import { type EpisodeContext, emptyContext, evolve } from './context.js';
+import { type EpisodeContext, emptyContext } from './context.js';
 import type { EpisodeEvent } from './events.js';
+import { evolve } from './evolve.js';
 import type { EpisodeStateMeta } from './phases.js';
 import type { EpisodePolicy } from './policy.js';
 import { assessmentScorer, checkEvent, type RuleEnvironment, type ScoredAssessment } from './rules.js';

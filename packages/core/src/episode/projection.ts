@@ -1,7 +1,8 @@
 import { createInstrumentRegistry } from '../instruments/builtin.js';
 import type { InstrumentRegistry } from '../instruments/registry.js';
-import { applyAccepted, type EpisodeContext, emptyContext } from './context.js';
+import { type EpisodeContext, emptyContext } from './context.js';
 import type { EpisodeEvent } from './events.js';
+import { applyAccepted, ownedCopy } from './evolve.js';
 import type { EpisodePolicy } from './policy.js';
 import { assessmentScorer } from './rules.js';
 
@@ -25,11 +26,17 @@ export function projectEpisodes(
   const score = assessmentScorer(options.registry ?? createInstrumentRegistry());
   const empty = emptyContext(options.policy);
   const out = new Map<string, EpisodeContext>();
-  // The contexts this fold builds are its own until it returns: each one replaces the last of its episode, so
-  // they (and their arrays) grow in place instead of being copied at every event. `empty` is not in it.
-  const owned = new WeakSet<object>();
+  // Each episode's context is this fold's own until it returns (an owned copy of the empty context, or a rebuild
+  // from one), so every event is written into it in place: no copy of the context or its arrays per event.
+  // Nothing else sees a context before the fold returns, and the fold never writes to one after.
   for (const e of events) {
-    out.set(e.episodeId, applyAccepted(empty, out.get(e.episodeId) ?? empty, e, score, owned));
+    let c = out.get(e.episodeId);
+    if (c === undefined) {
+      c = ownedCopy(empty);
+      out.set(e.episodeId, c);
+    }
+    const next = applyAccepted(empty, c, e, score, true);
+    if (next !== c) out.set(e.episodeId, next);
   }
   return out;
 }

@@ -1,5 +1,17 @@
 import type { InstrumentRegistry } from '../instruments/registry.js';
-import { type ScoreResult, safeScoreResponse, scoreResponse } from '../instruments/scoring.js';
+import {
+  compileInstrument,
+  computeRule,
+  isValidResponses,
+  type RuleOutput,
+  type ScoreResult,
+  type ScoreStatus,
+  STATUS_CODES,
+  STATUS_NOT_SCORABLE,
+  safeScoreResponse,
+  safetyFlagsOf,
+  scoreResponse,
+} from '../instruments/scoring.js';
 import { type AssessmentScorer, dosedSessions, type EpisodeContext } from './context.js';
 import {
   checkDose,
@@ -9,6 +21,7 @@ import {
   stoppedRefusal,
   unknownSession,
 } from './dose-rules.js';
+import { instantMs } from './event-time.js';
 import type { EpisodeEvent } from './events.js';
 import { type Refusal, refusal } from './refusals.js';
 
@@ -44,20 +57,46 @@ export function withScore(
 
 /** A scorer for AssessmentRecorded events, backed by a registry (it uses the score an event carries). */
 export function assessmentScorer(registry: InstrumentRegistry): AssessmentScorer {
+  const out: RuleOutput = { status: 0, value: 0, missingUnits: 0 };
   return (e) => {
     const definition = registry.get(e.instrument);
     const carried = (e as ScoredAssessment).scored;
-    const r =
-      carried && carried.instrument === definition.id
-        ? carried
-        : scoreResponse(definition, { responses: e.responses, supplementary: e.supplementary });
+    if (carried && carried.instrument === definition.id) return keptScore(carried);
+    const c = compileInstrument(definition);
+    if (e.supplementary != null || !isValidResponses(c, e.responses)) {
+      return keptScore(scoreResponse(definition, { responses: e.responses, supplementary: e.supplementary }));
+    }
+    // The part of `scoreResponse` an episode keeps (status, total, band, safety flags), worked out the same way
+    // without building the rest of the result (cut-offs, extra scores, missing items): most of the cost of
+    // folding an assessment that was accepted before (the read side's case).
+    computeRule(c.total, e.responses, out);
+    const total = out.status === STATUS_NOT_SCORABLE ? null : out.value;
+    let severity: string | null = null;
+    if (total !== null && definition.bands) {
+      for (let b = c.bandMins.length - 1; b >= 0; b--) {
+        if (total >= c.bandMins[b]!) {
+          severity = definition.bands[b]!.id;
+          break;
+        }
+      }
+    }
     return {
       instrument: definition.id,
-      status: r.status,
-      total: r.total,
-      severity: r.severity,
-      safetyFlags: r.safetyFlags,
+      status: STATUS_CODES[out.status] as ScoreStatus,
+      total,
+      severity,
+      safetyFlags: safetyFlagsOf(definition, e.responses),
     };
+  };
+}
+
+function keptScore(r: ScoreResult): ReturnType<AssessmentScorer> {
+  return {
+    instrument: r.instrument,
+    status: r.status,
+    total: r.total,
+    severity: r.severity,
+    safetyFlags: r.safetyFlags,
   };
 }
 
@@ -321,5 +360,5 @@ const eventRules: { readonly [T in EpisodeEvent['type']]?: EventRule<T> } = {
  */
 export function checkEvent(c: EpisodeContext, e: EpisodeEvent, env: RuleEnvironment): Refusal | null {
   const rule = eventRules[e.type] as EventRule<EpisodeEvent['type']> | undefined;
-  return rule ? rule(c, e as never, env, Date.parse(e.recordedAt)) : null;
+  return rule ? rule(c, e as never, env, instantMs(e.recordedAt)) : null;
 }

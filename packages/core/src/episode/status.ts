@@ -1,7 +1,6 @@
 import { KapkitError } from '../errors.js';
 import { createInstrumentRegistry } from '../instruments/builtin.js';
 import type { InstrumentRegistry } from '../instruments/registry.js';
-import { normalizeInstrumentId } from '../instruments/registry.js';
 import {
   type ConsentRecord,
   consentInForce,
@@ -12,7 +11,6 @@ import {
   type EpisodeAdverseEvent,
   type EpisodeContext,
   type EpisodeSafetyFlag,
-  monitoringOf,
   type TreatmentStop,
   vitalSignNames,
 } from './context.js';
@@ -21,8 +19,6 @@ import {
   type CriticalPeriodAnalysis,
   type CriticalWindow,
   DAY_MS,
-  formatInOffset,
-  offsetOf,
   windowMsFromDays,
 } from './critical-periods.js';
 import { phaseOf as defaultPhaseOf, type EpisodeState } from './decide.js';
@@ -35,6 +31,9 @@ import {
 } from './medications.js';
 import type { EpisodePhase } from './phases.js';
 import { followUpDueMs, readingText } from './rules.js';
+
+import { chainAlerts, notOnTrackAlerts, safetyAlerts, vitalsAlerts } from './status-alerts.js';
+import { iso, latestMs, measureStatuses, outcomeProgress } from './status-measures.js';
 
 /** Status of one measure of the monitoring plan at `asOf`. */
 export interface MeasureStatus {
@@ -183,257 +182,47 @@ function parseInstant(value: string, name: string): number {
   return ms;
 }
 
-function iso(ms: number, like: string): string {
-  return formatInOffset(ms, offsetOf(like));
-}
-
-function latestMs(items: readonly { at: string }[], before = Number.POSITIVE_INFINITY): number | null {
-  let best: number | null = null;
-  for (const x of items) {
-    const ms = Date.parse(x.at);
-    if (ms <= before && (best === null || ms > best)) best = ms;
-  }
-  return best;
-}
-
-function measureStatuses(c: EpisodeContext, asOfMs: number, asOf: string, active: boolean): MeasureStatus[] {
-  const out: MeasureStatus[] = [];
-  const firstDoseAt = dosedSessions(c)[0]?.doses[0]?.at;
-  const firstDoseMs = firstDoseAt === undefined ? null : Date.parse(firstDoseAt);
-  // The next booked session that has not started.
-  const upcoming = c.sessions
-    .filter((s) => s.status === 'scheduled' && s.sessionId !== c.currentSessionId)
-    .sort((a, b) => Date.parse(a.scheduledFor) - Date.parse(b.scheduledFor))[0];
-  for (const m of monitoringOf(c)) {
-    const id = normalizeInstrumentId(m.instrument);
-    const taken = c.assessments.filter((a) => a.instrument === id && Date.parse(a.at) <= asOfMs);
-    const lastMs = latestMs(taken);
-    const lastAt = lastMs === null ? null : iso(lastMs, asOf);
-    if (m.baseline) {
-      const before = firstDoseMs === null ? taken : taken.filter((a) => Date.parse(a.at) <= firstDoseMs);
-      const status: MeasureStatus['status'] =
-        before.length > 0 ? 'not-due' : firstDoseMs !== null ? 'missed' : active ? 'due' : 'not-due';
-      out.push({ instrument: id, rule: 'baseline', lastAt, dueAt: firstDoseAt ?? null, status });
-    }
-    if (m.beforeEachDoseWithinDays !== undefined && upcoming && active) {
-      const dueMs = Date.parse(upcoming.scheduledFor);
-      const fromMs = dueMs - m.beforeEachDoseWithinDays * DAY_MS;
-      const done = taken.some((a) => {
-        const t = Date.parse(a.at);
-        return t >= fromMs && t <= Math.max(dueMs, asOfMs);
-      });
-      const status: MeasureStatus['status'] = done
-        ? 'not-due'
-        : asOfMs > dueMs
-          ? 'overdue'
-          : asOfMs >= fromMs
-            ? 'due'
-            : 'not-due';
-      out.push({ instrument: id, rule: 'before-dose', lastAt, dueAt: upcoming.scheduledFor, status });
-    }
-    if (m.everyDays !== undefined && active && lastMs !== null) {
-      const dueMs = lastMs + m.everyDays * DAY_MS;
-      const status: MeasureStatus['status'] =
-        asOfMs > dueMs + c.policy.measureGraceDays * DAY_MS ? 'overdue' : asOfMs >= dueMs ? 'due' : 'not-due';
-      out.push({ instrument: id, rule: 'periodic', lastAt, dueAt: iso(dueMs, asOf), status });
-    }
-  }
-  return out;
-}
-
-/** Scorable assessments of one instrument, in clinical order, up to `asOfMs`. */
-function scored(c: EpisodeContext, instrument: string, asOfMs: number) {
-  return c.assessments
-    .filter((a) => a.instrument === instrument && a.total !== null && Date.parse(a.at) <= asOfMs)
-    .sort(
-      (a, b) => Date.parse(a.at) - Date.parse(b.at),
-    ) as readonly (EpisodeContext['assessments'][number] & {
-    total: number;
-  })[];
-}
-
-/**
- * Baseline and latest of every outcome measure with a response definition (`InstrumentDefinition.outcomes`):
- * the baseline is the last scorable assessment at or before the first dose (else the first one); the latest
- * is the last one at or before `asOf`.
- */
-function outcomeProgress(c: EpisodeContext, asOfMs: number, registry: InstrumentRegistry): OutcomeProgress[] {
-  const out: OutcomeProgress[] = [];
-  const firstDose = dosedSessions(c)[0]?.doses[0]?.at;
-  const firstDoseMs = firstDose === undefined ? null : Date.parse(firstDose);
-  const ids = [...new Set(c.assessments.map((a) => a.instrument))];
-  for (const id of ids) {
-    const d = registry.find(id);
-    const response = d?.outcomes?.response;
-    if (!d || !response || d.purpose !== 'outcome' || d.direction !== 'higher-is-worse') continue;
-    const list = scored(c, id, asOfMs);
-    if (list.length === 0) continue;
-    const before = firstDoseMs === null ? list : list.filter((a) => Date.parse(a.at) <= firstDoseMs);
-    const b = before[before.length - 1] ?? list[0]!;
-    const l = list[list.length - 1]!;
-    const isBaseline = l.eventId === b.eventId;
-    const fixed = d.change?.fixedPoints?.value;
-    const lastBand = d.bands?.[d.bands.length - 1]?.id;
-    out.push({
-      instrument: id,
-      baseline: { at: b.at, total: b.total },
-      latest: { at: l.at, total: l.total, severity: l.severity },
-      response: isBaseline || b.total <= 0 ? null : l.total <= response.fraction * b.total,
-      reliableDeterioration: isBaseline || fixed === undefined ? null : l.total - b.total >= fixed,
-      mostSevereBand: lastBand !== undefined && l.severity === lastBand,
-    });
-  }
-  return out;
-}
-
-/** Doses that went ahead before a signal dated earlier was recorded: late entries that would have refused them. */
-function lateEntryDoses(dosed: readonly DosingSessionRecord[], signal: { at: string; recordedAt: string }) {
-  const atMs = Date.parse(signal.at);
-  const recMs = Date.parse(signal.recordedAt);
-  return dosed.flatMap((s) =>
-    s.doses.filter((d) => Date.parse(d.at) > atMs && Date.parse(d.recordedAt) < recMs).map((d) => ({ s, d })),
-  );
-}
-
-function notOnTrackAlerts(
+/** Consent in force and withdrawn, and the medication review (a missing consent or an interaction adds its alert). */
+function consentAndMedications(
   c: EpisodeContext,
-  outcomes: readonly OutcomeProgress[],
-  dosesGiven: number,
-  registry: InstrumentRegistry,
-): EpisodeAlert[] {
-  const alerts: EpisodeAlert[] = [];
-  const nth = dosedSessions(c)[c.policy.noResponseAfterDoses - 1]?.doses[0]?.at;
-  for (const o of outcomes) {
-    const name = registry.find(o.instrument)?.name ?? o.instrument.toUpperCase();
-    if (!o.baseline || !o.latest) continue;
-    if (
-      nth !== undefined &&
-      dosesGiven >= c.policy.noResponseAfterDoses &&
-      Date.parse(o.latest.at) >= Date.parse(nth) &&
-      o.response === false
-    ) {
-      alerts.push({
-        code: 'no-response',
-        severity: 'warning',
-        message: `${name} ${o.baseline.total} → ${o.latest.total}: no response after ${dosesGiven} dose(s) (policy: by dose ${c.policy.noResponseAfterDoses}); review the plan.`,
-      });
-    }
-    if (o.reliableDeterioration === true) {
-      alerts.push({
-        code: 'reliable-deterioration',
-        severity: 'warning',
-        message: `${name} ${o.baseline.total} → ${o.latest.total} on ${o.latest.at.slice(0, 10)}: reliably worse than baseline.`,
-      });
-    }
-    if (o.mostSevereBand) {
-      alerts.push({
-        code: 'severe-symptoms',
-        severity: 'warning',
-        message: `${name} ${o.latest.total} on ${o.latest.at.slice(0, 10)} is in the most severe band (${o.latest.severity}).`,
-      });
-    }
-  }
-  return alerts;
-}
-
-function safetyAlerts(c: EpisodeContext, dosed: readonly DosingSessionRecord[]): EpisodeAlert[] {
-  const alerts: EpisodeAlert[] = [];
-  for (const f of c.safetyFlags) {
-    if (f.reviewed !== null) continue;
-    const who = f.patientReported ? ' (patient-reported)' : '';
-    if (f.kind === 'positive') {
-      alerts.push({
-        code: 'safety-flag',
-        severity: 'urgent',
-        message: `${f.instrument.toUpperCase()} item ${f.item} answered ${f.value} on ${f.at.slice(0, 10)}${who}: ${f.message}`,
-      });
-      for (const { s, d } of lateEntryDoses(dosed, f)) {
-        alerts.push({
-          code: 'late-entry',
-          severity: 'urgent',
-          message: `${f.instrument.toUpperCase()} item ${f.item} = ${f.value} dated ${f.at.slice(0, 10)} was entered on ${f.recordedAt.slice(0, 10)}, after the dose of session "${s.sessionId}" (${d.at.slice(0, 10)}) went ahead; had it been known, the dose would have waited for a safety review.`,
-        });
-      }
-    } else {
-      alerts.push({
-        code: 'safety-item-unanswered',
-        severity: 'warning',
-        message: `${f.instrument.toUpperCase()} item ${f.item} was left unanswered on ${f.at.slice(0, 10)}${who}; ask it again or assess risk directly.`,
-      });
-    }
-  }
-  for (const a of c.adverseEvents) {
-    if (a.reviewed !== null || (!a.needsReview && a.severity !== 'moderate')) continue;
-    const where = a.unknownSession
-      ? ` The report names session "${a.sessionId}", which this episode does not know: check the record.`
-      : '';
+  phase: EpisodePhase,
+  alerts: EpisodeAlert[],
+): Pick<EpisodeStatus, 'consent' | 'medications'> {
+  const inForce = (['kap', 'remote-sessions', 'research-use'] as const).filter((x) => consentInForce(c, x));
+  // Scopes withdrawn and not consented to again since.
+  const withdrawn = [...new Set(c.withdrawals.flatMap((w) => w.scope))].filter((x) => !inForce.includes(x));
+  const consentNeeded =
+    phase === 'planning' || phase === 'preparation' || phase === 'dosing-course' || phase === 'maintenance';
+  if (c.policy.requireInformedConsent && consentNeeded && !inForce.includes('kap')) {
     alerts.push({
-      code: 'adverse-event',
-      severity: a.needsReview ? 'urgent' : 'warning',
-      message: `${a.severity} adverse event "${a.code}" on ${a.at.slice(0, 10)}${a.recordedBy === 'patient' ? ' (patient-reported)' : ''}, not yet reviewed by a clinician.${where}`,
+      code: 'consent-missing',
+      severity: 'warning',
+      message: withdrawn.includes('kap')
+        ? 'The patient withdrew consent to KAP: no further doses (policy).'
+        : 'No informed consent to KAP is recorded: the first dose will be refused until it is (policy).',
     });
-    if (a.needsReview) {
-      for (const { s, d } of lateEntryDoses(dosed, a)) {
-        alerts.push({
-          code: 'late-entry',
-          severity: 'urgent',
-          message: `${a.severity} adverse event "${a.code}" dated ${a.at.slice(0, 10)} was entered on ${a.recordedAt.slice(0, 10)}, after the dose of session "${s.sessionId}" (${d.at.slice(0, 10)}) went ahead; had it been known, the dose would have waited for a review.`,
-        });
-      }
-    }
   }
-  // A withdrawal of consent entered after a dose it would have refused went ahead: consent to KAP (any dose),
-  // consent to remote sessions (a dose in a telehealth session).
-  for (const w of c.withdrawals) {
-    const kap = w.scope.includes('kap');
-    if (!kap && !w.scope.includes('remote-sessions')) continue;
-    for (const { s, d } of lateEntryDoses(dosed, w)) {
-      if (!kap && s.mode !== 'telehealth') continue;
-      alerts.push({
-        code: 'late-entry',
-        severity: 'urgent',
-        message: `A withdrawal of consent to ${kap ? 'KAP' : 'remote sessions'} dated ${w.at.slice(0, 10)} was entered on ${w.recordedAt.slice(0, 10)}, after the dose of session "${s.sessionId}" (${d.at.slice(0, 10)}) went ahead; had it been known, the dose would have been refused.`,
-      });
-    }
+  const meds = c.medications?.list ?? [];
+  const findings = medicationFindings(meds, c.policy.benzodiazepineAlertAboveMgDiazepam);
+  if (c.closed === null) {
+    for (const f of findings)
+      alerts.push({ code: 'medication-interaction', severity: 'warning', message: f.message });
   }
-  const stop = c.treatmentStopped;
-  if (stop) {
-    // A closed course needs no notice that treatment is stopped (a late entry still says what it changed).
-    if (c.closed === null)
-      alerts.push({
-        code: 'treatment-stopped',
-        severity: 'warning',
-        message: `Treatment stopped by the medical team on ${stop.at.slice(0, 10)} (${stop.by === 'follow-up' ? 'follow-up: do not continue' : 're-evaluation: not eligible'}); no doses, refills or new sessions until a new evaluation, prescription or follow-up that continues.`,
-      });
-    for (const { s, d } of lateEntryDoses(dosed, stop)) {
-      alerts.push({
-        code: 'late-entry',
-        severity: 'urgent',
-        message: `The medical decision to stop treatment dated ${stop.at.slice(0, 10)} was entered on ${stop.recordedAt.slice(0, 10)}, after the dose of session "${s.sessionId}" (${d.at.slice(0, 10)}) went ahead.`,
-      });
-    }
-  }
-  return alerts;
-}
 
-function vitalsAlerts(c: EpisodeContext): EpisodeAlert[] {
-  // The latest dosing session that has vitals (in progress or ended): its alarming readings stand until the next.
-  const latest = [...c.sessions]
-    .filter((s) => s.preVitals.length > 0 || s.otherVitals.length > 0)
-    .sort((a, b) => {
-      const at = (s: DosingSessionRecord) => Date.parse((s.preVitals[0] ?? s.otherVitals[0])!.at);
-      return at(a) - at(b);
-    })
-    .pop();
-  if (!latest) return [];
-  const readings = [...latest.preVitals.map((v) => ({ ...v, phase: 'pre' as const })), ...latest.otherVitals];
-  return readings
-    .filter((v) => v.alertSigns.length > 0)
-    .map((v) => ({
-      code: 'vitals-alert' as const,
-      severity: 'urgent' as const,
-      message: `${v.phase}-dose reading in session "${latest.sessionId}" on ${v.at.slice(0, 10)}: ${readingText(v)}; ${v.alertSigns.map((x) => vitalSignNames[x]).join(', ')} beyond the alert threshold (BP ${c.policy.alertSystolicAbove}/${c.policy.alertDiastolicAbove} mmHg, heart rate ${c.policy.alertHeartRateAbove}/min, SpO₂ ${c.policy.alertSpo2Below} %).`,
-    }));
+  return {
+    consent: {
+      required: c.policy.requireInformedConsent,
+      inForce,
+      withdrawn,
+      latest: c.consents[c.consents.length - 1] ?? null,
+    },
+    medications: {
+      reviewedAt: c.medications?.at ?? null,
+      classes: [...new Set(meds.map((m) => m.class))],
+      diazepamEquivalentMgPerDay: totalDiazepamEquivalent(meds),
+      findings,
+    },
+  };
 }
 
 /** The medical follow-up: last, due, overdue (an overdue one adds its alert to `alerts`). */
@@ -464,31 +253,6 @@ function followUpStatus(
     }
   }
   return followUp;
-}
-
-/** Alerts about the critical-period chain: about to break, or broken. */
-function chainAlerts(
-  c: EpisodeContext,
-  deadline: NonNullable<CriticalPeriodAnalysis['nextDoseDeadline']>,
-  asOfMs: number,
-  dosedCount: number,
-): EpisodeAlert[] {
-  const alerts: EpisodeAlert[] = [];
-  const left = deadline.beforeMs - asOfMs;
-  if (left > 0 && left <= c.policy.chainWarningDays * DAY_MS) {
-    alerts.push({
-      code: 'critical-period-chain-ending',
-      severity: 'warning',
-      message: `The critical-period chain breaks unless the next dose is given by ${deadline.latestDay}.`,
-    });
-  } else if (left <= 0 && dosedCount > 0) {
-    alerts.push({
-      code: 'critical-period-chain-broken',
-      severity: 'info',
-      message: `No dose since the last critical period closed on ${deadline.before.slice(0, 10)}; the next dose starts a new chain.`,
-    });
-  }
-  return alerts;
 }
 
 /** Maintenance after the initial course: sessions, next due (a due or overdue session adds its alert). */
@@ -633,26 +397,7 @@ export function statusAt(
     (a) => a.reviewed === null && (a.needsReview || a.severity === 'moderate'),
   );
 
-  const inForce = (['kap', 'remote-sessions', 'research-use'] as const).filter((x) => consentInForce(c, x));
-  // Scopes withdrawn and not consented to again since.
-  const withdrawn = [...new Set(c.withdrawals.flatMap((w) => w.scope))].filter((x) => !inForce.includes(x));
-  const consentNeeded =
-    phase === 'planning' || phase === 'preparation' || phase === 'dosing-course' || phase === 'maintenance';
-  if (c.policy.requireInformedConsent && consentNeeded && !inForce.includes('kap')) {
-    alerts.push({
-      code: 'consent-missing',
-      severity: 'warning',
-      message: withdrawn.includes('kap')
-        ? 'The patient withdrew consent to KAP: no further doses (policy).'
-        : 'No informed consent to KAP is recorded: the first dose will be refused until it is (policy).',
-    });
-  }
-  const meds = c.medications?.list ?? [];
-  const findings = medicationFindings(meds, c.policy.benzodiazepineAlertAboveMgDiazepam);
-  if (!closed) {
-    for (const f of findings)
-      alerts.push({ code: 'medication-interaction', severity: 'warning', message: f.message });
-  }
+  const { consent, medications } = consentAndMedications(c, phase, alerts);
 
   const maintenance = maintenanceStatus(
     c,
@@ -685,18 +430,8 @@ export function statusAt(
     unreviewedAdverseEvents,
     treatmentStopped: c.treatmentStopped,
     outcomes,
-    consent: {
-      required: c.policy.requireInformedConsent,
-      inForce,
-      withdrawn,
-      latest: c.consents[c.consents.length - 1] ?? null,
-    },
-    medications: {
-      reviewedAt: c.medications?.at ?? null,
-      classes: [...new Set(meds.map((m) => m.class))],
-      diazepamEquivalentMgPerDay: totalDiazepamEquivalent(meds),
-      findings,
-    },
+    consent,
+    medications,
     maintenance,
     alerts,
   };

@@ -1,5 +1,11 @@
-import type { EpisodeState } from '../episode/decide.js';
-import { createEpisodeModel, type DecideOptions, type EpisodeModel } from '../episode/decide.js';
+import {
+  createEpisodeModel,
+  type DecideOptions,
+  type EpisodeModel,
+  type EpisodeState,
+  inPlaceDecide,
+  ownedState,
+} from '../episode/decide.js';
 import type { EpisodeEvent } from '../episode/events.js';
 import { type Refusal, type SafetySignal, safetySignalsOf, safetyText } from '../episode/rules.js';
 
@@ -39,6 +45,54 @@ export interface LogCounts {
   malformed: number;
 }
 
+/**
+ * An episode of the fold. Its state is written in place while nobody else has it (no copy of the context per
+ * accepted event); once read through `state` it is the reader's snapshot, and the next accepted event first
+ * takes an owned copy to write into, so a state handed out never changes.
+ */
+class FoldEpisode implements LogEpisode {
+  readonly episodeId: string;
+  accepted = 0;
+  refused = 0;
+  #state: EpisodeState;
+  /** Whether `#state` has been handed out (then it is never written again). */
+  #published = true;
+
+  constructor(episodeId: string, initial: EpisodeState) {
+    this.episodeId = episodeId;
+    this.#state = initial;
+  }
+
+  get state(): EpisodeState {
+    this.#published = true;
+    return this.#state;
+  }
+
+  set state(s: EpisodeState) {
+    this.#state = s;
+    this.#published = true;
+  }
+
+  /** The state to decide with, without handing it out. */
+  get current(): EpisodeState {
+    return this.#state;
+  }
+
+  /** The state to write the next event into: the fold's own. */
+  owned(): EpisodeState {
+    if (this.#published) {
+      this.#state = ownedState(this.#state);
+      this.#published = false;
+    }
+    return this.#state;
+  }
+
+  /** The state after an accepted event (written into `owned()`, or built from it by the machine). */
+  advance(next: EpisodeState): void {
+    this.#state = next;
+  }
+}
+
 function isRecord(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
@@ -59,15 +113,18 @@ function isRecord(x: unknown): x is Record<string, unknown> {
  */
 export class EventLogFold {
   readonly model: EpisodeModel;
-  readonly episodes = new Map<string, LogEpisode>();
+  /** The episodes under way, by episode id (a state read from one is a snapshot that never changes). */
+  readonly episodes: Map<string, LogEpisode> = new Map<string, FoldEpisode>();
   readonly counts: LogCounts = { records: 0, events: 0, accepted: 0, refused: 0, malformed: 0 };
   /** Excluded lines by code (`invalid-json`, `invalid-event`, or a refusal code). */
   readonly byCode: Record<string, number> = {};
   readonly #decide: DecideOptions;
+  readonly #decideInPlace: ReturnType<typeof inPlaceDecide>;
 
   constructor(options: { model?: EpisodeModel; now?: string | number } = {}) {
     this.model = options.model ?? defaultModel();
     this.#decide = options.now === undefined ? {} : { now: options.now };
+    this.#decideInPlace = inPlaceDecide(this.model);
   }
 
   /**
@@ -113,12 +170,14 @@ export class EventLogFold {
       });
     }
     this.counts.events++;
-    let episode = this.episodes.get(episodeId);
+    let episode = this.episodes.get(episodeId) as FoldEpisode | undefined;
     if (episode === undefined) {
-      episode = { episodeId, state: this.model.initial, accepted: 0, refused: 0 };
+      episode = new FoldEpisode(episodeId, this.model.initial);
       this.episodes.set(episodeId, episode);
     }
-    const d = this.model.decide(episode.state, value, this.#decide);
+    // A refusal leaves the state as it was (nothing is written before the event is accepted), so the state is
+    // copied only when it was handed out and an event may be written into it.
+    const d = this.#decideInPlace(episode.owned(), value, this.#decide);
     if (!d.ok) {
       episode.refused++;
       return this.#problem({
@@ -132,7 +191,7 @@ export class EventLogFold {
         ...(d.refusal.safetyFlags ? { safetyFlags: d.refusal.safetyFlags } : {}),
       });
     }
-    episode.state = d.state;
+    episode.advance(d.state);
     episode.accepted++;
     this.counts.accepted++;
     return { ok: true, event: d.event, episode };
@@ -143,9 +202,9 @@ export class EventLogFold {
    * memory bounded by the episodes still under way). Its voided events stay counted in `voidedReleased`.
    */
   release(episodeId: string): void {
-    const e = this.episodes.get(episodeId);
+    const e = this.episodes.get(episodeId) as FoldEpisode | undefined;
     if (!e) return;
-    this.#voidedReleased += e.state.context.voidedEventIds.length;
+    this.#voidedReleased += e.current.context.voidedEventIds.length;
     this.episodes.delete(episodeId);
   }
 
@@ -154,7 +213,7 @@ export class EventLogFold {
   /** Voided events across all episodes (each was accepted, then entered in error). */
   get voided(): number {
     let n = this.#voidedReleased;
-    for (const e of this.episodes.values()) n += e.state.context.voidedEventIds.length;
+    for (const e of this.episodes.values()) n += (e as FoldEpisode).current.context.voidedEventIds.length;
     return n;
   }
 

@@ -5,25 +5,13 @@ import { hasEventId } from '../../src/episode/context.js';
 import { decide, initialEpisodeState, replay } from '../../src/episode/decide.js';
 import { parseEvent, upcastEvent } from '../../src/episode/events.js';
 import { projectEpisodes } from '../../src/episode/projection.js';
-import type { Refusal } from '../../src/episode/rules.js';
 import { statusAt } from '../../src/episode/status.js';
+import { accepted, refusalOf } from './helpers.js';
 
 /*
  * Clinical time and corrections (event schema version 2): two times on every event, late entries, no future
  * events, entered-in-error voids, and version 1 logs read through the upcaster.
  */
-
-function accepted(events: unknown[]) {
-  const r = replay(events);
-  expect(r.refusals).toEqual([]);
-  return r.state;
-}
-
-function refusalOf(events: unknown[], next: unknown, now?: string): Refusal {
-  const d = decide(accepted(events), next, now === undefined ? {} : { now });
-  if (d.ok) throw new Error(`expected ${(next as { type: string }).type} to be refused`);
-  return d.refusal;
-}
 
 describe('late entries', () => {
   it('accepts a paper PHQ-9 from yesterday entered after today’s session, with its item-9 flag and a late-entry alert', () => {

@@ -15,6 +15,7 @@ import { episodeMachine } from '../../src/episode/machine.js';
 import { defaultPolicy } from '../../src/episode/policy.js';
 import { refusalCodes } from '../../src/episode/rules.js';
 import { statusAt } from '../../src/episode/status.js';
+import { accepted, fullDose } from './helpers.js';
 
 /*
  * Model-based tests: traverse the episode machine with `xstate/graph`, using a bounded set of concrete sample
@@ -1466,13 +1467,6 @@ describe('all simple paths through the fit discussion and the medical evaluation
   });
 });
 
-/** Replay and insist that every event was accepted. */
-function accepted(events: readonly unknown[]): EpisodeState {
-  const r = replay(events);
-  expect(r.refusals).toEqual([]);
-  return r.state;
-}
-
 function refusalCode(state: EpisodeState, event: unknown): string | null {
   const d = decide(state, event);
   return d.ok ? null : d.refusal.code;
@@ -1491,13 +1485,7 @@ describe('machine version 2, event by event', () => {
     s.add(type, payload, minutes);
     return refusalCode(state, s.events.pop());
   }
-  const doseOf = (sessionId: string) => ({
-    sessionId,
-    kind: 'full',
-    doseMg: 300,
-    route: 'sublingual',
-    formulation: 'sublingual-lozenge',
-  });
+  const doseOf = (sessionId: string) => fullDose(sessionId);
 
   it('refuses completing a dosing session that had no dose as session-not-dosed', () => {
     const s = new Story().readyToDose().day(14);
@@ -1621,14 +1609,7 @@ describe('machine version 2, event by event', () => {
 });
 
 describe('machine version 3, event by event', () => {
-  const doseOf = (sessionId: string, extra: Record<string, unknown> = {}) => ({
-    sessionId,
-    kind: 'full',
-    doseMg: 300,
-    route: 'sublingual',
-    formulation: 'sublingual-lozenge',
-    ...extra,
-  });
+  const doseOf = fullDose;
   const PRE = { phase: 'pre', systolic: 120, diastolic: 80 };
   /** The story with session `id` booked on day `d` and started by normal pre-dose vitals. */
   const startSession = (s: Story, d: number, id = 'x') =>

@@ -1,36 +1,17 @@
 import { Story } from '@kapkit/testing';
 import { describe, expect, it } from 'vitest';
-import { decide, replay } from '../../src/episode/decide.js';
+import { decide } from '../../src/episode/decide.js';
 import type { Refusal } from '../../src/episode/rules.js';
 import { statusAt } from '../../src/episode/status.js';
+import { accepted, fullDose, refusalOf } from './helpers.js';
 
 /*
  * The clinical safety layer (machine version 3), case by case: each `describe` is one of the cases a new user
  * reported against machine version 2, and states what the episode model does now.
  */
 
-function accepted(events: unknown[]) {
-  const r = replay(events);
-  expect(r.refusals).toEqual([]);
-  return r.state;
-}
-
-/** The refusal of `next` after `events` (which must all be accepted). */
-function refusalOf(events: unknown[], next: unknown): Refusal {
-  const d = decide(accepted(events), next);
-  if (d.ok) throw new Error(`expected ${(next as { type: string }).type} to be refused`);
-  return d.refusal;
-}
-
 const PHQ9_ITEM9 = [1, 1, 1, 1, 1, 1, 1, 1, 3];
-const dose = (sessionId: string, extra: Record<string, unknown> = {}) => ({
-  sessionId,
-  kind: 'full',
-  doseMg: 300,
-  route: 'sublingual',
-  formulation: 'sublingual-lozenge',
-  ...extra,
-});
+const dose = fullDose;
 
 /** Ready to dose, a booked in-person session `x` on day 14 with normal pre-dose vitals. */
 function atPreDose(pre: Record<string, unknown> = { systolic: 122, diastolic: 78 }) {

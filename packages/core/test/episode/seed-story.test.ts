@@ -5,16 +5,19 @@ import {
   initialEpisodeState,
   persistEpisode,
   phaseOf,
-  replay,
   restoreEpisode,
 } from '../../src/episode/decide.js';
 import { statusAt } from '../../src/episode/status.js';
+import { accepted, fullDose, refusalOf } from './helpers.js';
 
-/** Replay and insist that every event was accepted. */
-function accepted(events: unknown[]) {
-  const r = replay(events);
-  expect(r.refusals).toEqual([]);
-  return r.state;
+/** A full dose in the booked session "x". */
+const fullDoseInX = fullDose('x');
+
+/** The code of the refusal of a full dose in session "x" after the story so far (the dose is added to it). */
+function refusedDose(s: Story): string | undefined {
+  const events = [...s.events];
+  s.add('DoseAdministered', fullDoseInX);
+  return refusalOf(events, s.last)?.code;
 }
 
 describe('a KAP episode as the seed describes it', () => {
@@ -126,13 +129,6 @@ describe('booking, pausing and safety reporting', () => {
 });
 
 describe('refusals name their reason', () => {
-  function refusalOf(events: unknown[], next: unknown) {
-    const state = accepted(events);
-    const d = decide(state, next);
-    expect(d.ok).toBe(false);
-    return d.ok ? null : d.refusal;
-  }
-
   it('refuses a dose before the patient was found eligible', () => {
     const s = new Story().day(0).add('EpisodeOpened').add('FitAssessed', { outcome: 'good-fit' });
     const next = new Story()
@@ -146,15 +142,7 @@ describe('refusals name their reason', () => {
   it('refuses a dose without pre-dose vitals', () => {
     const s = new Story().readyToDose().day(14);
     s.add('DosingSessionScheduled', { sessionId: 'x', scheduledFor: s.at(14), mode: 'in-person' });
-    const events = [...s.events];
-    s.add('DoseAdministered', {
-      sessionId: 'x',
-      kind: 'full',
-      doseMg: 300,
-      route: 'sublingual',
-      formulation: 'sublingual-lozenge',
-    });
-    expect(refusalOf(events, s.last)?.code).toBe('pre-dose-vitals-required');
+    expect(refusedDose(s)).toBe('pre-dose-vitals-required');
   });
 
   it('refuses a dose with pre-dose BP 150/95 and no override, and accepts it with a recorded override', () => {
@@ -162,13 +150,7 @@ describe('refusals name their reason', () => {
     s.add('DosingSessionScheduled', { sessionId: 'x', scheduledFor: s.at(14), mode: 'in-person' });
     s.add('VitalsRecorded', { sessionId: 'x', phase: 'pre', systolic: 150, diastolic: 95 });
     const events = [...s.events];
-    const dose = {
-      sessionId: 'x',
-      kind: 'full',
-      doseMg: 300,
-      route: 'sublingual',
-      formulation: 'sublingual-lozenge',
-    };
+    const dose = fullDoseInX;
     s.add('DoseAdministered', dose, 10);
     const r = refusalOf(events, s.last);
     expect(r?.code).toBe('vitals-hold');
@@ -195,30 +177,14 @@ describe('refusals name their reason', () => {
       .day(28);
     s.add('DosingSessionScheduled', { sessionId: 'x', scheduledFor: s.at(28), mode: 'in-person' });
     s.add('VitalsRecorded', { sessionId: 'x', phase: 'pre', systolic: 120, diastolic: 80 });
-    const events = [...s.events];
-    s.add('DoseAdministered', {
-      sessionId: 'x',
-      kind: 'full',
-      doseMg: 300,
-      route: 'sublingual',
-      formulation: 'sublingual-lozenge',
-    });
-    expect(refusalOf(events, s.last)?.code).toBe('no-medication-on-hand');
+    expect(refusedDose(s)).toBe('no-medication-on-hand');
   });
 
   it('refuses a second dose without an integration session in between', () => {
     const s = new Story().readyToDose().dosingSession(14).day(21);
     s.add('DosingSessionScheduled', { sessionId: 'x', scheduledFor: s.at(21), mode: 'in-person' });
     s.add('VitalsRecorded', { sessionId: 'x', phase: 'pre', systolic: 120, diastolic: 80 });
-    const events = [...s.events];
-    s.add('DoseAdministered', {
-      sessionId: 'x',
-      kind: 'full',
-      doseMg: 300,
-      route: 'sublingual',
-      formulation: 'sublingual-lozenge',
-    });
-    expect(refusalOf(events, s.last)?.code).toBe('integration-required');
+    expect(refusedDose(s)).toBe('integration-required');
   });
 
   it('refuses a late entry that would invalidate a later event, naming that event', () => {

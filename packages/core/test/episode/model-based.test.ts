@@ -1,5 +1,5 @@
 import { Story } from '@kapkit/testing';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { type AnyStateNode, getNextTransitions, transition } from 'xstate';
 import { getShortestPaths, getSimplePaths, type StatePath } from 'xstate/graph';
 import {
@@ -982,8 +982,13 @@ describe('the episode machine, traversed with xstate/graph', () => {
   const paths = getShortestPaths(episodeMachine, traversal) as Path[];
   const edges = [...explored.values()].filter((x): x is Edge => x !== null);
   let probed: ReturnType<typeof replayAndProbe> | undefined;
+  // Replaying and probing every path is the heavy part (tens of seconds on a loaded 2-core machine): it runs
+  // once, in a hook with a generous limit, so that no test's own time limit depends on the machine's speed.
+  beforeAll(() => {
+    probed = replayAndProbe(paths);
+  }, 600_000);
   const probe = () => {
-    probed ??= replayAndProbe(paths);
+    if (!probed) throw new Error('the paths were not replayed (beforeAll did not run)');
     return probed;
   };
 

@@ -69,3 +69,47 @@ describe('the caseload over cached episode states', () => {
     expect(now.phq9?.total).not.toBe(row.phq9?.total);
   });
 });
+
+describe('warming the caseload at start', () => {
+  it('folds every patient’s latest episode before the first caseload request, which then asks the store for none', async () => {
+    const { app: fresh, accounts, warm } = createDashboardApp({ store, log: () => {} });
+    const patients = new Set<string>();
+    for await (const s of store.streamAll()) patients.add(s.event.patientId);
+    const me = await signedIn(accounts, 'therapist', { patients: [...patients] });
+    await warm();
+    const loaded: string[] = [];
+    const original = store.loadEpisode.bind(store);
+    store.loadEpisode = (id: string) => {
+      loaded.push(id);
+      return original(id);
+    };
+    try {
+      const res = await fresh.request('/api/caseload', { headers: me.headers });
+      const body = (await res.json()) as CaseloadResponse;
+      expect(body.rows.length).toBe(patients.size);
+      expect(loaded).toEqual([]);
+    } finally {
+      store.loadEpisode = original;
+    }
+  });
+
+  it('stops between two episodes once aborted', async () => {
+    const { warm } = createDashboardApp({ store, log: () => {} });
+    const loaded: string[] = [];
+    const original = store.loadEpisode.bind(store);
+    store.loadEpisode = (id: string) => {
+      loaded.push(id);
+      return original(id);
+    };
+    try {
+      const stop = new AbortController();
+      stop.abort();
+      await warm(stop.signal);
+      expect(loaded).toEqual([]);
+      await warm();
+      expect(loaded.length).toBeGreaterThan(0);
+    } finally {
+      store.loadEpisode = original;
+    }
+  });
+});

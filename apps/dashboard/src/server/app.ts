@@ -172,6 +172,8 @@ export function createDashboardApp(options: DashboardOptions) {
     app,
     /** Catch up with the store (the first call reads every event id). */
     refresh: () => read.refresh(),
+    /** Load each patient's latest episode ahead of the first caseload request (see `DashboardReadModel.warm`). */
+    warm: (signal?: AbortSignal) => read.warm(signal),
     /** True when any episode seen so far is synthetic (demo data). */
     isDemo: () => read.isDemo(),
     /** Accounts, care teams, sessions and the audit trail the app uses. */

@@ -140,6 +140,23 @@ export class DashboardReadModel {
     return caseloadRow(state, asOf, scores, signals);
   }
 
+  /**
+   * Load every patient's latest episode and its caseload scores ahead of the first caseload request, so that
+   * the first therapist to open the dashboard after a restart does not wait for hundreds of episodes to be
+   * folded. One episode at a time, so requests that arrive meanwhile are served between them; it stops between
+   * two episodes once `signal` is aborted.
+   */
+  async warm(signal?: AbortSignal): Promise<void> {
+    await this.index.refresh();
+    for (const patientId of [...this.index.byPatient.keys()]) {
+      if (signal?.aborted) return;
+      const latest = this.index.episodesOf(patientId).at(-1);
+      if (!latest) continue;
+      const { state } = await this.loadEpisode(latest);
+      if (!this.#scores.has(state)) this.#scores.set(state, caseloadScores(state.context, this.registry));
+    }
+  }
+
   /** True when any episode seen so far is synthetic (demo data). */
   isDemo(): boolean {
     return [...this.index.episodes.values()].some((e) => e.synthetic);

@@ -193,6 +193,7 @@ export async function startDashboard(options: StartOptions = {}): Promise<Runnin
   const {
     app,
     refresh,
+    warm,
     isDemo: hasDemo,
     accounts,
     syntheticPatients,
@@ -251,6 +252,10 @@ export async function startDashboard(options: StartOptions = {}): Promise<Runnin
   }
   // Automatic measure requests from the monitoring plans, and e-mail delivery: now and periodically.
   measureLinks.start();
+  // The caseload's episodes are folded in the background now rather than on the first request. A failure here
+  // (the store closing while it runs) only means the first request folds them itself, so it is not reported.
+  const warmingStop = new AbortController();
+  const warming = warm(warmingStop.signal).catch(() => undefined);
   let closed: Promise<void> | null = null;
   return {
     url,
@@ -263,6 +268,8 @@ export async function startDashboard(options: StartOptions = {}): Promise<Runnin
     close() {
       closed ??= (async () => {
         measureLinks.stop();
+        warmingStop.abort();
+        await warming;
         await new Promise<void>((r) => server.close(() => r()));
         await store.close();
       })();

@@ -48,6 +48,11 @@ export function itemColumnName(index1: number): string {
   return `item_${String(index1).padStart(2, '0')}`;
 }
 
+/** The item column names in order (`item_01` first), made once: every assessments row sets all of them. */
+export const ITEM_COLUMN_NAMES: readonly string[] = Array.from({ length: ITEM_COLUMNS }, (_, k) =>
+  itemColumnName(k + 1),
+);
+
 const instrumentIds = builtinInstruments.map((d) => d.id);
 const severityIds = [...new Set(builtinInstruments.flatMap((d) => (d.bands ?? []).map((b) => b.id)))];
 const safetyRuleIds = builtinInstruments.flatMap((d) => (d.safety ?? []).map((s) => s.id));

@@ -7,7 +7,7 @@ import {
   type Refusal,
   refusalCodes,
 } from '@kapkit/core';
-import { PendingEpisode } from './pending.js';
+import { DEFLATE_ABOVE_EPISODES, PendingEpisode } from './pending.js';
 import { ProblemQueue } from './problems.js';
 import { episodeOfLine, type Scan } from './read.js';
 import type { EpisodeRowWriter } from './rows.js';
@@ -158,7 +158,7 @@ export async function foldStage(source: Readable, o: FoldStageOptions): Promise<
         held = new PendingEpisode(line);
         pending.set(route.episodeId, held);
       }
-      held.add(line, text);
+      held.add(line, text, pending.size > DEFLATE_ABOVE_EPISODES);
       if (scan.lastLine.get(route.episodeId) === line) await finish(route.episodeId, held);
     }
     queue.release(oldestPending());

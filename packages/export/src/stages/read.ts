@@ -23,6 +23,17 @@ const EPISODE_ID = /"episodeId"\s*:\s*"([^"\\]*)"/;
 const EPISODE_KEY = '"episodeId"';
 
 /**
+ * A copy of `s` that does not point into the string it was cut from. V8 keeps a substring of 13 characters or
+ * more as a view of its parent, here the whole chunk of input the line was read from: an episode id kept as a
+ * map key would keep its chunk (64 KiB) alive, and the first pass, which keeps one id per episode, would hold
+ * most of an interleaved log in memory (measured: 358 MB for a 441 MB log of 20,834 episodes). Slicing a fresh
+ * concatenation copies the characters.
+ */
+function ownString(s: string): string {
+  return ` ${s}`.slice(1);
+}
+
+/**
  * The episode a line belongs to, as both passes of an export route it: by a pattern when the line names
  * `"episodeId"` exactly once with a plain string value (no escapes), otherwise by parsing the line (`value` is
  * then the parsed line, or `undefined` when it is not JSON). Both passes call it, so they always agree on which
@@ -33,7 +44,7 @@ export function episodeOfLine(text: string): { episodeId: string | null; parsed:
   const at = text.indexOf(EPISODE_KEY);
   if (at !== -1 && text.indexOf(EPISODE_KEY, at + EPISODE_KEY.length) === -1) {
     const m = EPISODE_ID.exec(text);
-    if (m?.[1]) return { episodeId: m[1], parsed: false };
+    if (m?.[1]) return { episodeId: ownString(m[1]), parsed: false };
   }
   let value: unknown;
   try {

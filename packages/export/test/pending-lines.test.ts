@@ -1,0 +1,16 @@
+import { describe, expect, it } from 'vitest';
+import { PendingEpisode } from '../src/stages/pending.js';
+
+describe('the lines of an episode under way', () => {
+  const texts = Array.from(
+    { length: 300 },
+    (_, i) => `{"line":${i},"text":"${'é€x'.repeat((i * 37) % 700)}"}`,
+  );
+
+  it.each([false, true])('come back exactly, in order, with their numbers (deflated: %s)', (deflate) => {
+    const held = new PendingEpisode(5);
+    texts.forEach((t, i) => held.add(5 + 2 * i, t, deflate));
+    expect([...held.lines()]).toEqual(texts.map((text, i) => ({ line: 5 + 2 * i, text })));
+    expect(held.firstLine).toBe(5);
+  });
+});

@@ -1,7 +1,8 @@
-import { closeSync, close as fsClose, write as fsWrite, fsync, openSync, writeSync } from 'node:fs';
+import { closeSync, close as fsClose, openSync, writeSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { KapkitError } from '@kapkit/core';
 import { ByteWriter, ParquetWriter, type SchemaElement } from 'hyparquet-writer';
+import { syncAndClose, writeAt } from './file-output.js';
 
 /**
  * Streaming Parquet table writer on top of hyparquet-writer's incremental `ParquetWriter`.
@@ -134,38 +135,9 @@ function coerce(type: ParquetColumn['type'], value: unknown): unknown {
   }
 }
 
-/** Write all of `bytes` at `position`, looping over short writes. */
-function writeAt(fd: number, bytes: Uint8Array, position: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const step = (done: number): void => {
-      if (done >= bytes.length) {
-        resolve();
-        return;
-      }
-      fsWrite(fd, bytes, done, bytes.length - done, position + done, (error, written) => {
-        if (error) reject(error);
-        else step(done + written);
-      });
-    };
-    step(0);
-  });
-}
-
 function writeAtSync(fd: number, bytes: Uint8Array, position: number): void {
   let done = 0;
   while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done, position + done);
-}
-
-function syncAndClose(fd: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    fsync(fd, (syncError) => {
-      fsClose(fd, (closeError) => {
-        const error = syncError ?? closeError;
-        if (error) reject(error);
-        else resolve();
-      });
-    });
-  });
 }
 
 /**
@@ -203,6 +175,28 @@ class FileSink extends ByteWriter {
 
   override finish(): Promise<void> {
     return this.flush();
+  }
+}
+
+/** Refuse a schema hyparquet-writer could not write: no columns, an empty or duplicate name, an unknown type. */
+function checkColumns(columns: readonly ParquetColumn[]): void {
+  if (columns.length === 0)
+    throw new KapkitError('invalid-parquet-schema', 'A Parquet table needs at least one column.');
+  const seen = new Set<string>();
+  for (const column of columns) {
+    if (typeof column.name !== 'string' || column.name === '') {
+      throw new KapkitError('invalid-parquet-schema', 'Parquet column names must be non-empty strings.');
+    }
+    if (seen.has(column.name)) {
+      throw new KapkitError('invalid-parquet-schema', `Duplicate Parquet column name "${column.name}".`);
+    }
+    seen.add(column.name);
+    if (!PARQUET_TYPES.has(column.type)) {
+      throw new KapkitError(
+        'invalid-parquet-schema',
+        `Parquet column "${column.name}" has unsupported type ${JSON.stringify(column.type)}; expected one of ${[...PARQUET_TYPES].join(', ')}.`,
+      );
+    }
   }
 }
 
@@ -245,24 +239,7 @@ export function createParquetTableWriter(
       `rowGroupSize must be a positive integer, got ${rowGroupSize}.`,
     );
   }
-  if (columns.length === 0)
-    throw new KapkitError('invalid-parquet-schema', 'A Parquet table needs at least one column.');
-  const seen = new Set<string>();
-  for (const column of columns) {
-    if (typeof column.name !== 'string' || column.name === '') {
-      throw new KapkitError('invalid-parquet-schema', 'Parquet column names must be non-empty strings.');
-    }
-    if (seen.has(column.name)) {
-      throw new KapkitError('invalid-parquet-schema', `Duplicate Parquet column name "${column.name}".`);
-    }
-    seen.add(column.name);
-    if (!PARQUET_TYPES.has(column.type)) {
-      throw new KapkitError(
-        'invalid-parquet-schema',
-        `Parquet column "${column.name}" has unsupported type ${JSON.stringify(column.type)}; expected one of ${[...PARQUET_TYPES].join(', ')}.`,
-      );
-    }
-  }
+  checkColumns(columns);
   const specs = columns.map((c) => ({ name: c.name, type: c.type }));
   const schema: SchemaElement[] = [{ name: 'root', num_children: specs.length }, ...specs.map(schemaElement)];
 

@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Story } from '@kapkit/testing';
 import { describe, expect, it } from 'vitest';
-import { exportEvents, type InputProblem, TABLE_NAMES } from '../src/index.js';
+import { exportEvents, TABLE_NAMES } from '../src/index.js';
 import { DEFLATE_ABOVE_EPISODES } from '../src/stages/pending.js';
-import { cohort, interleave, ndjson, streamOf, tempDir } from './support.js';
+import { cohort, exportCollectingProblems, interleave, ndjson, streamOf, tempDir } from './support.js';
 
 /** The rows of each table of an NDJSON export, sorted (the order of episodes differs between logs). */
 function sortedTables(dir: string): Record<string, string[]> {
@@ -53,11 +53,9 @@ describe('an interleaved log (episodes under way at the same time)', () => {
     events.splice(9, 0, '[1]'); // line 10
     // Line 12: an episode id only in a nested object is no episode's: the line is refused on its own.
     events.splice(11, 0, { id: 'stray', type: 'FitAssessed', meta: { episodeId: 'ep-2' } });
-    const problems: InputProblem[] = [];
-    const { manifest } = await exportEvents(streamOf(ndjson(events)), {
+    const { manifest, problems } = await exportCollectingProblems(ndjson(events), {
       format: 'csv',
       outDir: tempDir(),
-      onProblem: (p) => problems.push(p),
     });
     expect(problems.map((p) => [p.line, p.code])).toEqual([
       [3, 'already-opened'],

@@ -1,5 +1,4 @@
-import { close as fsClose, openSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { openSync } from 'node:fs';
 import {
   createInstrumentRegistry,
   type EpisodeAssessment,
@@ -22,7 +21,7 @@ import {
   SAFETY_RULE_SYSTEM,
   SYNTHETIC_TAGS,
 } from './fhir/vocabulary.js';
-import { syncAndClose, writeAt } from './file-output.js';
+import { discardFile, syncAndClose, writeAt } from './file-output.js';
 
 /**
  * Streaming FHIR R4 export: one `Bundle` of type `collection`, written to a file as episodes are added.
@@ -279,11 +278,9 @@ export function createFhirBundleWriter(path: string, options: FhirBundleWriterOp
       state = 'aborted';
       pending = [];
       await tail;
-      if (fdOpen) {
-        fdOpen = false;
-        await new Promise<void>((resolve) => fsClose(fd, () => resolve()));
-      }
-      await rm(path, { force: true });
+      const open = fdOpen ? fd : null;
+      fdOpen = false;
+      await discardFile(open, path);
     },
   };
 }

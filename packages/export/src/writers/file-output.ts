@@ -1,4 +1,5 @@
 import { close as fsClose, write as fsWrite, fsync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 
 /* Positional file output shared by the Parquet and FHIR writers (they write a file descriptor in order). */
 
@@ -30,4 +31,10 @@ export function syncAndClose(fd: number): Promise<void> {
       });
     });
   });
+}
+
+/** Close `fd` when it is still open (ignoring errors: the file is being given up), then delete `path`. */
+export async function discardFile(fd: number | null, path: string): Promise<void> {
+  if (fd !== null) await new Promise<void>((resolve) => fsClose(fd, () => resolve()));
+  await rm(path, { force: true });
 }

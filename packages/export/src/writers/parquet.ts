@@ -1,8 +1,7 @@
-import { closeSync, close as fsClose, openSync, writeSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { KapkitError } from '@kapkit/core';
 import { ByteWriter, ParquetWriter, type SchemaElement } from 'hyparquet-writer';
-import { syncAndClose, writeAt } from './file-output.js';
+import { discardFile, syncAndClose, writeAt } from './file-output.js';
 
 /**
  * Streaming Parquet table writer on top of hyparquet-writer's incremental `ParquetWriter`.
@@ -355,11 +354,9 @@ export function createParquetTableWriter(
       state = 'aborted';
       buffers = [];
       await tail;
-      if (fdOpen) {
-        fdOpen = false;
-        await new Promise<void>((resolve) => fsClose(fd, () => resolve()));
-      }
-      await rm(path, { force: true });
+      const open = fdOpen ? fd : null;
+      fdOpen = false;
+      await discardFile(open, path);
     },
   };
 }

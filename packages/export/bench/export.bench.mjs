@@ -115,14 +115,14 @@ ${rows.join('\n')}
 Target: peak RSS under 300 MB whatever the input size, for logs grouped by episode (as a store exports them)
 and interleaved ones (as a live store streams them): **${target ? 'met' : 'not met'}** (largest ${mb(worst)} MB).
 The export reads the log twice: the first pass finds each episode's last line; the second holds each episode's
-lines as bytes (outside the JavaScript heap; deflated when more than 256 episodes are under way) until its last
+lines as bytes (outside the JavaScript heap; deflated beyond 16 MiB) until its last
 line, then decides them with the episode machine and writes the episode's rows in one go. So one machine state
 exists at a time, and what grows with the episodes under way is only their undecided lines.${
-  inter.length
-    ? ` In the interleaved log (every episode of a year's enrolment in time order) up to
+    inter.length
+      ? ` In the interleaved log (every episode of a year's enrolment in time order) up to
 ${fmtInt(Math.max(...inter.map((x) => x.r.openMax)))} episodes are under way at once.`
-    : ''
-} The fold (validation and the episode machine) dominates the time; writing the rows costs the rest.
+      : ''
+  } The fold (validation and the episode machine) dominates the time; writing the rows costs the rest.
 
 The live heap stays small and does not grow with the input; most of the RSS above it is heap that V8 sizes
 lazily under a high allocation rate (and more so on a loaded machine), so peaks vary by tens of MB from run to

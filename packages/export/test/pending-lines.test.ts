@@ -13,4 +13,17 @@ describe('the lines of an episode under way', () => {
     expect([...held.lines()]).toEqual(texts.map((text, i) => ({ line: 5 + 2 * i, text })));
     expect(held.firstLine).toBe(5);
   });
+
+  it('take less memory deflated, and say how much they take', () => {
+    const plain = new PendingEpisode(1);
+    const packed = new PendingEpisode(1);
+    let grown = 0;
+    texts.forEach((t, i) => {
+      plain.add(i + 1, t, false);
+      grown += packed.add(i + 1, t, true);
+    });
+    expect(grown).toBe(packed.bytes);
+    expect(plain.bytes).toBeGreaterThanOrEqual(Buffer.byteLength(texts.join(''), 'utf8'));
+    expect(packed.bytes).toBeLessThan(plain.bytes / 3);
+  });
 });

@@ -7,7 +7,7 @@ import {
   type Refusal,
   refusalCodes,
 } from '@kapkit/core';
-import { DEFLATE_ABOVE_EPISODES, PendingEpisode } from './pending.js';
+import { DEFLATE_ABOVE_BYTES, PendingEpisode } from './pending.js';
 import { ProblemQueue } from './problems.js';
 import { episodeOfLine, type Scan } from './read.js';
 import type { EpisodeRowWriter } from './rows.js';
@@ -120,8 +120,11 @@ export async function foldStage(source: Readable, o: FoldStageOptions): Promise<
       writer.keepVoidable(r.episode.episodeId, r.event);
     }
   };
+  /** Bytes taken by the lines held in `pending`. */
+  let heldBytes = 0;
   const finish = async (episodeId: string, held: PendingEpisode) => {
     pending.delete(episodeId);
+    heldBytes -= held.bytes;
     for (const { line, text } of held.lines()) decide(parsedLine(line, text));
     const episode = fold.episodes.get(episodeId);
     if (episode) {
@@ -158,7 +161,7 @@ export async function foldStage(source: Readable, o: FoldStageOptions): Promise<
         held = new PendingEpisode(line);
         pending.set(route.episodeId, held);
       }
-      held.add(line, text, pending.size > DEFLATE_ABOVE_EPISODES);
+      heldBytes += held.add(line, text, heldBytes > DEFLATE_ABOVE_BYTES);
       if (scan.lastLine.get(route.episodeId) === line) await finish(route.episodeId, held);
     }
     queue.release(oldestPending());

@@ -5,19 +5,20 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
  * export folds and writes an episode in one go then). Bytes rather than parsed events or machine states: a
  * line takes about a quarter of the memory of the event it parses to and less than the episode state it would
  * grow, and it lives outside the JavaScript heap, so thousands of episodes under way in an interleaved log
- * neither fill the heap nor keep the garbage collector busy. When many episodes are under way, each full chunk
- * is also deflated (zlib, fastest level): event lines of one episode shrink about 5 times.
+ * neither fill the heap nor keep the garbage collector busy. When more than {@link DEFLATE_ABOVE_BYTES} are held,
+ * each full chunk is also deflated (zlib, fastest level): event lines of one episode shrink about 5 times.
  */
 
 /** Bytes of a new chunk (a longer line gets a chunk of its own length). */
 const CHUNK_BYTES = 4096;
 
 /**
- * Episodes under way above which full chunks are deflated. A log grouped by episode (as a store exports it)
- * never has more than a few, so it never pays for compression; an interleaved log of a year's enrolment has
- * thousands (measured: 5,812 for 20,834 episodes, 125 MB of held lines uncompressed). kapkit default.
+ * Bytes of held lines above which full chunks are deflated. A log grouped by episode (as a store exports it),
+ * or one with a few hundred episodes under way, stays below it and never pays for compression (zlib was a tenth
+ * of the CPU of an export that deflated 60 MB of lines of 858 episodes); an interleaved log of a year's
+ * enrolment goes far above it (measured: 125 MB held for 5,812 episodes under way). kapkit default.
  */
-export const DEFLATE_ABOVE_EPISODES = 256;
+export const DEFLATE_ABOVE_BYTES = 16 * 2 ** 20;
 
 /**
  * zlib settings for a chunk: the fastest level, and a window and hash table no larger than a chunk needs
@@ -43,22 +44,35 @@ export class PendingEpisode {
   /** Whether each chunk is deflated. */
   readonly #deflated: boolean[] = [];
   #used = 0;
+  #bytes = 0;
 
   constructor(readonly firstLine: number) {}
 
-  /** Hold one line; `deflate`: deflate the last chunk if this line starts a new one. */
-  add(line: number, text: string, deflate: boolean): void {
+  /** Bytes of memory the held lines take (chunks, deflated or not). */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /**
+   * Hold one line; `deflate`: deflate the last chunk if this line starts a new one. Returns how many bytes the
+   * held lines grew by (negative when a deflated chunk gave back more than the line took).
+   */
+  add(line: number, text: string, deflate: boolean): number {
+    const before = this.#bytes;
     const bytes = Buffer.byteLength(text, 'utf8');
     const last = this.#chunks.length - 1;
     let chunk = this.#chunks[last];
     if (chunk === undefined || this.#used + bytes > chunk.length) {
       if (chunk !== undefined && deflate) {
-        this.#chunks[last] = ownBytes(deflateRawSync(chunk.subarray(0, this.#used), DEFLATE));
+        const packed = ownBytes(deflateRawSync(chunk.subarray(0, this.#used), DEFLATE));
+        this.#bytes += packed.length - chunk.length;
+        this.#chunks[last] = packed;
         this.#deflated[last] = true;
       }
       // Outside the pool of small buffers: a held chunk never keeps a shared slab alive.
       chunk = Buffer.allocUnsafeSlow(Math.max(CHUNK_BYTES, bytes));
       this.#chunks.push(chunk);
+      this.#bytes += chunk.length;
       this.#deflated.push(false);
       this.#used = 0;
     }
@@ -66,6 +80,7 @@ export class PendingEpisode {
     this.#lines.push(line);
     this.#where.push(this.#chunks.length - 1, this.#used, this.#used + bytes);
     this.#used += bytes;
+    return this.#bytes - before;
   }
 
   /** The held lines in the order they were read, with their numbers. */

@@ -9,7 +9,7 @@ describe('the lines of an episode under way', () => {
 
   it.each([false, true])('come back exactly, in order, with their numbers (deflated: %s)', (deflate) => {
     const held = new PendingEpisode(5);
-    texts.forEach((t, i) => held.add(5 + 2 * i, t, deflate));
+    for (const [i, t] of texts.entries()) held.add(5 + 2 * i, t, deflate);
     expect([...held.lines()]).toEqual(texts.map((text, i) => ({ line: 5 + 2 * i, text })));
     expect(held.firstLine).toBe(5);
   });

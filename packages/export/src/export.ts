@@ -113,11 +113,11 @@ function planExport(options: ExportOptions): ExportPlan {
  * machine, refused lines excluded and counted by reason, voided events left out (or, with `includeVoided`,
  * marked). Two passes: the first finds each episode's last line (and the ids voids name); the second holds
  * each episode's lines as bytes until its last line has been read, then folds them and writes the episode's
- * rows, in clinical order, after which its state is dropped. One episode state exists at a time; what grows
- * with the episodes under way at the same time is only their undecided lines (deflated beyond 16 MiB), never
- * with the length of the log. Excluded lines are reported in line order. A one-shot stream is first copied to a private
- * temporary file outside the output directory (removed afterwards); pass a function that opens the input to
- * read it twice instead.
+ * rows, in clinical order, after which its state is dropped. One episode state exists at a time: memory grows
+ * only with the undecided lines of the episodes under way at the same time (deflated beyond 16 MiB), not with
+ * the length of the log. Excluded lines are reported in line order. A one-shot stream is first copied to a
+ * private temporary file outside the output directory (removed afterwards); pass a function that opens the
+ * input to read it twice instead.
  *
  * Atomic: every file is written under a hidden temporary name and renamed only when all of them are
  * complete, the manifest last. On any failure (or `signal` abort) the temporary files are removed and the

@@ -111,12 +111,13 @@ function planExport(options: ExportOptions): ExportPlan {
  *
  * The log is read as every kapkit command reads it (`EventLogFold`): each event decided by the episode
  * machine, refused lines excluded and counted by reason, voided events left out (or, with `includeVoided`,
- * marked). Two passes: the first finds each episode's last line (and the ids voids name); the second folds
- * the events, one state per episode under way, and writes an episode's rows, in clinical order, once its last
- * line has been read, after which its state is dropped. Memory therefore grows with the number of episodes
- * under way at the same time, not with the length of the log. A one-shot stream is first copied to a private
- * temporary file outside the output directory (removed afterwards); pass a function that opens the input to
- * read it twice instead.
+ * marked). Two passes: the first finds each episode's last line (and the ids voids name); the second holds
+ * each episode's lines as bytes until its last line has been read, then folds them and writes the episode's
+ * rows, in clinical order, after which its state is dropped. One episode state exists at a time: memory grows
+ * only with the undecided lines of the episodes under way at the same time (deflated beyond 16 MiB), not with
+ * the length of the log. Excluded lines are reported in line order. A one-shot stream is first copied to a
+ * private temporary file outside the output directory (removed afterwards); pass a function that opens the
+ * input to read it twice instead.
  *
  * Atomic: every file is written under a hidden temporary name and renamed only when all of them are
  * complete, the manifest last. On any failure (or `signal` abort) the temporary files are removed and the

@@ -15,7 +15,7 @@ import {
   windowMsFromDays,
 } from '@kapkit/core';
 import type { IdMapper } from './pseudonym.js';
-import { EPISODE_OUTCOME_INSTRUMENTS, ITEM_COLUMNS, itemColumnName } from './tables.js';
+import { EPISODE_OUTCOME_INSTRUMENTS, ITEM_COLUMN_NAMES } from './tables.js';
 
 /** One row of a research table: column name → value (string, number, boolean or null). */
 export type Row = Record<string, string | number | boolean | null>;
@@ -164,7 +164,7 @@ export function assessmentRow(facts: AssessmentFacts, track: EpisodeTrack, ids: 
     severity: a.severity,
     answered,
   };
-  for (let k = 0; k < ITEM_COLUMNS; k++) row[itemColumnName(k + 1)] = a.responses[k] ?? null;
+  for (let k = 0; k < ITEM_COLUMN_NAMES.length; k++) row[ITEM_COLUMN_NAMES[k]!] = a.responses[k] ?? null;
   row.dose_number = where.doseNumber ?? 0;
   row.days_since_last_dose = where.daysSinceLastDose;
   row.in_critical_period = where.inside;

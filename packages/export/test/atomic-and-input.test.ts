@@ -3,8 +3,16 @@ import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { Story } from '@kapkit/testing';
 import { describe, expect, it } from 'vitest';
-import { EXPORT_FORMATS, exportEvents, type InputProblem, isTempName } from '../src/index.js';
-import { cohort, interleave, listFiles, ndjson, streamOf, tempDir } from './support.js';
+import { EXPORT_FORMATS, exportEvents, isTempName } from '../src/index.js';
+import {
+  cohort,
+  exportCollectingProblems,
+  interleave,
+  listFiles,
+  ndjson,
+  streamOf,
+  tempDir,
+} from './support.js';
 
 /** A stream that gives `text` for a while, then fails like a broken disk or network would. */
 function failingAfter(text: string, chunks: number): Readable {
@@ -112,15 +120,10 @@ describe('bad input', () => {
   }
 
   it('reports every excluded line with its number, code and reason, and still exports the rest', async () => {
-    const problems: InputProblem[] = [];
     const dir = tempDir();
-    const { manifest } = await exportEvents(
-      streamOf(`\ufeff${ndjson(withProblems()).replace(/\n/g, '\r\n')}`),
-      {
-        format: 'ndjson',
-        outDir: dir,
-        onProblem: (p) => problems.push(p),
-      },
+    const { manifest, problems } = await exportCollectingProblems(
+      `\ufeff${ndjson(withProblems()).replace(/\n/g, '\r\n')}`,
+      { format: 'ndjson', outDir: dir },
     );
     expect(problems.map((p) => [p.line, p.code])).toEqual([
       [4, 'invalid-json'],

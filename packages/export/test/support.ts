@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { type DosingSessionOptions, type ReadyToDoseOptions, Story } from '@kapkit/testing';
+import { type ExportManifest, type ExportOptions, exportEvents, type InputProblem } from '../src/index.js';
 
 /** Ready to dose as the export tests record it: self-referred, 3 sessions planned, 6 doses authorised, 4 delivered. */
 export const COURSE: ReadyToDoseOptions = {
@@ -105,4 +106,14 @@ export function cohort(n: number): Story[] {
     stories.push(s);
   }
   return stories;
+}
+
+/** Export `text` (NDJSON) with `options`, collecting the excluded lines as they are reported. */
+export async function exportCollectingProblems(
+  text: string,
+  options: ExportOptions,
+): Promise<{ manifest: ExportManifest; problems: InputProblem[] }> {
+  const problems: InputProblem[] = [];
+  const { manifest } = await exportEvents(streamOf(text), { ...options, onProblem: (p) => problems.push(p) });
+  return { manifest, problems };
 }

@@ -1,12 +1,24 @@
 import type { Readable } from 'node:stream';
-import { type EventLogFold, type LogProblem, ndjsonLines, type Refusal, refusalCodes } from '@kapkit/core';
-import type { Scan } from './read.js';
+import {
+  type EventLogFold,
+  type LogProblem,
+  type NdjsonLine,
+  ndjsonTextLines,
+  type Refusal,
+  refusalCodes,
+} from '@kapkit/core';
+import { DEFLATE_ABOVE_BYTES, PendingEpisode } from './pending.js';
+import { ProblemQueue } from './problems.js';
+import { episodeOfLine, type Scan } from './read.js';
 import type { EpisodeRowWriter } from './rows.js';
 
 /*
  * Stage 2 of an export, fold: every line decided by the episode model (`EventLogFold`, as every kapkit command
- * reads a log), problems reported as they are found, and each episode handed to the row writer once its last
- * line has been read, after which its state is dropped.
+ * reads a log). An episode's lines are held as bytes (`PendingEpisode`) until its last line has been read; then
+ * they are decided in one go and the episode handed to the row writer, after which its state is dropped. So at
+ * most one episode state exists at a time, however many episodes are under way in an interleaved log, and an
+ * intermediate state lives only for the next line of the same episode (it never outlives a young-generation
+ * collection). Problems are reported in line order (see `ProblemQueue`).
  */
 
 /** A line that was excluded from the export, and why. */
@@ -73,15 +85,25 @@ export interface FoldStageOptions {
 export interface FoldStageResult {
   readonly lines: number;
   readonly problems: readonly { readonly line: number; readonly code: string }[];
+  /** Excluded lines by code, the codes in the order of their first line. */
+  readonly byCode: Readonly<Record<string, number>>;
+}
+
+/** The line as `ndjsonLines` of @kapkit/core gives it: parsed, or why it is not JSON. */
+function parsedLine(line: number, text: string): NdjsonLine {
+  try {
+    return { line, ok: true, value: JSON.parse(text) as unknown };
+  } catch (e) {
+    return { line, ok: false, message: `not valid JSON (${(e as Error).message})` };
+  }
 }
 
 /** Fold every line of `source`, writing each episode as soon as its last line has been read. */
 export async function foldStage(source: Readable, o: FoldStageOptions): Promise<FoldStageResult> {
   const { fold, scan, writer } = o;
-  const listed: { line: number; code: string }[] = [];
-  let lines = 0;
+  const pending = new Map<string, PendingEpisode>();
+  const queue = new ProblemQueue(MAX_LISTED_PROBLEMS, (p) => o.onProblem?.(p));
   const problem = (p: LogProblem) => {
-    if (listed.length < MAX_LISTED_PROBLEMS) listed.push({ line: p.line, code: p.code });
     // The JSON parser's message quotes the line, so it is never repeated (it may hold anything).
     const message =
       o.deidentified && p.refusal
@@ -89,39 +111,69 @@ export async function foldStage(source: Readable, o: FoldStageOptions): Promise<
         : o.deidentified || p.code === 'invalid-json'
           ? safeLineMessage(p)
           : p.message;
-    o.onProblem?.({ line: p.line, code: p.code, message: oneLine(message) });
+    queue.add({ line: p.line, code: p.code, message: oneLine(message) });
   };
-  for await (const l of ndjsonLines(source)) {
-    lines = l.line;
-    if (l.line % o.progressEvery === 0 || fold.counts.records % o.progressEvery === 0) {
-      o.checkAbort();
-      o.onProgress?.({
-        lines: l.line,
-        accepted: fold.counts.accepted,
-        excluded: fold.counts.refused + fold.counts.malformed,
-        rows: writer.rows,
-        openEpisodes: fold.episodes.size,
-      });
-    }
+  const decide = (l: NdjsonLine) => {
     const r = fold.add(l);
     if (!r.ok) problem(r.problem);
     else if (o.includeVoided && r.event.type === 'AssessmentRecorded' && scan.voidTargets.has(r.event.id)) {
       writer.keepVoidable(r.episode.episodeId, r.event);
     }
-    const episodeId = r.ok ? r.episode.episodeId : r.problem.episodeId;
-    if (episodeId !== null && scan.lastLine.get(episodeId) === l.line) {
-      const episode = fold.episodes.get(episodeId);
-      if (episode) {
-        await writer.finish(episode);
-        fold.release(episodeId);
-      }
+  };
+  /** Bytes taken by the lines held in `pending`. */
+  let heldBytes = 0;
+  const finish = async (episodeId: string, held: PendingEpisode) => {
+    pending.delete(episodeId);
+    heldBytes -= held.bytes;
+    for (const { line, text } of held.lines()) decide(parsedLine(line, text));
+    const episode = fold.episodes.get(episodeId);
+    if (episode) {
+      await writer.finish(episode);
+      fold.release(episodeId);
     }
+  };
+  const oldestPending = () => {
+    for (const held of pending.values()) return held.firstLine;
+    return Number.POSITIVE_INFINITY;
+  };
+  let lines = 0;
+  let read = 0;
+  for await (const { line, text } of ndjsonTextLines(source)) {
+    lines = line;
+    if (line % o.progressEvery === 0 || read % o.progressEvery === 0) {
+      o.checkAbort();
+      o.onProgress?.({
+        lines: line,
+        accepted: fold.counts.accepted,
+        excluded: fold.counts.refused + fold.counts.malformed,
+        rows: writer.rows,
+        openEpisodes: pending.size,
+      });
+    }
+    read++;
+    const route = episodeOfLine(text);
+    if (route.episodeId === null) {
+      // Not an event of any episode: decided now (its state is no episode's).
+      decide(route.value === undefined ? parsedLine(line, text) : { line, ok: true, value: route.value });
+    } else {
+      let held = pending.get(route.episodeId);
+      if (held === undefined) {
+        held = new PendingEpisode(line);
+        pending.set(route.episodeId, held);
+      }
+      heldBytes += held.add(line, text, heldBytes > DEFLATE_ABOVE_BYTES);
+      if (scan.lastLine.get(route.episodeId) === line) await finish(route.episodeId, held);
+    }
+    queue.release(oldestPending());
   }
   o.checkAbort();
-  // Episodes whose last line the first pass did not see (it cannot happen with a file read twice).
+  // Episodes whose last line the first pass did not see (the input changed between the two reads).
+  for (const [episodeId, held] of [...pending]) await finish(episodeId, held);
+  // A stray state (a line routed to another episode that still named this one): written as it stands.
   for (const episode of [...fold.episodes.values()]) {
     await writer.finish(episode);
     fold.release(episode.episodeId);
   }
-  return { lines, problems: listed };
+  queue.release(Number.POSITIVE_INFINITY);
+  return { lines, problems: queue.listed, byCode: queue.byCode };
 }

@@ -173,7 +173,7 @@ export async function commitExport(
       excluded,
       voided: fold.voided,
       voidedIncluded: plan.selection.includeVoided === true,
-      problemsByCode: fold.byCode,
+      problemsByCode: read.byCode,
       problems: read.problems,
       problemsTruncated: excluded > read.problems.length,
       episodes: counts.episodes,

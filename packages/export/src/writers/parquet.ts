@@ -1,7 +1,7 @@
-import { closeSync, close as fsClose, write as fsWrite, fsync, openSync, writeSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { KapkitError } from '@kapkit/core';
 import { ByteWriter, ParquetWriter, type SchemaElement } from 'hyparquet-writer';
+import { discardFile, syncAndClose, writeAt } from './file-output.js';
 
 /**
  * Streaming Parquet table writer on top of hyparquet-writer's incremental `ParquetWriter`.
@@ -98,65 +98,45 @@ function describe(value: unknown): string {
   return typeof value === 'object' ? 'an object' : typeof value;
 }
 
-/** The value to store for a cell, or an error description. `null` stores a null. */
-function coerce(
-  type: ParquetColumn['type'],
-  value: unknown,
-): { ok: true; value: unknown } | { ok: false; expected: string } {
-  if (value === null || value === undefined) return { ok: true, value: null };
+/** What a column of each type accepts, for error messages. */
+const EXPECTED: Readonly<Record<ParquetColumn['type'], string>> = {
+  STRING: 'a string or null',
+  BOOLEAN: 'a boolean or null',
+  DOUBLE: 'a finite number or null',
+  INT32: `an integer from ${INT32_MIN} to ${INT32_MAX}, or null`,
+  INT64: 'a bigint in the signed 64-bit range, a safe integer number, or null',
+};
+
+/** Returned by {@link coerce} for a value that does not fit its column. */
+const MISFIT: unique symbol = Symbol('misfit');
+
+/**
+ * The value to store for a cell (`null` stores a null), or {@link MISFIT}. Called for every cell: it allocates
+ * nothing but the `bigint` of an INT64 number.
+ */
+function coerce(type: ParquetColumn['type'], value: unknown): unknown {
+  if (value === null || value === undefined) return null;
   switch (type) {
     case 'STRING':
-      return typeof value === 'string' ? { ok: true, value } : { ok: false, expected: 'a string or null' };
+      return typeof value === 'string' ? value : MISFIT;
     case 'BOOLEAN':
-      return typeof value === 'boolean' ? { ok: true, value } : { ok: false, expected: 'a boolean or null' };
+      return typeof value === 'boolean' ? value : MISFIT;
     case 'DOUBLE':
-      return typeof value === 'number' && Number.isFinite(value)
-        ? { ok: true, value }
-        : { ok: false, expected: 'a finite number or null' };
+      return typeof value === 'number' && Number.isFinite(value) ? value : MISFIT;
     case 'INT32':
       return typeof value === 'number' && Number.isInteger(value) && value >= INT32_MIN && value <= INT32_MAX
-        ? { ok: true, value }
-        : { ok: false, expected: `an integer from ${INT32_MIN} to ${INT32_MAX}, or null` };
+        ? value
+        : MISFIT;
     case 'INT64':
-      if (typeof value === 'bigint' && value >= INT64_MIN && value <= INT64_MAX) return { ok: true, value };
+      if (typeof value === 'bigint' && value >= INT64_MIN && value <= INT64_MAX) return value;
       // hyparquet-writer encodes INT64 from bigints; a number beyond 2^53 has already lost precision.
-      if (typeof value === 'number' && Number.isSafeInteger(value)) return { ok: true, value: BigInt(value) };
-      return { ok: false, expected: 'a bigint in the signed 64-bit range, a safe integer number, or null' };
+      return typeof value === 'number' && Number.isSafeInteger(value) ? BigInt(value) : MISFIT;
   }
-}
-
-/** Write all of `bytes` at `position`, looping over short writes. */
-function writeAt(fd: number, bytes: Uint8Array, position: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const step = (done: number): void => {
-      if (done >= bytes.length) {
-        resolve();
-        return;
-      }
-      fsWrite(fd, bytes, done, bytes.length - done, position + done, (error, written) => {
-        if (error) reject(error);
-        else step(done + written);
-      });
-    };
-    step(0);
-  });
 }
 
 function writeAtSync(fd: number, bytes: Uint8Array, position: number): void {
   let done = 0;
   while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done, position + done);
-}
-
-function syncAndClose(fd: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    fsync(fd, (syncError) => {
-      fsClose(fd, (closeError) => {
-        const error = syncError ?? closeError;
-        if (error) reject(error);
-        else resolve();
-      });
-    });
-  });
 }
 
 /**
@@ -194,6 +174,28 @@ class FileSink extends ByteWriter {
 
   override finish(): Promise<void> {
     return this.flush();
+  }
+}
+
+/** Refuse a schema hyparquet-writer could not write: no columns, an empty or duplicate name, an unknown type. */
+function checkColumns(columns: readonly ParquetColumn[]): void {
+  if (columns.length === 0)
+    throw new KapkitError('invalid-parquet-schema', 'A Parquet table needs at least one column.');
+  const seen = new Set<string>();
+  for (const column of columns) {
+    if (typeof column.name !== 'string' || column.name === '') {
+      throw new KapkitError('invalid-parquet-schema', 'Parquet column names must be non-empty strings.');
+    }
+    if (seen.has(column.name)) {
+      throw new KapkitError('invalid-parquet-schema', `Duplicate Parquet column name "${column.name}".`);
+    }
+    seen.add(column.name);
+    if (!PARQUET_TYPES.has(column.type)) {
+      throw new KapkitError(
+        'invalid-parquet-schema',
+        `Parquet column "${column.name}" has unsupported type ${JSON.stringify(column.type)}; expected one of ${[...PARQUET_TYPES].join(', ')}.`,
+      );
+    }
   }
 }
 
@@ -236,24 +238,7 @@ export function createParquetTableWriter(
       `rowGroupSize must be a positive integer, got ${rowGroupSize}.`,
     );
   }
-  if (columns.length === 0)
-    throw new KapkitError('invalid-parquet-schema', 'A Parquet table needs at least one column.');
-  const seen = new Set<string>();
-  for (const column of columns) {
-    if (typeof column.name !== 'string' || column.name === '') {
-      throw new KapkitError('invalid-parquet-schema', 'Parquet column names must be non-empty strings.');
-    }
-    if (seen.has(column.name)) {
-      throw new KapkitError('invalid-parquet-schema', `Duplicate Parquet column name "${column.name}".`);
-    }
-    seen.add(column.name);
-    if (!PARQUET_TYPES.has(column.type)) {
-      throw new KapkitError(
-        'invalid-parquet-schema',
-        `Parquet column "${column.name}" has unsupported type ${JSON.stringify(column.type)}; expected one of ${[...PARQUET_TYPES].join(', ')}.`,
-      );
-    }
-  }
+  checkColumns(columns);
   const specs = columns.map((c) => ({ name: c.name, type: c.type }));
   const schema: SchemaElement[] = [{ name: 'root', num_children: specs.length }, ...specs.map(schemaElement)];
 
@@ -318,6 +303,7 @@ export function createParquetTableWriter(
     );
   };
 
+  const scratch = new Array<unknown>(specs.length);
   return {
     async write(row) {
       refuseIfNotOpen();
@@ -325,13 +311,15 @@ export function createParquetTableWriter(
       if (typeof row !== 'object' || row === null || Array.isArray(row)) {
         throw new InvalidParquetValueError(null, rowNumber, 'an object keyed by column name', describe(row));
       }
-      const values = new Array<unknown>(specs.length);
+      // One scratch row, checked whole before any cell is buffered (a refused row leaves nothing behind).
+      const values = scratch;
       for (let c = 0; c < specs.length; c++) {
         const spec = specs[c]!;
         const raw = Object.hasOwn(row, spec.name) ? row[spec.name] : undefined;
         const cell = coerce(spec.type, raw);
-        if (!cell.ok) throw new InvalidParquetValueError(spec.name, rowNumber, cell.expected, describe(raw));
-        values[c] = cell.value;
+        if (cell === MISFIT)
+          throw new InvalidParquetValueError(spec.name, rowNumber, EXPECTED[spec.type], describe(raw));
+        values[c] = cell;
       }
       for (let c = 0; c < specs.length; c++) buffers[c]!.push(values[c]);
       rows++;
@@ -366,11 +354,9 @@ export function createParquetTableWriter(
       state = 'aborted';
       buffers = [];
       await tail;
-      if (fdOpen) {
-        fdOpen = false;
-        await new Promise<void>((resolve) => fsClose(fd, () => resolve()));
-      }
-      await rm(path, { force: true });
+      const open = fdOpen ? fd : null;
+      fdOpen = false;
+      await discardFile(open, path);
     },
   };
 }

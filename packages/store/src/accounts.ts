@@ -1,9 +1,26 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import {
+  type Account,
+  type AuditEntry,
+  type AuditEntryInput,
+  type AuditFilter,
+  type CareTeam,
+  type LockoutPolicy,
+  type NewAccount,
+  type SessionLookup,
+  type SessionPolicy,
+  type SignInResult,
+  type StaffRole,
+  staffRoles,
+} from './account-types.js';
+import { auditPage, searchAudit, writeAudit } from './audit.js';
 import type { Queryable } from './db.js';
 import { InvalidArgumentError } from './errors.js';
 import { hashPassword, passwordProblem, verifyPassword } from './passwords.js';
 import type { Tables } from './schema.js';
-import type { EventStore, SqlEventStore } from './store.js';
+import type { SqlEventStore } from './store.js';
+import type { EventStore } from './store-types.js';
+import { at, hashToken, iso, newToken } from './values.js';
 
 /**
  * The people around the record, kept in the same database as the events (PGlite or PostgreSQL, same SQL):
@@ -11,120 +28,6 @@ import type { EventStore, SqlEventStore } from './store.js';
  * set-up links, and the append-only audit trail. Every time is passed in by the caller (`atMs`, epoch ms):
  * the server reads its clock in one place.
  */
-
-/** Staff roles. `researcher` sees the cohort and the de-identified export only. */
-export const staffRoles = ['admin', 'therapist', 'medical', 'researcher'] as const;
-export type StaffRole = (typeof staffRoles)[number];
-
-/** A staff account, without its password hash. */
-export interface Account {
-  readonly id: string;
-  readonly email: string;
-  readonly displayName: string;
-  readonly role: StaffRole;
-  /** A demo account (created with the synthetic demo caseload). */
-  readonly demo: boolean;
-  readonly disabled: boolean;
-  readonly hasPassword: boolean;
-  /** The OpenID Connect identity this account signs in with, if any. */
-  readonly oidc: { readonly issuer: string; readonly subject: string } | null;
-  /** Signed-in refused until then, after too many wrong passwords (ISO 8601, UTC), or null. */
-  readonly lockedUntil: string | null;
-  readonly createdAt: string;
-}
-
-export interface NewAccount {
-  readonly email: string;
-  readonly role: StaffRole;
-  readonly displayName?: string;
-  /** A password (at least 12 characters); without one the account signs in by link or SSO. */
-  readonly password?: string;
-  readonly demo?: boolean;
-  readonly oidc?: { readonly issuer: string; readonly subject: string };
-}
-
-/** How long a session lasts. */
-export interface SessionPolicy {
-  /** Signed out after this long without a request (HIPAA §164.312(a)(2)(iii) automatic logoff). */
-  readonly idleMs: number;
-  /** Signed out this long after signing in, however active. */
-  readonly absoluteMs: number;
-}
-
-/** Sign-in throttling: after `maxFailures` wrong passwords in a row, the account is locked for `lockMs`. */
-export interface LockoutPolicy {
-  readonly maxFailures: number;
-  readonly lockMs: number;
-}
-
-export interface ActiveSession {
-  readonly user: Account;
-  /** The token a write must echo in `X-CSRF-Token`. */
-  readonly csrfToken: string;
-  readonly createdAt: string;
-  readonly expiresAt: string;
-}
-
-export type SessionLookup =
-  | { readonly status: 'active'; readonly session: ActiveSession }
-  | { readonly status: 'expired'; readonly reason: 'idle' | 'absolute' | 'disabled' }
-  | { readonly status: 'unknown' };
-
-export type SignInResult =
-  | { readonly ok: true; readonly user: Account }
-  | {
-      readonly ok: false;
-      readonly reason: 'unknown-or-wrong' | 'locked' | 'disabled';
-      /** The account (when the e-mail names one): the audit records who was refused. */
-      readonly userId: string | null;
-      readonly lockedUntil?: string;
-    };
-
-export interface CareTeam {
-  readonly id: string;
-  readonly name: string;
-  readonly members: readonly string[];
-  readonly patients: readonly string[];
-}
-
-/** What the audit trail records: who, in which role, when, what, about which patient/episode, and the outcome. */
-export interface AuditEntryInput {
-  readonly atMs: number;
-  readonly actorId: string | null;
-  readonly role: string | null;
-  /** `read`, `write`, `sign-in`, `sign-out`, `admin`, `export`… */
-  readonly action: string;
-  readonly method: string;
-  /** The route template (`/api/patients/:patientId`), never a path with values in it. */
-  readonly route: string;
-  readonly patientId?: string | null;
-  readonly episodeId?: string | null;
-  readonly outcome: 'allowed' | 'denied';
-  /** A short code saying why (`not-in-care-team`, `role`, `locked`); never free text from a request. */
-  readonly reason?: string | null;
-}
-
-export interface AuditEntry extends Omit<AuditEntryInput, 'atMs'> {
-  readonly position: number;
-  readonly at: string;
-  readonly patientId: string | null;
-  readonly episodeId: string | null;
-  readonly reason: string | null;
-}
-
-export interface AuditFilter {
-  /** ISO 8601 or epoch ms: entries at or after. */
-  readonly from?: string | number;
-  /** Entries strictly before. */
-  readonly to?: string | number;
-  readonly actorId?: string;
-  readonly patientId?: string;
-  readonly outcome?: 'allowed' | 'denied';
-  /** Entries with a position below this (paging backwards). */
-  readonly beforePosition?: number;
-  /** Most entries returned, newest first (default 100, at most 1000). */
-  readonly limit?: number;
-}
 
 interface UserRow {
   id: string;
@@ -141,10 +44,6 @@ interface UserRow {
   created_at: Date | string;
 }
 
-const iso = (v: Date | string | null): string | null => (v === null ? null : new Date(v).toISOString());
-const at = (ms: number) => new Date(ms).toISOString();
-const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
-const newToken = () => randomBytes(32).toString('base64url');
 const EMAIL = /^[^\s@]+@[^\s@]+$/;
 /** A session's last request time is refreshed at most this often (the idle limit is that much less exact). */
 const TOUCH_EVERY_MS = 15_000;
@@ -611,49 +510,12 @@ export class AccountStore {
 
   /** Append an entry to the audit trail (identifiers and codes only: never health data). */
   audit(entry: AuditEntryInput): Promise<void> {
-    return this.#run('writing the audit trail', async (db) => {
-      await db.query(
-        `INSERT INTO ${this.#t.audit}
-           (at, actor_id, role, action, method, route, patient_id, episode_id, outcome, reason)
-         VALUES ($1::timestamptz, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-        [
-          at(entry.atMs),
-          entry.actorId,
-          entry.role,
-          entry.action,
-          entry.method,
-          entry.route,
-          entry.patientId ?? null,
-          entry.episodeId ?? null,
-          entry.outcome,
-          entry.reason ?? null,
-        ],
-      );
-    });
+    return this.#run('writing the audit trail', (db) => writeAudit(db, this.#t, entry));
   }
 
   /** Audit entries matching `filter`, newest first. */
   searchAudit(filter: AuditFilter = {}): Promise<AuditEntry[]> {
-    const limit = Math.min(Math.max(1, filter.limit ?? 100), 1000);
-    return this.#run('reading the audit trail', async (db) =>
-      (
-        await db.query<AuditRow>(
-          `SELECT * FROM ${this.#t.audit}
-           WHERE ($1::timestamptz IS NULL OR at >= $1::timestamptz) AND ($2::timestamptz IS NULL OR at < $2::timestamptz)
-             AND ($3::text IS NULL OR actor_id = $3) AND ($4::text IS NULL OR patient_id = $4)
-             AND ($5::text IS NULL OR outcome = $5) AND ($6::bigint IS NULL OR position < $6)
-           ORDER BY position DESC LIMIT ${limit}`,
-          [
-            timeParam(filter.from),
-            timeParam(filter.to),
-            filter.actorId ?? null,
-            filter.patientId ?? null,
-            filter.outcome ?? null,
-            filter.beforePosition ?? null,
-          ],
-        )
-      ).map(auditEntry),
-    );
+    return this.#run('reading the audit trail', (db) => searchAudit(db, this.#t, filter));
   }
 
   /** Every audit entry with `from` ≤ at < `to`, oldest first, paged through the table. */
@@ -662,57 +524,10 @@ export class AccountStore {
   ): AsyncIterable<AuditEntry> {
     let after = 0;
     for (;;) {
-      const page = await this.#run('reading the audit trail', async (db) =>
-        (
-          await db.query<AuditRow>(
-            `SELECT * FROM ${this.#t.audit}
-             WHERE position > $1 AND ($2::timestamptz IS NULL OR at >= $2::timestamptz)
-               AND ($3::timestamptz IS NULL OR at < $3::timestamptz)
-             ORDER BY position LIMIT 1000`,
-            [after, timeParam(range.from), timeParam(range.to)],
-          )
-        ).map(auditEntry),
-      );
+      const page = await this.#run('reading the audit trail', (db) => auditPage(db, this.#t, after, range));
       if (page.length === 0) return;
       yield* page;
       after = page[page.length - 1]!.position;
     }
   }
-}
-
-interface AuditRow {
-  position: unknown;
-  at: Date | string;
-  actor_id: string | null;
-  role: string | null;
-  action: string;
-  method: string;
-  route: string;
-  patient_id: string | null;
-  episode_id: string | null;
-  outcome: 'allowed' | 'denied';
-  reason: string | null;
-}
-
-function auditEntry(r: AuditRow): AuditEntry {
-  return {
-    position: Number(r.position),
-    at: iso(r.at)!,
-    actorId: r.actor_id,
-    role: r.role,
-    action: r.action,
-    method: r.method,
-    route: r.route,
-    patientId: r.patient_id,
-    episodeId: r.episode_id,
-    outcome: r.outcome,
-    reason: r.reason,
-  };
-}
-
-function timeParam(v: string | number | undefined): string | null {
-  if (v === undefined) return null;
-  const ms = typeof v === 'number' ? v : Date.parse(v);
-  if (!Number.isFinite(ms)) throw new InvalidArgumentError('time', `Expected an ISO 8601 time, got "${v}".`);
-  return at(ms);
 }

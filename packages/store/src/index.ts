@@ -6,7 +6,6 @@
 
 export {
   type Account,
-  AccountStore,
   type ActiveSession,
   type AuditEntry,
   type AuditEntryInput,
@@ -14,13 +13,13 @@ export {
   type CareTeam,
   type LockoutPolicy,
   type NewAccount,
-  openAccounts,
   type SessionLookup,
   type SessionPolicy,
   type SignInResult,
   type StaffRole,
   staffRoles,
-} from './accounts.js';
+} from './account-types.js';
+export { AccountStore, openAccounts } from './accounts.js';
 export {
   BACKUP_FORMAT,
   BACKUP_FORMAT_VERSION,
@@ -78,4 +77,4 @@ export type {
   StoredEvent,
   StoredSafetySignal,
   StreamOptions,
-} from './store.js';
+} from './store-types.js';

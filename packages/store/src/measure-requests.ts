@@ -2,7 +2,8 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Queryable } from './db.js';
 import { InvalidArgumentError } from './errors.js';
 import type { Tables } from './schema.js';
-import type { EventStore, SqlEventStore } from './store.js';
+import type { SqlEventStore } from './store.js';
+import type { EventStore } from './store-types.js';
 
 /**
  * Patients report their own outcomes: measure requests, the links that open them, the patient's e-mail for

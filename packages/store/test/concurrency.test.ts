@@ -5,7 +5,7 @@ import type { EpisodeEventInput } from '@kapkit/core';
 import { describe, expect, it } from 'vitest';
 import { ConcurrencyError, StoreLockedError } from '../src/errors.js';
 import { openStore } from '../src/open.js';
-import type { EventStore } from '../src/store.js';
+import type { EventStore } from '../src/store-types.js';
 import { assessment, checkVersions, opened } from './fixtures/log.mjs';
 import {
   copyTemplate,

@@ -87,10 +87,6 @@ export class AccountStore {
     this.#t = store.tables;
   }
 
-  #run<T>(name: string, fn: (db: Queryable) => Promise<T>): Promise<T> {
-    return this.#store.operation(name, () => fn(this.#store.db));
-  }
-
   // ── accounts ─────────────────────────────────────────────────────────────────────────────────────────────
 
   /** Create an account. @throws {InvalidArgumentError} for a bad e-mail, role or password, or a taken e-mail. */
@@ -110,7 +106,7 @@ export class AccountStore {
       if (problem) throw new InvalidArgumentError('password', problem);
     }
     const hash = input.password !== undefined ? await hashPassword(input.password) : null;
-    return this.#run('creating an account', async (db) => {
+    return this.#store.withDb('creating an account', async (db) => {
       const [taken] = await db.query(`SELECT 1 FROM ${this.#t.users} WHERE email = $1`, [email]);
       if (taken) throw new InvalidArgumentError('email', `An account with e-mail ${email} already exists.`);
       const [row] = await db.query<UserRow>(
@@ -134,14 +130,14 @@ export class AccountStore {
   }
 
   userById(id: string): Promise<Account | null> {
-    return this.#run('reading an account', async (db) => {
+    return this.#store.withDb('reading an account', async (db) => {
       const [row] = await db.query<UserRow>(`SELECT * FROM ${this.#t.users} WHERE id = $1`, [id]);
       return row ? account(row) : null;
     });
   }
 
   userByEmail(email: string): Promise<Account | null> {
-    return this.#run('reading an account', async (db) => {
+    return this.#store.withDb('reading an account', async (db) => {
       const [row] = await db.query<UserRow>(`SELECT * FROM ${this.#t.users} WHERE email = $1`, [
         email.trim().toLowerCase(),
       ]);
@@ -150,7 +146,7 @@ export class AccountStore {
   }
 
   userByOidc(issuer: string, subject: string): Promise<Account | null> {
-    return this.#run('reading an account', async (db) => {
+    return this.#store.withDb('reading an account', async (db) => {
       const [row] = await db.query<UserRow>(
         `SELECT * FROM ${this.#t.users} WHERE oidc_issuer = $1 AND oidc_subject = $2`,
         [issuer, subject],
@@ -161,7 +157,7 @@ export class AccountStore {
 
   /** Link an account to an OpenID Connect identity, and set its role (the identity provider's claim). */
   linkOidc(userId: string, issuer: string, subject: string, role: StaffRole): Promise<Account> {
-    return this.#run('linking a single sign-on identity', async (db) => {
+    return this.#store.withDb('linking a single sign-on identity', async (db) => {
       const [row] = await db.query<UserRow>(
         `UPDATE ${this.#t.users} SET oidc_issuer = $2, oidc_subject = $3, role = $4 WHERE id = $1 RETURNING *`,
         [userId, issuer, subject, role],
@@ -172,14 +168,14 @@ export class AccountStore {
   }
 
   listUsers(): Promise<Account[]> {
-    return this.#run('listing accounts', async (db) =>
+    return this.#store.withDb('listing accounts', async (db) =>
       (await db.query<UserRow>(`SELECT * FROM ${this.#t.users} ORDER BY email`)).map(account),
     );
   }
 
   /** How many accounts exist (0 on a new store: the first start offers a set-up link). */
   countUsers(): Promise<number> {
-    return this.#run('counting accounts', async (db) => {
+    return this.#store.withDb('counting accounts', async (db) => {
       const [row] = await db.query<{ n: unknown }>(`SELECT count(*) AS n FROM ${this.#t.users}`);
       return Number(row?.n ?? 0);
     });
@@ -190,7 +186,7 @@ export class AccountStore {
     const problem = passwordProblem(password);
     if (problem) throw new InvalidArgumentError('password', problem);
     const hash = await hashPassword(password);
-    await this.#run('setting a password', async (db) => {
+    await this.#store.withDb('setting a password', async (db) => {
       const rows = await db.query(
         `UPDATE ${this.#t.users} SET password_hash = $2, failed_sign_ins = 0, locked_until = NULL
          WHERE id = $1 RETURNING id`,
@@ -206,7 +202,7 @@ export class AccountStore {
     if (change.role !== undefined && !(staffRoles as readonly string[]).includes(change.role)) {
       throw new InvalidArgumentError('role', `Expected one of ${staffRoles.join(', ')}.`);
     }
-    return this.#run('updating an account', async (db) => {
+    return this.#store.withDb('updating an account', async (db) => {
       const [row] = await db.query<UserRow>(
         `UPDATE ${this.#t.users} SET role = COALESCE($2, role), disabled = COALESCE($3, disabled)
          WHERE id = $1 RETURNING *`,
@@ -229,7 +225,7 @@ export class AccountStore {
     atMs: number,
     lockout: LockoutPolicy,
   ): Promise<SignInResult> {
-    const row = await this.#run('signing in', async (db) => {
+    const row = await this.#store.withDb('signing in', async (db) => {
       const [r] = await db.query<UserRow>(`SELECT * FROM ${this.#t.users} WHERE email = $1`, [
         email.trim().toLowerCase(),
       ]);
@@ -244,7 +240,7 @@ export class AccountStore {
       return { ok: false, reason: 'locked', userId: row.id, lockedUntil: iso(row.locked_until)! };
     }
     const matches = await verifyPassword(password, row.password_hash);
-    return this.#run('signing in', async (db) => {
+    return this.#store.withDb('signing in', async (db) => {
       if (!matches) {
         const [r] = await db.query<UserRow>(
           `UPDATE ${this.#t.users} SET failed_sign_ins = failed_sign_ins + 1,
@@ -272,7 +268,7 @@ export class AccountStore {
     if (clean.length === 0 || clean.length > 120) {
       throw new InvalidArgumentError('name', 'A care team needs a name of 1 to 120 characters.');
     }
-    return this.#run('creating a care team', async (db) => {
+    return this.#store.withDb('creating a care team', async (db) => {
       const [taken] = await db.query(`SELECT 1 FROM ${this.#t.careTeams} WHERE name = $1`, [clean]);
       if (taken) throw new InvalidArgumentError('name', `A care team named "${clean}" already exists.`);
       const id = `team-${randomUUID()}`;
@@ -285,7 +281,7 @@ export class AccountStore {
   }
 
   listTeams(): Promise<CareTeam[]> {
-    return this.#run('listing care teams', async (db) => {
+    return this.#store.withDb('listing care teams', async (db) => {
       const teams = await db.query<{ id: string; name: string }>(
         `SELECT id, name FROM ${this.#t.careTeams} ORDER BY name`,
       );
@@ -306,7 +302,7 @@ export class AccountStore {
 
   /** Add (`true`) or remove (`false`) a member of a team. */
   setTeamMember(teamId: string, userId: string, member: boolean): Promise<void> {
-    return this.#run('changing a care team', async (db) => {
+    return this.#store.withDb('changing a care team', async (db) => {
       await this.#teamExists(db, teamId);
       if (member) {
         const [u] = await db.query(`SELECT 1 FROM ${this.#t.users} WHERE id = $1`, [userId]);
@@ -326,7 +322,7 @@ export class AccountStore {
 
   /** Put a patient in (`true`) or take them out of (`false`) a team's care. */
   setTeamPatients(teamId: string, patientIds: readonly string[], inCare: boolean): Promise<void> {
-    return this.#run('changing a care team', async (db) => {
+    return this.#store.withDb('changing a care team', async (db) => {
       await this.#teamExists(db, teamId);
       if (inCare) {
         await db.query(
@@ -350,7 +346,7 @@ export class AccountStore {
 
   /** The patients in the care of any of the user's teams. */
   patientsOf(userId: string): Promise<Set<string>> {
-    return this.#run('reading care teams', async (db) => {
+    return this.#store.withDb('reading care teams', async (db) => {
       const rows = await db.query<{ patient_id: string }>(
         `SELECT DISTINCT p.patient_id FROM ${this.#t.careTeamPatients} p
          JOIN ${this.#t.careTeamMembers} m ON m.team_id = p.team_id WHERE m.user_id = $1`,
@@ -362,7 +358,7 @@ export class AccountStore {
 
   /** True when one of the user's teams looks after the patient. */
   inCareOf(userId: string, patientId: string): Promise<boolean> {
-    return this.#run('reading care teams', async (db) => {
+    return this.#store.withDb('reading care teams', async (db) => {
       const [row] = await db.query(
         `SELECT 1 FROM ${this.#t.careTeamPatients} p
          JOIN ${this.#t.careTeamMembers} m ON m.team_id = p.team_id
@@ -384,7 +380,7 @@ export class AccountStore {
     const token = newToken();
     const csrfToken = newToken();
     const expiresAt = at(atMs + policy.absoluteMs);
-    return this.#run('starting a session', async (db) => {
+    return this.#store.withDb('starting a session', async (db) => {
       // Expired sessions of anyone are removed here, so the table does not grow without bound.
       await db.query(
         `DELETE FROM ${this.#t.sessions} WHERE expires_at <= $1::timestamptz OR last_seen_at <= $2::timestamptz`,
@@ -404,7 +400,7 @@ export class AccountStore {
    * the idle limit restarts; an idle, expired or disabled one is removed and reported as expired.
    */
   session(token: string, atMs: number, policy: SessionPolicy, touch = true): Promise<SessionLookup> {
-    return this.#run('reading a session', async (db) => {
+    return this.#store.withDb('reading a session', async (db) => {
       const [row] = await db.query<
         UserRow & {
           csrf_token: string;
@@ -453,7 +449,7 @@ export class AccountStore {
 
   /** End one session (sign-out). */
   endSession(token: string): Promise<void> {
-    return this.#run('ending a session', async (db) => {
+    return this.#store.withDb('ending a session', async (db) => {
       await db.query(`DELETE FROM ${this.#t.sessions} WHERE token_hash = $1`, [hashToken(token)]);
     });
   }
@@ -471,7 +467,7 @@ export class AccountStore {
     ttlMs: number,
   ): Promise<string> {
     const token = newToken();
-    return this.#run('creating a one-time link', async (db) => {
+    return this.#store.withDb('creating a one-time link', async (db) => {
       await db.query(
         `INSERT INTO ${this.#t.oneTimeTokens} (token_hash, kind, user_id, created_at, expires_at)
          VALUES ($1, $2, $3, $4::timestamptz, $5::timestamptz)`,
@@ -490,7 +486,7 @@ export class AccountStore {
     atMs: number,
     consume: boolean,
   ): Promise<{ kind: 'sign-in' | 'set-up'; userId: string | null } | null> {
-    return this.#run('reading a one-time link', async (db) => {
+    return this.#store.withDb('reading a one-time link', async (db) => {
       const [row] = consume
         ? await db.query<{ kind: 'sign-in' | 'set-up'; user_id: string | null }>(
             `UPDATE ${this.#t.oneTimeTokens} SET used_at = $2::timestamptz
@@ -510,12 +506,12 @@ export class AccountStore {
 
   /** Append an entry to the audit trail (identifiers and codes only: never health data). */
   audit(entry: AuditEntryInput): Promise<void> {
-    return this.#run('writing the audit trail', (db) => writeAudit(db, this.#t, entry));
+    return this.#store.withDb('writing the audit trail', (db) => writeAudit(db, this.#t, entry));
   }
 
   /** Audit entries matching `filter`, newest first. */
   searchAudit(filter: AuditFilter = {}): Promise<AuditEntry[]> {
-    return this.#run('reading the audit trail', (db) => searchAudit(db, this.#t, filter));
+    return this.#store.withDb('reading the audit trail', (db) => searchAudit(db, this.#t, filter));
   }
 
   /** Every audit entry with `from` ≤ at < `to`, oldest first, paged through the table. */
@@ -524,7 +520,9 @@ export class AccountStore {
   ): AsyncIterable<AuditEntry> {
     let after = 0;
     for (;;) {
-      const page = await this.#run('reading the audit trail', (db) => auditPage(db, this.#t, after, range));
+      const page = await this.#store.withDb('reading the audit trail', (db) =>
+        auditPage(db, this.#t, after, range),
+      );
       if (page.length === 0) return;
       yield* page;
       after = page[page.length - 1]!.position;

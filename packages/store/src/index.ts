@@ -39,18 +39,16 @@ export {
 export * from './errors.js';
 export { LOCK_FILE } from './lock.js';
 export {
-  hashMeasureToken,
   type MeasureRequest,
   type MeasureRequestStatus,
-  MeasureRequestStore,
   type MeasureRequestSummary,
   measureRequestStatuses,
   type NewMeasureRequest,
   type OutboxMessage,
   type OutboxStatus,
-  openMeasureRequests,
   outboxStatuses,
-} from './measure-requests.js';
+} from './measure-request-types.js';
+export { hashMeasureToken, MeasureRequestStore, openMeasureRequests } from './measure-requests.js';
 export {
   DEFAULT_DATA_DIR,
   DEFAULT_MAX_EVENT_BYTES,

@@ -123,6 +123,16 @@ export class SqlEventStore implements EventStore {
     return this.#run(name, fn);
   }
 
+  /** Internal: a store operation on the database (for the stores kept beside the events). */
+  withDb<T>(name: string, fn: (db: Queryable) => Promise<T>): Promise<T> {
+    return this.#run(name, () => fn(this.#db));
+  }
+
+  /** Internal: a store operation in one transaction. */
+  inTransaction<T>(name: string, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    return this.#run(name, () => this.#db.transaction(fn));
+  }
+
   /**
    * The cheap integrity check (see `quickCheck`): throws {@link StoreDamagedError} when the events table
    * does not hold what the store recorded committing.

@@ -46,20 +46,24 @@ for (const engine of ENGINES) {
       return error as EventRefusedError;
     };
 
-    it('keeps the item-9 signal of a refused PHQ-9 (and nothing else of it), once, until a clinician reviews it', async () => {
+    /** Close the episode; a PHQ-9 with a positive item 9 sent after that is refused (`episode-closed`). */
+    const phq9AfterClosing = async (extra: Record<string, unknown>) => {
       const closed = new Story().day(12.5).add('EpisodeDiscontinued', { reason: 'patient-choice' });
       await store.append('ep-1', [raw({ ...closed.events.at(-1)!, id: 'closing' })], {
         expectedVersion: 'any',
       });
-      const phq9 = {
+      return {
         ...closed.events.at(-1)!,
-        id: 'late-phq9',
         type: 'AssessmentRecorded',
         instrument: 'phq9',
         responses: POSITIVE_ITEM9,
-        note: 'free text that must not be kept',
         at: story.at(12.8),
+        ...extra,
       };
+    };
+
+    it('keeps the item-9 signal of a refused PHQ-9 (and nothing else of it), once, until a clinician reviews it', async () => {
+      const phq9 = await phq9AfterClosing({ id: 'late-phq9', note: 'free text that must not be kept' });
       const error = await refused(store.append('ep-1', [raw(phq9)], { expectedVersion: 'any' }));
       expect(error.refusal.code).toBe('episode-closed');
       expect(error.safetySignalId).toMatch(/^[0-9a-f]{32}$/);
@@ -101,19 +105,7 @@ for (const engine of ENGINES) {
     });
 
     it('records who recorded the refused submission: a patient-reported positive item 9 says patient', async () => {
-      const closed = new Story().day(12.5).add('EpisodeDiscontinued', { reason: 'patient-choice' });
-      await store.append('ep-1', [raw({ ...closed.events.at(-1)!, id: 'closing' })], {
-        expectedVersion: 'any',
-      });
-      const fromPatient = {
-        ...closed.events.at(-1)!,
-        id: 'patient-phq9',
-        type: 'AssessmentRecorded',
-        instrument: 'phq9',
-        responses: POSITIVE_ITEM9,
-        recordedBy: 'patient',
-        at: story.at(12.8),
-      };
+      const fromPatient = await phq9AfterClosing({ id: 'patient-phq9', recordedBy: 'patient' });
       const byClinician = { ...fromPatient, id: 'clinician-phq9', recordedBy: 'therapist' };
       const unknownRole = { ...fromPatient, id: 'odd-phq9', recordedBy: 'visitor' };
       for (const e of [fromPatient, byClinician, unknownRole]) {

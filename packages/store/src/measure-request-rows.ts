@@ -39,7 +39,7 @@ export interface OutboxRow {
   sent_at: Date | string | null;
 }
 
-export function json<T>(v: unknown): T {
+function json<T>(v: unknown): T {
   return (typeof v === 'string' ? JSON.parse(v) : v) as T;
 }
 
@@ -58,7 +58,7 @@ export function outboxMessage(r: OutboxRow): OutboxMessage {
   };
 }
 
-export function effectiveStatus(r: RequestRow, atMs: number): MeasureRequestStatus {
+function effectiveStatus(r: RequestRow, atMs: number): MeasureRequestStatus {
   return (r.status === 'sent' || r.status === 'opened') && new Date(r.expires_at).getTime() <= atMs
     ? 'expired'
     : r.status;

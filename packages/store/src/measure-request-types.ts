@@ -1,4 +1,22 @@
-/** The public types of the measure requests, their links and the e-mail outbox (see `MeasureRequestStore`). */
+/**
+ * Patients report their own outcomes: measure requests, the links that open them, the patient's e-mail for
+ * reminders and the e-mail outbox, kept in the same database as the events (PGlite or PostgreSQL, same SQL).
+ *
+ * - A **request** asks one patient to complete one or more instruments of one episode. It is `sent` when
+ *   created, `opened` once the patient opens a link, `completed` once the answers are recorded, `expired` after
+ *   `expiresAt`, `revoked` when the care team withdraws it.
+ * - A **link** is a random token (32 bytes, base64url: 256 bits) of which only the SHA-256 hash is stored. A
+ *   request can have several links (the one the clinician copied, the one an e-mail carried): each works until
+ *   the request is completed, expired or revoked.
+ * - **At most one open request per measure per episode**: the `kapkit_measure_open` table's primary key
+ *   (episode, instrument) says which request holds each measure, so automatic requests are idempotent even with
+ *   several server processes on one PostgreSQL database.
+ * - The **outbox** holds one message per request (its idempotency key), with attempts, the next attempt time
+ *   (back-off) and the time it was sent. A message is claimed (`sending`) before it is handed to the mail
+ *   server: one left `sending` by a crash is marked `uncertain`, never sent again.
+ *
+ * Every time is passed in by the caller (`atMs`, epoch ms): the server reads its clock in one place.
+ */
 
 export const measureRequestStatuses = ['sent', 'opened', 'completed', 'expired', 'revoked'] as const;
 export type MeasureRequestStatus = (typeof measureRequestStatuses)[number];

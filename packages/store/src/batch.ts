@@ -4,8 +4,18 @@ import {
   type EpisodeState,
   parseEvent,
   type Refusal,
+  refusal,
+  safetySignalsOf,
+  safetyText,
 } from '@kapkit/core';
-import { type EventIdConflict, EventIdConflictError } from './errors.js';
+import {
+  type EventIdConflict,
+  EventIdConflictError,
+  EventRefusedError,
+  InvalidArgumentError,
+  PayloadTooLargeError,
+} from './errors.js';
+import { type CachedState, isoOf, type SnapshotRow } from './rows.js';
 import type { AppendResult } from './store-types.js';
 
 /** A batch of an append: decided by the episode machine, or recognised as a retry of a stored one. */
@@ -118,4 +128,110 @@ export function classifyStoredIds(
   }
   if (conflicts.length > 0) throw new EventIdConflictError(episodeId, conflicts);
   return { status: 'duplicate', version: Math.max(...stored.map((r) => Number(r.version))) };
+}
+
+/**
+ * Check a batch before anything is read: every event serialisable and within `maxEventBytes` (else it throws
+ * {@link InvalidArgumentError} or {@link PayloadTooLargeError}). Returns the refusal of the first event that
+ * names another episode (with its safety signals, for the store to keep), or null.
+ */
+export function checkBatch(
+  episodeId: string,
+  events: readonly unknown[],
+  maxEventBytes: number,
+  model: EpisodeModel,
+): EventRefusedError | null {
+  let wrongEpisode: EventRefusedError | null = null;
+  events.forEach((event, index) => {
+    let json: string | undefined;
+    try {
+      json = JSON.stringify(event);
+    } catch {
+      json = undefined;
+    }
+    if (json === undefined) {
+      throw new InvalidArgumentError(`events[${index}]`, 'not a JSON-serialisable event');
+    }
+    const bytes = Buffer.byteLength(json, 'utf8');
+    if (bytes > maxEventBytes) throw new PayloadTooLargeError(episodeId, index, bytes, maxEventBytes);
+    const named = (event as { episodeId?: unknown } | null)?.episodeId;
+    if (typeof named === 'string' && named !== episodeId && wrongEpisode === null) {
+      const signals = safetySignalsOf(event, model.registry, model.initial.context.policy);
+      wrongEpisode = new EventRefusedError(
+        episodeId,
+        refusal(
+          'wrong-episode',
+          `Event is for episode "${named}", not "${episodeId}".${safetyText(signals)}`,
+          event,
+          signals.length ? { safetyFlags: signals } : {},
+        ),
+        index,
+      );
+    }
+  });
+  return wrongEpisode;
+}
+
+/** A decided batch, ready for the append function. */
+export interface BatchWrite {
+  readonly accepted: readonly EpisodeEvent[];
+  /** The accepted events as one JSON array. */
+  readonly events: string;
+  /** The snapshot of the state after them, when one is due (null: none). */
+  readonly snapshot: string | null;
+  /** This process's state of the episode once the batch is committed. */
+  readonly after: CachedState;
+}
+
+/** The append function's answer (a JSON object): the head it read, or where it wrote the batch. */
+interface AppendFnResult {
+  readonly version: number;
+  readonly stored?: StoredIdRow[];
+  readonly snapshot?: SnapshotRow | null;
+  readonly base?: number | string;
+  readonly recorded_at?: string;
+  readonly meta_missing?: boolean;
+}
+
+export type AppendCall =
+  | { readonly written: true; readonly result: AppendResult }
+  | {
+      readonly written: false;
+      readonly version: number;
+      readonly stored: StoredIdRow[];
+      readonly snapshot: SnapshotRow | null;
+    };
+
+/**
+ * Read the append function's answer to a call for episode `episodeId` decided on `version`: the head it read
+ * (nothing written), the batch `write` as stored (its positions follow the base the function handed out), or
+ * `'meta-missing'` when the meta row that hands out positions is gone.
+ */
+export function appendCall(
+  result: unknown,
+  write: BatchWrite | null,
+  episodeId: string,
+  version: number,
+): AppendCall | 'meta-missing' {
+  const r = (typeof result === 'string' ? JSON.parse(result) : result) as AppendFnResult;
+  if (r.meta_missing) return 'meta-missing';
+  if (r.base === undefined || write === null) {
+    return { written: false, version: r.version, stored: r.stored ?? [], snapshot: r.snapshot ?? null };
+  }
+  const base = Number(r.base);
+  const committedAt = isoOf(r.recorded_at);
+  return {
+    written: true,
+    result: {
+      status: 'appended',
+      version: write.after.version,
+      events: write.accepted.map((event, i) => ({
+        position: base + i + 1,
+        episodeId,
+        version: version + i + 1,
+        committedAt,
+        event,
+      })),
+    },
+  };
 }

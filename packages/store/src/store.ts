@@ -1,20 +1,19 @@
+import { EPISODE_MACHINE_VERSION, type EpisodeEventInput, type EpisodeModel } from '@kapkit/core';
 import {
-  EPISODE_MACHINE_VERSION,
-  type EpisodeEvent,
-  type EpisodeEventInput,
-  type EpisodeModel,
-  refusal,
-  safetySignalsOf,
-  safetyText,
-} from '@kapkit/core';
-import { classifyStoredIds, type Decided, decideBatch, type StoredIdRow } from './batch.js';
+  type AppendCall,
+  appendCall,
+  type BatchWrite,
+  checkBatch,
+  classifyStoredIds,
+  type Decided,
+  decideBatch,
+} from './batch.js';
 import { type Db, DbFault, type Queryable, settlesWithin } from './db.js';
 import {
   ConcurrencyError,
   DiskFullError,
   EventRefusedError,
   InvalidArgumentError,
-  PayloadTooLargeError,
   StoreClosedError,
   StoreDamagedError,
   StoreDatabaseError,
@@ -24,7 +23,7 @@ import {
 import { toStoreError } from './faults.js';
 import { PositionCheck, quickCheck } from './integrity.js';
 import type { DirectoryLock } from './lock.js';
-import { type CachedState, checkId, type EventRow, isoOf, type SnapshotRow, toStored } from './rows.js';
+import { type CachedState, checkId, type EventRow, type SnapshotRow, toStored } from './rows.js';
 import { checkReview, type SignalRow, signalToKeep, toSignal } from './safety-signals.js';
 import { readMeta, readSchemaVersion, type StoreMeta, type Tables } from './schema.js';
 import { type Statements, statements } from './statements.js';
@@ -40,36 +39,6 @@ import type {
   StoreSettings,
   StreamOptions,
 } from './store-types.js';
-
-/** A decided batch, ready for the append function. */
-interface BatchWrite {
-  readonly accepted: readonly EpisodeEvent[];
-  /** The accepted events as one JSON array. */
-  readonly events: string;
-  /** The snapshot of the state after them, when one is due (null: none). */
-  readonly snapshot: string | null;
-  /** This process's state of the episode once the batch is committed. */
-  readonly after: CachedState;
-}
-
-/** The append function's answer (a JSON object): the head it read, or where it wrote the batch. */
-interface AppendFnResult {
-  readonly version: number;
-  readonly stored?: StoredIdRow[];
-  readonly snapshot?: SnapshotRow | null;
-  readonly base?: number | string;
-  readonly recorded_at?: string;
-  readonly meta_missing?: boolean;
-}
-
-type AppendCall =
-  | { readonly written: true; readonly result: AppendResult }
-  | {
-      readonly written: false;
-      readonly version: number;
-      readonly stored: StoredIdRow[];
-      readonly snapshot: SnapshotRow | null;
-    };
 
 /** The store over a {@link Db}. Use `openStore`. */
 export class SqlEventStore implements EventStore {
@@ -196,41 +165,10 @@ export class SqlEventStore implements EventStore {
         );
       }
       const input = events as readonly unknown[];
-      let wrongEpisode: EventRefusedError | null = null;
-      input.forEach((event, index) => {
-        let json: string | undefined;
-        try {
-          json = JSON.stringify(event);
-        } catch {
-          json = undefined;
-        }
-        if (json === undefined) {
-          throw new InvalidArgumentError(`events[${index}]`, 'not a JSON-serialisable event');
-        }
-        const bytes = Buffer.byteLength(json, 'utf8');
-        if (bytes > this.#settings.maxEventBytes) {
-          throw new PayloadTooLargeError(episodeId, index, bytes, this.#settings.maxEventBytes);
-        }
-        const named = (event as { episodeId?: unknown } | null)?.episodeId;
-        if (typeof named === 'string' && named !== episodeId && wrongEpisode === null) {
-          const { model } = this.#settings;
-          const signals = safetySignalsOf(event, model.registry, model.initial.context.policy);
-          wrongEpisode = new EventRefusedError(
-            episodeId,
-            refusal(
-              'wrong-episode',
-              `Event is for episode "${named}", not "${episodeId}".${safetyText(signals)}`,
-              event,
-              signals.length ? { safetyFlags: signals } : {},
-            ),
-            index,
-          );
-        }
-      });
+      const wrongEpisode = checkBatch(episodeId, input, this.#settings.maxEventBytes, this.#settings.model);
       if (wrongEpisode !== null) {
-        const refused: EventRefusedError = wrongEpisode;
-        await this.#keepSignal(episodeId, input[refused.index], refused);
-        throw refused;
+        await this.#keepSignal(episodeId, input[wrongEpisode.index], wrongEpisode);
+        throw wrongEpisode;
       }
       await this.#ensureDiskSpace();
       try {
@@ -427,31 +365,13 @@ export class SqlEventStore implements EventStore {
       EPISODE_MACHINE_VERSION,
       readSnapshot,
     ]);
-    const r = (typeof row?.result === 'string' ? JSON.parse(row.result) : row?.result) as AppendFnResult;
-    if (r.meta_missing) {
+    const call = appendCall(row?.result, write, episodeId, version);
+    if (call === 'meta-missing') {
       throw this.damaged([
         'the kapkit_meta row, which hands out positions and counts the events committed, is missing',
       ]);
     }
-    if (r.base === undefined || write === null) {
-      return { written: false, version: r.version, stored: r.stored ?? [], snapshot: r.snapshot ?? null };
-    }
-    const base = Number(r.base);
-    const committedAt = isoOf(r.recorded_at);
-    return {
-      written: true,
-      result: {
-        status: 'appended',
-        version: write.after.version,
-        events: write.accepted.map((event, i) => ({
-          position: base + i + 1,
-          episodeId,
-          version: version + i + 1,
-          committedAt,
-          event,
-        })),
-      },
-    };
+    return call;
   }
 
   /**

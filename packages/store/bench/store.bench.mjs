@@ -233,11 +233,12 @@ directory on local disk (\`openStore({ dataDir })\`; it writes its WAL at each c
 the server fsyncs at each commit: see docs/reliability.md). ${pgNote}
 
 Synthetic episodes: \`EpisodeOpened\` then PHQ-9/GAD-7 \`AssessmentRecorded\` events. Each append runs the whole
-write path in one transaction of four statements: the episode's advisory lock; one read of the episode's version
-and of the batch's event ids already stored (idempotency); the episode machine on every event (zod + XState, state
-from the in-process cache, decided while the lock is on its way); one statement that takes the commit-order lock,
-hands out the positions, inserts the batch and, every 25 events, the snapshot. Reads page through the whole
-table by position.
+write path: the episode machine on every event (zod + XState, on the state cached in the process), then one call
+of the store's append function, which takes the episode's advisory lock, reads its version and the batch's event
+ids already stored (idempotency) and, when the batch was decided on that version, takes the commit-order lock,
+hands out the positions and inserts the batch (and a snapshot once 100 events, and as many as the last snapshot
+covered, came after it). On PostgreSQL the call runs between BEGIN and COMMIT (three round trips); on PGlite
+alone (one statement is its own transaction). Reads page through the whole table by position.
 
 | workload | events | PGlite events/s | PostgreSQL events/s | PGlite / PostgreSQL | range over rounds |
 |---|---:|---:|---:|---:|---:|
@@ -246,7 +247,10 @@ ${lines.join('\n')}
 The floor both engines sit on: the episode machine alone (\`decide\` on the same ${fmt(SINGLE_N + BATCH_N)} events, no
 storage) runs at ${fmt(machineRate)} events/s. Batched appends run at ${shareText} of that rate (target ≥ 50 %:
 ${shareMet.length === shares.length ? '**met**' : shareMet.length ? `**met by ${shareMet.join(', ')} only**` : '**not met**'}). Above 1 PGlite is faster; PGlite has no network round trip
-(and no fsync) but runs PostgreSQL as WebAssembly in the calling process, one query at a time. On a shared,
+(and no fsync) but runs PostgreSQL as WebAssembly in the calling process, one query at a time.
+What bounds batched appends besides the machine: on PGlite, the WebAssembly PostgreSQL's own work on the batch
+(parsing its JSONB and updating four indexes per event takes several times as long as deciding the events); on
+PostgreSQL, the WAL flush (fsync) at each COMMIT, which on a shared disk can take as long as the rest of the append. On a shared,
 loaded machine the ratios move between runs (see the range): read them as "the same order of magnitude",
 not as a ranking.
 `;

@@ -1,9 +1,26 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import {
+  type Account,
+  type AuditEntry,
+  type AuditEntryInput,
+  type AuditFilter,
+  type CareTeam,
+  type LockoutPolicy,
+  type NewAccount,
+  type SessionLookup,
+  type SessionPolicy,
+  type SignInResult,
+  type StaffRole,
+  staffRoles,
+} from './account-types.js';
+import { auditPage, searchAudit, writeAudit } from './audit.js';
 import type { Queryable } from './db.js';
 import { InvalidArgumentError } from './errors.js';
 import { hashPassword, passwordProblem, verifyPassword } from './passwords.js';
 import type { Tables } from './schema.js';
-import type { EventStore, SqlEventStore } from './store.js';
+import type { SqlEventStore } from './store.js';
+import type { EventStore } from './store-types.js';
+import { at, hashToken, iso, newToken } from './values.js';
 
 /**
  * The people around the record, kept in the same database as the events (PGlite or PostgreSQL, same SQL):
@@ -11,120 +28,6 @@ import type { EventStore, SqlEventStore } from './store.js';
  * set-up links, and the append-only audit trail. Every time is passed in by the caller (`atMs`, epoch ms):
  * the server reads its clock in one place.
  */
-
-/** Staff roles. `researcher` sees the cohort and the de-identified export only. */
-export const staffRoles = ['admin', 'therapist', 'medical', 'researcher'] as const;
-export type StaffRole = (typeof staffRoles)[number];
-
-/** A staff account, without its password hash. */
-export interface Account {
-  readonly id: string;
-  readonly email: string;
-  readonly displayName: string;
-  readonly role: StaffRole;
-  /** A demo account (created with the synthetic demo caseload). */
-  readonly demo: boolean;
-  readonly disabled: boolean;
-  readonly hasPassword: boolean;
-  /** The OpenID Connect identity this account signs in with, if any. */
-  readonly oidc: { readonly issuer: string; readonly subject: string } | null;
-  /** Signed-in refused until then, after too many wrong passwords (ISO 8601, UTC), or null. */
-  readonly lockedUntil: string | null;
-  readonly createdAt: string;
-}
-
-export interface NewAccount {
-  readonly email: string;
-  readonly role: StaffRole;
-  readonly displayName?: string;
-  /** A password (at least 12 characters); without one the account signs in by link or SSO. */
-  readonly password?: string;
-  readonly demo?: boolean;
-  readonly oidc?: { readonly issuer: string; readonly subject: string };
-}
-
-/** How long a session lasts. */
-export interface SessionPolicy {
-  /** Signed out after this long without a request (HIPAA §164.312(a)(2)(iii) automatic logoff). */
-  readonly idleMs: number;
-  /** Signed out this long after signing in, however active. */
-  readonly absoluteMs: number;
-}
-
-/** Sign-in throttling: after `maxFailures` wrong passwords in a row, the account is locked for `lockMs`. */
-export interface LockoutPolicy {
-  readonly maxFailures: number;
-  readonly lockMs: number;
-}
-
-export interface ActiveSession {
-  readonly user: Account;
-  /** The token a write must echo in `X-CSRF-Token`. */
-  readonly csrfToken: string;
-  readonly createdAt: string;
-  readonly expiresAt: string;
-}
-
-export type SessionLookup =
-  | { readonly status: 'active'; readonly session: ActiveSession }
-  | { readonly status: 'expired'; readonly reason: 'idle' | 'absolute' | 'disabled' }
-  | { readonly status: 'unknown' };
-
-export type SignInResult =
-  | { readonly ok: true; readonly user: Account }
-  | {
-      readonly ok: false;
-      readonly reason: 'unknown-or-wrong' | 'locked' | 'disabled';
-      /** The account (when the e-mail names one): the audit records who was refused. */
-      readonly userId: string | null;
-      readonly lockedUntil?: string;
-    };
-
-export interface CareTeam {
-  readonly id: string;
-  readonly name: string;
-  readonly members: readonly string[];
-  readonly patients: readonly string[];
-}
-
-/** What the audit trail records: who, in which role, when, what, about which patient/episode, and the outcome. */
-export interface AuditEntryInput {
-  readonly atMs: number;
-  readonly actorId: string | null;
-  readonly role: string | null;
-  /** `read`, `write`, `sign-in`, `sign-out`, `admin`, `export`… */
-  readonly action: string;
-  readonly method: string;
-  /** The route template (`/api/patients/:patientId`), never a path with values in it. */
-  readonly route: string;
-  readonly patientId?: string | null;
-  readonly episodeId?: string | null;
-  readonly outcome: 'allowed' | 'denied';
-  /** A short code saying why (`not-in-care-team`, `role`, `locked`); never free text from a request. */
-  readonly reason?: string | null;
-}
-
-export interface AuditEntry extends Omit<AuditEntryInput, 'atMs'> {
-  readonly position: number;
-  readonly at: string;
-  readonly patientId: string | null;
-  readonly episodeId: string | null;
-  readonly reason: string | null;
-}
-
-export interface AuditFilter {
-  /** ISO 8601 or epoch ms: entries at or after. */
-  readonly from?: string | number;
-  /** Entries strictly before. */
-  readonly to?: string | number;
-  readonly actorId?: string;
-  readonly patientId?: string;
-  readonly outcome?: 'allowed' | 'denied';
-  /** Entries with a position below this (paging backwards). */
-  readonly beforePosition?: number;
-  /** Most entries returned, newest first (default 100, at most 1000). */
-  readonly limit?: number;
-}
 
 interface UserRow {
   id: string;
@@ -141,10 +44,6 @@ interface UserRow {
   created_at: Date | string;
 }
 
-const iso = (v: Date | string | null): string | null => (v === null ? null : new Date(v).toISOString());
-const at = (ms: number) => new Date(ms).toISOString();
-const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
-const newToken = () => randomBytes(32).toString('base64url');
 const EMAIL = /^[^\s@]+@[^\s@]+$/;
 /** A session's last request time is refreshed at most this often (the idle limit is that much less exact). */
 const TOUCH_EVERY_MS = 15_000;
@@ -188,10 +87,6 @@ export class AccountStore {
     this.#t = store.tables;
   }
 
-  #run<T>(name: string, fn: (db: Queryable) => Promise<T>): Promise<T> {
-    return this.#store.operation(name, () => fn(this.#store.db));
-  }
-
   // ── accounts ─────────────────────────────────────────────────────────────────────────────────────────────
 
   /** Create an account. @throws {InvalidArgumentError} for a bad e-mail, role or password, or a taken e-mail. */
@@ -211,7 +106,7 @@ export class AccountStore {
       if (problem) throw new InvalidArgumentError('password', problem);
     }
     const hash = input.password !== undefined ? await hashPassword(input.password) : null;
-    return this.#run('creating an account', async (db) => {
+    return this.#store.withDb('creating an account', async (db) => {
       const [taken] = await db.query(`SELECT 1 FROM ${this.#t.users} WHERE email = $1`, [email]);
       if (taken) throw new InvalidArgumentError('email', `An account with e-mail ${email} already exists.`);
       const [row] = await db.query<UserRow>(
@@ -235,14 +130,14 @@ export class AccountStore {
   }
 
   userById(id: string): Promise<Account | null> {
-    return this.#run('reading an account', async (db) => {
+    return this.#store.withDb('reading an account', async (db) => {
       const [row] = await db.query<UserRow>(`SELECT * FROM ${this.#t.users} WHERE id = $1`, [id]);
       return row ? account(row) : null;
     });
   }
 
   userByEmail(email: string): Promise<Account | null> {
-    return this.#run('reading an account', async (db) => {
+    return this.#store.withDb('reading an account', async (db) => {
       const [row] = await db.query<UserRow>(`SELECT * FROM ${this.#t.users} WHERE email = $1`, [
         email.trim().toLowerCase(),
       ]);
@@ -251,7 +146,7 @@ export class AccountStore {
   }
 
   userByOidc(issuer: string, subject: string): Promise<Account | null> {
-    return this.#run('reading an account', async (db) => {
+    return this.#store.withDb('reading an account', async (db) => {
       const [row] = await db.query<UserRow>(
         `SELECT * FROM ${this.#t.users} WHERE oidc_issuer = $1 AND oidc_subject = $2`,
         [issuer, subject],
@@ -262,7 +157,7 @@ export class AccountStore {
 
   /** Link an account to an OpenID Connect identity, and set its role (the identity provider's claim). */
   linkOidc(userId: string, issuer: string, subject: string, role: StaffRole): Promise<Account> {
-    return this.#run('linking a single sign-on identity', async (db) => {
+    return this.#store.withDb('linking a single sign-on identity', async (db) => {
       const [row] = await db.query<UserRow>(
         `UPDATE ${this.#t.users} SET oidc_issuer = $2, oidc_subject = $3, role = $4 WHERE id = $1 RETURNING *`,
         [userId, issuer, subject, role],
@@ -273,14 +168,14 @@ export class AccountStore {
   }
 
   listUsers(): Promise<Account[]> {
-    return this.#run('listing accounts', async (db) =>
+    return this.#store.withDb('listing accounts', async (db) =>
       (await db.query<UserRow>(`SELECT * FROM ${this.#t.users} ORDER BY email`)).map(account),
     );
   }
 
   /** How many accounts exist (0 on a new store: the first start offers a set-up link). */
   countUsers(): Promise<number> {
-    return this.#run('counting accounts', async (db) => {
+    return this.#store.withDb('counting accounts', async (db) => {
       const [row] = await db.query<{ n: unknown }>(`SELECT count(*) AS n FROM ${this.#t.users}`);
       return Number(row?.n ?? 0);
     });
@@ -291,7 +186,7 @@ export class AccountStore {
     const problem = passwordProblem(password);
     if (problem) throw new InvalidArgumentError('password', problem);
     const hash = await hashPassword(password);
-    await this.#run('setting a password', async (db) => {
+    await this.#store.withDb('setting a password', async (db) => {
       const rows = await db.query(
         `UPDATE ${this.#t.users} SET password_hash = $2, failed_sign_ins = 0, locked_until = NULL
          WHERE id = $1 RETURNING id`,
@@ -307,7 +202,7 @@ export class AccountStore {
     if (change.role !== undefined && !(staffRoles as readonly string[]).includes(change.role)) {
       throw new InvalidArgumentError('role', `Expected one of ${staffRoles.join(', ')}.`);
     }
-    return this.#run('updating an account', async (db) => {
+    return this.#store.withDb('updating an account', async (db) => {
       const [row] = await db.query<UserRow>(
         `UPDATE ${this.#t.users} SET role = COALESCE($2, role), disabled = COALESCE($3, disabled)
          WHERE id = $1 RETURNING *`,
@@ -330,7 +225,7 @@ export class AccountStore {
     atMs: number,
     lockout: LockoutPolicy,
   ): Promise<SignInResult> {
-    const row = await this.#run('signing in', async (db) => {
+    const row = await this.#store.withDb('signing in', async (db) => {
       const [r] = await db.query<UserRow>(`SELECT * FROM ${this.#t.users} WHERE email = $1`, [
         email.trim().toLowerCase(),
       ]);
@@ -345,7 +240,7 @@ export class AccountStore {
       return { ok: false, reason: 'locked', userId: row.id, lockedUntil: iso(row.locked_until)! };
     }
     const matches = await verifyPassword(password, row.password_hash);
-    return this.#run('signing in', async (db) => {
+    return this.#store.withDb('signing in', async (db) => {
       if (!matches) {
         const [r] = await db.query<UserRow>(
           `UPDATE ${this.#t.users} SET failed_sign_ins = failed_sign_ins + 1,
@@ -373,7 +268,7 @@ export class AccountStore {
     if (clean.length === 0 || clean.length > 120) {
       throw new InvalidArgumentError('name', 'A care team needs a name of 1 to 120 characters.');
     }
-    return this.#run('creating a care team', async (db) => {
+    return this.#store.withDb('creating a care team', async (db) => {
       const [taken] = await db.query(`SELECT 1 FROM ${this.#t.careTeams} WHERE name = $1`, [clean]);
       if (taken) throw new InvalidArgumentError('name', `A care team named "${clean}" already exists.`);
       const id = `team-${randomUUID()}`;
@@ -386,7 +281,7 @@ export class AccountStore {
   }
 
   listTeams(): Promise<CareTeam[]> {
-    return this.#run('listing care teams', async (db) => {
+    return this.#store.withDb('listing care teams', async (db) => {
       const teams = await db.query<{ id: string; name: string }>(
         `SELECT id, name FROM ${this.#t.careTeams} ORDER BY name`,
       );
@@ -407,7 +302,7 @@ export class AccountStore {
 
   /** Add (`true`) or remove (`false`) a member of a team. */
   setTeamMember(teamId: string, userId: string, member: boolean): Promise<void> {
-    return this.#run('changing a care team', async (db) => {
+    return this.#store.withDb('changing a care team', async (db) => {
       await this.#teamExists(db, teamId);
       if (member) {
         const [u] = await db.query(`SELECT 1 FROM ${this.#t.users} WHERE id = $1`, [userId]);
@@ -427,7 +322,7 @@ export class AccountStore {
 
   /** Put a patient in (`true`) or take them out of (`false`) a team's care. */
   setTeamPatients(teamId: string, patientIds: readonly string[], inCare: boolean): Promise<void> {
-    return this.#run('changing a care team', async (db) => {
+    return this.#store.withDb('changing a care team', async (db) => {
       await this.#teamExists(db, teamId);
       if (inCare) {
         await db.query(
@@ -451,7 +346,7 @@ export class AccountStore {
 
   /** The patients in the care of any of the user's teams. */
   patientsOf(userId: string): Promise<Set<string>> {
-    return this.#run('reading care teams', async (db) => {
+    return this.#store.withDb('reading care teams', async (db) => {
       const rows = await db.query<{ patient_id: string }>(
         `SELECT DISTINCT p.patient_id FROM ${this.#t.careTeamPatients} p
          JOIN ${this.#t.careTeamMembers} m ON m.team_id = p.team_id WHERE m.user_id = $1`,
@@ -463,7 +358,7 @@ export class AccountStore {
 
   /** True when one of the user's teams looks after the patient. */
   inCareOf(userId: string, patientId: string): Promise<boolean> {
-    return this.#run('reading care teams', async (db) => {
+    return this.#store.withDb('reading care teams', async (db) => {
       const [row] = await db.query(
         `SELECT 1 FROM ${this.#t.careTeamPatients} p
          JOIN ${this.#t.careTeamMembers} m ON m.team_id = p.team_id
@@ -485,7 +380,7 @@ export class AccountStore {
     const token = newToken();
     const csrfToken = newToken();
     const expiresAt = at(atMs + policy.absoluteMs);
-    return this.#run('starting a session', async (db) => {
+    return this.#store.withDb('starting a session', async (db) => {
       // Expired sessions of anyone are removed here, so the table does not grow without bound.
       await db.query(
         `DELETE FROM ${this.#t.sessions} WHERE expires_at <= $1::timestamptz OR last_seen_at <= $2::timestamptz`,
@@ -505,7 +400,7 @@ export class AccountStore {
    * the idle limit restarts; an idle, expired or disabled one is removed and reported as expired.
    */
   session(token: string, atMs: number, policy: SessionPolicy, touch = true): Promise<SessionLookup> {
-    return this.#run('reading a session', async (db) => {
+    return this.#store.withDb('reading a session', async (db) => {
       const [row] = await db.query<
         UserRow & {
           csrf_token: string;
@@ -554,7 +449,7 @@ export class AccountStore {
 
   /** End one session (sign-out). */
   endSession(token: string): Promise<void> {
-    return this.#run('ending a session', async (db) => {
+    return this.#store.withDb('ending a session', async (db) => {
       await db.query(`DELETE FROM ${this.#t.sessions} WHERE token_hash = $1`, [hashToken(token)]);
     });
   }
@@ -572,7 +467,7 @@ export class AccountStore {
     ttlMs: number,
   ): Promise<string> {
     const token = newToken();
-    return this.#run('creating a one-time link', async (db) => {
+    return this.#store.withDb('creating a one-time link', async (db) => {
       await db.query(
         `INSERT INTO ${this.#t.oneTimeTokens} (token_hash, kind, user_id, created_at, expires_at)
          VALUES ($1, $2, $3, $4::timestamptz, $5::timestamptz)`,
@@ -591,7 +486,7 @@ export class AccountStore {
     atMs: number,
     consume: boolean,
   ): Promise<{ kind: 'sign-in' | 'set-up'; userId: string | null } | null> {
-    return this.#run('reading a one-time link', async (db) => {
+    return this.#store.withDb('reading a one-time link', async (db) => {
       const [row] = consume
         ? await db.query<{ kind: 'sign-in' | 'set-up'; user_id: string | null }>(
             `UPDATE ${this.#t.oneTimeTokens} SET used_at = $2::timestamptz
@@ -611,49 +506,12 @@ export class AccountStore {
 
   /** Append an entry to the audit trail (identifiers and codes only: never health data). */
   audit(entry: AuditEntryInput): Promise<void> {
-    return this.#run('writing the audit trail', async (db) => {
-      await db.query(
-        `INSERT INTO ${this.#t.audit}
-           (at, actor_id, role, action, method, route, patient_id, episode_id, outcome, reason)
-         VALUES ($1::timestamptz, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-        [
-          at(entry.atMs),
-          entry.actorId,
-          entry.role,
-          entry.action,
-          entry.method,
-          entry.route,
-          entry.patientId ?? null,
-          entry.episodeId ?? null,
-          entry.outcome,
-          entry.reason ?? null,
-        ],
-      );
-    });
+    return this.#store.withDb('writing the audit trail', (db) => writeAudit(db, this.#t, entry));
   }
 
   /** Audit entries matching `filter`, newest first. */
   searchAudit(filter: AuditFilter = {}): Promise<AuditEntry[]> {
-    const limit = Math.min(Math.max(1, filter.limit ?? 100), 1000);
-    return this.#run('reading the audit trail', async (db) =>
-      (
-        await db.query<AuditRow>(
-          `SELECT * FROM ${this.#t.audit}
-           WHERE ($1::timestamptz IS NULL OR at >= $1::timestamptz) AND ($2::timestamptz IS NULL OR at < $2::timestamptz)
-             AND ($3::text IS NULL OR actor_id = $3) AND ($4::text IS NULL OR patient_id = $4)
-             AND ($5::text IS NULL OR outcome = $5) AND ($6::bigint IS NULL OR position < $6)
-           ORDER BY position DESC LIMIT ${limit}`,
-          [
-            timeParam(filter.from),
-            timeParam(filter.to),
-            filter.actorId ?? null,
-            filter.patientId ?? null,
-            filter.outcome ?? null,
-            filter.beforePosition ?? null,
-          ],
-        )
-      ).map(auditEntry),
-    );
+    return this.#store.withDb('reading the audit trail', (db) => searchAudit(db, this.#t, filter));
   }
 
   /** Every audit entry with `from` ≤ at < `to`, oldest first, paged through the table. */
@@ -662,57 +520,12 @@ export class AccountStore {
   ): AsyncIterable<AuditEntry> {
     let after = 0;
     for (;;) {
-      const page = await this.#run('reading the audit trail', async (db) =>
-        (
-          await db.query<AuditRow>(
-            `SELECT * FROM ${this.#t.audit}
-             WHERE position > $1 AND ($2::timestamptz IS NULL OR at >= $2::timestamptz)
-               AND ($3::timestamptz IS NULL OR at < $3::timestamptz)
-             ORDER BY position LIMIT 1000`,
-            [after, timeParam(range.from), timeParam(range.to)],
-          )
-        ).map(auditEntry),
+      const page = await this.#store.withDb('reading the audit trail', (db) =>
+        auditPage(db, this.#t, after, range),
       );
       if (page.length === 0) return;
       yield* page;
       after = page[page.length - 1]!.position;
     }
   }
-}
-
-interface AuditRow {
-  position: unknown;
-  at: Date | string;
-  actor_id: string | null;
-  role: string | null;
-  action: string;
-  method: string;
-  route: string;
-  patient_id: string | null;
-  episode_id: string | null;
-  outcome: 'allowed' | 'denied';
-  reason: string | null;
-}
-
-function auditEntry(r: AuditRow): AuditEntry {
-  return {
-    position: Number(r.position),
-    at: iso(r.at)!,
-    actorId: r.actor_id,
-    role: r.role,
-    action: r.action,
-    method: r.method,
-    route: r.route,
-    patientId: r.patient_id,
-    episodeId: r.episode_id,
-    outcome: r.outcome,
-    reason: r.reason,
-  };
-}
-
-function timeParam(v: string | number | undefined): string | null {
-  if (v === undefined) return null;
-  const ms = typeof v === 'number' ? v : Date.parse(v);
-  if (!Number.isFinite(ms)) throw new InvalidArgumentError('time', `Expected an ISO 8601 time, got "${v}".`);
-  return at(ms);
 }

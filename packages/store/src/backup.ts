@@ -5,7 +5,8 @@ import type { EpisodeState } from '@kapkit/core';
 import { InvalidBackupError, StoreConfigError } from './errors.js';
 import { PositionCheck } from './integrity.js';
 import { LOCK_CLASS, SCHEMA_VERSION } from './schema.js';
-import type { EventStore, SqlEventStore } from './store.js';
+import type { SqlEventStore } from './store.js';
+import type { EventStore } from './store-types.js';
 
 /**
  * Logical backups of a store: NDJSON, one line per event with its position, version and commit time, then one
@@ -52,6 +53,8 @@ interface SignalLine {
   eventType: string | null;
   refusalCode: string;
   eventAt: string | null;
+  /** Who recorded the refused submission (a role); absent in backups of stores before schema version 7. */
+  recordedBy?: string | null;
   signals: unknown[];
   recordedAt: string;
   review: null | {
@@ -164,7 +167,7 @@ export async function backupStore(
         // The safety signals of refused submissions: a restore must not lose one.
         const signalRows = await tx.query<Record<string, unknown>>(
           `SELECT s.id, s.episode_id, s.patient_id, s.event_id, s.event_type, s.refusal_code, s.event_at,
-             s.signals, s.recorded_at, r.outcome, r.reviewed_by, r.actor_id, r.reviewed_at,
+             s.recorded_by, s.signals, s.recorded_at, r.outcome, r.reviewed_by, r.actor_id, r.reviewed_at,
              r.recorded_at AS review_recorded_at
            FROM ${t.safetySignals} s LEFT JOIN ${t.safetySignalReviews} r ON r.signal_id = s.id
            ORDER BY s.recorded_at, s.id`,
@@ -179,6 +182,7 @@ export async function backupStore(
             eventType: (r.event_type as string | null) ?? null,
             refusalCode: r.refusal_code as string,
             eventAt: r.event_at === null ? null : iso(r.event_at),
+            recordedBy: (r.recorded_by as string | null) ?? null,
             signals: (typeof r.signals === 'string' ? JSON.parse(r.signals) : r.signals) as unknown[],
             recordedAt: iso(r.recorded_at),
             review:
@@ -447,8 +451,9 @@ export async function restoreStore(
       for (const g of signals) {
         await tx.query(
           `INSERT INTO ${t.safetySignals}
-             (id, episode_id, patient_id, event_id, event_type, refusal_code, event_at, signals, recorded_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz, $8::jsonb, $9::timestamptz)`,
+             (id, episode_id, patient_id, event_id, event_type, refusal_code, event_at, recorded_by, signals,
+              recorded_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz, $8, $9::jsonb, $10::timestamptz)`,
           [
             g.id,
             g.episodeId,
@@ -457,6 +462,7 @@ export async function restoreStore(
             g.eventType,
             g.refusalCode,
             g.eventAt,
+            typeof g.recordedBy === 'string' ? g.recordedBy : null,
             JSON.stringify(g.signals),
             g.recordedAt,
           ],

@@ -4,7 +4,8 @@ import { toStoreError } from './faults.js';
 import { PositionCheck, quickCheck } from './integrity.js';
 import { type OpenStoreOptions, openStoreWith } from './open.js';
 import { readSchemaVersion, SCHEMA_VERSION, type Tables } from './schema.js';
-import { type EventStore, SqlEventStore } from './store.js';
+import { SqlEventStore } from './store.js';
+import type { EventStore } from './store-types.js';
 
 /** What part of the full check found a problem. */
 export type StoreCheckArea =

@@ -166,17 +166,11 @@ function destroySocket(client: unknown): void {
 }
 
 /**
- * A node-postgres pool on a PostgreSQL server, hardened against the server failing:
- *
- * - every client the pool creates gets an `'error'` listener for its whole life (node-postgres only listens
- *   on idle clients, so a checked-out client whose connection dies would otherwise crash the process:
- *   brianc/node-postgres#1324), and a client that failed is released with the error, which discards it;
- * - every statement has a client-side deadline (`statementTimeoutMs`, also sent to the server as
- *   `statement_timeout`), so a frozen server or a silent network gives a timeout instead of a wait forever;
- *   getting a connection is bounded by `connectTimeoutMs`; TCP keep-alive is on;
- * - a connection lost or timed out after COMMIT was sent is reported with outcome `'unknown'`.
+ * The node-postgres pool of `openPostgresDb`, with the clients it has created (for `close` to destroy the
+ * sockets of those that hang), the ones whose connection failed (`broken`: discarded on release), and a
+ * promise that every client is gone.
  */
-export async function openPostgresDb(settings: PostgresSettings): Promise<Db> {
+async function trackedPool(settings: PostgresSettings) {
   const mod = await import('pg');
   // ESM gets the CommonJS module as `default`; the CJS build gets it directly.
   const pg = (mod as unknown as { default?: typeof mod }).default ?? mod;
@@ -218,6 +212,23 @@ export async function openPostgresDb(settings: PostgresSettings): Promise<Db> {
       : new Promise<void>((resolve) => {
           removed = resolve;
         });
+  return { pool, clients, broken, allRemoved };
+}
+
+/**
+ * A node-postgres pool on a PostgreSQL server, hardened against the server failing:
+ *
+ * - every client the pool creates gets an `'error'` listener for its whole life (node-postgres only listens
+ *   on idle clients, so a checked-out client whose connection dies would otherwise crash the process:
+ *   brianc/node-postgres#1324), and a client that failed is released with the error, which discards it;
+ * - every statement has a client-side deadline (`statementTimeoutMs`, also sent to the server as
+ *   `statement_timeout`), so a frozen server or a silent network gives a timeout instead of a wait forever;
+ *   getting a connection is bounded by `connectTimeoutMs`; TCP keep-alive is on;
+ * - a connection lost or timed out after COMMIT was sent is reported with outcome `'unknown'`.
+ */
+export async function openPostgresDb(settings: PostgresSettings): Promise<Db> {
+  const statementMs = settings.statementTimeoutMs;
+  const { pool, clients, broken, allRemoved } = await trackedPool(settings);
 
   const acquire = async (): Promise<PoolClient> => {
     try {

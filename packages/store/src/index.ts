@@ -6,7 +6,6 @@
 
 export {
   type Account,
-  AccountStore,
   type ActiveSession,
   type AuditEntry,
   type AuditEntryInput,
@@ -14,13 +13,13 @@ export {
   type CareTeam,
   type LockoutPolicy,
   type NewAccount,
-  openAccounts,
   type SessionLookup,
   type SessionPolicy,
   type SignInResult,
   type StaffRole,
   staffRoles,
-} from './accounts.js';
+} from './account-types.js';
+export { AccountStore, openAccounts } from './accounts.js';
 export {
   BACKUP_FORMAT,
   BACKUP_FORMAT_VERSION,
@@ -40,18 +39,16 @@ export {
 export * from './errors.js';
 export { LOCK_FILE } from './lock.js';
 export {
-  hashMeasureToken,
   type MeasureRequest,
   type MeasureRequestStatus,
-  MeasureRequestStore,
   type MeasureRequestSummary,
   measureRequestStatuses,
   type NewMeasureRequest,
   type OutboxMessage,
   type OutboxStatus,
-  openMeasureRequests,
   outboxStatuses,
-} from './measure-requests.js';
+} from './measure-request-types.js';
+export { hashMeasureToken, MeasureRequestStore, openMeasureRequests } from './measure-requests.js';
 export {
   DEFAULT_DATA_DIR,
   DEFAULT_MAX_EVENT_BYTES,
@@ -78,4 +75,4 @@ export type {
   StoredEvent,
   StoredSafetySignal,
   StreamOptions,
-} from './store.js';
+} from './store-types.js';

@@ -1,193 +1,29 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Queryable } from './db.js';
 import { InvalidArgumentError } from './errors.js';
+import {
+  checkText,
+  type OutboxRow,
+  outboxMessage,
+  type RequestRow,
+  request,
+} from './measure-request-rows.js';
+import type {
+  MeasureRequest,
+  MeasureRequestStatus,
+  MeasureRequestSummary,
+  NewMeasureRequest,
+  OutboxMessage,
+} from './measure-request-types.js';
 import type { Tables } from './schema.js';
-import type { EventStore, SqlEventStore } from './store.js';
+import type { SqlEventStore } from './store.js';
+import type { EventStore } from './store-types.js';
+import { at, hashToken, iso, newToken } from './values.js';
 
-/**
- * Patients report their own outcomes: measure requests, the links that open them, the patient's e-mail for
- * reminders and the e-mail outbox, kept in the same database as the events (PGlite or PostgreSQL, same SQL).
- *
- * - A **request** asks one patient to complete one or more instruments of one episode. It is `sent` when
- *   created, `opened` once the patient opens a link, `completed` once the answers are recorded, `expired` after
- *   `expiresAt`, `revoked` when the care team withdraws it.
- * - A **link** is a random token (32 bytes, base64url: 256 bits) of which only the SHA-256 hash is stored. A
- *   request can have several links (the one the clinician copied, the one an e-mail carried): each works until
- *   the request is completed, expired or revoked.
- * - **At most one open request per measure per episode**: the `kapkit_measure_open` table's primary key
- *   (episode, instrument) says which request holds each measure, so automatic requests are idempotent even with
- *   several server processes on one PostgreSQL database.
- * - The **outbox** holds one message per request (its idempotency key), with attempts, the next attempt time
- *   (back-off) and the time it was sent. A message is claimed (`sending`) before it is handed to the mail
- *   server: one left `sending` by a crash is marked `uncertain`, never sent again.
- *
- * Every time is passed in by the caller (`atMs`, epoch ms): the server reads its clock in one place.
- */
-
-export const measureRequestStatuses = ['sent', 'opened', 'completed', 'expired', 'revoked'] as const;
-export type MeasureRequestStatus = (typeof measureRequestStatuses)[number];
-
-export const outboxStatuses = ['pending', 'sending', 'sent', 'failed', 'uncertain', 'cancelled'] as const;
-export type OutboxStatus = (typeof outboxStatuses)[number];
-
-/** One e-mail of the outbox, as the clinician view and the delivery worker see it. */
-export interface OutboxMessage {
-  readonly id: string;
-  readonly idempotencyKey: string;
-  readonly requestId: string;
-  readonly recipient: string;
-  readonly status: OutboxStatus;
-  readonly attempts: number;
-  /** When the next attempt may run (pending), or when the message was last claimed (sending). */
-  readonly nextAttemptAt: string;
-  /** A short code of the last failure (an SMTP response code, `ECONNREFUSED`…), never a message text. */
-  readonly lastError: string | null;
-  readonly createdAt: string;
-  readonly sentAt: string | null;
-}
-
-export interface MeasureRequest {
-  readonly id: string;
-  readonly episodeId: string;
-  readonly patientId: string;
-  /** Instrument ids, in the order the patient answers them. */
-  readonly instruments: readonly string[];
-  /** `automatic`: from the episode's monitoring plan; `clinician`: sent from the patient page or the API. */
-  readonly origin: 'automatic' | 'clinician';
-  /** The account that sent it (null for automatic requests). */
-  readonly createdBy: string | null;
-  /** As of the time it was read: a `sent` or `opened` request past `expiresAt` reads `expired`. */
-  readonly status: MeasureRequestStatus;
-  readonly createdAt: string;
-  readonly expiresAt: string;
-  readonly openedAt: string | null;
-  /** When the patient first submitted (the clinical time of the recorded answers; a retry keeps it). */
-  readonly submittedAt: string | null;
-  readonly completedAt: string | null;
-  readonly revokedAt: string | null;
-  /** The AssessmentRecorded events the submission appended. */
-  readonly eventIds: readonly string[] | null;
-  /** The request's e-mail, when one was queued. */
-  readonly email: OutboxMessage | null;
-}
-
-export interface NewMeasureRequest {
-  readonly episodeId: string;
-  readonly patientId: string;
-  readonly instruments: readonly string[];
-  readonly origin: 'automatic' | 'clinician';
-  readonly createdBy?: string | null;
-  readonly atMs: number;
-  /** How long the request's links work (the clinic's policy; the dashboard's default is 7 days). */
-  readonly ttlMs: number;
-  /** Issue a link now and return its token (the clinician copies it or shows it as a QR code). */
-  readonly issueLink: boolean;
-  /** Queue an e-mail to the patient's address, when one is on file. */
-  readonly email: boolean;
-}
-
-/** Counts of a patient's requests by status (as of the time read) and when the last one was created. */
-export interface MeasureRequestSummary {
-  readonly sent: number;
-  readonly opened: number;
-  readonly completed: number;
-  readonly expired: number;
-  readonly revoked: number;
-  readonly lastCreatedAt: string | null;
-}
-
-interface RequestRow {
-  id: string;
-  episode_id: string;
-  patient_id: string;
-  instruments: unknown;
-  origin: 'automatic' | 'clinician';
-  created_by: string | null;
-  status: MeasureRequestStatus;
-  created_at: Date | string;
-  expires_at: Date | string;
-  opened_at: Date | string | null;
-  submitted_at: Date | string | null;
-  completed_at: Date | string | null;
-  revoked_at: Date | string | null;
-  event_ids: unknown;
-}
-
-interface OutboxRow {
-  id: string;
-  idempotency_key: string;
-  request_id: string;
-  recipient: string;
-  status: OutboxStatus;
-  attempts: number;
-  next_attempt_at: Date | string;
-  last_error: string | null;
-  created_at: Date | string;
-  sent_at: Date | string | null;
-}
-
-const iso = (v: Date | string | null): string | null => (v === null ? null : new Date(v).toISOString());
-const at = (ms: number) => new Date(ms).toISOString();
 /** The stored form of a link token: its SHA-256 hash (hex). */
-export const hashMeasureToken = (token: string) => createHash('sha256').update(token).digest('hex');
-/** A link token: 32 random bytes, base64url (43 characters, 256 bits). */
-const newToken = () => randomBytes(32).toString('base64url');
+export const hashMeasureToken = (token: string): string => hashToken(token);
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const INSTRUMENT = /^[a-z0-9]{1,40}$/;
-
-function json<T>(v: unknown): T {
-  return (typeof v === 'string' ? JSON.parse(v) : v) as T;
-}
-
-function outboxMessage(r: OutboxRow): OutboxMessage {
-  return {
-    id: r.id,
-    idempotencyKey: r.idempotency_key,
-    requestId: r.request_id,
-    recipient: r.recipient,
-    status: r.status,
-    attempts: Number(r.attempts),
-    nextAttemptAt: iso(r.next_attempt_at)!,
-    lastError: r.last_error,
-    createdAt: iso(r.created_at)!,
-    sentAt: iso(r.sent_at),
-  };
-}
-
-function effectiveStatus(r: RequestRow, atMs: number): MeasureRequestStatus {
-  return (r.status === 'sent' || r.status === 'opened') && new Date(r.expires_at).getTime() <= atMs
-    ? 'expired'
-    : r.status;
-}
-
-function request(r: RequestRow, atMs: number, email: OutboxMessage | null): MeasureRequest {
-  return {
-    id: r.id,
-    episodeId: r.episode_id,
-    patientId: r.patient_id,
-    instruments: json<string[]>(r.instruments),
-    origin: r.origin,
-    createdBy: r.created_by,
-    status: effectiveStatus(r, atMs),
-    createdAt: iso(r.created_at)!,
-    expiresAt: iso(r.expires_at)!,
-    openedAt: iso(r.opened_at),
-    submittedAt: iso(r.submitted_at),
-    completedAt: iso(r.completed_at),
-    revokedAt: iso(r.revoked_at),
-    eventIds: r.event_ids === null ? null : json<string[]>(r.event_ids),
-    email,
-  };
-}
-
-function checkText(name: string, value: unknown): asserts value is string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > 200) {
-    throw new InvalidArgumentError(
-      name,
-      `Expected an id of 1 to 200 characters, got ${JSON.stringify(value)}.`,
-    );
-  }
-}
 
 /**
  * Measure requests, links, patient contacts and the e-mail outbox of a store opened with `openStore`.
@@ -212,14 +48,6 @@ export class MeasureRequestStore {
   constructor(store: SqlEventStore) {
     this.#store = store;
     this.#t = store.tables;
-  }
-
-  #run<T>(name: string, fn: (db: Queryable) => Promise<T>): Promise<T> {
-    return this.#store.operation(name, () => fn(this.#store.db));
-  }
-
-  #tx<T>(name: string, fn: (tx: Queryable) => Promise<T>): Promise<T> {
-    return this.#store.operation(name, () => this.#store.db.transaction(fn));
   }
 
   // ── requests ─────────────────────────────────────────────────────────────────────────────────────────────
@@ -259,7 +87,7 @@ export class MeasureRequestStore {
     }
     const id = `mr-${randomUUID()}`;
     const token = input.issueLink ? newToken() : null;
-    return this.#tx('creating a measure request', async (db) => {
+    return this.#store.inTransaction('creating a measure request', async (db) => {
       const t = this.#t;
       let instruments = [...input.instruments];
       if (input.origin === 'automatic') {
@@ -350,7 +178,7 @@ export class MeasureRequestStore {
 
   /** One request as of `atMs`, or null. */
   get(requestId: string, atMs: number): Promise<MeasureRequest | null> {
-    return this.#run('reading a measure request', async (db) => {
+    return this.#store.withDb('reading a measure request', async (db) => {
       const [row] = await db.query<RequestRow>(`SELECT * FROM ${this.#t.measureRequests} WHERE id = $1`, [
         requestId,
       ]);
@@ -364,7 +192,7 @@ export class MeasureRequestStore {
    */
   issueLink(requestId: string, atMs: number, channel: 'link' | 'email'): Promise<string | null> {
     const token = newToken();
-    return this.#run('issuing a measure link', async (db) => {
+    return this.#store.withDb('issuing a measure link', async (db) => {
       const rows = await db.query(
         `INSERT INTO ${this.#t.measureLinks} (token_hash, request_id, channel, created_at)
          SELECT $1, id, $3, $4::timestamptz FROM ${this.#t.measureRequests}
@@ -378,14 +206,14 @@ export class MeasureRequestStore {
 
   /** Forget a link that was never delivered (its e-mail failed). */
   dropLink(token: string): Promise<void> {
-    return this.#run('dropping a measure link', async (db) => {
+    return this.#store.withDb('dropping a measure link', async (db) => {
       await db.query(`DELETE FROM ${this.#t.measureLinks} WHERE token_hash = $1`, [hashMeasureToken(token)]);
     });
   }
 
   /** The request a link token opens (compared by hash), as of `atMs`, or null for an unknown token. */
   byToken(token: string, atMs: number): Promise<MeasureRequest | null> {
-    return this.#run('reading a measure link', async (db) => {
+    return this.#store.withDb('reading a measure link', async (db) => {
       const [row] = await db.query<RequestRow>(
         `SELECT r.* FROM ${this.#t.measureLinks} l JOIN ${this.#t.measureRequests} r ON r.id = l.request_id
          WHERE l.token_hash = $1`,
@@ -397,7 +225,7 @@ export class MeasureRequestStore {
 
   /** Mark a request opened (the first time a link of it is opened while it is open). */
   markOpened(requestId: string, atMs: number): Promise<void> {
-    return this.#run('opening a measure request', async (db) => {
+    return this.#store.withDb('opening a measure request', async (db) => {
       await db.query(
         `UPDATE ${this.#t.measureRequests} SET status = 'opened', opened_at = COALESCE(opened_at, $2::timestamptz)
          WHERE id = $1 AND status IN ('sent', 'opened') AND expires_at > $2::timestamptz`,
@@ -411,7 +239,7 @@ export class MeasureRequestStore {
    * same events. Null when the request may not be submitted (expired or revoked before any submission).
    */
   beginSubmission(requestId: string, atMs: number): Promise<{ submittedAt: string } | null> {
-    return this.#run('submitting a measure request', async (db) => {
+    return this.#store.withDb('submitting a measure request', async (db) => {
       const [row] = await db.query<{ submitted_at: Date | string }>(
         `UPDATE ${this.#t.measureRequests} SET submitted_at = COALESCE(submitted_at, $2::timestamptz)
          WHERE id = $1 AND (
@@ -426,7 +254,7 @@ export class MeasureRequestStore {
 
   /** The answers are recorded: the request is spent, its measures free, its unsent e-mail cancelled. */
   complete(requestId: string, atMs: number, eventIds: readonly string[]): Promise<void> {
-    return this.#tx('completing a measure request', async (db) => {
+    return this.#store.inTransaction('completing a measure request', async (db) => {
       await db.query(
         `UPDATE ${this.#t.measureRequests}
          SET status = 'completed', completed_at = COALESCE(completed_at, $2::timestamptz), event_ids = $3::jsonb
@@ -451,7 +279,7 @@ export class MeasureRequestStore {
    * @throws {InvalidArgumentError} when there is no such request or it is no longer open.
    */
   revoke(requestId: string, atMs: number, actorId: string | null): Promise<MeasureRequest> {
-    return this.#tx('revoking a measure request', async (db) => {
+    return this.#store.inTransaction('revoking a measure request', async (db) => {
       const [row] = await db.query<RequestRow>(
         `UPDATE ${this.#t.measureRequests} SET status = 'revoked', revoked_at = $2::timestamptz, revoked_by = $3
          WHERE id = $1 AND status IN ('sent', 'opened') AND expires_at > $2::timestamptz RETURNING *`,
@@ -470,7 +298,7 @@ export class MeasureRequestStore {
 
   /** Mark every open request past its expiry `expired` (freeing its measures). @returns how many. */
   expireDue(atMs: number): Promise<number> {
-    return this.#tx('expiring measure requests', async (db) => {
+    return this.#store.inTransaction('expiring measure requests', async (db) => {
       const rows = await db.query<{ id: string }>(
         `UPDATE ${this.#t.measureRequests} SET status = 'expired'
          WHERE status IN ('sent', 'opened') AND expires_at <= $1::timestamptz RETURNING id`,
@@ -486,7 +314,7 @@ export class MeasureRequestStore {
 
   /** A patient's (or an episode's) requests as of `atMs`, newest first (at most 100). */
   list(filter: { patientId?: string; episodeId?: string }, atMs: number): Promise<MeasureRequest[]> {
-    return this.#run('listing measure requests', async (db) => {
+    return this.#store.withDb('listing measure requests', async (db) => {
       const rows = await db.query<RequestRow>(
         `SELECT * FROM ${this.#t.measureRequests}
          WHERE ($1::text IS NULL OR patient_id = $1) AND ($2::text IS NULL OR episode_id = $2)
@@ -504,7 +332,7 @@ export class MeasureRequestStore {
 
   /** Counts of requests by status as of `atMs`, per patient. */
   summaries(patientIds: readonly string[], atMs: number): Promise<Map<string, MeasureRequestSummary>> {
-    return this.#run('summarising measure requests', async (db) => {
+    return this.#store.withDb('summarising measure requests', async (db) => {
       const rows = await db.query<{
         patient_id: string;
         s: MeasureRequestStatus;
@@ -548,7 +376,7 @@ export class MeasureRequestStore {
     if (clean !== null && (!EMAIL.test(clean) || clean.length > 254)) {
       throw new InvalidArgumentError('email', `Expected an e-mail address, got "${email}".`);
     }
-    return this.#run('saving a patient contact', async (db) => {
+    return this.#store.withDb('saving a patient contact', async (db) => {
       if (clean === null) {
         await db.query(`DELETE FROM ${this.#t.patientContacts} WHERE patient_id = $1`, [patientId]);
         return;
@@ -563,7 +391,7 @@ export class MeasureRequestStore {
 
   /** The patient's e-mail address for reminders, or null. */
   contact(patientId: string): Promise<string | null> {
-    return this.#run('reading a patient contact', async (db) => {
+    return this.#store.withDb('reading a patient contact', async (db) => {
       const [row] = await db.query<{ email: string }>(
         `SELECT email FROM ${this.#t.patientContacts} WHERE patient_id = $1`,
         [patientId],
@@ -579,7 +407,7 @@ export class MeasureRequestStore {
    * its attempt counted, before anything is sent. Messages claimed by another process are skipped.
    */
   claimDue(atMs: number, limit = 10): Promise<OutboxMessage[]> {
-    return this.#run('claiming e-mails', async (db) =>
+    return this.#store.withDb('claiming e-mails', async (db) =>
       (
         await db.query<OutboxRow>(
           `UPDATE ${this.#t.outbox} SET status = 'sending', attempts = attempts + 1, next_attempt_at = $1::timestamptz
@@ -596,7 +424,7 @@ export class MeasureRequestStore {
 
   /** The mail server accepted the message. */
   markSent(id: string, atMs: number): Promise<void> {
-    return this.#run('recording a sent e-mail', async (db) => {
+    return this.#store.withDb('recording a sent e-mail', async (db) => {
       await db.query(
         `UPDATE ${this.#t.outbox} SET status = 'sent', sent_at = $2::timestamptz, last_error = NULL
          WHERE id = $1 AND status = 'sending'`,
@@ -610,7 +438,7 @@ export class MeasureRequestStore {
    * short code, never a message text.
    */
   markFailed(id: string, error: string, retryAtMs: number | null): Promise<void> {
-    return this.#run('recording a failed e-mail', async (db) => {
+    return this.#store.withDb('recording a failed e-mail', async (db) => {
       await db.query(
         `UPDATE ${this.#t.outbox}
          SET status = CASE WHEN $3::timestamptz IS NULL THEN 'failed' ELSE 'pending' END,
@@ -623,7 +451,7 @@ export class MeasureRequestStore {
 
   /** The request is no longer open: its message is not sent. */
   cancel(id: string): Promise<void> {
-    return this.#run('cancelling an e-mail', async (db) => {
+    return this.#store.withDb('cancelling an e-mail', async (db) => {
       await db.query(
         `UPDATE ${this.#t.outbox} SET status = 'cancelled' WHERE id = $1 AND status IN ('pending', 'sending')`,
         [id],
@@ -636,7 +464,7 @@ export class MeasureRequestStore {
    * mail server): marked `uncertain`, never sent again (the patient may have it). @returns how many.
    */
   markInterrupted(claimedBeforeMs: number): Promise<number> {
-    return this.#run('checking interrupted e-mails', async (db) => {
+    return this.#store.withDb('checking interrupted e-mails', async (db) => {
       const rows = await db.query(
         `UPDATE ${this.#t.outbox} SET status = 'uncertain', last_error = 'interrupted'
          WHERE status = 'sending' AND next_attempt_at < $1::timestamptz RETURNING id`,
@@ -648,7 +476,7 @@ export class MeasureRequestStore {
 
   /** Every message of the outbox, oldest first (at most 1000): for tests and tools. */
   outbox(): Promise<OutboxMessage[]> {
-    return this.#run('reading the outbox', async (db) =>
+    return this.#store.withDb('reading the outbox', async (db) =>
       (await db.query<OutboxRow>(`SELECT * FROM ${this.#t.outbox} ORDER BY created_at, id LIMIT 1000`)).map(
         outboxMessage,
       ),

@@ -7,7 +7,8 @@ import { DiskFullError, StoreConfigError } from './errors.js';
 import { pgliteOpenError, toStoreError } from './faults.js';
 import { acquireDirectoryLock, type DirectoryLock } from './lock.js';
 import { migrate, readSchemaVersion, tablesIn } from './schema.js';
-import { type EventStore, SqlEventStore } from './store.js';
+import { SqlEventStore } from './store.js';
+import type { EventStore } from './store-types.js';
 
 /** Where PGlite keeps the store when neither `url`, `dataDir` nor `DATABASE_URL` says otherwise. */
 export const DEFAULT_DATA_DIR = '.data/kapkit';
@@ -56,7 +57,11 @@ export interface OpenStoreOptions {
   readonly model?: EpisodeModel;
   /** Largest event accepted, in bytes of JSON (default 64 KiB). */
   readonly maxEventBytes?: number;
-  /** Write an episode's snapshot after this many new events (default 25). */
+  /**
+   * Write an episode's snapshot once this many new events came after the last one, and at least as many as
+   * it covered (default 100: snapshots at 100, 200, 400, … events). A snapshot is a cache that grows with the
+   * episode, so writing it costs more than replaying the events since the last one; see docs/benchmarks.md.
+   */
   readonly snapshotEvery?: number;
   /** Episode states kept in memory by this process (default 256; 0 turns the cache off). */
   readonly stateCacheSize?: number;
@@ -279,7 +284,7 @@ export async function openStoreWith(
   const base = {
     model: options.model ?? createEpisodeModel(),
     maxEventBytes: integer('maxEventBytes', options.maxEventBytes, DEFAULT_MAX_EVENT_BYTES),
-    snapshotEvery: integer('snapshotEvery', options.snapshotEvery, 25),
+    snapshotEvery: integer('snapshotEvery', options.snapshotEvery, 100),
     stateCacheSize: integer('stateCacheSize', options.stateCacheSize, 256, 0),
     closeTimeoutMs: integer('closeTimeoutMs', options.closeTimeoutMs, DEFAULT_TIMEOUTS.closeTimeoutMs, 0),
     minFreeDiskBytes,

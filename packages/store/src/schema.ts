@@ -36,6 +36,8 @@ export interface Tables {
   readonly measureLinks: string;
   readonly measureOpen: string;
   readonly outbox: string;
+  /** The append function (schema version 6). */
+  readonly appendFn: string;
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -68,6 +70,7 @@ export function tablesIn(schema: string): Tables {
     measureLinks: `${q}.kapkit_measure_links`,
     measureOpen: `${q}.kapkit_measure_open`,
     outbox: `${q}.kapkit_outbox`,
+    appendFn: `${q}.kapkit_append`,
   };
 }
 
@@ -329,6 +332,71 @@ export const migrations: readonly Migration[] = [
       )`,
       `CREATE INDEX kapkit_outbox_due_idx ON ${t.outbox} (status, next_attempt_at)`,
     ],
+  },
+  {
+    // An append in one statement: the episode's lock, its version and the batch's ids already stored, then,
+    // when the caller decided the batch on that very version and none of its ids is stored, the append lock,
+    // the positions, the snapshot and the events. Otherwise it writes nothing and returns what it read (the
+    // caller decides again, in the same transaction, still holding the episode's lock). A PL/pgSQL function
+    // because each of its statements takes a fresh snapshot: the version it reads is the one after the lock
+    // (a single SQL statement would read with the snapshot taken before it waited for the lock). One round
+    // trip instead of three per append.
+    version: 6,
+    name: 'append function',
+    statements: (t) => [
+      `CREATE FUNCTION ${t.appendFn}(p_episode_id text, p_version integer, p_event_ids text[],
+         p_events jsonb, p_snapshot jsonb, p_machine_version integer, p_read_snapshot boolean)
+       RETURNS json LANGUAGE plpgsql VOLATILE AS $fn$
+       DECLARE
+         v_version integer;
+         v_stored json;
+         v_count integer;
+         v_base bigint;
+       BEGIN
+         PERFORM pg_advisory_xact_lock(${LOCK_CLASS.episode}, hashtext(p_episode_id));
+         SELECT COALESCE(MAX(version), 0) INTO v_version FROM ${t.events} WHERE episode_id = p_episode_id;
+         SELECT json_agg(json_build_object('event_id', event_id, 'episode_id', episode_id, 'version', version,
+             'payload', payload))
+           INTO v_stored FROM ${t.events} WHERE event_id = ANY(p_event_ids);
+         IF p_events IS NULL OR v_stored IS NOT NULL OR v_version <> p_version THEN
+           RETURN json_build_object('version', v_version, 'stored', COALESCE(v_stored, '[]'::json),
+             'snapshot', (SELECT json_build_object('version', version, 'machine_version', machine_version,
+                 'snapshot', snapshot)
+               FROM ${t.snapshots} WHERE episode_id = p_episode_id AND p_read_snapshot));
+         END IF;
+         v_count := jsonb_array_length(p_events);
+         -- Positions in commit order: the append lock is held until COMMIT.
+         PERFORM pg_advisory_xact_lock(${LOCK_CLASS.append}, 0);
+         UPDATE ${t.meta} SET last_position = last_position + v_count, event_count = event_count + v_count
+           RETURNING last_position - v_count INTO v_base;
+         IF v_base IS NULL THEN
+           RETURN json_build_object('version', v_version, 'meta_missing', true);
+         END IF;
+         -- A newer machine's snapshot, or a later one of the same machine, is never replaced.
+         IF p_snapshot IS NOT NULL THEN
+           INSERT INTO ${t.snapshots} (episode_id, version, machine_version, snapshot)
+             VALUES (p_episode_id, v_version + v_count, p_machine_version, p_snapshot)
+           ON CONFLICT (episode_id) DO UPDATE SET version = EXCLUDED.version,
+             machine_version = EXCLUDED.machine_version, snapshot = EXCLUDED.snapshot, updated_at = now()
+           WHERE (${t.snapshots}.machine_version, ${t.snapshots}.version)
+             < (EXCLUDED.machine_version, EXCLUDED.version);
+         END IF;
+         INSERT INTO ${t.events} (position, episode_id, version, event_id, patient_id, type, at, payload)
+           SELECT v_base + e.ord, p_episode_id, v_version + e.ord::integer, e.payload->>'id',
+             e.payload->>'patientId', e.payload->>'type', (e.payload->>'at')::timestamptz, e.payload
+           FROM jsonb_array_elements(p_events) WITH ORDINALITY AS e(payload, ord)
+           ORDER BY e.ord;
+         RETURN json_build_object('version', v_version, 'base', v_base, 'recorded_at', now());
+       END
+       $fn$`,
+    ],
+  },
+  {
+    // Who recorded the refused submission a safety signal was kept from (its `recordedBy` role: `patient`
+    // for a patient's own report through a measure link), so a reviewer knows the patient said it.
+    version: 7,
+    name: 'safety signals record who recorded the refused submission',
+    statements: (t) => [`ALTER TABLE ${t.safetySignals} ADD COLUMN recorded_by TEXT`],
   },
 ];
 

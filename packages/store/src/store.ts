@@ -1,26 +1,19 @@
-import { createHash } from 'node:crypto';
+import { EPISODE_MACHINE_VERSION, type EpisodeEventInput, type EpisodeModel } from '@kapkit/core';
 import {
-  EPISODE_MACHINE_VERSION,
-  type EpisodeEvent,
-  type EpisodeEventInput,
-  type EpisodeModel,
-  type EpisodeState,
-  parseEvent,
-  type Refusal,
-  refusal,
-  type SafetySignal,
-  safetySignalsOf,
-  safetyText,
-} from '@kapkit/core';
+  type AppendCall,
+  appendCall,
+  type BatchWrite,
+  checkBatch,
+  classifyStoredIds,
+  type Decided,
+  decideBatch,
+} from './batch.js';
 import { type Db, DbFault, type Queryable, settlesWithin } from './db.js';
 import {
   ConcurrencyError,
   DiskFullError,
-  type EventIdConflict,
-  EventIdConflictError,
   EventRefusedError,
   InvalidArgumentError,
-  PayloadTooLargeError,
   StoreClosedError,
   StoreDamagedError,
   StoreDatabaseError,
@@ -30,320 +23,22 @@ import {
 import { toStoreError } from './faults.js';
 import { PositionCheck, quickCheck } from './integrity.js';
 import type { DirectoryLock } from './lock.js';
-import { LOCK_CLASS, readMeta, readSchemaVersion, type StoreMeta, type Tables } from './schema.js';
-
-/** One event as stored: the event, its place in the episode (`version`) and in the whole store (`position`). */
-export interface StoredEvent {
-  /**
-   * Global position, increasing in commit order across the whole store. Contiguous (each append takes the
-   * positions after the last one, in its transaction): a gap means lost events, and readers fail on it. A
-   * store created before schema version 2 keeps the gaps its older positions have.
-   */
-  readonly position: number;
-  readonly episodeId: string;
-  /** 1-based position of the event in its episode: versions are contiguous, 1..n. */
-  readonly version: number;
-  /**
-   * When the store committed it (ISO 8601, UTC): the store's own clock. `event.at` is when it happened and
-   * `event.recordedAt` when its writer wrote it.
-   */
-  readonly committedAt: string;
-  /** The event as the episode machine accepted it (schema defaults applied). */
-  readonly event: EpisodeEvent;
-}
-
-/** What `append` did. */
-export type AppendResult =
-  /** The events were checked by the episode machine and stored; `version` is the episode's new version. */
-  | {
-      readonly status: 'appended';
-      readonly version: number;
-      readonly events: readonly StoredEvent[];
-    }
-  /**
-   * Every event of the batch was already stored, with the same content: a retry of an append that succeeded.
-   * Nothing was written; `version` is the episode version that append produced (its last event's version).
-   */
-  | { readonly status: 'duplicate'; readonly version: number };
-
-export interface AppendOptions {
-  /**
-   * The episode version the caller decided on (0 for a new episode): optimistic concurrency. If the episode
-   * is at another version the append throws {@link ConcurrencyError} and writes nothing. `'any'` skips the
-   * check (the machine still checks every event against the current state).
-   */
-  readonly expectedVersion: number | 'any';
-}
-
-/** An episode's state, rebuilt from the snapshot cache and/or by replaying its events. */
-export interface LoadedEpisode {
-  /** The episode machine's state after `version` events (the initial state for an unknown episode). */
-  readonly state: EpisodeState;
-  /** Number of stored events of the episode (0 for an unknown episode). */
-  readonly version: number;
-  /**
-   * Where the state came from: this process's state cache, the snapshot table, or a full replay (no usable
-   * snapshot: none yet, another machine version, or unreadable). Events after it are replayed in any case.
-   */
-  readonly source: 'cache' | 'snapshot' | 'replay';
-  /** Events replayed through the machine on top of the source. */
-  readonly replayed: number;
-}
-
-export interface StreamOptions {
-  /** Start after this position (exclusive): pass the last position you processed. Default 0 (everything). */
-  readonly fromPosition?: number;
-  /** Events fetched per query (default 500). Memory use is bounded by one page. */
-  readonly batchSize?: number;
-}
-
-/**
- * The durable event store of KAP episodes. Every event is checked by the episode machine before it is
- * stored; appends are atomic, idempotent on event ids, and guarded by an expected version.
- */
-export interface EventStore {
-  /** `'pglite'` (embedded, one process) or `'postgres'` (a server, many processes). */
-  readonly engine: 'pglite' | 'postgres';
-  /** The data directory (PGlite) or the server URL without its password (PostgreSQL). */
-  readonly location: string;
-  /** The PostgreSQL schema holding the store's tables. */
-  readonly schema: string;
-  /** PGlite: true when opening broke a stale lock left by a process that died. */
-  readonly recoveredStaleLock: boolean;
-
-  /**
-   * Append `events` to episode `episodeId`, all or nothing, in one transaction.
-   *
-   * Checks, in order: arguments and sizes ({@link InvalidArgumentError}, {@link PayloadTooLargeError}); event
-   * ids already stored (a retry of the same batch returns `{ status: 'duplicate' }`; a different event under
-   * a stored id throws {@link EventIdConflictError}); `expectedVersion` ({@link ConcurrencyError}); then each
-   * event in order against the episode machine ({@link EventRefusedError} with the machine's `Refusal` and
-   * the event's index). Any error means nothing of the batch was stored.
-   *
-   * @example
-   * ```ts
-   * const { version } = await store.loadEpisode('ep-1');
-   * const r = await store.append('ep-1', [event], { expectedVersion: version });
-   * ```
-   */
-  append(
-    episodeId: string,
-    events: readonly EpisodeEventInput[],
-    options: AppendOptions,
-  ): Promise<AppendResult>;
-  /** The events of one episode, in version order (from `fromVersion`, inclusive, when given). */
-  readEpisode(episodeId: string, options?: { readonly fromVersion?: number }): Promise<StoredEvent[]>;
-  /** Every event of one patient, across episodes, in commit order. */
-  readPatient(patientId: string): Promise<StoredEvent[]>;
-  /**
-   * Safety signals kept from refused submissions (a refused event never loses its positive PHQ-9 item 9, serious
-   * adverse event or alarming vitals: `append` stores the signal, nothing else of the event, before it throws),
-   * oldest first, with their review when a clinician recorded one.
-   */
-  safetySignals(filter?: SafetySignalFilter): Promise<StoredSafetySignal[]>;
-  /**
-   * Record a clinician's review of a stored safety signal (append-only: a signal is reviewed once).
-   * @throws {InvalidArgumentError} for an unknown id, a role that is not a clinician's, or a second review.
-   */
-  reviewSafetySignal(id: string, review: SafetySignalReview): Promise<StoredSafetySignal>;
-  /**
-   * Every event of the store in commit order, as an async iterator that pages through the table (keyset
-   * pagination on `position`), never loading everything. Events committed while iterating are included
-   * once the cursor reaches them.
-   */
-  streamAll(options?: StreamOptions): AsyncIterable<StoredEvent>;
-  /** An episode's state and version: from the snapshot cache when it is current, else by replay. */
-  loadEpisode(episodeId: string): Promise<LoadedEpisode>;
-  /** The episode's current version (0 when it has no events). */
-  version(episodeId: string): Promise<number>;
-  /** The schema version recorded in the store. */
-  schemaVersion(): Promise<number>;
-  /**
-   * Wait for operations in progress, close the connection(s) and release the lock. Idempotent. Bounded by
-   * `closeTimeoutMs` (default 10 s): PostgreSQL connections still busy or not answering then are dropped
-   * (the operations on them fail with a typed error); PGlite, if it is still busy, is left open with its
-   * lock, and `close` rejects with `StoreTimeoutError` (phase `close`).
-   */
-  close(): Promise<void>;
-}
-
-/** Which stored safety signals to read. */
-export interface SafetySignalFilter {
-  /** The patient the refused event named (or, when it named none, the patient of its episode). */
-  readonly patientId?: string;
-  readonly episodeId?: string;
-  /** Only those without a review. */
-  readonly unreviewed?: boolean;
-}
-
-/** A clinician's review of a stored safety signal. */
-export interface SafetySignalReview {
-  readonly outcome: 'no-current-risk' | 'safety-plan' | 'escalated';
-  /** The reviewer's role: a clinician's (`therapist` or `medical`). */
-  readonly reviewedBy: 'therapist' | 'medical';
-  /** Opaque id of the reviewer. */
-  readonly actorId?: string;
-  /** When the review took place (ISO 8601 with offset). */
-  readonly at: string;
-}
-
-/** The safety signal of a refused submission, as the store keeps it (nothing else of the event is kept). */
-export interface StoredSafetySignal {
-  /** Stable id, derived from the refused event: a retried submission keeps one signal. */
-  readonly id: string;
-  readonly episodeId: string;
-  readonly patientId: string | null;
-  readonly eventId: string | null;
-  readonly eventType: string | null;
-  /** Why the event was refused (a refusal code of the episode machine). */
-  readonly refusalCode: string;
-  /** When the refused event said it happened (null when it had no valid `at`). */
-  readonly eventAt: string | null;
-  readonly signals: readonly SafetySignal[];
-  /** When the store kept it (ISO 8601, UTC). */
-  readonly recordedAt: string;
-  readonly review: null | (SafetySignalReview & { readonly recordedAt: string });
-}
-
-export interface StoreSettings {
-  readonly model: EpisodeModel;
-  /** The store's clock, epoch ms: appended events are checked against it (`future-event`). */
-  readonly clock: () => number;
-  readonly maxEventBytes: number;
-  readonly snapshotEvery: number;
-  readonly stateCacheSize: number;
-  /** 0: wait as long as it takes. */
-  readonly closeTimeoutMs: number;
-  /** PGlite: the directory whose file system must keep `minFreeDiskBytes` free (null: not checked). */
-  readonly diskDir: string | null;
-  readonly minFreeDiskBytes: number;
-  readonly freeDiskBytes: (directory: string) => Promise<number>;
-}
-
-interface SignalRow {
-  id: string;
-  episode_id: string;
-  patient_id: string | null;
-  event_id: string | null;
-  event_type: string | null;
-  refusal_code: string;
-  event_at: unknown;
-  signals: unknown;
-  recorded_at: unknown;
-  review_outcome: string | null;
-  reviewed_by: string | null;
-  actor_id: string | null;
-  reviewed_at: unknown;
-  review_recorded_at: unknown;
-}
-
-function toSignal(r: SignalRow): StoredSafetySignal {
-  const signals = (typeof r.signals === 'string' ? JSON.parse(r.signals) : r.signals) as SafetySignal[];
-  return {
-    id: r.id,
-    episodeId: r.episode_id,
-    patientId: r.patient_id,
-    eventId: r.event_id,
-    eventType: r.event_type,
-    refusalCode: r.refusal_code,
-    eventAt: r.event_at === null ? null : isoOf(r.event_at),
-    signals,
-    recordedAt: isoOf(r.recorded_at),
-    review:
-      r.review_outcome === null
-        ? null
-        : {
-            outcome: r.review_outcome as SafetySignalReview['outcome'],
-            reviewedBy: r.reviewed_by as SafetySignalReview['reviewedBy'],
-            ...(r.actor_id !== null ? { actorId: r.actor_id } : {}),
-            at: isoOf(r.reviewed_at),
-            recordedAt: isoOf(r.review_recorded_at),
-          },
-  };
-}
-
-interface EventRow {
-  position: unknown;
-  episode_id: string;
-  version: unknown;
-  payload: unknown;
-  recorded_at: unknown;
-}
-
-interface CachedState {
-  readonly version: number;
-  readonly state: EpisodeState;
-  /** Version of the snapshot row as far as this process knows (0: none usable). */
-  readonly snapshotVersion: number;
-}
-
-interface SnapshotRow {
-  version: unknown;
-  machine_version: unknown;
-  snapshot: unknown;
-}
-
-/** A batch decided by the machine: every event accepted (and the state after them), or the first refusal. */
-interface Decided {
-  readonly state: EpisodeState;
-  readonly accepted: EpisodeEvent[];
-  readonly refused: { readonly index: number; readonly refusal: Refusal } | null;
-}
-
-function decideBatch(
-  model: EpisodeModel,
-  from: EpisodeState,
-  events: readonly unknown[],
-  now: number,
-): Decided {
-  let state = from;
-  const accepted: EpisodeEvent[] = [];
-  for (let index = 0; index < events.length; index++) {
-    const d = model.decide(state, events[index], { now });
-    if (!d.ok) return { state, accepted, refused: { index, refusal: d.refusal } };
-    state = d.state;
-    accepted.push(d.event);
-  }
-  return { state, accepted, refused: null };
-}
-
-const MAX_ID = 200; // same bound as the event schema's ids
-
-function isoOf(value: unknown): string {
-  return (value instanceof Date ? value : new Date(String(value))).toISOString();
-}
-
-function toStored(row: EventRow): StoredEvent {
-  return {
-    position: Number(row.position),
-    episodeId: row.episode_id,
-    version: Number(row.version),
-    committedAt: isoOf(row.recorded_at),
-    event: row.payload as EpisodeEvent,
-  };
-}
-
-/** JSON with object keys sorted, to compare an event with what JSONB gives back (JSONB reorders keys). */
-function canonical(value: unknown): string {
-  const sort = (v: unknown): unknown => {
-    if (Array.isArray(v)) return v.map(sort);
-    if (v !== null && typeof v === 'object') {
-      return Object.fromEntries(
-        Object.keys(v as object)
-          .sort()
-          .map((k) => [k, sort((v as Record<string, unknown>)[k])]),
-      );
-    }
-    return v;
-  };
-  return JSON.stringify(sort(JSON.parse(JSON.stringify(value))));
-}
-
-function checkId(name: string, value: unknown): asserts value is string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_ID) {
-    throw new InvalidArgumentError(name, `expected a non-empty string of at most ${MAX_ID} characters`);
-  }
-}
+import { type CachedState, checkId, type EventRow, type SnapshotRow, toStored } from './rows.js';
+import { checkReview, type SignalRow, signalToKeep, toSignal } from './safety-signals.js';
+import { readMeta, readSchemaVersion, type StoreMeta, type Tables } from './schema.js';
+import { type Statements, statements } from './statements.js';
+import type {
+  AppendOptions,
+  AppendResult,
+  EventStore,
+  LoadedEpisode,
+  SafetySignalFilter,
+  SafetySignalReview,
+  StoredEvent,
+  StoredSafetySignal,
+  StoreSettings,
+  StreamOptions,
+} from './store-types.js';
 
 /** The store over a {@link Db}. Use `openStore`. */
 export class SqlEventStore implements EventStore {
@@ -358,7 +53,7 @@ export class SqlEventStore implements EventStore {
   readonly #cache = new Map<string, CachedState>();
   readonly #pending = new Set<Promise<unknown>>();
   #closed: Promise<void> | null = null;
-  readonly #sql: ReturnType<typeof statements>;
+  readonly #sql: Statements;
 
   constructor(db: Db, tables: Tables, settings: StoreSettings, location: string, lock: DirectoryLock | null) {
     this.#db = db;
@@ -395,6 +90,16 @@ export class SqlEventStore implements EventStore {
   /** Internal: run `fn` as a store operation (typed errors, tracked for `close`). */
   operation<T>(name: string, fn: () => Promise<T>): Promise<T> {
     return this.#run(name, fn);
+  }
+
+  /** Internal: a store operation on the database (for the stores kept beside the events). */
+  withDb<T>(name: string, fn: (db: Queryable) => Promise<T>): Promise<T> {
+    return this.#run(name, () => fn(this.#db));
+  }
+
+  /** Internal: a store operation in one transaction. */
+  inTransaction<T>(name: string, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    return this.#run(name, () => this.#db.transaction(fn));
   }
 
   /**
@@ -460,41 +165,10 @@ export class SqlEventStore implements EventStore {
         );
       }
       const input = events as readonly unknown[];
-      let wrongEpisode: EventRefusedError | null = null;
-      input.forEach((event, index) => {
-        let json: string | undefined;
-        try {
-          json = JSON.stringify(event);
-        } catch {
-          json = undefined;
-        }
-        if (json === undefined) {
-          throw new InvalidArgumentError(`events[${index}]`, 'not a JSON-serialisable event');
-        }
-        const bytes = Buffer.byteLength(json, 'utf8');
-        if (bytes > this.#settings.maxEventBytes) {
-          throw new PayloadTooLargeError(episodeId, index, bytes, this.#settings.maxEventBytes);
-        }
-        const named = (event as { episodeId?: unknown } | null)?.episodeId;
-        if (typeof named === 'string' && named !== episodeId && wrongEpisode === null) {
-          const { model } = this.#settings;
-          const signals = safetySignalsOf(event, model.registry, model.initial.context.policy);
-          wrongEpisode = new EventRefusedError(
-            episodeId,
-            refusal(
-              'wrong-episode',
-              `Event is for episode "${named}", not "${episodeId}".${safetyText(signals)}`,
-              event,
-              signals.length ? { safetyFlags: signals } : {},
-            ),
-            index,
-          );
-        }
-      });
+      const wrongEpisode = checkBatch(episodeId, input, this.#settings.maxEventBytes, this.#settings.model);
       if (wrongEpisode !== null) {
-        const refused: EventRefusedError = wrongEpisode;
-        await this.#keepSignal(episodeId, input[refused.index], refused);
-        throw refused;
+        await this.#keepSignal(episodeId, input[wrongEpisode.index], wrongEpisode);
+        throw wrongEpisode;
       }
       await this.#ensureDiskSpace();
       try {
@@ -517,46 +191,19 @@ export class SqlEventStore implements EventStore {
 
   /**
    * A refused event that carries a positive safety signal: keep the signal (and only that, with the ids that
-   * say whose it is) in its own transaction, so it is never lost with the refused batch. Idempotent.
+   * say whose it is, and who recorded it) in its own transaction, so it is never lost with the refused
+   * batch. Idempotent.
    */
   async #keepSignal(episodeId: string, event: unknown, error: EventRefusedError): Promise<void> {
-    const signals = (error.refusal.safetyFlags ?? []).filter((f) => f.kind === 'positive');
-    if (signals.length === 0) return;
-    const e = (typeof event === 'object' && event !== null ? event : {}) as Record<string, unknown>;
-    const str = (x: unknown) => (typeof x === 'string' && x !== '' ? x : null);
-    let patientId = str(e.patientId);
-    if (patientId === null) {
-      const cached = this.#cache.get(episodeId);
-      patientId = cached?.state.context.patientId ?? null;
-    }
-    const at = str(e.at);
-    const eventAt =
-      at !== null && /(Z|[+-]\d{2}:\d{2})$/.test(at) && !Number.isNaN(Date.parse(at)) ? at : null;
-    const eventId = str(e.id);
-    const kept = signals.map((f) => ({
-      rule: f.rule,
-      kind: f.kind,
-      value: f.value,
-      message: f.message,
-      origin: f.origin,
-      ...(f.instrument !== undefined ? { instrument: f.instrument } : {}),
-      ...(f.item !== undefined ? { item: f.item } : {}),
-    }));
-    const id = createHash('sha256')
-      .update(JSON.stringify([episodeId, eventId ?? JSON.stringify(e), kept]))
-      .digest('hex')
-      .slice(0, 32);
-    await this.#db.query(this.#sql.insertSignal, [
-      id,
+    const row = signalToKeep(
       episodeId,
-      patientId,
-      eventId,
-      str(e.type),
-      error.refusal.code,
-      eventAt,
-      JSON.stringify(kept),
-    ]);
-    error.safetySignalId = id;
+      event,
+      error.refusal,
+      () => this.#cache.get(episodeId)?.state.context.patientId ?? null,
+    );
+    if (row === null) return;
+    await this.#db.query(this.#sql.insertSignal, row.params);
+    error.safetySignalId = row.id;
   }
 
   safetySignals(filter: SafetySignalFilter = {}): Promise<StoredSafetySignal[]> {
@@ -575,18 +222,7 @@ export class SqlEventStore implements EventStore {
   reviewSafetySignal(id: string, review: SafetySignalReview): Promise<StoredSafetySignal> {
     return this.#run('reviewSafetySignal', async () => {
       checkId('id', id);
-      if (review.reviewedBy !== 'therapist' && review.reviewedBy !== 'medical') {
-        throw new InvalidArgumentError(
-          'reviewedBy',
-          'a safety review is a clinician’s: therapist or medical',
-        );
-      }
-      if (!['no-current-risk', 'safety-plan', 'escalated'].includes(review.outcome)) {
-        throw new InvalidArgumentError('outcome', 'expected no-current-risk, safety-plan or escalated');
-      }
-      if (!/(Z|[+-]\d{2}:\d{2})$/.test(review.at) || Number.isNaN(Date.parse(review.at))) {
-        throw new InvalidArgumentError('at', 'expected an ISO 8601 date-time with a UTC offset');
-      }
+      checkReview(review);
       return this.#db.transaction(async (tx) => {
         const found = await tx.query<SignalRow>(this.#sql.readSignal, [id]);
         const row = found[0];
@@ -607,108 +243,135 @@ export class SqlEventStore implements EventStore {
     });
   }
 
+  /**
+   * One attempt at an append, in one transaction. The batch is decided first on this process's state of the
+   * episode (its cached state; the initial state for an episode it does not know when the caller expects a
+   * new one) and sent with the append function, which writes it only if that state is the episode's head
+   * (same version, none of the ids stored): the usual case costs one statement. Otherwise the function
+   * wrote nothing and returned the head, under the episode's lock (held until COMMIT): the batch is then
+   * checked (idempotency, expected version) and decided again on the current state, and written by a
+   * second call.
+   */
   async #appendOnce(
     episodeId: string,
     events: readonly unknown[],
     expected: number | 'any',
   ): Promise<AppendResult> {
-    const { model, snapshotEvery } = this.#settings;
-    const sql = this.#sql;
-    let committed: CachedState | null = null;
+    const { model } = this.#settings;
+    const now = this.#settings.clock();
     const ids = events
       .map((e) => (e as { id?: unknown } | null)?.id)
       .filter((id): id is string => typeof id === 'string');
-    const result = await this.#db.transaction(async (tx): Promise<AppendResult> => {
-      // Writers of one episode queue here; the version is read after the lock, so it is the latest.
-      const locked = tx.query(sql.lockEpisode, [episodeId]);
-      // While the lock and the head are on their way (a PostgreSQL server works meanwhile), decide the batch
-      // on this process's cached state; it is used only if that state turns out to be the current one.
-      const cached = this.#cache.get(episodeId);
-      const now = this.#settings.clock();
-      let early: Decided | null = null;
-      try {
-        early = cached ? decideBatch(model, cached.state, events, now) : null;
-      } finally {
-        await locked;
+    const cached = this.#cache.get(episodeId);
+    const guess: CachedState | undefined =
+      cached ??
+      (expected === 0 || expected === 'any'
+        ? { version: 0, state: model.initial, snapshotVersion: 0 }
+        : undefined);
+    const early =
+      guess && events.length > 0 && (expected === 'any' || expected === guess.version)
+        ? decideBatch(model, guess.state, events, now)
+        : null;
+    let firstWrite = guess && early?.refused === null ? this.#batchWrite(guess, early) : null;
+    if (firstWrite && this.#db.engine === 'pglite') {
+      // PGlite: the call alone, without BEGIN and COMMIT (one statement is its own transaction, and with no
+      // connection to lose its outcome is always known). A PostgreSQL client that loses its connection
+      // after sending it could not tell whether it committed: there the explicit COMMIT says.
+      const call = await this.#callAppend(this.#db, episodeId, guess!.version, ids, firstWrite, false);
+      if (call.written) {
+        this.#remember(episodeId, firstWrite.after);
+        return call.result;
       }
-      // One statement after the lock: the version, the batch's event ids already stored (idempotency) and,
-      // when this process has no state of the episode, its snapshot row.
-      const [head] = await tx.query<{ version: unknown; stored: unknown; snapshot: unknown }>(sql.head, [
-        episodeId,
-        ids,
-        cached === undefined,
-      ]);
-      const current = Number(head?.version ?? 0);
-      const stored = (typeof head?.stored === 'string' ? JSON.parse(head.stored) : (head?.stored ?? [])) as {
-        event_id: string;
-        episode_id: string;
-        version: unknown;
-        payload: unknown;
-      }[];
-      if (stored.length > 0) return classifyStoredIds(episodeId, events, stored, model);
-
+      firstWrite = null; // not the head: read it under the lock, in the transaction
+    }
+    let committed: CachedState | null = null;
+    const result = await this.#db.transaction(async (tx): Promise<AppendResult> => {
+      const head = await this.#callAppend(tx, episodeId, guess?.version ?? 0, ids, firstWrite, !cached);
+      if (head.written) {
+        committed = firstWrite!.after;
+        return head.result;
+      }
+      if (head.stored.length > 0) return classifyStoredIds(episodeId, events, head.stored, model);
+      const current = head.version;
       if (expected !== 'any' && expected !== current) {
         throw new ConcurrencyError(episodeId, expected, current);
       }
       if (events.length === 0) return { status: 'appended', version: current, events: [] };
-
-      const snapshotRow =
-        cached === undefined
-          ? ((typeof head?.snapshot === 'string'
-              ? JSON.parse(head.snapshot)
-              : head?.snapshot) as SnapshotRow | null)
-          : undefined;
       const loaded =
-        cached && cached.version === current
-          ? { state: cached.state, snapshotVersion: cached.snapshotVersion }
-          : await this.#load(tx, episodeId, current, snapshotRow);
+        guess && guess.version === current && (cached || current === 0)
+          ? guess
+          : await this.#load(tx, episodeId, current, cached ? undefined : head.snapshot);
       const decided =
-        early !== null && cached !== undefined && loaded.state === cached.state
+        early !== null && guess && loaded.state === guess.state
           ? early
           : decideBatch(model, loaded.state, events, now);
       if (decided.refused !== null) {
         throw new EventRefusedError(episodeId, decided.refused.refusal, decided.refused.index);
       }
-      const { state, accepted } = decided;
-
-      // Positions are assigned under the global append lock and it is held until COMMIT, so position order
-      // is commit order: a reader paging by position never skips an event committed later. They are taken
-      // from the meta row in this transaction, so a rolled-back append leaves no gap. One statement takes the
-      // lock, hands out the positions, inserts the events and, every `snapshotEvery` events, the snapshot.
-      const version = current + accepted.length;
-      let snapshotVersion = loaded.snapshotVersion;
-      const writeSnapshot = version - snapshotVersion >= snapshotEvery;
-      const rows = await tx.query<{ position: unknown; version: unknown; recorded_at: unknown }>(sql.insert, [
-        episodeId,
-        current,
-        JSON.stringify(accepted),
-        accepted.length,
-        writeSnapshot ? JSON.stringify(model.persist(state).snapshot) : null,
-        EPISODE_MACHINE_VERSION,
-      ]);
-      if (rows.length !== accepted.length) {
-        throw this.damaged([
-          'the kapkit_meta row, which hands out positions and counts the events committed, is missing',
-        ]);
+      const write = this.#batchWrite({ ...loaded, version: current }, decided);
+      const done = await this.#callAppend(tx, episodeId, current, ids, write, false);
+      if (done.written) {
+        committed = write.after;
+        return done.result;
       }
-      rows.sort((a, b) => Number(a.version) - Number(b.version));
-      if (writeSnapshot) snapshotVersion = version;
-      committed = { version, state, snapshotVersion };
-      return {
-        status: 'appended',
-        version,
-        events: rows.map((r, i) => ({
-          position: Number(r.position),
-          episodeId,
-          version: Number(r.version),
-          committedAt: isoOf(r.recorded_at),
-          event: accepted[i]!,
-        })),
-      };
+      // Under the episode's lock its version cannot move; another episode may have stored one of the ids.
+      if (done.stored.length > 0) return classifyStoredIds(episodeId, events, done.stored, model);
+      throw this.damaged([`episode "${episodeId}" changed while its append held the episode's lock`]);
     });
     // Only after COMMIT: a rolled-back state must never be cached.
     if (committed) this.#remember(episodeId, committed);
     return result;
+  }
+
+  /** What an append of `decided` on `from` writes: the events, the snapshot when due, the state after. */
+  #batchWrite(from: CachedState, decided: Decided): BatchWrite {
+    const { model, snapshotEvery } = this.#settings;
+    const version = from.version + decided.accepted.length;
+    // A snapshot is due once `snapshotEvery` events and at least as many as the last snapshot covered came
+    // after it (at 100, 200, 400, … by default): its size grows with the episode (about 0.8 kB of JSONB per
+    // event), so snapshots at a fixed interval would write bytes growing with the square of its length.
+    const since = version - from.snapshotVersion;
+    const writeSnapshot = since >= snapshotEvery && since >= from.snapshotVersion;
+    return {
+      accepted: decided.accepted,
+      events: JSON.stringify(decided.accepted),
+      snapshot: writeSnapshot ? JSON.stringify(model.persist(decided.state).snapshot) : null,
+      after: {
+        version,
+        state: decided.state,
+        snapshotVersion: writeSnapshot ? version : from.snapshotVersion,
+      },
+    };
+  }
+
+  /**
+   * Call the append function: it takes the episode's lock and, when `write` is given and the episode is at
+   * `version` with none of `ids` stored, writes it (positions under the append lock, held until COMMIT).
+   */
+  async #callAppend(
+    tx: Queryable,
+    episodeId: string,
+    version: number,
+    ids: readonly string[],
+    write: BatchWrite | null,
+    readSnapshot: boolean,
+  ): Promise<AppendCall> {
+    const [row] = await tx.query<{ result: unknown }>(this.#sql.append, [
+      episodeId,
+      version,
+      ids,
+      write?.events ?? null,
+      write?.snapshot ?? null,
+      EPISODE_MACHINE_VERSION,
+      readSnapshot,
+    ]);
+    const call = appendCall(row?.result, write, episodeId, version);
+    if (call === 'meta-missing') {
+      throw this.damaged([
+        'the kapkit_meta row, which hands out positions and counts the events committed, is missing',
+      ]);
+    }
+    return call;
   }
 
   /**
@@ -956,11 +619,7 @@ function constraintOf(error: unknown): string | undefined {
   return typeof c === 'string' ? c : undefined;
 }
 
-async function currentVersion(
-  q: Queryable,
-  sql: ReturnType<typeof statements>,
-  episodeId: string,
-): Promise<number> {
+async function currentVersion(q: Queryable, sql: Statements, episodeId: string): Promise<number> {
   const [row] = await q.query<{ version: unknown }>(sql.currentVersion, [episodeId]);
   return Number(row?.version ?? 0);
 }
@@ -969,130 +628,6 @@ async function currentVersion(
  * Some event ids of the batch are stored already. A retry of a stored batch (every event stored in this
  * episode with the same content) is a duplicate; anything else is a conflict.
  */
-function withoutRecordedAt(x: unknown): unknown {
-  if (typeof x !== 'object' || x === null) return x;
-  const { recordedAt: _ignored, ...rest } = x as Record<string, unknown>;
-  return rest;
-}
-
-function classifyStoredIds(
-  episodeId: string,
-  events: readonly unknown[],
-  stored: readonly { event_id: string; episode_id: string; version: unknown; payload: unknown }[],
-  model: EpisodeModel,
-): AppendResult {
-  const byId = new Map(stored.map((r) => [r.event_id, r]));
-  const conflicts: EventIdConflict[] = [];
-  const seen = new Set<string>();
-  let allStored = true;
-  for (const event of events) {
-    const id = (event as { id?: unknown } | null)?.id;
-    const row = typeof id === 'string' ? byId.get(id) : undefined;
-    if (!row || seen.has(row.event_id)) {
-      allStored = false;
-      continue;
-    }
-    seen.add(row.event_id);
-    const at = { eventId: row.event_id, storedEpisodeId: row.episode_id, storedVersion: Number(row.version) };
-    if (row.episode_id !== episodeId) {
-      conflicts.push({ ...at, reason: 'other-episode' });
-      continue;
-    }
-    // Both sides as the current schema reads them: a version 1 event (sent again, or stored before schema
-    // version 2) is upcast first, as the machine does when it accepts one.
-    // The recording time is the writer's clock: a retry written later (a server that stamps `recordedAt` on
-    // each attempt) is still the same event.
-    const parsed = parseEvent(event, model.permissions);
-    const storedParsed = parseEvent(row.payload, model.permissions);
-    const storedForm = storedParsed.success ? storedParsed.data : row.payload;
-    if (
-      !parsed.success ||
-      canonical(withoutRecordedAt(parsed.data)) !== canonical(withoutRecordedAt(storedForm))
-    ) {
-      conflicts.push({ ...at, reason: 'different-content' });
-    }
-  }
-  if (conflicts.length === 0 && !allStored) {
-    for (const row of stored) {
-      conflicts.push({
-        eventId: row.event_id,
-        storedEpisodeId: row.episode_id,
-        storedVersion: Number(row.version),
-        reason: 'partial-batch',
-      });
-    }
-  }
-  if (conflicts.length > 0) throw new EventIdConflictError(episodeId, conflicts);
-  return { status: 'duplicate', version: Math.max(...stored.map((r) => Number(r.version))) };
-}
-
-/** Every SQL statement of the store, for one schema. The same text runs on PGlite and PostgreSQL. */
-function statements(t: Tables) {
-  const signalSelect = `SELECT s.id, s.episode_id, s.patient_id, s.event_id, s.event_type, s.refusal_code,
-      s.event_at, s.signals, s.recorded_at, r.outcome AS review_outcome, r.reviewed_by, r.actor_id,
-      r.reviewed_at, r.recorded_at AS review_recorded_at
-    FROM ${t.safetySignals} s LEFT JOIN ${t.safetySignalReviews} r ON r.signal_id = s.id`;
-  const columns = 'position, episode_id, version, payload, recorded_at';
-  return {
-    lockEpisode: `SELECT pg_advisory_xact_lock(${LOCK_CLASS.episode}, hashtext($1))`,
-    currentVersion: `SELECT COALESCE(MAX(version), 0) AS version FROM ${t.events} WHERE episode_id = $1`,
-    // An append's look at the episode, after its lock: version, the batch's ids already stored, and the
-    // snapshot row when $3 asks for it.
-    head: `SELECT (SELECT COALESCE(MAX(version), 0) FROM ${t.events} WHERE episode_id = $1) AS version,
-      (SELECT COALESCE(json_agg(json_build_object('event_id', event_id, 'episode_id', episode_id,
-          'version', version, 'payload', payload)), '[]'::json)
-        FROM ${t.events} WHERE event_id = ANY($2::text[])) AS stored,
-      (SELECT json_build_object('version', version, 'machine_version', machine_version, 'snapshot', snapshot)
-        FROM ${t.snapshots} WHERE episode_id = $1 AND $3::boolean) AS snapshot`,
-    // The append lock (taken first: an InitPlan), then the batch's positions after the last one handed out
-    // (the meta row counts them), the events, and the snapshot when $5 is not null (a newer machine's
-    // snapshot, or a later one, is never replaced). All in the append's transaction.
-    insert: `WITH l AS (SELECT pg_advisory_xact_lock(${LOCK_CLASS.append}, 0)),
-      m AS (
-        UPDATE ${t.meta} SET last_position = last_position + $4::int, event_count = event_count + $4::int
-        WHERE EXISTS (SELECT 1 FROM l)
-        RETURNING last_position - $4::int AS base
-      ),
-      s AS (
-        INSERT INTO ${t.snapshots} (episode_id, version, machine_version, snapshot)
-        SELECT $1::text, $2::int + $4::int, $6::int, $5::jsonb WHERE $5::jsonb IS NOT NULL
-        ON CONFLICT (episode_id) DO UPDATE SET version = EXCLUDED.version,
-          machine_version = EXCLUDED.machine_version, snapshot = EXCLUDED.snapshot, updated_at = now()
-        WHERE (${t.snapshots}.machine_version, ${t.snapshots}.version)
-          < (EXCLUDED.machine_version, EXCLUDED.version)
-      )
-      INSERT INTO ${t.events} (position, episode_id, version, event_id, patient_id, type, at, payload)
-      SELECT m.base + e.ord, $1::text, $2::int + e.ord::int, e.payload->>'id', e.payload->>'patientId',
-        e.payload->>'type', (e.payload->>'at')::timestamptz, e.payload
-      FROM m, jsonb_array_elements($3::jsonb) WITH ORDINALITY AS e(payload, ord)
-      ORDER BY e.ord
-      RETURNING position, version, recorded_at`,
-    readSnapshot: `SELECT version, machine_version, snapshot FROM ${t.snapshots} WHERE episode_id = $1`,
-    // A newer machine's snapshot, or a later one of the same machine, is never replaced by an older one.
-    upsertSnapshot: `INSERT INTO ${t.snapshots} (episode_id, version, machine_version, snapshot)
-      VALUES ($1, $2, $3, $4::jsonb)
-      ON CONFLICT (episode_id) DO UPDATE SET version = EXCLUDED.version,
-        machine_version = EXCLUDED.machine_version, snapshot = EXCLUDED.snapshot, updated_at = now()
-      WHERE (${t.snapshots}.machine_version, ${t.snapshots}.version)
-        < (EXCLUDED.machine_version, EXCLUDED.version)`,
-    readTail: `SELECT version, payload FROM ${t.events}
-      WHERE episode_id = $1 AND version > $2 AND version <= $3 ORDER BY version`,
-    readEpisode: `SELECT ${columns} FROM ${t.events} WHERE episode_id = $1 AND version >= $2 ORDER BY version`,
-    readPatient: `SELECT ${columns} FROM ${t.events} WHERE patient_id = $1 ORDER BY position`,
-    page: `SELECT ${columns} FROM ${t.events} WHERE position > $1 ORDER BY position LIMIT $2`,
-    insertSignal: `INSERT INTO ${t.safetySignals}
-        (id, episode_id, patient_id, event_id, event_type, refusal_code, event_at, signals)
-      VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz, $8::jsonb)
-      ON CONFLICT (id) DO NOTHING`,
-    readSignals: `${signalSelect}
-      WHERE ($1::text IS NULL OR s.patient_id = $1) AND ($2::text IS NULL OR s.episode_id = $2)
-        AND (NOT $3::boolean OR r.signal_id IS NULL)
-      ORDER BY s.recorded_at, s.id`,
-    readSignal: `${signalSelect} WHERE s.id = $1`,
-    insertReview: `INSERT INTO ${t.safetySignalReviews} (signal_id, outcome, reviewed_by, actor_id, reviewed_at)
-      VALUES ($1, $2, $3, $4, $5::timestamptz)`,
-  };
-}
 
 /** Internal: the database adapter under a store opened by `openStore` (for tests and tooling). */
 export function internalDb(store: EventStore): Db {

@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type AccountStore, openAccounts } from '../src/accounts.js';
 import { InvalidArgumentError } from '../src/errors.js';
 import { hashPassword, verifyPassword } from '../src/passwords.js';
-import type { EventStore } from '../src/store.js';
+import type { EventStore } from '../src/store-types.js';
 import { closeSharedPglite, createFixture, ENGINES, type Fixture } from './helpers.js';
 
 /*

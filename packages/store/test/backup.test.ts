@@ -7,7 +7,7 @@ import { checkStore } from '../src/check.js';
 import { InvalidBackupError, StoreConfigError, StoreDamagedError } from '../src/errors.js';
 import { openStore } from '../src/open.js';
 import { SCHEMA_VERSION } from '../src/schema.js';
-import type { EventStore, StoredEvent } from '../src/store.js';
+import type { EventStore, StoredEvent } from '../src/store-types.js';
 import { batchOf10, opened } from './fixtures/log.mjs';
 import {
   closeSharedPglite,

@@ -5,7 +5,7 @@ import type { EpisodeEventInput } from '@kapkit/core';
 import { describe, expect, it } from 'vitest';
 import { ConcurrencyError, StoreLockedError } from '../src/errors.js';
 import { openStore } from '../src/open.js';
-import type { EventStore } from '../src/store.js';
+import type { EventStore, StoredEvent } from '../src/store-types.js';
 import { assessment, checkVersions, opened } from './fixtures/log.mjs';
 import {
   copyTemplate,
@@ -32,6 +32,28 @@ const EVENTS_PER_WRITER = 10;
 const EVENTS_PER_LOOP = 3;
 const postgres = ENGINES.find((e) => e.kind === 'postgres')!;
 const pglite = ENGINES.find((e) => e.kind === 'pglite')!;
+
+/**
+ * After `WRITERS` writers (processes or loops) appended `perWriter` events each to an opened episode: the
+ * versions are contiguous, every writer's events are there exactly once, in its own order, and every attempt
+ * either appended or lost with a ConcurrencyError (nothing else happened). Returns the totals.
+ */
+function expectEachWriterOnce(
+  stored: readonly StoredEvent[],
+  perWriter: number,
+  writers: readonly { attempts: number; conflicts: number }[],
+): { attempts: number; conflicts: number } {
+  expect(checkVersions(stored)).toEqual([]);
+  expect(stored).toHaveLength(1 + WRITERS * perWriter);
+  for (let w = 0; w < WRITERS; w++) {
+    const mine = stored.filter((e) => e.event.id.startsWith(`w${w}-`)).map((e) => e.event.id);
+    expect(mine).toEqual(Array.from({ length: perWriter }, (_, i) => `w${w}-${i}`));
+  }
+  const attempts = writers.reduce((n, d) => n + d.attempts, 0);
+  const conflicts = writers.reduce((n, d) => n + d.conflicts, 0);
+  expect(attempts).toBe(WRITERS * perWriter + conflicts);
+  return { attempts, conflicts };
+}
 
 interface Done {
   type: 'done';
@@ -139,17 +161,7 @@ describe('concurrent writers', () => {
       });
       expect(done.flatMap((d) => d.unexpected)).toEqual([]);
       const stored = await store.readEpisode(episodeId);
-      expect(checkVersions(stored)).toEqual([]);
-      expect(stored).toHaveLength(1 + WRITERS * EVENTS_PER_WRITER);
-      // Every writer's events are there exactly once, in its own order.
-      for (let w = 0; w < WRITERS; w++) {
-        const mine = stored.filter((e) => e.event.id.startsWith(`w${w}-`)).map((e) => e.event.id);
-        expect(mine).toEqual(Array.from({ length: EVENTS_PER_WRITER }, (_, i) => `w${w}-${i}`));
-      }
-      const attempts = done.reduce((n, d) => n + d.attempts, 0);
-      const conflicts = done.reduce((n, d) => n + d.conflicts, 0);
-      // Every attempt either appended or lost with a ConcurrencyError: nothing else happened.
-      expect(attempts).toBe(WRITERS * EVENTS_PER_WRITER + conflicts);
+      const { attempts, conflicts } = expectEachWriterOnce(stored, EVENTS_PER_WRITER, done);
       await store.close();
       writeReliabilitySummary('concurrency-postgres', {
         writers: WRITERS,
@@ -239,16 +251,7 @@ describe('concurrent writers', () => {
           Array.from({ length: WRITERS }, (_, w) => loop(store, episodeId, w, EVENTS_PER_LOOP, firstRead)),
         );
         const stored = await store.readEpisode(episodeId);
-        expect(checkVersions(stored)).toEqual([]);
-        expect(stored).toHaveLength(1 + WRITERS * EVENTS_PER_LOOP);
-        // Every loop's events are there exactly once, in its own order.
-        for (let w = 0; w < WRITERS; w++) {
-          const mine = stored.filter((e) => e.event.id.startsWith(`w${w}-`)).map((e) => e.event.id);
-          expect(mine).toEqual(Array.from({ length: EVENTS_PER_LOOP }, (_, i) => `w${w}-${i}`));
-        }
-        const conflicts = results.reduce((n, r) => n + r.conflicts, 0);
-        const attempts = results.reduce((n, r) => n + r.attempts, 0);
-        expect(attempts).toBe(WRITERS * EVENTS_PER_LOOP + conflicts);
+        const { attempts, conflicts } = expectEachWriterOnce(stored, EVENTS_PER_LOOP, results);
         // All first reads saw version 1, so exactly one first append won: the loops did interleave.
         expect(conflicts).toBeGreaterThanOrEqual(WRITERS - 1);
         writeReliabilitySummary(`concurrency-in-process-${engine.kind}`, {

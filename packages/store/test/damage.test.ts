@@ -18,7 +18,7 @@ import { StoreDamagedError } from '../src/errors.js';
 import { LOCK_FILE } from '../src/lock.js';
 import { openStore } from '../src/open.js';
 import { migrations, SCHEMA_VERSION, tablesIn } from '../src/schema.js';
-import type { EventStore, StoredEvent } from '../src/store.js';
+import type { EventStore, StoredEvent } from '../src/store-types.js';
 import { batchOf10, opened } from './fixtures/log.mjs';
 import { closeSharedPglite, copyTemplate, createFixture, ENGINES, type Fixture, IN_CI } from './helpers.js';
 

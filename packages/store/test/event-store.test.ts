@@ -17,7 +17,8 @@ import {
   StoreClosedError,
 } from '../src/errors.js';
 import { SCHEMA_VERSION } from '../src/schema.js';
-import { type EventStore, internalDb, type StoredEvent } from '../src/store.js';
+import { internalDb } from '../src/store.js';
+import type { EventStore, StoredEvent } from '../src/store-types.js';
 import { closeSharedPglite, createFixture, ENGINES, type Fixture, IN_CI } from './helpers.js';
 
 /**

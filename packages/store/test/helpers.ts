@@ -6,7 +6,7 @@ import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { type OpenStoreOptions, openStore } from '../src/open.js';
-import type { EventStore } from '../src/store.js';
+import type { EventStore } from '../src/store-types.js';
 
 const PACKAGE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
 

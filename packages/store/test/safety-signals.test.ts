@@ -4,7 +4,7 @@ import { Story } from '@kapkit/testing';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { backupStore, restoreStore } from '../src/backup.js';
 import { EventRefusedError, InvalidArgumentError } from '../src/errors.js';
-import type { EventStore } from '../src/store.js';
+import type { EventStore } from '../src/store-types.js';
 import { closeSharedPglite, createFixture, ENGINES, type Fixture } from './helpers.js';
 
 /*
@@ -46,20 +46,24 @@ for (const engine of ENGINES) {
       return error as EventRefusedError;
     };
 
-    it('keeps the item-9 signal of a refused PHQ-9 (and nothing else of it), once, until a clinician reviews it', async () => {
+    /** Close the episode; a PHQ-9 with a positive item 9 sent after that is refused (`episode-closed`). */
+    const phq9AfterClosing = async (extra: Record<string, unknown>) => {
       const closed = new Story().day(12.5).add('EpisodeDiscontinued', { reason: 'patient-choice' });
       await store.append('ep-1', [raw({ ...closed.events.at(-1)!, id: 'closing' })], {
         expectedVersion: 'any',
       });
-      const phq9 = {
+      return {
         ...closed.events.at(-1)!,
-        id: 'late-phq9',
         type: 'AssessmentRecorded',
         instrument: 'phq9',
         responses: POSITIVE_ITEM9,
-        note: 'free text that must not be kept',
         at: story.at(12.8),
+        ...extra,
       };
+    };
+
+    it('keeps the item-9 signal of a refused PHQ-9 (and nothing else of it), once, until a clinician reviews it', async () => {
+      const phq9 = await phq9AfterClosing({ id: 'late-phq9', note: 'free text that must not be kept' });
       const error = await refused(store.append('ep-1', [raw(phq9)], { expectedVersion: 'any' }));
       expect(error.refusal.code).toBe('episode-closed');
       expect(error.safetySignalId).toMatch(/^[0-9a-f]{32}$/);
@@ -100,11 +104,28 @@ for (const engine of ENGINES) {
       ).rejects.toThrow(/already reviewed/);
     });
 
+    it('records who recorded the refused submission: a patient-reported positive item 9 says patient', async () => {
+      const fromPatient = await phq9AfterClosing({ id: 'patient-phq9', recordedBy: 'patient' });
+      const byClinician = { ...fromPatient, id: 'clinician-phq9', recordedBy: 'therapist' };
+      const unknownRole = { ...fromPatient, id: 'odd-phq9', recordedBy: 'visitor' };
+      for (const e of [fromPatient, byClinician, unknownRole]) {
+        await refused(store.append('ep-1', [raw(e)], { expectedVersion: 'any' }));
+      }
+      const kept = await store.safetySignals({ episodeId: 'ep-1' });
+      expect(Object.fromEntries(kept.map((k) => [k.eventId, k.recordedBy]))).toEqual({
+        'patient-phq9': 'patient',
+        'clinician-phq9': 'therapist',
+        'odd-phq9': null,
+      });
+      expect(kept.every((k) => k.signals.some((f) => f.rule === 'phq9-item9-positive'))).toBe(true);
+    });
+
     it('carries the signals and their reviews through a backup and a restore', async () => {
       const ae = {
         ...story.events.at(-1)!,
         id: 'ae-closed',
         type: 'AdverseEventReported',
+        recordedBy: 'medical',
         episodeId: 'ep-elsewhere',
         code: 'dizziness',
         severity: 'severe',
@@ -121,6 +142,7 @@ for (const engine of ENGINES) {
       out.on('data', (c: Buffer) => chunks.push(c.toString('utf8')));
       const summary = await backupStore(store, out);
       expect(summary.safetySignals).toBe(1);
+      expect((await store.safetySignals())[0]!.recordedBy).toBe('medical');
       const target = await createFixture(engine.kind);
       const restored = await target.open();
       try {

@@ -12,7 +12,7 @@ export const LOCK_CLASS = {
   episode: 1801547883, // 0x6b61706b, 'kapk'
   /** Global append lock, held from the INSERT to the commit, so positions are assigned in commit order. */
   append: 1801547884,
-  /** Migrations on open. */
+  /** Migrations on open: `(MIGRATE, hashtext(schema))`. */
   migrate: 1801547885,
 } as const;
 
@@ -444,7 +444,8 @@ export async function readSchemaVersion(db: Queryable, t: Tables): Promise<numbe
  */
 export async function migrate(db: Db, t: Tables): Promise<number[]> {
   return db.transaction(async (tx) => {
-    await tx.query(`SELECT pg_advisory_xact_lock(${LOCK_CLASS.migrate}, 0)`);
+    // One lock per store (schema): stores in other schemas of the same server migrate at the same time.
+    await tx.query(`SELECT pg_advisory_xact_lock(${LOCK_CLASS.migrate}, hashtext($1))`, [t.schema]);
     const found = await readSchemaVersion(tx, t);
     if (found > SCHEMA_VERSION) throw new SchemaTooNewError(found, SCHEMA_VERSION);
     const applied: number[] = [];

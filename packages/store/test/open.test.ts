@@ -49,6 +49,31 @@ describe('openStore', () => {
     await cleanup.close();
   });
 
+  it('migrates a new store once when several processes open it at once, and other stores at the same time', async (context) => {
+    requireEngine(ENGINES.find((e) => e.kind === 'postgres')!, context);
+    const schemas = [`kapkit_test_migrate_a_${process.pid}`, `kapkit_test_migrate_b_${process.pid}`];
+    // Four openers of each of two new stores, all at once: each store is migrated by one of them (the others
+    // wait on its lock and find it current), and the two stores do not wait for each other.
+    const stores = await Promise.all(
+      schemas.flatMap((schema) => [1, 2, 3, 4].map(() => openStore({ url: PG_URL!, schema }))),
+    );
+    try {
+      for (const schema of schemas) {
+        const [row] = await internalDb(stores[0]!).query<{ n: string }>(
+          `SELECT count(*) AS n FROM "${schema}".kapkit_migrations`,
+        );
+        const [one] = await internalDb(stores[0]!).query<{ n: string }>(
+          `SELECT count(DISTINCT version) AS n FROM "${schema}".kapkit_migrations`,
+        );
+        expect(Number(row!.n)).toBeGreaterThan(1);
+        expect(Number(row!.n)).toBe(Number(one!.n)); // every version applied once
+      }
+    } finally {
+      for (const schema of schemas) await internalDb(stores[0]!).query(`DROP SCHEMA "${schema}" CASCADE`);
+      await Promise.all(stores.map((s) => s.close()));
+    }
+  });
+
   it('sets connect, statement and keep-alive limits from defaults, the URL and the options, in that order', () => {
     const plain = postgresSettings('postgres://kapkit@db:5432/clinic');
     expect(plain).toMatchObject({

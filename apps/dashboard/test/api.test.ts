@@ -414,9 +414,11 @@ describe('POST /api/episodes/:episodeId/events', () => {
     const caseload = (await (await req('/api/caseload')).json()) as CaseloadResponse;
     const row = caseload.rows.find((r) => r.patientId === READY.patientId)!;
     expect(row.alerts[0]).toMatchObject({ code: 'safety-signal-refused', severity: 'urgent' });
+    expect(row.alerts[0]!.message).not.toContain('patient-reported');
     const patient = (await (await req(`/api/patients/${READY.patientId}`)).json()) as PatientResponse;
     const signal = patient.episode.safetySignals.find((s) => s.review === null)!;
     expect(signal.signals[0]).toMatchObject({ rule: 'phq9-item9-positive', value: 2 });
+    expect(signal.recordedBy).toBe('therapist');
     // Only a clinician reviews it.
     const byPatient = await post(`/api/safety-signals/${signal.id}/review`, {
       outcome: 'safety-plan',
@@ -432,6 +434,39 @@ describe('POST /api/episodes/:episodeId/events', () => {
     expect(after.rows.find((r) => r.patientId === READY.patientId)!.alerts.map((a) => a.code)).not.toContain(
       'safety-signal-refused',
     );
+  });
+
+  it('marks the kept signal of a refused record the patient made as patient-reported, on the alert and the signal', async () => {
+    // A patient's own answers (a measure link) reach the store as recordedBy: patient; this one is dated before
+    // the episode opened, so it is refused and only its safety signal is kept.
+    const stored = await store.readEpisode(READY.episodeId);
+    const opened = stored[0]!.event;
+    const at = new Date(Date.parse(opened.at) - 30 * DAY_MS).toISOString();
+    const refused = store.append(
+      READY.episodeId,
+      [
+        {
+          ...opened,
+          ...phq9Event([1, 1, 1, 1, 1, 1, 1, 1, 3]),
+          id: 'test-patient-refused-phq9',
+          recordedBy: 'patient',
+          at,
+          recordedAt: at,
+        } as never,
+      ],
+      { expectedVersion: stored.length },
+    );
+    await expect(refused).rejects.toMatchObject({ refusal: { code: 'episode-not-opened' } });
+    const caseload = (await (await req('/api/caseload')).json()) as CaseloadResponse;
+    const alert = caseload.rows
+      .find((r) => r.patientId === READY.patientId)!
+      .alerts.find((a) => a.code === 'safety-signal-refused')!;
+    expect(alert.severity).toBe('urgent');
+    expect(alert.message).toContain('AssessmentRecorded (patient-reported)');
+    const patient = (await (await req(`/api/patients/${READY.patientId}`)).json()) as PatientResponse;
+    const signal = patient.episode.safetySignals.find((s) => s.review === null)!;
+    expect(signal).toMatchObject({ recordedBy: 'patient' });
+    expect(signal.signals[0]).toMatchObject({ rule: 'phq9-item9-positive', value: 3 });
   });
 
   it('answers 404 for an unknown episode', async () => {

@@ -326,6 +326,8 @@ export interface EpisodeView {
     readonly eventAt: string | null;
     readonly refusalCode: string;
     readonly recordedAt: string;
+    /** Who recorded the refused record (`patient` for the patient's own answers), or null when unknown. */
+    readonly recordedBy: string | null;
     readonly signals: readonly {
       readonly rule: string;
       readonly value: number | string | null;

@@ -28,6 +28,6 @@ export function signalAlerts(signals: readonly StoredSafetySignal[]): Alert[] {
     .map((s) => ({
       code: 'safety-signal-refused',
       severity: 'urgent' as const,
-      message: `A ${s.eventType ?? 'record'}${s.eventAt ? ` of ${s.eventAt.slice(0, 10)}` : ''} was refused (${s.refusalCode}) but carried ${s.signals.map((f) => `${f.rule} (${f.value})`).join(', ')}: the signal is kept until a clinician reviews it.`,
+      message: `A ${s.eventType ?? 'record'}${s.recordedBy === 'patient' ? ' (patient-reported)' : ''}${s.eventAt ? ` of ${s.eventAt.slice(0, 10)}` : ''} was refused (${s.refusalCode}) but carried ${s.signals.map((f) => `${f.rule} (${f.value})`).join(', ')}: the signal is kept until a clinician reviews it.`,
     }));
 }

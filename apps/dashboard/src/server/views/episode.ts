@@ -202,6 +202,7 @@ function safetyView(
       eventAt: s.eventAt,
       refusalCode: s.refusalCode,
       recordedAt: s.recordedAt,
+      recordedBy: s.recordedBy,
       signals: s.signals.map((f) => ({ rule: f.rule, value: f.value, message: f.message })),
       review: s.review
         ? { outcome: s.review.outcome, reviewedBy: s.review.reviewedBy, at: s.review.at }

@@ -21,7 +21,7 @@ export function refusedSignals(ep: EpisodeView): HTMLElement | null {
       'ul',
       {},
       ep.safetySignals.map((s) => {
-        const text = `${s.eventType ?? 'A record'}${s.eventAt ? ` of ${day(s.eventAt)}` : ''} refused (${s.refusalCode}): ${s.signals.map((f) => `${f.rule} = ${f.value}`).join(', ')}`;
+        const text = `${s.eventType ?? 'A record'}${s.recordedBy === 'patient' ? ' (patient-reported)' : ''}${s.eventAt ? ` of ${day(s.eventAt)}` : ''} refused (${s.refusalCode}): ${s.signals.map((f) => `${f.rule} = ${f.value}`).join(', ')}`;
         if (s.review) {
           return h(
             'li',

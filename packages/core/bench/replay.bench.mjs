@@ -34,7 +34,11 @@ const pick = (xs) => xs[Math.floor(rand() * xs.length)];
 const between = (lo, hi) => lo + Math.floor(rand() * (hi - lo + 1));
 const clamp = (x, lo, hi) => Math.max(lo, Math.min(hi, x));
 
-/** One episode's course; returns its events in order (timestamps never decrease). */
+/**
+ * One episode's course; returns its events in order (timestamps never decrease). It stays one function on
+ * purpose: it reads as the course itself, step after step, and its seeded random draws must keep their order
+ * (splitting it would change the bench log unless every draw moved with it).
+ */
 function course(k) {
   const episodeId = `ep-${String(k).padStart(5, '0')}`;
   const patientId = `pt-synthetic-${String(k).padStart(5, '0')}`;

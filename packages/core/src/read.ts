@@ -55,14 +55,6 @@ export {
 } from './episode/critical-periods.js';
 // Episode events: schemas, vocabularies, parsing and upcasting.
 export {
-  abortReasons,
-  adverseEventCodes,
-  adverseEventSeverities,
-  assessmentContexts,
-  consentScopes,
-  contraindicationCodes,
-  discontinuationReasons,
-  doseKinds,
   type EpisodeEvent,
   type EpisodeEventInput,
   EVENT_SCHEMA_VERSION,
@@ -71,14 +63,8 @@ export {
   episodeEventSchema,
   eventSchemas,
   eventTypes,
-  formulations,
   parseEvent,
-  pauseReasons,
   type Role,
-  recordedByRoles,
-  reviewOutcomes,
-  routes,
-  sessionModes,
   upcastEvent,
 } from './episode/events.js';
 export {
@@ -112,6 +98,23 @@ export {
 } from './episode/policy.js';
 // What an episode holds, and questions about it; the read-side projection.
 export { projectEpisodes } from './episode/projection.js';
+// The vocabularies the events' fields take their values from.
+export {
+  abortReasons,
+  adverseEventCodes,
+  adverseEventSeverities,
+  assessmentContexts,
+  consentScopes,
+  contraindicationCodes,
+  discontinuationReasons,
+  doseKinds,
+  formulations,
+  pauseReasons,
+  recordedByRoles,
+  reviewOutcomes,
+  routes,
+  sessionModes,
+} from './episode/vocabularies.js';
 // Errors.
 export {
   DuplicateInstrumentError,

@@ -19,23 +19,6 @@ import {
 } from './vocabularies.js';
 
 export type { ConsentScope, Role } from './vocabularies.js';
-// The vocabularies are part of the events' public face.
-export {
-  abortReasons,
-  adverseEventCodes,
-  adverseEventSeverities,
-  assessmentContexts,
-  consentScopes,
-  contraindicationCodes,
-  discontinuationReasons,
-  doseKinds,
-  formulations,
-  pauseReasons,
-  recordedByRoles,
-  reviewOutcomes,
-  routes,
-  sessionModes,
-} from './vocabularies.js';
 
 /**
  * Domain events of a KAP episode. Every fact is an immutable, timestamped event; an episode's state is a fold

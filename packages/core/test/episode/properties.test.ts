@@ -10,27 +10,29 @@ import {
   restoreEpisode,
 } from '../../src/episode/decide.js';
 import {
-  abortReasons,
-  adverseEventCodes,
-  contraindicationCodes,
-  discontinuationReasons,
   type EpisodeEvent,
   type EventOf,
   type EventType,
   eventTypes,
-  formulations,
   parseEvent,
-  pauseReasons,
   type Role,
-  recordedByRoles,
-  reviewOutcomes,
-  routes,
 } from '../../src/episode/events.js';
 import { defaultPermissions, primaryRoleOf } from '../../src/episode/permissions.js';
 import { defaultPolicy, type EpisodePolicy } from '../../src/episode/policy.js';
 import { projectEpisodes } from '../../src/episode/projection.js';
 import { refusalCodes } from '../../src/episode/rules.js';
 import { statusAt } from '../../src/episode/status.js';
+import {
+  abortReasons,
+  adverseEventCodes,
+  contraindicationCodes,
+  discontinuationReasons,
+  formulations,
+  pauseReasons,
+  recordedByRoles,
+  reviewOutcomes,
+  routes,
+} from '../../src/episode/vocabularies.js';
 import { createInstrumentRegistry } from '../../src/instruments/builtin.js';
 import { normalizeInstrumentId } from '../../src/instruments/registry.js';
 import { scoreResponse } from '../../src/instruments/scoring.js';

@@ -1,0 +1,72 @@
+import { expect, it } from 'vitest';
+import type { InstrumentDefinition } from '../../src/instruments/definition.js';
+import { safeScoreResponse, scoreResponse } from '../../src/instruments/scoring.js';
+
+/** Whether the cutoff `id` is met on a scored response (`null` when undeterminable, `undefined` when absent). */
+export const cutoffMet = (r: { cutoffs: readonly { id: string; met: boolean | null }[] }, id: string) =>
+  r.cutoffs.find((c) => c.id === id)?.met;
+
+/** `items` answers summing to `total`, filled with the scale maximum `max` from item 1 onwards. */
+export function answersSummingTo(total: number, items: number, max: number): number[] {
+  let left = total;
+  return Array.from({ length: items }, () => {
+    const v = Math.min(max, left);
+    left -= v;
+    return v;
+  });
+}
+
+/** Asserts that an instrument ships none of its item text (its licence does not allow it, or is unknown). */
+export function expectNoItemText(instrument: InstrumentDefinition): void {
+  expect(instrument.licence.itemTextIncluded).toBe(false);
+  expect(instrument.items.every((item) => !('text' in item))).toBe(true);
+}
+
+/** Asserts that a response with unanswered items is not scored, and which items (1-based) it lacks. */
+export function expectNotScorable(
+  instrument: InstrumentDefinition,
+  responses: readonly (number | null)[],
+  missingItems: readonly number[],
+) {
+  const r = scoreResponse(instrument, { responses });
+  expect(r.status).toBe('not-scorable');
+  expect(r.total).toBeNull();
+  expect(r.missingItems).toEqual(missingItems);
+  return r;
+}
+
+/** An issue a refused response must carry: its path, its code and, when given, words its message contains. */
+interface ExpectedIssue {
+  readonly path: readonly (string | number)[];
+  readonly code: string;
+  readonly message?: string;
+}
+
+/** One response an instrument must refuse, and the first issues (in order) it must report. */
+export interface Refusal {
+  /** The test's name, e.g. 'rejects an answer of 6 and names the item'. */
+  readonly title: string;
+  readonly responses: readonly (number | null)[];
+  readonly issues: readonly ExpectedIssue[];
+  /** The issues listed are all the issues (otherwise the response may carry more after them). */
+  readonly only?: boolean;
+}
+
+/**
+ * One test per refusal, the checks every instrument's validation tests share: `safeScoreResponse` refuses the
+ * response, and its issues name the path, the code and the item. Call it inside the instrument's describe.
+ */
+export function itRefuses(instrument: InstrumentDefinition, refusals: readonly Refusal[]): void {
+  for (const refusal of refusals) {
+    it(refusal.title, () => {
+      const r = safeScoreResponse(instrument, { responses: refusal.responses });
+      expect(r.ok).toBe(false);
+      if (r.ok) return;
+      if (refusal.only) expect(r.issues).toHaveLength(refusal.issues.length);
+      refusal.issues.forEach((want, i) => {
+        expect(r.issues[i]).toMatchObject({ path: want.path, code: want.code });
+        if (want.message !== undefined) expect(r.issues[i]?.message).toContain(want.message);
+      });
+    });
+  }
+}

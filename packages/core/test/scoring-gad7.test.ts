@@ -1,29 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { gad2, gad7 } from '../src/instruments/gad7.js';
 import { scoreResponse } from '../src/instruments/scoring.js';
+import { answersSummingTo, bandEdges } from './instruments/shared-checks.js';
 
-function withTotal(total: number): (0 | 1 | 2 | 3)[] {
-  const r: (0 | 1 | 2 | 3)[] = [0, 0, 0, 0, 0, 0, 0];
-  let left = total;
-  for (let i = 0; i < 7 && left > 0; i++) {
-    const v = Math.min(3, left) as 0 | 1 | 2 | 3;
-    r[i] = v;
-    left -= v;
-  }
-  return r;
-}
+/** Seven answers summing to `total`, filled with 3s from item 1 onwards. */
+const withTotal = (total: number) => answersSummingTo(total, 7, 3);
 
 describe('GAD-7 scoring (Spitzer et al. 2006)', () => {
-  it.each([
-    [0, 'minimal'],
-    [4, 'minimal'],
-    [5, 'mild'],
-    [9, 'mild'],
-    [10, 'moderate'],
-    [14, 'moderate'],
-    [15, 'severe'],
-    [21, 'severe'],
-  ] as const)('puts a total of %i in the %s band', (total, band) => {
+  it.each(
+    bandEdges([
+      [0, 4, 'minimal'],
+      [5, 9, 'mild'],
+      [10, 14, 'moderate'],
+      [15, 21, 'severe'],
+    ]),
+  )('puts a total of %i in the %s band', (total, band) => {
     const r = scoreResponse(gad7, { responses: withTotal(total) });
     expect(r.total).toBe(total);
     expect(r.severity).toBe(band);

@@ -70,3 +70,13 @@ export function itRefuses(instrument: InstrumentDefinition, refusals: readonly R
     });
   }
 }
+
+/**
+ * The test cases of a severity banding, two per band: its lowest and its highest total. Each row is one band,
+ * `[lowest, highest, band]`, as the source tables print them.
+ */
+export function bandEdges<B extends string>(
+  bands: readonly (readonly [number, number, B])[],
+): (readonly [number, B])[] {
+  return bands.flatMap(([lowest, highest, band]) => [[lowest, band] as const, [highest, band] as const]);
+}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ebi } from '../../src/instruments/ebi.js';
 import { safeScoreResponse, scoreResponse } from '../../src/instruments/scoring.js';
-import { expectNoItemText, expectNotScorable, itRefuses } from './shared-checks.js';
+import { expectNoItemText, expectNotScorable, itRefusesBadAnswers } from './shared-checks.js';
 
 describe('EBI definition', () => {
   it('is a session measure of six 0–100 visual analogue items with labelled ends', () => {
@@ -44,22 +44,10 @@ describe('EBI validation', () => {
     expect(safeScoreResponse(ebi, { responses: [0, 1, 37, 64, 99, 100] }).ok).toBe(true);
   });
 
-  itRefuses(ebi, [
-    {
-      title: 'rejects 101 and names the item',
-      responses: [50, 50, 101, 50, 50, 50],
-      issues: [{ path: ['responses', 2], code: 'out-of-range', message: 'item 3, ebi_3' }],
-      only: true,
-    },
-    {
-      title: 'rejects a non-integer rating and names the item',
-      responses: [50, 50, 50, 50, 50, 50.5],
-      issues: [{ path: ['responses', 5], code: 'not-integer', message: 'ebi_6' }],
-    },
-    {
-      title: 'rejects five answers as the wrong length',
-      responses: [50, 50, 50, 50, 50],
-      issues: [{ path: ['responses'], code: 'wrong-length' }],
-    },
-  ]);
+  itRefusesBadAnswers(ebi, {
+    valid: Array(6).fill(50),
+    outOfRange: [2, 101],
+    notInteger: [5, 50.5],
+    wrongLength: 5,
+  });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { meq30 } from '../../src/instruments/meq30.js';
 import { scoreResponse } from '../../src/instruments/scoring.js';
-import { cutoffMet as cutoff, expectNoItemText, itRefuses } from './shared-checks.js';
+import { cutoffMet as cutoff, expectNoItemText, itRefusesBadAnswers } from './shared-checks.js';
 
 const MYSTICAL = [4, 5, 6, 9, 14, 15, 16, 18, 20, 21, 23, 24, 25, 26, 28];
 const POSITIVE_MOOD = [2, 8, 12, 17, 27, 30];
@@ -25,13 +25,6 @@ function bySubscale(v: {
 }
 
 const allThree = { mystical: 3, positiveMood: 3, transcendence: 3, ineffability: 3 };
-
-/** Thirty answers of 3 with item `index + 1` set to `value`. */
-function allThreeBut(index: number, value: number | null): (number | null)[] {
-  const responses = bySubscale(allThree);
-  responses[index] = value;
-  return responses;
-}
 
 describe('MEQ-30 definition', () => {
   it('is a session measure of 30 items rated 0–5, without item text', () => {
@@ -122,7 +115,9 @@ describe('MEQ-30 scoring', () => {
   });
 
   it('leaves the composite undetermined when a subscale cannot be scored and the others are met', () => {
-    const r = scoreResponse(meq30, { responses: allThreeBut(28, null) }); // item 29, ineffability
+    const responses = bySubscale(allThree);
+    responses[28] = null; // item 29, ineffability
+    const r = scoreResponse(meq30, { responses });
     expect(r.status).toBe('not-scorable');
     expect(r.total).toBeNull();
     expect(r.scores.ineffabilityPercent?.score).toBeNull();
@@ -139,22 +134,6 @@ describe('MEQ-30 scoring', () => {
 });
 
 describe('MEQ-30 validation', () => {
-  itRefuses(meq30, [
-    {
-      title: 'rejects an answer of 6 and names the item',
-      responses: allThreeBut(29, 6),
-      issues: [{ path: ['responses', 29], code: 'out-of-range', message: 'item 30, meq30_30' }],
-      only: true,
-    },
-    {
-      title: 'rejects a non-integer answer and names the item',
-      responses: allThreeBut(0, 3.5),
-      issues: [{ path: ['responses', 0], code: 'not-integer', message: 'meq30_1' }],
-    },
-    {
-      title: 'rejects 29 answers as the wrong length',
-      responses: bySubscale(allThree).slice(0, 29),
-      issues: [{ path: ['responses'], code: 'wrong-length' }],
-    },
-  ]);
+  const valid = bySubscale(allThree);
+  itRefusesBadAnswers(meq30, { valid, outOfRange: [29, 6], notInteger: [0, 3.5], wrongLength: 29 });
 });

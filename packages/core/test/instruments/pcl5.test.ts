@@ -3,17 +3,10 @@ import { ResponseValidationError } from '../../src/errors.js';
 import { defineInstrument } from '../../src/instruments/definition.js';
 import { pcl5 } from '../../src/instruments/pcl5.js';
 import { scoreResponse } from '../../src/instruments/scoring.js';
-import { answersSummingTo, cutoffMet as cutoff, itRefuses } from './shared-checks.js';
+import { answersSummingTo, cutoffMet as cutoff, itRefusesBadAnswers } from './shared-checks.js';
 
 /** Twenty answers summing to `total`, filled with 4s from item 1 onwards. */
 const withTotal = (total: number) => answersSummingTo(total, 20, 4);
-
-/** Twenty answers summing to 10, with item `index + 1` set to `value`. */
-function withAnswer(index: number, value: number): number[] {
-  const responses = withTotal(10);
-  responses[index] = value;
-  return responses;
-}
 
 describe('PCL-5 definition', () => {
   it('passes defineInstrument unchanged', () => {
@@ -115,26 +108,16 @@ describe('PCL-5 scoring', () => {
 });
 
 describe('PCL-5 validation', () => {
-  itRefuses(pcl5, [
-    {
-      title: 'rejects an answer above 4 and names the item',
-      responses: withAnswer(3, 5),
-      issues: [{ path: ['responses', 3], code: 'out-of-range', message: 'item 4, pcl5_4' }],
-      only: true,
-    },
-    {
-      title: 'rejects a non-integer answer and names the item',
-      responses: withAnswer(19, 1.5),
-      issues: [{ path: ['responses', 19], code: 'not-integer', message: 'pcl5_20' }],
-    },
-    {
-      title: 'rejects 19 answers as the wrong length',
-      responses: withTotal(10).slice(0, 19),
-      issues: [{ path: ['responses'], code: 'wrong-length' }],
-    },
-  ]);
+  itRefusesBadAnswers(pcl5, {
+    valid: withTotal(10),
+    outOfRange: [3, 5],
+    notInteger: [19, 1.5],
+    wrongLength: 19,
+  });
 
   it('throws a ResponseValidationError from scoreResponse on invalid input', () => {
-    expect(() => scoreResponse(pcl5, { responses: withAnswer(0, -1) })).toThrow(ResponseValidationError);
+    const responses = withTotal(10);
+    responses[0] = -1;
+    expect(() => scoreResponse(pcl5, { responses })).toThrow(ResponseValidationError);
   });
 });

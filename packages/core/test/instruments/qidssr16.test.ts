@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { qidssr16 } from '../../src/instruments/qidssr16.js';
 import { safeScoreResponse, scoreResponse } from '../../src/instruments/scoring.js';
-import { bandEdges, expectNoItemText, itRefuses } from './shared-checks.js';
+import { bandEdges, expectNoItemText, itRefusesBadAnswers } from './shared-checks.js';
 
 /** Sixteen zeros with the given 1-based items set. */
 function answers(set: Record<number, number | null> = {}): (number | null)[] {
@@ -151,22 +151,10 @@ describe('QIDS-SR16 safety rule on item 12 (thoughts of death or suicide)', () =
 });
 
 describe('QIDS-SR16 validation', () => {
-  itRefuses(qidssr16, [
-    {
-      title: 'rejects an answer of 4 and names the item',
-      responses: answers({ 12: 4 }),
-      issues: [{ path: ['responses', 11], code: 'out-of-range', message: 'item 12, qidssr16_12' }],
-      only: true,
-    },
-    {
-      title: 'rejects a non-integer answer and names the item',
-      responses: answers({ 3: 0.5 }),
-      issues: [{ path: ['responses', 2], code: 'not-integer', message: 'qidssr16_3' }],
-    },
-    {
-      title: 'rejects 15 answers as the wrong length',
-      responses: answers().slice(0, 15),
-      issues: [{ path: ['responses'], code: 'wrong-length' }],
-    },
-  ]);
+  itRefusesBadAnswers(qidssr16, {
+    valid: answers(),
+    outOfRange: [11, 4],
+    notInteger: [2, 0.5],
+    wrongLength: 15,
+  });
 });

@@ -71,6 +71,58 @@ export function itRefuses(instrument: InstrumentDefinition, refusals: readonly R
   }
 }
 
+/** The bad answers every instrument must refuse, each written into a valid response. */
+interface BadAnswers {
+  /** A complete, valid response. */
+  readonly valid: readonly (number | null)[];
+  /** An answer outside the scale: `[index, value]`, the index 0-based. */
+  readonly outOfRange: readonly [number, number];
+  /** A fractional answer, `[index, value]`; left out when the instrument's own test covers it. */
+  readonly notInteger?: readonly [number, number];
+  /** A number of answers other than the instrument's item count. */
+  readonly wrongLength: number;
+}
+
+/**
+ * The three refusals every instrument's validation tests make: an answer outside the scale (the only issue,
+ * naming the item by number and id), a fractional answer (naming the item id) and the wrong number of answers.
+ */
+export function itRefusesBadAnswers(instrument: InstrumentDefinition, bad: BadAnswers): void {
+  const written = ([index, value]: readonly [number, number]) =>
+    bad.valid.map((v, i) => (i === index ? value : v));
+  const itemId = (index: number) => `${instrument.id}_${index + 1}`;
+  const [outIndex, outValue] = bad.outOfRange;
+  const refusals: Refusal[] = [
+    {
+      title: `rejects an answer of ${outValue} and names the item`,
+      responses: written(bad.outOfRange),
+      issues: [
+        {
+          path: ['responses', outIndex],
+          code: 'out-of-range',
+          message: `item ${outIndex + 1}, ${itemId(outIndex)}`,
+        },
+      ],
+      only: true,
+    },
+  ];
+  if (bad.notInteger) {
+    const [index] = bad.notInteger;
+    refusals.push({
+      title: 'rejects a non-integer answer and names the item',
+      responses: written(bad.notInteger),
+      issues: [{ path: ['responses', index], code: 'not-integer', message: itemId(index) }],
+    });
+  }
+  const first = bad.valid[0] ?? 0;
+  refusals.push({
+    title: `rejects ${bad.wrongLength} answers as the wrong length`,
+    responses: Array.from({ length: bad.wrongLength }, (_, i) => bad.valid[i] ?? first),
+    issues: [{ path: ['responses'], code: 'wrong-length' }],
+  });
+  itRefuses(instrument, refusals);
+}
+
 /**
  * The test cases of a severity banding, two per band: its lowest and its highest total. Each row is one band,
  * `[lowest, highest, band]`, as the source tables print them.

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { scoreResponse } from '../../src/instruments/scoring.js';
 import { who5 } from '../../src/instruments/who5.js';
-import { answersSummingTo, cutoffMet as cutoff, itRefuses } from './shared-checks.js';
+import { answersSummingTo, cutoffMet as cutoff, itRefusesBadAnswers } from './shared-checks.js';
 
 /** Five answers summing to `raw`, filled with 5s from item 1 onwards. */
 const withRaw = (raw: number) => answersSummingTo(raw, 5, 5);
@@ -75,22 +75,10 @@ describe('WHO-5 scoring', () => {
 });
 
 describe('WHO-5 validation', () => {
-  itRefuses(who5, [
-    {
-      title: 'rejects an answer of 6 and names the item',
-      responses: [1, 6, 1, 1, 1],
-      issues: [{ path: ['responses', 1], code: 'out-of-range', message: 'item 2, who5_2' }],
-      only: true,
-    },
-    {
-      title: 'rejects a non-integer answer and names the item',
-      responses: [1, 1, 2.5, 1, 1],
-      issues: [{ path: ['responses', 2], code: 'not-integer', message: 'who5_3' }],
-    },
-    {
-      title: 'rejects six answers as the wrong length',
-      responses: [1, 1, 1, 1, 1, 1],
-      issues: [{ path: ['responses'], code: 'wrong-length' }],
-    },
-  ]);
+  itRefusesBadAnswers(who5, {
+    valid: [1, 1, 1, 1, 1],
+    outOfRange: [1, 6],
+    notInteger: [2, 2.5],
+    wrongLength: 6,
+  });
 });

@@ -1,24 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { gad2, gad7 } from '../src/instruments/gad7.js';
 import { scoreResponse } from '../src/instruments/scoring.js';
-import { answersSummingTo, bandEdges } from './instruments/shared-checks.js';
+import { answersSummingTo, itPlacesBandEdges } from './instruments/shared-checks.js';
 
 /** Seven answers summing to `total`, filled with 3s from item 1 onwards. */
 const withTotal = (total: number) => answersSummingTo(total, 7, 3);
 
 describe('GAD-7 scoring (Spitzer et al. 2006)', () => {
-  it.each(
-    bandEdges([
-      [0, 4, 'minimal'],
-      [5, 9, 'mild'],
-      [10, 14, 'moderate'],
-      [15, 21, 'severe'],
-    ]),
-  )('puts a total of %i in the %s band', (total, band) => {
-    const r = scoreResponse(gad7, { responses: withTotal(total) });
-    expect(r.total).toBe(total);
-    expect(r.severity).toBe(band);
-  });
+  itPlacesBandEdges(gad7, withTotal, { minimal: [0, 4], mild: [5, 9], moderate: [10, 14], severe: [15, 21] });
 
   it('screens positive at 10 and not at 9', () => {
     expect(scoreResponse(gad7, { responses: withTotal(10) }).cutoffs[0]).toMatchObject({

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { qidssr16 } from '../../src/instruments/qidssr16.js';
 import { safeScoreResponse, scoreResponse } from '../../src/instruments/scoring.js';
-import { bandEdges, expectNoItemText, itRefusesBadAnswers } from './shared-checks.js';
+import { expectNoItemText, itPlacesBandEdges, itRefusesBadAnswers } from './shared-checks.js';
 
 /** Sixteen zeros with the given 1-based items set. */
 function answers(set: Record<number, number | null> = {}): (number | null)[] {
@@ -95,19 +95,12 @@ describe('QIDS-SR16 scoring', () => {
     expect(r.reason).toContain('1 of 9 domains unanswered');
   });
 
-  it.each(
-    bandEdges([
-      [0, 5, 'none'],
-      [6, 10, 'mild'],
-      [11, 15, 'moderate'],
-      [16, 20, 'severe'],
-      [21, 27, 'very-severe'],
-    ]),
-  )('places a total of %i in the "%s" band (Rush et al. 2003)', (total, band) => {
-    const r = scoreResponse(qidssr16, { responses: withTotal(total) });
-    expect(r.total).toBe(total);
-    expect(r.severity).toBe(band);
-  });
+  itPlacesBandEdges(
+    qidssr16,
+    withTotal,
+    { none: [0, 5], mild: [6, 10], moderate: [11, 15], severe: [16, 20], 'very-severe': [21, 27] },
+    'places a total of %i in the "%s" band (Rush et al. 2003)',
+  );
 });
 
 describe('QIDS-SR16 safety rule on item 12 (thoughts of death or suicide)', () => {

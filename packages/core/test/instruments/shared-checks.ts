@@ -124,11 +124,23 @@ export function itRefusesBadAnswers(instrument: InstrumentDefinition, bad: BadAn
 }
 
 /**
- * The test cases of a severity banding, two per band: its lowest and its highest total. Each row is one band,
- * `[lowest, highest, band]`, as the source tables print them.
+ * One test per band edge of a severity banding: the lowest and the highest total of each band score into it.
+ * `bands` maps each band to its `[lowest, highest]` total, as the source tables print them; `responsesFor`
+ * builds a response with a given total.
  */
-export function bandEdges<B extends string>(
-  bands: readonly (readonly [number, number, B])[],
-): (readonly [number, B])[] {
-  return bands.flatMap(([lowest, highest, band]) => [[lowest, band] as const, [highest, band] as const]);
+export function itPlacesBandEdges(
+  instrument: InstrumentDefinition,
+  responsesFor: (total: number) => readonly (number | null)[],
+  bands: Readonly<Record<string, readonly [number, number]>>,
+  title = 'puts a total of %i in the %s band',
+): void {
+  const edges = Object.entries(bands).flatMap(([band, [lowest, highest]]) => [
+    [lowest, band] as const,
+    [highest, band] as const,
+  ]);
+  it.each(edges)(title, (total, band) => {
+    const r = scoreResponse(instrument, { responses: responsesFor(total) });
+    expect(r.total).toBe(total);
+    expect(r.severity).toBe(band);
+  });
 }

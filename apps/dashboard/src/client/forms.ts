@@ -6,7 +6,7 @@
 
 import type { ApiError, AppendResponse, RecordedChange } from '../shared/api.js';
 import { ApiFailure, api, newEventId } from './api.js';
-import { h, mount, on } from './dom.js';
+import { type Child, h, mount, on } from './dom.js';
 import { words } from './format.js';
 import { signedIn } from './session.js';
 import { alertList, refusalHeadline } from './ui.js';
@@ -27,6 +27,20 @@ export function field(label: string, input: HTMLElement, key: string, hint?: str
     input,
     hint ? h('p', { class: 'hint', id: `${id}-hint` }, hint) : null,
     error,
+  );
+}
+
+/**
+ * Related fields in a fieldset under a legend. `key` names the step the fields fill (`dose`, `post`): an error
+ * about the step as a whole shows at the end of the group, one about a field at that field.
+ */
+export function fieldGroup(key: string, legend: string, ...children: Child[]): HTMLFieldSetElement {
+  return h(
+    'fieldset',
+    { class: 'group', 'data-key': key },
+    h('legend', {}, legend),
+    children,
+    h('p', { class: 'field-error', hidden: true }),
   );
 }
 

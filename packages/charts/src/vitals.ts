@@ -2,7 +2,7 @@ import { type DosingSessionRecord, type EpisodeContext, offsetOf, type VitalsRea
 import type { ChartConfiguration, ChartDataset } from 'chart.js';
 import type { AnnotationOptions } from 'chartjs-plugin-annotation';
 import { type DescribedPoint, describedTooltipLabel, localDate, localDateTime } from './format.js';
-import { axisTitle, chartTitle, palette } from './palette.js';
+import { axisTitle, categoryAxis, chartTitle, palette } from './palette.js';
 
 /** Options of {@link vitalsChartConfig}. */
 export interface VitalsChartOptions {
@@ -218,13 +218,7 @@ export function vitalsChartConfig(
     options: {
       parsing: false,
       scales: {
-        x: {
-          type: 'category',
-          offset: true,
-          ticks: { color: palette.text, autoSkip: false },
-          grid: { color: palette.grid },
-          title: axisTitle('Dosing session'),
-        },
+        x: categoryAxis('Dosing session'),
         y: {
           type: 'linear',
           min: yMin,

@@ -71,7 +71,7 @@ for internal consistency (item ids, scales, bands that tile the range, cutoffs t
 so on) and throws an \`InstrumentDefinitionError\` naming each problem:
 
 \`\`\`ts
-import { createInstrumentRegistry, defineInstrument, scoreResponse } from '@kapkit/core';
+import { createInstrumentRegistry, defineInstrument, scoreResponse } from '@kapkit/core/instruments';
 
 const bdi2 = defineInstrument({
   id: 'bdi2', // lowercase letters and digits

@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { getConnInfo } from '@hono/node-server/conninfo';
-import type { InstrumentDefinition } from '@kapkit/core';
+import type { InstrumentDefinition } from '@kapkit/core/instruments';
 import {
   EventIdConflictError,
   EventRefusedError,

@@ -30,20 +30,6 @@ export {
   restoreEpisode,
   SnapshotVersionError,
 } from './episode/decide.js';
-// Episode events: schemas, parsing and upcasting.
-export {
-  type EpisodeEvent,
-  type EpisodeEventInput,
-  EVENT_SCHEMA_VERSION,
-  type EventOf,
-  type EventType,
-  episodeEventSchema,
-  eventSchemas,
-  eventTypes,
-  parseEvent,
-  type Role,
-  upcastEvent,
-} from './episode/events.js';
 export {
   createEpisodeMachine,
   EPISODE_MACHINE_VERSION,
@@ -57,18 +43,10 @@ export type { EpisodePhase, EpisodeStateMeta } from './episode/phases.js';
 export type { EpisodePolicy } from './episode/policy.js';
 // Reading many episodes without the machine.
 export { projectEpisodes } from './episode/projection.js';
-// Refusals and safety signals.
-export {
-  type Invalidated,
-  type Refusal,
-  type RefusalCode,
-  refusal,
-  refusalCodes,
-  type SafetySignal,
-  type ScoredAssessment,
-  safetySignalsOf,
-  safetyText,
-} from './episode/rules.js';
+// Refusals (every export of refusals.ts is public) and safety signals.
+export * from './episode/refusals.js';
+export type { ScoredAssessment } from './episode/rules.js';
+export { safetySignalsOf, safetyText } from './episode/safety-signals.js';
 // Where an episode stands at a given time, and its alerts.
 export {
   type AlertCode,
@@ -81,6 +59,8 @@ export {
 } from './episode/status.js';
 // Errors: every kapkit error is a KapkitError with a stable `code`.
 export { KapkitError, type ValidationIssue } from './errors.js';
+// Episode events: schemas, parsing and upcasting.
+export * from './events.js';
 // Reading event logs (NDJSON) through the episode model.
 export { EventLogFold, type LogCounts, type LogEpisode, type LogProblem } from './log/fold.js';
 export { type NdjsonLine, ndjsonLines, ndjsonTextLines } from './log/ndjson.js';

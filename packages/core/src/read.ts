@@ -31,23 +31,12 @@ export {
   type VitalSign,
   type VitalsReading,
 } from './episode/context.js';
-// Episode events: schemas, parsing and upcasting.
-export {
-  type EpisodeEvent,
-  type EpisodeEventInput,
-  EVENT_SCHEMA_VERSION,
-  type EventOf,
-  type EventType,
-  episodeEventSchema,
-  eventSchemas,
-  eventTypes,
-  parseEvent,
-  upcastEvent,
-} from './episode/events.js';
 // The read-side projection.
 export { projectEpisodes } from './episode/projection.js';
 // Wording errors as kapkit does (the error classes come with @kapkit/core/instruments and /time above).
 export { describeValue, formatPath } from './errors.js';
+// Episode events: schemas, parsing and upcasting (as in @kapkit/core).
+export * from './events.js';
 // Outcome measures, critical periods and clinical time, vocabularies and policy: each its own entry too.
 export * from './instruments.js';
 // Reading event logs.

@@ -9,7 +9,6 @@
  * @packageDocumentation
  */
 
-export type { Role } from './episode/events.js';
 // Medication tables.
 export {
   type DoseUnit,
@@ -41,20 +40,5 @@ export {
   INITIAL_SUPPLY_SESSIONS,
   policySources,
 } from './episode/policy.js';
-// The vocabularies the events' fields take their values from.
-export {
-  abortReasons,
-  adverseEventCodes,
-  adverseEventSeverities,
-  assessmentContexts,
-  consentScopes,
-  contraindicationCodes,
-  discontinuationReasons,
-  doseKinds,
-  formulations,
-  pauseReasons,
-  recordedByRoles,
-  reviewOutcomes,
-  routes,
-  sessionModes,
-} from './episode/vocabularies.js';
+// The vocabularies the events' fields take their values from (every export of that module is public).
+export * from './episode/vocabularies.js';

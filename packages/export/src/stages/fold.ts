@@ -3,13 +3,13 @@ import {
   type EventLogFold,
   type LogProblem,
   type NdjsonLine,
-  ndjsonTextLines,
   type Refusal,
   refusalCodes,
 } from '@kapkit/core';
+import { lineText, ndjsonByteLines } from './lines.js';
 import { PendingEpisode, SPILL_ABOVE_BYTES, SpillFile } from './pending.js';
 import { ProblemQueue } from './problems.js';
-import { episodeOfLine, type Scan } from './read.js';
+import { episodeOfBytes, type Scan } from './read.js';
 import type { EpisodeRowWriter } from './rows.js';
 
 /*
@@ -140,7 +140,8 @@ export async function foldStage(source: Readable, o: FoldStageOptions): Promise<
   let lines = 0;
   let read = 0;
   try {
-    for await (const { line, text } of ndjsonTextLines(source)) {
+    for await (const l of ndjsonByteLines(source)) {
+      const line = l.line;
       lines = line;
       if (line % o.progressEvery === 0 || read % o.progressEvery === 0) {
         o.checkAbort();
@@ -153,10 +154,11 @@ export async function foldStage(source: Readable, o: FoldStageOptions): Promise<
         });
       }
       read++;
-      const route = episodeOfLine(text);
+      const route = episodeOfBytes(l);
       if (route.episodeId === null) {
         // Not an event of any episode: decided now (its state is no episode's).
-        decide(route.value === undefined ? parsedLine(line, text) : { line, ok: true, value: route.value });
+        const value = route.value;
+        decide(value === undefined ? parsedLine(line, route.text ?? lineText(l)) : { line, ok: true, value });
       } else {
         let held = pending.get(route.episodeId);
         if (held === undefined) {
@@ -164,7 +166,7 @@ export async function foldStage(source: Readable, o: FoldStageOptions): Promise<
           pending.set(route.episodeId, held);
         }
         if (heldBytes > SPILL_ABOVE_BYTES) spill ??= new SpillFile();
-        heldBytes += held.add(line, text, heldBytes > SPILL_ABOVE_BYTES ? spill : null);
+        heldBytes += held.add(line, l, heldBytes > SPILL_ABOVE_BYTES ? spill : null);
         if (scan.lastLine.get(route.episodeId) === line) await finish(route.episodeId, held);
       }
       queue.release(oldestPending());

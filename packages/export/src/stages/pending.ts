@@ -120,12 +120,17 @@ export class PendingEpisode {
   }
 
   /**
-   * Hold one line. `spill`: when this line does not fit in the open chunk, write that chunk to this file and
-   * reuse its memory. Returns how many bytes of memory the held lines grew by.
+   * Hold one line: its text, or its UTF-8 bytes `bytes[start, end)`. `spill`: when this line does not fit in the
+   * open chunk, write that chunk to this file and reuse its memory. Returns how many bytes of memory the held
+   * lines grew by.
    */
-  add(line: number, text: string, spill: SpillFile | null): number {
+  add(
+    line: number,
+    text: string | { readonly bytes: Buffer; readonly start: number; readonly end: number },
+    spill: SpillFile | null,
+  ): number {
     const before = this.#bytes;
-    const length = Buffer.byteLength(text, 'utf8');
+    const length = typeof text === 'string' ? Buffer.byteLength(text, 'utf8') : text.end - text.start;
     let last = this.#chunks[this.#chunks.length - 1];
     let open = this.#open;
     if (open === null || last === undefined || last.length + length > open.length) {
@@ -146,7 +151,8 @@ export class PendingEpisode {
       this.#chunks.push(last);
       this.#open = open;
     }
-    open.write(text, last.length, length, 'utf8');
+    if (typeof text === 'string') open.write(text, last.length, length, 'utf8');
+    else text.bytes.copy(open, last.length, text.start, text.end);
     last.length += length;
     if (this.#count === this.#lines.length) {
       this.#lines = grown(this.#lines);

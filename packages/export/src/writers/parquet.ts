@@ -2,6 +2,7 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { KapkitError } from '@kapkit/core';
 import { ByteWriter, ParquetWriter, type SchemaElement } from 'hyparquet-writer';
 import { OrderedFileWrites, writeAt } from './file-output.js';
+import { columnBuffer } from './parquet-columns.js';
 
 /**
  * Streaming Parquet table writer on top of hyparquet-writer's incremental `ParquetWriter`.
@@ -259,21 +260,15 @@ export function createParquetTableWriter(
   let offered = 0;
   let rows = 0;
   let buffered = 0;
-  let buffers: unknown[][] = specs.map(() => []);
+  const buffers = specs.map((spec) => columnBuffer(spec.type, rowGroupSize));
 
   /** Hand the buffered rows to the queue as one row group, and start buffering afresh. */
   const flushGroup = (): Promise<void> => {
     if (buffered === 0) return file.enqueue(() => undefined);
-    const data = buffers;
+    const columnData = specs.map((spec, c) => ({ name: spec.name, data: buffers[c]!.take() }));
     const count = buffered;
-    buffers = specs.map(() => []);
     buffered = 0;
-    return file.enqueue(() =>
-      pq.write({
-        columnData: specs.map((spec, c) => ({ name: spec.name, data: data[c]! })),
-        rowGroupSize: count,
-      }),
-    );
+    return file.enqueue(() => pq.write({ columnData, rowGroupSize: count }));
   };
 
   const scratch = new Array<unknown>(specs.length);
@@ -322,7 +317,7 @@ export function createParquetTableWriter(
     },
 
     async abort() {
-      if (file.state !== 'closed') buffers = [];
+      if (file.state !== 'closed') for (const b of buffers) b.take();
       await file.abort();
     },
   };

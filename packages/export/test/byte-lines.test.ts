@@ -28,7 +28,8 @@ async function byBytes(chunks: Buffer[]) {
 
 async function byText(chunks: Buffer[]) {
   const out: { line: number; text: string; route: ReturnType<typeof episodeOfLine> }[] = [];
-  for await (const { line, text } of ndjsonTextLines(chunks)) out.push({ line, text, route: episodeOfLine(text) });
+  for await (const { line, text } of ndjsonTextLines(chunks))
+    out.push({ line, text, route: episodeOfLine(text) });
   return out;
 }
 

@@ -1,8 +1,9 @@
+import { Readable } from 'node:stream';
 import { ndjsonTextLines } from '@kapkit/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { lineText, ndjsonByteLines } from '../src/stages/lines.js';
-import { episodeOfBytes, episodeOfLine } from '../src/stages/read.js';
+import { episodeOfBytes, episodeOfLine, scanInput } from '../src/stages/read.js';
 
 /** The log cut into chunks at the given offsets, as a stream may deliver it. */
 function chunked(bytes: Buffer, cuts: readonly number[]): Buffer[] {
@@ -51,6 +52,8 @@ const pieces = [
   '\u00a0',
   '\u2028',
   '{"type":"EventVoided","voidedEventId":"e1","episodeId":"ep-1"}',
+  '{"type":"EventVoided","voidedEventId":"e2"}',
+  '{"note":"EventVoided","episodeId":"ep-2"}',
   '\r',
   '\n',
   '\r\n',
@@ -76,6 +79,32 @@ describe('reading a log as bytes', () => {
         },
       ),
       { numRuns: 500 },
+    );
+  });
+
+  it('finds the same last line of each episode and the same voided ids as reading the text', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(piece, { maxLength: 40 }),
+        fc.array(fc.nat(), { maxLength: 8 }),
+        async (parts, cuts) => {
+          const chunks = chunked(Buffer.concat(parts), cuts);
+          const lastLine = new Map<string, number>();
+          const voidTargets = new Set<string>();
+          for await (const { line, text } of ndjsonTextLines(chunks)) {
+            const route = episodeOfLine(text);
+            if (route.episodeId !== null) lastLine.set(route.episodeId, line);
+            if (!text.includes('EventVoided')) continue;
+            try {
+              const v = JSON.parse(text);
+              if (v?.type === 'EventVoided' && typeof v.voidedEventId === 'string')
+                voidTargets.add(v.voidedEventId);
+            } catch {}
+          }
+          expect(await scanInput(Readable.from(chunks))).toEqual({ lastLine, voidTargets });
+        },
+      ),
+      { numRuns: 300 },
     );
   });
 

@@ -7,15 +7,19 @@
  * garbage of its reading.
  */
 
-/** One non-blank line: its 1-based number and its bytes, `bytes[start, end)` (no line end, no byte-order mark). */
+/**
+ * One non-blank line: its 1-based number and its bytes, `bytes[start, end)` (no line end, no byte-order mark).
+ * `latin1` is all of `bytes` read as Latin-1, one character a byte, for searching ASCII with the string
+ * functions (a search in a Buffer costs a call into C++ each time, several times a string search on a line).
+ */
 export interface ByteLine {
   line: number;
   bytes: Buffer;
+  latin1: string;
   start: number;
   end: number;
 }
 
-const LF = 0x0a;
 const CR = 0x0d;
 
 /** Whether the byte-order mark EF BB BF starts at `i`. */
@@ -40,12 +44,12 @@ function isBlank(b: Buffer, start: number, end: number): boolean {
 export async function* ndjsonByteLines(
   source: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>,
 ): AsyncGenerator<ByteLine> {
-  const out: ByteLine = { line: 0, bytes: Buffer.alloc(0), start: 0, end: 0 };
+  const out: ByteLine = { line: 0, bytes: Buffer.alloc(0), latin1: '', start: 0, end: 0 };
   let rest: Buffer | null = null;
   let line = 0;
   /** 0: at the very start (a byte-order mark is dropped, as UTF-8 decoding drops it); 1: first line; 2: later. */
   let where = 0;
-  const emit = (b: Buffer, start: number, end: number): boolean => {
+  const emit = (b: Buffer, latin1: string, start: number, end: number): boolean => {
     line++;
     if (end > start && b[end - 1] === CR) end--;
     // The first line also loses one more byte-order mark (as `ndjsonTextLines` strips U+FEFF from it).
@@ -56,6 +60,7 @@ export async function* ndjsonByteLines(
     if (isBlank(b, start, end)) return false;
     out.line = line;
     out.bytes = b;
+    out.latin1 = latin1;
     out.start = start;
     out.end = end;
     return true;
@@ -82,11 +87,12 @@ export async function* ndjsonByteLines(
       if (bomAt(b, 0, b.length)) start = 3;
       where = 1;
     }
-    let nl = b.indexOf(LF, start);
+    const latin1 = b.toString('latin1');
+    let nl = latin1.indexOf('\n', start);
     while (nl !== -1) {
-      if (emit(b, start, nl)) yield out;
+      if (emit(b, latin1, start, nl)) yield out;
       start = nl + 1;
-      nl = b.indexOf(LF, start);
+      nl = latin1.indexOf('\n', start);
     }
     if (start < b.length) rest = b.subarray(start);
   }
@@ -96,7 +102,7 @@ export async function* ndjsonByteLines(
       if (bomAt(rest, 0, rest.length)) start = 3;
       where = 1;
     }
-    if (start < rest.length && emit(rest, start, rest.length)) yield out;
+    if (start < rest.length && emit(rest, rest.toString('latin1'), start, rest.length)) yield out;
   }
 }
 
@@ -105,7 +111,7 @@ export function lineText(l: ByteLine): string {
   return l.bytes.toString('utf8', l.start, l.end);
 }
 
-const KEY = Buffer.from('"episodeId"', 'latin1');
+const KEY = '"episodeId"';
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 
@@ -120,11 +126,11 @@ function isAsciiSpace(c: number | undefined): boolean {
  * the line and routes the text (`episodeOfLine`), which gives this same answer wherever this one gives any.
  */
 export function plainEpisodeId(l: ByteLine): string | undefined {
-  const { bytes: b, start, end } = l;
+  const { bytes: b, latin1, start, end } = l;
   // Unbounded searches stop at the next line's key, a few bytes further on.
-  const at = b.indexOf(KEY, start);
+  const at = latin1.indexOf(KEY, start);
   if (at === -1 || at + KEY.length > end) return undefined;
-  const again = b.indexOf(KEY, at + KEY.length);
+  const again = latin1.indexOf(KEY, at + KEY.length);
   if (again !== -1 && again + KEY.length <= end) return undefined;
   let i = at + KEY.length;
   while (isAsciiSpace(b[i]) && i < end) i++;
@@ -133,10 +139,31 @@ export function plainEpisodeId(l: ByteLine): string | undefined {
   while (isAsciiSpace(b[i]) && i < end) i++;
   if (i >= end || b[i] !== QUOTE) return undefined;
   const from = i + 1;
-  for (let j = from; j < end; j++) {
+  const close = latin1.indexOf('"', from);
+  if (close === -1 || close >= end || close === from) return undefined;
+  for (let j = from; j < close; j++) {
     const c = b[j]!;
-    if (c === QUOTE) return j > from ? b.toString('latin1', from, j) : undefined;
     if (c === BACKSLASH || c >= 0x80) return undefined;
   }
-  return undefined;
+  return b.toString('latin1', from, close);
+}
+
+/**
+ * Where a word occurs in each line, for a word most lines lack: the next occurrence in the current chunk is
+ * searched once and remembered, rather than searched from every line to the end of its chunk.
+ */
+export class WordInLines {
+  #chunk: Buffer | null = null;
+  #next = -1;
+
+  constructor(private readonly word: string) {}
+
+  /** Whether the word occurs in the line. Lines must be asked in order. */
+  in(l: ByteLine): boolean {
+    if (l.bytes !== this.#chunk || (this.#next !== -1 && this.#next < l.start)) {
+      this.#chunk = l.bytes;
+      this.#next = l.latin1.indexOf(this.word, l.start);
+    }
+    return this.#next !== -1 && this.#next + this.word.length <= l.end;
+  }
 }

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { type ByteLine, lineText, ndjsonByteLines, plainEpisodeId } from './lines.js';
+import { type ByteLine, lineText, ndjsonByteLines, plainEpisodeId, WordInLines } from './lines.js';
 
 /*
  * Stage 1 of an export, reading: make the input readable twice (a one-shot stream is spooled to a private
@@ -63,8 +63,6 @@ export interface Scan {
   readonly voidTargets: Set<string>;
 }
 
-const VOIDED = Buffer.from('EventVoided', 'latin1');
-
 /**
  * The episode a line belongs to, as {@link episodeOfLine} tells it, read from the line's bytes when they show it
  * plainly (see `plainEpisodeId`); `text` is the decoded line when it had to be decoded.
@@ -90,10 +88,10 @@ export function episodeOfBytes(l: ByteLine): {
 export async function scanInput(input: Readable): Promise<Scan> {
   const lastLine = new Map<string, number>();
   const voidTargets = new Set<string>();
+  const voids = new WordInLines('EventVoided');
   for await (const l of ndjsonByteLines(input)) {
     const route = episodeOfBytes(l);
-    const voids = l.bytes.indexOf(VOIDED, l.start);
-    if (voids !== -1 && voids + VOIDED.length <= l.end) {
+    if (voids.in(l)) {
       let value = route.value;
       if (!route.parsed) {
         try {

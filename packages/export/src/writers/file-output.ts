@@ -22,7 +22,7 @@ export function writeAt(fd: number, bytes: Uint8Array, position: number): Promis
 }
 
 /** Flush the file to the disk, then close it (the first error wins). */
-export function syncAndClose(fd: number): Promise<void> {
+function syncAndClose(fd: number): Promise<void> {
   return new Promise((resolve, reject) => {
     fsync(fd, (syncError) => {
       fsClose(fd, (closeError) => {
@@ -35,7 +35,7 @@ export function syncAndClose(fd: number): Promise<void> {
 }
 
 /** Close `fd` when it is still open (ignoring errors: the file is being given up), then delete `path`. */
-export async function discardFile(fd: number | null, path: string): Promise<void> {
+async function discardFile(fd: number | null, path: string): Promise<void> {
   if (fd !== null) await new Promise<void>((resolve) => fsClose(fd, () => resolve()));
   await rm(path, { force: true });
 }

@@ -176,10 +176,10 @@ export const jacobsonTruaxReliableChange = {
  * The outcome definitions of a symptom measure with a remission threshold: response as a ≥ 50% reduction,
  * remission as a total below `below`, reliable change at |RCI| > 1.96.
  */
-export function outcomesWithRemission(below: number, source: Source): OutcomeDefinitions {
+export function outcomesWithRemission(below: number, source: Source) {
   return {
     response: halfOfBaselineResponse,
     remission: { below, source },
     reliableChange: jacobsonTruaxReliableChange,
-  };
+  } as const satisfies OutcomeDefinitions;
 }

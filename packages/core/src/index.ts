@@ -43,8 +43,15 @@ export type { EpisodePhase, EpisodeStateMeta } from './episode/phases.js';
 export type { EpisodePolicy } from './episode/policy.js';
 // Reading many episodes without the machine.
 export { projectEpisodes } from './episode/projection.js';
-// Refusals (every export of refusals.ts is public) and safety signals.
-export * from './episode/refusals.js';
+// Refusals and safety signals.
+export {
+  type Invalidated,
+  type Refusal,
+  type RefusalCode,
+  refusal,
+  refusalCodes,
+  type SafetySignal,
+} from './episode/refusals.js';
 export type { ScoredAssessment } from './episode/rules.js';
 export { safetySignalsOf, safetyText } from './episode/safety-signals.js';
 // Where an episode stands at a given time, and its alerts.

@@ -26,14 +26,7 @@ import type { EpisodeEvent } from './events.js';
 import { type Refusal, refusal } from './refusals.js';
 
 export { followUpDueMs, readingText } from './dose-rules.js';
-export {
-  type Invalidated,
-  type Refusal,
-  type RefusalCode,
-  refusal,
-  refusalCodes,
-  type SafetySignal,
-} from './refusals.js';
+export { type Refusal, type RefusalCode, refusal, refusalCodes, type SafetySignal } from './refusals.js';
 export { safetySignalsOf, safetyText } from './safety-signals.js';
 
 /**

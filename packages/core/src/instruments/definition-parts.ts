@@ -1,4 +1,12 @@
-import type { BandDefinition, MissingRule, OutcomeDefinitions } from './definition.js';
+import type {
+  BandDefinition,
+  ChangeConstants,
+  MissingRule,
+  OutcomeDefinitions,
+  ScoreDefinition,
+  ScoringRule,
+  Source,
+} from './definition.js';
 
 /**
  * Parts that several instrument definitions state the same way: numbered item lists, a missing-item default,
@@ -77,6 +85,59 @@ export function allItemsRequired(count: number): MissingRule {
   };
 }
 
+/** Up to `maxMissing` scoring units may be unanswered; the total is prorated (`method: 'prorate'`). */
+export function prorateUpTo(maxMissing: number, source: Source): MissingRule {
+  return { maxMissing, method: 'prorate', source };
+}
+
+/**
+ * Answer options valued 0, 1, 2, … in the order of their labels, for an answer list without LOINC codes.
+ *
+ * @example
+ * optionsFromLabels(['Not at all', 'A little bit']); // [{ value: 0, label: 'Not at all' }, { value: 1, label: 'A little bit' }]
+ */
+export function optionsFromLabels(labels: readonly string[]): readonly { value: number; label: string }[] {
+  return labels.map((label, value) => ({ value, label }));
+}
+
+/**
+ * An extra score: the sum or mean (`method`) of some items, its range and its source.
+ *
+ * @example
+ * itemScore('gad2', 'GAD-2 (items 1–2)', [1, 2], 'sum', [0, 6], 'Kroenke et al. 2007');
+ */
+export function itemScore<const Id extends string>(
+  id: Id,
+  label: string,
+  items: readonly number[],
+  method: ScoringRule['method'],
+  [min, max]: readonly [min: number, max: number],
+  source: Source,
+): ScoreDefinition & { readonly id: Id } {
+  return { id, label, items, scoring: { method }, min, max, source };
+}
+
+/** A reliability coefficient that is an internal consistency (Cronbach's α), with its source. */
+export function internalConsistency(
+  value: number,
+  source: Source,
+): NonNullable<ChangeConstants['reliability']> {
+  return { value, kind: 'internal-consistency', source };
+}
+
+/**
+ * The fixed-point reliable change the NHS Talking Therapies manual gives for an instrument (a secondary source).
+ */
+export function talkingTherapiesReliableChange(
+  name: string,
+  points: number,
+): NonNullable<ChangeConstants['fixedPoints']> {
+  return {
+    value: points,
+    source: `NHS Talking Therapies for anxiety and depression manual: reliable change on ${name} = ${points} points (secondary source)`,
+  };
+}
+
 /**
  * Severity bands from their lower bounds: each band ends one point below the next band's `min`, the last at
  * `max` (the top of the range), so that bands can neither overlap nor leave a gap.
@@ -110,3 +171,15 @@ export const jacobsonTruaxReliableChange = {
   critical: 1.96,
   source: 'Jacobson & Truax 1991, J Consult Clin Psychol 59:12 (|RCI| > 1.96)',
 } as const satisfies OutcomeDefinitions['reliableChange'];
+
+/**
+ * The outcome definitions of a symptom measure with a remission threshold: response as a ≥ 50% reduction,
+ * remission as a total below `below`, reliable change at |RCI| > 1.96.
+ */
+export function outcomesWithRemission(below: number, source: Source) {
+  return {
+    response: halfOfBaselineResponse,
+    remission: { below, source },
+    reliableChange: jacobsonTruaxReliableChange,
+  } as const satisfies OutcomeDefinitions;
+}

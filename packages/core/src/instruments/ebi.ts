@@ -1,5 +1,5 @@
 import { defineInstrument } from './definition.js';
-import { allItemsRequired, numberedItems } from './definition-parts.js';
+import { allItemsRequired, internalConsistency, numberedItems } from './definition-parts.js';
 
 const roseman2019 = 'Roseman et al. 2019, J Psychopharmacol 33:1076';
 
@@ -32,11 +32,7 @@ export const ebi = defineInstrument({
   missing: allItemsRequired(6),
   range: { min: 0, max: 100 },
   change: {
-    reliability: {
-      value: 0.932,
-      kind: 'internal-consistency',
-      source: `${roseman2019} (Cronbach's α = 0.932)`,
-    },
+    reliability: internalConsistency(0.932, `${roseman2019} (Cronbach's α = 0.932)`),
   },
   references: [
     'Roseman L, Haijen E, Idialu-Ikato K, Kaelen M, Watts R, Carhart-Harris R. Emotional breakthrough and psychedelics: validation of the Emotional Breakthrough Inventory. J Psychopharmacol 2019;33:1076–1087.',

@@ -1,11 +1,14 @@
 import { defineInstrument } from './definition.js';
 import {
   bandsFrom,
-  halfOfBaselineResponse,
-  jacobsonTruaxReliableChange,
+  internalConsistency,
+  itemScore,
+  outcomesWithRemission,
+  prorateUpTo,
+  talkingTherapiesReliableChange,
   textItems,
 } from './definition-parts.js';
-import { difficultyQuestion, frequencyOptions, pfizerLicence } from './phq9.js';
+import { difficultyQuestion, frequencyOptions, pfizerLicence, phqLowerBands } from './phq9.js';
 
 /** GAD-7: Generalized Anxiety Disorder scale. Seven items scored 0–3 over the last two weeks; total 0–21. */
 export const gad7 = defineInstrument({
@@ -32,22 +35,12 @@ export const gad7 = defineInstrument({
   ]),
   supplementary: [difficultyQuestion],
   scoring: { method: 'sum' },
-  missing: {
-    maxMissing: 1,
-    method: 'prorate',
-    source:
-      'No official rule published for the GAD-7; kapkit default (configurable): at most 1 missing item, prorated × 7 as for the PHQ-9',
-  },
-  range: { min: 0, max: 21 },
-  bands: bandsFrom(
-    [
-      ['minimal', 'Minimal', 0],
-      ['mild', 'Mild', 5],
-      ['moderate', 'Moderate', 10],
-      ['severe', 'Severe', 15],
-    ],
-    21,
+  missing: prorateUpTo(
+    1,
+    'No official rule published for the GAD-7; kapkit default (configurable): at most 1 missing item, prorated × 7 as for the PHQ-9',
   ),
+  range: { min: 0, max: 21 },
+  bands: bandsFrom([...phqLowerBands, ['severe', 'Severe', 15]], 21),
   bandsSource: 'Spitzer, Kroenke, Williams & Löwe 2006, Arch Intern Med 166:1092',
   cutoffs: [
     {
@@ -68,35 +61,22 @@ export const gad7 = defineInstrument({
     },
   ],
   scores: [
-    {
-      id: 'gad2',
-      label: 'GAD-2 (items 1–2)',
-      items: [1, 2],
-      scoring: { method: 'sum' },
-      min: 0,
-      max: 6,
-      source: 'Kroenke et al. 2007, Ann Intern Med 146:317',
-    },
+    itemScore(
+      'gad2',
+      'GAD-2 (items 1–2)',
+      [1, 2],
+      'sum',
+      [0, 6],
+      'Kroenke et al. 2007, Ann Intern Med 146:317',
+    ),
   ],
   change: {
-    reliability: {
-      value: 0.92,
-      kind: 'internal-consistency',
-      source: "Spitzer et al. 2006 (Cronbach's α = 0.92)",
-    },
-    fixedPoints: {
-      value: 4,
-      source:
-        'NHS Talking Therapies for anxiety and depression manual: reliable change on GAD-7 = 4 points (secondary source)',
-    },
+    reliability: internalConsistency(0.92, "Spitzer et al. 2006 (Cronbach's α = 0.92)"),
+    fixedPoints: talkingTherapiesReliableChange('GAD-7', 4),
     mcid: { value: 4, source: 'Toussaint et al. 2020, J Affect Disord 265:395' },
     norms: { mean: 2.95, sd: 3.41, source: 'Löwe et al. 2008, Med Care 46:266' },
   },
-  outcomes: {
-    response: halfOfBaselineResponse,
-    remission: { below: 5, source: 'GAD-7 < 5 (Spitzer et al. 2006 minimal band; Hull et al. 2022)' },
-    reliableChange: jacobsonTruaxReliableChange,
-  },
+  outcomes: outcomesWithRemission(5, 'GAD-7 < 5 (Spitzer et al. 2006 minimal band; Hull et al. 2022)'),
   references: [
     'Spitzer RL, Kroenke K, Williams JBW, Löwe B. A brief measure for assessing generalized anxiety disorder: the GAD-7. Arch Intern Med 2006;166:1092–1097.',
   ],
@@ -117,7 +97,7 @@ export const gad2 = defineInstrument({
   scale: gad7.scale,
   items: [gad7.items[0], gad7.items[1]],
   scoring: { method: 'sum' },
-  missing: { maxMissing: 0, method: 'prorate', source: 'Kroenke et al. 2007: both items required' },
+  missing: prorateUpTo(0, 'Kroenke et al. 2007: both items required'),
   range: { min: 0, max: 6 },
   cutoffs: [
     {

@@ -1,5 +1,5 @@
 import { defineInstrument } from './definition.js';
-import { allItemsRequired, numberedItems } from './definition-parts.js';
+import { allItemsRequired, itemScore, numberedItems } from './definition-parts.js';
 
 const barrett2015 = 'Barrett, Johnson & Griffiths 2015, J Psychopharmacol 29:1182';
 
@@ -41,42 +41,31 @@ export const meq30 = defineInstrument({
   missing: allItemsRequired(30),
   range: { min: 0, max: 5 },
   scores: [
-    {
-      id: 'mystical',
-      label: 'Mystical (mean of 15 items)',
-      items: mysticalItems,
-      scoring: { method: 'mean' },
-      min: 0,
-      max: 5,
-      source: barrett2015,
-    },
-    {
-      id: 'positiveMood',
-      label: 'Positive mood (mean of 6 items)',
-      items: positiveMoodItems,
-      scoring: { method: 'mean' },
-      min: 0,
-      max: 5,
-      source: barrett2015,
-    },
-    {
-      id: 'transcendence',
-      label: 'Transcendence of time and space (mean of 6 items)',
-      items: transcendenceItems,
-      scoring: { method: 'mean' },
-      min: 0,
-      max: 5,
-      source: barrett2015,
-    },
-    {
-      id: 'ineffability',
-      label: 'Ineffability (mean of 3 items)',
-      items: ineffabilityItems,
-      scoring: { method: 'mean' },
-      min: 0,
-      max: 5,
-      source: barrett2015,
-    },
+    itemScore('mystical', 'Mystical (mean of 15 items)', mysticalItems, 'mean', [0, 5], barrett2015),
+    itemScore(
+      'positiveMood',
+      'Positive mood (mean of 6 items)',
+      positiveMoodItems,
+      'mean',
+      [0, 5],
+      barrett2015,
+    ),
+    itemScore(
+      'transcendence',
+      'Transcendence of time and space (mean of 6 items)',
+      transcendenceItems,
+      'mean',
+      [0, 5],
+      barrett2015,
+    ),
+    itemScore(
+      'ineffability',
+      'Ineffability (mean of 3 items)',
+      ineffabilityItems,
+      'mean',
+      [0, 5],
+      barrett2015,
+    ),
     {
       id: 'mysticalPercent',
       label: 'Mystical, % of maximum (mean × 20)',

@@ -1,14 +1,22 @@
 import { defineInstrument } from './definition.js';
-import { halfOfBaselineResponse, jacobsonTruaxReliableChange, textItems } from './definition-parts.js';
+import {
+  halfOfBaselineResponse,
+  internalConsistency,
+  itemScore,
+  jacobsonTruaxReliableChange,
+  optionsFromLabels,
+  prorateUpTo,
+  textItems,
+} from './definition-parts.js';
 
 /** PCL-5 severity answers 0–4. No LOINC answer codes: none could be verified for this answer list. */
-const pcl5Options = [
-  { value: 0, label: 'Not at all' },
-  { value: 1, label: 'A little bit' },
-  { value: 2, label: 'Moderately' },
-  { value: 3, label: 'Quite a bit' },
-  { value: 4, label: 'Extremely' },
-] as const;
+const pcl5Options = optionsFromLabels([
+  'Not at all',
+  'A little bit',
+  'Moderately',
+  'Quite a bit',
+  'Extremely',
+]);
 
 const clusterSource =
   'Weathers et al. 2013 (PCL-5, National Center for PTSD); Blevins et al. 2015, J Trauma Stress 28:489';
@@ -63,12 +71,10 @@ export const pcl5 = defineInstrument({
     'Trouble falling or staying asleep?',
   ]),
   scoring: { method: 'sum' },
-  missing: {
-    maxMissing: 0,
-    method: 'prorate',
-    source:
-      'No proration rule published by the National Center for PTSD (none found); kapkit default (configurable): all 20 items required',
-  },
+  missing: prorateUpTo(
+    0,
+    'No proration rule published by the National Center for PTSD (none found); kapkit default (configurable): all 20 items required',
+  ),
   range: { min: 0, max: 80 },
   cutoffs: [
     {
@@ -82,49 +88,30 @@ export const pcl5 = defineInstrument({
     },
   ],
   scores: [
-    {
-      id: 'clusterB',
-      label: 'Cluster B, intrusion (items 1–5)',
-      items: [1, 2, 3, 4, 5],
-      scoring: { method: 'sum' },
-      min: 0,
-      max: 20,
-      source: clusterSource,
-    },
-    {
-      id: 'clusterC',
-      label: 'Cluster C, avoidance (items 6–7)',
-      items: [6, 7],
-      scoring: { method: 'sum' },
-      min: 0,
-      max: 8,
-      source: clusterSource,
-    },
-    {
-      id: 'clusterD',
-      label: 'Cluster D, negative alterations in cognitions and mood (items 8–14)',
-      items: [8, 9, 10, 11, 12, 13, 14],
-      scoring: { method: 'sum' },
-      min: 0,
-      max: 28,
-      source: clusterSource,
-    },
-    {
-      id: 'clusterE',
-      label: 'Cluster E, alterations in arousal and reactivity (items 15–20)',
-      items: [15, 16, 17, 18, 19, 20],
-      scoring: { method: 'sum' },
-      min: 0,
-      max: 24,
-      source: clusterSource,
-    },
+    itemScore('clusterB', 'Cluster B, intrusion (items 1–5)', [1, 2, 3, 4, 5], 'sum', [0, 20], clusterSource),
+    itemScore('clusterC', 'Cluster C, avoidance (items 6–7)', [6, 7], 'sum', [0, 8], clusterSource),
+    itemScore(
+      'clusterD',
+      'Cluster D, negative alterations in cognitions and mood (items 8–14)',
+      [8, 9, 10, 11, 12, 13, 14],
+      'sum',
+      [0, 28],
+      clusterSource,
+    ),
+    itemScore(
+      'clusterE',
+      'Cluster E, alterations in arousal and reactivity (items 15–20)',
+      [15, 16, 17, 18, 19, 20],
+      'sum',
+      [0, 24],
+      clusterSource,
+    ),
   ],
   change: {
-    reliability: {
-      value: 0.94,
-      kind: 'internal-consistency',
-      source: "Blevins et al. 2015, J Trauma Stress 28:489 (study 1, Cronbach's α = 0.94)",
-    },
+    reliability: internalConsistency(
+      0.94,
+      "Blevins et al. 2015, J Trauma Stress 28:489 (study 1, Cronbach's α = 0.94)",
+    ),
     mcid: {
       value: 10,
       source:

@@ -1,8 +1,11 @@
 import { defineInstrument } from './definition.js';
 import {
   bandsFrom,
-  halfOfBaselineResponse,
-  jacobsonTruaxReliableChange,
+  internalConsistency,
+  itemScore,
+  outcomesWithRemission,
+  prorateUpTo,
+  talkingTherapiesReliableChange,
   textItems,
 } from './definition-parts.js';
 
@@ -35,6 +38,17 @@ export const difficultyQuestion = {
   },
   source: 'Kroenke, Spitzer & Williams 2001 (PHQ-9, question 10)',
 } as const;
+
+/**
+ * The lower severity bands the PHQ-9 and the GAD-7 share: minimal from 0, mild from 5, moderate from 10
+ * (Kroenke, Spitzer & Williams 2001; Spitzer, Kroenke, Williams & Löwe 2006). Each instrument adds its own
+ * upper bands.
+ */
+export const phqLowerBands = [
+  ['minimal', 'Minimal', 0],
+  ['mild', 'Mild', 5],
+  ['moderate', 'Moderate', 10],
+] as const;
 
 export const pfizerLicence = {
   holder: 'Pfizer Inc.',
@@ -80,20 +94,13 @@ export const phq9 = defineInstrument({
   ]),
   supplementary: [difficultyQuestion],
   scoring: { method: 'sum' },
-  missing: {
-    maxMissing: 2,
-    method: 'prorate',
-    source: 'NHS Data Dictionary (PHQ-9 scoring: up to 2 missing items prorated); Arrieta et al. 2017',
-  },
+  missing: prorateUpTo(
+    2,
+    'NHS Data Dictionary (PHQ-9 scoring: up to 2 missing items prorated); Arrieta et al. 2017',
+  ),
   range: { min: 0, max: 27 },
   bands: bandsFrom(
-    [
-      ['minimal', 'Minimal', 0],
-      ['mild', 'Mild', 5],
-      ['moderate', 'Moderate', 10],
-      ['moderately-severe', 'Moderately severe', 15],
-      ['severe', 'Severe', 20],
-    ],
+    [...phqLowerBands, ['moderately-severe', 'Moderately severe', 15], ['severe', 'Severe', 20]],
     27,
   ),
   bandsSource: 'Kroenke, Spitzer & Williams 2001, J Gen Intern Med 16:606',
@@ -116,15 +123,14 @@ export const phq9 = defineInstrument({
     },
   ],
   scores: [
-    {
-      id: 'phq2',
-      label: 'PHQ-2 (items 1–2)',
-      items: [1, 2],
-      scoring: { method: 'sum' },
-      min: 0,
-      max: 6,
-      source: 'Kroenke, Spitzer & Williams 2003, Med Care 41:1284',
-    },
+    itemScore(
+      'phq2',
+      'PHQ-2 (items 1–2)',
+      [1, 2],
+      'sum',
+      [0, 6],
+      'Kroenke, Spitzer & Williams 2003, Med Care 41:1284',
+    ),
   ],
   safety: [
     {
@@ -140,24 +146,12 @@ export const phq9 = defineInstrument({
     },
   ],
   change: {
-    reliability: {
-      value: 0.89,
-      kind: 'internal-consistency',
-      source: "Kroenke et al. 2001 (Cronbach's α = 0.89)",
-    },
-    fixedPoints: {
-      value: 6,
-      source:
-        'NHS Talking Therapies for anxiety and depression manual: reliable change on PHQ-9 = 6 points (secondary source)',
-    },
+    reliability: internalConsistency(0.89, "Kroenke et al. 2001 (Cronbach's α = 0.89)"),
+    fixedPoints: talkingTherapiesReliableChange('PHQ-9', 6),
     mcid: { value: 5, source: 'Löwe et al. 2004, Med Care 42:1194' },
     norms: { mean: 2.91, sd: 3.52, source: 'Kocalevent, Hinz & Brähler 2013, Gen Hosp Psychiatry 35:551' },
   },
-  outcomes: {
-    response: halfOfBaselineResponse,
-    remission: { below: 5, source: 'PHQ-9 < 5 (Kroenke et al. 2001 minimal band; Hull et al. 2022)' },
-    reliableChange: jacobsonTruaxReliableChange,
-  },
+  outcomes: outcomesWithRemission(5, 'PHQ-9 < 5 (Kroenke et al. 2001 minimal band; Hull et al. 2022)'),
   references: [
     'Kroenke K, Spitzer RL, Williams JBW. The PHQ-9: validity of a brief depression severity measure. J Gen Intern Med 2001;16:606–613.',
   ],
@@ -179,7 +173,7 @@ export const phq2 = defineInstrument({
   scale: phq9.scale,
   items: [phq9.items[0], phq9.items[1]],
   scoring: { method: 'sum' },
-  missing: { maxMissing: 0, method: 'prorate', source: 'Kroenke et al. 2003: both items required' },
+  missing: prorateUpTo(0, 'Kroenke et al. 2003: both items required'),
   range: { min: 0, max: 6 },
   cutoffs: [
     {

@@ -1,9 +1,10 @@
 import { defineInstrument } from './definition.js';
 import {
   bandsFrom,
-  halfOfBaselineResponse,
-  jacobsonTruaxReliableChange,
+  internalConsistency,
   numberedItems,
+  outcomesWithRemission,
+  prorateUpTo,
 } from './definition-parts.js';
 
 const rush2003 = 'Rush et al. 2003, Biol Psychiatry 54:573';
@@ -53,12 +54,10 @@ export const qidssr16 = defineInstrument({
       },
     ],
   },
-  missing: {
-    maxMissing: 0,
-    method: 'prorate',
-    source:
-      'No official missing-item rule found; kapkit default (configurable): all 9 domains required, a domain being answered when any of its items is',
-  },
+  missing: prorateUpTo(
+    0,
+    'No official missing-item rule found; kapkit default (configurable): all 9 domains required, a domain being answered when any of its items is',
+  ),
   range: { min: 0, max: 27 },
   bands: bandsFrom(
     [
@@ -85,13 +84,9 @@ export const qidssr16 = defineInstrument({
     },
   ],
   change: {
-    reliability: { value: 0.86, kind: 'internal-consistency', source: `${rush2003} (Cronbach's α = 0.86)` },
+    reliability: internalConsistency(0.86, `${rush2003} (Cronbach's α = 0.86)`),
   },
-  outcomes: {
-    response: halfOfBaselineResponse,
-    remission: { below: 6, source: 'QIDS-SR16 ≤ 5 (Rush et al. 2006, STAR*D)' },
-    reliableChange: jacobsonTruaxReliableChange,
-  },
+  outcomes: outcomesWithRemission(6, 'QIDS-SR16 ≤ 5 (Rush et al. 2006, STAR*D)'),
   references: [
     'Rush AJ, Trivedi MH, Ibrahim HM, et al. The 16-item Quick Inventory of Depressive Symptomatology (QIDS), clinician rating (QIDS-C), and self-report (QIDS-SR): a psychometric evaluation in patients with chronic major depression. Biol Psychiatry 2003;54:573–583.',
   ],

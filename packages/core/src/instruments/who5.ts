@@ -1,15 +1,15 @@
 import { defineInstrument } from './definition.js';
-import { allItemsRequired, textItems } from './definition-parts.js';
+import { allItemsRequired, optionsFromLabels, textItems } from './definition-parts.js';
 
 /** WHO-5 frequency answers: 5 = All of the time … 0 = At no time. */
-const who5Options = [
-  { value: 0, label: 'At no time' },
-  { value: 1, label: 'Some of the time' },
-  { value: 2, label: 'Less than half of the time' },
-  { value: 3, label: 'More than half of the time' },
-  { value: 4, label: 'Most of the time' },
-  { value: 5, label: 'All of the time' },
-] as const;
+const who5Options = optionsFromLabels([
+  'At no time',
+  'Some of the time',
+  'Less than half of the time',
+  'More than half of the time',
+  'Most of the time',
+  'All of the time',
+]);
 
 const toppSource = 'Topp, Østergaard, Søndergaard & Bech 2015, Psychother Psychosom 84:167';
 

@@ -1,6 +1,7 @@
 // Part of scripts/gen-episode-docs.mjs: the safety layer replayed: the cases shown in the Safety layer section, each checked.
 import { defaultPolicy, num } from './env.mjs';
 import {
+  bookedWithVitals,
   dayAt,
   dosingSession,
   FULL,
@@ -161,12 +162,7 @@ function reviewBeforeDoseCases(out) {
 /** Continues the same episode: the next session too soon after the last, and a remote session's chaperone. */
 function spacingAndChaperoneCases(s, out) {
   s.must('IntegrationSessionCompleted', { mode: 'telehealth', sessionId: 'a' }, { at: 2.5 });
-  s.must(
-    'DosingSessionScheduled',
-    { sessionId: 'b', scheduledFor: dayAt(2.9), mode: 'in-person' },
-    { at: 2.6 },
-  );
-  s.must('VitalsRecorded', { sessionId: 'b', phase: 'pre', ...NORMAL }, { at: 2.9 });
+  bookedWithVitals(s, 'b', { bookedAt: 2.6, day: 2.9 });
   s.expect(
     out,
     'The next session’s dose the next morning, less than 24 h after',

@@ -9,6 +9,7 @@ import {
   NORMAL,
   PHQ9_BASELINE,
   prepare,
+  preparedAndBooked,
   problems,
   RX,
   story,
@@ -31,9 +32,7 @@ export function safetyCases() {
 
 /** Safety review before a dose; dose reconciliation; observation time; post-dose blood pressure. */
 function reviewBeforeDoseCases(out) {
-  const s = story('ep-safety-dose');
-  prepare(s);
-  s.must('DosingSessionScheduled', { sessionId: 'a', scheduledFor: dayAt(2), mode: 'in-person' }, { at: 1 });
+  const s = preparedAndBooked('ep-safety-dose');
   s.must(
     'AssessmentRecorded',
     { instrument: 'phq9', responses: PHQ9_ITEM9(1), context: 'pre-dose' },
@@ -192,9 +191,7 @@ function spacingAndChaperoneCases(s, out) {
 
 /** Vitals hold and its override. */
 function vitalsHoldCases(out) {
-  const s = story('ep-safety-hold');
-  prepare(s);
-  s.must('DosingSessionScheduled', { sessionId: 'a', scheduledFor: dayAt(2), mode: 'in-person' }, { at: 1 });
+  const s = preparedAndBooked('ep-safety-hold');
   s.must(
     'VitalsRecorded',
     { sessionId: 'a', phase: 'pre', ...NORMAL, heartRate: defaultPolicy.holdHeartRateAbove + 8 },

@@ -128,6 +128,14 @@ export function prepare(
   s.must('PreparationSessionCompleted', { mode: 'in-person', intentionsSet: true });
 }
 
+/** A new story (`name` is its episode id), prepared as `prepare` does, with session `a` booked on day 1 for day 2. */
+export function preparedAndBooked(name) {
+  const s = story(name);
+  prepare(s);
+  s.must('DosingSessionScheduled', { sessionId: 'a', scheduledFor: dayAt(2), mode: 'in-person' }, { at: 1 });
+  return s;
+}
+
 /**
  * A dosing session booked on day `bookedAt` for day `day` (`mode` in-person unless given; `chaperone` for a
  * remote one), and its normal pre-dose vitals taken at that time (by `vitalsBy` if given): ready for a dose.

@@ -16,7 +16,7 @@ import type {
 } from '../src/shared/api.js';
 import { instrumentForm } from '../src/shared/instruments.js';
 import { signedIn, type TestSession } from './support/auth.js';
-import { appendLongEpisode, openTempStore } from './support/store.js';
+import { appendLongEpisode, openTempStore, patientIdsOf } from './support/store.js';
 
 const DAY_MS = 86_400_000;
 const NOW = Date.now();
@@ -45,10 +45,9 @@ beforeAll(async () => {
     log: (line) => logs.push(line),
     bodyLimitBytes: 16 * 1024,
   }));
-  const patients = new Set<string>();
-  for await (const s of store.streamAll()) patients.add(s.event.patientId);
-  therapist = await signedIn(accounts, 'therapist', { patients: [...patients], team: 'everyone' });
-  medical = await signedIn(accounts, 'medical', { patients: [...patients], team: 'everyone' });
+  const patients = await patientIdsOf(store);
+  therapist = await signedIn(accounts, 'therapist', { patients, team: 'everyone' });
+  medical = await signedIn(accounts, 'medical', { patients, team: 'everyone' });
 });
 
 /** A request of the signed-in therapist. */

@@ -13,7 +13,7 @@ import {
 import { clinicalCutoffs } from './metrics/clinical-significance.js';
 import { type EffectSizes, pairedEffectSizes } from './metrics/effect-size.js';
 import { DEFAULT_SINCE_DOSE_BINS, type KapAnalysis, kapAnalysis } from './metrics/kap.js';
-import { kaplanMeier } from './metrics/kaplan-meier.js';
+import { type KaplanMeierPoint, kaplanMeier } from './metrics/kaplan-meier.js';
 import { byMedicationClass, type MedicationClassAnalysis } from './metrics/medication.js';
 import {
   fitLinearMixedModelColumns,
@@ -64,15 +64,8 @@ export interface KaplanMeierSummary {
   readonly median: number | null;
   readonly lower: number | null;
   readonly upper: number | null;
-  readonly curve: readonly {
-    readonly time: number;
-    readonly nRisk: number;
-    readonly nEvent: number;
-    readonly nCensor: number;
-    readonly survival: number;
-    readonly lower: number | null;
-    readonly upper: number | null;
-  }[];
+  /** The curve's rows, as {@link kaplanMeier}'s without the standard error. */
+  readonly curve: readonly Omit<KaplanMeierPoint, 'stdErr'>[];
 }
 
 /** The mixed-model quantities a report carries (those of {@link MixedModelFit} that lme4's summary prints). */

@@ -1,9 +1,9 @@
-import type { TrajectoryBin } from '@kapkit/analytics';
-import type { InstrumentDefinition } from '@kapkit/core';
+import type { KaplanMeierSummary, TrajectoryBin } from '@kapkit/analytics';
+import type { InstrumentDefinition } from '@kapkit/core/instruments';
 import type { ChartConfiguration, ChartDataset, LegendItem } from 'chart.js';
 import type { AnnotationOptions } from 'chartjs-plugin-annotation';
 import { type DescribedPoint, describedTooltipLabel, formatDays, formatScore } from './format.js';
-import { axisTitle, chartTitle, palette, withAlpha } from './palette.js';
+import { axisTitle, categoryAxis, chartTitle, palette, withAlpha } from './palette.js';
 
 /** Options of {@link trajectoryChartConfig}. */
 export interface TrajectoryChartOptions {
@@ -125,13 +125,7 @@ export function trajectoryChartConfig(
     options: {
       parsing: false,
       scales: {
-        x: {
-          type: 'category',
-          offset: true,
-          ticks: { color: palette.text, autoSkip: false },
-          title: axisTitle('Days since baseline (bin)'),
-          grid: { color: palette.grid },
-        },
+        x: categoryAxis('Days since baseline (bin)'),
         y: {
           type: 'linear',
           ...(options.instrument
@@ -160,15 +154,7 @@ export function trajectoryChartConfig(
 }
 
 /** One row of a Kaplan–Meier curve (`kaplanMeier(...).curve`, or `analyzeOutcomes`' `timeToResponse.curve`). */
-export interface KaplanMeierRow {
-  readonly time: number;
-  readonly nRisk: number;
-  readonly nEvent: number;
-  readonly nCensor: number;
-  readonly survival: number;
-  readonly lower: number | null;
-  readonly upper: number | null;
-}
+export type KaplanMeierRow = KaplanMeierSummary['curve'][number];
 
 /** A Kaplan–Meier curve alone, or with its median (a `KaplanMeierResult` or `KaplanMeierSummary`). */
 export type KaplanMeierChartInput =

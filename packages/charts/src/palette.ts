@@ -177,3 +177,14 @@ export function chartTitle(text: string) {
 export function axisTitle(text: string) {
   return { display: true, text, color: palette.mutedText };
 }
+
+/** An x axis of labelled categories (cohort bins, dosing sessions) that shows every label. */
+export function categoryAxis(title: string) {
+  return {
+    type: 'category' as const,
+    offset: true,
+    ticks: { color: palette.text, autoSkip: false },
+    title: axisTitle(title),
+    grid: { color: palette.grid },
+  };
+}

@@ -1,8 +1,9 @@
-import { type DosingSessionRecord, type EpisodeContext, offsetOf, type VitalsReading } from '@kapkit/core';
+import type { DosingSessionRecord, EpisodeContext, VitalsReading } from '@kapkit/core/read';
+import { offsetOf } from '@kapkit/core/time';
 import type { ChartConfiguration, ChartDataset } from 'chart.js';
 import type { AnnotationOptions } from 'chartjs-plugin-annotation';
 import { type DescribedPoint, describedTooltipLabel, localDate, localDateTime } from './format.js';
-import { axisTitle, chartTitle, palette } from './palette.js';
+import { axisTitle, categoryAxis, chartTitle, palette } from './palette.js';
 
 /** Options of {@link vitalsChartConfig}. */
 export interface VitalsChartOptions {
@@ -218,13 +219,7 @@ export function vitalsChartConfig(
     options: {
       parsing: false,
       scales: {
-        x: {
-          type: 'category',
-          offset: true,
-          ticks: { color: palette.text, autoSkip: false },
-          grid: { color: palette.grid },
-          title: axisTitle('Dosing session'),
-        },
+        x: categoryAxis('Dosing session'),
         y: {
           type: 'linear',
           min: yMin,

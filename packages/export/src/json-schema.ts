@@ -1,13 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import {
-  builtinInstruments,
-  EVENT_SCHEMA_VERSION,
-  episodeEventSchema,
-  eventSchemas,
-  eventTypes,
-  toJsonSchema as instrumentResponseJsonSchema,
-} from '@kapkit/core';
+import { EVENT_SCHEMA_VERSION, episodeEventSchema, eventSchemas, eventTypes } from '@kapkit/core';
+import { builtinInstruments, toJsonSchema as instrumentResponseJsonSchema } from '@kapkit/core/instruments';
 import * as z from 'zod';
 import { rowSchema, TABLE_NAMES, type TableName } from './columns.js';
 import { manifestSchema } from './manifest.js';

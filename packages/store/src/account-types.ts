@@ -1,4 +1,7 @@
-/** The public types of the accounts, care teams, sessions and audit trail (see `AccountStore`). */
+/**
+ * The public types of the accounts, care teams, sessions and audit trail (see `AccountStore`). Every export of
+ * this module is public API: index.ts re-exports it whole.
+ */
 
 /** Staff roles. `researcher` sees the cohort and the de-identified export only. */
 export const staffRoles = ['admin', 'therapist', 'medical', 'researcher'] as const;

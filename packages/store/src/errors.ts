@@ -6,21 +6,30 @@ import { KapkitError, type Refusal } from '@kapkit/core';
  * data inside an event.
  */
 
+/**
+ * What every store error shares: a `KapkitError` whose `code` has its literal type and whose `name` is its class
+ * name, both given once by the subclass. Not exported: callers use the subclasses (or `KapkitError`).
+ */
+abstract class StoreError<Code extends string> extends KapkitError {
+  declare readonly code: Code;
+  constructor(code: Code, name: string, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.name = name;
+  }
+}
+
 /** The episode moved on since the caller read it: `expectedVersion` is stale. Nothing was written. */
-export class ConcurrencyError extends KapkitError {
-  override readonly code = 'concurrency-conflict' as const;
-  readonly episodeId: string;
-  readonly expectedVersion: number;
-  readonly actualVersion: number;
-  constructor(episodeId: string, expectedVersion: number, actualVersion: number) {
+export class ConcurrencyError extends StoreError<'concurrency-conflict'> {
+  constructor(
+    readonly episodeId: string,
+    readonly expectedVersion: number,
+    readonly actualVersion: number,
+  ) {
     super(
       'concurrency-conflict',
+      'ConcurrencyError',
       `Episode "${episodeId}" is at version ${actualVersion}, the append expected version ${expectedVersion}: reload the episode, decide again and retry. Nothing was written.`,
     );
-    this.name = 'ConcurrencyError';
-    this.episodeId = episodeId;
-    this.expectedVersion = expectedVersion;
-    this.actualVersion = actualVersion;
   }
 }
 
@@ -46,13 +55,14 @@ export interface EventIdConflict {
  * An event id of the batch is already stored with other content (or in another episode). Event ids are
  * idempotency keys: a retry must send the same event; a new fact needs a new id. Nothing was written.
  */
-export class EventIdConflictError extends KapkitError {
-  override readonly code = 'event-id-conflict' as const;
-  readonly episodeId: string;
-  readonly conflicts: readonly EventIdConflict[];
-  constructor(episodeId: string, conflicts: readonly EventIdConflict[]) {
+export class EventIdConflictError extends StoreError<'event-id-conflict'> {
+  constructor(
+    readonly episodeId: string,
+    readonly conflicts: readonly EventIdConflict[],
+  ) {
     super(
       'event-id-conflict',
+      'EventIdConflictError',
       `Append to episode "${episodeId}" refused: ${conflicts
         .map(
           (c) =>
@@ -66,9 +76,6 @@ export class EventIdConflictError extends KapkitError {
         )
         .join('; ')}. Nothing was written.`,
     );
-    this.name = 'EventIdConflictError';
-    this.episodeId = episodeId;
-    this.conflicts = conflicts;
   }
 }
 
@@ -77,57 +84,49 @@ export class EventIdConflictError extends KapkitError {
  * episode, a policy rule…). `refusal` is the machine's typed reason; `index` is the event's 0-based position
  * in the batch. Nothing of the batch was written.
  */
-export class EventRefusedError extends KapkitError {
-  override readonly code = 'event-refused' as const;
-  readonly episodeId: string;
-  readonly refusal: Refusal;
-  /** 0-based index of the refused event in the batch passed to `append`. */
-  readonly index: number;
+export class EventRefusedError extends StoreError<'event-refused'> {
   /**
    * The refused event carried a positive safety signal: the store kept it (`safetySignals()`) under this id
    * before throwing. Undefined otherwise.
    */
   safetySignalId?: string;
-  constructor(episodeId: string, refusal: Refusal, index: number) {
+  constructor(
+    readonly episodeId: string,
+    readonly refusal: Refusal,
+    /** 0-based index of the refused event in the batch passed to `append`. */
+    readonly index: number,
+  ) {
     super(
       'event-refused',
+      'EventRefusedError',
       `Event ${index} of the batch for episode "${episodeId}" was refused (${refusal.code}): ${refusal.message} Nothing of the batch was written.`,
     );
-    this.name = 'EventRefusedError';
-    this.episodeId = episodeId;
-    this.refusal = refusal;
-    this.index = index;
   }
 }
 
 /** An event is larger than the store accepts (`maxEventBytes`, default 64 KiB of JSON). Nothing was written. */
-export class PayloadTooLargeError extends KapkitError {
-  override readonly code = 'payload-too-large' as const;
-  readonly episodeId: string;
-  readonly index: number;
-  readonly bytes: number;
-  readonly limit: number;
-  constructor(episodeId: string, index: number, bytes: number, limit: number) {
+export class PayloadTooLargeError extends StoreError<'payload-too-large'> {
+  constructor(
+    readonly episodeId: string,
+    readonly index: number,
+    readonly bytes: number,
+    readonly limit: number,
+  ) {
     super(
       'payload-too-large',
+      'PayloadTooLargeError',
       `Event ${index} of the batch for episode "${episodeId}" is ${bytes} bytes of JSON; the limit is ${limit} bytes (option maxEventBytes). Nothing was written.`,
     );
-    this.name = 'PayloadTooLargeError';
-    this.episodeId = episodeId;
-    this.index = index;
-    this.bytes = bytes;
-    this.limit = limit;
   }
 }
 
 /** The arguments of a store call are malformed (not an array of events, a bad expectedVersion, …). */
-export class InvalidArgumentError extends KapkitError {
-  override readonly code = 'invalid-argument' as const;
-  readonly argument: string;
-  constructor(argument: string, message: string) {
-    super('invalid-argument', `${argument}: ${message}`);
-    this.name = 'InvalidArgumentError';
-    this.argument = argument;
+export class InvalidArgumentError extends StoreError<'invalid-argument'> {
+  constructor(
+    readonly argument: string,
+    message: string,
+  ) {
+    super('invalid-argument', 'InvalidArgumentError', `${argument}: ${message}`);
   }
 }
 
@@ -142,36 +141,32 @@ export interface LockHolder {
  * The PGlite data directory is in use by another live process (or by another open store in this process).
  * PGlite is single-process: one writer process per data directory.
  */
-export class StoreLockedError extends KapkitError {
-  override readonly code = 'store-locked' as const;
-  readonly dataDir: string;
-  readonly lockFile: string;
-  readonly holder: LockHolder | null;
-  constructor(dataDir: string, lockFile: string, holder: LockHolder | null, detail: string) {
+export class StoreLockedError extends StoreError<'store-locked'> {
+  constructor(
+    readonly dataDir: string,
+    readonly lockFile: string,
+    readonly holder: LockHolder | null,
+    detail: string,
+  ) {
     super(
       'store-locked',
+      'StoreLockedError',
       `The kapkit store in "${dataDir}" is locked: ${detail}. PGlite serves one process at a time; close the other store, or use PostgreSQL (DATABASE_URL) for several processes. If no such process exists, remove ${lockFile}.`,
     );
-    this.name = 'StoreLockedError';
-    this.dataDir = dataDir;
-    this.lockFile = lockFile;
-    this.holder = holder;
   }
 }
 
 /** The database was created or migrated by a newer kapkit: this version refuses to touch it. */
-export class SchemaTooNewError extends KapkitError {
-  override readonly code = 'schema-too-new' as const;
-  readonly found: number;
-  readonly supported: number;
-  constructor(found: number, supported: number) {
+export class SchemaTooNewError extends StoreError<'schema-too-new'> {
+  constructor(
+    readonly found: number,
+    readonly supported: number,
+  ) {
     super(
       'schema-too-new',
+      'SchemaTooNewError',
       `The kapkit store has schema version ${found}, this @kapkit/store supports up to ${supported}: upgrade @kapkit/store. The store was not modified.`,
     );
-    this.name = 'SchemaTooNewError';
-    this.found = found;
-    this.supported = supported;
   }
 }
 
@@ -179,38 +174,31 @@ export class SchemaTooNewError extends KapkitError {
  * A stored event is refused by the current episode machine while rebuilding an episode (e.g. a newer machine
  * with stricter rules). The episode cannot be loaded until the machine or the log is reconciled.
  */
-export class StoredEventRefusedError extends KapkitError {
-  override readonly code = 'stored-event-refused' as const;
-  readonly episodeId: string;
-  readonly version: number;
-  readonly refusal: Refusal;
-  constructor(episodeId: string, version: number, refusal: Refusal) {
+export class StoredEventRefusedError extends StoreError<'stored-event-refused'> {
+  constructor(
+    readonly episodeId: string,
+    readonly version: number,
+    readonly refusal: Refusal,
+  ) {
     super(
       'stored-event-refused',
+      'StoredEventRefusedError',
       `Episode "${episodeId}" cannot be rebuilt: its stored event at version ${version} is refused by the current episode machine (${refusal.code}): ${refusal.message}`,
     );
-    this.name = 'StoredEventRefusedError';
-    this.episodeId = episodeId;
-    this.version = version;
-    this.refusal = refusal;
   }
 }
 
 /** The store was closed; open a new one. */
-export class StoreClosedError extends KapkitError {
-  override readonly code = 'store-closed' as const;
+export class StoreClosedError extends StoreError<'store-closed'> {
   constructor() {
-    super('store-closed', 'The kapkit store is closed.');
-    this.name = 'StoreClosedError';
+    super('store-closed', 'StoreClosedError', 'The kapkit store is closed.');
   }
 }
 
 /** The store options are inconsistent (e.g. both `url` and `dataDir`, a bad schema name). */
-export class StoreConfigError extends KapkitError {
-  override readonly code = 'store-config' as const;
+export class StoreConfigError extends StoreError<'store-config'> {
   constructor(message: string) {
-    super('store-config', message);
-    this.name = 'StoreConfigError';
+    super('store-config', 'StoreConfigError', message);
   }
 }
 
@@ -236,8 +224,7 @@ export interface StoreDatabaseErrorDetails {
  * an unexpected SQL error, …). `sqlState` is the PostgreSQL error code when there is one; `cause` is the
  * driver's error.
  */
-export class StoreDatabaseError extends KapkitError {
-  override readonly code = 'database-error' as const;
+export class StoreDatabaseError extends StoreError<'database-error'> {
   readonly sqlState: string | undefined;
   /**
    * True when the connection to the server could not be made or was lost during the call (server down or
@@ -253,6 +240,7 @@ export class StoreDatabaseError extends KapkitError {
     const outcome = details.outcome ?? 'not-committed';
     super(
       'database-error',
+      'StoreDatabaseError',
       `kapkit store: ${operation} failed: ${reason}${
         outcome === 'unknown'
           ? ' (the connection was lost after COMMIT was sent: the outcome is unknown; retry the same events, a "duplicate" answer means they had been stored)'
@@ -260,7 +248,6 @@ export class StoreDatabaseError extends KapkitError {
       }`,
       { cause },
     );
-    this.name = 'StoreDatabaseError';
     this.sqlState = sqlState;
     this.connectionLost = details.connectionLost ?? false;
     this.outcome = outcome;
@@ -281,19 +268,14 @@ export type StoreTimeoutPhase =
  * `closeTimeoutMs`): a frozen or overloaded server, or a network that drops packets. The connection was
  * discarded (a new one is opened on the next call).
  */
-export class StoreTimeoutError extends KapkitError {
-  override readonly code = 'store-timeout' as const;
-  readonly operation: string;
-  readonly phase: StoreTimeoutPhase;
-  /** The limit that was hit, in milliseconds. */
-  readonly timeoutMs: number;
-  /** Whether the call's writes were committed ({@link CommitOutcome}). */
-  readonly outcome: CommitOutcome;
+export class StoreTimeoutError extends StoreError<'store-timeout'> {
   constructor(
-    operation: string,
-    phase: StoreTimeoutPhase,
-    timeoutMs: number,
-    outcome: CommitOutcome = 'not-committed',
+    readonly operation: string,
+    readonly phase: StoreTimeoutPhase,
+    /** The limit that was hit, in milliseconds. */
+    readonly timeoutMs: number,
+    /** Whether the call's writes were committed ({@link CommitOutcome}). */
+    readonly outcome: CommitOutcome = 'not-committed',
     cause?: unknown,
   ) {
     const what =
@@ -304,6 +286,7 @@ export class StoreTimeoutError extends KapkitError {
           : 'closing the store did not finish';
     super(
       'store-timeout',
+      'StoreTimeoutError',
       `kapkit store: ${operation} timed out: ${what} within ${timeoutMs} ms${
         outcome === 'unknown'
           ? ' after COMMIT was sent: the outcome is unknown; retry the same events, a "duplicate" answer means they had been stored'
@@ -311,11 +294,6 @@ export class StoreTimeoutError extends KapkitError {
       }.`,
       { cause },
     );
-    this.name = 'StoreTimeoutError';
-    this.operation = operation;
-    this.phase = phase;
-    this.timeoutMs = timeoutMs;
-    this.outcome = outcome;
   }
 }
 
@@ -326,18 +304,20 @@ export class StoreTimeoutError extends KapkitError {
  * check): the server reported SQLSTATE 53100 (disk full). Nothing of the call was written; free some space
  * and retry.
  */
-export class DiskFullError extends KapkitError {
-  override readonly code = 'disk-full' as const;
-  /** The data directory (PGlite) or the server URL without its password. */
-  readonly location: string;
-  /** Free bytes found on the data directory's file system (null when the server reported it). */
-  readonly freeBytes: number | null;
-  /** Free bytes the store requires before it writes (null when the server reported it). */
-  readonly requiredBytes: number | null;
-  constructor(location: string, freeBytes: number | null, requiredBytes: number | null, cause?: unknown) {
+export class DiskFullError extends StoreError<'disk-full'> {
+  constructor(
+    /** The data directory (PGlite) or the server URL without its password. */
+    readonly location: string,
+    /** Free bytes found on the data directory's file system (null when the server reported it). */
+    readonly freeBytes: number | null,
+    /** Free bytes the store requires before it writes (null when the server reported it). */
+    readonly requiredBytes: number | null,
+    cause?: unknown,
+  ) {
     const mb = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
     super(
       'disk-full',
+      'DiskFullError',
       freeBytes !== null && requiredBytes !== null
         ? `The disk holding the kapkit store in "${location}" has ${mb(freeBytes)} free; the store writes only with at least ${mb(requiredBytes)} free (option minFreeDiskBytes). Nothing was written: free some space and retry.`
         : `The database of the kapkit store at "${location}" is out of disk space: ${
@@ -345,10 +325,6 @@ export class DiskFullError extends KapkitError {
           }. Nothing was written: free some space and retry.`,
       { cause },
     );
-    this.name = 'DiskFullError';
-    this.location = location;
-    this.freeBytes = freeBytes;
-    this.requiredBytes = requiredBytes;
   }
 }
 
@@ -358,36 +334,35 @@ export class DiskFullError extends KapkitError {
  * The store refuses to read around the damage. Restore the store from a backup (`kapkit store restore`);
  * `kapkit store check` lists what is wrong.
  */
-export class StoreDamagedError extends KapkitError {
-  override readonly code = 'store-damaged' as const;
-  /** The data directory (PGlite) or the server URL without its password. */
-  readonly location: string;
-  /** What was found, one entry per problem (positions, versions and ids; never event contents). */
-  readonly problems: readonly string[];
-  constructor(location: string, problems: readonly string[], cause?: unknown) {
+export class StoreDamagedError extends StoreError<'store-damaged'> {
+  constructor(
+    /** The data directory (PGlite) or the server URL without its password. */
+    readonly location: string,
+    /** What was found, one entry per problem (positions, versions and ids; never event contents). */
+    readonly problems: readonly string[],
+    cause?: unknown,
+  ) {
     super(
       'store-damaged',
+      'StoreDamagedError',
       `The kapkit store in "${location}" is damaged: ${problems.join('; ')}. Restore it from a backup (kapkit store restore <backup> <new directory>, then swap the directories); run kapkit store check for a full report.`,
       { cause },
     );
-    this.name = 'StoreDamagedError';
-    this.location = location;
-    this.problems = problems;
   }
 }
 
 /** A backup file is not a complete kapkit store backup (truncated, altered, or another format). */
-export class InvalidBackupError extends KapkitError {
-  override readonly code = 'invalid-backup' as const;
-  /** 1-based line of the backup where the problem was found (0: the file as a whole). */
-  readonly line: number;
-  constructor(line: number, message: string) {
+export class InvalidBackupError extends StoreError<'invalid-backup'> {
+  constructor(
+    /** 1-based line of the backup where the problem was found (0: the file as a whole). */
+    readonly line: number,
+    message: string,
+  ) {
     super(
       'invalid-backup',
+      'InvalidBackupError',
       `Invalid kapkit store backup${line > 0 ? ` (line ${line})` : ''}: ${message}. Nothing was restored.`,
     );
-    this.name = 'InvalidBackupError';
-    this.line = line;
   }
 }
 

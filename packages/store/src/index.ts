@@ -4,21 +4,7 @@
  * @packageDocumentation
  */
 
-export {
-  type Account,
-  type ActiveSession,
-  type AuditEntry,
-  type AuditEntryInput,
-  type AuditFilter,
-  type CareTeam,
-  type LockoutPolicy,
-  type NewAccount,
-  type SessionLookup,
-  type SessionPolicy,
-  type SignInResult,
-  type StaffRole,
-  staffRoles,
-} from './account-types.js';
+export * from './account-types.js';
 export { AccountStore, openAccounts } from './accounts.js';
 export {
   BACKUP_FORMAT,
@@ -38,16 +24,7 @@ export {
 } from './check.js';
 export * from './errors.js';
 export { LOCK_FILE } from './lock.js';
-export {
-  type MeasureRequest,
-  type MeasureRequestStatus,
-  type MeasureRequestSummary,
-  measureRequestStatuses,
-  type NewMeasureRequest,
-  type OutboxMessage,
-  type OutboxStatus,
-  outboxStatuses,
-} from './measure-request-types.js';
+export * from './measure-request-types.js';
 export { hashMeasureToken, MeasureRequestStore, openMeasureRequests } from './measure-requests.js';
 export {
   DEFAULT_DATA_DIR,
@@ -65,14 +42,4 @@ export {
   verifyPassword,
 } from './passwords.js';
 export { SCHEMA_VERSION } from './schema.js';
-export type {
-  AppendOptions,
-  AppendResult,
-  EventStore,
-  LoadedEpisode,
-  SafetySignalFilter,
-  SafetySignalReview,
-  StoredEvent,
-  StoredSafetySignal,
-  StreamOptions,
-} from './store-types.js';
+export type * from './store-types.js';

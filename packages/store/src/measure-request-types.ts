@@ -16,6 +16,8 @@
  *   server: one left `sending` by a crash is marked `uncertain`, never sent again.
  *
  * Every time is passed in by the caller (`atMs`, epoch ms): the server reads its clock in one place.
+ *
+ * Every export of this module is public API: index.ts re-exports it whole.
  */
 
 export const measureRequestStatuses = ['sent', 'opened', 'completed', 'expired', 'revoked'] as const;

@@ -1,13 +1,15 @@
 import type {
   EpisodeEvent,
   EpisodeEventInput,
-  EpisodeModel,
   EpisodeState,
   Role,
   SafetySignal,
 } from '@kapkit/core';
 
-/** The public types of the event store (see `SqlEventStore` for the implementation). */
+/**
+ * The public types of the event store (see `SqlEventStore` for the implementation). Every export of this module
+ * is public API: index.ts re-exports it whole.
+ */
 
 /** One event as stored: the event, its place in the episode (`version`) and in the whole store (`position`). */
 export interface StoredEvent {
@@ -185,19 +187,4 @@ export interface StoredSafetySignal {
   /** When the store kept it (ISO 8601, UTC). */
   readonly recordedAt: string;
   readonly review: null | (SafetySignalReview & { readonly recordedAt: string });
-}
-
-export interface StoreSettings {
-  readonly model: EpisodeModel;
-  /** The store's clock, epoch ms: appended events are checked against it (`future-event`). */
-  readonly clock: () => number;
-  readonly maxEventBytes: number;
-  readonly snapshotEvery: number;
-  readonly stateCacheSize: number;
-  /** 0: wait as long as it takes. */
-  readonly closeTimeoutMs: number;
-  /** PGlite: the directory whose file system must keep `minFreeDiskBytes` free (null: not checked). */
-  readonly diskDir: string | null;
-  readonly minFreeDiskBytes: number;
-  readonly freeDiskBytes: (directory: string) => Promise<number>;
 }

@@ -36,9 +36,24 @@ import type {
   SafetySignalReview,
   StoredEvent,
   StoredSafetySignal,
-  StoreSettings,
   StreamOptions,
 } from './store-types.js';
+
+/** What `openStore` settles before it builds the store. */
+export interface StoreSettings {
+  readonly model: EpisodeModel;
+  /** The store's clock, epoch ms: appended events are checked against it (`future-event`). */
+  readonly clock: () => number;
+  readonly maxEventBytes: number;
+  readonly snapshotEvery: number;
+  readonly stateCacheSize: number;
+  /** 0: wait as long as it takes. */
+  readonly closeTimeoutMs: number;
+  /** PGlite: the directory whose file system must keep `minFreeDiskBytes` free (null: not checked). */
+  readonly diskDir: string | null;
+  readonly minFreeDiskBytes: number;
+  readonly freeDiskBytes: (directory: string) => Promise<number>;
+}
 
 /** The store over a {@link Db}. Use `openStore`. */
 export class SqlEventStore implements EventStore {

@@ -2,48 +2,36 @@
  * chart.js, registered with only what the @kapkit/charts configurations use (line and bar charts, linear,
  * category and time scales, filler, legend, titles, tooltips, annotations), so the bundle stays small.
  */
-import {
-  BarController,
-  BarElement,
-  CategoryScale,
-  Chart,
-  type ChartConfiguration,
-  Filler,
-  Legend,
-  LinearScale,
-  LineController,
-  LineElement,
-  PointElement,
-  SubTitle,
-  TimeScale,
-  Title,
-  Tooltip,
-} from 'chart.js';
+import * as chartjs from 'chart.js';
 import annotationPlugin from 'chartjs-plugin-annotation';
 import 'chartjs-adapter-date-fns';
 import { chartTextAlternative } from '@kapkit/charts';
 import { h } from './dom.js';
 import { onLeave } from './lifecycle.js';
 
-Chart.register(
-  BarController,
-  BarElement,
-  CategoryScale,
-  Filler,
-  Legend,
-  LinearScale,
-  LineController,
-  LineElement,
-  PointElement,
-  SubTitle,
-  TimeScale,
-  Title,
-  Tooltip,
+chartjs.Chart.register(
+  chartjs.BarController,
+  chartjs.BarElement,
+  chartjs.CategoryScale,
+  chartjs.Filler,
+  chartjs.Legend,
+  chartjs.LinearScale,
+  chartjs.LineController,
+  chartjs.LineElement,
+  chartjs.PointElement,
+  chartjs.SubTitle,
+  chartjs.TimeScale,
+  chartjs.Title,
+  chartjs.Tooltip,
   annotationPlugin,
 );
 
 /** Draw `config` on `canvas` (labelled for screen readers by `label`); destroyed on the next page. */
-function drawChart(canvas: HTMLCanvasElement, config: ChartConfiguration, label: string): Chart {
+function drawChart(
+  canvas: HTMLCanvasElement,
+  config: chartjs.ChartConfiguration,
+  label: string,
+): chartjs.Chart {
   canvas.setAttribute('role', 'img');
   canvas.setAttribute('aria-label', label);
   const merged = {
@@ -54,8 +42,8 @@ function drawChart(canvas: HTMLCanvasElement, config: ChartConfiguration, label:
       maintainAspectRatio: false,
       animation: false as const,
     },
-  } as ChartConfiguration;
-  const chart = new Chart(canvas, merged);
+  } as chartjs.ChartConfiguration;
+  const chart = new chartjs.Chart(canvas, merged);
   onLeave(() => chart.destroy());
   return chart;
 }
@@ -69,7 +57,7 @@ function drawChart(canvas: HTMLCanvasElement, config: ChartConfiguration, label:
 export function chartBox(
   id: string,
   label: string,
-  config: ChartConfiguration,
+  config: chartjs.ChartConfiguration,
   height = 'tall',
   visibleTable = false,
 ): HTMLElement {

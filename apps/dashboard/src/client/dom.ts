@@ -3,7 +3,7 @@
  * styles or event-handler attributes, so the page works under a strict Content-Security-Policy.
  */
 
-type Child = Node | string | number | null | undefined | false | readonly Child[];
+export type Child = Node | string | number | null | undefined | false | readonly Child[];
 
 function append(parent: Node, child: Child): void {
   if (child === null || child === undefined || child === false) return;

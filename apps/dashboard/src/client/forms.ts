@@ -6,7 +6,7 @@
 
 import type { ApiError, AppendResponse, RecordedChange } from '../shared/api.js';
 import { ApiFailure, api, newEventId } from './api.js';
-import { h, mount, on } from './dom.js';
+import { type Child, h, mount, on } from './dom.js';
 import { words } from './format.js';
 import { signedIn } from './session.js';
 import { alertList, refusalHeadline } from './ui.js';
@@ -27,6 +27,20 @@ export function field(label: string, input: HTMLElement, key: string, hint?: str
     input,
     hint ? h('p', { class: 'hint', id: `${id}-hint` }, hint) : null,
     error,
+  );
+}
+
+/**
+ * Related fields in a fieldset under a legend. `key` names the step the fields fill (`dose`, `post`): an error
+ * about the step as a whole shows at the end of the group, one about a field at that field.
+ */
+export function fieldGroup(key: string, legend: string, ...children: Child[]): HTMLFieldSetElement {
+  return h(
+    'fieldset',
+    { class: 'group', 'data-key': key },
+    h('legend', {}, legend),
+    children,
+    h('p', { class: 'field-error', hidden: true }),
   );
 }
 
@@ -279,6 +293,11 @@ function changeWords(changes: readonly RecordedChange[]): string {
     .join('; ');
 }
 
+/** The alert box of a failed submission; `data-error` names the API's error code (`event-refused`, …). */
+function failureBox(error: string, children: Child[], attrs: Record<string, string> = {}): HTMLElement {
+  return h('div', { class: 'error-box', role: 'alert', 'data-error': error, ...attrs }, children);
+}
+
 function showFailure(form: HTMLFormElement, status: HTMLElement, body: ApiError, built: Built): void {
   if (body.error === 'invalid-input' && body.issues) {
     const unplaced: HTMLElement[] = [];
@@ -297,12 +316,10 @@ function showFailure(form: HTMLFormElement, status: HTMLElement, body: ApiError,
     }
     mount(
       status,
-      h(
-        'div',
-        { class: 'error-box', role: 'alert', 'data-error': 'invalid-input' },
+      failureBox('invalid-input', [
         h('p', {}, h('strong', {}, 'Not recorded: '), 'check the fields marked below. Nothing was stored.'),
         h('ul', {}, unplaced),
-      ),
+      ]),
     );
     form.querySelector<HTMLElement>('.invalid input, .invalid select, .invalid textarea')?.focus();
     return;
@@ -312,37 +329,34 @@ function showFailure(form: HTMLFormElement, status: HTMLElement, body: ApiError,
     const positive = (body.refusal.safetyFlags ?? []).filter((f) => f.kind === 'positive');
     mount(
       status,
-      h(
-        'div',
-        {
-          class: 'error-box refusal',
-          role: 'alert',
-          'data-error': 'event-refused',
-          'data-refusal': body.refusal.code,
-        },
-        h(
-          'p',
-          {},
-          h('strong', {}, `Refused${step ? ` at “${step}”` : ''}: ${refusalHeadline(body.refusal.code)} `),
-          h('code', {}, `(${body.refusal.code})`),
-        ),
-        h('p', {}, body.refusal.message),
-        positive.length
-          ? h(
-              'p',
-              { class: 'safety-note', 'data-safety': positive.map((f) => f.rule).join(' ') },
-              h('strong', {}, 'Safety: '),
-              `this record carries ${positive.map((f) => f.rule).join(', ')}. It is kept as a safety signal for the care team and shown as an urgent alert until a clinician reviews it.`,
-            )
-          : null,
-        body.refusal.issues?.length
-          ? h(
-              'ul',
-              {},
-              body.refusal.issues.map((i) => h('li', {}, i.message)),
-            )
-          : null,
-        h('p', {}, 'Nothing was recorded.'),
+      failureBox(
+        'event-refused',
+        [
+          h(
+            'p',
+            {},
+            h('strong', {}, `Refused${step ? ` at “${step}”` : ''}: ${refusalHeadline(body.refusal.code)} `),
+            h('code', {}, `(${body.refusal.code})`),
+          ),
+          h('p', {}, body.refusal.message),
+          positive.length
+            ? h(
+                'p',
+                { class: 'safety-note', 'data-safety': positive.map((f) => f.rule).join(' ') },
+                h('strong', {}, 'Safety: '),
+                `this record carries ${positive.map((f) => f.rule).join(', ')}. It is kept as a safety signal for the care team and shown as an urgent alert until a clinician reviews it.`,
+              )
+            : null,
+          body.refusal.issues?.length
+            ? h(
+                'ul',
+                {},
+                body.refusal.issues.map((i) => h('li', {}, i.message)),
+              )
+            : null,
+          h('p', {}, 'Nothing was recorded.'),
+        ],
+        { class: 'error-box refusal', 'data-refusal': body.refusal.code },
       ),
     );
     return;
@@ -351,9 +365,7 @@ function showFailure(form: HTMLFormElement, status: HTMLElement, body: ApiError,
     // A real conflict: the answers stay on screen; say what changed and how to go on.
     mount(
       status,
-      h(
-        'div',
-        { class: 'error-box', role: 'alert', 'data-error': 'concurrency-conflict' },
+      failureBox('concurrency-conflict', [
         h('p', {}, body.message),
         body.changes?.length ? h('p', {}, `Recorded meanwhile: ${changeWords(body.changes)}.`) : null,
         body.refusal
@@ -376,24 +388,22 @@ function showFailure(form: HTMLFormElement, status: HTMLElement, body: ApiError,
           ),
           ' to see what changed, then submit again or adjust the form.',
         ),
-      ),
+      ]),
     );
     return;
   }
   if (body.error === 'event-id-conflict') {
     mount(
       status,
-      h(
-        'div',
-        { class: 'error-box', role: 'alert', 'data-error': 'event-id-conflict' },
+      failureBox('event-id-conflict', [
         h(
           'p',
           {},
           'This form was already saved with other answers (the answer to an earlier attempt was lost). Nothing was written now. Check the patient page; correct the saved record there if needed.',
         ),
-      ),
+      ]),
     );
     return;
   }
-  mount(status, h('div', { class: 'error-box', role: 'alert', 'data-error': body.error }, body.message));
+  mount(status, failureBox(body.error, [body.message]));
 }

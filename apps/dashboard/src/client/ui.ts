@@ -125,3 +125,34 @@ export function link(href: string, text: string, attrs: Record<string, string> =
 export function pageHeading(title: string, demo: boolean, lede: string): HTMLElement[] {
   return [h('h1', {}, title, ' ', demoBadge(demo)), h('p', { class: 'lede' }, lede)];
 }
+
+/**
+ * A data table in its scrolling wrapper: the table (`attrs`), its caption, one header row of column names
+ * (`scope="col"`) and its body.
+ */
+export function dataTable(
+  attrs: Record<string, string>,
+  caption: string,
+  columns: readonly string[],
+  body: HTMLTableSectionElement,
+): HTMLElement {
+  return h(
+    'div',
+    { class: 'table-wrap' },
+    h(
+      'table',
+      attrs,
+      h('caption', {}, caption),
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          columns.map((t) => h('th', { scope: 'col' }, t)),
+        ),
+      ),
+      body,
+    ),
+  );
+}

@@ -243,37 +243,32 @@ export function openApiDocument(version: string): Record<string, unknown> {
       responses: { '200': { description: 'The page', content: { 'text/html': {} } } },
     },
   };
-  paths['/m/api/open'] = {
+  // A POST of the patient page: no session (the link's token is in the JSON body); its answers, then its errors.
+  const patientPost = (
+    summary: string,
+    body: z.ZodType,
+    answers: Record<string, { description: string }>,
+    errorStatuses: readonly string[],
+  ) => ({
     post: {
-      summary:
-        'The questionnaire of an open link: item text and options, the crisis screen. Marks it opened.',
+      summary,
       security: [],
-      requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(openBody) } } },
-      responses: {
-        '200': { description: 'The form' },
-        '404': patientError,
-        '410': patientError,
-        '429': patientError,
-      },
+      requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(body) } } },
+      responses: { ...answers, ...Object.fromEntries(errorStatuses.map((status) => [status, patientError])) },
     },
-  };
-  paths['/m/api/submit'] = {
-    post: {
-      summary:
-        'The patient’s answers: one AssessmentRecorded per instrument (recordedBy: patient) through the episode machine; a retry is the same event (`duplicate`).',
-      security: [],
-      requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(submitBody) } } },
-      responses: {
-        '200': { description: 'Already recorded (a retry)' },
-        '201': { description: 'Recorded' },
-        '400': patientError,
-        '404': patientError,
-        '410': patientError,
-        '422': patientError,
-        '429': patientError,
-      },
-    },
-  };
+  });
+  paths['/m/api/open'] = patientPost(
+    'The questionnaire of an open link: item text and options, the crisis screen. Marks it opened.',
+    openBody,
+    { '200': { description: 'The form' } },
+    ['404', '410', '429'],
+  );
+  paths['/m/api/submit'] = patientPost(
+    'The patient’s answers: one AssessmentRecorded per instrument (recordedBy: patient) through the episode machine; a retry is the same event (`duplicate`).',
+    submitBody,
+    { '200': { description: 'Already recorded (a retry)' }, '201': { description: 'Recorded' } },
+    ['400', '404', '410', '422', '429'],
+  );
   paths['/api/openapi.json'] = {
     get: { summary: 'This document.', security: [], responses: { '200': { description: 'OpenAPI 3.1' } } },
   };

@@ -42,35 +42,13 @@ export function outcomeOfSortedDays(
     }
   }
   const trend = ols(days, scores);
-  // Object literals with every key written out: a spread of shared keys builds slow (dictionary-mode)
-  // objects in V8, which cost about 10 µs each to build and slow every later read of them.
-  if (latest < 0) {
-    return {
-      patientId,
-      instrument,
-      assessments: n,
-      baselineDay: baseDay,
-      baseline: baseScore,
-      trend,
-      evaluable: false,
-      latestDay: null,
-      latest: null,
-      change: null,
-      percentChange: null,
-      improvement: null,
-      response: null,
-      firstResponseDay: null,
-      followUpDays: null,
-      remission: null,
-    };
-  }
-  const latestScore = scores[latest]!;
-  const change = latestScore - baseScore;
-  const remission =
-    o.remissionBelow === null
-      ? null
-      : latestScore < o.remissionBelow &&
-        (o.remissionRequiresBaselineAtLeast == null || baseScore >= o.remissionRequiresBaselineAtLeast);
+  // One object literal with every key written out, for the evaluable patient and the other alike: a spread of
+  // shared keys builds slow (dictionary-mode) objects in V8, which cost about 10 µs each to build and slow
+  // every later read of them.
+  const evaluable = latest >= 0;
+  const latestDay = evaluable ? days[latest]! : null;
+  const latestScore = evaluable ? scores[latest]! : null;
+  const change = latestScore === null ? null : latestScore - baseScore;
   return {
     patientId,
     instrument,
@@ -78,15 +56,22 @@ export function outcomeOfSortedDays(
     baselineDay: baseDay,
     baseline: baseScore,
     trend,
-    evaluable: true,
-    latestDay: days[latest]!,
+    evaluable,
+    latestDay,
     latest: latestScore,
     change,
-    percentChange: baseScore === 0 ? null : (100 * change) / baseScore,
-    improvement: worse ? -change : change,
-    response: worse && fraction !== null && baseScore > 0 ? latestScore <= fraction * baseScore : null,
+    percentChange: change === null || baseScore === 0 ? null : (100 * change) / baseScore,
+    improvement: change === null ? null : worse ? -change : change,
+    response:
+      latestScore !== null && worse && fraction !== null && baseScore > 0
+        ? latestScore <= fraction * baseScore
+        : null,
     firstResponseDay,
-    followUpDays: days[latest]! - baseDay,
-    remission,
+    followUpDays: latestDay === null ? null : latestDay - baseDay,
+    remission:
+      latestScore === null || o.remissionBelow === null
+        ? null
+        : latestScore < o.remissionBelow &&
+          (o.remissionRequiresBaselineAtLeast == null || baseScore >= o.remissionRequiresBaselineAtLeast),
   };
 }

@@ -6,7 +6,7 @@ import {
   formulations,
   routes,
   sessionModes,
-} from '@kapkit/core';
+} from '@kapkit/core/vocabularies';
 import type { ColumnSpec, TableSpec } from '../columns.js';
 import { col, DAY_SOURCE, idColumns } from './common.js';
 

@@ -1,13 +1,11 @@
 import { openSync } from 'node:fs';
+import { type EpisodeAssessment, type EpisodeContext, KapkitError } from '@kapkit/core';
 import {
   createInstrumentRegistry,
-  type EpisodeAssessment,
-  type EpisodeContext,
   type FhirQuestionnaire,
   type InstrumentRegistry,
-  KapkitError,
   toFhirQuestionnaire,
-} from '@kapkit/core';
+} from '@kapkit/core/instruments';
 import { assessmentEntries, type EpisodeBuild, meta, withMeta } from './fhir/assessment-entries.js';
 import {
   DAYS_SINCE_BASELINE_URL,

@@ -4,7 +4,7 @@ import type { MeasureRequestCounts } from '../../shared/measure-requests.js';
 import { api } from '../api.js';
 import { h, on } from '../dom.js';
 import { change, day, score, words } from '../format.js';
-import { alertBadge, demoBadge, link, pageHeading } from '../ui.js';
+import { alertBadge, dataTable, demoBadge, link, pageHeading } from '../ui.js';
 
 function scoreCell(s: ScoreSummary | null): HTMLElement {
   if (!s) return h('td', { class: 'muted' }, '—');
@@ -141,28 +141,11 @@ export async function renderCaseload(): Promise<HTMLElement> {
       `${data.rows.length} patients, ${active} in an active course, ${urgent} with an urgent alert. Status as of ${day(data.asOf)}.`,
     ),
     h('p', {}, h('label', {}, toggle, ' Hide completed and discontinued courses')),
-    h(
-      'div',
-      { class: 'table-wrap' },
-      h(
-        'table',
-        { class: 'data caseload-table' },
-        h(
-          'caption',
-          {},
-          'Patients, most urgent first. Trend: change of the latest score since baseline (lower is better on both measures).',
-        ),
-        h(
-          'thead',
-          {},
-          h(
-            'tr',
-            {},
-            COLUMNS.map((t) => h('th', { scope: 'col' }, t)),
-          ),
-        ),
-        tbody,
-      ),
+    dataTable(
+      { class: 'data caseload-table' },
+      'Patients, most urgent first. Trend: change of the latest score since baseline (lower is better on both measures).',
+      COLUMNS,
+      tbody,
     ),
     h(
       'p',

@@ -10,7 +10,7 @@ import { chartBox as sharedChartBox } from '../charts.js';
 import { h } from '../dom.js';
 import { change, day, percent, score } from '../format.js';
 import { instrument } from '../instruments.js';
-import { fact, pageHeading } from '../ui.js';
+import { dataTable, fact, pageHeading } from '../ui.js';
 
 function chartBox(id: string, label: string, config: ChartConfiguration): HTMLElement {
   return sharedChartBox(id, label, config, 'medium');
@@ -90,34 +90,21 @@ function summaryTable(r: CohortInstrument): HTMLElement {
         ]
       : ['Mixed-model slope per week', '—', '', 'not estimable'],
   ];
-  return h(
-    'div',
-    { class: 'table-wrap' },
+  return dataTable(
+    { class: 'data summary-table', 'data-instrument': r.instrument },
+    `${r.name}: summary`,
+    ['Measure', 'Value', '95% CI', 'Definition'],
     h(
-      'table',
-      { class: 'data summary-table', 'data-instrument': r.instrument },
-      h('caption', {}, `${r.name}: summary`),
-      h(
-        'thead',
-        {},
+      'tbody',
+      {},
+      rows.map(([a, b, c, d]) =>
         h(
           'tr',
           {},
-          ['Measure', 'Value', '95% CI', 'Definition'].map((t) => h('th', { scope: 'col' }, t)),
-        ),
-      ),
-      h(
-        'tbody',
-        {},
-        rows.map(([a, b, c, d]) =>
-          h(
-            'tr',
-            {},
-            h('th', { scope: 'row' }, a),
-            h('td', { class: 'num' }, b),
-            h('td', { class: 'num' }, c),
-            h('td', { class: 'small' }, d),
-          ),
+          h('th', { scope: 'row' }, a),
+          h('td', { class: 'num' }, b),
+          h('td', { class: 'num' }, c),
+          h('td', { class: 'small' }, d),
         ),
       ),
     ),

@@ -11,6 +11,7 @@ import type {
 import { api } from '../api.js';
 import { h, mount, on } from '../dom.js';
 import { dayTime } from '../format.js';
+import { dataTable } from '../ui.js';
 
 const STATUS_WORD: Record<string, string> = {
   sent: 'Sent',
@@ -249,29 +250,14 @@ export async function measureRequestsSection(patientId: string): Promise<HTMLEle
       form,
       slot,
       data.requests.length
-        ? h(
-            'div',
-            { class: 'table-wrap' },
+        ? dataTable(
+            { class: 'data requests-table', id: 'requests-table' },
+            'Measure requests, newest first',
+            ['Measures', 'Status', 'Created', 'Details', 'Actions'],
             h(
-              'table',
-              { class: 'data requests-table', id: 'requests-table' },
-              h('caption', {}, 'Measure requests, newest first'),
-              h(
-                'thead',
-                {},
-                h(
-                  'tr',
-                  {},
-                  ['Measures', 'Status', 'Created', 'Details', 'Actions'].map((t) =>
-                    h('th', { scope: 'col' }, t),
-                  ),
-                ),
-              ),
-              h(
-                'tbody',
-                {},
-                data.requests.map((r) => requestRow(r, rerender, slot)),
-              ),
+              'tbody',
+              {},
+              data.requests.map((r) => requestRow(r, rerender, slot)),
             ),
           )
         : h('p', { class: 'muted' }, 'No measure requests yet.'),

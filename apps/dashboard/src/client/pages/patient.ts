@@ -15,23 +15,7 @@ import { latestItemsSection, outcomesSection } from './patient/outcomes.js';
 import { refusedSignals } from './patient/signals.js';
 import { timelineSection } from './patient/timeline.js';
 import { vitalsSection } from './patient/vitals.js';
-
-const FORMS: readonly [string, string][] = [
-  ['phq9', 'PHQ-9'],
-  ['gad7', 'GAD-7'],
-  ['dosing', 'Dosing session'],
-  ['preparation', 'Preparation'],
-  ['integration', 'Integration'],
-  ['follow-up', 'Medical follow-up'],
-  ['refill', 'Refill & delivery'],
-  ['adverse-event', 'Adverse event'],
-  ['review', 'Safety review'],
-  ['consent', 'Consent'],
-  ['medications', 'Medications'],
-  ['maintenance', 'Maintenance'],
-  ['course', 'Course'],
-  ['other', 'Other measure'],
-];
+import { RECORD_FORMS } from './record.js';
 
 /** The patient's episodes as links, the shown one in bold; null for a single episode. */
 function episodeLinks(data: PatientResponse, ep: EpisodeView, base: string): HTMLElement | null {
@@ -122,7 +106,10 @@ function recordActions(ep: EpisodeView, recordBase: string): (HTMLElement | null
           'nav',
           { class: 'record-links', 'aria-label': 'Record' },
           h('span', {}, 'Record: '),
-          FORMS.map(([form, label]) => [link(`${recordBase}${form}`, label, { class: 'button small' }), ' ']),
+          RECORD_FORMS.map(([form, label]) => [
+            link(`${recordBase}${form}`, label, { class: 'button small' }),
+            ' ',
+          ]),
         ),
   ];
 }

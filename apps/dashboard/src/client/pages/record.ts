@@ -3,7 +3,7 @@
  * item text where the licence ships it, else "Item n"); the other forms record the steps of a KAP course. Every
  * submission goes through the episode machine on the server, with the episode version the form was loaded at.
  */
-import type { InstrumentDefinition } from '@kapkit/core';
+import type { InstrumentDefinition } from '@kapkit/core/instruments';
 import type { PatientResponse } from '../../shared/api.js';
 import { api } from '../api.js';
 import { h, mount, on } from '../dom.js';
@@ -19,14 +19,15 @@ import type { Correction } from './record/fields.js';
 import { adverseEventForm, reviewForm } from './record/safety.js';
 import { followUpForm, integrationForm, preparationForm, refillForm } from './record/sessions.js';
 
-const TABS: readonly [string, string][] = [
+/** The recording forms (`?form=` ids) with their names: the tabs of this page and the patient page's buttons. */
+export const RECORD_FORMS: readonly [string, string][] = [
   ['phq9', 'PHQ-9'],
   ['gad7', 'GAD-7'],
   ['other', 'Other measure'],
   ['dosing', 'Dosing session'],
   ['preparation', 'Preparation'],
   ['integration', 'Integration'],
-  ['follow-up', 'Follow-up'],
+  ['follow-up', 'Medical follow-up'],
   ['refill', 'Refill & delivery'],
   ['adverse-event', 'Adverse event'],
   ['review', 'Safety review'],
@@ -120,7 +121,7 @@ export async function renderRecord(patientId: string, form = 'phq9'): Promise<HT
     h(
       'nav',
       { class: 'tabs', 'aria-label': 'Forms' },
-      TABS.map(([id, label]) =>
+      RECORD_FORMS.map(([id, label]) =>
         link(
           `${tabBase}${id}`,
           label,

@@ -10,6 +10,7 @@
  */
 import './patient-link.css';
 import type { PatientFormResponse, PatientInstrument, PatientItem } from '../../shared/measure-requests.js';
+import { tripsSafetyRule } from '../../shared/safety-rules.js';
 import { h, mount, on } from '../dom.js';
 import {
   clearPending,
@@ -205,7 +206,7 @@ function questionnaire(form: PatientFormResponse): void {
       for (const i of form.instruments) {
         byInstrument[i.id] = steps.filter((s) => s.instrument === i).map((s) => answers.get(s)!);
       }
-      const crisis = form.instruments.some((i) => tripsSafety(i, byInstrument[i.id]!));
+      const crisis = form.instruments.some((i) => tripsSafetyRule(i.safety, byInstrument[i.id]!));
       const submission: PendingSubmission = { token, answers: byInstrument, crisis, form };
       keepPending(submission);
       void send(submission);
@@ -261,20 +262,6 @@ function questionnaire(form: PatientFormResponse): void {
   };
 
   question(0);
-}
-
-function tripsSafety(instrument: PatientInstrument, values: readonly number[]): boolean {
-  return instrument.safety.some((r) => {
-    const v = values[r.item - 1];
-    if (v === undefined) return false;
-    return r.op === '>'
-      ? v > r.value
-      : r.op === '>='
-        ? v >= r.value
-        : r.op === '<'
-          ? v < r.value
-          : v <= r.value;
-  });
 }
 
 /** The crisis screen: shown before anything is sent; the saving status goes below it. */

@@ -10,6 +10,8 @@
  *   origin, never with the Host the request itself claims.
  */
 import { isIP } from 'node:net';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import type { Context } from 'hono';
 
 /** The network settings the server runs with. */
 export interface NetworkPlan {
@@ -151,4 +153,21 @@ export function acceptedOrigin(origin: string, allowed: readonly string[] | unde
   }
   if (allowed) return allowed.includes(url.origin);
   return url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+}
+
+/**
+ * The TCP peer's address for a per-address throttle, or null when it says nothing: a loopback peer is this
+ * machine or the TLS proxy in front (every user or patient would share it, and one attacker could lock everyone
+ * out), so the proxy rate-limits there (docs/security.md) and the per-account lockout still applies.
+ */
+export function peerAddress(c: Context): string | null {
+  let address: string | undefined;
+  try {
+    address = getConnInfo(c).remote.address;
+  } catch {
+    return null;
+  }
+  if (!address) return null;
+  const plain = address.replace(/^::ffff:/, '');
+  return isLoopback(plain) ? null : plain;
 }

@@ -15,7 +15,7 @@ import { type Context, Hono } from 'hono';
 import * as client from 'openid-client';
 import { isLoopback, NetworkConfigError } from './network.js';
 import { escapeHtml, messagePage } from './pages.js';
-import { type AuthEnv, type AuthSettings, auditor, setSessionCookie } from './session.js';
+import { type AuthEnv, type AuthSettings, auditor, startSession } from './session.js';
 
 export interface OidcOptions {
   /** The identity provider's issuer URL (discovery at `/.well-known/openid-configuration`). */
@@ -229,14 +229,7 @@ export function oidcRoutes(settings: AuthSettings, options: OidcOptions): Hono<A
       user = await accounts.linkOidc(user.id, issuer, subject, role);
     }
     if (user.disabled) return refuse(c, 'disabled', 'This account is disabled. Ask an administrator.');
-    const s = await accounts.createSession(user.id, now, settings.session);
-    setSessionCookie(c, settings, s.token);
-    await audit(c, {
-      action: 'sign-in',
-      outcome: 'allowed',
-      reason: 'oidc',
-      actor: { id: user.id, role: user.role },
-    });
+    await startSession(c, settings, user, now, { action: 'sign-in', reason: 'oidc' });
     // A page of this site moves on: the SameSite=Strict cookie set here is not sent on a redirect that the
     // identity provider's site started, but it is on a navigation this page starts.
     const next = user.role === 'admin' ? '/admin/audit' : '/';

@@ -4,10 +4,9 @@
  * from a configured origin (the `Origin` header is required and compared with the server's configuration,
  * never with the request's Host).
  */
-import { getConnInfo } from '@hono/node-server/conninfo';
 import { passwordProblem } from '@kapkit/store';
 import { type Context, Hono } from 'hono';
-import { acceptedOrigin, isLoopback } from './network.js';
+import { acceptedOrigin, peerAddress } from './network.js';
 import { AUTH_CSS, linkPage, messagePage, setUpPage, signInPage } from './pages.js';
 import {
   AddressThrottle,
@@ -17,7 +16,7 @@ import {
   clearSessionCookie,
   sameSecret,
   sessionToken,
-  setSessionCookie,
+  startSession,
 } from './session.js';
 
 export interface AuthRouteOptions {
@@ -32,23 +31,6 @@ const NOTICES: Record<string, string> = {
   'signed-out': 'You are signed out.',
   disabled: 'This account is disabled.',
 };
-
-/**
- * The client's address for the per-address throttle, or null when it says nothing: a loopback peer is this
- * machine or the TLS proxy in front (every user would share it, and one attacker could lock everyone out), so
- * the proxy rate-limits sign-ins there (docs/security.md) and the per-account lockout still applies.
- */
-function clientAddress(c: Context): string | null {
-  let address: string | undefined;
-  try {
-    address = getConnInfo(c).remote.address;
-  } catch {
-    return null;
-  }
-  if (!address) return null;
-  const plain = address.replace(/^::ffff:/, '');
-  return isLoopback(plain) ? null : plain;
-}
 
 function minutesUntil(iso: string, nowMs: number): number {
   return Math.max(1, Math.ceil((Date.parse(iso) - nowMs) / 60_000));
@@ -101,7 +83,7 @@ export function authRoutes(settings: AuthSettings, options: AuthRouteOptions): H
     const email = typeof form.email === 'string' ? form.email.slice(0, 254) : '';
     const password = typeof form.password === 'string' ? form.password.slice(0, 1024) : '';
     const nowMs = settings.now();
-    const address = clientAddress(c);
+    const address = peerAddress(c);
     if (address !== null && throttle.blocked(address, nowMs)) {
       await audit(c, { action: 'sign-in', outcome: 'denied', reason: 'throttled', actor: null });
       return c.html(
@@ -131,14 +113,7 @@ export function authRoutes(settings: AuthSettings, options: AuthRouteOptions): H
             : 'The e-mail or the password is wrong.';
       return c.html(signInPage({ email, error, sso: sso() }), result.reason === 'locked' ? 429 : 401);
     }
-    const s = await accounts.createSession(result.user.id, nowMs, settings.session);
-    setSessionCookie(c, settings, s.token);
-    await audit(c, {
-      action: 'sign-in',
-      outcome: 'allowed',
-      reason: 'password',
-      actor: { id: result.user.id, role: result.user.role },
-    });
+    await startSession(c, settings, result.user, nowMs, { action: 'sign-in', reason: 'password' });
     return c.redirect(result.user.role === 'admin' ? '/admin/audit' : '/', 303);
   });
 
@@ -209,14 +184,7 @@ export function authRoutes(settings: AuthSettings, options: AuthRouteOptions): H
     }
     if (!(await accounts.oneTimeToken(token, nowMs, true))) return usedLink(c);
     if (password !== '') await accounts.setPassword(user.id, password);
-    const s = await accounts.createSession(user.id, nowMs, settings.session);
-    setSessionCookie(c, settings, s.token);
-    await audit(c, {
-      action: 'sign-in',
-      outcome: 'allowed',
-      reason: 'one-time-link',
-      actor: { id: user.id, role: user.role },
-    });
+    await startSession(c, settings, user, nowMs, { action: 'sign-in', reason: 'one-time-link' });
     return c.redirect(user.role === 'admin' ? '/admin/audit' : '/', 303);
   });
 
@@ -247,9 +215,7 @@ export function authRoutes(settings: AuthSettings, options: AuthRouteOptions): H
       { email, role: 'admin', password, ...(name ? { displayName: name } : {}) },
       nowMs,
     );
-    const s = await accounts.createSession(admin.id, nowMs, settings.session);
-    setSessionCookie(c, settings, s.token);
-    await audit(c, { action: 'set-up', outcome: 'allowed', actor: { id: admin.id, role: admin.role } });
+    await startSession(c, settings, admin, nowMs, { action: 'set-up' });
     return c.redirect('/admin/audit', 303);
   });
 

@@ -52,7 +52,7 @@ function cookieName(settings: Pick<AuthSettings, 'secureCookies'>): string {
 }
 
 /** Put the session token in the cookie. */
-export function setSessionCookie(c: Context, settings: AuthSettings, token: string): void {
+function setSessionCookie(c: Context, settings: AuthSettings, token: string): void {
   setCookie(c, cookieName(settings), token, {
     httpOnly: true,
     sameSite: 'Strict',
@@ -114,6 +114,27 @@ export function auditor(settings: AuthSettings) {
       reason: entry.reason ?? null,
     });
   };
+}
+
+/**
+ * Sign `user` in: a new server-side session, its cookie, and the audit entry of it (`sign-in`, allowed, with
+ * how: `password`, `one-time-link`, `oidc`; or `set-up` for the first administrator).
+ */
+export async function startSession(
+  c: Context<AuthEnv>,
+  settings: AuthSettings,
+  user: { readonly id: string; readonly role: StaffRole },
+  nowMs: number,
+  entry: { readonly action: 'sign-in' | 'set-up'; readonly reason?: string },
+): Promise<void> {
+  const s = await settings.accounts.createSession(user.id, nowMs, settings.session);
+  setSessionCookie(c, settings, s.token);
+  await auditor(settings)(c, {
+    action: entry.action,
+    outcome: 'allowed',
+    reason: entry.reason ?? null,
+    actor: { id: user.id, role: user.role },
+  });
 }
 
 /**

@@ -9,8 +9,7 @@
  * request and its time is the request's first submission time, so a retry is the same event (`duplicate`).
  */
 import { createHash } from 'node:crypto';
-import { getConnInfo } from '@hono/node-server/conninfo';
-import type { InstrumentDefinition } from '@kapkit/core';
+import type { InstrumentDefinition } from '@kapkit/core/instruments';
 import {
   EventIdConflictError,
   EventRefusedError,
@@ -27,7 +26,8 @@ import type {
   PatientLinkError,
   PatientSubmitResponse,
 } from '../../shared/measure-requests.js';
-import { acceptedOrigin, isLoopback } from '../auth/network.js';
+import { tripsSafetyRule } from '../../shared/safety-rules.js';
+import { acceptedOrigin, peerAddress } from '../auth/network.js';
 import { AddressThrottle } from '../auth/session.js';
 import { staticAnswer, withPrecompressed } from '../compression.js';
 import { completeEvents } from '../intake.js';
@@ -46,19 +46,6 @@ export const submitBody = z
       .meta({ description: 'For each instrument of the request, every item’s answer value, in item order.' }),
   })
   .strict();
-
-/** The TCP peer's address, or null for loopback (a TLS proxy in front: every patient would share it). */
-function peerAddress(c: Context): string | null {
-  let address: string | undefined;
-  try {
-    address = getConnInfo(c).remote.address;
-  } catch {
-    return null;
-  }
-  if (!address) return null;
-  const plain = address.replace(/^::ffff:/, '');
-  return isLoopback(plain) ? null : plain;
-}
 
 function patientInstrument(d: InstrumentDefinition): PatientInstrument {
   return {
@@ -79,21 +66,6 @@ function patientInstrument(d: InstrumentDefinition): PatientInstrument {
     }),
     safety: (d.safety ?? []).map((r) => ({ item: r.item, op: r.op, value: r.value })),
   };
-}
-
-/** True when an answer trips one of the instrument's safety rules (PHQ-9 item 9 > 0). */
-function tripsSafetyRule(d: InstrumentDefinition, responses: readonly number[]): boolean {
-  return (d.safety ?? []).some((r) => {
-    const v = responses[r.item - 1];
-    if (v === undefined) return false;
-    return r.op === '>'
-      ? v > r.value
-      : r.op === '>='
-        ? v >= r.value
-        : r.op === '<'
-          ? v < r.value
-          : v <= r.value;
-  });
 }
 
 /** The patient page's routes, to mount on the dashboard app. */
@@ -321,7 +293,9 @@ export function patientRoutes(ctx: MeasureLinksContext): Hono {
         message: `Not sent: ${problems.slice(0, 3).join('; ')}`,
       });
     }
-    const crisisShown = r.instruments.some((id) => tripsSafetyRule(definitions.get(id)!, answers[id]!));
+    const crisisShown = r.instruments.some((id) =>
+      tripsSafetyRule(definitions.get(id)!.safety ?? [], answers[id]!),
+    );
     const begun = await requests.beginSubmission(r.id, ctx.now());
     if (!begun) return notOpen(c, (await requests.get(r.id, ctx.now())) ?? r, 'write');
     const at = ctx.isoAt(Date.parse(begun.submittedAt));

@@ -1,11 +1,11 @@
+import type { EpisodeAssessment } from '@kapkit/core';
 import {
-  type EpisodeAssessment,
   type FhirCoding,
   fhirQuestionnaireUrl,
   fhirTotalLinkId,
   type InstrumentDefinition,
   itemScale,
-} from '@kapkit/core';
+} from '@kapkit/core/instruments';
 import type { FhirEpisodeInput } from '../fhir.js';
 import {
   ASSESSMENT_REF_SYSTEM,

@@ -8,70 +8,57 @@ import { chartBox } from '../../charts.js';
 import { h } from '../../dom.js';
 import { change, day, dayTime, percent, score, words } from '../../format.js';
 import { instrument } from '../../instruments.js';
-import { fact } from '../../ui.js';
+import { dataTable, fact } from '../../ui.js';
 
 const yesNo = (v: boolean | null | undefined) => (v === true ? 'yes' : v === false ? 'no' : '—');
 
 function outcomeTable(chart: OutcomeChartData, ep: EpisodeView): HTMLElement {
   const rows = chart.rows.filter((r) => r.charted);
   const reportedBy = new Map(ep.assessments.map((a) => [a.eventId, a.recordedBy]));
-  return h(
-    'div',
-    { class: 'table-wrap' },
+  return dataTable(
+    { class: 'data outcome-table', id: 'outcome-table' },
+    'Outcome chart data: every assessment the chart shows, with the same numbers.',
+    [
+      'Date',
+      'Measure',
+      'Total',
+      'Severity',
+      'Dose no.',
+      'Days since dose',
+      'In critical period',
+      'Reliable change',
+      'Response',
+      'Remission',
+      'Safety',
+      'Reported by',
+    ],
     h(
-      'table',
-      { class: 'data outcome-table', id: 'outcome-table' },
-      h('caption', {}, 'Outcome chart data: every assessment the chart shows, with the same numbers.'),
-      h(
-        'thead',
-        {},
+      'tbody',
+      {},
+      rows.map((r) =>
         h(
           'tr',
-          {},
-          [
-            'Date',
-            'Measure',
-            'Total',
-            'Severity',
-            'Dose no.',
-            'Days since dose',
-            'In critical period',
-            'Reliable change',
-            'Response',
-            'Remission',
-            'Safety',
-            'Reported by',
-          ].map((t) => h('th', { scope: 'col' }, t)),
-        ),
-      ),
-      h(
-        'tbody',
-        {},
-        rows.map((r) =>
+          { 'data-event': r.eventId, 'data-instrument': r.instrument },
+          h('td', {}, dayTime(r.at)),
+          h('td', {}, r.instrumentName),
+          h('td', { class: 'num' }, score(r.total)),
+          h('td', {}, r.severityLabel ?? '—'),
+          h('td', { class: 'num' }, String(r.doseNumber)),
+          h('td', { class: 'num' }, r.daysSinceLastDose === null ? '—' : r.daysSinceLastDose.toFixed(1)),
+          h('td', {}, yesNo(r.inCriticalPeriod)),
+          h('td', {}, r.reliableChange ? words(r.reliableChange) : '—'),
+          h('td', {}, yesNo(r.response)),
+          h('td', {}, yesNo(r.remission)),
           h(
-            'tr',
-            { 'data-event': r.eventId, 'data-instrument': r.instrument },
-            h('td', {}, dayTime(r.at)),
-            h('td', {}, r.instrumentName),
-            h('td', { class: 'num' }, score(r.total)),
-            h('td', {}, r.severityLabel ?? '—'),
-            h('td', { class: 'num' }, String(r.doseNumber)),
-            h('td', { class: 'num' }, r.daysSinceLastDose === null ? '—' : r.daysSinceLastDose.toFixed(1)),
-            h('td', {}, yesNo(r.inCriticalPeriod)),
-            h('td', {}, r.reliableChange ? words(r.reliableChange) : '—'),
-            h('td', {}, yesNo(r.response)),
-            h('td', {}, yesNo(r.remission)),
-            h(
-              'td',
-              { class: r.safetyFlag?.kind === 'positive' && !r.safetyFlag.reviewed ? 'flag' : null },
-              r.safetyFlag
-                ? `${r.safetyFlag.kind === 'positive' ? `item ${r.safetyFlag.item} = ${r.safetyFlag.value}` : `item ${r.safetyFlag.item} unanswered`}${r.safetyFlag.reviewed ? ' (reviewed)' : ' (not reviewed)'}`
-                : '—',
-            ),
-            reportedBy.get(r.eventId) === 'patient'
-              ? h('td', { class: 'reported-by' }, h('span', { class: 'tag' }, 'patient-reported'))
-              : h('td', { class: 'reported-by' }, reportedBy.get(r.eventId) ?? '—'),
+            'td',
+            { class: r.safetyFlag?.kind === 'positive' && !r.safetyFlag.reviewed ? 'flag' : null },
+            r.safetyFlag
+              ? `${r.safetyFlag.kind === 'positive' ? `item ${r.safetyFlag.item} = ${r.safetyFlag.value}` : `item ${r.safetyFlag.item} unanswered`}${r.safetyFlag.reviewed ? ' (reviewed)' : ' (not reviewed)'}`
+              : '—',
           ),
+          reportedBy.get(r.eventId) === 'patient'
+            ? h('td', { class: 'reported-by' }, h('span', { class: 'tag' }, 'patient-reported'))
+            : h('td', { class: 'reported-by' }, reportedBy.get(r.eventId) ?? '—'),
         ),
       ),
     ),

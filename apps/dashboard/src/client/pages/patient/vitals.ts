@@ -6,46 +6,28 @@ import type { EpisodeView } from '../../../shared/api.js';
 import { chartBox } from '../../charts.js';
 import { h } from '../../dom.js';
 import { dayTime } from '../../format.js';
+import { dataTable } from '../../ui.js';
 
 function vitalsTable(ep: EpisodeView): HTMLElement {
   if (ep.vitals.length === 0) return h('p', { class: 'muted' }, 'No vitals recorded.');
-  return h(
-    'div',
-    { class: 'table-wrap' },
+  return dataTable(
+    { class: 'data vitals-table' },
+    `Vitals by dosing session. Hold threshold: above ${ep.policy.holdSystolicAbove}/${ep.policy.holdDiastolicAbove} mmHg before a dose.`,
+    ['Date', 'Dose no.', 'When', 'Blood pressure', 'Heart rate', 'SpO₂', 'Above hold'],
     h(
-      'table',
-      { class: 'data vitals-table' },
-      h(
-        'caption',
-        {},
-        `Vitals by dosing session. Hold threshold: above ${ep.policy.holdSystolicAbove}/${ep.policy.holdDiastolicAbove} mmHg before a dose.`,
-      ),
-      h(
-        'thead',
-        {},
+      'tbody',
+      {},
+      ep.vitals.map((v) =>
         h(
           'tr',
           {},
-          ['Date', 'Dose no.', 'When', 'Blood pressure', 'Heart rate', 'SpO₂', 'Above hold'].map((t) =>
-            h('th', { scope: 'col' }, t),
-          ),
-        ),
-      ),
-      h(
-        'tbody',
-        {},
-        ep.vitals.map((v) =>
-          h(
-            'tr',
-            {},
-            h('td', {}, dayTime(v.at)),
-            h('td', { class: 'num' }, v.doseNumber === null ? '—' : String(v.doseNumber)),
-            h('td', {}, v.phase === 'pre' ? 'before dose' : v.phase === 'post' ? 'after dose' : 'during'),
-            h('td', { class: 'num' }, `${v.systolic}/${v.diastolic} mmHg`),
-            h('td', { class: 'num' }, v.heartRate === null ? '—' : `${v.heartRate} bpm`),
-            h('td', { class: 'num' }, v.spo2 === null ? '—' : `${v.spo2}%`),
-            h('td', { class: v.aboveHold ? 'flag' : null }, v.aboveHold ? 'yes' : 'no'),
-          ),
+          h('td', {}, dayTime(v.at)),
+          h('td', { class: 'num' }, v.doseNumber === null ? '—' : String(v.doseNumber)),
+          h('td', {}, v.phase === 'pre' ? 'before dose' : v.phase === 'post' ? 'after dose' : 'during'),
+          h('td', { class: 'num' }, `${v.systolic}/${v.diastolic} mmHg`),
+          h('td', { class: 'num' }, v.heartRate === null ? '—' : `${v.heartRate} bpm`),
+          h('td', { class: 'num' }, v.spo2 === null ? '—' : `${v.spo2}%`),
+          h('td', { class: v.aboveHold ? 'flag' : null }, v.aboveHold ? 'yes' : 'no'),
         ),
       ),
     ),

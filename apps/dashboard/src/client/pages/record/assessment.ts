@@ -1,4 +1,4 @@
-import type { InstrumentDefinition } from '@kapkit/core';
+import type { InstrumentDefinition } from '@kapkit/core/instruments';
 import type { InstrumentView } from '../../../shared/api.js';
 import { instrumentForm } from '../../../shared/instruments.js';
 import { h } from '../../dom.js';
@@ -12,10 +12,9 @@ import {
   radios,
   radioValue,
   select,
-  wireForm,
 } from '../../forms.js';
 
-import { atOf, type Correction, roleField, submitButton, whenField } from './fields.js';
+import { atOf, type Correction, recordForm, roleField, whenField } from './fields.js';
 
 /* An instrument's form, generated from its definition. */
 
@@ -195,9 +194,7 @@ export function assessmentForm(
   );
   const role = roleField('assessment.recordedBy', 'therapist');
   const reason = h('input', { type: 'text', name: 'correction-reason', maxlength: 2000 });
-  const el = h(
-    'form',
-    { class: 'record-form', 'data-form': definition.id },
+  const content = [
     formIntro(form, correction),
     h('div', { class: 'items' }, itemFields(form, correction)),
     field(
@@ -211,20 +208,25 @@ export function assessmentForm(
     when.el,
     role.el,
     correction ? field('Why the earlier record was wrong', reason, 'void.reason', 'Required.') : null,
-    submitButton(correction ? `Save the correction` : `Record ${form.name}`),
+  ];
+  const el = recordForm(
+    definition.id,
+    content,
+    correction ? `Save the correction` : `Record ${form.name}`,
+    ctx,
+    () => {
+      const supp = readSupplementary(el, form);
+      const assessment = {
+        type: 'AssessmentRecorded',
+        instrument: definition.id,
+        responses: readResponses(el, form, quick),
+        ...(Object.keys(supp).length ? { supplementary: supp } : {}),
+        context: context.value,
+        recordedBy: role.input.value,
+        ...atOf(when.input),
+      };
+      return assessmentEvents(form, assessment, correction, role.input.value, reason.value);
+    },
   );
-  wireForm(el, ctx, (): Built => {
-    const supp = readSupplementary(el, form);
-    const assessment = {
-      type: 'AssessmentRecorded',
-      instrument: definition.id,
-      responses: readResponses(el, form, quick),
-      ...(Object.keys(supp).length ? { supplementary: supp } : {}),
-      context: context.value,
-      recordedBy: role.input.value,
-      ...atOf(when.input),
-    };
-    return assessmentEvents(form, assessment, correction, role.input.value, reason.value);
-  });
   return el;
 }

@@ -4,6 +4,7 @@ import { words } from '../../format.js';
 import {
   type FormContext,
   field,
+  fieldGroup,
   numberInput,
   numberValue,
   radios,
@@ -121,12 +122,10 @@ export function consentForm(ep: EpisodeView, ctx: FormContext): HTMLElement {
     ctx,
     [
       action,
-      h(
-        'fieldset',
-        { class: 'group', 'data-key': 'consent.scope' },
-        h('legend', {}, 'Scope'),
+      fieldGroup(
+        'consent.scope',
+        'Scope',
         boxes.map((b) => h('label', { class: 'check' }, b.box, ` ${b.label}`)),
-        h('p', { class: 'field-error', hidden: true }),
       ),
       field('Consent document version', version, 'consent.documentVersion', 'e.g. KAP consent v3 (2026-01)'),
       field('Reason (withdrawal, optional)', reason, 'consent.reason'),

@@ -6,15 +6,15 @@ import {
   clinicianSelect,
   type FormContext,
   field,
+  fieldGroup,
   numberInput,
   numberValue,
   radios,
   radioValue,
   select,
-  wireForm,
 } from '../../forms.js';
 
-import { MINUTE, MODE_OPTIONS, submitButton } from './fields.js';
+import { formHead, MINUTE, MODE_OPTIONS, recordForm, stepEvents } from './fields.js';
 
 /* The dosing session form: booking, vitals, dose, booster, completion or abort, as one append. */
 
@@ -49,14 +49,9 @@ function dosingEvents(f: DosingInputs, aborted: boolean, p: EpisodeView['prescri
   const t0 = Date.parse(localInputToIso(f.start.value));
   const at = (ms: number) => localInputToIso(localInputValue(ms));
   const sessionId = `session-${f.start.value.replace(/\D/g, '')}-${Math.floor(Math.random() * 1e6)}`;
-  const events: Record<string, unknown>[] = [];
-  const keys: string[] = [];
-  const labels: string[] = [];
-  const push = (key: string, label: string, e: Record<string, unknown>) => {
-    events.push({ ...e, recordedBy: f.recorder.value });
-    keys.push(key);
-    labels.push(label);
-  };
+  const steps = stepEvents();
+  const push = (key: string, label: string, e: Record<string, unknown>) =>
+    steps.push(key, label, { ...e, recordedBy: f.recorder.value });
   const vitals = (
     phase: string,
     s: HTMLInputElement,
@@ -94,7 +89,7 @@ function dosingEvents(f: DosingInputs, aborted: boolean, p: EpisodeView['prescri
       reason: f.abortReason.value,
       at: at(t0 + 10 * MINUTE),
     });
-    return { events, keys, labels };
+    return steps.built;
   }
   const minutes = Number(f.duration.value) || 180;
   push('dose', 'the dose', {
@@ -132,7 +127,7 @@ function dosingEvents(f: DosingInputs, aborted: boolean, p: EpisodeView['prescri
     ...(f.completionReason.value.trim() ? { reason: f.completionReason.value.trim() } : {}),
     at: at(t0 + Math.max(minutes, 12) * MINUTE),
   });
-  return { events, keys, labels };
+  return steps.built;
 }
 
 /** A dosing session: booking, pre-dose vitals, dose (hold policy, override with a reason), post-dose vitals. */
@@ -210,10 +205,9 @@ function doseFieldset(f: DosingInputs, ep: EpisodeView): HTMLElement {
   const planned = ep.nextPlannedDoseMg;
   const { kind, doseMg, doseReason, booster, override, overrideReason } = f;
   const { holdSystolicAbove: hs, holdDiastolicAbove: hd } = ep.policy;
-  const overrideBox = h(
-    'fieldset',
-    { class: 'group', 'data-key': 'dose.vitalsOverride' },
-    h('legend', {}, 'Vitals hold override'),
+  const overrideBox = fieldGroup(
+    'dose.vitalsOverride',
+    'Vitals hold override',
     h(
       'p',
       { class: 'hint' },
@@ -226,12 +220,10 @@ function doseFieldset(f: DosingInputs, ep: EpisodeView): HTMLElement {
       'dose.vitalsOverride.reason',
       'Say why (e.g. a repeat reading by phone); at least 10 letters or digits.',
     ),
-    h('p', { class: 'field-error', hidden: true }),
   );
-  const doseGroup = h(
-    'fieldset',
-    { class: 'group', 'data-key': 'dose' },
-    h('legend', {}, 'Dose'),
+  return fieldGroup(
+    'dose',
+    'Dose',
     field('Kind', kind, 'dose.kind'),
     field(
       'Dose (mg)',
@@ -255,9 +247,7 @@ function doseFieldset(f: DosingInputs, ep: EpisodeView): HTMLElement {
       p ? `At most ${p.doseMg / 2} mg (half the prescribed dose), one per session.` : undefined,
     ),
     overrideBox,
-    h('p', { class: 'field-error', hidden: true }),
   );
-  return doseGroup;
 }
 
 /** One reading's inputs in a row: blood pressure, heart rate and SpO₂ (error keys `pre.systolic`, …). */
@@ -281,10 +271,9 @@ function vitalsRow(
 /** Vitals at the end, the session's length and the completion reason. */
 function postFieldset(f: DosingInputs): HTMLElement {
   const { postSys, postDia, postHr, postSpo2, duration, completionReason } = f;
-  const postGroup = h(
-    'fieldset',
-    { class: 'group', 'data-key': 'post' },
-    h('legend', {}, 'Vitals at the end of the session'),
+  return fieldGroup(
+    'post',
+    'Vitals at the end of the session',
     vitalsRow('post', postSys, postDia, postHr, postSpo2),
     field('Session length (minutes)', duration, 'complete.durationMinutes'),
     field(
@@ -292,9 +281,7 @@ function postFieldset(f: DosingInputs): HTMLElement {
       completionReason,
       'complete.reason',
     ),
-    h('p', { class: 'field-error', hidden: true }),
   );
-  return postGroup;
 }
 
 /** How a dosing session ended. */
@@ -323,51 +310,43 @@ export function dosingForm(ep: EpisodeView, ctx: FormContext): HTMLElement {
   on(preDia, 'input', checkHold);
   const doseGroup = doseFieldset(inputs, ep);
   const postGroup = postFieldset(inputs);
-  const abortGroup = h(
-    'fieldset',
-    { class: 'group', hidden: true, 'data-key': 'abort' },
-    h('legend', {}, 'Why the session stopped'),
+  const abortGroup = fieldGroup(
+    'abort',
+    'Why the session stopped',
     field('Reason', abortReason, 'abort.reason'),
   );
+  abortGroup.hidden = true;
   const sync = () => {
     const aborted = radioValue(el, 'outcome') === 'aborted';
     doseGroup.hidden = aborted;
     postGroup.hidden = aborted;
     abortGroup.hidden = !aborted;
   };
-  const el = h(
-    'form',
-    { class: 'record-form', 'data-form': 'dosing' },
-    h('h2', {}, 'Dosing session'),
-    h(
-      'p',
-      { class: 'hint' },
-      'Records the whole session: booking, pre-dose vitals, the dose, vitals at the end and completion. The episode machine checks each step (preparation, training, integration since the last dose, medication on hand, the vitals hold).',
-    ),
-    h(
-      'fieldset',
-      { class: 'group', 'data-key': 'schedule' },
-      h('legend', {}, 'Session'),
-      field('Started', start, 'schedule.scheduledFor'),
-      field('Mode', mode, 'schedule.mode'),
-      h('label', {}, chaperone, ' A chaperone is physically present (required for a remote session)'),
-      field('Recorded by', recorder, 'schedule.recordedBy'),
-    ),
-    h(
-      'fieldset',
-      { class: 'group', 'data-key': 'pre' },
-      h('legend', {}, 'Vitals before the dose'),
-      vitalsRow('pre', preSys, preDia, preHr, preSpo2),
-      holdNote,
-      h('p', { class: 'field-error', hidden: true }),
-    ),
-    outcome,
-    doseGroup,
-    postGroup,
-    abortGroup,
-    submitButton('Record dosing session'),
+  const el = recordForm(
+    'dosing',
+    [
+      formHead(
+        'Dosing session',
+        'Records the whole session: booking, pre-dose vitals, the dose, vitals at the end and completion. The episode machine checks each step (preparation, training, integration since the last dose, medication on hand, the vitals hold).',
+      ),
+      fieldGroup(
+        'schedule',
+        'Session',
+        field('Started', start, 'schedule.scheduledFor'),
+        field('Mode', mode, 'schedule.mode'),
+        h('label', {}, chaperone, ' A chaperone is physically present (required for a remote session)'),
+        field('Recorded by', recorder, 'schedule.recordedBy'),
+      ),
+      fieldGroup('pre', 'Vitals before the dose', vitalsRow('pre', preSys, preDia, preHr, preSpo2), holdNote),
+      outcome,
+      doseGroup,
+      postGroup,
+      abortGroup,
+    ],
+    'Record dosing session',
+    ctx,
+    () => dosingEvents(inputs, radioValue(el, 'outcome') === 'aborted', p),
   );
   for (const r of outcome.querySelectorAll('input')) on(r, 'change', sync);
-  wireForm(el, ctx, () => dosingEvents(inputs, radioValue(el, 'outcome') === 'aborted', p));
   return el;
 }

@@ -1,6 +1,6 @@
-import { h } from '../../dom.js';
+import { type Child, h } from '../../dom.js';
 import { localInputToIso } from '../../format.js';
-import { type FormContext, field, select, wireForm } from '../../forms.js';
+import { type Built, type FormContext, field, select, wireForm } from '../../forms.js';
 
 /* Fields and helpers shared by the recording forms. */
 
@@ -37,7 +37,7 @@ export function roleField(key: string, value: string) {
   return { el: field('Recorded by', input, key), input };
 }
 
-export function submitButton(text: string) {
+function submitButton(text: string) {
   return h('button', { type: 'submit', class: 'button primary' }, text);
 }
 
@@ -49,6 +49,47 @@ export interface Correction {
   readonly context: string | null;
 }
 
+/** A form's heading and the hint under it. */
+export function formHead(title: string, hint: string): HTMLElement[] {
+  return [h('h2', {}, title), h('p', { class: 'hint' }, hint)];
+}
+
+/**
+ * The frame every recording form shares: `data-form` names it (`dosing`, `phq9`), then its heading, its fields
+ * and the submit button; submitting appends the events `build` returns (see `wireForm`).
+ */
+export function recordForm(
+  formId: string,
+  content: readonly Child[],
+  buttonText: string,
+  ctx: FormContext,
+  build: () => Built,
+): HTMLFormElement {
+  const el = h('form', { class: 'record-form', 'data-form': formId }, content, submitButton(buttonText));
+  wireForm(el, ctx, build);
+  return el;
+}
+
+/**
+ * The events of a form that records several steps at once, each with the key prefix its fields use and the
+ * words that name the step in a refusal ("Refused at “the dose”").
+ */
+export function stepEvents(): {
+  readonly built: Built;
+  push(key: string, label: string, event: Record<string, unknown>): void;
+} {
+  const built = { events: [] as Record<string, unknown>[], keys: [] as string[], labels: [] as string[] };
+  return {
+    built,
+    push(key, label, event) {
+      built.events.push(event);
+      built.keys.push(key);
+      built.labels.push(label);
+    },
+  };
+}
+
+/** A form of one step (or a few of the same key): a heading, a hint, its fields, and the events `build` makes. */
 export function simpleForm(
   title: string,
   formId: string,
@@ -59,15 +100,7 @@ export function simpleForm(
   key: string,
   buttonText: string,
 ): HTMLElement {
-  const el = h(
-    'form',
-    { class: 'record-form', 'data-form': formId },
-    h('h2', {}, title),
-    h('p', { class: 'hint' }, hint),
-    fields,
-    submitButton(buttonText),
-  );
-  wireForm(el, ctx, () => {
+  return recordForm(formId, [formHead(title, hint), fields], buttonText, ctx, () => {
     const events = build();
     return {
       events,
@@ -75,5 +108,4 @@ export function simpleForm(
       labels: events.map((e) => String(e.type)),
     };
   });
-  return el;
 }

@@ -2,7 +2,6 @@ import type { EpisodeView } from '../../../shared/api.js';
 import { h } from '../../dom.js';
 import { day } from '../../format.js';
 import {
-  type Built,
   type FormContext,
   field,
   numberInput,
@@ -10,10 +9,9 @@ import {
   radios,
   radioValue,
   select,
-  wireForm,
 } from '../../forms.js';
 
-import { atOf, MODE_OPTIONS, simpleForm, submitButton, whenField } from './fields.js';
+import { atOf, formHead, MODE_OPTIONS, recordForm, simpleForm, stepEvents, whenField } from './fields.js';
 
 /* Preparation, integration, medical follow-up, refill and delivery forms. */
 
@@ -109,13 +107,9 @@ export function refillForm(ep: EpisodeView, ctx: FormContext): HTMLElement {
   const delivered = numberInput({ name: 'delivered', min: 1, max: 100, step: 1 });
   const lot = h('input', { type: 'text', name: 'lot', maxlength: 100 });
   const when = whenField('refill.at');
-  const el = h(
-    'form',
-    { class: 'record-form', 'data-form': 'refill' },
-    h('h2', {}, 'Refill and delivery'),
-    h(
-      'p',
-      { class: 'hint' },
+  const content = [
+    formHead(
+      'Refill and delivery',
       `Authorised so far: ${ep.dosesAuthorized}; on hand: ${ep.dosesOnHand}. A refill needs a medical follow-up since the last prescription or refill (policy).`,
     ),
     field(
@@ -132,34 +126,26 @@ export function refillForm(ep: EpisodeView, ctx: FormContext): HTMLElement {
     ),
     field('Lot (optional)', lot, 'delivery.lot'),
     when.el,
-    submitButton('Record'),
-  );
-  wireForm(el, ctx, (): Built => {
-    const events: Record<string, unknown>[] = [];
-    const keys: string[] = [];
-    const labels: string[] = [];
+  ];
+  return recordForm('refill', content, 'Record', ctx, () => {
+    const steps = stepEvents();
     const at = atOf(when.input);
     if (refill.value !== '') {
-      events.push({
+      steps.push('refill', 'the refill', {
         type: 'RefillIssued',
         dosesAuthorized: numberValue(refill),
         ...at,
       });
-      keys.push('refill');
-      labels.push('the refill');
     }
     if (delivered.value !== '') {
-      events.push({
+      steps.push('delivery', 'the delivery', {
         type: 'MedicationDelivered',
         doses: numberValue(delivered),
         ...(lot.value ? { lot: lot.value } : {}),
         ...at,
       });
-      keys.push('delivery');
-      labels.push('the delivery');
     }
-    if (events.length === 0) throw new Error('Enter a refill, a delivery, or both.');
-    return { events, keys, labels };
+    if (steps.built.events.length === 0) throw new Error('Enter a refill, a delivery, or both.');
+    return steps.built;
   });
-  return el;
 }

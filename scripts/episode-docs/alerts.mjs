@@ -3,12 +3,12 @@ import { alertCodes, defaultPolicy } from './env.mjs';
 import { PHQ9_ITEM9 } from './safety-cases.mjs';
 import {
   CONSENT_DOC,
-  dayAt,
   dosingSession,
   MINUTE,
   NORMAL,
   PHQ9_BASELINE,
   prepare,
+  preparedAndBooked,
   problems,
   story,
 } from './story.mjs';
@@ -102,9 +102,7 @@ function safetySignalAlerts(look) {
 
 /** Vitals. */
 function vitalsAlerts(look) {
-  const s = story('ep-alerts-vitals');
-  prepare(s);
-  s.must('DosingSessionScheduled', { sessionId: 'a', scheduledFor: dayAt(2), mode: 'in-person' }, { at: 1 });
+  const s = preparedAndBooked('ep-alerts-vitals');
   s.must('VitalsRecorded', { sessionId: 'a', phase: 'pre', systolic: 150, diastolic: 95 }, { at: 2 });
   look('ep-alerts-vitals', s.status(2.01), ['vitals-hold'], ['vitals-alert']);
   s.must('VitalsRecorded', {

@@ -1,6 +1,7 @@
 // Part of scripts/gen-episode-docs.mjs: consent, titration, concurrent medications and maintenance, replayed and checked.
 import { code, core, dash, defaultPolicy, esc, num, sentence, table } from './env.mjs';
 import {
+  bookedWithVitals,
   CONSENT_DOC,
   casesTable,
   dayAt,
@@ -36,8 +37,7 @@ function protocolCases() {
 function consentCases(consent, alertList) {
   const s = story('ep-consent');
   prepare(s, { consent: false });
-  s.must('DosingSessionScheduled', { sessionId: 'a', scheduledFor: dayAt(2), mode: 'in-person' }, { at: 1 });
-  s.must('VitalsRecorded', { sessionId: 'a', phase: 'pre', ...NORMAL }, { at: 2 });
+  bookedWithVitals(s, 'a', { bookedAt: 1, day: 2 });
   const dose = (sessionId) => ({ sessionId, ...FULL });
   const kap = { scope: ['kap'], documentVersion: CONSENT_DOC };
   s.expect(consent, 'A dose, no consent recorded', 'DoseAdministered', dose('a'), {}, 'consent-required');
@@ -61,12 +61,7 @@ function consentCases(consent, alertList) {
   s.must('VitalsRecorded', { sessionId: 'a', phase: 'post', ...NORMAL }, { at: 2 + 130 * MINUTE });
   s.must('DosingSessionCompleted', { sessionId: 'a' });
   s.must('IntegrationSessionCompleted', { mode: 'telehealth', sessionId: 'a' }, { at: 3 });
-  s.must(
-    'DosingSessionScheduled',
-    { sessionId: 'b', scheduledFor: dayAt(9), mode: 'telehealth', chaperone: true },
-    { at: 8 },
-  );
-  s.must('VitalsRecorded', { sessionId: 'b', phase: 'pre', ...NORMAL }, { at: 9, recordedBy: 'patient' });
+  bookedWithVitals(s, 'b', { bookedAt: 8, day: 9, mode: 'telehealth', chaperone: true, vitalsBy: 'patient' });
   s.expect(
     consent,
     'A dose in a telehealth session (chaperone present), no consent to remote sessions',
@@ -129,12 +124,7 @@ function consentCases(consent, alertList) {
     what: 'The status that evening',
     result: `consent in force: ${st.consent.inForce.map((x) => code(x)).join(', ') || 'none'}, withdrawn: ${st.consent.withdrawn.map((x) => code(x)).join(', ')}; alerts ${alertList(st)}`,
   });
-  s.must(
-    'DosingSessionScheduled',
-    { sessionId: 'c', scheduledFor: dayAt(14), mode: 'in-person' },
-    { at: 12 },
-  );
-  s.must('VitalsRecorded', { sessionId: 'c', phase: 'pre', ...NORMAL }, { at: 14 });
+  bookedWithVitals(s, 'c', { bookedAt: 12, day: 14 });
   s.expect(
     consent,
     'A dose in a session booked after the withdrawal',
@@ -170,8 +160,7 @@ function version1ConsentCases(consent) {
   delete opened.recordedAt;
   delete opened.recordedBy;
   prepare(s, { consent: false, opened: { ...opened, v: 1 } });
-  s.must('DosingSessionScheduled', { sessionId: 'a', scheduledFor: dayAt(2), mode: 'in-person' }, { at: 1 });
-  s.must('VitalsRecorded', { sessionId: 'a', phase: 'pre', ...NORMAL }, { at: 2 });
+  bookedWithVitals(s, 'a', { bookedAt: 1, day: 2 });
   s.expect(
     consent,
     'In an episode opened by a version 1 `EpisodeOpened` (upcast with `requireInformedConsent: false`): a dose, no consent recorded',
@@ -190,8 +179,7 @@ function titrationCases(titration) {
   ];
   const s = story('ep-titration');
   prepare(s, { titration: steps });
-  s.must('DosingSessionScheduled', { sessionId: 'a', scheduledFor: dayAt(2), mode: 'in-person' }, { at: 1 });
-  s.must('VitalsRecorded', { sessionId: 'a', phase: 'pre', ...NORMAL }, { at: 2 });
+  bookedWithVitals(s, 'a', { bookedAt: 1, day: 2 });
   s.expect(
     titration,
     'First session: a full dose of 300 mg (the step is 150 mg), no reason',
@@ -211,8 +199,7 @@ function titrationCases(titration) {
   s.must('VitalsRecorded', { sessionId: 'a', phase: 'post', ...NORMAL }, { at: 2 + 130 * MINUTE });
   s.must('DosingSessionCompleted', { sessionId: 'a' });
   s.must('IntegrationSessionCompleted', { mode: 'telehealth', sessionId: 'a' }, { at: 3 });
-  s.must('DosingSessionScheduled', { sessionId: 'b', scheduledFor: dayAt(9), mode: 'in-person' }, { at: 8 });
-  s.must('VitalsRecorded', { sessionId: 'b', phase: 'pre', ...NORMAL }, { at: 9 });
+  bookedWithVitals(s, 'b', { bookedAt: 8, day: 9 });
   s.expect(
     titration,
     'Second session: 200 mg (the step is 300 mg), reason "ok."',

@@ -1,6 +1,7 @@
 // Part of scripts/gen-episode-docs.mjs: the safety layer replayed: the cases shown in the Safety layer section, each checked.
 import { defaultPolicy, num } from './env.mjs';
 import {
+  bookedWithVitals,
   dayAt,
   dosingSession,
   FULL,
@@ -8,6 +9,7 @@ import {
   NORMAL,
   PHQ9_BASELINE,
   prepare,
+  preparedAndBooked,
   problems,
   RX,
   story,
@@ -30,9 +32,7 @@ export function safetyCases() {
 
 /** Safety review before a dose; dose reconciliation; observation time; post-dose blood pressure. */
 function reviewBeforeDoseCases(out) {
-  const s = story('ep-safety-dose');
-  prepare(s);
-  s.must('DosingSessionScheduled', { sessionId: 'a', scheduledFor: dayAt(2), mode: 'in-person' }, { at: 1 });
+  const s = preparedAndBooked('ep-safety-dose');
   s.must(
     'AssessmentRecorded',
     { instrument: 'phq9', responses: PHQ9_ITEM9(1), context: 'pre-dose' },
@@ -161,12 +161,7 @@ function reviewBeforeDoseCases(out) {
 /** Continues the same episode: the next session too soon after the last, and a remote session's chaperone. */
 function spacingAndChaperoneCases(s, out) {
   s.must('IntegrationSessionCompleted', { mode: 'telehealth', sessionId: 'a' }, { at: 2.5 });
-  s.must(
-    'DosingSessionScheduled',
-    { sessionId: 'b', scheduledFor: dayAt(2.9), mode: 'in-person' },
-    { at: 2.6 },
-  );
-  s.must('VitalsRecorded', { sessionId: 'b', phase: 'pre', ...NORMAL }, { at: 2.9 });
+  bookedWithVitals(s, 'b', { bookedAt: 2.6, day: 2.9 });
   s.expect(
     out,
     'The next session’s dose the next morning, less than 24 h after',
@@ -196,9 +191,7 @@ function spacingAndChaperoneCases(s, out) {
 
 /** Vitals hold and its override. */
 function vitalsHoldCases(out) {
-  const s = story('ep-safety-hold');
-  prepare(s);
-  s.must('DosingSessionScheduled', { sessionId: 'a', scheduledFor: dayAt(2), mode: 'in-person' }, { at: 1 });
+  const s = preparedAndBooked('ep-safety-hold');
   s.must(
     'VitalsRecorded',
     { sessionId: 'a', phase: 'pre', ...NORMAL, heartRate: defaultPolicy.holdHeartRateAbove + 8 },

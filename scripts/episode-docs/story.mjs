@@ -128,14 +128,31 @@ export function prepare(
   s.must('PreparationSessionCompleted', { mode: 'in-person', intentionsSet: true });
 }
 
+/** A new story (`name` is its episode id), prepared as `prepare` does, with session `a` booked on day 1 for day 2. */
+export function preparedAndBooked(name) {
+  const s = story(name);
+  prepare(s);
+  s.must('DosingSessionScheduled', { sessionId: 'a', scheduledFor: dayAt(2), mode: 'in-person' }, { at: 1 });
+  return s;
+}
+
+/**
+ * A dosing session booked on day `bookedAt` for day `day` (`mode` in-person unless given; `chaperone` for a
+ * remote one), and its normal pre-dose vitals taken at that time (by `vitalsBy` if given): ready for a dose.
+ */
+export function bookedWithVitals(s, sessionId, { bookedAt, day, mode = 'in-person', chaperone, vitalsBy }) {
+  const booking = { sessionId, scheduledFor: dayAt(day), mode, ...(chaperone ? { chaperone } : {}) };
+  s.must('DosingSessionScheduled', booking, { at: bookedAt });
+  s.must(
+    'VitalsRecorded',
+    { sessionId, phase: 'pre', ...NORMAL },
+    { at: day, ...(vitalsBy ? { recordedBy: vitalsBy } : {}) },
+  );
+}
+
 /** A dosing session on `day`: booked, pre-dose vitals, a full dose, post-dose vitals 2 h later, completed; integration the next day. */
 export function dosingSession(s, sessionId, day, { integrate = true } = {}) {
-  s.must(
-    'DosingSessionScheduled',
-    { sessionId, scheduledFor: dayAt(day + 5 * MINUTE), mode: 'in-person' },
-    { at: day },
-  );
-  s.must('VitalsRecorded', { sessionId, phase: 'pre', ...NORMAL }, { at: day + 5 * MINUTE });
+  bookedWithVitals(s, sessionId, { bookedAt: day, day: day + 5 * MINUTE });
   s.must('DoseAdministered', { sessionId, ...FULL }, { at: day + 10 * MINUTE });
   s.must('VitalsRecorded', { sessionId, phase: 'post', ...NORMAL }, { at: day + 130 * MINUTE });
   s.must('DosingSessionCompleted', { sessionId, durationMinutes: 125 }, { at: day + 135 * MINUTE });

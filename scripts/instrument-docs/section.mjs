@@ -55,6 +55,26 @@ function scoreRuleWords(s) {
   return `${s.scoring.method}${factor}`;
 }
 
+/** What a subsection with nothing to list says. */
+const NONE_DEFINED = ['None defined.', ''];
+
+/** The subsections of an instrument's section, in order: the heading, and the function that writes the lines under it. */
+const SUBSECTIONS = [
+  ['Licence', licenceLines],
+  ['LOINC', loincLines],
+  ['Scoring', scoringLines],
+  ['Severity bands', bandLines],
+  ['Cutoffs', cutoffLines],
+  ['Extra scores', extraScoreLines],
+  ['Safety rules', safetyRuleLines],
+  ['Change constants', changeConstantLines],
+  ['Outcome definitions', outcomeLines],
+  ['Items', itemLines],
+  ['Answer options', answerOptionLines],
+  ['Supplementary questions', supplementaryLines],
+  ['References', referenceLines],
+];
+
 export function section(def) {
   const ctx = {
     textShipped: def.licence.itemTextIncluded,
@@ -65,19 +85,7 @@ export function section(def) {
   };
   return [
     ...headerLines(def),
-    ...licenceLines(def, ctx),
-    ...loincLines(def),
-    ...scoringLines(def, ctx),
-    ...bandLines(def),
-    ...cutoffLines(def),
-    ...extraScoreLines(def),
-    ...safetyRuleLines(def),
-    ...changeConstantLines(def),
-    ...outcomeLines(def),
-    ...itemLines(def, ctx),
-    ...answerOptionLines(def, ctx),
-    ...supplementaryLines(def, ctx),
-    ...referenceLines(def),
+    ...SUBSECTIONS.flatMap(([heading, lines]) => [`### ${heading}`, '', ...lines(def, ctx)]),
   ].join('\n');
 }
 
@@ -106,7 +114,6 @@ function headerLines(def) {
 function licenceLines(def, ctx) {
   const out = [];
   const push = (...lines) => out.push(...lines);
-  push('### Licence', '');
   push(`- **Holder**: ${esc(def.licence.holder)}`, `- **Terms**: ${esc(def.licence.terms)}`);
   if (def.licence.url) push(`- **URL**: <${def.licence.url}>`);
   push(
@@ -119,23 +126,17 @@ function licenceLines(def, ctx) {
 
 /** The LOINC subsection of an instrument's section. */
 function loincLines(def) {
-  const out = [];
-  const push = (...lines) => out.push(...lines);
-  push('### LOINC', '');
-  push(
+  return [
     `- **Panel**: ${def.loinc?.panel ? code(def.loinc.panel) : 'none recorded'}`,
     `- **Total score**: ${def.loinc?.total ? code(def.loinc.total) : 'none recorded'}`,
     '',
-  );
-
-  return out;
+  ];
 }
 
 /** The Scoring subsection of an instrument's section. */
 function scoringLines(def, ctx) {
   const out = [];
   const push = (...lines) => out.push(...lines);
-  push('### Scoring', '');
   push(`${totalRuleWords(def)} Range ${range(def.range.min, def.range.max)}.`, '');
   if (def.scoring.groups) {
     push(
@@ -157,114 +158,79 @@ function scoringLines(def, ctx) {
 
 /** The Severity bands subsection of an instrument's section. */
 function bandLines(def) {
-  const out = [];
-  const push = (...lines) => out.push(...lines);
-  push('### Severity bands', '');
-  if (def.bands && def.bands.length > 0) {
-    push(
-      'A band covers totals from its lower bound up to the next band’s lower bound, so a prorated, non-integer total falls in exactly one band.',
-      '',
-      table(
-        ['Band', 'Label', 'Total'],
-        def.bands.map((b) => [code(b.id), esc(b.label), range(b.min, b.max)]),
-      ),
-      '',
-    );
-    if (def.bandsSource) push(`Source: ${sentence(def.bandsSource)}`, '');
-  } else {
-    push('None defined.', '');
-  }
-
-  return out;
+  if (!def.bands || def.bands.length === 0) return NONE_DEFINED;
+  return [
+    'A band covers totals from its lower bound up to the next band’s lower bound, so a prorated, non-integer total falls in exactly one band.',
+    '',
+    table(
+      ['Band', 'Label', 'Total'],
+      def.bands.map((b) => [code(b.id), esc(b.label), range(b.min, b.max)]),
+    ),
+    '',
+    ...(def.bandsSource ? [`Source: ${sentence(def.bandsSource)}`, ''] : []),
+  ];
 }
 
 /** The Cutoffs subsection of an instrument's section. */
 function cutoffLines(def) {
-  const out = [];
-  const push = (...lines) => out.push(...lines);
-  push('### Cutoffs', '');
   const cutoffs = def.cutoffs ?? [];
   const composites = def.compositeCutoffs ?? [];
-  if (cutoffs.length === 0 && composites.length === 0) {
-    push('None defined.', '');
-  } else {
-    const rows = cutoffs.map((c) => [
-      code(c.id),
-      esc(c.label),
-      `${c.score === 'total' ? 'total' : code(c.score)} ${OP[c.op] ?? c.op} ${num(c.value)}`,
-      esc(c.source),
-    ]);
-    for (const c of composites) {
-      rows.push([code(c.id), esc(c.label), `all of ${c.allOf.map(code).join(', ')}`, esc(c.source)]);
-    }
-    push(table(['Cutoff', 'Label', 'Met when', 'Source'], rows), '');
+  if (cutoffs.length === 0 && composites.length === 0) return NONE_DEFINED;
+  const rows = cutoffs.map((c) => [
+    code(c.id),
+    esc(c.label),
+    `${c.score === 'total' ? 'total' : code(c.score)} ${OP[c.op] ?? c.op} ${num(c.value)}`,
+    esc(c.source),
+  ]);
+  for (const c of composites) {
+    rows.push([code(c.id), esc(c.label), `all of ${c.allOf.map(code).join(', ')}`, esc(c.source)]);
   }
-
-  return out;
+  return [table(['Cutoff', 'Label', 'Met when', 'Source'], rows), ''];
 }
 
 /** The Extra scores subsection of an instrument's section. */
 function extraScoreLines(def) {
-  const out = [];
-  const push = (...lines) => out.push(...lines);
-  push('### Extra scores', '');
   const scores = def.scores ?? [];
-  if (scores.length === 0) {
-    push('None defined.', '');
-  } else {
-    push(
-      table(
-        ['Score', 'Label', 'Items', 'Scoring', 'Range', 'Missing answers', 'Source'],
-        scores.map((s) => [
-          code(s.id),
-          esc(s.label),
-          itemList(s.items),
-          scoreRuleWords(s),
-          range(s.min, s.max),
-          s.missing
-            ? `up to ${s.missing.maxMissing} unanswered, ${s.scoring.method === 'mean' ? 'mean of the answered' : 'prorated'} (${esc(s.missing.source)})`
-            : 'all items required',
-          esc(s.source),
-        ]),
-      ),
-      '',
-    );
-  }
-
-  return out;
+  if (scores.length === 0) return NONE_DEFINED;
+  return [
+    table(
+      ['Score', 'Label', 'Items', 'Scoring', 'Range', 'Missing answers', 'Source'],
+      scores.map((s) => [
+        code(s.id),
+        esc(s.label),
+        itemList(s.items),
+        scoreRuleWords(s),
+        range(s.min, s.max),
+        s.missing
+          ? `up to ${s.missing.maxMissing} unanswered, ${s.scoring.method === 'mean' ? 'mean of the answered' : 'prorated'} (${esc(s.missing.source)})`
+          : 'all items required',
+        esc(s.source),
+      ]),
+    ),
+    '',
+  ];
 }
 
 /** The Safety rules subsection of an instrument's section. */
 function safetyRuleLines(def) {
-  const out = [];
-  const push = (...lines) => out.push(...lines);
-  push('### Safety rules', '');
   const safety = def.safety ?? [];
-  if (safety.length === 0) {
-    push('None defined.', '');
-  } else {
-    for (const r of safety) {
-      const item = def.items[r.item - 1];
-      const unanswered = r.flagUnanswered
-        ? ` Also raised, as a separate flag of kind \`unanswered\`, when item ${r.item} is left blank.`
-        : '';
-      push(
-        `- ${code(r.id)}: raised when item ${r.item} (${code(item?.id ?? '?')}) is answered ${OP[r.op] ?? r.op} ${num(r.value)}, whatever the total.${unanswered}`,
-        `  - Message: “${esc(r.message)}”`,
-        `  - Source: ${sentence(r.source)}`,
-      );
-    }
-    push('');
-  }
-
-  return out;
+  if (safety.length === 0) return NONE_DEFINED;
+  const rules = safety.flatMap((r) => {
+    const item = def.items[r.item - 1];
+    const unanswered = r.flagUnanswered
+      ? ` Also raised, as a separate flag of kind \`unanswered\`, when item ${r.item} is left blank.`
+      : '';
+    return [
+      `- ${code(r.id)}: raised when item ${r.item} (${code(item?.id ?? '?')}) is answered ${OP[r.op] ?? r.op} ${num(r.value)}, whatever the total.${unanswered}`,
+      `  - Message: “${esc(r.message)}”`,
+      `  - Source: ${sentence(r.source)}`,
+    ];
+  });
+  return [...rules, ''];
 }
 
 /** The Change constants subsection of an instrument's section. */
 function changeConstantLines(def) {
-  const out = [];
-  const push = (...lines) => out.push(...lines);
-  push('### Change constants', '');
   const ch = def.change ?? {};
   const changeLines = [];
   if (ch.reliability) {
@@ -288,16 +254,13 @@ function changeConstantLines(def) {
       `- **General-population norms**: mean ${num(ch.norms.mean)}, SD ${num(ch.norms.sd)}. Source: ${sentence(ch.norms.source)}`,
     );
   }
-  push(...(changeLines.length > 0 ? changeLines : ['None recorded.']), '');
-
-  return out;
+  return [...(changeLines.length > 0 ? changeLines : ['None recorded.']), ''];
 }
 
 /** The Outcome definitions subsection of an instrument's section. */
 function outcomeLines(def) {
   const out = [];
   const push = (...lines) => out.push(...lines);
-  push('### Outcome definitions', '');
   const o = def.outcomes ?? {};
   push(
     o.response
@@ -319,7 +282,6 @@ function outcomeLines(def) {
 function itemLines(def, ctx) {
   const out = [];
   const push = (...lines) => out.push(...lines);
-  push('### Items', '');
   const ownScale = def.items.some((it) => it.scale);
   push(
     table(
@@ -342,7 +304,6 @@ function itemLines(def, ctx) {
 function answerOptionLines(def, ctx) {
   const out = [];
   const push = (...lines) => out.push(...lines);
-  push('### Answer options', '');
   push(scaleBlock(def.scale, ctx.textShipped), '');
   def.items.forEach((it, i) => {
     if (it.scale)
@@ -361,7 +322,6 @@ function answerOptionLines(def, ctx) {
 function supplementaryLines(def, ctx) {
   const out = [];
   const push = (...lines) => out.push(...lines);
-  push('### Supplementary questions', '');
   const supp = def.supplementary ?? [];
   if (supp.length === 0) {
     push('None.', '');
@@ -383,7 +343,6 @@ function supplementaryLines(def, ctx) {
 function referenceLines(def) {
   const out = [];
   const push = (...lines) => out.push(...lines);
-  push('### References', '');
   def.references.forEach((ref, i) => {
     push(`${i + 1}. ${esc(ref)}`);
   });

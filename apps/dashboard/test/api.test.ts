@@ -16,7 +16,7 @@ import type {
 } from '../src/shared/api.js';
 import { instrumentForm } from '../src/shared/instruments.js';
 import { signedIn, type TestSession } from './support/auth.js';
-import { appendLongEpisode, openTempStore } from './support/store.js';
+import { appendLongEpisode, openTempStore, patientIdsOf } from './support/store.js';
 
 const DAY_MS = 86_400_000;
 const NOW = Date.now();
@@ -45,10 +45,9 @@ beforeAll(async () => {
     log: (line) => logs.push(line),
     bodyLimitBytes: 16 * 1024,
   }));
-  const patients = new Set<string>();
-  for await (const s of store.streamAll()) patients.add(s.event.patientId);
-  therapist = await signedIn(accounts, 'therapist', { patients: [...patients], team: 'everyone' });
-  medical = await signedIn(accounts, 'medical', { patients: [...patients], team: 'everyone' });
+  const patients = await patientIdsOf(store);
+  therapist = await signedIn(accounts, 'therapist', { patients, team: 'everyone' });
+  medical = await signedIn(accounts, 'medical', { patients, team: 'everyone' });
 });
 
 /** A request of the signed-in therapist. */
@@ -79,6 +78,11 @@ function post(path: string, body: unknown, headers: Record<string, string> = {})
     headers: { ...authorOf(body).headers, 'content-type': 'application/json', ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
+}
+
+/** Append `events` to an episode through the API, expecting it at `expectedVersion`. */
+function appendTo(ids: { readonly episodeId: string }, expectedVersion: number, events: readonly unknown[]) {
+  return post(`/api/episodes/${ids.episodeId}/events`, { expectedVersion, events });
 }
 
 async function versionOf(episodeId: string) {
@@ -219,10 +223,7 @@ describe('GET /api/patients/:patientId', () => {
 describe('POST /api/episodes/:episodeId/events', () => {
   it('records a PHQ-9 through the episode machine and reports the safety alert of item 9 = 2', async () => {
     const before = await versionOf(READY.episodeId);
-    const res = await post(`/api/episodes/${READY.episodeId}/events`, {
-      expectedVersion: before,
-      events: [phq9Event([1, 1, 1, 1, 1, 1, 1, 1, 2])],
-    });
+    const res = await appendTo(READY, before, [phq9Event([1, 1, 1, 1, 1, 1, 1, 1, 2])]);
     expect(res.status).toBe(201);
     const body = (await res.json()) as AppendResponse;
     expect(body.status).toBe('appended');
@@ -235,16 +236,10 @@ describe('POST /api/episodes/:episodeId/events', () => {
   it('is idempotent on a client-chosen event id: a retry answers "duplicate" and stores nothing twice', async () => {
     const v = await versionOf(READY.episodeId);
     const event = { ...phq9Event([0, 0, 0, 0, 0, 0, 0, 0, 0]), id: 'test-retry-1' };
-    const first = await post(`/api/episodes/${READY.episodeId}/events`, {
-      expectedVersion: v,
-      events: [event],
-    });
+    const first = await appendTo(READY, v, [event]);
     expect(first.status).toBe(201);
     const { at } = ((await first.json()) as AppendResponse).events[0]!;
-    const retry = await post(`/api/episodes/${READY.episodeId}/events`, {
-      expectedVersion: v,
-      events: [{ ...event, at }],
-    });
+    const retry = await appendTo(READY, v, [{ ...event, at }]);
     expect(retry.status).toBe(200);
     expect(((await retry.json()) as AppendResponse).status).toBe('duplicate');
     expect(await versionOf(READY.episodeId)).toBe(v + 1);
@@ -252,10 +247,7 @@ describe('POST /api/episodes/:episodeId/events', () => {
 
   it('answers 400 naming the field and the allowed range for an out-of-range answer, and stores nothing', async () => {
     const v = await versionOf(READY.episodeId);
-    const res = await post(`/api/episodes/${READY.episodeId}/events`, {
-      expectedVersion: v,
-      events: [phq9Event([0, 1, 2, 3, 0, 1, 2, 3, 4])],
-    });
+    const res = await appendTo(READY, v, [phq9Event([0, 1, 2, 3, 0, 1, 2, 3, 4])]);
     expect(res.status).toBe(400);
     const body = (await res.json()) as ApiError;
     expect(body.error).toBe('invalid-input');
@@ -283,10 +275,9 @@ describe('POST /api/episodes/:episodeId/events', () => {
     expect(noVersion.status).toBe(400);
     expect(((await noVersion.json()) as ApiError).issues!.map((i) => i.path)).toContain('expectedVersion');
 
-    const serverField = await post(`/api/episodes/${READY.episodeId}/events`, {
-      expectedVersion: 0,
-      events: [{ ...phq9Event([0, 0, 0, 0, 0, 0, 0, 0, 0]), patientId: 'someone-else' }],
-    });
+    const serverField = await appendTo(READY, 0, [
+      { ...phq9Event([0, 0, 0, 0, 0, 0, 0, 0, 0]), patientId: 'someone-else' },
+    ]);
     expect(((await serverField.json()) as ApiError).issues!.map((i) => i.path)).toContain(
       'events[0].patientId',
     );
@@ -327,15 +318,13 @@ describe('POST /api/episodes/:episodeId/events', () => {
   it('answers 409 with what changed when a stale form is no longer allowed, keeping nothing', async () => {
     const v = await versionOf(READY.episodeId);
     // Someone else closes the course: a stale preparation-session form is then refused.
-    const close = await post(`/api/episodes/${READY.episodeId}/events`, {
-      expectedVersion: v,
-      events: [{ type: 'EpisodePaused', reason: 'scheduling', recordedBy: 'therapist' }],
-    });
+    const close = await appendTo(READY, v, [
+      { type: 'EpisodePaused', reason: 'scheduling', recordedBy: 'therapist' },
+    ]);
     expect(close.status).toBe(201);
-    const res = await post(`/api/episodes/${READY.episodeId}/events`, {
-      expectedVersion: v,
-      events: [{ type: 'IntegrationSessionCompleted', mode: 'telehealth', recordedBy: 'therapist' }],
-    });
+    const res = await appendTo(READY, v, [
+      { type: 'IntegrationSessionCompleted', mode: 'telehealth', recordedBy: 'therapist' },
+    ]);
     expect(res.status).toBe(409);
     const body = (await res.json()) as ApiError;
     expect(body.error).toBe('concurrency-conflict');
@@ -344,19 +333,13 @@ describe('POST /api/episodes/:episodeId/events', () => {
     expect(body.refusal?.code).toBe('episode-paused');
     expect(body.message).toContain('your answers are kept');
     expect(await versionOf(READY.episodeId)).toBe(v + 1);
-    const resume = await post(`/api/episodes/${READY.episodeId}/events`, {
-      expectedVersion: v + 1,
-      events: [{ type: 'EpisodeResumed', recordedBy: 'therapist' }],
-    });
+    const resume = await appendTo(READY, v + 1, [{ type: 'EpisodeResumed', recordedBy: 'therapist' }]);
     expect(resume.status).toBe(201);
   });
 
   it('answers 422 with the refusal code when the machine holds a dose (BP 150/95, no override)', async () => {
     const v = await versionOf(DOSING.episodeId);
-    const res = await post(`/api/episodes/${DOSING.episodeId}/events`, {
-      expectedVersion: v,
-      events: dosingSession('test-s-hold', { systolic: 150, diastolic: 95 }),
-    });
+    const res = await appendTo(DOSING, v, dosingSession('test-s-hold', { systolic: 150, diastolic: 95 }));
     expect(res.status).toBe(422);
     const body = (await res.json()) as ApiError;
     expect(body.error).toBe('event-refused');
@@ -402,10 +385,9 @@ describe('POST /api/episodes/:episodeId/events', () => {
   it('keeps the item-9 signal of a refused PHQ-9 as an urgent alert of the patient until a clinician reviews it', async () => {
     const v = await versionOf(READY.episodeId);
     // Dated before the episode opened: refused, but the positive item 9 must not be lost.
-    const res = await post(`/api/episodes/${READY.episodeId}/events`, {
-      expectedVersion: v,
-      events: [{ ...phq9Event([1, 1, 1, 1, 1, 1, 1, 1, 2]), at: new Date(NOW - 400 * DAY_MS).toISOString() }],
-    });
+    const res = await appendTo(READY, v, [
+      { ...phq9Event([1, 1, 1, 1, 1, 1, 1, 1, 2]), at: new Date(NOW - 400 * DAY_MS).toISOString() },
+    ]);
     expect(res.status).toBe(422);
     const body = (await res.json()) as ApiError;
     expect(body.refusal?.code).toBe('episode-not-opened');
@@ -479,10 +461,9 @@ describe('POST /api/episodes/:episodeId/events', () => {
 
   it('answers 413 for a body over the limit and stores nothing', async () => {
     const v = await versionOf(READY.episodeId);
-    const res = await post(`/api/episodes/${READY.episodeId}/events`, {
-      expectedVersion: v,
-      events: [{ ...phq9Event([0, 0, 0, 0, 0, 0, 0, 0, 0]), note: 'x'.repeat(20 * 1024) }],
-    });
+    const res = await appendTo(READY, v, [
+      { ...phq9Event([0, 0, 0, 0, 0, 0, 0, 0, 0]), note: 'x'.repeat(20 * 1024) },
+    ]);
     expect(res.status).toBe(413);
     expect(((await res.json()) as ApiError).error).toBe('payload-too-large');
     expect(await versionOf(READY.episodeId)).toBe(v);
@@ -612,10 +593,9 @@ describe('consent, medications and maintenance through the API', () => {
     const row = await inCourse();
     const before = await patientView(row.patientId);
     expect(before.consent.inForce).toEqual(expect.arrayContaining(['kap', 'remote-sessions']));
-    const withdrawn = await post(`/api/episodes/${row.episodeId}/events`, {
-      expectedVersion: await versionOf(row.episodeId),
-      events: [{ type: 'ConsentWithdrawn', scope: ['kap'], recordedBy: 'therapist' }],
-    });
+    const withdrawn = await appendTo(row, await versionOf(row.episodeId), [
+      { type: 'ConsentWithdrawn', scope: ['kap'], recordedBy: 'therapist' },
+    ]);
     expect(withdrawn.status).toBe(201);
     const after = await patientView(row.patientId);
     expect(after.consent.withdrawn).toEqual(['kap']);
@@ -666,10 +646,9 @@ describe('consent, medications and maintenance through the API', () => {
     }
     if (!row) throw new Error('no demo episode short of its planned sessions');
     const v = await versionOf(row.episodeId);
-    const res = await post(`/api/episodes/${row.episodeId}/events`, {
-      expectedVersion: v,
-      events: [{ type: 'MaintenancePlanned', intervalDays: 45, recordedBy: 'medical' }],
-    });
+    const res = await appendTo(row, v, [
+      { type: 'MaintenancePlanned', intervalDays: 45, recordedBy: 'medical' },
+    ]);
     expect(res.status).toBe(422);
     expect(((await res.json()) as ApiError).refusal?.code).toBe('reason-required');
     expect(await versionOf(row.episodeId)).toBe(v);

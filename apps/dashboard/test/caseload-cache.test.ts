@@ -9,7 +9,7 @@ import { createDashboardApp } from '../src/server/app.js';
 import { seedDemoCaseload } from '../src/server/demo.js';
 import type { CaseloadResponse } from '../src/shared/api.js';
 import { signedIn, type TestSession } from './support/auth.js';
-import { openTempStore } from './support/store.js';
+import { openTempStore, patientIdsOf, recordEpisodeLoads } from './support/store.js';
 
 const NOW = Date.now();
 let store: EventStore;
@@ -22,9 +22,7 @@ beforeAll(async () => {
   await seedDemoCaseload(store, { nowMs: NOW, patients: 16 });
   let accounts: ReturnType<typeof createDashboardApp>['accounts'];
   ({ app, accounts } = createDashboardApp({ store, log: () => {} }));
-  const patients = new Set<string>();
-  for await (const s of store.streamAll()) patients.add(s.event.patientId);
-  therapist = await signedIn(accounts, 'therapist', { patients: [...patients] });
+  therapist = await signedIn(accounts, 'therapist', { patients: await patientIdsOf(store) });
 });
 
 afterAll(async () => {
@@ -77,34 +75,23 @@ describe('the caseload over cached episode states', () => {
 describe('warming the caseload at start', () => {
   it('folds every patient’s latest episode before the first caseload request, which then asks the store for none', async () => {
     const { app: fresh, accounts, warm } = createDashboardApp({ store, log: () => {} });
-    const patients = new Set<string>();
-    for await (const s of store.streamAll()) patients.add(s.event.patientId);
-    const me = await signedIn(accounts, 'therapist', { patients: [...patients] });
+    const patients = await patientIdsOf(store);
+    const me = await signedIn(accounts, 'therapist', { patients });
     await warm();
-    const loaded: string[] = [];
-    const original = store.loadEpisode.bind(store);
-    store.loadEpisode = (id: string) => {
-      loaded.push(id);
-      return original(id);
-    };
+    const { loaded, restore } = recordEpisodeLoads(store);
     try {
       const res = await fresh.request('/api/caseload', { headers: me.headers });
       const body = (await res.json()) as CaseloadResponse;
-      expect(body.rows.length).toBe(patients.size);
+      expect(body.rows.length).toBe(patients.length);
       expect(loaded).toEqual([]);
     } finally {
-      store.loadEpisode = original;
+      restore();
     }
   });
 
   it('stops between two episodes once aborted', async () => {
     const { warm } = createDashboardApp({ store, log: () => {} });
-    const loaded: string[] = [];
-    const original = store.loadEpisode.bind(store);
-    store.loadEpisode = (id: string) => {
-      loaded.push(id);
-      return original(id);
-    };
+    const { loaded, restore } = recordEpisodeLoads(store);
     try {
       const stop = new AbortController();
       stop.abort();
@@ -113,7 +100,7 @@ describe('warming the caseload at start', () => {
       await warm();
       expect(loaded.length).toBeGreaterThan(0);
     } finally {
-      store.loadEpisode = original;
+      restore();
     }
   });
 });

@@ -10,6 +10,7 @@ import { createDashboardApp } from '../src/server/app.js';
 import { seedDemoCaseload } from '../src/server/demo.js';
 import type { ApiError, AppendResponse, CaseloadResponse, PatientResponse } from '../src/shared/api.js';
 import { signedIn, type TestSession } from './support/auth.js';
+import { patientIdsOf } from './support/store.js';
 
 const url = process.env.KAPKIT_TEST_DATABASE_URL;
 
@@ -30,9 +31,7 @@ describe.skipIf(!url)('dashboard on PostgreSQL', () => {
     seeded = await seedDemoCaseload(store, { nowMs: Date.now(), patients: 8 });
     let accounts: ReturnType<typeof createDashboardApp>['accounts'];
     ({ app, accounts } = createDashboardApp({ store, log: () => {} }));
-    const patients = new Set<string>();
-    for await (const s of store.streamAll()) patients.add(s.event.patientId);
-    therapist = await signedIn(accounts, 'therapist', { patients: [...patients] });
+    therapist = await signedIn(accounts, 'therapist', { patients: await patientIdsOf(store) });
   });
 
   afterAll(async () => {

@@ -122,19 +122,13 @@ describe('version, help and keys', () => {
     expect(keyWeakness('0123456789abcdef'.repeat(4))).toBeNull();
   });
 
+  /** A de-identified CSV export of the log into `out`, its key read from the environment variable `keyEnv`. */
+  const deidentifiedExport = (out: string, keyEnv: string) =>
+    run(['export', logPath, '-f', 'csv', '-o', join(dir, out), '--deidentify', '--key-env', keyEnv]);
+
   it('refuses a key passed to --key-env in place of a variable name, without echoing it', async () => {
     const secret = 'a3f9c2e1-77b4-4d5e-9c1a-0f2e8d7c6b5a-secret-key';
-    const r = await run([
-      'export',
-      logPath,
-      '-f',
-      'csv',
-      '-o',
-      join(dir, 'k'),
-      '--deidentify',
-      '--key-env',
-      secret,
-    ]);
+    const r = await deidentifiedExport('k', secret);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('takes the NAME of an environment variable');
     expect(r.stderr).not.toContain(secret);
@@ -144,17 +138,7 @@ describe('version, help and keys', () => {
   it('refuses a key of 32 spaces in the environment', async () => {
     process.env.KAPKIT_TEST_WEAK_KEY = ' '.repeat(32);
     try {
-      const r = await run([
-        'export',
-        logPath,
-        '-f',
-        'csv',
-        '-o',
-        join(dir, 'w'),
-        '--deidentify',
-        '--key-env',
-        'KAPKIT_TEST_WEAK_KEY',
-      ]);
+      const r = await deidentifiedExport('w', 'KAPKIT_TEST_WEAK_KEY');
       expect(r.code).toBe(2);
       expect(r.stderr).toContain('too weak');
     } finally {

@@ -7,9 +7,10 @@ import { checkStore } from '../src/check.js';
 import { InvalidBackupError, StoreConfigError, StoreDamagedError } from '../src/errors.js';
 import { openStore } from '../src/open.js';
 import { SCHEMA_VERSION } from '../src/schema.js';
-import type { EventStore, StoredEvent } from '../src/store-types.js';
+import type { EventStore } from '../src/store-types.js';
 import { batchOf10, opened } from './fixtures/log.mjs';
 import {
+  allEvents,
   closeSharedPglite,
   copyTemplate,
   createFixture,
@@ -28,11 +29,8 @@ import {
 
 afterAll(closeSharedPglite);
 
-async function all(store: EventStore): Promise<StoredEvent[]> {
-  const out: StoredEvent[] = [];
-  for await (const e of store.streamAll({ batchSize: 7 })) out.push(e);
-  return out;
-}
+/** Every event, read in batches of 7 (a batch boundary falls inside the stream). */
+const all = (store: EventStore) => allEvents(store, { batchSize: 7 });
 
 /** A backup of `store` as text. */
 async function backupText(store: EventStore): Promise<string> {

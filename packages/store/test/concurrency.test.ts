@@ -185,14 +185,10 @@ describe('concurrent writers', () => {
     const dir = copyTemplate();
     try {
       const store = await openStore({ dataDir: dir });
+      // A child process that only opens the store (it appends nothing).
+      const opener = { where: { dataDir: dir }, episodeId: 'ep-x', patientId: 'pt-x', writer: 0, count: 0 };
       const probe = async () => {
-        const w = spawnWriter({
-          where: { dataDir: dir },
-          episodeId: 'ep-x',
-          patientId: 'pt-x',
-          writer: 0,
-          count: 0,
-        });
+        const w = spawnWriter(opener);
         const code = await new Promise<number | null>((resolve) => w.child.on('exit', resolve));
         return { code, stderr: w.stderr(), ready: w.messages.some((m) => m.type === 'ready') };
       };
@@ -205,13 +201,7 @@ describe('concurrent writers', () => {
       const again = await openStore({ dataDir: dir }).catch((e: unknown) => e);
       expect(again).toBeInstanceOf(StoreLockedError);
       await store.close();
-      const w = spawnWriter({
-        where: { dataDir: dir },
-        episodeId: 'ep-x',
-        patientId: 'pt-x',
-        writer: 0,
-        count: 0,
-      });
+      const w = spawnWriter(opener);
       await until(() => w.messages.some((m) => m.type === 'ready'), 60_000, 'the second process to open');
       w.child.send('go');
       const code = await new Promise<number | null>((resolve) => w.child.on('exit', resolve));

@@ -18,9 +18,17 @@ import { StoreDamagedError } from '../src/errors.js';
 import { LOCK_FILE } from '../src/lock.js';
 import { openStore } from '../src/open.js';
 import { migrations, SCHEMA_VERSION, tablesIn } from '../src/schema.js';
-import type { EventStore, StoredEvent } from '../src/store-types.js';
+import type { EventStore } from '../src/store-types.js';
 import { batchOf10, opened } from './fixtures/log.mjs';
-import { closeSharedPglite, copyTemplate, createFixture, ENGINES, type Fixture, IN_CI } from './helpers.js';
+import {
+  allEvents,
+  closeSharedPglite,
+  copyTemplate,
+  createFixture,
+  ENGINES,
+  type Fixture,
+  IN_CI,
+} from './helpers.js';
 
 /**
  * Damage is detected, not read around. Positions are contiguous (taken from the meta row in the append's
@@ -31,11 +39,7 @@ import { closeSharedPglite, copyTemplate, createFixture, ENGINES, type Fixture, 
 
 afterAll(closeSharedPglite);
 
-async function all(store: EventStore): Promise<StoredEvent[]> {
-  const out: StoredEvent[] = [];
-  for await (const e of store.streamAll({ batchSize: 50 })) out.push(e);
-  return out;
-}
+const all = (store: EventStore) => allEvents(store, { batchSize: 50 });
 
 async function rejection(p: Promise<unknown>): Promise<unknown> {
   return p.then(

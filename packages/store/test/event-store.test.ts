@@ -18,8 +18,8 @@ import {
 } from '../src/errors.js';
 import { SCHEMA_VERSION } from '../src/schema.js';
 import { internalDb } from '../src/store.js';
-import type { EventStore, StoredEvent } from '../src/store-types.js';
-import { closeSharedPglite, createFixture, ENGINES, type Fixture, IN_CI } from './helpers.js';
+import type { EventStore } from '../src/store-types.js';
+import { allEvents, closeSharedPglite, createFixture, ENGINES, type Fixture, IN_CI } from './helpers.js';
 
 /**
  * The EventStore contract, run against both engines. PostgreSQL connects to KAPKIT_TEST_DATABASE_URL; each
@@ -32,12 +32,6 @@ const model = createEpisodeModel();
 afterAll(closeSharedPglite);
 // As the machine accepts it: version 1 events are upcast to the current schema first.
 const parse = (e: EpisodeEventInput) => parseEvent(e).data;
-
-async function all(store: EventStore, options?: Parameters<EventStore['streamAll']>[0]) {
-  const out: StoredEvent[] = [];
-  for await (const e of store.streamAll(options)) out.push(e);
-  return out;
-}
 
 /** Expect `promise` to reject with an error of `type`, and return it. */
 async function rejection<T extends Error>(promise: Promise<unknown>, type: new (...args: never[]) => T) {
@@ -133,7 +127,7 @@ describe.each(ENGINES)('EventStore on $name', (engine) => {
       const story = new Story().readyToDose();
       const first = await store.append('ep-1', story.events.slice(0, 4), { expectedVersion: 0 });
       await store.append('ep-1', story.events.slice(4, 6), { expectedVersion: 4 });
-      const before = await all(store);
+      const before = await allEvents(store);
       // The response of the first append was lost; the client retries it with its old expectedVersion.
       expect(await store.append('ep-1', story.events.slice(0, 4), { expectedVersion: 0 })).toEqual({
         status: 'duplicate',
@@ -145,7 +139,7 @@ describe.each(ENGINES)('EventStore on $name', (engine) => {
         status: 'duplicate',
         version: 6,
       });
-      expect(await all(store)).toEqual(before);
+      expect(await allEvents(store)).toEqual(before);
     });
 
     it('throws EventIdConflictError for a different event under a stored id, writing nothing', async () => {
@@ -173,7 +167,7 @@ describe.each(ENGINES)('EventStore on $name', (engine) => {
         EventIdConflictError,
       );
       expect(e3.conflicts[0]).toMatchObject({ eventId: 'ep-1-e2', reason: 'partial-batch' });
-      expect((await all(store)).length).toBe(2);
+      expect((await allEvents(store)).length).toBe(2);
     });
 
     it('stores nothing of a batch whose 3rd event is refused (atomic append)', async () => {
@@ -194,7 +188,7 @@ describe.each(ENGINES)('EventStore on $name', (engine) => {
       expect(error.index).toBe(2);
       expect(error.refusal.code).toBe('not-eligible');
       expect(await store.version('ep-1')).toBe(0);
-      expect(await all(store)).toEqual([]);
+      expect(await allEvents(store)).toEqual([]);
     });
 
     it('never stores a refused event and returns the refusal with its code, message, event and index', async () => {
@@ -216,7 +210,7 @@ describe.each(ENGINES)('EventStore on $name', (engine) => {
     it('refuses an invalid event, an unknown type, another episode and an event after closing, leaving the store unchanged', async () => {
       const story = new Story().readyToDose();
       await store.append('ep-1', story.events, { expectedVersion: 0 });
-      const before = await all(store);
+      const before = await allEvents(store);
       const base = story.events[1]! as Record<string, unknown>;
 
       const noTime: Record<string, unknown> = { ...base, id: 'x1' };
@@ -257,7 +251,7 @@ describe.each(ENGINES)('EventStore on $name', (engine) => {
       );
       expect(closed.refusal.code).toBe('episode-closed');
 
-      const after = await all(store);
+      const after = await allEvents(store);
       expect(after.slice(0, before.length)).toEqual(before);
       expect(after.map((e) => e.event.id).slice(before.length)).toEqual(['x4']);
       await rejection(store.append('', story.events, { expectedVersion: 0 }), InvalidArgumentError);
@@ -273,7 +267,7 @@ describe.each(ENGINES)('EventStore on $name', (engine) => {
       );
       expect(error).toMatchObject({ code: 'payload-too-large', index: 0, limit: 64 * 1024 });
       expect(error.bytes).toBeGreaterThan(70 * 1024);
-      expect(await all(store)).toEqual([]);
+      expect(await allEvents(store)).toEqual([]);
 
       // The limit is configurable and applies to events the machine would accept.
       await store.close();
@@ -283,7 +277,7 @@ describe.each(ENGINES)('EventStore on $name', (engine) => {
         PayloadTooLargeError,
       );
       expect(small).toMatchObject({ index: 4, limit: 250 }); // TreatmentPlanCreated, 263 bytes
-      expect(await all(store)).toEqual([]);
+      expect(await allEvents(store)).toEqual([]);
     });
 
     it('streams every event in commit order, one page of batchSize at a time', async () => {
@@ -311,7 +305,7 @@ describe.each(ENGINES)('EventStore on $name', (engine) => {
         if (text.includes('LIMIT')) pages.push(rows.length);
         return rows as never;
       };
-      const streamed = await all(store, { batchSize: 4 });
+      const streamed = await allEvents(store, { batchSize: 4 });
       db.query = query;
       expect(streamed.map((e) => e.event.id)).toEqual(order);
       expect(pages).toEqual([...Array(8).fill(4), 1]); // 33 events: 8 full pages, then one of 1
@@ -319,7 +313,7 @@ describe.each(ENGINES)('EventStore on $name', (engine) => {
         expect(streamed[i]!.position).toBeGreaterThan(streamed[i - 1]!.position);
       }
       // Resume after a position: exactly the rest.
-      const resumed = await all(store, { fromPosition: streamed[9]!.position, batchSize: 5 });
+      const resumed = await allEvents(store, { fromPosition: streamed[9]!.position, batchSize: 5 });
       expect(resumed).toEqual(streamed.slice(10));
       expect(() => store.streamAll({ batchSize: 0 })).toThrow(InvalidArgumentError);
     });
@@ -478,7 +472,7 @@ describe.each(ENGINES)('EventStore on $name', (engine) => {
         expect(lost.reason).toBeInstanceOf(EventIdConflictError);
         expect((lost.reason as EventIdConflictError).conflicts[0]!.reason).toBe('other-episode');
       }
-      expect(await all(store)).toHaveLength(5);
+      expect(await allEvents(store)).toHaveLength(5);
     });
 
     it("appends with expectedVersion 'any' on top of whatever is stored, still checked by the machine", async () => {

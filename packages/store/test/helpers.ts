@@ -6,7 +6,7 @@ import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { type OpenStoreOptions, openStore } from '../src/open.js';
-import type { EventStore } from '../src/store-types.js';
+import type { EventStore, StoredEvent } from '../src/store-types.js';
 
 const PACKAGE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -142,3 +142,13 @@ export function writeReliabilitySummary(name: string, figures: Record<string, un
 
 /** A small deterministic PRNG (mulberry32), so a run's random kill points can be replayed from its seed. */
 export { prng } from '../../../test-support/prng.mjs';
+
+/** Every event of the store, read through `streamAll` (with `options`: its batch size, its start). */
+export async function allEvents(
+  store: EventStore,
+  options?: Parameters<EventStore['streamAll']>[0],
+): Promise<StoredEvent[]> {
+  const out: StoredEvent[] = [];
+  for await (const e of store.streamAll(options)) out.push(e);
+  return out;
+}

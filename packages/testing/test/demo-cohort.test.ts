@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type EpisodeState, phaseOf, type ReplayResult, replay, statusAt } from '@kapkit/core';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { expectCountsAbove } from '../../../test-support/counts.js';
 import { Random } from '../src/demo/random.js';
 import {
   type DemoEpisode,
@@ -163,10 +164,8 @@ describe('a 200-patient synthetic cohort', () => {
   });
 
   it('records consent before every first dose, medications at the evaluation, titration and maintenance', () => {
-    let maintained = 0;
-    let titrated = 0;
-    let withdrawn = 0;
-    let benzodiazepines = 0;
+    // Episodes with each.
+    const n = { maintained: 0, titrated: 0, withdrawn: 0, benzodiazepines: 0 };
     for (const { state } of results) {
       const c = state.context;
       const dosed = c.sessions.filter((s) => s.doseNumber !== null);
@@ -175,63 +174,65 @@ describe('a 200-patient synthetic cohort', () => {
         expect(c.medications).not.toBeNull();
       }
       if (c.maintenance) {
-        maintained++;
+        n.maintained++;
         expect(c.maintenance.intervalDays).toBeGreaterThanOrEqual(30);
       }
       if (c.plan?.titration) {
-        titrated++;
+        n.titrated++;
         expect(dosed[0]?.doses[0]?.plannedDoseMg).toBe(dosed[0]?.doses[0]?.doseMg);
       }
-      if (c.withdrawals.some((w) => w.scope.includes('research-use'))) withdrawn++;
-      if (c.medications?.list.some((m) => m.class === 'benzodiazepine')) benzodiazepines++;
+      if (c.withdrawals.some((w) => w.scope.includes('research-use'))) n.withdrawn++;
+      if (c.medications?.list.some((m) => m.class === 'benzodiazepine')) n.benzodiazepines++;
     }
-    expect(maintained).toBeGreaterThan(5);
-    expect(titrated).toBeGreaterThan(5);
-    expect(withdrawn).toBeGreaterThan(0);
-    expect(benzodiazepines).toBeGreaterThan(10);
+    expectCountsAbove(n, { maintained: 5, titrated: 5, withdrawn: 0, benzodiazepines: 10 });
     const maintenanceDoses = results.flatMap(({ state }) =>
       state.context.sessions.filter((s) => s.maintenance && s.doseNumber !== null),
     );
-    expect(maintenanceDoses.length).toBeGreaterThan(maintained);
+    expect(maintenanceDoses.length).toBeGreaterThan(n.maintained);
   });
 
   it('has broken chains, item-9 positives reviewed at the same visit, vitals holds, aborted sessions, boosters, pauses', () => {
-    let broken = 0;
-    let unbroken = 0;
-    let item9 = 0;
-    let holds = 0;
-    let overrides = 0;
-    let aborted = 0;
-    let boosters = 0;
-    let paused = 0;
+    // Episodes with each (item9 counts the positive flags).
+    const n = {
+      broken: 0,
+      unbroken: 0,
+      item9: 0,
+      holds: 0,
+      overrides: 0,
+      aborted: 0,
+      boosters: 0,
+      paused: 0,
+    };
     for (const { ep, state } of results) {
       const c = state.context;
       const s = statusAt(state, c.lastEventAt!);
       const chains = s.criticalPeriods.analysis.chains.length;
-      if (chains > 1) broken++;
-      if (chains === 1 && s.dosesGiven >= 4) unbroken++;
+      if (chains > 1) n.broken++;
+      if (chains === 1 && s.dosesGiven >= 4) n.unbroken++;
       for (const f of c.safetyFlags.filter((x) => x.kind === 'positive')) {
-        item9++;
+        n.item9++;
         expect(f.reviewed, `${ep.episodeId} ${f.assessmentEventId}`).not.toBeNull();
         // Reviewed by a clinician within the hour, before any dose (the safety layer would refuse the dose).
         const minutes = (Date.parse(f.reviewed!.at) - Date.parse(f.at)) / 60_000;
         expect(minutes).toBeGreaterThan(10);
         expect(minutes).toBeLessThan(60);
       }
-      if (c.sessions.some((x) => x.preVitals.some((v) => v.aboveHold))) holds++;
-      if (c.sessions.some((x) => x.doses.some((d) => d.vitalsOverride))) overrides++;
-      if (c.sessions.some((x) => x.status === 'aborted')) aborted++;
-      if (c.sessions.some((x) => x.doses.some((d) => d.kind === 'booster'))) boosters++;
-      if (ep.events.some((e) => e.type === 'EpisodePaused')) paused++;
+      if (c.sessions.some((x) => x.preVitals.some((v) => v.aboveHold))) n.holds++;
+      if (c.sessions.some((x) => x.doses.some((d) => d.vitalsOverride))) n.overrides++;
+      if (c.sessions.some((x) => x.status === 'aborted')) n.aborted++;
+      if (c.sessions.some((x) => x.doses.some((d) => d.kind === 'booster'))) n.boosters++;
+      if (ep.events.some((e) => e.type === 'EpisodePaused')) n.paused++;
     }
-    expect(broken).toBeGreaterThan(10);
-    expect(unbroken).toBeGreaterThan(50);
-    expect(item9).toBeGreaterThan(5);
-    expect(holds).toBeGreaterThan(5);
-    expect(overrides).toBeGreaterThan(0);
-    expect(aborted).toBeGreaterThan(3);
-    expect(boosters).toBeGreaterThan(5);
-    expect(paused).toBeGreaterThan(3);
+    expectCountsAbove(n, {
+      broken: 10,
+      unbroken: 50,
+      item9: 5,
+      holds: 5,
+      overrides: 0,
+      aborted: 3,
+      boosters: 5,
+      paused: 3,
+    });
   });
 
   it('measures PHQ-9 and GAD-7 within 7 days before every dose, item responses within range', () => {

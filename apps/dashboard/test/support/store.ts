@@ -35,3 +35,21 @@ export async function appendLongEpisode(
     { expectedVersion: 0 },
   );
 }
+
+/** Every patient id in the store, once each, in the order of their first event. */
+export async function patientIdsOf(store: EventStore): Promise<string[]> {
+  const patients = new Set<string>();
+  for await (const s of store.streamAll()) patients.add(s.event.patientId);
+  return [...patients];
+}
+
+/** Record the episodes the store is asked to load from now on, until `restore()`. */
+export function recordEpisodeLoads(store: EventStore): { readonly loaded: string[]; restore(): void } {
+  const loaded: string[] = [];
+  const original = store.loadEpisode.bind(store);
+  store.loadEpisode = (id: string) => {
+    loaded.push(id);
+    return original(id);
+  };
+  return { loaded, restore: () => (store.loadEpisode = original) };
+}

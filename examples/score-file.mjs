@@ -3,7 +3,7 @@
 //   node examples/score-file.mjs [answers.ndjson]      (default: the synthetic phq9-synthetic.ndjson here)
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { phq9, scoreStream } from '@kapkit/core';
+import { phq9, scoreStream } from '@kapkit/core/instruments';
 
 const file = process.argv[2] ?? new URL('./phq9-synthetic.ndjson', import.meta.url);
 

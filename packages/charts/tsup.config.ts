@@ -1,11 +1,8 @@
 import { defineConfig } from 'tsup';
+import { libraryBuild } from '../../tsup.base';
 
-export default defineConfig({
-  entry: ['src/index.ts', 'src/render.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  splitting: true,
-  clean: true,
-  target: 'node20',
-  treeshake: true,
-});
+export default defineConfig(
+  libraryBuild({
+    entry: ['src/index.ts', 'src/render.ts'],
+  }),
+);

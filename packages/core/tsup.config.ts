@@ -1,14 +1,8 @@
 import { defineConfig } from 'tsup';
+import { libraryBuild } from '../../tsup.base';
 
-export default defineConfig({
-  entry: ['src/index.ts', 'src/read.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  // One shared chunk for both entries in CommonJS too (tsup splits ESM only by default): without it
-  // index.cjs and read.cjs each bundle their own KapkitError and instanceof fails across them.
-  splitting: true,
-  // No source maps in the tarball: the code is not minified, and the maps were larger than the code.
-  clean: true,
-  target: 'node20',
-  treeshake: true,
-});
+export default defineConfig(
+  libraryBuild({
+    entry: ['src/index.ts', 'src/instruments.ts', 'src/read.ts', 'src/time.ts', 'src/vocabularies.ts'],
+  }),
+);

@@ -12,6 +12,10 @@ export default defineConfig({
         replacement: fileURLToPath(new URL('../testing/src/index.ts', import.meta.url)),
       },
       { find: /^@kapkit\/core$/, replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)) },
+      {
+        find: /^@kapkit\/core\/(instruments|read|time|vocabularies)$/,
+        replacement: fileURLToPath(new URL('./src/$1.ts', import.meta.url)),
+      },
     ],
   },
   test: {

@@ -9,11 +9,11 @@ const coreDir = join(root, 'packages', 'core');
 export const episodeSrc = join(coreDir, 'src', 'episode');
 
 export const check = checkArgument('gen-episode-docs');
-export const core = await importBuilt(
-  'gen-episode-docs',
-  join(coreDir, 'dist', 'index.js'),
-  join(coreDir, 'src'),
-);
+// The episode model's entry and the XState-free read entry (instruments, critical periods, vocabularies).
+export const core = {
+  ...(await importBuilt('gen-episode-docs', join(coreDir, 'dist', 'read.js'), join(coreDir, 'src'))),
+  ...(await importBuilt('gen-episode-docs', join(coreDir, 'dist', 'index.js'), join(coreDir, 'src'))),
+};
 export const {
   CRITICAL_PERIOD_DEFAULTS,
   DAY_MS,

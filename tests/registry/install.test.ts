@@ -218,18 +218,52 @@ describe('what an install brings', () => {
     ]);
   });
 
-  it('in CommonJS an analytics error is instanceof the KapkitError of @kapkit/core and @kapkit/core/read', async () => {
+  it('in CommonJS an analytics error is instanceof the KapkitError of every @kapkit/core entry', async () => {
     const project = join(work, 'commonjs-analytics');
+    const entries = ['@kapkit/core', '@kapkit/core/read', '@kapkit/core/instruments', '@kapkit/core/time'];
     const script = [
       "const { fitLinearMixedModel, ModelNotEstimableError } = require('@kapkit/analytics');",
-      "const core = require('@kapkit/core');",
-      "const read = require('@kapkit/core/read');",
+      `const entries = ${JSON.stringify(entries)}.map((name) => require(name));`,
       "try { fitLinearMixedModel([{ group: 'a', x: 0, y: 1 }]); } catch (e) {",
-      '  console.log(e instanceof ModelNotEstimableError, e instanceof core.KapkitError, e instanceof read.KapkitError);',
+      '  console.log(e instanceof ModelNotEstimableError, ...entries.map((entry) => e instanceof entry.KapkitError));',
       '}',
     ].join('\n');
     writeFileSync(join(project, 'instanceof.cjs'), script);
     const { stdout } = await run(process.execPath, ['instanceof.cjs'], { cwd: project });
-    expect(stdout.trim()).toBe('true true true');
+    expect(stdout.trim()).toBe('true true true true true');
+  });
+
+  it('every @kapkit/core entry loads in ESM and CommonJS, and only the main one loads XState', async () => {
+    const entries = [
+      '@kapkit/core/instruments',
+      '@kapkit/core/time',
+      '@kapkit/core/vocabularies',
+      '@kapkit/core/read',
+    ];
+    const cjs = join(work, 'commonjs-analytics');
+    writeFileSync(
+      join(cjs, 'entries.cjs'),
+      [
+        "const { sep } = require('node:path');",
+        `const loaded = ${JSON.stringify(entries)}.map((name) => Object.keys(require(name)).length > 0);`,
+        "const xstate = Object.keys(require.cache).some((file) => file.split(sep).includes('xstate'));",
+        'console.log(loaded.every(Boolean), xstate);',
+      ].join('\n'),
+    );
+    const { stdout } = await run(process.execPath, ['entries.cjs'], { cwd: cjs });
+    expect(stdout.trim()).toBe('true false');
+    const esm = join(work, 'module-analytics');
+    writeFileSync(
+      join(esm, 'entries.mjs'),
+      [
+        `import { createRequire } from 'node:module';`,
+        `const require = createRequire(import.meta.url);`,
+        `for (const name of ${JSON.stringify(entries)}) if (Object.keys(await import(name)).length === 0) throw new Error(name);`,
+        `const { decide } = await import('@kapkit/core');`,
+        `console.log(typeof decide, require.resolve('@kapkit/core/time').endsWith('time.cjs'));`,
+      ].join('\n'),
+    );
+    const out = await run(process.execPath, ['entries.mjs'], { cwd: esm });
+    expect(out.stdout.trim()).toBe('function true');
   });
 });

@@ -1,5 +1,5 @@
 import { gunzipSync } from 'node:zlib';
-import { phq9 } from '@kapkit/core';
+import { phq9 } from '@kapkit/core/instruments';
 import type { EventStore } from '@kapkit/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDashboardApp } from '../src/server/app.js';

@@ -1,18 +1,14 @@
 import { join } from 'node:path';
-import type { AccountStore, EventStore } from '@kapkit/store';
+import type { AccountStore } from '@kapkit/store';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDashboardApp } from '../src/server/app.js';
 import {
   artifactsDir,
-  builtClient,
-  findChromium,
-  type LocalServer,
-  launchChromium,
-  requireChromium,
-  serveLocally,
+  type BrowserDashboard,
+  chromiumFor,
+  startBrowserDashboard,
 } from './support/browser.js';
-import { appendLongEpisode, openTempStore } from './support/store.js';
+import { appendLongEpisode } from './support/store.js';
 
 const artifacts = artifactsDir('dashboard');
 const MIN = 60_000;
@@ -21,13 +17,10 @@ const A = { patientId: 'test-pt-team-a', episodeId: 'test-ep-team-a' };
 const B = { patientId: 'test-pt-team-b', episodeId: 'test-ep-team-b' };
 const PASSWORD = 'browser sign-in passphrase';
 
-const executablePath = findChromium();
-const inCi = Boolean(process.env.CI);
+const { executablePath, skip } = chromiumFor('sign-in browser tests');
 
-describe.skipIf(!executablePath && !inCi)('signing in, in a real browser', () => {
-  let store: EventStore;
-  let dispose: () => Promise<void>;
-  let server: LocalServer | undefined;
+describe.skipIf(skip)('signing in, in a real browser', () => {
+  let running: BrowserDashboard | undefined;
   let base: string;
   let browser: Browser;
   let accounts: AccountStore;
@@ -35,19 +28,15 @@ describe.skipIf(!executablePath && !inCi)('signing in, in a real browser', () =>
   let ahead = 0;
 
   beforeAll(async () => {
-    const chromiumPath = requireChromium(executablePath);
-    ({ store, dispose } = await openTempStore());
-    for (const p of [A, B]) {
-      await appendLongEpisode(store, p, { nowMs: NOW, daysAgo: 70, weeks: 8, doses: 3 });
-    }
-    let app: ReturnType<typeof createDashboardApp>['app'];
-    ({ app, accounts } = createDashboardApp({
-      store,
-      staticFiles: builtClient(),
-      log: () => {},
-      now: () => Date.now() + ahead,
-      auth: { lockout: { maxFailures: 3, lockMs: 15 * MIN } },
-    }));
+    running = await startBrowserDashboard(executablePath, {
+      seed: async (s) => {
+        for (const p of [A, B])
+          await appendLongEpisode(s, p, { nowMs: NOW, daysAgo: 70, weeks: 8, doses: 3 });
+      },
+      app: { now: () => Date.now() + ahead, auth: { lockout: { maxFailures: 3, lockMs: 15 * MIN } } },
+    });
+    ({ base, browser } = running);
+    accounts = running.dashboard.accounts;
     const teamA = await accounts.createTeam('Team A', NOW);
     const teamB = await accounts.createTeam('Team B', NOW);
     await accounts.setTeamPatients(teamA.id, [A.patientId], true);
@@ -62,16 +51,9 @@ describe.skipIf(!executablePath && !inCi)('signing in, in a real browser', () =>
       const u = await accounts.createUser({ email, role, password: PASSWORD }, NOW);
       if (team) await accounts.setTeamMember(team, u.id, true);
     }
-    server = await serveLocally(app.fetch);
-    base = server.base;
-    browser = await launchChromium(chromiumPath);
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await dispose?.();
-  });
+  afterAll(() => running?.close());
 
   /** A fresh browser profile (no cookies) on the sign-in page, signed in when the password is right. */
   async function signIn(email: string, password = PASSWORD): Promise<Page> {

@@ -1,31 +1,19 @@
 import { join } from 'node:path';
-import type { EventStore } from '@kapkit/store';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDashboardApp } from '../src/server/app.js';
 import { seedDemoCaseload } from '../src/server/demo.js';
 import { passwordAccount } from './support/auth.js';
 import {
   artifactsDir,
-  builtClient,
-  findChromium,
-  type LocalServer,
-  launchChromium,
-  requireChromium,
-  serveLocally,
+  type BrowserDashboard,
+  chromiumFor,
   signInWithPassword,
+  startBrowserDashboard,
 } from './support/browser.js';
-import { openTempStore } from './support/store.js';
 
 const artifacts = artifactsDir();
 const NOW = Date.now();
-const executablePath = findChromium();
-const inCi = Boolean(process.env.CI);
-if (!executablePath && !inCi) {
-  console.warn(
-    '\n  ⚠ SKIPPED: chart browser tests — Chromium not found (`command -v chromium`). Install it with `apt-get install -y chromium`.\n',
-  );
-}
+const { executablePath, skip } = chromiumFor('chart browser tests');
 
 interface Box {
   readonly id: string;
@@ -41,10 +29,8 @@ const VIEWPORTS = [
   { name: '390', width: 390, height: 844 },
 ] as const;
 
-describe.skipIf(!executablePath && !inCi)('charts in a real browser at 1440 and 390 px', () => {
-  let store: EventStore;
-  let dispose: () => Promise<void>;
-  let server: LocalServer | undefined;
+describe.skipIf(skip)('charts in a real browser at 1440 and 390 px', () => {
+  let running: BrowserDashboard | undefined;
   let base: string;
   let browser: Browser;
   const pages = new Map<string, Page>();
@@ -52,13 +38,14 @@ describe.skipIf(!executablePath && !inCi)('charts in a real browser at 1440 and 
   let patient = '';
 
   beforeAll(async () => {
-    const chromiumPath = requireChromium(executablePath);
-    ({ store, dispose } = await openTempStore());
-    await seedDemoCaseload(store, { nowMs: NOW, patients: 8 });
+    running = await startBrowserDashboard(executablePath, {
+      seed: (store) => seedDemoCaseload(store, { nowMs: NOW, patients: 8 }),
+    });
+    ({ base, browser } = running);
     // A patient in a course with PHQ-9 and GAD-7 scores and a dose: two panels and critical periods.
     const seen = new Map<string, Set<string>>();
     const patients: string[] = [];
-    for await (const s of store.streamAll()) {
+    for await (const s of running.store.streamAll()) {
       const e = s.event;
       if (e.type === 'EpisodeOpened') patients.push(e.patientId);
       const id = patients.at(-1)!;
@@ -68,21 +55,13 @@ describe.skipIf(!executablePath && !inCi)('charts in a real browser at 1440 and 
       seen.set(id, kinds);
     }
     patient = patients.find((p) => ['phq9', 'gad7', 'dose'].every((k) => seen.get(p)?.has(k))) ?? '';
-    const { app, accounts } = createDashboardApp({
-      store,
-      staticFiles: builtClient(),
-      log: () => {},
-    });
-    server = await serveLocally(app.fetch);
-    base = server.base;
-    await passwordAccount(accounts, {
+    await passwordAccount(running.dashboard.accounts, {
       email: 'charts@browser.kapkit.invalid',
       role: 'therapist',
       password: 'chart test passphrase',
       team: 'Chart team',
       patients: [...new Set(patients)],
     });
-    browser = await launchChromium(chromiumPath);
     for (const v of VIEWPORTS) {
       const page = await (
         await browser.newContext({ viewport: { width: v.width, height: v.height } })
@@ -93,11 +72,7 @@ describe.skipIf(!executablePath && !inCi)('charts in a real browser at 1440 and 
     }
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await dispose?.();
-  });
+  afterAll(() => running?.close());
 
   async function open(page: Page, path: string): Promise<void> {
     await page.goto(`${base}${path}`);

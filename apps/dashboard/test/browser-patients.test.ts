@@ -1,21 +1,16 @@
 import { join } from 'node:path';
-import type { EventStore } from '@kapkit/store';
 import axe from 'axe-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDashboardApp } from '../src/server/app.js';
 import { demoSignInLinks } from '../src/server/auth/first-run.js';
 import { seedDemoCaseload } from '../src/server/demo.js';
 import {
   artifactsDir,
-  builtClient,
-  findChromium,
-  type LocalServer,
-  launchChromium,
-  requireChromium,
-  serveLocally,
+  type BrowserDashboard,
+  chromiumFor,
+  startBrowserDashboard,
 } from './support/browser.js';
-import { appendLongEpisode, openTempStore } from './support/store.js';
+import { appendLongEpisode } from './support/store.js';
 
 const artifacts = artifactsDir('patients');
 const DAY_MS = 86_400_000;
@@ -25,11 +20,7 @@ const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1440, height: 900 };
 const CLINIC_PHONE = '(555) 010-0199';
 
-const executablePath = findChromium();
-const inCi = Boolean(process.env.CI);
-if (!executablePath && !inCi) {
-  console.warn('\n  ⚠ SKIPPED: patient-link browser tests — Chromium not found (`command -v chromium`).\n');
-}
+const { executablePath, skip } = chromiumFor('patient-link browser tests');
 
 interface AxeResult {
   readonly violations: readonly {
@@ -53,10 +44,8 @@ async function axeCheck(page: Page, label: string): Promise<AxeResult['violation
   return result.violations;
 }
 
-describe.skipIf(!executablePath && !inCi)('patients report their own outcomes, in a real browser', () => {
-  let store: EventStore;
-  let dispose: () => Promise<void>;
-  let server: LocalServer | undefined;
+describe.skipIf(skip)('patients report their own outcomes, in a real browser', () => {
+  let running: BrowserDashboard | undefined;
   let base: string;
   let browser: Browser;
   let clinician: Page;
@@ -66,32 +55,23 @@ describe.skipIf(!executablePath && !inCi)('patients report their own outcomes, i
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    const chromiumPath = requireChromium(executablePath);
-    ({ store, dispose } = await openTempStore());
-    await seedDemoCaseload(store, { nowMs: NOW, patients: 6 });
-    await appendLongEpisode(store, P, { nowMs: NOW, daysAgo: 60, weeks: 6, doses: 2 });
-    const dashboard = createDashboardApp({
-      store,
-      staticFiles: builtClient(),
-      log: () => {},
-      now: () => Date.now() + ahead,
-      patientLinks: { clinicPhone: CLINIC_PHONE },
+    running = await startBrowserDashboard(executablePath, {
+      seed: async (s) => {
+        await seedDemoCaseload(s, { nowMs: NOW, patients: 6 });
+        await appendLongEpisode(s, P, { nowMs: NOW, daysAgo: 60, weeks: 6, doses: 2 });
+      },
+      app: { now: () => Date.now() + ahead, patientLinks: { clinicPhone: CLINIC_PHONE } },
     });
+    const { dashboard } = running;
+    ({ base, browser } = running);
     await dashboard.refresh();
     const links = await demoSignInLinks(dashboard.accounts, dashboard.syntheticPatients(), NOW);
-    server = await serveLocally(dashboard.app.fetch);
-    base = server.base;
     therapistLink = `${base}${links.find((l) => l.role === 'therapist')!.path}`;
-    browser = await launchChromium(chromiumPath);
     clinician = await (await browser.newContext({ viewport: PHONE })).newPage();
     clinician.on('pageerror', (e) => pageErrors.push(e.message));
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await dispose?.();
-  });
+  afterAll(() => running?.close());
 
   async function patientPage(viewport = PHONE): Promise<{ context: BrowserContext; page: Page }> {
     const context = await browser.newContext({

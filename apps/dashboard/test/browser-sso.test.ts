@@ -11,12 +11,11 @@ import Provider from 'oidc-provider';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDashboardApp } from '../src/server/app.js';
-import { builtClient, findChromium, launchChromium, requireChromium } from './support/browser.js';
+import { builtClient, chromiumFor, launchChromium, requireChromium } from './support/browser.js';
 import { appendLongEpisode, openTempStore } from './support/store.js';
 
 const A = { patientId: 'test-pt-sso', episodeId: 'test-ep-sso' };
-const executablePath = findChromium();
-const inCi = Boolean(process.env.CI);
+const { executablePath, skip } = chromiumFor('single sign-on browser tests');
 
 /** The provider's accounts: the login name is the account id; its role claim (or none). */
 const ROLES: Record<string, string | string[] | undefined> = {
@@ -25,7 +24,7 @@ const ROLES: Record<string, string | string[] | undefined> = {
   'sso-nobody': undefined,
 };
 
-describe.skipIf(!executablePath && !inCi)('single sign-on (OpenID Connect) in a real browser', () => {
+describe.skipIf(skip)('single sign-on (OpenID Connect) in a real browser', () => {
   let store: EventStore;
   let dispose: () => Promise<void>;
   let dashboard: ReturnType<typeof serve>;

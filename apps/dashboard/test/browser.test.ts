@@ -10,20 +10,18 @@ import { join } from 'node:path';
 import type { EventStore } from '@kapkit/store';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDashboardApp } from '../src/server/app.js';
+import type { createDashboardApp } from '../src/server/app.js';
 import { seedDemoCaseload } from '../src/server/demo.js';
 import { researchExporter } from '../src/server/export.js';
 import { passwordAccount } from './support/auth.js';
 import {
   artifactsDir,
-  builtClient,
-  type LocalServer,
-  launchChromium,
-  requireChromium,
-  serveLocally,
+  type BrowserDashboard,
+  chromiumFor,
   signInWithPassword,
+  startBrowserDashboard,
 } from './support/browser.js';
-import { appendLongEpisode, openTempStore } from './support/store.js';
+import { appendLongEpisode } from './support/store.js';
 
 const artifacts = artifactsDir('dashboard');
 const NOW = Date.now();
@@ -40,30 +38,11 @@ const DEMO_AS_OF = (() => {
 const READY = { patientId: 'test-pt-ready', episodeId: 'test-ep-ready' };
 const PHQ = { patientId: 'test-pt-phq', episodeId: 'test-ep-phq' };
 
-/** The Debian Chromium binary (`command -v chromium`), or null. */
-function findChromium(): string | null {
-  try {
-    const path = execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser'], {
-      encoding: 'utf8',
-    }).trim();
-    return path || null;
-  } catch {
-    return null;
-  }
-}
+const { executablePath, skip } = chromiumFor('dashboard browser tests');
 
-const executablePath = findChromium();
-const inCi = Boolean(process.env.CI);
-if (!executablePath && !inCi) {
-  console.warn(
-    '\n  ⚠ SKIPPED: dashboard browser tests — Chromium not found (`command -v chromium`). Install it with `apt-get install -y chromium`; in CI these tests must run.\n',
-  );
-}
-
-describe.skipIf(!executablePath && !inCi)('dashboard in a real browser', () => {
+describe.skipIf(skip)('dashboard in a real browser', () => {
+  let running: BrowserDashboard | undefined;
   let store: EventStore;
-  let dispose: () => Promise<void>;
-  let server: LocalServer | undefined;
   let base: string;
   let browser: Browser;
   let page: Page;
@@ -72,31 +51,22 @@ describe.skipIf(!executablePath && !inCi)('dashboard in a real browser', () => {
   const consoleErrors: string[] = [];
 
   beforeAll(async () => {
-    const chromiumPath = requireChromium(executablePath);
-    ({ store, dispose } = await openTempStore());
-    await seedDemoCaseload(store, { nowMs: DEMO_AS_OF, patients: 10 });
+    const { exporter, note } = researchExporter({ key: 'browser-test-key-0123456789abcdef0123' });
+    running = await startBrowserDashboard(executablePath, {
+      seed: (s) => seedDemoCaseload(s, { nowMs: DEMO_AS_OF, patients: 10 }),
+      app: { exporter, exportNote: note },
+    });
+    ({ store, base, browser } = running);
+    staffAccounts = running.dashboard.accounts;
     for await (const s of store.streamAll()) {
       if (s.event.type === 'EpisodeOpened') demoPatients.push(s.event.patientId);
     }
     demoPatients = [...new Set(demoPatients)];
     await appendLongEpisode(store, READY, { nowMs: NOW, daysAgo: 90, weeks: 10, doses: 4 });
     await appendLongEpisode(store, PHQ, { nowMs: NOW, daysAgo: 60, weeks: 6, doses: 2 });
-    const { app, accounts } = createDashboardApp({
-      store,
-      staticFiles: builtClient(),
-      log: () => {},
-      ...(() => {
-        const { exporter, note } = researchExporter({ key: 'browser-test-key-0123456789abcdef0123' });
-        return { exporter, exportNote: note };
-      })(),
-    });
-    staffAccounts = accounts;
-    server = await serveLocally(app.fetch);
-    base = server.base;
-    browser = await launchChromium(chromiumPath);
     page = await (await browser.newContext({ viewport: { width: 1360, height: 900 } })).newPage();
     // A therapist whose care team looks after every patient, signed in through the form.
-    await passwordAccount(accounts, {
+    await passwordAccount(staffAccounts, {
       email: 'therapist@browser.kapkit.invalid',
       role: 'therapist',
       password: 'browser test passphrase',
@@ -110,11 +80,7 @@ describe.skipIf(!executablePath && !inCi)('dashboard in a real browser', () => {
     page.on('pageerror', (e) => consoleErrors.push(e.message));
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await dispose?.();
-  });
+  afterAll(() => running?.close());
 
   /** Open a page of the app and wait until it has rendered (charts drawn). */
   async function open(path: string): Promise<void> {

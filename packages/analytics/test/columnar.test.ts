@@ -1,4 +1,4 @@
-import { phq9 } from '@kapkit/core';
+import { phq9 } from '@kapkit/core/instruments';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { columnarOutcomes, toColumns } from '../src/columnar.js';

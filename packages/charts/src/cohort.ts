@@ -1,5 +1,5 @@
 import type { KaplanMeierSummary, TrajectoryBin } from '@kapkit/analytics';
-import type { InstrumentDefinition } from '@kapkit/core';
+import type { InstrumentDefinition } from '@kapkit/core/instruments';
 import type { ChartConfiguration, ChartDataset, LegendItem } from 'chart.js';
 import type { AnnotationOptions } from 'chartjs-plugin-annotation';
 import { type DescribedPoint, describedTooltipLabel, formatDays, formatScore } from './format.js';

@@ -1,4 +1,4 @@
-import type { Comparison, InstrumentDefinition, SafetyRule } from '@kapkit/core';
+import type { Comparison, InstrumentDefinition, SafetyRule } from '@kapkit/core/instruments';
 import type { ChartConfiguration, ChartDataset } from 'chart.js';
 import type { AnnotationOptions } from 'chartjs-plugin-annotation';
 import { describedTooltipLabel, formatScore, localDate, wrapText } from './format.js';

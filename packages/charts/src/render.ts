@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 import { existsSync } from 'node:fs';
-import { KapkitError } from '@kapkit/core';
+import { KapkitError } from '@kapkit/core/read';
 import { createCanvas, GlobalFonts } from '@napi-rs/canvas';
 import { Chart, type ChartConfiguration, type ChartType, type Plugin, registerables } from 'chart.js';
 import annotationPlugin from 'chartjs-plugin-annotation';

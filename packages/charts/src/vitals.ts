@@ -1,4 +1,5 @@
-import { type DosingSessionRecord, type EpisodeContext, offsetOf, type VitalsReading } from '@kapkit/core';
+import type { DosingSessionRecord, EpisodeContext, VitalsReading } from '@kapkit/core/read';
+import { offsetOf } from '@kapkit/core/time';
 import type { ChartConfiguration, ChartDataset } from 'chart.js';
 import type { AnnotationOptions } from 'chartjs-plugin-annotation';
 import { type DescribedPoint, describedTooltipLabel, localDate, localDateTime } from './format.js';

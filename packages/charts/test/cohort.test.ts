@@ -1,5 +1,5 @@
 import { kaplanMeier, trajectory } from '@kapkit/analytics';
-import { phq9 } from '@kapkit/core';
+import { phq9 } from '@kapkit/core/instruments';
 import type { AnnotationOptions } from 'chartjs-plugin-annotation';
 import { describe, expect, it } from 'vitest';
 import { type CohortDataset, kaplanMeierChartConfig, trajectoryChartConfig } from '../src/index.js';

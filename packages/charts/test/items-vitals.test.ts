@@ -1,4 +1,4 @@
-import { cadss6, gad7, phq9 } from '@kapkit/core';
+import { cadss6, gad7, phq9 } from '@kapkit/core/instruments';
 import { phq9Answers, Story } from '@kapkit/testing';
 import type { AnnotationOptions } from 'chartjs-plugin-annotation';
 import { describe, expect, it } from 'vitest';

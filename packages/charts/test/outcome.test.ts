@@ -1,5 +1,6 @@
 import { jacobsonTruax, patientOutcome } from '@kapkit/analytics';
-import { DAY_MS, gad7, InvalidTimestampError, phq9, UnknownInstrumentError } from '@kapkit/core';
+import { gad7, phq9, UnknownInstrumentError } from '@kapkit/core/instruments';
+import { DAY_MS, InvalidTimestampError } from '@kapkit/core/time';
 import { gad7Answers, phq9Answers, Story } from '@kapkit/testing';
 import type { AnnotationOptions } from 'chartjs-plugin-annotation';
 import { describe, expect, it } from 'vitest';

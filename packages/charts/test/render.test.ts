@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kaplanMeier, trajectory } from '@kapkit/analytics';
-import { phq9 } from '@kapkit/core';
+import { phq9 } from '@kapkit/core/instruments';
 import { createCanvas, loadImage } from '@napi-rs/canvas';
 import { describe, expect, it } from 'vitest';
 import {

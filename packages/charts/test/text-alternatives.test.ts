@@ -1,4 +1,4 @@
-import { phq9 } from '@kapkit/core';
+import { phq9 } from '@kapkit/core/instruments';
 import type { AnnotationOptions } from 'chartjs-plugin-annotation';
 import { describe, expect, it } from 'vitest';
 import {

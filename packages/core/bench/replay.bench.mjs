@@ -7,15 +7,8 @@ import { createRequire } from 'node:module';
 import { isDeepStrictEqual } from 'node:util';
 import { initialTransition, transition } from 'xstate';
 import { machine, median, prng, writeSection } from '../../../scripts/bench-report.mjs';
-import {
-  dosedSessions,
-  dosesOnHand,
-  episodeMachine,
-  parseEvent,
-  phaseOf,
-  projectEpisodes,
-  replay,
-} from '../dist/index.js';
+import { episodeMachine, parseEvent, phaseOf, projectEpisodes, replay } from '../dist/index.js';
+import { dosedSessions, dosesOnHand } from '../dist/read.js';
 
 const XSTATE_VERSION = createRequire(import.meta.url)('xstate/package.json').version;
 const EPISODES = Number(process.env.KAPKIT_BENCH_EPISODES ?? 1_000);

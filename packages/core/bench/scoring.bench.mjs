@@ -3,7 +3,7 @@
 // same records. Target (issue): bulk path ≤ 1.5 × the hand-written loop. Writes docs/benchmarks.md.
 import Ajv from 'ajv';
 import { machine, median, prng, writeSection } from '../../../scripts/bench-report.mjs';
-import { phq9, responseSchema, scoreBatch, toJsonSchema } from '../dist/index.js';
+import { phq9, responseSchema, scoreBatch, toJsonSchema } from '../dist/instruments.js';
 
 const N = Number(process.env.KAPKIT_BENCH_N ?? 1_000_000);
 const ROUNDS = Number(process.env.KAPKIT_BENCH_ROUNDS ?? 5);

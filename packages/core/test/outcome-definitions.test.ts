@@ -7,7 +7,7 @@ import {
   InstrumentDefinitionError,
   phq9,
   who5,
-} from '../src/index.js';
+} from '../src/instruments.js';
 
 /** The paths `defineInstrument` names for a definition, or [] when it passes. */
 function issuePaths(d: InstrumentDefinition): string[] {

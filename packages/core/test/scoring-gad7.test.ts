@@ -1,33 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { gad2, gad7 } from '../src/instruments/gad7.js';
 import { scoreResponse } from '../src/instruments/scoring.js';
+import { answersSummingTo, itPlacesBandEdges } from './instruments/shared-checks.js';
 
-function withTotal(total: number): (0 | 1 | 2 | 3)[] {
-  const r: (0 | 1 | 2 | 3)[] = [0, 0, 0, 0, 0, 0, 0];
-  let left = total;
-  for (let i = 0; i < 7 && left > 0; i++) {
-    const v = Math.min(3, left) as 0 | 1 | 2 | 3;
-    r[i] = v;
-    left -= v;
-  }
-  return r;
-}
+/** Seven answers summing to `total`, filled with 3s from item 1 onwards. */
+const withTotal = (total: number) => answersSummingTo(total, 7, 3);
 
 describe('GAD-7 scoring (Spitzer et al. 2006)', () => {
-  it.each([
-    [0, 'minimal'],
-    [4, 'minimal'],
-    [5, 'mild'],
-    [9, 'mild'],
-    [10, 'moderate'],
-    [14, 'moderate'],
-    [15, 'severe'],
-    [21, 'severe'],
-  ] as const)('puts a total of %i in the %s band', (total, band) => {
-    const r = scoreResponse(gad7, { responses: withTotal(total) });
-    expect(r.total).toBe(total);
-    expect(r.severity).toBe(band);
-  });
+  itPlacesBandEdges(gad7, withTotal, { minimal: [0, 4], mild: [5, 9], moderate: [10, 14], severe: [15, 21] });
 
   it('screens positive at 10 and not at 9', () => {
     expect(scoreResponse(gad7, { responses: withTotal(10) }).cutoffs[0]).toMatchObject({

@@ -1,4 +1,4 @@
-import { builtinInstruments } from '@kapkit/core';
+import { builtinInstruments } from '@kapkit/core/instruments';
 import { type ColumnSelection, type ColumnSpec, parquetType, rangeText, type TableSpec } from './columns.js';
 import { tableSchemaIds } from './json-schema.js';
 import type { ExportFormat } from './manifest.js';

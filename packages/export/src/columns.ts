@@ -98,15 +98,9 @@ function columnType(c: ColumnSpec): z.ZodType {
       else if (c.dateTime) t = z.iso.datetime({ offset: true });
       else t = z.string();
       break;
-    case 'integer': {
-      let n = z.int();
-      if (c.minimum !== undefined) n = n.min(c.minimum);
-      if (c.maximum !== undefined) n = n.max(c.maximum);
-      t = n;
-      break;
-    }
+    case 'integer':
     case 'number': {
-      let n = z.number();
+      let n = c.type === 'integer' ? z.int() : z.number();
       if (c.minimum !== undefined) n = n.min(c.minimum);
       if (c.maximum !== undefined) n = n.max(c.maximum);
       t = n;

@@ -1,13 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import {
-  builtinInstruments,
-  EVENT_SCHEMA_VERSION,
-  episodeEventSchema,
-  eventSchemas,
-  eventTypes,
-  toJsonSchema as instrumentResponseJsonSchema,
-} from '@kapkit/core';
+import { EVENT_SCHEMA_VERSION, episodeEventSchema, eventSchemas, eventTypes } from '@kapkit/core';
+import { builtinInstruments, toJsonSchema as instrumentResponseJsonSchema } from '@kapkit/core/instruments';
 import * as z from 'zod';
 import { rowSchema, TABLE_NAMES, type TableName } from './columns.js';
 import { manifestSchema } from './manifest.js';
@@ -65,8 +59,13 @@ interface RecordType {
   readonly io: 'input' | 'output';
 }
 
+/** A record written by kapkit (an output), at the record schema version. */
+function outputRecord(name: string, path: string, zod: z.ZodType): RecordType {
+  return { name, path, version: RECORD_SCHEMA_VERSION, zod, io: 'output' };
+}
+
 function recordTypes(): RecordType[] {
-  const out: RecordType[] = [
+  return [
     {
       name: 'episode-event',
       path: 'episode-event.schema.json',
@@ -74,58 +73,23 @@ function recordTypes(): RecordType[] {
       zod: episodeEventSchema,
       io: 'input',
     },
+    ...eventTypes.map(
+      (type): RecordType => ({
+        name: `event:${type}`,
+        path: `events/${type}.schema.json`,
+        version: EVENT_SCHEMA_VERSION,
+        zod: eventSchemas[type],
+        io: 'input',
+      }),
+    ),
+    outputRecord('scored-assessment', 'scored-assessment.schema.json', scoredAssessmentSchema),
+    outputRecord('score-line', 'score-line.schema.json', scoreLineSchema),
+    ...TABLE_NAMES.map((name) =>
+      outputRecord(`table:${name}`, `tables/${name}.schema.json`, rowSchema(tables[name])),
+    ),
+    outputRecord('analysis-report', 'analysis-report.schema.json', analysisReportSchema),
+    outputRecord('export-manifest', 'export-manifest.schema.json', manifestSchema),
   ];
-  for (const type of eventTypes) {
-    out.push({
-      name: `event:${type}`,
-      path: `events/${type}.schema.json`,
-      version: EVENT_SCHEMA_VERSION,
-      zod: eventSchemas[type],
-      io: 'input',
-    });
-  }
-  out.push(
-    {
-      name: 'scored-assessment',
-      path: 'scored-assessment.schema.json',
-      version: RECORD_SCHEMA_VERSION,
-      zod: scoredAssessmentSchema,
-      io: 'output',
-    },
-    {
-      name: 'score-line',
-      path: 'score-line.schema.json',
-      version: RECORD_SCHEMA_VERSION,
-      zod: scoreLineSchema,
-      io: 'output',
-    },
-  );
-  for (const name of TABLE_NAMES) {
-    out.push({
-      name: `table:${name}`,
-      path: `tables/${name}.schema.json`,
-      version: RECORD_SCHEMA_VERSION,
-      zod: rowSchema(tables[name]),
-      io: 'output',
-    });
-  }
-  out.push(
-    {
-      name: 'analysis-report',
-      path: 'analysis-report.schema.json',
-      version: RECORD_SCHEMA_VERSION,
-      zod: analysisReportSchema,
-      io: 'output',
-    },
-    {
-      name: 'export-manifest',
-      path: 'export-manifest.schema.json',
-      version: RECORD_SCHEMA_VERSION,
-      zod: manifestSchema,
-      io: 'output',
-    },
-  );
-  return out;
 }
 
 /** `$schema` and `$id` first, then title and description, then the rest as generated. */

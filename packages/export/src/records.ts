@@ -1,4 +1,4 @@
-import { builtinInstruments } from '@kapkit/core';
+import { builtinInstruments } from '@kapkit/core/instruments';
 import * as z from 'zod';
 
 /**

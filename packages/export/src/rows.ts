@@ -1,19 +1,14 @@
 import { type EpisodeOutcomes, episodeOutcomes, instrumentOutcomeOf } from '@kapkit/analytics';
+import type { EpisodeAssessment, EpisodeContext, EpisodePhase, EventOf } from '@kapkit/core';
+import { consentInForce, type DosingSessionRecord } from '@kapkit/core/read';
 import {
   analyzeCriticalPeriods,
   type CriticalPeriodAnalysis,
-  consentInForce,
   DAY_MS,
-  type DosingSessionRecord,
-  type EpisodeAssessment,
-  type EpisodeContext,
-  type EpisodePhase,
-  type EventOf,
   locateInCriticalPeriods,
-  medicationFindings,
-  totalDiazepamEquivalent,
   windowMsFromDays,
-} from '@kapkit/core';
+} from '@kapkit/core/time';
+import { medicationFindings, totalDiazepamEquivalent } from '@kapkit/core/vocabularies';
 import type { IdMapper } from './pseudonym.js';
 import { EPISODE_OUTCOME_INSTRUMENTS, ITEM_COLUMN_NAMES } from './tables.js';
 

@@ -2,7 +2,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type EpisodeContext, eventIdsOf, KapkitError, replay } from '@kapkit/core';
+import { type EpisodeContext, KapkitError, replay } from '@kapkit/core';
+import { eventIdsOf } from '@kapkit/core/read';
 import { Story } from '@kapkit/testing';
 import Ajv, { type AnySchemaObject, type ValidateFunction } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,16 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type AnalysisReport, analyzeOutcomes, recordsFromEvents } from '@kapkit/analytics';
-import {
-  builtinInstruments,
-  type EpisodeEvent,
-  episodeEventSchema,
-  eventTypes,
-  parseEvent,
-  type ScoreResult,
-  scoreResponse,
-  upcastEvent,
-} from '@kapkit/core';
+import { type EpisodeEvent, episodeEventSchema, eventTypes, parseEvent, upcastEvent } from '@kapkit/core';
+import { builtinInstruments, type ScoreResult, scoreResponse } from '@kapkit/core/instruments';
 import { Story } from '@kapkit/testing';
 import { describe, expect, it } from 'vitest';
 import type * as z from 'zod';

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { type Refusal, type Role, recordedByRoles, type SafetySignal } from '@kapkit/core';
+import type { Refusal, Role, SafetySignal } from '@kapkit/core';
+import { recordedByRoles } from '@kapkit/core/vocabularies';
 import { InvalidArgumentError } from './errors.js';
 import { isoOf } from './rows.js';
 import type { SafetySignalReview, StoredSafetySignal } from './store-types.js';

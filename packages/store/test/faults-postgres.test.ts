@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StoreDatabaseError, StoreTimeoutError } from '../src/errors.js';
 import { openStore } from '../src/open.js';
 import { internalDb } from '../src/store.js';
+import type { EventStore } from '../src/store-types.js';
 import { expectExactlyAcknowledged, newStats, runWriters } from './fixtures/fault-writers.js';
 import { batchOf10, opened } from './fixtures/log.mjs';
 import {
@@ -74,11 +75,31 @@ describe('PostgreSQL connection lost at an exact point of an append (proxy)', ()
     await fx?.cleanup();
   });
 
-  it('reports a COMMIT whose acknowledgement was lost as outcome unknown; the retry answers duplicate', async (context) => {
+  /**
+   * Run `body` with a store opened through the proxy (with `options`) on which episode `ep-<name>` is opened
+   * for `pt-synthetic-<name>`; the proxy is thawed and the store closed afterwards, whatever happened.
+   */
+  async function withOpenedEpisode(
+    context: { skip: (note?: string) => void },
+    name: string,
+    options: Parameters<typeof openStore>[0],
+    body: (store: EventStore) => Promise<void>,
+  ): Promise<void> {
     requireEngine(postgres, context);
-    const store = await opensFor(fx, proxy.url(PG_URL!));
+    const store = await opensFor(fx, proxy.url(PG_URL!), options);
     try {
-      await store.append('ep-ack', [opened('ep-ack', 'pt-synthetic-ack')], { expectedVersion: 0 });
+      await store.append(`ep-${name}`, [opened(`ep-${name}`, `pt-synthetic-${name}`)], {
+        expectedVersion: 0,
+      });
+      await body(store);
+    } finally {
+      proxy.thaw();
+      await store.close();
+    }
+  }
+
+  it('reports a COMMIT whose acknowledgement was lost as outcome unknown; the retry answers duplicate', async (context) => {
+    await withOpenedEpisode(context, 'ack', {}, async (store) => {
       const batch = batchOf10('ep-ack', 'pt-synthetic-ack', 'ack-b1', 1);
       proxy.dropOnQuery(/^COMMIT/, 'after-reply');
       const error = await failure(store.append('ep-ack', batch, { expectedVersion: 1 }));
@@ -95,16 +116,11 @@ describe('PostgreSQL connection lost at an exact point of an append (proxy)', ()
       const stored = await store.readEpisode('ep-ack');
       expect(stored.map((e) => e.version)).toEqual(Array.from({ length: 21 }, (_, i) => i + 1));
       expect(new Set(stored.map((e) => e.event.id)).size).toBe(21);
-    } finally {
-      await store.close();
-    }
+    });
   });
 
   it('reports a connection lost before COMMIT as not committed; nothing is stored and the retry appends', async (context) => {
-    requireEngine(postgres, context);
-    const store = await opensFor(fx, proxy.url(PG_URL!));
-    try {
-      await store.append('ep-lost', [opened('ep-lost', 'pt-synthetic-lost')], { expectedVersion: 0 });
+    await withOpenedEpisode(context, 'lost', {}, async (store) => {
       const batch = batchOf10('ep-lost', 'pt-synthetic-lost', 'lost-b1', 1);
       proxy.dropOnQuery(/kapkit_append\(/, 'before'); // the append function: the lock, the append lock and the INSERT of the events
       const error = await failure(store.append('ep-lost', batch, { expectedVersion: 1 }));
@@ -114,16 +130,11 @@ describe('PostgreSQL connection lost at an exact point of an append (proxy)', ()
         status: 'appended',
         version: 11,
       });
-    } finally {
-      await store.close();
-    }
+    });
   });
 
   it('answers a retry after an unknown outcome with appended when the COMMIT never reached the server', async (context) => {
-    requireEngine(postgres, context);
-    const store = await opensFor(fx, proxy.url(PG_URL!));
-    try {
-      await store.append('ep-never', [opened('ep-never', 'pt-synthetic-never')], { expectedVersion: 0 });
+    await withOpenedEpisode(context, 'never', {}, async (store) => {
       const batch = batchOf10('ep-never', 'pt-synthetic-never', 'never-b1', 1);
       proxy.dropOnQuery(/^COMMIT/, 'before');
       const error = await failure(store.append('ep-never', batch, { expectedVersion: 1 }));
@@ -133,40 +144,37 @@ describe('PostgreSQL connection lost at an exact point of an append (proxy)', ()
         status: 'appended',
         version: 11,
       });
-    } finally {
-      await store.close();
-    }
+    });
   });
 
   it('gives StoreTimeoutError when the server stops answering, then works again when it answers', async (context) => {
-    requireEngine(postgres, context);
-    const store = await opensFor(fx, proxy.url(PG_URL!), { statementTimeoutMs: 1500, closeTimeoutMs: 1500 });
-    try {
-      await store.append('ep-freeze', [opened('ep-freeze', 'pt-synthetic-freeze')], { expectedVersion: 0 });
-      proxy.freeze();
-      const t0 = performance.now();
-      const error = await failure(
-        store.append('ep-freeze', batchOf10('ep-freeze', 'pt-synthetic-freeze', 'fz-b1', 1), {
+    await withOpenedEpisode(
+      context,
+      'freeze',
+      { statementTimeoutMs: 1500, closeTimeoutMs: 1500 },
+      async (store) => {
+        proxy.freeze();
+        const t0 = performance.now();
+        const error = await failure(
+          store.append('ep-freeze', batchOf10('ep-freeze', 'pt-synthetic-freeze', 'fz-b1', 1), {
+            expectedVersion: 1,
+          }),
+        );
+        figures.proxyStatementTimeoutMs = Math.round(performance.now() - t0);
+        expect(error).toBeInstanceOf(StoreTimeoutError);
+        expect(error).toMatchObject({ code: 'store-timeout', phase: 'statement', timeoutMs: 1500 });
+        proxy.thaw();
+        const r = await store.append('ep-freeze', batchOf10('ep-freeze', 'pt-synthetic-freeze', 'fz-b1', 1), {
           expectedVersion: 1,
-        }),
-      );
-      figures.proxyStatementTimeoutMs = Math.round(performance.now() - t0);
-      expect(error).toBeInstanceOf(StoreTimeoutError);
-      expect(error).toMatchObject({ code: 'store-timeout', phase: 'statement', timeoutMs: 1500 });
-      proxy.thaw();
-      const r = await store.append('ep-freeze', batchOf10('ep-freeze', 'pt-synthetic-freeze', 'fz-b1', 1), {
-        expectedVersion: 1,
-      });
-      expect(r).toMatchObject({ status: 'appended', version: 11 });
-      // Frozen again with an idle pooled connection: close() still returns.
-      proxy.freeze();
-      const c0 = performance.now();
-      await store.close();
-      figures.proxyCloseWhileFrozenMs = Math.round(performance.now() - c0);
-    } finally {
-      proxy.thaw();
-      await store.close();
-    }
+        });
+        expect(r).toMatchObject({ status: 'appended', version: 11 });
+        // Frozen again with an idle pooled connection: close() still returns.
+        proxy.freeze();
+        const c0 = performance.now();
+        await store.close();
+        figures.proxyCloseWhileFrozenMs = Math.round(performance.now() - c0);
+      },
+    );
   });
 
   it('takes the statement limit from the URL: statement_timeout or options=-c statement_timeout', async (context) => {

@@ -141,13 +141,4 @@ export function writeReliabilitySummary(name: string, figures: Record<string, un
 }
 
 /** A small deterministic PRNG (mulberry32), so a run's random kill points can be replayed from its seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng } from '../../../test-support/prng.mjs';

@@ -1,5 +1,5 @@
 /** Instrument definitions from the server, fetched once per page load. */
-import type { InstrumentDefinition } from '@kapkit/core';
+import type { InstrumentDefinition } from '@kapkit/core/instruments';
 import { api } from './api.js';
 
 let cache: Promise<readonly InstrumentDefinition[]> | null = null;

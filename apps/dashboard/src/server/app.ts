@@ -10,7 +10,8 @@
  * API responses, and logs that carry the method, the route template and the status, never a path parameter,
  * a query, a body or an error message (they can hold patient identifiers or health data).
  */
-import { createInstrumentRegistry, formatInOffset } from '@kapkit/core';
+import { createInstrumentRegistry } from '@kapkit/core/instruments';
+import { formatInOffset } from '@kapkit/core/time';
 import { openAccounts } from '@kapkit/store';
 import { type Context, Hono } from 'hono';
 import { adminRoutes } from './auth/admin.js';

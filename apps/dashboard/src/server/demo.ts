@@ -4,7 +4,8 @@
  * phase. Every event is `synthetic: true`; ids read `demo-pt-0001`. Also a builder for one long synthetic
  * episode (benchmarks, tests).
  */
-import { type EpisodeEventInput, formatInOffset } from '@kapkit/core';
+import type { EpisodeEventInput } from '@kapkit/core';
+import { formatInOffset } from '@kapkit/core/time';
 import type { EventStore } from '@kapkit/store';
 import { generateDemoCohort } from '@kapkit/testing';
 

@@ -11,11 +11,10 @@ import {
   type EventType,
   eventSchemas,
   eventTypes,
-  formatPath,
-  type InstrumentRegistry,
-  primaryRoleOf,
-  validateResponse,
 } from '@kapkit/core';
+import { type InstrumentRegistry, validateResponse } from '@kapkit/core/instruments';
+import { formatPath } from '@kapkit/core/read';
+import { primaryRoleOf } from '@kapkit/core/vocabularies';
 import type { FieldIssue } from '../shared/api.js';
 
 /** Most events one request may append (a dosing session is five). */

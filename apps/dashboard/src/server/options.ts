@@ -1,4 +1,5 @@
-import type { EpisodeEvent, InstrumentRegistry } from '@kapkit/core';
+import type { EpisodeEvent } from '@kapkit/core';
+import type { InstrumentRegistry } from '@kapkit/core/instruments';
 import type { AccountStore, EventStore, LockoutPolicy } from '@kapkit/store';
 import type { OidcOptions } from './auth/oidc.js';
 import type { PatientLinkOptions } from './measure-links/settings.js';

@@ -1,10 +1,5 @@
-import {
-  type EpisodeContext,
-  type EpisodeEvent,
-  type EpisodeState,
-  type InstrumentRegistry,
-  projectEpisodes,
-} from '@kapkit/core';
+import { type EpisodeContext, type EpisodeEvent, type EpisodeState, projectEpisodes } from '@kapkit/core';
+import type { InstrumentRegistry } from '@kapkit/core/instruments';
 import type { EventStore, LoadedEpisode, StoredSafetySignal } from '@kapkit/store';
 import type { CaseloadRow, CohortInstrument } from '../shared/api.js';
 import { type CaseloadScores, caseloadRow, caseloadScores } from './views/caseload.js';

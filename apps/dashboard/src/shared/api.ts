@@ -4,7 +4,8 @@
  */
 import type { KaplanMeierSummary, TrajectoryBin } from '@kapkit/analytics';
 import type { OutcomeChartData } from '@kapkit/charts';
-import type { EpisodeAssessment, EpisodeContext, InstrumentDefinition } from '@kapkit/core';
+import type { InstrumentDefinition } from '@kapkit/core/instruments';
+import type { EpisodeAssessment, EpisodeContext } from '@kapkit/core/read';
 
 type Severity = 'urgent' | 'warning' | 'info';
 

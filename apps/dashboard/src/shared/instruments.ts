@@ -4,7 +4,7 @@
  * shown only where the licence lets kapkit ship it (`licence.itemTextIncluded`); otherwise "Item n", and the
  * clinic uses its own licensed form for the wording. Pure and browser-safe (type-only imports).
  */
-import type { InstrumentDefinition, ResponseScale } from '@kapkit/core';
+import type { InstrumentDefinition, ResponseScale } from '@kapkit/core/instruments';
 import type { BandView, InstrumentView, ScaleView } from './api.js';
 
 function scaleView(scale: ResponseScale): ScaleView {

@@ -4,13 +4,16 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
+import type { EventStore } from '@kapkit/store';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { createDashboardApp, type DashboardOptions } from '../../src/server/app.js';
 import { loadStaticFiles, type StaticFiles } from '../../src/server/static.js';
+import { openTempStore } from './store.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
 /** The Debian Chromium binary (`command -v chromium`), or null. */
-export function findChromium(): string | null {
+function findChromium(): string | null {
   try {
     const path = execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser'], {
       encoding: 'utf8',
@@ -46,6 +49,24 @@ export function requireChromium(executablePath: string | null): string {
   return executablePath;
 }
 
+/**
+ * The Chromium a browser suite (`suite` names it in the warning) runs with, and whether it is skipped: it is
+ * when Chromium is not installed, outside CI only (in CI, `startBrowserDashboard` fails instead).
+ */
+export function chromiumFor(suite: string): {
+  readonly executablePath: string | null;
+  readonly skip: boolean;
+} {
+  const executablePath = findChromium();
+  const skip = !executablePath && !process.env.CI;
+  if (skip) {
+    console.warn(
+      `\n  ⚠ SKIPPED: ${suite} — Chromium not found (\`command -v chromium\`). Install it with \`apt-get install -y chromium\`; in CI these tests must run.\n`,
+    );
+  }
+  return { executablePath, skip };
+}
+
 /** A folder under artifacts/ at the repository root for screenshots (created). */
 export function artifactsDir(...parts: string[]): string {
   const dir = join(here, '..', '..', '..', '..', 'artifacts', ...parts);
@@ -59,14 +80,14 @@ export function builtClient(): StaticFiles {
 }
 
 /** A server on 127.0.0.1 at a free port, its base URL, and how to stop it. */
-export interface LocalServer {
+interface LocalServer {
   readonly server: ReturnType<typeof serve>;
   readonly base: string;
   close(): Promise<void>;
 }
 
 /** Serve `fetch` on 127.0.0.1 at a free port. */
-export async function serveLocally(fetch: Parameters<typeof serve>[0]['fetch']): Promise<LocalServer> {
+async function serveLocally(fetch: Parameters<typeof serve>[0]['fetch']): Promise<LocalServer> {
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
   });
@@ -83,4 +104,46 @@ export async function signInWithPassword(page: Page, base: string, email: string
   await page.fill('#email', email);
   await page.fill('#password', password);
   await Promise.all([page.waitForURL(`${base}/`), page.click('button[type=submit]')]);
+}
+
+/** What a browser suite runs against: the dashboard on a temporary store, served on 127.0.0.1, and Chromium. */
+export interface BrowserDashboard {
+  readonly store: EventStore;
+  readonly dashboard: ReturnType<typeof createDashboardApp>;
+  readonly base: string;
+  readonly browser: Browser;
+  /** Close the browser, stop the server and remove the store. */
+  close(): Promise<void>;
+}
+
+/**
+ * Open a temporary store, let `seed` write to it, serve the dashboard (the built front end, no log lines, and
+ * `app`'s options) on 127.0.0.1 and launch Chromium. Whatever started is stopped again if a step fails.
+ */
+export async function startBrowserDashboard(
+  executablePath: string | null,
+  o: {
+    readonly seed?: (store: EventStore) => Promise<unknown>;
+    readonly app?: Omit<DashboardOptions, 'store' | 'staticFiles'>;
+  } = {},
+): Promise<BrowserDashboard> {
+  const chromiumPath = requireChromium(executablePath);
+  const { store, dispose } = await openTempStore();
+  let server: LocalServer | undefined;
+  let browser: Browser | undefined;
+  const close = async () => {
+    await browser?.close();
+    await server?.close();
+    await dispose();
+  };
+  try {
+    await o.seed?.(store);
+    const dashboard = createDashboardApp({ store, staticFiles: builtClient(), log: () => {}, ...o.app });
+    server = await serveLocally(dashboard.app.fetch);
+    browser = await launchChromium(chromiumPath);
+    return { store, dashboard, base: server.base, browser, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
 }

@@ -1,4 +1,4 @@
-import { DAY_MS } from '@kapkit/core';
+import { DAY_MS } from '@kapkit/core/time';
 import type { ChartData, LegendItem, Plugin } from 'chart.js';
 import type { AnnotationOptions } from 'chartjs-plugin-annotation';
 import { describedTooltipLabel, formatDays, formatScore, localDate, localDateTime } from '../format.js';

@@ -1,13 +1,11 @@
 import { type EpisodeOutcomes, episodeOutcomes, type InstrumentOutcome } from '@kapkit/analytics';
 import {
   createInstrumentRegistry,
-  DAY_MS,
-  type EpisodeAssessment,
-  type EpisodeContext,
   type InstrumentDefinition,
   type InstrumentRegistry,
-  offsetOf,
-} from '@kapkit/core';
+} from '@kapkit/core/instruments';
+import type { EpisodeAssessment, EpisodeContext } from '@kapkit/core/read';
+import { DAY_MS, offsetOf } from '@kapkit/core/time';
 import { formatDays, formatScore, localDateTime } from '../format.js';
 import { bandTints, seriesColor } from '../palette.js';
 import { describeRow } from './describe.js';

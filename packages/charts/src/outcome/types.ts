@@ -1,5 +1,6 @@
 import type { ReliableChangeClass } from '@kapkit/analytics';
-import type { BandDefinition, EpisodeContext, InstrumentRegistry } from '@kapkit/core';
+import type { BandDefinition, InstrumentRegistry } from '@kapkit/core/instruments';
+import type { EpisodeContext } from '@kapkit/core/read';
 import type { ChartConfiguration, ChartDataset, PointStyle } from 'chart.js';
 import type { DescribedPoint } from '../format.js';
 

@@ -6,13 +6,9 @@ import {
   type OutcomeRecord,
   recordsFromEpisodes,
 } from '@kapkit/analytics';
-import {
-  createInstrumentRegistry,
-  DAY_MS,
-  EventLogFold,
-  ndjsonLines,
-  normalizeInstrumentId,
-} from '@kapkit/core';
+import { EventLogFold, ndjsonLines } from '@kapkit/core';
+import { createInstrumentRegistry, normalizeInstrumentId } from '@kapkit/core/instruments';
+import { DAY_MS } from '@kapkit/core/time';
 import { parse } from 'csv-parse';
 import { CliError, type CliIO, inputName, openInput, parseNow, write } from '../io.js';
 import { readProgress } from '../progress.js';

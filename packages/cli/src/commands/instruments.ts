@@ -1,4 +1,4 @@
-import { createInstrumentRegistry } from '@kapkit/core';
+import { createInstrumentRegistry } from '@kapkit/core/instruments';
 import { type CliIO, write } from '../io.js';
 
 /** `kapkit instruments [--json]`: list the registered instruments. */

@@ -1,12 +1,7 @@
 import type { OutcomeChartData } from '@kapkit/charts';
-import {
-  createInstrumentRegistry,
-  decide,
-  type EpisodeState,
-  InvalidTimestampError,
-  initialEpisodeState,
-  offsetOf,
-} from '@kapkit/core';
+import { decide, type EpisodeState, initialEpisodeState } from '@kapkit/core';
+import { createInstrumentRegistry } from '@kapkit/core/instruments';
+import { InvalidTimestampError, offsetOf } from '@kapkit/core/time';
 import { writeFileAtomically } from '../atomic-write.js';
 import { CliError, type CliIO, openInput, readNdjson, write } from '../io.js';
 

@@ -4,7 +4,7 @@ import {
   type SafetyFlag,
   safeScoreResponse,
   UnknownInstrumentError,
-} from '@kapkit/core';
+} from '@kapkit/core/instruments';
 import { CliError, type CliIO, inputName, openInput, readNdjson, write } from '../io.js';
 
 /** One output line of `kapkit score`. */

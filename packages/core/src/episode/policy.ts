@@ -1,4 +1,5 @@
 import { CRITICAL_PERIOD_DEFAULTS } from './critical-periods.js';
+import { contraindicationCodes } from './vocabularies.js';
 
 /**
  * The episode policy: every threshold and rule the episode machine applies, as a typed, configurable object.
@@ -156,17 +157,8 @@ export const defaultPolicy: EpisodePolicy = {
   chainWarningDays: 3,
   clockToleranceMinutes: 5,
   requireSafetyReviewBeforeDose: true,
-  absoluteContraindications: [
-    'uncontrolled-hypertension',
-    'uncontrolled-glaucoma',
-    'severe-breathing-problems',
-    'ketamine-allergy',
-    'uncontrolled-substance-use-disorder',
-    'acute-mania-or-mixed-state',
-    'primary-psychosis-history',
-    'active-suicidal-ideation',
-    'severe-decompensation',
-  ],
+  // The first nine codes of the vocabulary, which lists the absolute contraindications first (vocabularies.ts).
+  absoluteContraindications: contraindicationCodes.slice(0, 9),
   maxBoosterFraction: 0.5,
   maxBoostersPerSession: 1,
   minHoursBetweenDosingSessions: 24,

@@ -1,5 +1,7 @@
 import type { ValidationIssue } from '../errors.js';
 
+// Every export of this module is public: `@kapkit/core` re-exports it whole (index.ts).
+
 /** Every reason the episode machine can refuse an event. Stable: callers may switch on them. */
 export const refusalCodes = {
   'invalid-event': 'The event does not match its schema.',

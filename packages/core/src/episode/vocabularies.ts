@@ -1,7 +1,8 @@
 /*
  * The vocabularies of episode events: the codes and names a field of an event may take (modes, routes,
  * formulations, contraindications, adverse events, reasons, contexts, consent scopes, roles, review outcomes).
- * The event schemas (events.ts) are built from them.
+ * The event schemas (events.ts) are built from them. Every export of this module is public:
+ * `@kapkit/core/vocabularies` re-exports it whole.
  */
 
 export const sessionModes = ['in-person', 'telehealth'] as const;
@@ -19,6 +20,8 @@ export const doseKinds = ['full', 'half', 'booster'] as const;
 /**
  * Contraindications and considerations screened at the medical evaluation (Journey Clinical
  * eligibility criteria). Recorded as codes; kapkit does not decide eligibility, the clinician does.
+ * The nine absolute contraindications come first: the default policy takes them by that position
+ * (`defaultPolicy.absoluteContraindications`, policy.ts); the codes after them are considerations.
  */
 export const contraindicationCodes = [
   'uncontrolled-hypertension',

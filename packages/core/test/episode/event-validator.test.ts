@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { prng } from '../../../../test-support/prng.mjs';
 import { eventValidatorFallback, parseEventFast } from '../../src/episode/event-validator.js';
 import { episodeEventSchema, upcastEvent } from '../../src/episode/events.js';
 
@@ -12,17 +13,6 @@ const fixture = readFileSync(new URL('../fixtures/v1-demo-cohort.ndjson', import
   .split('\n')
   .filter((l) => l.trim() !== '')
   .map((l) => JSON.parse(l) as Record<string, unknown>);
-
-function mulberry32(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const odd: unknown[] = [
   '',
@@ -99,7 +89,7 @@ describe('compiled event check', () => {
   });
 
   it('agrees with zod on mutated events (fields removed, odd values, unknown keys)', () => {
-    const rnd = mulberry32(14);
+    const rnd = prng(14);
     let valid = 0;
     let invalid = 0;
     for (let i = 0; i < 20_000; i++) {

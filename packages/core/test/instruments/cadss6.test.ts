@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { cadss6 } from '../../src/instruments/cadss6.js';
-import { safeScoreResponse, scoreResponse } from '../../src/instruments/scoring.js';
+import { scoreResponse } from '../../src/instruments/scoring.js';
+import { expectNoItemText, expectNotScorable, itRefuses, itRefusesBadAnswers } from './shared-checks.js';
 
 describe('CADSS-6 definition', () => {
   it('is a session measure of six items rated 0–4', () => {
@@ -11,9 +12,8 @@ describe('CADSS-6 definition', () => {
   });
 
   it('ships no item text, since its licence is unknown', () => {
-    expect(cadss6.licence.itemTextIncluded).toBe(false);
+    expectNoItemText(cadss6);
     expect(cadss6.licence.terms).toMatch(/^Unknown/);
-    expect(cadss6.items.every((item) => !('text' in item))).toBe(true);
   });
 });
 
@@ -34,39 +34,21 @@ describe('CADSS-6 scoring', () => {
   });
 
   it('does not score the total when an item is unanswered', () => {
-    const r = scoreResponse(cadss6, { responses: [1, 1, null, 1, 1, 1] });
-    expect(r.status).toBe('not-scorable');
-    expect(r.total).toBeNull();
-    expect(r.missingItems).toEqual([3]);
+    expectNotScorable(cadss6, [1, 1, null, 1, 1, 1], [3]);
   });
 });
 
 describe('CADSS-6 validation', () => {
-  it('rejects an answer of 5 and names the item', () => {
-    const r = safeScoreResponse(cadss6, { responses: [0, 0, 0, 0, 0, 5] });
-    expect(r.ok).toBe(false);
-    if (r.ok) return;
-    expect(r.issues).toHaveLength(1);
-    expect(r.issues[0]).toMatchObject({ path: ['responses', 5], code: 'out-of-range' });
-    expect(r.issues[0]?.message).toContain('item 6, cadss6_6');
-  });
-
-  it('rejects a negative answer and a non-integer answer, naming each item', () => {
-    const r = safeScoreResponse(cadss6, { responses: [-1, 2.5, 0, 0, 0, 0] });
-    expect(r.ok).toBe(false);
-    if (r.ok) return;
-    expect(r.issues.map((i) => [i.path, i.code])).toEqual([
-      [['responses', 0], 'out-of-range'],
-      [['responses', 1], 'not-integer'],
-    ]);
-    expect(r.issues[0]?.message).toContain('cadss6_1');
-    expect(r.issues[1]?.message).toContain('cadss6_2');
-  });
-
-  it('rejects seven answers as the wrong length', () => {
-    const r = safeScoreResponse(cadss6, { responses: [0, 0, 0, 0, 0, 0, 0] });
-    expect(r.ok).toBe(false);
-    if (r.ok) return;
-    expect(r.issues[0]).toMatchObject({ path: ['responses'], code: 'wrong-length' });
-  });
+  itRefusesBadAnswers(cadss6, { valid: [0, 0, 0, 0, 0, 0], outOfRange: [5, 5], wrongLength: 7 });
+  itRefuses(cadss6, [
+    {
+      title: 'rejects a negative answer and a non-integer answer, naming each item',
+      responses: [-1, 2.5, 0, 0, 0, 0],
+      issues: [
+        { path: ['responses', 0], code: 'out-of-range', message: 'cadss6_1' },
+        { path: ['responses', 1], code: 'not-integer', message: 'cadss6_2' },
+      ],
+      only: true,
+    },
+  ]);
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ebi } from '../../src/instruments/ebi.js';
 import { safeScoreResponse, scoreResponse } from '../../src/instruments/scoring.js';
+import { expectNoItemText, expectNotScorable, itRefusesBadAnswers } from './shared-checks.js';
 
 describe('EBI definition', () => {
   it('is a session measure of six 0–100 visual analogue items with labelled ends', () => {
@@ -14,8 +15,7 @@ describe('EBI definition', () => {
   });
 
   it('ships no item text, since its licence is unknown', () => {
-    expect(ebi.licence.itemTextIncluded).toBe(false);
-    expect(ebi.items.every((item) => !('text' in item))).toBe(true);
+    expectNoItemText(ebi);
   });
 });
 
@@ -35,10 +35,7 @@ describe('EBI scoring', () => {
   });
 
   it('does not score the total when an item is unanswered', () => {
-    const r = scoreResponse(ebi, { responses: [50, 50, 50, null, 50, 50] });
-    expect(r.status).toBe('not-scorable');
-    expect(r.total).toBeNull();
-    expect(r.missingItems).toEqual([4]);
+    expectNotScorable(ebi, [50, 50, 50, null, 50, 50], [4]);
   });
 });
 
@@ -47,27 +44,10 @@ describe('EBI validation', () => {
     expect(safeScoreResponse(ebi, { responses: [0, 1, 37, 64, 99, 100] }).ok).toBe(true);
   });
 
-  it('rejects 101 and names the item', () => {
-    const r = safeScoreResponse(ebi, { responses: [50, 50, 101, 50, 50, 50] });
-    expect(r.ok).toBe(false);
-    if (r.ok) return;
-    expect(r.issues).toHaveLength(1);
-    expect(r.issues[0]).toMatchObject({ path: ['responses', 2], code: 'out-of-range' });
-    expect(r.issues[0]?.message).toContain('item 3, ebi_3');
-  });
-
-  it('rejects a non-integer rating and names the item', () => {
-    const r = safeScoreResponse(ebi, { responses: [50, 50, 50, 50, 50, 50.5] });
-    expect(r.ok).toBe(false);
-    if (r.ok) return;
-    expect(r.issues[0]).toMatchObject({ path: ['responses', 5], code: 'not-integer' });
-    expect(r.issues[0]?.message).toContain('ebi_6');
-  });
-
-  it('rejects five answers as the wrong length', () => {
-    const r = safeScoreResponse(ebi, { responses: [50, 50, 50, 50, 50] });
-    expect(r.ok).toBe(false);
-    if (r.ok) return;
-    expect(r.issues[0]).toMatchObject({ path: ['responses'], code: 'wrong-length' });
+  itRefusesBadAnswers(ebi, {
+    valid: Array(6).fill(50),
+    outOfRange: [2, 101],
+    notInteger: [5, 50.5],
+    wrongLength: 5,
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { meq30 } from '../../src/instruments/meq30.js';
-import { safeScoreResponse, scoreResponse } from '../../src/instruments/scoring.js';
+import { scoreResponse } from '../../src/instruments/scoring.js';
+import { cutoffMet as cutoff, expectNoItemText, itRefusesBadAnswers } from './shared-checks.js';
 
 const MYSTICAL = [4, 5, 6, 9, 14, 15, 16, 18, 20, 21, 23, 24, 25, 26, 28];
 const POSITIVE_MOOD = [2, 8, 12, 17, 27, 30];
@@ -25,16 +26,12 @@ function bySubscale(v: {
 
 const allThree = { mystical: 3, positiveMood: 3, transcendence: 3, ineffability: 3 };
 
-const cutoff = (r: { cutoffs: readonly { id: string; met: boolean | null }[] }, id: string) =>
-  r.cutoffs.find((c) => c.id === id)?.met;
-
 describe('MEQ-30 definition', () => {
   it('is a session measure of 30 items rated 0–5, without item text', () => {
     expect(meq30.purpose).toBe('session');
     expect(meq30.items).toHaveLength(30);
     expect(meq30.scale).toEqual({ min: 0, max: 5 });
-    expect(meq30.licence.itemTextIncluded).toBe(false);
-    expect(meq30.items.every((item) => !('text' in item))).toBe(true);
+    expectNoItemText(meq30);
   });
 
   it('assigns every item to exactly one of the four subscales (Barrett et al. 2015)', () => {
@@ -137,31 +134,6 @@ describe('MEQ-30 scoring', () => {
 });
 
 describe('MEQ-30 validation', () => {
-  it('rejects an answer of 6 and names the item', () => {
-    const responses = bySubscale(allThree);
-    responses[29] = 6;
-    const r = safeScoreResponse(meq30, { responses });
-    expect(r.ok).toBe(false);
-    if (r.ok) return;
-    expect(r.issues).toHaveLength(1);
-    expect(r.issues[0]).toMatchObject({ path: ['responses', 29], code: 'out-of-range' });
-    expect(r.issues[0]?.message).toContain('item 30, meq30_30');
-  });
-
-  it('rejects a non-integer answer and names the item', () => {
-    const responses = bySubscale(allThree);
-    responses[0] = 3.5;
-    const r = safeScoreResponse(meq30, { responses });
-    expect(r.ok).toBe(false);
-    if (r.ok) return;
-    expect(r.issues[0]).toMatchObject({ path: ['responses', 0], code: 'not-integer' });
-    expect(r.issues[0]?.message).toContain('meq30_1');
-  });
-
-  it('rejects 29 answers as the wrong length', () => {
-    const r = safeScoreResponse(meq30, { responses: bySubscale(allThree).slice(0, 29) });
-    expect(r.ok).toBe(false);
-    if (r.ok) return;
-    expect(r.issues[0]).toMatchObject({ path: ['responses'], code: 'wrong-length' });
-  });
+  const valid = bySubscale(allThree);
+  itRefusesBadAnswers(meq30, { valid, outOfRange: [29, 6], notInteger: [0, 3.5], wrongLength: 29 });
 });

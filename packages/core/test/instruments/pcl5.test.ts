@@ -2,20 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { ResponseValidationError } from '../../src/errors.js';
 import { defineInstrument } from '../../src/instruments/definition.js';
 import { pcl5 } from '../../src/instruments/pcl5.js';
-import { safeScoreResponse, scoreResponse } from '../../src/instruments/scoring.js';
+import { scoreResponse } from '../../src/instruments/scoring.js';
+import { answersSummingTo, cutoffMet as cutoff, itRefusesBadAnswers } from './shared-checks.js';
 
 /** Twenty answers summing to `total`, filled with 4s from item 1 onwards. */
-function withTotal(total: number): number[] {
-  let left = total;
-  return Array.from({ length: 20 }, () => {
-    const v = Math.min(4, left);
-    left -= v;
-    return v;
-  });
-}
-
-const cutoff = (r: { cutoffs: readonly { id: string; met: boolean | null }[] }, id: string) =>
-  r.cutoffs.find((c) => c.id === id)?.met;
+const withTotal = (total: number) => answersSummingTo(total, 20, 4);
 
 describe('PCL-5 definition', () => {
   it('passes defineInstrument unchanged', () => {
@@ -117,32 +108,11 @@ describe('PCL-5 scoring', () => {
 });
 
 describe('PCL-5 validation', () => {
-  it('rejects an answer above 4 and names the item', () => {
-    const responses = withTotal(10);
-    responses[3] = 5;
-    const r = safeScoreResponse(pcl5, { responses });
-    expect(r.ok).toBe(false);
-    if (r.ok) return;
-    expect(r.issues).toHaveLength(1);
-    expect(r.issues[0]).toMatchObject({ path: ['responses', 3], code: 'out-of-range' });
-    expect(r.issues[0]?.message).toContain('item 4, pcl5_4');
-  });
-
-  it('rejects a non-integer answer and names the item', () => {
-    const responses = withTotal(10);
-    responses[19] = 1.5;
-    const r = safeScoreResponse(pcl5, { responses });
-    expect(r.ok).toBe(false);
-    if (r.ok) return;
-    expect(r.issues[0]).toMatchObject({ path: ['responses', 19], code: 'not-integer' });
-    expect(r.issues[0]?.message).toContain('pcl5_20');
-  });
-
-  it('rejects 19 answers as the wrong length', () => {
-    const r = safeScoreResponse(pcl5, { responses: withTotal(10).slice(0, 19) });
-    expect(r.ok).toBe(false);
-    if (r.ok) return;
-    expect(r.issues[0]).toMatchObject({ path: ['responses'], code: 'wrong-length' });
+  itRefusesBadAnswers(pcl5, {
+    valid: withTotal(10),
+    outOfRange: [3, 5],
+    notInteger: [19, 1.5],
+    wrongLength: 19,
   });
 
   it('throws a ResponseValidationError from scoreResponse on invalid input', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { qidssr16 } from '../../src/instruments/qidssr16.js';
 import { safeScoreResponse, scoreResponse } from '../../src/instruments/scoring.js';
+import { expectNoItemText, itPlacesBandEdges, itRefusesBadAnswers } from './shared-checks.js';
 
 /** Sixteen zeros with the given 1-based items set. */
 function answers(set: Record<number, number | null> = {}): (number | null)[] {
@@ -27,8 +28,7 @@ describe('QIDS-SR16 definition', () => {
     expect(qidssr16.items).toHaveLength(16);
     expect(qidssr16.scale).toEqual({ min: 0, max: 3 });
     expect(qidssr16.recall).toBe('last 7 days');
-    expect(qidssr16.licence.itemTextIncluded).toBe(false);
-    expect(qidssr16.items.every((item) => !('text' in item))).toBe(true);
+    expectNoItemText(qidssr16);
   });
 
   it('groups the items into the nine DSM symptom domains', () => {
@@ -95,22 +95,12 @@ describe('QIDS-SR16 scoring', () => {
     expect(r.reason).toContain('1 of 9 domains unanswered');
   });
 
-  it.each([
-    [0, 'none'],
-    [5, 'none'],
-    [6, 'mild'],
-    [10, 'mild'],
-    [11, 'moderate'],
-    [15, 'moderate'],
-    [16, 'severe'],
-    [20, 'severe'],
-    [21, 'very-severe'],
-    [27, 'very-severe'],
-  ])('places a total of %i in the "%s" band (Rush et al. 2003)', (total, band) => {
-    const r = scoreResponse(qidssr16, { responses: withTotal(total) });
-    expect(r.total).toBe(total);
-    expect(r.severity).toBe(band);
-  });
+  itPlacesBandEdges(
+    qidssr16,
+    withTotal,
+    { none: [0, 5], mild: [6, 10], moderate: [11, 15], severe: [16, 20], 'very-severe': [21, 27] },
+    'places a total of %i in the "%s" band (Rush et al. 2003)',
+  );
 });
 
 describe('QIDS-SR16 safety rule on item 12 (thoughts of death or suicide)', () => {
@@ -154,27 +144,10 @@ describe('QIDS-SR16 safety rule on item 12 (thoughts of death or suicide)', () =
 });
 
 describe('QIDS-SR16 validation', () => {
-  it('rejects an answer of 4 and names the item', () => {
-    const r = safeScoreResponse(qidssr16, { responses: answers({ 12: 4 }) });
-    expect(r.ok).toBe(false);
-    if (r.ok) return;
-    expect(r.issues).toHaveLength(1);
-    expect(r.issues[0]).toMatchObject({ path: ['responses', 11], code: 'out-of-range' });
-    expect(r.issues[0]?.message).toContain('item 12, qidssr16_12');
-  });
-
-  it('rejects a non-integer answer and names the item', () => {
-    const r = safeScoreResponse(qidssr16, { responses: answers({ 3: 0.5 }) });
-    expect(r.ok).toBe(false);
-    if (r.ok) return;
-    expect(r.issues[0]).toMatchObject({ path: ['responses', 2], code: 'not-integer' });
-    expect(r.issues[0]?.message).toContain('qidssr16_3');
-  });
-
-  it('rejects 15 answers as the wrong length', () => {
-    const r = safeScoreResponse(qidssr16, { responses: answers().slice(0, 15) });
-    expect(r.ok).toBe(false);
-    if (r.ok) return;
-    expect(r.issues[0]).toMatchObject({ path: ['responses'], code: 'wrong-length' });
+  itRefusesBadAnswers(qidssr16, {
+    valid: answers(),
+    outOfRange: [11, 4],
+    notInteger: [2, 0.5],
+    wrongLength: 15,
   });
 });

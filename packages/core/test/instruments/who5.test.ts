@@ -1,19 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { safeScoreResponse, scoreResponse } from '../../src/instruments/scoring.js';
+import { scoreResponse } from '../../src/instruments/scoring.js';
 import { who5 } from '../../src/instruments/who5.js';
+import { answersSummingTo, cutoffMet as cutoff, itRefusesBadAnswers } from './shared-checks.js';
 
 /** Five answers summing to `raw`, filled with 5s from item 1 onwards. */
-function withRaw(raw: number): number[] {
-  let left = raw;
-  return Array.from({ length: 5 }, () => {
-    const v = Math.min(5, left);
-    left -= v;
-    return v;
-  });
-}
-
-const cutoff = (r: { cutoffs: readonly { id: string; met: boolean | null }[] }, id: string) =>
-  r.cutoffs.find((c) => c.id === id)?.met;
+const withRaw = (raw: number) => answersSummingTo(raw, 5, 5);
 
 describe('WHO-5 definition', () => {
   it('has 5 items rated from 0 "At no time" to 5 "All of the time" over the last two weeks', () => {
@@ -84,27 +75,10 @@ describe('WHO-5 scoring', () => {
 });
 
 describe('WHO-5 validation', () => {
-  it('rejects an answer of 6 and names the item', () => {
-    const r = safeScoreResponse(who5, { responses: [1, 6, 1, 1, 1] });
-    expect(r.ok).toBe(false);
-    if (r.ok) return;
-    expect(r.issues).toHaveLength(1);
-    expect(r.issues[0]).toMatchObject({ path: ['responses', 1], code: 'out-of-range' });
-    expect(r.issues[0]?.message).toContain('item 2, who5_2');
-  });
-
-  it('rejects a non-integer answer and names the item', () => {
-    const r = safeScoreResponse(who5, { responses: [1, 1, 2.5, 1, 1] });
-    expect(r.ok).toBe(false);
-    if (r.ok) return;
-    expect(r.issues[0]).toMatchObject({ path: ['responses', 2], code: 'not-integer' });
-    expect(r.issues[0]?.message).toContain('who5_3');
-  });
-
-  it('rejects six answers as the wrong length', () => {
-    const r = safeScoreResponse(who5, { responses: [1, 1, 1, 1, 1, 1] });
-    expect(r.ok).toBe(false);
-    if (r.ok) return;
-    expect(r.issues[0]).toMatchObject({ path: ['responses'], code: 'wrong-length' });
+  itRefusesBadAnswers(who5, {
+    valid: [1, 1, 1, 1, 1],
+    outOfRange: [1, 6],
+    notInteger: [2, 2.5],
+    wrongLength: 6,
   });
 });

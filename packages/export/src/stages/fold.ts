@@ -3,18 +3,18 @@ import {
   type EventLogFold,
   type LogProblem,
   type NdjsonLine,
-  ndjsonTextLines,
   type Refusal,
   refusalCodes,
 } from '@kapkit/core';
-import { DEFLATE_ABOVE_BYTES, PendingEpisode } from './pending.js';
+import { lineText, ndjsonByteLines } from './lines.js';
+import { PendingEpisode, SPILL_ABOVE_BYTES, SpillFile } from './pending.js';
 import { ProblemQueue } from './problems.js';
-import { episodeOfLine, type Scan } from './read.js';
+import { episodeOfBytes, type Scan } from './read.js';
 import type { EpisodeRowWriter } from './rows.js';
 
 /*
  * Stage 2 of an export, fold: every line decided by the episode model (`EventLogFold`, as every kapkit command
- * reads a log). An episode's lines are held as bytes (`PendingEpisode`) until its last line has been read; then
+ * reads a log). An episode's lines are held as bytes (`PendingEpisode`, spilled to a private temporary file beyond a few MiB) until its last line has been read; then
  * they are decided in one go and the episode handed to the row writer, after which its state is dropped. So at
  * most one episode state exists at a time, however many episodes are under way in an interleaved log, and an
  * intermediate state lives only for the next line of the same episode (it never outlives a young-generation
@@ -120,12 +120,13 @@ export async function foldStage(source: Readable, o: FoldStageOptions): Promise<
       writer.keepVoidable(r.episode.episodeId, r.event);
     }
   };
-  /** Bytes taken by the lines held in `pending`. */
+  /** Bytes of memory taken by the lines held in `pending`; beyond SPILL_ABOVE_BYTES, chunks go to `spill`. */
   let heldBytes = 0;
+  let spill: SpillFile | null = null;
   const finish = async (episodeId: string, held: PendingEpisode) => {
     pending.delete(episodeId);
     heldBytes -= held.bytes;
-    for (const { line, text } of held.lines()) decide(parsedLine(line, text));
+    for (const { line, text } of held.lines(spill)) decide(parsedLine(line, text));
     const episode = fold.episodes.get(episodeId);
     if (episode) {
       await writer.finish(episode);
@@ -138,37 +139,44 @@ export async function foldStage(source: Readable, o: FoldStageOptions): Promise<
   };
   let lines = 0;
   let read = 0;
-  for await (const { line, text } of ndjsonTextLines(source)) {
-    lines = line;
-    if (line % o.progressEvery === 0 || read % o.progressEvery === 0) {
-      o.checkAbort();
-      o.onProgress?.({
-        lines: line,
-        accepted: fold.counts.accepted,
-        excluded: fold.counts.refused + fold.counts.malformed,
-        rows: writer.rows,
-        openEpisodes: pending.size,
-      });
-    }
-    read++;
-    const route = episodeOfLine(text);
-    if (route.episodeId === null) {
-      // Not an event of any episode: decided now (its state is no episode's).
-      decide(route.value === undefined ? parsedLine(line, text) : { line, ok: true, value: route.value });
-    } else {
-      let held = pending.get(route.episodeId);
-      if (held === undefined) {
-        held = new PendingEpisode(line);
-        pending.set(route.episodeId, held);
+  try {
+    for await (const l of ndjsonByteLines(source)) {
+      const line = l.line;
+      lines = line;
+      if (line % o.progressEvery === 0 || read % o.progressEvery === 0) {
+        o.checkAbort();
+        o.onProgress?.({
+          lines: line,
+          accepted: fold.counts.accepted,
+          excluded: fold.counts.refused + fold.counts.malformed,
+          rows: writer.rows,
+          openEpisodes: pending.size,
+        });
       }
-      heldBytes += held.add(line, text, heldBytes > DEFLATE_ABOVE_BYTES);
-      if (scan.lastLine.get(route.episodeId) === line) await finish(route.episodeId, held);
+      read++;
+      const route = episodeOfBytes(l);
+      if (route.episodeId === null) {
+        // Not an event of any episode: decided now (its state is no episode's).
+        const value = route.value;
+        decide(value === undefined ? parsedLine(line, route.text ?? lineText(l)) : { line, ok: true, value });
+      } else {
+        let held = pending.get(route.episodeId);
+        if (held === undefined) {
+          held = new PendingEpisode(line);
+          pending.set(route.episodeId, held);
+        }
+        if (heldBytes > SPILL_ABOVE_BYTES) spill ??= new SpillFile();
+        heldBytes += held.add(line, l, heldBytes > SPILL_ABOVE_BYTES ? spill : null);
+        if (scan.lastLine.get(route.episodeId) === line) await finish(route.episodeId, held);
+      }
+      queue.release(oldestPending());
     }
-    queue.release(oldestPending());
+    o.checkAbort();
+    // Episodes whose last line the first pass did not see (the input changed between the two reads).
+    for (const [episodeId, held] of [...pending]) await finish(episodeId, held);
+  } finally {
+    (spill as SpillFile | null)?.close();
   }
-  o.checkAbort();
-  // Episodes whose last line the first pass did not see (the input changed between the two reads).
-  for (const [episodeId, held] of [...pending]) await finish(episodeId, held);
   // A stray state (a line routed to another episode that still named this one): written as it stands.
   for (const episode of [...fold.episodes.values()]) {
     await writer.finish(episode);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { ndjsonTextLines } from '@kapkit/core';
+import { type ByteLine, lineText, ndjsonByteLines, plainEpisodeId, WordInLines } from './lines.js';
 
 /*
  * Stage 1 of an export, reading: make the input readable twice (a one-shot stream is spooled to a private
@@ -64,27 +64,44 @@ export interface Scan {
 }
 
 /**
+ * The episode a line belongs to, as {@link episodeOfLine} tells it, read from the line's bytes when they show it
+ * plainly (see `plainEpisodeId`); `text` is the decoded line when it had to be decoded.
+ */
+export function episodeOfBytes(l: ByteLine): {
+  episodeId: string | null;
+  parsed: boolean;
+  value?: unknown;
+  text?: string;
+} {
+  const plain = plainEpisodeId(l);
+  if (plain !== undefined) return { episodeId: plain, parsed: false };
+  const text = lineText(l);
+  return { ...episodeOfLine(text), text };
+}
+
+/**
  * First pass: the last line of each episode, so that an episode is folded and written once nothing more can
  * come for it (adverse events, reviews and voids are accepted after closure), and the ids voided events name
- * (their events are kept for `includeVoided`). Parses only what it must: the episode id by a pattern, JSON
- * otherwise (see {@link episodeOfLine}).
+ * (their events are kept for `includeVoided`). Parses only what it must: the episode id from the bytes when it
+ * can, by a pattern or JSON otherwise (see {@link episodeOfBytes}).
  */
 export async function scanInput(input: Readable): Promise<Scan> {
   const lastLine = new Map<string, number>();
   const voidTargets = new Set<string>();
-  for await (const { line, text } of ndjsonTextLines(input)) {
-    const route = episodeOfLine(text);
-    if (text.includes('EventVoided')) {
+  const voids = new WordInLines('EventVoided');
+  for await (const l of ndjsonByteLines(input)) {
+    const route = episodeOfBytes(l);
+    if (voids.in(l)) {
       let value = route.value;
       if (!route.parsed) {
         try {
-          value = JSON.parse(text);
+          value = JSON.parse(route.text ?? lineText(l));
         } catch {}
       }
       if (isRecord(value) && value.type === 'EventVoided' && typeof value.voidedEventId === 'string')
         voidTargets.add(value.voidedEventId);
     }
-    if (route.episodeId !== null) lastLine.set(route.episodeId, line);
+    if (route.episodeId !== null) lastLine.set(route.episodeId, l.line);
   }
   return { lastLine, voidTargets };
 }

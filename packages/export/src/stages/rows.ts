@@ -1,11 +1,6 @@
-import {
-  type EpisodeContext,
-  type EpisodeModel,
-  type EventOf,
-  type LogEpisode,
-  researchConsentWithdrawn,
-  safeScoreResponse,
-} from '@kapkit/core';
+import type { EpisodeContext, EpisodeModel, EventOf, LogEpisode } from '@kapkit/core';
+import { safeScoreResponse } from '@kapkit/core/instruments';
+import { researchConsentWithdrawn } from '@kapkit/core/read';
 import type { ColumnSelection, TableName } from '../columns.js';
 import type { IdMapper } from '../pseudonym.js';
 import {

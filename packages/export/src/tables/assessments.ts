@@ -1,4 +1,5 @@
-import { assessmentContexts, builtinInstruments } from '@kapkit/core';
+import { builtinInstruments } from '@kapkit/core/instruments';
+import { assessmentContexts } from '@kapkit/core/vocabularies';
 import type { ColumnSpec, TableSpec } from '../columns.js';
 import { col, DAY_SOURCE, idColumns } from './common.js';
 

@@ -6,9 +6,20 @@ import {
   formulations,
   routes,
   sessionModes,
-} from '@kapkit/core';
+} from '@kapkit/core/vocabularies';
 import type { ColumnSpec, TableSpec } from '../columns.js';
 import { col, DAY_SOURCE, idColumns } from './common.js';
+
+/**
+ * The vital signs of a reading that the table reports, in column order: event field, column suffix, type,
+ * range, unit, what it is, and what null means.
+ */
+const VITALS = [
+  ['systolic', 'systolic', 'integer', 40, 300, 'mmHg', 'Systolic blood pressure', 'null without one'],
+  ['diastolic', 'diastolic', 'integer', 20, 200, 'mmHg', 'Diastolic blood pressure', 'null without one'],
+  ['heartRate', 'heart_rate', 'integer', 20, 250, 'beats per minute', 'Heart rate', 'null when not taken'],
+  ['spo2', 'spo2', 'number', 50, 100, '%', 'Oxygen saturation', 'null when not taken'],
+] as const;
 
 const vitalsColumns = (phase: 'pre' | 'post'): ColumnSpec[] => {
   const which =
@@ -16,48 +27,18 @@ const vitalsColumns = (phase: 'pre' | 'post'): ColumnSpec[] => {
       ? 'the last pre-dose reading of the session (the one the dose decision relied on)'
       : 'the last post-dose reading of the session';
   const src = `VitalsRecorded (phase "${phase}")`;
-  return [
+  return VITALS.map(([field, column, type, minimum, maximum, unit, what, absent]) =>
     col({
-      name: `${phase}_systolic`,
-      type: 'integer',
+      name: `${phase}_${column}`,
+      type,
       nullable: true,
-      minimum: 40,
-      maximum: 300,
-      unit: 'mmHg',
-      description: `Systolic blood pressure, ${which}; null without one.`,
-      source: `${src}.systolic`,
+      minimum,
+      maximum,
+      unit,
+      description: `${what}, ${which}; ${absent}.`,
+      source: `${src}.${field}`,
     }),
-    col({
-      name: `${phase}_diastolic`,
-      type: 'integer',
-      nullable: true,
-      minimum: 20,
-      maximum: 200,
-      unit: 'mmHg',
-      description: `Diastolic blood pressure, ${which}; null without one.`,
-      source: `${src}.diastolic`,
-    }),
-    col({
-      name: `${phase}_heart_rate`,
-      type: 'integer',
-      nullable: true,
-      minimum: 20,
-      maximum: 250,
-      unit: 'beats per minute',
-      description: `Heart rate, ${which}; null when not taken.`,
-      source: `${src}.heartRate`,
-    }),
-    col({
-      name: `${phase}_spo2`,
-      type: 'number',
-      nullable: true,
-      minimum: 50,
-      maximum: 100,
-      unit: '%',
-      description: `Oxygen saturation, ${which}; null when not taken.`,
-      source: `${src}.spo2`,
-    }),
-  ];
+  );
 };
 
 export const dosingSessionsTable: TableSpec = {

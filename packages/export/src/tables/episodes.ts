@@ -1,9 +1,5 @@
-import {
-  builtinInstruments,
-  contraindicationCodes,
-  discontinuationReasons,
-  type InstrumentDefinition,
-} from '@kapkit/core';
+import { builtinInstruments, type InstrumentDefinition } from '@kapkit/core/instruments';
+import { contraindicationCodes, discontinuationReasons } from '@kapkit/core/vocabularies';
 import type { ColumnSpec, TableSpec } from '../columns.js';
 import { col, DAY_SOURCE, idColumns } from './common.js';
 

@@ -1,13 +1,11 @@
 import { openSync } from 'node:fs';
+import { type EpisodeAssessment, type EpisodeContext, KapkitError } from '@kapkit/core';
 import {
   createInstrumentRegistry,
-  type EpisodeAssessment,
-  type EpisodeContext,
   type FhirQuestionnaire,
   type InstrumentRegistry,
-  KapkitError,
   toFhirQuestionnaire,
-} from '@kapkit/core';
+} from '@kapkit/core/instruments';
 import { assessmentEntries, type EpisodeBuild, meta, withMeta } from './fhir/assessment-entries.js';
 import {
   DAYS_SINCE_BASELINE_URL,
@@ -21,7 +19,7 @@ import {
   SAFETY_RULE_SYSTEM,
   SYNTHETIC_TAGS,
 } from './fhir/vocabulary.js';
-import { discardFile, syncAndClose, writeAt } from './file-output.js';
+import { OrderedFileWrites, writeAt } from './file-output.js';
 
 /**
  * Streaming FHIR R4 export: one `Bundle` of type `collection`, written to a file as episodes are added.
@@ -83,8 +81,6 @@ export {
 
 /** Output is handed to the disk in chunks of about this many bytes. */
 const CHUNK_BYTES = 1 << 16;
-
-type State = 'open' | 'closing' | 'closed' | 'aborted';
 
 /**
  * The entries of one episode: its `Patient` when `newPatient`, then every assessment's resources (the voided
@@ -158,11 +154,8 @@ function episodeEntries(
 export function createFhirBundleWriter(path: string, options: FhirBundleWriterOptions): FhirBundleWriter {
   const deidentified = options.deidentified;
   const registry = options.registry ?? createInstrumentRegistry();
-  const fd = openSync(path, 'w');
-  let fdOpen = true;
-
-  let state: State = 'open';
-  let failure: unknown;
+  /** Output is written strictly in order. */
+  const file = new OrderedFileWrites(openSync(path, 'w'), path, 'FHIR', 'episodes can be added');
   let result: { resources: number; bytes: number } | undefined;
   let resources = 0;
   let position = 0;
@@ -178,7 +171,6 @@ export function createFhirBundleWriter(path: string, options: FhirBundleWriterOp
   const episodes = new Set<string>();
   /** Questionnaires of the instruments seen, in order of first use (built on first use, so a bad one fails early). */
   const questionnaires = new Map<string, FhirQuestionnaire>();
-  let tail: Promise<void> = Promise.resolve();
 
   const push = (entry: Entry): void => {
     const text = `${resources === 0 ? ',"entry":[\n' : ',\n'}${JSON.stringify(entry)}`;
@@ -195,30 +187,12 @@ export function createFhirBundleWriter(path: string, options: FhirBundleWriterOp
     pendingLength = 0;
     const at = position;
     position += bytes.length;
-    const run = tail.then(() => {
-      if (failure !== undefined) throw failure;
-      if (state === 'aborted')
-        throw new KapkitError('writer-aborted', `FHIR writer for ${path} was aborted.`);
-      return writeAt(fd, bytes, at);
-    });
-    tail = run.catch((error: unknown) => {
-      failure ??= error;
-    });
-    return run;
-  };
-
-  const refuseIfNotOpen = (): void => {
-    if (state === 'open' && failure === undefined) return;
-    throw new KapkitError(
-      'writer-closed',
-      `FHIR writer for ${path} is ${failure === undefined ? state : 'failed'}; no more episodes can be added.`,
-      failure === undefined ? undefined : { cause: failure },
-    );
+    return file.enqueue(() => writeAt(file.fd, bytes, at));
   };
 
   return {
     async addEpisode(input) {
-      refuseIfNotOpen();
+      file.refuseIfNotOpen();
       const { patientRef, episodeRef } = input;
       if (
         typeof patientRef !== 'string' ||
@@ -249,9 +223,9 @@ export function createFhirBundleWriter(path: string, options: FhirBundleWriterOp
     },
 
     async close() {
-      if (state === 'closed' && result) return result;
-      refuseIfNotOpen();
-      state = 'closing';
+      if (file.state === 'closed' && result) return result;
+      file.refuseIfNotOpen();
+      file.state = 'closing';
       try {
         for (const [id, questionnaire] of questionnaires) {
           push({ fullUrl: idFor('questionnaire', id).fullUrl, resource: questionnaire });
@@ -260,27 +234,21 @@ export function createFhirBundleWriter(path: string, options: FhirBundleWriterOp
         pending.push(closing);
         pendingLength += closing.length;
         await drain(true);
-        await tail;
-        if (failure !== undefined) throw failure;
-        fdOpen = false;
-        await syncAndClose(fd);
+        await file.settled();
+        if (file.failure !== undefined) throw file.failure;
+        await file.syncAndClose();
         result = { resources, bytes: position };
-        if (state === 'closing') state = 'closed';
+        if (file.state === 'closing') file.state = 'closed';
         return result;
       } catch (error) {
-        failure ??= error;
+        file.failure ??= error;
         throw error;
       }
     },
 
     async abort() {
-      if (state === 'closed' || state === 'aborted') return;
-      state = 'aborted';
-      pending = [];
-      await tail;
-      const open = fdOpen ? fd : null;
-      fdOpen = false;
-      await discardFile(open, path);
+      if (file.state !== 'closed') pending = [];
+      await file.abort();
     },
   };
 }

@@ -1,7 +1,8 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { KapkitError } from '@kapkit/core';
 import { ByteWriter, ParquetWriter, type SchemaElement } from 'hyparquet-writer';
-import { discardFile, syncAndClose, writeAt } from './file-output.js';
+import { OrderedFileWrites, writeAt } from './file-output.js';
+import { columnBuffer } from './parquet-columns.js';
 
 /**
  * Streaming Parquet table writer on top of hyparquet-writer's incremental `ParquetWriter`.
@@ -199,8 +200,6 @@ function checkColumns(columns: readonly ParquetColumn[]): void {
   }
 }
 
-type State = 'open' | 'closing' | 'closed' | 'aborted' | 'failed';
-
 /**
  * Stream rows into a Parquet file at `path` (created or truncated now; the caller renames temporary files).
  * Columns are nullable and typed; a value of the wrong type is refused with an {@link InvalidParquetValueError}
@@ -243,7 +242,6 @@ export function createParquetTableWriter(
   const schema: SchemaElement[] = [{ name: 'root', num_children: specs.length }, ...specs.map(schemaElement)];
 
   const fd = openSync(path, 'w');
-  let fdOpen = true;
   let pq: ParquetWriter;
   let sink: FileSink;
   try {
@@ -255,58 +253,28 @@ export function createParquetTableWriter(
     throw error;
   }
 
-  let state: State = 'open';
-  let failure: unknown;
+  /** Row groups and the footer are written strictly in order. */
+  const file = new OrderedFileWrites(fd, path, 'Parquet', 'rows can be written');
   let result: { rows: number; bytes: number } | undefined;
   /** Rows handed to `write`, accepted or not (for 1-based row numbers in errors). */
   let offered = 0;
   let rows = 0;
   let buffered = 0;
-  let buffers: unknown[][] = specs.map(() => []);
-  /** The last queued file operation: row groups and the footer are written strictly in order. */
-  let tail: Promise<void> = Promise.resolve();
-
-  const enqueue = (job: () => Promise<void> | void): Promise<void> => {
-    const run = tail.then(() => {
-      if (failure !== undefined) throw failure;
-      if (state === 'aborted')
-        throw new KapkitError('writer-aborted', `Parquet writer for ${path} was aborted.`);
-      return job();
-    });
-    tail = run.catch((error: unknown) => {
-      failure ??= error;
-    });
-    return run;
-  };
+  const buffers = specs.map((spec) => columnBuffer(spec.type, rowGroupSize));
 
   /** Hand the buffered rows to the queue as one row group, and start buffering afresh. */
   const flushGroup = (): Promise<void> => {
-    if (buffered === 0) return enqueue(() => undefined);
-    const data = buffers;
+    if (buffered === 0) return file.enqueue(() => undefined);
+    const columnData = specs.map((spec, c) => ({ name: spec.name, data: buffers[c]!.take() }));
     const count = buffered;
-    buffers = specs.map(() => []);
     buffered = 0;
-    return enqueue(() =>
-      pq.write({
-        columnData: specs.map((spec, c) => ({ name: spec.name, data: data[c]! })),
-        rowGroupSize: count,
-      }),
-    );
-  };
-
-  const refuseIfNotOpen = (): void => {
-    if (state === 'open' && failure === undefined) return;
-    throw new KapkitError(
-      'writer-closed',
-      `Parquet writer for ${path} is ${failure === undefined ? state : 'failed'}; no more rows can be written.`,
-      failure === undefined ? undefined : { cause: failure },
-    );
+    return file.enqueue(() => pq.write({ columnData, rowGroupSize: count }));
   };
 
   const scratch = new Array<unknown>(specs.length);
   return {
     async write(row) {
-      refuseIfNotOpen();
+      file.refuseIfNotOpen();
       const rowNumber = ++offered;
       if (typeof row !== 'object' || row === null || Array.isArray(row)) {
         throw new InvalidParquetValueError(null, rowNumber, 'an object keyed by column name', describe(row));
@@ -328,35 +296,29 @@ export function createParquetTableWriter(
     },
 
     async close() {
-      if (state === 'closed' && result) return result;
-      refuseIfNotOpen();
-      state = 'closing';
+      if (file.state === 'closed' && result) return result;
+      file.refuseIfNotOpen();
+      file.state = 'closing';
       try {
         await flushGroup();
-        await enqueue(async () => {
+        await file.enqueue(async () => {
           await pq.finish();
-          fdOpen = false;
-          await syncAndClose(fd);
+          await file.syncAndClose();
         });
         result = { rows, bytes: sink.offset };
         // An abort() that raced this close wins: it deletes the file.
-        if (state === 'closing') state = 'closed';
+        if (file.state === 'closing') file.state = 'closed';
         return result;
       } catch (error) {
-        if (state === 'closing') state = 'failed';
-        failure ??= error;
+        if (file.state === 'closing') file.state = 'failed';
+        file.failure ??= error;
         throw error;
       }
     },
 
     async abort() {
-      if (state === 'closed' || state === 'aborted') return;
-      state = 'aborted';
-      buffers = [];
-      await tail;
-      const open = fdOpen ? fd : null;
-      fdOpen = false;
-      await discardFile(open, path);
+      if (file.state !== 'closed') for (const b of buffers) b.take();
+      await file.abort();
     },
   };
 }

@@ -1,4 +1,4 @@
-import { INITIAL_SUPPLY_SESSIONS } from '@kapkit/core';
+import { INITIAL_SUPPLY_SESSIONS } from '@kapkit/core/vocabularies';
 import { DAY_MS, type DemoZone, demoZones, MINUTE_MS, PatientClock, weekdayOf } from './clock.js';
 import { CourseWriter } from './course-writer.js';
 import { EpisodeLog, H, type Role, type SessionMode } from './episode-log.js';

@@ -1,4 +1,4 @@
-import { contraindicationCodes, defaultPolicy, type MedicationClass } from '@kapkit/core';
+import { contraindicationCodes, defaultPolicy, type MedicationClass } from '@kapkit/core/vocabularies';
 import type { SessionMode } from './episode-log.js';
 import type { Random } from './random.js';
 

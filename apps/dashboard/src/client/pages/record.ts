@@ -3,7 +3,7 @@
  * item text where the licence ships it, else "Item n"); the other forms record the steps of a KAP course. Every
  * submission goes through the episode machine on the server, with the episode version the form was loaded at.
  */
-import type { InstrumentDefinition } from '@kapkit/core';
+import type { InstrumentDefinition } from '@kapkit/core/instruments';
 import type { PatientResponse } from '../../shared/api.js';
 import { api } from '../api.js';
 import { h, mount, on } from '../dom.js';

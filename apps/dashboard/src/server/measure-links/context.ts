@@ -1,5 +1,5 @@
 /** What the measure-link routes need from the dashboard app, and helpers they share. */
-import type { InstrumentDefinition, InstrumentRegistry } from '@kapkit/core';
+import type { InstrumentDefinition, InstrumentRegistry } from '@kapkit/core/instruments';
 import type { EventStore, MeasureRequest, MeasureRequestStore } from '@kapkit/store';
 import type { Context } from 'hono';
 import type { MeasureRequestView } from '../../shared/measure-requests.js';

@@ -7,7 +7,8 @@
  * - `reminders.ts`: the e-mail delivery worker (nodemailer over SMTP) of the store's outbox.
  * - `settings.ts`: the policies (link lifetime, rate limits, back-off, crisis screen) and their sources.
  */
-import { formatInOffset, type InstrumentRegistry } from '@kapkit/core';
+import type { InstrumentRegistry } from '@kapkit/core/instruments';
+import { formatInOffset } from '@kapkit/core/time';
 import { type EventStore, openMeasureRequests } from '@kapkit/store';
 import { Hono } from 'hono';
 import type { AuthEnv, AuthSettings } from '../auth/session.js';

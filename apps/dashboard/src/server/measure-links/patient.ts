@@ -9,7 +9,7 @@
  * request and its time is the request's first submission time, so a retry is the same event (`duplicate`).
  */
 import { createHash } from 'node:crypto';
-import type { InstrumentDefinition } from '@kapkit/core';
+import type { InstrumentDefinition } from '@kapkit/core/instruments';
 import {
   EventIdConflictError,
   EventRefusedError,

@@ -1,4 +1,4 @@
-import type { InstrumentRegistry } from '@kapkit/core';
+import type { InstrumentRegistry } from '@kapkit/core/instruments';
 import type { AccountStore, EventStore } from '@kapkit/store';
 import type { Context } from 'hono';
 import type { AuthEnv, AuthSettings, auditor } from '../auth/session.js';

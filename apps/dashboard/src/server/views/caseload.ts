@@ -1,7 +1,8 @@
 /** The caseload's rows: one per patient's latest episode, from `statusAt` and `episodeOutcomes`. */
 
 import { episodeOutcomes, type InstrumentOutcome } from '@kapkit/analytics';
-import { type EpisodeContext, type EpisodeState, type InstrumentRegistry, statusAt } from '@kapkit/core';
+import { type EpisodeContext, type EpisodeState, statusAt } from '@kapkit/core';
+import type { InstrumentRegistry } from '@kapkit/core/instruments';
 import type { StoredSafetySignal } from '@kapkit/store';
 import type { CaseloadRow, ScoreSummary } from '../../shared/api.js';
 import { SEVERITY_RANK, signalAlerts, sortAlerts } from './alerts.js';

@@ -1,7 +1,8 @@
 /** The cohort page's numbers: `analyzeOutcomes` over every episode, reduced to what the page shows. */
 
 import { type AnalysisReport, analyzeOutcomes, recordsFromEpisodes } from '@kapkit/analytics';
-import type { EpisodeContext, InstrumentRegistry } from '@kapkit/core';
+import type { EpisodeContext } from '@kapkit/core';
+import type { InstrumentRegistry } from '@kapkit/core/instruments';
 import type { CohortInstrument } from '../../shared/api.js';
 
 /** Weeks per day, for slopes shown per week. */

@@ -5,16 +5,15 @@
 
 import { outcomeChartData } from '@kapkit/charts';
 import {
-  dosedSessions,
   type EpisodeContext,
   type EpisodeEvent,
   type EpisodeState,
   type EpisodeStatus,
-  type InstrumentRegistry,
   phaseOf,
-  plannedDoseFor,
   statusAt,
 } from '@kapkit/core';
+import type { InstrumentRegistry } from '@kapkit/core/instruments';
+import { dosedSessions, plannedDoseFor } from '@kapkit/core/read';
 import type { StoredSafetySignal } from '@kapkit/store';
 import type { DoseView, EpisodeView, VitalsView } from '../../shared/api.js';
 import { signalAlerts, sortAlerts } from './alerts.js';

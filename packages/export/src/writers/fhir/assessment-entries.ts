@@ -1,11 +1,11 @@
+import type { EpisodeAssessment } from '@kapkit/core';
 import {
-  type EpisodeAssessment,
   type FhirCoding,
   fhirQuestionnaireUrl,
   fhirTotalLinkId,
   type InstrumentDefinition,
   itemScale,
-} from '@kapkit/core';
+} from '@kapkit/core/instruments';
 import type { FhirEpisodeInput } from '../fhir.js';
 import {
   ASSESSMENT_REF_SYSTEM,
@@ -63,6 +63,28 @@ function timing(build: EpisodeBuild, at: string): { extension?: DecimalExtension
   return { extension: [{ url: DAYS_SINCE_BASELINE_URL, valueDecimal: day }] };
 }
 
+/** The opening every Observation of an assessment shares, up to its time (value, members and links follow). */
+function observationHead(
+  build: EpisodeBuild,
+  id: string,
+  tags: readonly FhirCoding[],
+  when: { extension?: DecimalExtension[]; dateTime?: string },
+  status: 'final' | 'entered-in-error',
+  code: Observation['code'],
+) {
+  return {
+    resourceType: 'Observation' as const,
+    id,
+    ...withMeta(meta(build, tags)),
+    ...(when.extension ? { extension: when.extension } : {}),
+    status,
+    category: [SURVEY],
+    code,
+    subject: build.patient,
+    ...(when.dateTime ? { effectiveDateTime: when.dateTime } : {}),
+  };
+}
+
 export function assessmentEntries(
   build: EpisodeBuild,
   assessment: EpisodeAssessment,
@@ -80,7 +102,8 @@ export function assessmentEntries(
   }
   const flags = flagsOf(d, assessment, build.input.context);
   const positive = flags.filter((f) => f.kind === 'positive');
-  const { extension, dateTime } = timing(build, assessment.at);
+  const when = timing(build, assessment.at);
+  const { extension, dateTime } = when;
   const name = (...parts: (string | number)[]) => idFor('assessment', episodeRef, index, ...parts);
   const qr = name('questionnaire-response');
   const derivedFrom = [{ reference: qr.fullUrl }];
@@ -100,16 +123,9 @@ export function assessmentEntries(
     qrItems.push({ linkId: item.id, answer: [coding ? { valueCoding: coding } : { valueInteger: value }] });
     const itemFlags = positive.filter((f) => f.item === i + 1);
     const obs = name('item', item.id);
+    const code = codeOf(d, item.loinc, item.id, `${d.name} item ${i + 1}`);
     const observation: Observation = {
-      resourceType: 'Observation',
-      id: obs.id,
-      ...withMeta(meta(build, flagTags(itemFlags))),
-      ...(extension ? { extension } : {}),
-      status: obsStatus,
-      category: [SURVEY],
-      code: codeOf(d, item.loinc, item.id, `${d.name} item ${i + 1}`),
-      subject: build.patient,
-      ...(dateTime ? { effectiveDateTime: dateTime } : {}),
+      ...observationHead(build, obs.id, flagTags(itemFlags), when, obsStatus, code),
       ...(coding
         ? {
             valueCodeableConcept: {
@@ -147,15 +163,14 @@ export function assessmentEntries(
     totalEntry = {
       fullUrl: total.fullUrl,
       resource: {
-        resourceType: 'Observation',
-        id: total.id,
-        ...withMeta(meta(build)),
-        ...(extension ? { extension } : {}),
-        status: obsStatus,
-        category: [SURVEY],
-        code: codeOf(d, d.loinc?.total, 'total', `${d.name} total score`),
-        subject: build.patient,
-        ...(dateTime ? { effectiveDateTime: dateTime } : {}),
+        ...observationHead(
+          build,
+          total.id,
+          [],
+          when,
+          obsStatus,
+          codeOf(d, d.loinc?.total, 'total', `${d.name} total score`),
+        ),
         // Exact: a prorated total is not rounded.
         valueQuantity: { value: assessment.total, unit: '{score}', system: UCUM, code: '{score}' },
         derivedFrom,
@@ -170,15 +185,14 @@ export function assessmentEntries(
   entries.push({
     fullUrl: panel.fullUrl,
     resource: {
-      resourceType: 'Observation',
-      id: panel.id,
-      ...withMeta(meta(build, flagTags(flags))),
-      ...(extension ? { extension } : {}),
-      status: obsStatus,
-      category: [SURVEY],
-      code: codeOf(d, d.loinc?.panel, 'panel', d.name),
-      subject: build.patient,
-      ...(dateTime ? { effectiveDateTime: dateTime } : {}),
+      ...observationHead(
+        build,
+        panel.id,
+        flagTags(flags),
+        when,
+        obsStatus,
+        codeOf(d, d.loinc?.panel, 'panel', d.name),
+      ),
       ...(members.length === 0
         ? {
             dataAbsentReason: {

@@ -1,15 +1,13 @@
 import { createHash } from 'node:crypto';
+import { type EpisodeAssessment, type EpisodeContext, KapkitError } from '@kapkit/core';
 import {
-  type EpisodeAssessment,
-  type EpisodeContext,
   type FhirCodeableConcept,
   type FhirCoding,
   type FhirQuestionnaire,
   type InstrumentDefinition,
   itemScale,
-  KapkitError,
   safetyFlagsOf,
-} from '@kapkit/core';
+} from '@kapkit/core/instruments';
 
 /* The vocabulary of kapkit's FHIR export: code systems, the resource shapes written (subsets of FHIR R4), ids, codes, tags and safety flags. */
 

@@ -1,4 +1,4 @@
-import type { InstrumentDefinition } from '@kapkit/core';
+import type { InstrumentDefinition } from '@kapkit/core/instruments';
 import type { InstrumentView } from '../../../shared/api.js';
 import { instrumentForm } from '../../../shared/instruments.js';
 import { h } from '../../dom.js';

@@ -1,10 +1,4 @@
-import type {
-  EpisodeEvent,
-  EpisodeEventInput,
-  EpisodeState,
-  Role,
-  SafetySignal,
-} from '@kapkit/core';
+import type { EpisodeEvent, EpisodeEventInput, EpisodeState, Role, SafetySignal } from '@kapkit/core';
 
 /**
  * The public types of the event store (see `SqlEventStore` for the implementation). Every export of this module

@@ -3,7 +3,7 @@
  * patient's page read. Types only, shared by `src/server` and `src/client`.
  */
 
-type MeasureRequestStatus = 'sent' | 'opened' | 'completed' | 'expired' | 'revoked';
+import type { MeasureRequestStatus, MeasureRequestSummary } from '@kapkit/store';
 
 /** One request as the care team sees it (never its link: only a hash of each token is stored). */
 export interface MeasureRequestView {
@@ -49,15 +49,8 @@ export interface MeasureLinkResponse {
   readonly request: MeasureRequestView;
 }
 
-/** Counts of a patient's requests by status. */
-export interface MeasureRequestCounts {
-  readonly sent: number;
-  readonly opened: number;
-  readonly completed: number;
-  readonly expired: number;
-  readonly revoked: number;
-  readonly lastCreatedAt: string | null;
-}
+/** Counts of a patient's requests by status, and when the last one was created (as the store counts them). */
+export type MeasureRequestCounts = MeasureRequestSummary;
 
 /** `GET /api/measure-requests`: the caseload's counts, for the patients of the caller's care teams. */
 export interface MeasureRequestSummaryResponse {

@@ -207,6 +207,16 @@ function thresholdLine(inst: OutcomeChartInstrument, y: number, borderDash: numb
   };
 }
 
+/** A vertical line across every panel at `x` (a dose, today). */
+function verticalLine(
+  x: number,
+  z: number,
+  drawTime: 'beforeDatasetsDraw' | 'afterDatasetsDraw',
+  style: { readonly borderColor: string; readonly borderWidth: number; readonly borderDash?: number[] },
+): AnnotationOptions {
+  return { type: 'line', drawTime, z, yScaleID: ALL_PANELS, xMin: x, xMax: x, ...style };
+}
+
 /** Bands, critical periods, thresholds, doses and today as annotation boxes and lines (labels: see labelsOf). */
 function annotationsOf(data: OutcomeChartData): Record<string, AnnotationOptions> {
   const annotations: Record<string, AnnotationOptions> = {};
@@ -249,30 +259,18 @@ function annotationsOf(data: OutcomeChartData): Record<string, AnnotationOptions
     }
   }
   for (const d of data.doses) {
-    annotations[`dose-${d.doseNumber}`] = {
-      type: 'line',
-      drawTime: 'beforeDatasetsDraw',
-      z: 3,
-      yScaleID: ALL_PANELS,
-      xMin: d.x,
-      xMax: d.x,
+    annotations[`dose-${d.doseNumber}`] = verticalLine(d.x, 3, 'beforeDatasetsDraw', {
       borderColor: palette.dose,
       // A dose step (titration) is drawn heavier.
       borderWidth: d.step ? 2.5 : 1.5,
       borderDash: [4, 3],
-    };
+    });
   }
   if (data.today !== null) {
-    annotations.today = {
-      type: 'line',
-      drawTime: 'afterDatasetsDraw',
-      z: 4,
-      yScaleID: ALL_PANELS,
-      xMin: data.today.x,
-      xMax: data.today.x,
+    annotations.today = verticalLine(data.today.x, 4, 'afterDatasetsDraw', {
       borderColor: palette.text,
       borderWidth: 2,
-    };
+    });
   }
   return annotations;
 }

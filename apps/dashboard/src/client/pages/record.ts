@@ -8,7 +8,8 @@ import type { PatientResponse } from '../../shared/api.js';
 import { api } from '../api.js';
 import { h, mount, on } from '../dom.js';
 import { day } from '../format.js';
-import { type FormContext, field, select } from '../forms.js';
+import type { FormContext } from '../forms.js';
+import { field, select } from '../inputs.js';
 import { instruments } from '../instruments.js';
 import { demoBadge, link } from '../ui.js';
 

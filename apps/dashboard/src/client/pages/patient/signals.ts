@@ -4,7 +4,7 @@ import type { EpisodeView } from '../../../shared/api.js';
 import { api } from '../../api.js';
 import { h, mount, on } from '../../dom.js';
 import { day, words } from '../../format.js';
-import { clinicianSelect, field, select } from '../../forms.js';
+import { clinicianSelect, field, select } from '../../inputs.js';
 import { REVIEW_OUTCOMES } from '../record/safety.js';
 
 /**

@@ -3,7 +3,8 @@
 import type { EpisodeView } from '../../../shared/api.js';
 import { h, mount, on } from '../../dom.js';
 import { day } from '../../format.js';
-import { clinicianSelect, type FormContext, field, wireForm } from '../../forms.js';
+import { type FormContext, wireForm } from '../../forms.js';
+import { clinicianSelect, field } from '../../inputs.js';
 import { link } from '../../ui.js';
 
 /** "Entered in error": a reason and who says so, saved as an EventVoided (the record stays, struck through). */

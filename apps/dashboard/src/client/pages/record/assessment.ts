@@ -3,18 +3,10 @@ import type { InstrumentView } from '../../../shared/api.js';
 import { instrumentForm } from '../../../shared/instruments.js';
 import { h } from '../../dom.js';
 import { day, localInputValue } from '../../format.js';
-import {
-  type Built,
-  type FormContext,
-  field,
-  numberInput,
-  numberValue,
-  radios,
-  radioValue,
-  select,
-} from '../../forms.js';
+import type { Built, FormContext } from '../../forms.js';
+import { field, numberInput, numberValue, radios, radioValue, select } from '../../inputs.js';
 
-import { atOf, type Correction, recordForm, roleField, whenField } from './fields.js';
+import { atOf, type Correction, codeOptions, recordForm, roleField, whenField } from './fields.js';
 
 /* An instrument's form, generated from its definition. */
 
@@ -180,10 +172,7 @@ export function assessmentForm(
     spellcheck: 'false',
   });
   const context = select(
-    ['routine', 'baseline', 'pre-dose', 'post-dose', 'integration', 'follow-up'].map((v) => ({
-      value: v,
-      label: v.replace('-', ' '),
-    })),
+    codeOptions(['routine', 'baseline', 'pre-dose', 'post-dose', 'integration', 'follow-up']),
     correction?.context ?? 'routine',
     { name: 'context' },
   );

@@ -1,17 +1,9 @@
 import type { EpisodeView } from '../../../shared/api.js';
 import { h, on } from '../../dom.js';
 import { words } from '../../format.js';
-import {
-  type FormContext,
-  field,
-  fieldGroup,
-  numberInput,
-  numberValue,
-  radios,
-  radioValue,
-  select,
-} from '../../forms.js';
-import { atOf, roleField, simpleForm, whenField } from './fields.js';
+import type { FormContext } from '../../forms.js';
+import { field, fieldGroup, numberInput, numberValue, radios, radioValue, select } from '../../inputs.js';
+import { atOf, codeOptions, roleField, simpleForm, whenField } from './fields.js';
 import { clinicianField } from './safety.js';
 
 /* The course forms: completion or discontinuation, consent, medications, maintenance. */
@@ -30,15 +22,12 @@ export function courseForm(ep: EpisodeView, ctx: FormContext): HTMLElement {
       ];
   const action = radios('Decision', 'action', options, 'course.type', options[0]!.value);
   const pauseReason = select(
-    ['patient-request', 'medical', 'scheduling', 'financial', 'other'].map((v) => ({
-      value: v,
-      label: v.replaceAll('-', ' '),
-    })),
+    codeOptions(['patient-request', 'medical', 'scheduling', 'financial', 'other']),
     'patient-request',
     { name: 'pause-reason' },
   );
   const stopReason = select(
-    [
+    codeOptions([
       'patient-choice',
       'clinical-decision',
       'adverse-event',
@@ -46,7 +35,7 @@ export function courseForm(ep: EpisodeView, ctx: FormContext): HTMLElement {
       'not-a-fit',
       'ineligible',
       'other',
-    ].map((v) => ({ value: v, label: v.replaceAll('-', ' ') })),
+    ]),
     'patient-choice',
     { name: 'stop-reason' },
   );

@@ -1,10 +1,9 @@
 import type { EpisodeView } from '../../../shared/api.js';
 import { h, on } from '../../dom.js';
 import { localInputToIso, localInputValue } from '../../format.js';
+import type { Built, FormContext } from '../../forms.js';
 import {
-  type Built,
   clinicianSelect,
-  type FormContext,
   field,
   fieldGroup,
   numberInput,
@@ -12,9 +11,9 @@ import {
   radios,
   radioValue,
   select,
-} from '../../forms.js';
+} from '../../inputs.js';
 
-import { formHead, MINUTE, MODE_OPTIONS, recordForm, stepEvents } from './fields.js';
+import { codeOptions, formHead, MINUTE, MODE_OPTIONS, recordForm, stepEvents } from './fields.js';
 
 /* The dosing session form: booking, vitals, dose, booster, completion or abort, as one append. */
 
@@ -167,10 +166,7 @@ function createDosingInputs(ep: EpisodeView): DosingInputs {
   const postHr = numberInput({ name: 'post-hr', min: 20, max: 250 });
   const postSpo2 = numberInput({ name: 'post-spo2', min: 50, max: 100 });
   const abortReason = select(
-    ['vitals-hold', 'patient-declined', 'adverse-event', 'technical', 'other'].map((v) => ({
-      value: v,
-      label: v.replace('-', ' '),
-    })),
+    codeOptions(['vitals-hold', 'patient-declined', 'adverse-event', 'technical', 'other']),
     'vitals-hold',
     { name: 'abort-reason' },
   );

@@ -1,6 +1,7 @@
 import { type Child, h } from '../../dom.js';
 import { localInputToIso } from '../../format.js';
-import { type Built, type FormContext, field, select, wireForm } from '../../forms.js';
+import { type Built, type FormContext, wireForm } from '../../forms.js';
+import { field, select } from '../../inputs.js';
 
 /* Fields and helpers shared by the recording forms. */
 
@@ -15,6 +16,11 @@ export const MODE_OPTIONS = [
   { value: 'in-person', label: 'In person' },
   { value: 'telehealth', label: 'Telehealth' },
 ];
+
+/** Options for codes shown as words: `adverse-event` reads "adverse event". */
+export function codeOptions(codes: readonly string[]): { value: string; label: string }[] {
+  return codes.map((v) => ({ value: v, label: v.replaceAll('-', ' ') }));
+}
 
 export function whenField(
   key: string,

@@ -1,9 +1,10 @@
 import type { EpisodeView } from '../../../shared/api.js';
 import { h } from '../../dom.js';
 import { day } from '../../format.js';
-import { clinicianSelect, type FormContext, field, radios, radioValue, select } from '../../forms.js';
+import type { FormContext } from '../../forms.js';
+import { clinicianSelect, field, radios, radioValue, select } from '../../inputs.js';
 
-import { atOf, roleField, simpleForm, whenField } from './fields.js';
+import { atOf, codeOptions, roleField, simpleForm, whenField } from './fields.js';
 
 /* Safety-flag and adverse-event review, and adverse-event reports. */
 
@@ -96,15 +97,11 @@ const ADVERSE_CODES = [
 
 /** An adverse event, during or between sessions; accepted in every phase, closed courses included. */
 export function adverseEventForm(ep: EpisodeView, ctx: FormContext): HTMLElement {
-  const code = select(
-    ADVERSE_CODES.map((v) => ({ value: v, label: v.replaceAll('-', ' ') })),
-    'nausea',
-    { name: 'code' },
-  );
+  const code = select(codeOptions(ADVERSE_CODES), 'nausea', { name: 'code' });
   const severity = radios(
     'Severity',
     'severity',
-    ['mild', 'moderate', 'severe', 'serious'].map((v) => ({ value: v, label: v })),
+    codeOptions(['mild', 'moderate', 'severe', 'serious']),
     'adverse.severity',
     'mild',
   );

@@ -1,15 +1,8 @@
 import type { EpisodeView } from '../../../shared/api.js';
 import { h } from '../../dom.js';
 import { day } from '../../format.js';
-import {
-  type FormContext,
-  field,
-  numberInput,
-  numberValue,
-  radios,
-  radioValue,
-  select,
-} from '../../forms.js';
+import type { FormContext } from '../../forms.js';
+import { field, numberInput, numberValue, radios, radioValue, select } from '../../inputs.js';
 
 import { atOf, formHead, MODE_OPTIONS, recordForm, simpleForm, stepEvents, whenField } from './fields.js';
 

@@ -5,10 +5,11 @@ import {
   type EpisodeState,
   InvalidTimestampError,
   initialEpisodeState,
+  ndjsonLines,
   offsetOf,
 } from '@kapkit/core';
 import { writeFileAtomically } from '../atomic-write.js';
-import { CliError, type CliIO, openInput, readNdjson, write } from '../io.js';
+import { CliError, type CliIO, openInput, write } from '../io.js';
 
 /** Options of `kapkit report`. */
 export interface ReportCommandOptions {
@@ -128,7 +129,7 @@ export async function reportCommand(options: ReportCommandOptions, io: CliIO): P
       `line ${line}: episode ${episodeId ?? '-'}: event ${eventId ?? '-'}: ${code}: ${oneLine(message)}\n`,
     );
 
-  for await (const entry of readNdjson(input)) {
+  for await (const entry of ndjsonLines(input)) {
     if (!entry.ok) {
       // It may be one of this patient's events: say so rather than drop it silently.
       malformed++;

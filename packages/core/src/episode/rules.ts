@@ -39,9 +39,9 @@ export { safetySignalsOf, safetyText } from './safety-signals.js';
 /**
  * An assessment with the score worked out when it was checked: the guard does not check it again and the
  * reducer does not score it a second time. The score is a non-enumerable property, so the event is equal (and
- * serialises equal) to the one recorded. `decide` passes the score on without a copy of the event (see
- * {@link carryScore}); an event sent to the machine without a score (e.g. by `createActor(episodeMachine).send(e)`)
- * is checked and scored as usual.
+ * serialises equal) to the one recorded. `decide` hands the machine the score it worked out without copying the
+ * event; an event sent to the machine without a score (e.g. by `createActor(episodeMachine).send(e)`) is checked
+ * and scored as usual.
  */
 export type ScoredAssessment = Extract<EpisodeEvent, { type: 'AssessmentRecorded' }> & {
   readonly scored?: ScoreResult;

@@ -1,4 +1,4 @@
-import { runCli } from './index.js';
+import { runCli } from './cli.js';
 import { isClosedPipe } from './io.js';
 
 // A reader that stops early (`kapkit validate big.ndjson | head`) closes the pipe: stop quietly, as Unix tools do.

@@ -1,7 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
-import { type NdjsonLine, ndjsonLines } from '@kapkit/core';
 
 /** The streams a command talks to; tests pass in-memory streams. */
 export interface CliIO {
@@ -47,17 +46,6 @@ export function inputName(file: string | undefined): string {
 /** Whether an error is a write to a closed pipe (e.g. `kapkit validate big.ndjson | head`). */
 export function isClosedPipe(e: unknown): boolean {
   return (e as { code?: unknown } | null)?.code === 'EPIPE';
-}
-
-export type { NdjsonLine } from '@kapkit/core';
-
-/**
- * Read NDJSON line by line (memory stays flat), the same way in every command (`ndjsonLines` of
- * `@kapkit/core`): a byte-order mark ignored, LF or CRLF, blank lines skipped, a line that is not JSON an
- * error entry instead of the end of the read.
- */
-export function readNdjson(input: Readable): AsyncGenerator<NdjsonLine> {
-  return ndjsonLines(input);
 }
 
 /** Write a chunk, waiting for the stream to drain when its buffer is full. */

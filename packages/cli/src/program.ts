@@ -1,17 +1,15 @@
-import { EXPORT_FORMATS } from '@kapkit/export';
-import { DEMO_DEFAULT_START } from '@kapkit/testing';
 import { type Command, Option } from 'commander';
-import { type AnalyzeCommandOptions, analyzeCommand } from './commands/analyze.js';
-import { demoDataCommand, parsePatients, parseStart } from './commands/demo-data.js';
-import { type ExportCommandOptions, exportCommand } from './commands/export.js';
-import { instrumentsCommand } from './commands/instruments.js';
-import { type ReportCommandOptions, reportCommand } from './commands/report.js';
-import { schemaCommand } from './commands/schema.js';
-import { scoreCommand } from './commands/score.js';
-import { validateCommand } from './commands/validate.js';
+import type { AnalyzeCommandOptions } from './commands/analyze.js';
+import type { ExportCommandOptions } from './commands/export.js';
+import type { ReportCommandOptions } from './commands/report.js';
 import type { CliIO } from './io.js';
+import { DEMO_START, EXPORT_FORMAT_CHOICES } from './option-values.js';
 
-/* The commands that read data (score, instruments, demo-data, validate, analyze) and write it (export, schema, report). */
+/*
+ * The commands that read data (score, instruments, demo-data, validate, analyze) and write it (export, schema,
+ * report). Each action loads its command's module when it runs, so that a command (or --help) does not load the
+ * packages of the others (the export's Parquet writer, the charts, the demo generator…).
+ */
 
 /** Register score, instruments, demo-data, validate and analyze; each reports its exit code to `setExit`. */
 export function registerReadingCommands(program: Command, io: CliIO, setExit: (code: number) => void): void {
@@ -26,6 +24,7 @@ export function registerReadingCommands(program: Command, io: CliIO, setExit: (c
     )
     .argument('[file]', 'input file, or - for standard input', '-')
     .action(async (file: string, opts: { instrument: string }) => {
+      const { scoreCommand } = await import('./commands/score.js');
       setExit(await scoreCommand(file, { instrument: opts.instrument }, io));
     });
 
@@ -34,6 +33,7 @@ export function registerReadingCommands(program: Command, io: CliIO, setExit: (c
     .description('List the instruments kapkit can score.')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
+      const { instrumentsCommand } = await import('./commands/instruments.js');
       setExit(await instrumentsCommand(opts, io));
     });
 
@@ -52,7 +52,7 @@ export function registerReadingCommands(program: Command, io: CliIO, setExit: (c
     .option(
       '--start <date>',
       `first enrolment day, ISO 8601 date (patients are enrolled over the following 365 days)`,
-      DEMO_DEFAULT_START,
+      DEMO_START,
     )
     .addOption(
       new Option(
@@ -68,6 +68,7 @@ export function registerReadingCommands(program: Command, io: CliIO, setExit: (c
     )
     .action(
       async (opts: { patients: string; seed: string; out: string; start: string; interleave?: boolean }) => {
+        const { demoDataCommand, parsePatients, parseStart } = await import('./commands/demo-data.js');
         setExit(
           await demoDataCommand(
             {
@@ -99,6 +100,7 @@ export function registerReadingCommands(program: Command, io: CliIO, setExit: (c
       'check event times against this clock: events dated or recorded later (beyond the 5-minute tolerance) are refused as future-event; "now" for the system clock, or an ISO 8601 date-time with a UTC offset (default: no clock check)',
     )
     .action(async (file: string, opts: { json?: boolean; asOf?: string; now?: string }) => {
+      const { validateCommand } = await import('./commands/validate.js');
       setExit(await validateCommand(file, opts, io));
     });
 
@@ -126,6 +128,7 @@ export function registerReadingCommands(program: Command, io: CliIO, setExit: (c
       'check event times against this clock: events dated or recorded later (beyond the 5-minute tolerance) are refused as future-event; "now" for the system clock, or an ISO 8601 date-time with a UTC offset (default: no clock check)',
     )
     .action(async (file: string, opts: AnalyzeCommandOptions) => {
+      const { analyzeCommand } = await import('./commands/analyze.js');
       setExit(await analyzeCommand(file, opts, io));
     });
 }
@@ -140,7 +143,7 @@ export function registerWritingCommands(program: Command, io: CliIO, setExit: (c
     .argument('[file]', 'input NDJSON event log, or - for standard input', '-')
     .addOption(
       new Option('-f, --format <format>', 'required: output format (unless --verify)').choices([
-        ...EXPORT_FORMATS,
+        ...EXPORT_FORMAT_CHOICES,
       ]),
     )
     .option(
@@ -181,6 +184,7 @@ export function registerWritingCommands(program: Command, io: CliIO, setExit: (c
       'check event times against this clock: events dated or recorded later (beyond the 5-minute tolerance) are refused as future-event; "now" for the system clock, or an ISO 8601 date-time with a UTC offset (default: no clock check)',
     )
     .action(async (file: string, opts: ExportCommandOptions) => {
+      const { exportCommand } = await import('./commands/export.js');
       setExit(await exportCommand(file, opts, io));
     });
 
@@ -191,6 +195,7 @@ export function registerWritingCommands(program: Command, io: CliIO, setExit: (c
     )
     .requiredOption('-o, --out <dir>', 'required: output directory (created if needed)')
     .action(async (opts: { out: string }) => {
+      const { schemaCommand } = await import('./commands/schema.js');
       setExit(await schemaCommand(opts, io));
     });
 
@@ -208,6 +213,7 @@ export function registerWritingCommands(program: Command, io: CliIO, setExit: (c
     .option('--instrument <ids>', 'instruments to chart, comma-separated (default: PHQ-9 and GAD-7)')
     .option('--as-of <iso>', 'chart the episode as of this instant (ISO 8601 with a UTC offset)')
     .action(async (opts: ReportCommandOptions) => {
+      const { reportCommand } = await import('./commands/report.js');
       setExit(await reportCommand(opts, io));
     });
 }

@@ -9,7 +9,6 @@ import {
   type StaffRole,
   staffRoles,
 } from '@kapkit/store';
-import { type Command, Option } from 'commander';
 import { CliError, type CliIO, write } from '../io.js';
 
 /**
@@ -61,7 +60,7 @@ function originOf(opts: { origin?: string }): string {
   return `http://127.0.0.1:${process.env.PORT || 8787}`;
 }
 
-async function usersAddCommand(
+export async function usersAddCommand(
   opts: TargetOptions & { role: string; email: string; name?: string; origin?: string },
   io: CliIO,
 ): Promise<number> {
@@ -96,7 +95,7 @@ async function usersAddCommand(
   });
 }
 
-async function usersListCommand(opts: TargetOptions & { json?: boolean }, io: CliIO): Promise<number> {
+export async function usersListCommand(opts: TargetOptions & { json?: boolean }, io: CliIO): Promise<number> {
   return withStore(opts, async (store) => {
     const users = await openAccounts(store).listUsers();
     if (opts.json) await write(io.stdout, `${JSON.stringify(users, null, 2)}\n`);
@@ -121,7 +120,7 @@ function isoOption(name: string, value: string | undefined): string | undefined 
 }
 
 /** `kapkit audit export --from --to`: the audit trail as NDJSON, oldest first (identifiers and codes only). */
-async function auditExportCommand(
+export async function auditExportCommand(
   opts: TargetOptions & { from?: string; to?: string; out?: string; force?: boolean },
   io: CliIO,
 ): Promise<number> {
@@ -152,58 +151,4 @@ async function auditExportCommand(
     );
     return 0;
   });
-}
-
-export function registerAccountCommands(
-  program: Command,
-  io: CliIO,
-  setExitCode: (code: number) => void,
-): void {
-  const storeOption = () =>
-    new Option(
-      '--store <dir-or-url>',
-      'PGlite data directory or postgres:// URL (default: DATABASE_URL, else KAPKIT_DASHBOARD_DATA, else .data/dashboard)',
-    );
-  const users = program
-    .command('users')
-    .description('Accounts of the dashboard (admin, therapist, medical, researcher).');
-  users
-    .command('add')
-    .description('Add an account and print a one-time sign-in link (valid 7 days) that asks for a password.')
-    .requiredOption('--role <role>', `one of ${staffRoles.join(', ')}`)
-    .requiredOption('--email <email>', 'e-mail address (the sign-in name)')
-    .option('--name <name>', 'display name')
-    .option(
-      '--origin <url>',
-      'origin of the printed link (default KAPKIT_PUBLIC_ORIGIN, else http://127.0.0.1:PORT)',
-    )
-    .addOption(storeOption())
-    .option('--schema <name>', 'PostgreSQL schema of the store tables (default public)')
-    .action(async (opts) => {
-      setExitCode(await usersAddCommand(opts, io));
-    });
-  users
-    .command('list')
-    .description('List the accounts (no password hashes).')
-    .addOption(storeOption())
-    .option('--schema <name>', 'PostgreSQL schema of the store tables (default public)')
-    .option('--json', 'print JSON')
-    .action(async (opts) => {
-      setExitCode(await usersListCommand(opts, io));
-    });
-  const audit = program.command('audit').description('The audit trail of the dashboard (append-only).');
-  audit
-    .command('export')
-    .description(
-      'Write the audit entries with --from ≤ time < --to as NDJSON (who, role, when, action, route, patient/episode ids, allowed or denied, reason code), oldest first. No health data.',
-    )
-    .option('--from <time>', 'first instant, a date (2026-03-01, UTC) or ISO 8601 time')
-    .option('--to <time>', 'end instant (exclusive), a date or ISO 8601 time')
-    .option('-o, --out <file>', 'output file (mode 0600), or - for standard output', '-')
-    .option('--force', 'replace the output file if it exists')
-    .addOption(storeOption())
-    .option('--schema <name>', 'PostgreSQL schema of the store tables (default public)')
-    .action(async (opts) => {
-      setExitCode(await auditExportCommand(opts, io));
-    });
 }

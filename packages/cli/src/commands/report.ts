@@ -1,9 +1,15 @@
 import type { OutcomeChartData } from '@kapkit/charts';
-import { decide, type EpisodeState, initialEpisodeState } from '@kapkit/core';
-import { createInstrumentRegistry } from '@kapkit/core/instruments';
-import { InvalidTimestampError, offsetOf } from '@kapkit/core/time';
+import {
+  createInstrumentRegistry,
+  decide,
+  type EpisodeState,
+  InvalidTimestampError,
+  initialEpisodeState,
+  ndjsonLines,
+  offsetOf,
+} from '@kapkit/core';
 import { writeFileAtomically } from '../atomic-write.js';
-import { CliError, type CliIO, openInput, readNdjson, write } from '../io.js';
+import { CliError, type CliIO, openInput, write } from '../io.js';
 
 /** Options of `kapkit report`. */
 export interface ReportCommandOptions {
@@ -123,7 +129,7 @@ export async function reportCommand(options: ReportCommandOptions, io: CliIO): P
       `line ${line}: episode ${episodeId ?? '-'}: event ${eventId ?? '-'}: ${code}: ${oneLine(message)}\n`,
     );
 
-  for await (const entry of readNdjson(input)) {
+  for await (const entry of ndjsonLines(input)) {
     if (!entry.ok) {
       // It may be one of this patient's events: say so rather than drop it silently.
       malformed++;

@@ -1,11 +1,12 @@
 import {
   createInstrumentRegistry,
   type InstrumentRegistry,
+  ndjsonLines,
   type SafetyFlag,
   safeScoreResponse,
   UnknownInstrumentError,
-} from '@kapkit/core/instruments';
-import { CliError, type CliIO, inputName, openInput, readNdjson, write } from '../io.js';
+} from '@kapkit/core';
+import { CliError, type CliIO, inputName, openInput, write } from '../io.js';
 
 /** One output line of `kapkit score`. */
 export interface ScoreLine {
@@ -47,7 +48,7 @@ export async function scoreCommand(
   }
   const input = await openInput(file, io);
   const counts = { records: 0, complete: 0, prorated: 0, notScorable: 0, invalid: 0, flagged: 0 };
-  for await (const entry of readNdjson(input)) {
+  for await (const entry of ndjsonLines(input)) {
     counts.records++;
     let out: ScoreLine;
     if (!entry.ok) {

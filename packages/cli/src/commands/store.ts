@@ -15,7 +15,6 @@ import {
   type StoreCheckReport,
   StoreDamagedError,
 } from '@kapkit/store';
-import type { Command } from 'commander';
 import { CliError, type CliIO, write } from '../io.js';
 
 /**
@@ -46,7 +45,7 @@ function describeTarget(report: Pick<StoreCheckReport, 'engine' | 'location' | '
   return `${report.location} (${report.engine === 'pglite' ? 'PGlite' : 'PostgreSQL'}, schema ${report.schema})`;
 }
 
-async function storeCheckCommand(
+export async function storeCheckCommand(
   target: string,
   opts: StoreTargetOptions & { readonly json?: boolean; readonly amcheck?: boolean },
   io: CliIO,
@@ -75,7 +74,7 @@ async function storeCheckCommand(
   return report.ok ? 0 : 1;
 }
 
-async function storeBackupCommand(
+export async function storeBackupCommand(
   target: string,
   file: string,
   opts: StoreTargetOptions & { readonly force?: boolean },
@@ -135,7 +134,7 @@ async function storeBackupCommand(
   return 0;
 }
 
-async function storeRestoreCommand(
+export async function storeRestoreCommand(
   file: string,
   target: string,
   opts: StoreTargetOptions,
@@ -192,48 +191,4 @@ async function isGzip(file: string): Promise<boolean> {
   } finally {
     await handle.close();
   }
-}
-
-/** Add `kapkit store check | backup | restore` to the program. */
-export function registerStoreCommand(program: Command, io: CliIO, setExitCode: (code: number) => void): void {
-  const store = program
-    .command('store')
-    .description(
-      'Maintain an event store (@kapkit/store): a PGlite directory, or a PostgreSQL URL (postgres://…). Exit code 1 when the store is damaged, 2 when it cannot be used.',
-    );
-  store
-    .command('check')
-    .description(
-      'Check a store in full: schema, every committed event present (positions and versions contiguous), every event parses and replays through the episode machine, PostgreSQL amcheck where available. Reads only; PGlite: the store must not be open in another process.',
-    )
-    .argument('<store>', 'PGlite data directory, or postgres:// URL')
-    .option('--schema <name>', 'PostgreSQL schema of the store tables (default public)')
-    .option('--json', 'print the report as JSON')
-    .option('--no-amcheck', 'skip PostgreSQL amcheck')
-    .action(async (target: string, opts: StoreTargetOptions & { json?: boolean; amcheck?: boolean }) => {
-      setExitCode(await storeCheckCommand(target, opts, io));
-    });
-  store
-    .command('backup')
-    .description(
-      'Write a consistent backup of a store (NDJSON: every event with its position, version and commit time, ending with a count and a SHA-256; gzip when the file name ends in .gz). The file holds health data and is created with mode 0600, under a temporary name renamed when complete. A damaged store is refused. For PostgreSQL, pg_dump backs up the whole database (see docs/reliability.md).',
-    )
-    .argument('<store>', 'PGlite data directory, or postgres:// URL')
-    .argument('<file>', 'backup file to create, or - for standard output')
-    .option('--schema <name>', 'PostgreSQL schema of the store tables (default public)')
-    .option('--force', 'replace the file if it exists')
-    .action(async (target: string, file: string, opts: StoreTargetOptions & { force?: boolean }) => {
-      setExitCode(await storeBackupCommand(target, file, opts, io));
-    });
-  store
-    .command('restore')
-    .description(
-      'Restore a backup made by "kapkit store backup" into a new store: a PGlite directory that does not exist yet (or is empty), or a PostgreSQL URL whose schema holds no events. Every event is checked (count, SHA-256, versions, the episode machine) before anything is kept; on any error nothing is restored. To replace a damaged PGlite store, restore into a new directory, then swap the directories.',
-    )
-    .argument('<file>', 'backup file (plain or gzip), or - for standard input (plain)')
-    .argument('<store>', 'new PGlite data directory, or postgres:// URL')
-    .option('--schema <name>', 'PostgreSQL schema of the store tables (default public)')
-    .action(async (file: string, target: string, opts: StoreTargetOptions) => {
-      setExitCode(await storeRestoreCommand(file, target, opts, io));
-    });
 }

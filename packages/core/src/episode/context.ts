@@ -1,4 +1,5 @@
 import type { ScoreStatus } from '../instruments/scoring.js';
+import { parseInstant } from './event-time.js';
 import type { ConsentScope, EpisodeEvent } from './events.js';
 import { historyHasId } from './history-index.js';
 import type { MedicationInput } from './medications.js';
@@ -413,7 +414,7 @@ export function consentInForce(
   recordedAtMs = Number.POSITIVE_INFINITY,
 ) {
   return c.consents.some(
-    (x) => x.scope === scope && (x.withdrawn === null || Date.parse(x.withdrawn.recordedAt) > recordedAtMs),
+    (x) => x.scope === scope && (x.withdrawn === null || parseInstant(x.withdrawn.recordedAt) > recordedAtMs),
   );
 }
 

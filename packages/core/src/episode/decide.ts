@@ -17,13 +17,13 @@ import { defaultPermissions, mayRecord, type PermissionTable } from './permissio
 import { createPhaseReader, type EpisodePhase } from './phases.js';
 import {
   assessmentScorer,
+  carryScore,
   checkEvent,
   type Refusal,
   refusal,
   safetySignalsOf,
   safetyText,
   scoreAssessment,
-  withScore,
 } from './rules.js';
 
 /** The state of an episode: an XState snapshot of the episode machine (context = everything folded so far). */
@@ -270,6 +270,17 @@ export function createEpisodeModel(options: EpisodeMachineOptions & { permission
     return decideWith(state, input, options, false);
   }
 
+  /** A refusal of `input` in `state`, with the safety signals `input` carries (whatever the refusal's code). */
+  function refuse(state: EpisodeState, input: unknown, r: Refusal): Decision {
+    const signals = safetySignalsOf(input, registry, state.context.policy);
+    if (signals.length === 0) return { ok: false, state, refusal: r };
+    return {
+      ok: false,
+      state,
+      refusal: { ...r, message: `${r.message}${safetyText(signals)}`, safetyFlags: signals },
+    };
+  }
+
   /** {@link decide}; in place, `state` is the caller's own and an accepted event is written into its context. */
   function decideWith(
     state: EpisodeState,
@@ -277,32 +288,42 @@ export function createEpisodeModel(options: EpisodeMachineOptions & { permission
     options: DecideOptions,
     inPlace: boolean,
   ): Decision {
-    const c = state.context;
-    const refuse = (r: Refusal): Decision => {
-      const signals = safetySignalsOf(input, registry, c.policy);
-      if (signals.length === 0) return { ok: false, state, refusal: r };
-      return {
-        ok: false,
-        state,
-        refusal: { ...r, message: `${r.message}${safetyText(signals)}`, safetyFlags: signals },
-      };
-    };
     const parsed = parseEventFast(input, permissions);
     if (!parsed.success) {
       const issues = zodIssues(parsed.error);
       return refuse(
+        state,
+        input,
         refusal('invalid-event', `Invalid event: ${issues.map((i) => i.message).join('; ')}`, input, {
           issues,
         }),
       );
     }
-    const parsedEvent = parsed.data as EpisodeEvent;
-    // An assessment is checked and scored once, here; the machine gets the score with the event.
-    let e: EpisodeEvent = parsedEvent;
-    if (parsedEvent.type === 'AssessmentRecorded') {
-      const scored = scoreAssessment(parsedEvent, env);
-      if (scored.ok) e = withScore(parsedEvent, scored.scored);
+    const e = parsed.data as EpisodeEvent;
+    // An assessment is checked and scored once, here; the machine's guard and fold read the score carried.
+    if (e.type === 'AssessmentRecorded') {
+      const scored = scoreAssessment(e, env);
+      if (scored.ok) {
+        carryScore(e, scored.scored);
+        try {
+          return decideParsed(state, input, e, options, inPlace);
+        } finally {
+          carryScore(null);
+        }
+      }
     }
+    return decideParsed(state, input, e, options, inPlace);
+  }
+
+  /** {@link decideWith} after the event's schema check (and an assessment's scoring). */
+  function decideParsed(
+    state: EpisodeState,
+    input: unknown,
+    e: EpisodeEvent,
+    options: DecideOptions,
+    inPlace: boolean,
+  ): Decision {
+    const c = state.context;
     const now =
       options.now === undefined
         ? null
@@ -310,14 +331,14 @@ export function createEpisodeModel(options: EpisodeMachineOptions & { permission
           ? options.now
           : Date.parse(options.now);
     const envelope = checkEnvelope(c, e, now !== null && Number.isNaN(now) ? null : now);
-    if (envelope) return refuse(envelope);
+    if (envelope) return refuse(state, input, envelope);
     if (needsRebuild(c, e)) {
       const d = rebuild(c, e, inPlace);
-      return d.ok ? { ...d, event: parsedEvent } : refuse(d.refusal);
+      return d.ok ? d : refuse(state, input, d.refusal);
     }
     const next = (inPlace ? stepInPlace : step)(state, e);
-    if (next) return { ok: true, state: next, event: parsedEvent };
-    return refuse(explain(state, e));
+    if (next) return { ok: true, state: next, event: e };
+    return refuse(state, input, explain(state, e));
   }
 
   /**

@@ -13,7 +13,7 @@ import {
   vitalSignNames,
 } from './context.js';
 import { DAY_MS } from './critical-periods.js';
-import { recordedAtMs as eventRecordedAtMs } from './event-time.js';
+import { recordedAtMs as eventRecordedAtMs, parseInstant } from './event-time.js';
 import type { EpisodeEvent } from './events.js';
 import { historyStopEvents } from './history-index.js';
 
@@ -28,10 +28,10 @@ import { type Refusal, refusal } from './refusals.js';
 export function followUpDueMs(c: EpisodeContext): number | null {
   const first = dosedSessions(c)[0]?.doses[0]?.at;
   if (first === undefined) return null;
-  const firstMs = Date.parse(first);
+  const firstMs = parseInstant(first);
   let last = firstMs;
   for (const f of c.followUps) {
-    const ms = Date.parse(f);
+    const ms = parseInstant(f);
     if (ms > last) last = ms;
   }
   return last + c.policy.followUpIntervalDays * DAY_MS;
@@ -54,7 +54,7 @@ export function isMeaningfulReason(reason: string | undefined, minLength: number
  * `late-entry` alert for it instead.
  */
 function knownAt(factRecordedAt: string, eventRecordedAtMs: number): boolean {
-  return Date.parse(factRecordedAt) <= eventRecordedAtMs;
+  return parseInstant(factRecordedAt) <= eventRecordedAtMs;
 }
 
 /**
@@ -287,7 +287,7 @@ function checkFirstDose(
   }
   const lastSessionDose = previous[previous.length - 1]?.doses[0];
   if (lastSessionDose) {
-    const hours = (Date.parse(e.at) - Date.parse(lastSessionDose.at)) / 3_600_000;
+    const hours = (parseInstant(e.at) - parseInstant(lastSessionDose.at)) / 3_600_000;
     if (hours < p.minHoursBetweenDosingSessions) {
       return refusal(
         'dosing-too-soon',
@@ -345,7 +345,7 @@ function checkFirstDose(
   }
   if (p.refuseDoseWhenFollowUpOverdue) {
     const due = followUpDueMs(c);
-    if (due !== null && Date.parse(e.at) > due) {
+    if (due !== null && parseInstant(e.at) > due) {
       return refusal('follow-up-overdue', 'Dose refused: the medical follow-up is overdue (policy).', e);
     }
   }
@@ -422,7 +422,7 @@ export function checkSessionCompleted(
   }
   if (isMeaningfulReason(e.reason, p.minReasonLength)) return null;
   const lastDose = s.doses[s.doses.length - 1]!;
-  const minutes = (Date.parse(e.at) - Date.parse(lastDose.at)) / 60_000;
+  const minutes = (parseInstant(e.at) - parseInstant(lastDose.at)) / 60_000;
   if (minutes < p.observationMinutes) {
     return refusal(
       'reason-required',

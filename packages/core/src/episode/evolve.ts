@@ -14,7 +14,7 @@ import {
   type VitalsReading,
   vitalSignsBeyond,
 } from './context.js';
-import { instantMs } from './event-time.js';
+import { instantMs, parseInstant } from './event-time.js';
 import type { EpisodeEvent } from './events.js';
 import { resolvePolicy } from './policy.js';
 
@@ -511,11 +511,11 @@ export function needsRebuild(c: EpisodeContext, e: EpisodeEvent): boolean {
  */
 export function rebuildList(c: EpisodeContext, e: EpisodeEvent): EpisodeEvent[] {
   const voided = e.type === 'EventVoided' ? e.voidedEventId : null;
-  const ms = Date.parse(e.at);
+  const ms = parseInstant(e.at);
   const out: EpisodeEvent[] = [];
   let inserted = false;
   for (const h of c.history) {
-    if (!inserted && Date.parse(h.at) > ms) {
+    if (!inserted && parseInstant(h.at) > ms) {
       out.push(e);
       inserted = true;
     }
@@ -544,6 +544,6 @@ export function applyAccepted(
     return step(c, e, score, inPlace, ms);
   }
   let out = inPlace ? ownedCopy(initial) : initial;
-  for (const x of rebuildList(c, e)) out = step(out, x, score, inPlace, Date.parse(x.at));
+  for (const x of rebuildList(c, e)) out = step(out, x, score, inPlace, parseInstant(x.at));
   return out;
 }

@@ -6,8 +6,10 @@ import type { EpisodeEvent } from './events.js';
  * (a fold writing in place pushes to it; a copying step appends to a copy), so the Set remembers how many
  * events it holds and takes in the ones appended since. When a copying step appends one event
  * (`[...history, e]`) the Set moves to the new array (`carryHistoryIndex`), and the old array builds its own
- * again if it is ever asked (a refused decision from an older state). Weakly held: a history nobody keeps
- * takes its Set with it.
+ * again if it is ever asked (a refused decision from an older state). The entry is a hidden property of the
+ * array (a non-enumerable symbol key: deep equality, JSON and copies do not see it), so a history nobody keeps
+ * takes its Set with it; a look-up in a WeakMap keyed by every history cost more than the Set look-up itself,
+ * and weak tables slow every garbage collection down.
  */
 interface HistoryIds {
   readonly ids: Set<string>;
@@ -16,14 +18,36 @@ interface HistoryIds {
   /** How many events of the array are in `ids` (and `stops`). */
   n: number;
 }
-const index = new WeakMap<readonly EpisodeEvent[], HistoryIds>();
+const ENTRY: unique symbol = Symbol('kapkit history index');
+type Indexed = readonly EpisodeEvent[] & { [ENTRY]?: HistoryIds | undefined };
+// Histories that cannot take a property (frozen by their owner) keep their entry here.
+const frozen = new WeakMap<readonly EpisodeEvent[], HistoryIds>();
+
+function getEntry(history: readonly EpisodeEvent[]): HistoryIds | undefined {
+  return (history as Indexed)[ENTRY] ?? frozen.get(history);
+}
+
+function setEntry(history: readonly EpisodeEvent[], entry: HistoryIds | undefined): void {
+  if (Object.hasOwn(history, ENTRY)) (history as { [ENTRY]?: HistoryIds | undefined })[ENTRY] = entry;
+  else if (!Object.isExtensible(history)) {
+    if (entry === undefined) frozen.delete(history);
+    else frozen.set(history, entry);
+  } else if (entry !== undefined) {
+    Object.defineProperty(history, ENTRY, {
+      value: entry,
+      writable: true,
+      enumerable: false,
+      configurable: true,
+    });
+  }
+}
 
 /** The entry of a history, caught up with the events appended since it was last asked. */
 function entryOf(history: readonly EpisodeEvent[]): HistoryIds {
-  let entry = index.get(history);
+  let entry = getEntry(history);
   if (entry === undefined) {
     entry = { ids: new Set(), stops: [], n: 0 };
-    index.set(history, entry);
+    setEntry(history, entry);
   }
   for (; entry.n < history.length; entry.n++) {
     const e = history[entry.n]!;
@@ -57,8 +81,8 @@ export function historyStopEvents(history: readonly EpisodeEvent[]): readonly Ep
 export function carryHistoryIndex(prev: readonly EpisodeEvent[], next: readonly EpisodeEvent[]): void {
   if (prev === next || next.length !== prev.length + 1) return;
   if (prev.length > 0 && prev[prev.length - 1] !== next[prev.length - 1]) return;
-  const entry = index.get(prev);
+  const entry = getEntry(prev);
   if (entry === undefined || entry.n !== prev.length) return;
-  index.delete(prev);
-  index.set(next, entry);
+  setEntry(prev, undefined);
+  setEntry(next, entry);
 }

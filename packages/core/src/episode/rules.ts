@@ -30,17 +30,17 @@ export { type Refusal, type RefusalCode, refusal, refusalCodes, type SafetySigna
 export { safetySignalsOf, safetyText } from './safety-signals.js';
 
 /**
- * An assessment with the score worked out when it was checked, as `decide` hands it to the machine: the guard
- * does not check it again and the reducer does not score it a second time. The score is a non-enumerable
- * property of a copy of the event, so the event kept in the history is equal (and serialises equal) to the one
- * recorded. An event sent to the machine without it (e.g. by `createActor(episodeMachine).send(e)`) is checked
+ * An assessment with the score worked out when it was checked: the guard does not check it again and the
+ * reducer does not score it a second time. The score is a non-enumerable property, so the event is equal (and
+ * serialises equal) to the one recorded. `decide` hands the machine the score it worked out without copying the
+ * event; an event sent to the machine without a score (e.g. by `createActor(episodeMachine).send(e)`) is checked
  * and scored as usual.
  */
 export type ScoredAssessment = Extract<EpisodeEvent, { type: 'AssessmentRecorded' }> & {
   readonly scored?: ScoreResult;
 };
 
-/** A copy of an assessment carrying its score (see {@link ScoredAssessment}). */
+/** A copy of an assessment carrying its score (see {@link ScoredAssessment}), for callers that send events to the machine themselves. */
 export function withScore(
   e: Extract<EpisodeEvent, { type: 'AssessmentRecorded' }>,
   scored: ScoreResult,
@@ -48,12 +48,32 @@ export function withScore(
   return Object.defineProperty({ ...e }, 'scored', { value: scored, enumerable: false });
 }
 
+// The assessment `decide` is stepping through the machine, and its score. Deciding is synchronous and sets
+// both before the step and clears them after it, so no other event ever sees them.
+let carriedEvent: object | null = null;
+let carriedScore: ScoreResult | undefined;
+
+/**
+ * Hand the machine the score `decide` worked out for `e` (its guard and reducer read it instead of scoring
+ * `e` again) until the next call; `carryScore(null)` forgets it. Replaces a copy of the event carrying its
+ * score, which every decided assessment paid for (and its history kept).
+ */
+export function carryScore(e: object | null, scored?: ScoreResult): void {
+  carriedEvent = e;
+  carriedScore = e === null ? undefined : scored;
+}
+
+/** The score carried with an assessment: by `decide` (see {@link carryScore}), or on the event itself. */
+function carriedScoreOf(e: ScoredAssessment): ScoreResult | undefined {
+  return e === carriedEvent ? carriedScore : e.scored;
+}
+
 /** A scorer for AssessmentRecorded events, backed by a registry (it uses the score an event carries). */
 export function assessmentScorer(registry: InstrumentRegistry): AssessmentScorer {
   const out: RuleOutput = { status: 0, value: 0, missingUnits: 0 };
   return (e) => {
     const definition = registry.get(e.instrument);
-    const carried = (e as ScoredAssessment).scored;
+    const carried = carriedScoreOf(e);
     if (carried && carried.instrument === definition.id) return keptScore(carried);
     const c = compileInstrument(definition);
     if (e.supplementary != null || !isValidResponses(c, e.responses)) {
@@ -171,7 +191,7 @@ export function scoreAssessment(
 }
 
 function checkAssessment(e: ScoredAssessment, env: RuleEnvironment): Refusal | null {
-  if (e.scored !== undefined) return null;
+  if (carriedScoreOf(e) !== undefined) return null;
   const r = scoreAssessment(e, env);
   return r.ok ? null : r.refusal;
 }

@@ -1,6 +1,7 @@
 import type { InstrumentRegistry } from '../instruments/registry.js';
 import { type DosingSessionRecord, dosedSessions, type EpisodeContext, vitalSignNames } from './context.js';
 import { type CriticalPeriodAnalysis, DAY_MS } from './critical-periods.js';
+import { parseInstant } from './event-time.js';
 import { readingText } from './rules.js';
 
 import type { EpisodeAlert, OutcomeProgress } from './status.js';
@@ -12,10 +13,12 @@ import type { EpisodeAlert, OutcomeProgress } from './status.js';
 
 /** Doses that went ahead before a signal dated earlier was recorded: late entries that would have refused them. */
 function lateEntryDoses(dosed: readonly DosingSessionRecord[], signal: { at: string; recordedAt: string }) {
-  const atMs = Date.parse(signal.at);
-  const recMs = Date.parse(signal.recordedAt);
+  const atMs = parseInstant(signal.at);
+  const recMs = parseInstant(signal.recordedAt);
   return dosed.flatMap((s) =>
-    s.doses.filter((d) => Date.parse(d.at) > atMs && Date.parse(d.recordedAt) < recMs).map((d) => ({ s, d })),
+    s.doses
+      .filter((d) => parseInstant(d.at) > atMs && parseInstant(d.recordedAt) < recMs)
+      .map((d) => ({ s, d })),
   );
 }
 
@@ -34,7 +37,7 @@ export function notOnTrackAlerts(
     if (
       nth !== undefined &&
       dosesGiven >= c.policy.noResponseAfterDoses &&
-      Date.parse(o.latest.at) >= Date.parse(nth) &&
+      parseInstant(o.latest.at) >= parseInstant(nth) &&
       o.response === false
     ) {
       alerts.push({
@@ -148,7 +151,7 @@ export function vitalsAlerts(c: EpisodeContext): EpisodeAlert[] {
   const latest = [...c.sessions]
     .filter((s) => s.preVitals.length > 0 || s.otherVitals.length > 0)
     .sort((a, b) => {
-      const at = (s: DosingSessionRecord) => Date.parse((s.preVitals[0] ?? s.otherVitals[0])!.at);
+      const at = (s: DosingSessionRecord) => parseInstant((s.preVitals[0] ?? s.otherVitals[0])!.at);
       return at(a) - at(b);
     })
     .pop();

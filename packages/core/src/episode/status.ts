@@ -22,6 +22,7 @@ import {
   windowMsFromDays,
 } from './critical-periods.js';
 import { phaseOf as defaultPhaseOf, type EpisodeState } from './decide.js';
+import { parseInstant } from './event-time.js';
 import type { ConsentScope } from './events.js';
 import {
   type MedicationClass,
@@ -171,8 +172,9 @@ export interface EpisodeStatus {
 }
 
 /** Parse an ISO 8601 instant with offset, or throw a typed error naming the parameter. */
-function parseInstant(value: string, name: string): number {
-  const ms = typeof value === 'string' && /(Z|[+-]\d{2}:\d{2})$/.test(value) ? Date.parse(value) : Number.NaN;
+function parseAsOf(value: string, name: string): number {
+  const ms =
+    typeof value === 'string' && /(Z|[+-]\d{2}:\d{2})$/.test(value) ? parseInstant(value) : Number.NaN;
   if (Number.isNaN(ms)) {
     throw new KapkitError(
       'invalid-timestamp',
@@ -273,7 +275,7 @@ function maintenanceStatus(
   let maintenance: EpisodeStatus['maintenance'] = null;
   if (c.maintenance) {
     const last = times[times.length - 1]?.at ?? null;
-    const fromMs = Date.parse(last ?? c.maintenance.at);
+    const fromMs = parseInstant(last ?? c.maintenance.at);
     const dueMs = fromMs + c.maintenance.intervalDays * DAY_MS;
     const status: 'not-due' | 'due' | 'overdue' = !active
       ? 'not-due'
@@ -319,7 +321,7 @@ export function statusAt(
   asOf: string,
   options: { phaseOf?: (s: EpisodeState) => EpisodePhase; registry?: InstrumentRegistry } = {},
 ): EpisodeStatus {
-  const asOfMs = parseInstant(asOf, 'asOf');
+  const asOfMs = parseAsOf(asOf, 'asOf');
   const c = state.context;
   const registry = options.registry ?? defaultRegistry;
   const phase = (options.phaseOf ?? defaultPhaseOf)(state);
@@ -332,8 +334,8 @@ export function statusAt(
   const doseTimesOf = (list: readonly DosingSessionRecord[]) =>
     list
       .map((s) => ({ at: s.doses[0]!.at, sessionId: s.sessionId }))
-      .filter((d) => Date.parse(d.at) <= asOfMs);
-  const until = closed && c.closed ? (Date.parse(c.closed.at) < asOfMs ? c.closed.at : asOf) : asOf;
+      .filter((d) => parseInstant(d.at) <= asOfMs);
+  const until = closed && c.closed ? (parseInstant(c.closed.at) < asOfMs ? c.closed.at : asOf) : asOf;
   const windowMs = windowMsFromDays(c.policy.criticalPeriodDays);
   const analysis = analyzeCriticalPeriods(doseTimesOf(initialCourse), { windowMs, until });
   const maintenanceSessions = dosed.filter((s) => s.maintenance);

@@ -1,13 +1,7 @@
 import type { OutcomeChartData } from '@kapkit/charts';
-import {
-  createInstrumentRegistry,
-  decide,
-  type EpisodeState,
-  InvalidTimestampError,
-  initialEpisodeState,
-  ndjsonLines,
-  offsetOf,
-} from '@kapkit/core';
+import { decide, type EpisodeState, initialEpisodeState, ndjsonLines } from '@kapkit/core';
+import { createInstrumentRegistry } from '@kapkit/core/instruments';
+import { InvalidTimestampError, offsetOf } from '@kapkit/core/time';
 import { writeFileAtomically } from '../atomic-write.js';
 import { CliError, type CliIO, openInput, write } from '../io.js';
 

@@ -1,11 +1,11 @@
+import { ndjsonLines } from '@kapkit/core';
 import {
   createInstrumentRegistry,
   type InstrumentRegistry,
-  ndjsonLines,
   type SafetyFlag,
   safeScoreResponse,
   UnknownInstrumentError,
-} from '@kapkit/core';
+} from '@kapkit/core/instruments';
 import { CliError, type CliIO, inputName, openInput, write } from '../io.js';
 
 /** One output line of `kapkit score`. */

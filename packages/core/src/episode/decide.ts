@@ -17,7 +17,7 @@ import { defaultPermissions, mayRecord, type PermissionTable } from './permissio
 import { createPhaseReader, type EpisodePhase } from './phases.js';
 import {
   assessmentScorer,
-  carryScore,
+  carryingScore,
   checkEvent,
   type Refusal,
   refusal,
@@ -303,14 +303,8 @@ export function createEpisodeModel(options: EpisodeMachineOptions & { permission
     // An assessment is checked and scored once, here; the machine's guard and fold read the score carried.
     if (e.type === 'AssessmentRecorded') {
       const scored = scoreAssessment(e, env);
-      if (scored.ok) {
-        carryScore(e, scored.scored);
-        try {
-          return decideParsed(state, input, e, options, inPlace);
-        } finally {
-          carryScore(null);
-        }
-      }
+      if (scored.ok)
+        return decideParsed(state, input, carryingScore(e, input, scored.scored), options, inPlace);
     }
     return decideParsed(state, input, e, options, inPlace);
   }

@@ -48,24 +48,17 @@ export function withScore(
   return Object.defineProperty({ ...e }, 'scored', { value: scored, enumerable: false });
 }
 
-// The assessment `decide` is stepping through the machine, and its score. Deciding is synchronous and sets
-// both before the step and clears them after it, so no other event ever sees them.
-let carriedEvent: object | null = null;
-let carriedScore: ScoreResult | undefined;
-
 /**
- * Hand the machine the score `decide` worked out for `e` (its guard and reducer read it instead of scoring
- * `e` again) until the next call; `carryScore(null)` forgets it. Replaces a copy of the event carrying its
- * score, which every decided assessment paid for (and its history kept).
+ * `e` carrying its score, for `decide`: set on `e` itself when `decide` owns it (the parser made it), so no
+ * copy is paid per assessment; on a copy (as {@link withScore}) when `e` is the caller's own object.
  */
-export function carryScore(e: object | null, scored?: ScoreResult): void {
-  carriedEvent = e;
-  carriedScore = e === null ? undefined : scored;
-}
-
-/** The score carried with an assessment: by `decide` (see {@link carryScore}), or on the event itself. */
-function carriedScoreOf(e: ScoredAssessment): ScoreResult | undefined {
-  return e === carriedEvent ? carriedScore : e.scored;
+export function carryingScore(
+  e: Extract<EpisodeEvent, { type: 'AssessmentRecorded' }>,
+  input: unknown,
+  scored: ScoreResult,
+): ScoredAssessment {
+  if (e === input || !Object.isExtensible(e)) return withScore(e, scored);
+  return Object.defineProperty(e, 'scored', { value: scored, enumerable: false });
 }
 
 /** A scorer for AssessmentRecorded events, backed by a registry (it uses the score an event carries). */
@@ -73,7 +66,7 @@ export function assessmentScorer(registry: InstrumentRegistry): AssessmentScorer
   const out: RuleOutput = { status: 0, value: 0, missingUnits: 0 };
   return (e) => {
     const definition = registry.get(e.instrument);
-    const carried = carriedScoreOf(e);
+    const carried = (e as ScoredAssessment).scored;
     if (carried && carried.instrument === definition.id) return keptScore(carried);
     const c = compileInstrument(definition);
     if (e.supplementary != null || !isValidResponses(c, e.responses)) {
@@ -191,7 +184,7 @@ export function scoreAssessment(
 }
 
 function checkAssessment(e: ScoredAssessment, env: RuleEnvironment): Refusal | null {
-  if (carriedScoreOf(e) !== undefined) return null;
+  if (e.scored !== undefined) return null;
   const r = scoreAssessment(e, env);
   return r.ok ? null : r.refusal;
 }

@@ -66,6 +66,8 @@ beforeAll(async () => {
     }
   }
   original = await all(store);
+  // Load the store command (and what it imports) here, under the hook's longer timeout, not in the first test.
+  await import('../src/commands/store.js');
   // The events table's file, to damage a copy (through the store's internal database handle).
   const internal = store as unknown as { db: { query(text: string): Promise<{ f: string }[]> } };
   const rows = await internal.db.query(`SELECT pg_relation_filepath('kapkit_events') AS f`);
@@ -78,12 +80,16 @@ afterAll(() => {
 });
 
 describe('kapkit store check', () => {
+  // One check (one PGlite start) a test: each starts a database in this process, slow on a busy machine.
   it('reports a healthy store: events, episodes, amcheck, exit 0', async () => {
     const { code, stdout } = await run(['store', 'check', source]);
     expect(code).toBe(0);
     expect(stdout).toContain(`events: ${original.length} in 3 episodes, last position ${original.length}`);
     expect(stdout).toMatch(/amcheck: passed/);
     expect(stdout).toMatch(/^ok: /m);
+  });
+
+  it('reports a healthy store as JSON with --json', async () => {
     const json = await run(['store', 'check', source, '--json']);
     expect(JSON.parse(json.stdout)).toMatchObject({ ok: true, events: original.length, problems: [] });
   });

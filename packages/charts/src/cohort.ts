@@ -2,8 +2,9 @@ import type { KaplanMeierSummary, TrajectoryBin } from '@kapkit/analytics';
 import type { InstrumentDefinition } from '@kapkit/core/instruments';
 import type { ChartConfiguration, ChartDataset, LegendItem } from 'chart.js';
 import type { AnnotationOptions } from 'chartjs-plugin-annotation';
-import { type DescribedPoint, describedTooltipLabel, formatDays, formatScore } from './format.js';
-import { axisTitle, categoryAxis, chartTitle, palette, withAlpha } from './palette.js';
+import { type DescribedPoint, formatDays, formatScore } from './format.js';
+import { linearAxis, lineChartConfig } from './line-chart.js';
+import { categoryAxis, palette, withAlpha } from './palette.js';
 
 /** Options of {@link trajectoryChartConfig}. */
 export interface TrajectoryChartOptions {
@@ -119,38 +120,16 @@ export function trajectoryChartConfig(
       tension: 0,
     },
   ];
-  return {
-    type: 'line',
-    data: { labels, datasets },
-    options: {
-      parsing: false,
-      scales: {
-        x: categoryAxis('Days since baseline (bin)'),
-        y: {
-          type: 'linear',
-          ...(options.instrument
-            ? { min: options.instrument.range.min, max: options.instrument.range.max }
-            : {}),
-          title: axisTitle(`Mean ${name}`),
-          ticks: { color: palette.text },
-          grid: { color: palette.grid },
-        },
-      },
-      plugins: {
-        title: chartTitle(options.title ?? `Cohort ${name} by days since baseline`),
-        subtitle: {
-          display: true,
-          text: 'Observed-case means: patients who drop out are missing from later bins, and dropout is rarely random',
-          color: palette.mutedText,
-        },
-        legend: {
-          position: 'bottom',
-          labels: { color: palette.text, filter: hideLowerBound },
-        },
-        tooltip: { callbacks: { label: describedTooltipLabel } },
-      },
-    },
-  };
+  return lineChartConfig({
+    labels,
+    datasets,
+    x: categoryAxis('Days since baseline (bin)'),
+    y: linearAxis(`Mean ${name}`, options.instrument?.range),
+    title: options.title ?? `Cohort ${name} by days since baseline`,
+    subtitle:
+      'Observed-case means: patients who drop out are missing from later bins, and dropout is rarely random',
+    legend: { filter: hideLowerBound },
+  });
 }
 
 /** One row of a Kaplan–Meier curve (`kaplanMeier(...).curve`, or `analyzeOutcomes`' `timeToResponse.curve`). */
@@ -193,40 +172,14 @@ export function kaplanMeierChartConfig(
   const { curve, median, level } = kaplanMeierInput(km);
   const event = options.event ?? 'response';
   const maxTime = curve.length ? curve[curve.length - 1]!.time : 1;
-  return {
-    type: 'line',
-    data: { datasets: kaplanMeierDatasets(curve, level, event) },
-    options: {
-      parsing: false,
-      scales: {
-        x: {
-          type: 'linear',
-          min: 0,
-          max: maxTime,
-          title: axisTitle('Days since baseline'),
-          ticks: { color: palette.text },
-          grid: { color: palette.grid },
-        },
-        y: {
-          type: 'linear',
-          min: 0,
-          max: 1,
-          title: axisTitle(`Proportion not yet in ${event}`),
-          ticks: { color: palette.text },
-          grid: { color: palette.grid },
-        },
-      },
-      plugins: {
-        title: chartTitle(options.title ?? `Time to first ${event} (Kaplan–Meier)`),
-        legend: {
-          position: 'bottom',
-          labels: { usePointStyle: true, color: palette.text, filter: hideLowerBound },
-        },
-        tooltip: { callbacks: { label: describedTooltipLabel } },
-        annotation: { annotations: kaplanMeierAnnotations(median) },
-      },
-    },
-  };
+  return lineChartConfig({
+    datasets: kaplanMeierDatasets(curve, level, event),
+    x: linearAxis('Days since baseline', { min: 0, max: maxTime }),
+    y: linearAxis(`Proportion not yet in ${event}`, { min: 0, max: 1 }),
+    title: options.title ?? `Time to first ${event} (Kaplan–Meier)`,
+    legend: { usePointStyle: true, filter: hideLowerBound },
+    annotations: kaplanMeierAnnotations(median),
+  });
 }
 
 /** The curve, its median (when given) and its confidence level in percent (default 95). */

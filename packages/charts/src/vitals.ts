@@ -2,8 +2,9 @@ import type { DosingSessionRecord, EpisodeContext, VitalsReading } from '@kapkit
 import { offsetOf } from '@kapkit/core/time';
 import type { ChartConfiguration, ChartDataset } from 'chart.js';
 import type { AnnotationOptions } from 'chartjs-plugin-annotation';
-import { type DescribedPoint, describedTooltipLabel, localDate, localDateTime } from './format.js';
-import { axisTitle, categoryAxis, chartTitle, palette } from './palette.js';
+import { type DescribedPoint, localDate, localDateTime } from './format.js';
+import { linearAxis, lineChartConfig } from './line-chart.js';
+import { categoryAxis, palette } from './palette.js';
 
 /** Options of {@link vitalsChartConfig}. */
 export interface VitalsChartOptions {
@@ -63,14 +64,47 @@ export function vitalsChartConfig(
   context: EpisodeContext,
   options: VitalsChartOptions = {},
 ): VitalsChartConfiguration {
-  // Long by design: one chart.js configuration object (datasets, scales, annotations), written out as chart.js
-  // documents it.
   if (options.asOf !== undefined) offsetOf(options.asOf);
   const asOfMs = options.asOf === undefined ? Number.POSITIVE_INFINITY : Date.parse(options.asOf);
-  const inTime = (r: { readonly at: string }) => Date.parse(r.at) <= asOfMs;
   const { holdSystolicAbove, holdDiastolicAbove } = context.policy;
+  const sessions = sessionsWithVitals(context, asOfMs);
+  const labels = sessions.map((e) => sessionLabel(e.s, e.firstAt));
+  const series = vitalsSeries(sessions, labels, context.policy);
 
-  const sessions = context.sessions
+  const values = [...series.sysPre, ...series.sysPost, ...series.diaPre, ...series.diaPost].map((p) => p.y);
+  const yMin = Math.min(60, ...values.map((v) => Math.floor((v - 10) / 10) * 10));
+  const yMax = Math.max(170, ...values.map((v) => Math.ceil((v + 10) / 10) * 10));
+  return lineChartConfig({
+    labels,
+    datasets: vitalsDatasets(series),
+    x: categoryAxis('Dosing session'),
+    y: linearAxis('Blood pressure (mmHg)', { min: yMin, max: yMax }, { stepSize: 10 }),
+    title: options.title ?? 'Blood pressure per dosing session',
+    subtitle: [
+      `Patient ${context.patientId ?? '-'}, episode ${context.episodeId ?? '-'}${context.synthetic ? ' (SYNTHETIC DEMO DATA)' : ''}`,
+      `Hold thresholds from the episode policy: ${holdSystolicAbove}/${holdDiastolicAbove} mmHg (a clinician can override with a reason)`,
+    ],
+    legend: { usePointStyle: true },
+    annotations: {
+      'hold-systolic': holdLine(holdSystolicAbove, 'systolic'),
+      'hold-diastolic': holdLine(holdDiastolicAbove, 'diastolic'),
+    },
+  });
+}
+
+/** A dosing session with its readings up to the chart's instant, and the time of its first reading. */
+interface SessionVitals {
+  readonly s: DosingSessionRecord;
+  readonly pre: readonly VitalsReading[];
+  readonly post: readonly VitalsReading[];
+  readonly firstDose: DosingSessionRecord['doses'][number] | undefined;
+  readonly firstAt: string;
+}
+
+/** The sessions with at least one reading up to `asOfMs`, in the order of their first reading. */
+function sessionsWithVitals(context: EpisodeContext, asOfMs: number): SessionVitals[] {
+  const inTime = (r: { readonly at: string }) => Date.parse(r.at) <= asOfMs;
+  return context.sessions
     .map((s) => ({
       s,
       pre: s.preVitals.filter(inTime),
@@ -83,8 +117,27 @@ export function vitalsChartConfig(
       firstAt: [...e.pre, ...e.post].map((r) => r.at).sort((a, b) => Date.parse(a) - Date.parse(b))[0]!,
     }))
     .sort((a, b) => Date.parse(a.firstAt) - Date.parse(b.firstAt));
+}
 
-  const labels = sessions.map((e) => sessionLabel(e.s, e.firstAt));
+/** The points of the chart, by series. */
+interface VitalsSeries {
+  readonly sysPre: VitalsPoint[];
+  readonly sysPost: VitalsPoint[];
+  readonly diaPre: VitalsPoint[];
+  readonly diaPost: VitalsPoint[];
+  readonly aboveHold: VitalsPoint[];
+}
+
+/**
+ * Per session: the judged pre-dose reading, the last post-dose reading, and every pre-dose reading above a
+ * hold threshold, each as a described point at the session's index.
+ */
+function vitalsSeries(
+  sessions: readonly SessionVitals[],
+  labels: readonly string[][],
+  policy: EpisodeContext['policy'],
+): VitalsSeries {
+  const { holdSystolicAbove, holdDiastolicAbove } = policy;
   const point = (
     i: number,
     sessionId: string,
@@ -99,11 +152,7 @@ export function vitalsChartConfig(
     description: `${labels[i]![0]}: ${which} ${r[which]} mmHg ${phase} (${r.systolic}/${r.diastolic} at ${localDateTime(r.at)})${extra}`,
   });
 
-  const sysPre: VitalsPoint[] = [];
-  const sysPost: VitalsPoint[] = [];
-  const diaPre: VitalsPoint[] = [];
-  const diaPost: VitalsPoint[] = [];
-  const aboveHold: VitalsPoint[] = [];
+  const series: VitalsSeries = { sysPre: [], sysPost: [], diaPre: [], diaPost: [], aboveHold: [] };
   sessions.forEach((e, i) => {
     // The reading the hold is judged on: the last pre-dose reading before the dose (or the last one).
     const judged =
@@ -115,12 +164,12 @@ export function vitalsChartConfig(
           ? '; above the hold threshold, dose given with a clinician override'
           : '; above the hold threshold'
         : '';
-      sysPre.push(point(i, e.s.sessionId, judged, 'systolic', 'before dose', note));
-      diaPre.push(point(i, e.s.sessionId, judged, 'diastolic', 'before dose', note));
+      series.sysPre.push(point(i, e.s.sessionId, judged, 'systolic', 'before dose', note));
+      series.diaPre.push(point(i, e.s.sessionId, judged, 'diastolic', 'before dose', note));
     }
     for (const r of e.pre) {
       if (r.systolic > holdSystolicAbove)
-        aboveHold.push(
+        series.aboveHold.push(
           point(
             i,
             e.s.sessionId,
@@ -131,7 +180,7 @@ export function vitalsChartConfig(
           ),
         );
       if (r.diastolic > holdDiastolicAbove)
-        aboveHold.push(
+        series.aboveHold.push(
           point(
             i,
             e.s.sessionId,
@@ -144,11 +193,15 @@ export function vitalsChartConfig(
     }
     const post = last(e.post);
     if (post) {
-      sysPost.push(point(i, e.s.sessionId, post, 'systolic', 'after dose'));
-      diaPost.push(point(i, e.s.sessionId, post, 'diastolic', 'after dose'));
+      series.sysPost.push(point(i, e.s.sessionId, post, 'systolic', 'after dose'));
+      series.diaPost.push(point(i, e.s.sessionId, post, 'diastolic', 'after dose'));
     }
   });
+  return series;
+}
 
+/** The four lines (systolic and diastolic, before and after dose), after the above-hold marks when any. */
+function vitalsDatasets(series: VitalsSeries): VitalsDataset[] {
   const [sysColor, diaColor] = palette.vitals;
   const line = (
     kapkitRole: VitalsDatasetRole,
@@ -171,16 +224,16 @@ export function vitalsChartConfig(
     tension: 0,
   });
   const datasets: VitalsDataset[] = [
-    line('systolic-pre', 'Systolic before dose', sysPre, sysColor, false),
-    line('systolic-post', 'Systolic after dose', sysPost, sysColor, true),
-    line('diastolic-pre', 'Diastolic before dose', diaPre, diaColor, false),
-    line('diastolic-post', 'Diastolic after dose', diaPost, diaColor, true),
+    line('systolic-pre', 'Systolic before dose', series.sysPre, sysColor, false),
+    line('systolic-post', 'Systolic after dose', series.sysPost, sysColor, true),
+    line('diastolic-pre', 'Diastolic before dose', series.diaPre, diaColor, false),
+    line('diastolic-post', 'Diastolic after dose', series.diaPost, diaColor, true),
   ];
-  if (aboveHold.length > 0) {
+  if (series.aboveHold.length > 0) {
     datasets.unshift({
       kapkitRole: 'above-hold',
       label: '▲ Before dose, above the hold threshold',
-      data: aboveHold,
+      data: series.aboveHold,
       showLine: false,
       pointStyle: 'triangle',
       pointRadius: 10,
@@ -189,11 +242,12 @@ export function vitalsChartConfig(
       borderWidth: 1,
     });
   }
+  return datasets;
+}
 
-  const values = [...sysPre, ...sysPost, ...diaPre, ...diaPost].map((p) => p.y);
-  const yMin = Math.min(60, ...values.map((v) => Math.floor((v - 10) / 10) * 10));
-  const yMax = Math.max(170, ...values.map((v) => Math.ceil((v + 10) / 10) * 10));
-  const hold = (value: number, what: string): AnnotationOptions => ({
+/** A labelled hold threshold line. */
+function holdLine(value: number, what: 'systolic' | 'diastolic'): AnnotationOptions {
+  return {
     type: 'line',
     drawTime: 'beforeDatasetsDraw',
     yMin: value,
@@ -210,44 +264,6 @@ export function vitalsChartConfig(
       backgroundColor: 'rgba(255, 255, 255, 0.9)',
       font: { size: 11 },
       padding: 3,
-    },
-  });
-
-  return {
-    type: 'line',
-    data: { labels, datasets },
-    options: {
-      parsing: false,
-      scales: {
-        x: categoryAxis('Dosing session'),
-        y: {
-          type: 'linear',
-          min: yMin,
-          max: yMax,
-          title: axisTitle('Blood pressure (mmHg)'),
-          ticks: { color: palette.text, stepSize: 10 },
-          grid: { color: palette.grid },
-        },
-      },
-      plugins: {
-        title: chartTitle(options.title ?? 'Blood pressure per dosing session'),
-        subtitle: {
-          display: true,
-          text: [
-            `Patient ${context.patientId ?? '-'}, episode ${context.episodeId ?? '-'}${context.synthetic ? ' (SYNTHETIC DEMO DATA)' : ''}`,
-            `Hold thresholds from the episode policy: ${holdSystolicAbove}/${holdDiastolicAbove} mmHg (a clinician can override with a reason)`,
-          ],
-          color: palette.mutedText,
-        },
-        legend: { position: 'bottom', labels: { usePointStyle: true, color: palette.text } },
-        tooltip: { callbacks: { label: describedTooltipLabel } },
-        annotation: {
-          annotations: {
-            'hold-systolic': hold(holdSystolicAbove, 'systolic'),
-            'hold-diastolic': hold(holdDiastolicAbove, 'diastolic'),
-          },
-        },
-      },
     },
   };
 }

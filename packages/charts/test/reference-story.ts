@@ -1,3 +1,6 @@
+import { kaplanMeier, trajectory } from '@kapkit/analytics';
+import { phq9 } from '@kapkit/core/instruments';
+import type { EpisodeContext } from '@kapkit/core/read';
 import {
   type DosingSessionOptions,
   gad7Answers,
@@ -5,6 +8,13 @@ import {
   type ReadyToDoseOptions,
   Story,
 } from '@kapkit/testing';
+import {
+  itemChartConfig,
+  kaplanMeierChartConfig,
+  outcomeChartConfig,
+  trajectoryChartConfig,
+  vitalsChartConfig,
+} from '../src/index.js';
 
 /** Ready to dose as the chart tests draw it: no baseline measures (each test records its own), 8 doses on hand. */
 export const COURSE: ReadyToDoseOptions = {
@@ -48,4 +58,34 @@ export function referenceStory(): Story {
   s.dosingSession(70, SESSION);
   s.phq9(76, phq9Answers(4)).gad7(76, gad7Answers(4), 10);
   return s;
+}
+
+/**
+ * One configuration of every builder but the default outcome chart, by name: the items of the reference
+ * episode's PHQ-9 with item 9 answered 1, its vitals, a small cohort's trajectory and Kaplan–Meier curve, and
+ * the outcome chart by days since baseline.
+ */
+export function referenceCharts(context: EpisodeContext) {
+  const a = context.assessments.find((x) => x.instrument === 'phq9' && x.responses[8] === 1)!;
+  const bins = trajectory(
+    [
+      { patientId: 'a', t: 0, score: 18 },
+      { patientId: 'b', t: 3, score: 14 },
+      { patientId: 'a', t: 20, score: 10 },
+      { patientId: 'b', t: 25, score: 9 },
+    ],
+    [0, 14, 28],
+  );
+  const km = kaplanMeier([
+    { time: 14, event: true },
+    { time: 21, event: false },
+    { time: 28, event: true },
+  ]);
+  return {
+    items: itemChartConfig(a, phq9),
+    vitals: vitalsChartConfig(context),
+    trajectory: trajectoryChartConfig(bins, { instrument: phq9 }),
+    km: kaplanMeierChartConfig(km),
+    days: outcomeChartConfig({ context, xAxis: 'days-since-baseline' }),
+  };
 }

@@ -1,19 +1,11 @@
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { kaplanMeier, trajectory } from '@kapkit/analytics';
-import { phq9 } from '@kapkit/core/instruments';
 import { createCanvas, loadImage } from '@napi-rs/canvas';
 import { describe, expect, it } from 'vitest';
-import {
-  itemChartConfig,
-  kaplanMeierChartConfig,
-  outcomeChartConfig,
-  trajectoryChartConfig,
-  vitalsChartConfig,
-} from '../src/index.js';
+import { outcomeChartConfig } from '../src/index.js';
 import { ChartFontError, ensureChartFonts, renderChartPng } from '../src/render.js';
-import { referenceStory } from './reference-story.js';
+import { referenceCharts, referenceStory } from './reference-story.js';
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
@@ -68,28 +60,7 @@ describe('renderChartPng', { timeout: 60_000 }, () => {
   });
 
   it('renders every builder', async () => {
-    const a = context.assessments.find((x) => x.instrument === 'phq9' && x.responses[8] === 1)!;
-    const bins = trajectory(
-      [
-        { patientId: 'a', t: 0, score: 18 },
-        { patientId: 'b', t: 3, score: 14 },
-        { patientId: 'a', t: 20, score: 10 },
-        { patientId: 'b', t: 25, score: 9 },
-      ],
-      [0, 14, 28],
-    );
-    const km = kaplanMeier([
-      { time: 14, event: true },
-      { time: 21, event: false },
-      { time: 28, event: true },
-    ]);
-    const configs = {
-      items: itemChartConfig(a, phq9),
-      vitals: vitalsChartConfig(context),
-      trajectory: trajectoryChartConfig(bins, { instrument: phq9 }),
-      km: kaplanMeierChartConfig(km),
-      days: outcomeChartConfig({ context, xAxis: 'days-since-baseline' }),
-    };
+    const configs = referenceCharts(context);
     for (const [name, config] of Object.entries(configs)) {
       const png = await renderChartPng(config as Parameters<typeof renderChartPng>[0], {
         width: 640,

@@ -8,9 +8,8 @@ import {
   kaplanMeierChartConfig,
   outcomeChartConfig,
   trajectoryChartConfig,
-  vitalsChartConfig,
 } from '../src/index.js';
-import { referenceStory } from './reference-story.js';
+import { referenceCharts, referenceStory } from './reference-story.js';
 
 describe('item chart: an item answered 0 is not drawn like an unanswered item', () => {
   const config = itemChartConfig({ responses: [0, 1, null, 2, 0, 0, 1, 0, 0] }, phq9);
@@ -77,7 +76,7 @@ describe('chartTextAlternative: every chart in words, from the same data', () =>
     const outcome = chartTextAlternative(outcomeChartConfig({ context }));
     expect(outcome.rows.some((r) => r.description.startsWith('PHQ-9 18 (moderately severe)'))).toBe(true);
     expect(outcome.rows.some((r) => r.description.startsWith('Dose 1: full dose 300 mg'))).toBe(true);
-    const vitals = chartTextAlternative(vitalsChartConfig(context));
+    const vitals = chartTextAlternative(referenceCharts(context).vitals);
     expect(vitals.rows.length).toBeGreaterThan(0);
     expect(vitals.rows[0]!.description).toMatch(/mmHg/);
   });

@@ -2,6 +2,7 @@
 import { code, core, dash, defaultPolicy, esc, num, sentence, table } from './env.mjs';
 import {
   bookedWithVitals,
+  booster,
   CONSENT_DOC,
   casesTable,
   dayAt,
@@ -36,6 +37,9 @@ function protocolCases() {
 /** Consent → dose, remote sessions, a late withdrawal, a withdrawal, after the course. */
 function consentCases(consent, alertList) {
   const s = story('ep-consent');
+  /** A withdrawal the patient records, with the phase (or refusal) expected after it. */
+  const withdraw = (what, payload, o, expected) =>
+    s.expect(consent, what, 'ConsentWithdrawn', payload, { ...o, recordedBy: 'patient' }, expected);
   prepare(s, { consent: false });
   bookedWithVitals(s, 'a', { bookedAt: 1, day: 2 });
   const dose = (sessionId) => ({ sessionId, ...FULL });
@@ -88,12 +92,10 @@ function consentCases(consent, alertList) {
   );
   s.must('VitalsRecorded', { sessionId: 'b', phase: 'post', ...NORMAL }, { at: 9 + 130 * MINUTE });
   s.must('DosingSessionCompleted', { sessionId: 'b' });
-  s.expect(
-    consent,
+  withdraw(
     'A withdrawal of consent to remote sessions dated 5 minutes before that dose, entered after the session',
-    'ConsentWithdrawn',
     { scope: ['remote-sessions'] },
-    { at: 9 + 5 * MINUTE, recordedBy: 'patient' },
+    { at: 9 + 5 * MINUTE },
     'dosing-course',
   );
   if (s.state.context.sessions.find((x) => x.sessionId === 'b')?.doses.length !== 1) {
@@ -106,12 +108,10 @@ function consentCases(consent, alertList) {
     );
   }
   s.must('IntegrationSessionCompleted', { mode: 'telehealth', sessionId: 'b' }, { at: 10 });
-  s.expect(
-    consent,
+  withdraw(
     'The patient withdraws consent to KAP',
-    'ConsentWithdrawn',
     { scope: ['kap'], reason: WITHDRAWAL_REASON },
-    { at: 11, recordedBy: 'patient' },
+    { at: 11 },
     'dosing-course',
   );
   const st = s.status(11.5);
@@ -135,12 +135,10 @@ function consentCases(consent, alertList) {
   );
   s.must('DosingSessionAborted', { sessionId: 'c', reason: 'patient-declined' });
   s.must('EpisodeDiscontinued', { reason: 'patient-choice' });
-  s.expect(
-    consent,
+  withdraw(
     'After discontinuation, the patient opts out of research use (never consented to)',
-    'ConsentWithdrawn',
     { scope: ['research-use'] },
-    { recordedBy: 'patient' },
+    {},
     'discontinued',
   );
   s.expect(
@@ -229,7 +227,7 @@ function titrationCases(titration) {
     titration,
     'A booster of 100 mg (boosters are not compared with the step)',
     'DoseAdministered',
-    { sessionId: 'b', ...FULL, kind: 'booster', doseMg: 100 },
+    booster('b', 100),
     { at: 9 + 40 * MINUTE },
     'dosing-session',
   );

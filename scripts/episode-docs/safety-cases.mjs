@@ -2,6 +2,7 @@
 import { defaultPolicy, num } from './env.mjs';
 import {
   bookedWithVitals,
+  booster,
   dayAt,
   dosingSession,
   FULL,
@@ -101,30 +102,19 @@ function reviewBeforeDoseCases(out) {
     { recordedBy: 'patient', at: 2 + 10 * MINUTE },
     'dosing-session',
   );
-  s.expect(
-    out,
-    `A booster of 200 mg (above ${num(defaultPolicy.maxBoosterFraction * 100)} % of 300 mg)`,
-    'DoseAdministered',
-    { sessionId: 'a', ...FULL, kind: 'booster', doseMg: 200 },
-    {},
-    'dose-mismatch',
-  );
-  s.expect(
-    out,
-    'A booster of 150 mg half an hour later',
-    'DoseAdministered',
-    { sessionId: 'a', ...FULL, kind: 'booster', doseMg: 150 },
-    { at: 2 + 40 * MINUTE },
-    'dosing-session',
-  );
-  s.expect(
-    out,
-    'A second booster in the same session',
-    'DoseAdministered',
-    { sessionId: 'a', ...FULL, kind: 'booster', doseMg: 100 },
-    {},
-    'dose-mismatch',
-  );
+  // Boosters after the full dose: one above the policy's fraction of it, one in time, then a second one.
+  for (const [what, doseMg, o, expected] of [
+    [
+      `A booster of 200 mg (above ${num(defaultPolicy.maxBoosterFraction * 100)} % of 300 mg)`,
+      200,
+      {},
+      'dose-mismatch',
+    ],
+    ['A booster of 150 mg half an hour later', 150, { at: 2 + 40 * MINUTE }, 'dosing-session'],
+    ['A second booster in the same session', 100, {}, 'dose-mismatch'],
+  ]) {
+    s.expect(out, what, 'DoseAdministered', booster('a', doseMg), o, expected);
+  }
   s.must('VitalsRecorded', { sessionId: 'a', phase: 'post', ...NORMAL });
   s.expect(
     out,

@@ -30,6 +30,8 @@ export const RX = (dosesAuthorized) => ({
   dosesAuthorized,
 });
 export const FULL = { kind: 'full', doseMg: 300, route: 'sublingual', formulation: 'sublingual-lozenge' };
+/** The payload of a booster dose of `doseMg` in session `sessionId`. */
+export const booster = (sessionId, doseMg) => ({ sessionId, ...FULL, kind: 'booster', doseMg });
 export const NORMAL = { systolic: 122, diastolic: 78, heartRate: 72, spo2: 98 };
 export const PHQ9_BASELINE = [2, 2, 2, 2, 1, 2, 1, 1, 0];
 

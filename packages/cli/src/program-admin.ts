@@ -1,4 +1,5 @@
 import { type Command, Option } from 'commander';
+import { reportExit, schemaOption } from './command-parts.js';
 import type { CliIO } from './io.js';
 import { STAFF_ROLES } from './option-values.js';
 
@@ -20,13 +21,16 @@ export function registerStoreCommand(program: Command, io: CliIO, setExitCode: (
       'Check a store in full: schema, every committed event present (positions and versions contiguous), every event parses and replays through the episode machine, PostgreSQL amcheck where available. Reads only; PGlite: the store must not be open in another process.',
     )
     .argument('<store>', 'PGlite data directory, or postgres:// URL')
-    .option('--schema <name>', 'PostgreSQL schema of the store tables (default public)')
+    .addOption(schemaOption())
     .option('--json', 'print the report as JSON')
     .option('--no-amcheck', 'skip PostgreSQL amcheck')
-    .action(async (target: string, opts: { schema?: string; json?: boolean; amcheck?: boolean }) => {
-      const { storeCheckCommand } = await import('./commands/store.js');
-      setExitCode(await storeCheckCommand(target, opts, io));
-    });
+    .action(
+      reportExit(
+        setExitCode,
+        async (target: string, opts: { schema?: string; json?: boolean; amcheck?: boolean }) =>
+          (await import('./commands/store.js')).storeCheckCommand(target, opts, io),
+      ),
+    );
   store
     .command('backup')
     .description(
@@ -34,12 +38,15 @@ export function registerStoreCommand(program: Command, io: CliIO, setExitCode: (
     )
     .argument('<store>', 'PGlite data directory, or postgres:// URL')
     .argument('<file>', 'backup file to create, or - for standard output')
-    .option('--schema <name>', 'PostgreSQL schema of the store tables (default public)')
+    .addOption(schemaOption())
     .option('--force', 'replace the file if it exists')
-    .action(async (target: string, file: string, opts: { schema?: string; force?: boolean }) => {
-      const { storeBackupCommand } = await import('./commands/store.js');
-      setExitCode(await storeBackupCommand(target, file, opts, io));
-    });
+    .action(
+      reportExit(
+        setExitCode,
+        async (target: string, file: string, opts: { schema?: string; force?: boolean }) =>
+          (await import('./commands/store.js')).storeBackupCommand(target, file, opts, io),
+      ),
+    );
   store
     .command('restore')
     .description(
@@ -47,11 +54,12 @@ export function registerStoreCommand(program: Command, io: CliIO, setExitCode: (
     )
     .argument('<file>', 'backup file (plain or gzip), or - for standard input (plain)')
     .argument('<store>', 'new PGlite data directory, or postgres:// URL')
-    .option('--schema <name>', 'PostgreSQL schema of the store tables (default public)')
-    .action(async (file: string, target: string, opts: { schema?: string }) => {
-      const { storeRestoreCommand } = await import('./commands/store.js');
-      setExitCode(await storeRestoreCommand(file, target, opts, io));
-    });
+    .addOption(schemaOption())
+    .action(
+      reportExit(setExitCode, async (file: string, target: string, opts: { schema?: string }) =>
+        (await import('./commands/store.js')).storeRestoreCommand(file, target, opts, io),
+      ),
+    );
 }
 
 /**
@@ -82,21 +90,23 @@ export function registerAccountCommands(
       'origin of the printed link (default KAPKIT_PUBLIC_ORIGIN, else http://127.0.0.1:PORT)',
     )
     .addOption(storeOption())
-    .option('--schema <name>', 'PostgreSQL schema of the store tables (default public)')
-    .action(async (opts) => {
-      const { usersAddCommand } = await import('./commands/accounts.js');
-      setExitCode(await usersAddCommand(opts, io));
-    });
+    .addOption(schemaOption())
+    .action(
+      reportExit(setExitCode, async (opts) =>
+        (await import('./commands/accounts.js')).usersAddCommand(opts, io),
+      ),
+    );
   users
     .command('list')
     .description('List the accounts (no password hashes).')
     .addOption(storeOption())
-    .option('--schema <name>', 'PostgreSQL schema of the store tables (default public)')
+    .addOption(schemaOption())
     .option('--json', 'print JSON')
-    .action(async (opts) => {
-      const { usersListCommand } = await import('./commands/accounts.js');
-      setExitCode(await usersListCommand(opts, io));
-    });
+    .action(
+      reportExit(setExitCode, async (opts) =>
+        (await import('./commands/accounts.js')).usersListCommand(opts, io),
+      ),
+    );
   const audit = program.command('audit').description('The audit trail of the dashboard (append-only).');
   audit
     .command('export')
@@ -108,9 +118,10 @@ export function registerAccountCommands(
     .option('-o, --out <file>', 'output file (mode 0600), or - for standard output', '-')
     .option('--force', 'replace the output file if it exists')
     .addOption(storeOption())
-    .option('--schema <name>', 'PostgreSQL schema of the store tables (default public)')
-    .action(async (opts) => {
-      const { auditExportCommand } = await import('./commands/accounts.js');
-      setExitCode(await auditExportCommand(opts, io));
-    });
+    .addOption(schemaOption())
+    .action(
+      reportExit(setExitCode, async (opts) =>
+        (await import('./commands/accounts.js')).auditExportCommand(opts, io),
+      ),
+    );
 }

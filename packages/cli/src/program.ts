@@ -1,4 +1,5 @@
 import { type Command, Option } from 'commander';
+import { nowOption, reportExit } from './command-parts.js';
 import type { AnalyzeCommandOptions } from './commands/analyze.js';
 import type { ExportCommandOptions } from './commands/export.js';
 import type { ReportCommandOptions } from './commands/report.js';
@@ -23,19 +24,21 @@ export function registerReadingCommands(program: Command, io: CliIO, setExit: (c
       'required: instrument id, case-insensitive, hyphens ignored (e.g. PHQ-9, gad7)',
     )
     .argument('[file]', 'input file, or - for standard input', '-')
-    .action(async (file: string, opts: { instrument: string }) => {
-      const { scoreCommand } = await import('./commands/score.js');
-      setExit(await scoreCommand(file, { instrument: opts.instrument }, io));
-    });
+    .action(
+      reportExit(setExit, async (file: string, opts: { instrument: string }) =>
+        (await import('./commands/score.js')).scoreCommand(file, { instrument: opts.instrument }, io),
+      ),
+    );
 
   program
     .command('instruments')
     .description('List the instruments kapkit can score.')
     .option('--json', 'print JSON')
-    .action(async (opts: { json?: boolean }) => {
-      const { instrumentsCommand } = await import('./commands/instruments.js');
-      setExit(await instrumentsCommand(opts, io));
-    });
+    .action(
+      reportExit(setExit, async (opts: { json?: boolean }) =>
+        (await import('./commands/instruments.js')).instrumentsCommand(opts, io),
+      ),
+    );
 
   program
     .command('demo-data')
@@ -67,10 +70,17 @@ export function registerReadingCommands(program: Command, io: CliIO, setExit: (c
       ),
     )
     .action(
-      async (opts: { patients: string; seed: string; out: string; start: string; interleave?: boolean }) => {
-        const { demoDataCommand, parsePatients, parseStart } = await import('./commands/demo-data.js');
-        setExit(
-          await demoDataCommand(
+      reportExit(
+        setExit,
+        async (opts: {
+          patients: string;
+          seed: string;
+          out: string;
+          start: string;
+          interleave?: boolean;
+        }) => {
+          const { demoDataCommand, parsePatients, parseStart } = await import('./commands/demo-data.js');
+          return demoDataCommand(
             {
               patients: parsePatients(opts.patients),
               seed: opts.seed,
@@ -79,9 +89,9 @@ export function registerReadingCommands(program: Command, io: CliIO, setExit: (c
               interleave: opts.interleave !== false,
             },
             io,
-          ),
-        );
-      },
+          );
+        },
+      ),
     );
 
   program
@@ -95,14 +105,12 @@ export function registerReadingCommands(program: Command, io: CliIO, setExit: (c
       '--as-of <iso>',
       "compute each episode's status and alerts at this instant (ISO 8601 with a UTC offset; default: the latest event time in the log)",
     )
-    .option(
-      '--now <time>',
-      'check event times against this clock: events dated or recorded later (beyond the 5-minute tolerance) are refused as future-event; "now" for the system clock, or an ISO 8601 date-time with a UTC offset (default: no clock check)',
-    )
-    .action(async (file: string, opts: { json?: boolean; asOf?: string; now?: string }) => {
-      const { validateCommand } = await import('./commands/validate.js');
-      setExit(await validateCommand(file, opts, io));
-    });
+    .addOption(nowOption())
+    .action(
+      reportExit(setExit, async (file: string, opts: { json?: boolean; asOf?: string; now?: string }) =>
+        (await import('./commands/validate.js')).validateCommand(file, opts, io),
+      ),
+    );
 
   program
     .command('analyze')
@@ -123,14 +131,12 @@ export function registerReadingCommands(program: Command, io: CliIO, setExit: (c
     .option('--rci-sd <sd>', 'SD of baseline scores: "sample" (default) or per instrument, e.g. phq9=5.7')
     .option('--bins <days>', 'edges of the trajectory bins in days since baseline, e.g. 0,14,28,56,84')
     .option('--json', 'print one JSON document instead of the summary table')
-    .option(
-      '--now <time>',
-      'check event times against this clock: events dated or recorded later (beyond the 5-minute tolerance) are refused as future-event; "now" for the system clock, or an ISO 8601 date-time with a UTC offset (default: no clock check)',
-    )
-    .action(async (file: string, opts: AnalyzeCommandOptions) => {
-      const { analyzeCommand } = await import('./commands/analyze.js');
-      setExit(await analyzeCommand(file, opts, io));
-    });
+    .addOption(nowOption())
+    .action(
+      reportExit(setExit, async (file: string, opts: AnalyzeCommandOptions) =>
+        (await import('./commands/analyze.js')).analyzeCommand(file, opts, io),
+      ),
+    );
 }
 
 /** Register export, schema and report; each reports its exit code to `setExit`. */
@@ -179,14 +185,12 @@ export function registerWritingCommands(program: Command, io: CliIO, setExit: (c
       'also export assessments voided as entered in error, with voided = true (FHIR: status entered-in-error)',
     )
     .option('--allow-invalid', 'exit 0 even when lines were excluded (they are still reported and counted)')
-    .option(
-      '--now <time>',
-      'check event times against this clock: events dated or recorded later (beyond the 5-minute tolerance) are refused as future-event; "now" for the system clock, or an ISO 8601 date-time with a UTC offset (default: no clock check)',
-    )
-    .action(async (file: string, opts: ExportCommandOptions) => {
-      const { exportCommand } = await import('./commands/export.js');
-      setExit(await exportCommand(file, opts, io));
-    });
+    .addOption(nowOption())
+    .action(
+      reportExit(setExit, async (file: string, opts: ExportCommandOptions) =>
+        (await import('./commands/export.js')).exportCommand(file, opts, io),
+      ),
+    );
 
   program
     .command('schema')
@@ -194,10 +198,11 @@ export function registerWritingCommands(program: Command, io: CliIO, setExit: (c
       'Write the JSON Schemas of every public kapkit record (events, instrument responses, scored assessments, research tables, analytics report, export manifest) in draft 2020-12 and draft-07.',
     )
     .requiredOption('-o, --out <dir>', 'required: output directory (created if needed)')
-    .action(async (opts: { out: string }) => {
-      const { schemaCommand } = await import('./commands/schema.js');
-      setExit(await schemaCommand(opts, io));
-    });
+    .action(
+      reportExit(setExit, async (opts: { out: string }) =>
+        (await import('./commands/schema.js')).schemaCommand(opts, io),
+      ),
+    );
 
   program
     .command('report')
@@ -212,8 +217,9 @@ export function registerWritingCommands(program: Command, io: CliIO, setExit: (c
     .requiredOption('-o, --out <file>', 'required: output PNG file, or - for standard output')
     .option('--instrument <ids>', 'instruments to chart, comma-separated (default: PHQ-9 and GAD-7)')
     .option('--as-of <iso>', 'chart the episode as of this instant (ISO 8601 with a UTC offset)')
-    .action(async (opts: ReportCommandOptions) => {
-      const { reportCommand } = await import('./commands/report.js');
-      setExit(await reportCommand(opts, io));
-    });
+    .action(
+      reportExit(setExit, async (opts: ReportCommandOptions) =>
+        (await import('./commands/report.js')).reportCommand(opts, io),
+      ),
+    );
 }

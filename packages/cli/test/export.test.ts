@@ -32,15 +32,18 @@ function manifestOf(dir: string): ExportManifest {
 const log = demoLog();
 const logFile = writeTemp(log);
 
-// One long describe block on purpose: independent tests of the export command that share the pseudonymisation
-// key set in beforeEach and removed in afterEach.
-describe('kapkit export', () => {
+/** Set the pseudonymisation key's environment variable around each test of the describe block. */
+function keyInEnvironment(): void {
   beforeEach(() => {
     process.env[KEY_ENV] = KEY;
   });
   afterEach(() => {
     delete process.env[KEY_ENV];
   });
+}
+
+describe('kapkit export: formats and input', () => {
+  keyInEnvironment();
 
   it.each(['ndjson', 'csv', 'parquet', 'fhir'])(
     'exports a demo log as %s: exit 0, the files, a manifest, a one-line summary on stderr',
@@ -74,6 +77,10 @@ describe('kapkit export', () => {
     expect(readdirSync(out).sort()).toEqual(['codebook.md', 'episodes.ndjson', 'manifest.json']);
     expect(ndjson(readFileSync(join(out, 'episodes.ndjson'), 'utf8'))).toHaveLength(12);
   });
+});
+
+describe('kapkit export: de-identification', () => {
+  keyInEnvironment();
 
   it('--deidentify --key-env VAR: pseudonymous ids, no dates, and the key is written nowhere', async () => {
     const out = temp();
@@ -125,6 +132,34 @@ describe('kapkit export', () => {
     expect(existsSync(out)).toBe(false);
   });
 
+  it('de-identified problem messages repeat no value of the input', async () => {
+    const lines = log.trimEnd().split('\n');
+    const first = JSON.parse(lines[0]!) as Record<string, unknown>;
+    lines.push(
+      JSON.stringify({ ...first, id: 'x-Jane-Canarydoe', type: 'FitAssessed', at: 'Jane Canarydoe' }),
+    );
+    const file = writeTemp(`${lines.join('\n')}\n`);
+    const { code, stderr } = await run([
+      'export',
+      file,
+      '-f',
+      'ndjson',
+      '-o',
+      temp(),
+      '--deidentify',
+      '--key-env',
+      KEY_ENV,
+    ]);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/line \d+: (invalid-event|episode-closed|out-of-order)/);
+    expect(stderr).not.toContain('Canarydoe');
+    expect(stderr).not.toContain('demo-');
+  });
+});
+
+describe('kapkit export: usage errors and excluded lines', () => {
+  keyInEnvironment();
+
   it('usage errors for the format and the arguments exit 2', async () => {
     const out = temp();
     expect((await run(['export', logFile, '--out', out])).code).toBe(2); // no --format
@@ -159,30 +194,10 @@ describe('kapkit export', () => {
     expect(allowed.code).toBe(0);
     expect(allowed.stderr).toContain('line 3: invalid-json');
   });
+});
 
-  it('de-identified problem messages repeat no value of the input', async () => {
-    const lines = log.trimEnd().split('\n');
-    const first = JSON.parse(lines[0]!) as Record<string, unknown>;
-    lines.push(
-      JSON.stringify({ ...first, id: 'x-Jane-Canarydoe', type: 'FitAssessed', at: 'Jane Canarydoe' }),
-    );
-    const file = writeTemp(`${lines.join('\n')}\n`);
-    const { code, stderr } = await run([
-      'export',
-      file,
-      '-f',
-      'ndjson',
-      '-o',
-      temp(),
-      '--deidentify',
-      '--key-env',
-      KEY_ENV,
-    ]);
-    expect(code).toBe(1);
-    expect(stderr).toMatch(/line \d+: (invalid-event|episode-closed|out-of-order)/);
-    expect(stderr).not.toContain('Canarydoe');
-    expect(stderr).not.toContain('demo-');
-  });
+describe('kapkit export: progress', () => {
+  keyInEnvironment();
 
   it('shows a progress bar only on a TTY', async () => {
     const stderr = Object.assign(new PassThrough(), { isTTY: true, columns: 100 });

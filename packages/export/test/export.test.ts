@@ -44,9 +44,10 @@ function rowsOf(dir: string, table: TableName) {
   return readLines(join(dir, `${table}.ndjson`));
 }
 
-describe('NDJSON tables', () => {
-  const course = new Story('ep-1', 'pt-synthetic-1').fullCourse();
+/** One episode's full course, for the NDJSON table tests. */
+const course = new Story('ep-1', 'pt-synthetic-1').fullCourse();
 
+describe('NDJSON tables: a row per record', () => {
   it('writes one assessment row per accepted AssessmentRecorded, with dose and critical-period context', async () => {
     const { dir } = await run(course.events, 'ndjson');
     const rows = rowsOf(dir, 'assessments');
@@ -168,7 +169,9 @@ describe('NDJSON tables', () => {
       gad7_reliable_change: 'improved',
     });
   });
+});
 
+describe('NDJSON tables: open episodes and table selection', () => {
   it('writes rows of episodes still open at the end of the input, and sessions not yet ended', async () => {
     const open = new Story('ep-open', 'pt-open').readyToDose(COURSE).dosingSession(14, SESSION);
     const sid = open.session(2);

@@ -7,7 +7,7 @@ import {
   casesTable,
   dayAt,
   dosingSession,
-  FULL,
+  fullDose,
   MINUTE,
   NORMAL,
   prepare,
@@ -42,9 +42,8 @@ function consentCases(consent, alertList) {
     s.expect(consent, what, 'ConsentWithdrawn', payload, { ...o, recordedBy: 'patient' }, expected);
   prepare(s, { consent: false });
   bookedWithVitals(s, 'a', { bookedAt: 1, day: 2 });
-  const dose = (sessionId) => ({ sessionId, ...FULL });
   const kap = { scope: ['kap'], documentVersion: CONSENT_DOC };
-  s.expect(consent, 'A dose, no consent recorded', 'DoseAdministered', dose('a'), {}, 'consent-required');
+  s.expect(consent, 'A dose, no consent recorded', 'DoseAdministered', fullDose('a'), {}, 'consent-required');
   s.expect(
     consent,
     'The patient records their own consent',
@@ -61,7 +60,7 @@ function consentCases(consent, alertList) {
     {},
     'dosing-session',
   );
-  s.expect(consent, 'The dose', 'DoseAdministered', dose('a'), {}, 'dosing-session');
+  s.expect(consent, 'The dose', 'DoseAdministered', fullDose('a'), {}, 'dosing-session');
   s.must('VitalsRecorded', { sessionId: 'a', phase: 'post', ...NORMAL }, { at: 2 + 130 * MINUTE });
   s.must('DosingSessionCompleted', { sessionId: 'a' });
   s.must('IntegrationSessionCompleted', { mode: 'telehealth', sessionId: 'a' }, { at: 3 });
@@ -70,7 +69,7 @@ function consentCases(consent, alertList) {
     consent,
     'A dose in a telehealth session (chaperone present), no consent to remote sessions',
     'DoseAdministered',
-    dose('b'),
+    fullDose('b'),
     { recordedBy: 'patient' },
     'consent-required',
   );
@@ -86,7 +85,7 @@ function consentCases(consent, alertList) {
     consent,
     'The dose',
     'DoseAdministered',
-    dose('b'),
+    fullDose('b'),
     { recordedBy: 'patient', at: 9 + 10 * MINUTE },
     'dosing-session',
   );
@@ -129,7 +128,7 @@ function consentCases(consent, alertList) {
     consent,
     'A dose in a session booked after the withdrawal',
     'DoseAdministered',
-    dose('c'),
+    fullDose('c'),
     {},
     'consent-required',
   );
@@ -163,7 +162,7 @@ function version1ConsentCases(consent) {
     consent,
     'In an episode opened by a version 1 `EpisodeOpened` (upcast with `requireInformedConsent: false`): a dose, no consent recorded',
     'DoseAdministered',
-    { sessionId: 'a', ...FULL },
+    fullDose('a'),
     {},
     'dosing-session',
   );
@@ -182,7 +181,7 @@ function titrationCases(titration) {
     titration,
     'First session: a full dose of 300 mg (the step is 150 mg), no reason',
     'DoseAdministered',
-    { sessionId: 'a', ...FULL },
+    fullDose('a'),
     {},
     'reason-required',
   );
@@ -190,7 +189,7 @@ function titrationCases(titration) {
     titration,
     'The step’s 150 mg (half a unit of the 300 mg prescription)',
     'DoseAdministered',
-    { sessionId: 'a', ...FULL, doseMg: 150 },
+    fullDose('a', { doseMg: 150 }),
     {},
     'dosing-session',
   );
@@ -202,7 +201,7 @@ function titrationCases(titration) {
     titration,
     'Second session: 200 mg (the step is 300 mg), reason "ok."',
     'DoseAdministered',
-    { sessionId: 'b', ...FULL, doseMg: 200, reason: 'ok.' },
+    fullDose('b', { doseMg: 200, reason: 'ok.' }),
     {},
     'reason-required',
   );
@@ -210,12 +209,10 @@ function titrationCases(titration) {
     titration,
     'The same with a reason',
     'DoseAdministered',
-    {
-      sessionId: 'b',
-      ...FULL,
+    fullDose('b', {
       doseMg: 200,
       reason: 'Marked dissociation at 150 mg; stepping up gradually, agreed with the prescriber',
-    },
+    }),
     {},
     'dosing-session',
   );

@@ -5,7 +5,7 @@ import {
   booster,
   dayAt,
   dosingSession,
-  FULL,
+  fullDose,
   MINUTE,
   NORMAL,
   PHQ9_BASELINE,
@@ -49,7 +49,7 @@ function reviewBeforeDoseCases(out) {
     out,
     'A dose while the PHQ-9 item 9 answered 1 that morning is unreviewed',
     'DoseAdministered',
-    { sessionId: 'a', ...FULL },
+    fullDose('a'),
     {},
     'safety-review-required',
   );
@@ -62,43 +62,23 @@ function reviewBeforeDoseCases(out) {
     'not-permitted',
   );
   s.expect(out, 'The therapist records the review', 'SafetyFlagReviewed', review, {}, 'dosing-session');
-  s.expect(
-    out,
-    'A dose by another route than the prescription’s (intravenous)',
-    'DoseAdministered',
-    { sessionId: 'a', ...FULL, route: 'intravenous', formulation: 'infusion' },
-    {},
-    'dose-mismatch',
-  );
-  s.expect(
-    out,
-    'A full dose of 400 mg on a 300 mg prescription',
-    'DoseAdministered',
-    { sessionId: 'a', ...FULL, doseMg: 400 },
-    {},
-    'dose-mismatch',
-  );
-  s.expect(
-    out,
-    'A half dose of 200 mg on a 300 mg prescription',
-    'DoseAdministered',
-    { sessionId: 'a', ...FULL, kind: 'half', doseMg: 200 },
-    {},
-    'dose-mismatch',
-  );
-  s.expect(
-    out,
-    'A full dose of 300 mg that says it used 2 units',
-    'DoseAdministered',
-    { sessionId: 'a', ...FULL, unitsUsed: 2 },
-    {},
-    'dose-mismatch',
-  );
+  // Doses that do not match the prescription: each refused, the session goes on.
+  for (const [what, changes] of [
+    [
+      'A dose by another route than the prescription’s (intravenous)',
+      { route: 'intravenous', formulation: 'infusion' },
+    ],
+    ['A full dose of 400 mg on a 300 mg prescription', { doseMg: 400 }],
+    ['A half dose of 200 mg on a 300 mg prescription', { kind: 'half', doseMg: 200 }],
+    ['A full dose of 300 mg that says it used 2 units', { unitsUsed: 2 }],
+  ]) {
+    s.expect(out, what, 'DoseAdministered', fullDose('a', changes), {}, 'dose-mismatch');
+  }
   s.expect(
     out,
     'The full dose of 300 mg, the patient recording it',
     'DoseAdministered',
-    { sessionId: 'a', ...FULL },
+    fullDose('a'),
     { recordedBy: 'patient', at: 2 + 10 * MINUTE },
     'dosing-session',
   );
@@ -156,7 +136,7 @@ function spacingAndChaperoneCases(s, out) {
     out,
     'The next session’s dose the next morning, less than 24 h after',
     'DoseAdministered',
-    { sessionId: 'b', ...FULL },
+    fullDose('b'),
     {},
     'dosing-too-soon',
   );
@@ -187,7 +167,7 @@ function vitalsHoldCases(out) {
     { sessionId: 'a', phase: 'pre', ...NORMAL, heartRate: defaultPolicy.holdHeartRateAbove + 8 },
     { at: 2 },
   );
-  const dose = { sessionId: 'a', ...FULL };
+  const dose = fullDose('a');
   s.expect(
     out,
     `A dose after a pre-dose heart rate of ${defaultPolicy.holdHeartRateAbove + 8}/min`,

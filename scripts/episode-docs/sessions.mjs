@@ -1,5 +1,5 @@
 // Part of scripts/gen-episode-docs.mjs: the dosing-session prose, replayed to check it.
-import { dayAt, FULL, MINUTE, NORMAL, prepare, story } from './story.mjs';
+import { dayAt, fullDose, MINUTE, NORMAL, prepare, story } from './story.mjs';
 
 // Dosing sessions -----------------------------------------------------------------------------------------
 
@@ -43,7 +43,7 @@ function checkSessionsProse() {
   step('booking during a session', 'DosingSessionScheduled', book('c'), 'dosing-session');
   step('vitals for another session', 'VitalsRecorded', vitals('c'), 'session-in-progress');
   step('completing without a dose', 'DosingSessionCompleted', { sessionId: 'a' }, 'session-not-dosed');
-  step('the dose', 'DoseAdministered', { sessionId: 'a', ...FULL }, 'dosing-session', {
+  step('the dose', 'DoseAdministered', fullDose('a'), 'dosing-session', {
     at: 3 + 10 * MINUTE,
   });
   step(

@@ -30,8 +30,10 @@ export const RX = (dosesAuthorized) => ({
   dosesAuthorized,
 });
 export const FULL = { kind: 'full', doseMg: 300, route: 'sublingual', formulation: 'sublingual-lozenge' };
+/** The payload of a full dose of the prescription in session `sessionId`, with `changes`. */
+export const fullDose = (sessionId, changes = {}) => ({ sessionId, ...FULL, ...changes });
 /** The payload of a booster dose of `doseMg` in session `sessionId`. */
-export const booster = (sessionId, doseMg) => ({ sessionId, ...FULL, kind: 'booster', doseMg });
+export const booster = (sessionId, doseMg) => fullDose(sessionId, { kind: 'booster', doseMg });
 export const NORMAL = { systolic: 122, diastolic: 78, heartRate: 72, spo2: 98 };
 export const PHQ9_BASELINE = [2, 2, 2, 2, 1, 2, 1, 1, 0];
 
@@ -155,7 +157,7 @@ export function bookedWithVitals(s, sessionId, { bookedAt, day, mode = 'in-perso
 /** A dosing session on `day`: booked, pre-dose vitals, a full dose, post-dose vitals 2 h later, completed; integration the next day. */
 export function dosingSession(s, sessionId, day, { integrate = true } = {}) {
   bookedWithVitals(s, sessionId, { bookedAt: day, day: day + 5 * MINUTE });
-  s.must('DoseAdministered', { sessionId, ...FULL }, { at: day + 10 * MINUTE });
+  s.must('DoseAdministered', fullDose(sessionId), { at: day + 10 * MINUTE });
   s.must('VitalsRecorded', { sessionId, phase: 'post', ...NORMAL }, { at: day + 130 * MINUTE });
   s.must('DosingSessionCompleted', { sessionId, durationMinutes: 125 }, { at: day + 135 * MINUTE });
   if (integrate) s.must('IntegrationSessionCompleted', { mode: 'telehealth', sessionId }, { at: day + 1 });

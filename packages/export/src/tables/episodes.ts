@@ -1,21 +1,27 @@
+import type { EpisodePhase } from '@kapkit/core';
 import { builtinInstruments, type InstrumentDefinition } from '@kapkit/core/instruments';
 import { contraindicationCodes, discontinuationReasons } from '@kapkit/core/vocabularies';
 import type { ColumnSpec, TableSpec } from '../columns.js';
 import { col, DAY_SOURCE, idColumns } from './common.js';
 
-/** Episode phases an exported episode can end in (`not-opened` never has a row). */
-const END_STATES = [
-  'fit-discussion',
-  'medical-evaluation',
-  'ineligible',
-  'planning',
-  'preparation',
-  'dosing-session',
-  'dosing-course',
-  'paused',
-  'completed',
-  'discontinued',
-] as const;
+/**
+ * Episode phases an exported episode can end in (`not-opened` never has a row). A record keyed by core's
+ * `EpisodePhase`, so a phase added to the episode model fails to compile here until the export names it.
+ */
+const END_STATE_KEYS: Record<Exclude<EpisodePhase, 'not-opened'>, true> = {
+  'fit-discussion': true,
+  'medical-evaluation': true,
+  ineligible: true,
+  planning: true,
+  preparation: true,
+  'dosing-session': true,
+  'dosing-course': true,
+  maintenance: true,
+  paused: true,
+  completed: true,
+  discontinued: true,
+};
+const END_STATES = Object.keys(END_STATE_KEYS);
 
 /** Reliable-change classes. */
 const RELIABLE_CHANGE_CLASSES = ['improved', 'no-reliable-change', 'deteriorated'] as const;

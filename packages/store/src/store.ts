@@ -9,7 +9,7 @@ import {
   type Decided,
   decideBatch,
 } from './batch.js';
-import { type Db, DbFault, type Queryable, settlesWithin } from './db.js';
+import { type Db, DbFault, type Queryable, settlesWithin, type TransactionOptions } from './db.js';
 import {
   ConcurrencyError,
   DiskFullError,
@@ -120,8 +120,12 @@ export class SqlEventStore implements EventStore {
   }
 
   /** Internal: a store operation in one transaction. */
-  inTransaction<T>(name: string, fn: (tx: Queryable) => Promise<T>): Promise<T> {
-    return this.#run(name, () => this.#db.transaction(fn));
+  inTransaction<T>(
+    name: string,
+    fn: (tx: Queryable) => Promise<T>,
+    options?: TransactionOptions,
+  ): Promise<T> {
+    return this.#run(name, () => this.#db.transaction(fn, options));
   }
 
   /**

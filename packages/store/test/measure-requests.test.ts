@@ -1,8 +1,7 @@
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../src/errors.js';
 import { hashMeasureToken, type MeasureRequestStore, openMeasureRequests } from '../src/measure-requests.js';
-import type { EventStore } from '../src/store-types.js';
-import { closeSharedPglite, createFixture, ENGINES, type Fixture } from './helpers.js';
+import { closeSharedPglite, ENGINES, storePerTest } from './helpers.js';
 
 /*
  * Measure requests, their links, patient contacts and the e-mail outbox, on both engines. Every time is the
@@ -18,18 +17,9 @@ const EP = { episodeId: 'test-ep-mr', patientId: 'test-pt-mr' };
 
 for (const engine of ENGINES) {
   describe.skipIf(engine.missing !== null)(engine.name, () => {
-    let fx: Fixture;
-    let store: EventStore;
     let requests: MeasureRequestStore;
-
-    beforeEach(async () => {
-      fx = await createFixture(engine.kind);
-      store = await fx.open();
-      requests = openMeasureRequests(store);
-    });
-    afterEach(async () => {
-      await store.close();
-      await fx.cleanup();
+    const each = storePerTest(engine.kind, (opened) => {
+      requests = openMeasureRequests(opened.store);
     });
 
     const clinician = (instruments: string[], atMs = T0) =>
@@ -58,11 +48,13 @@ for (const engine of ENGINES) {
       const made = await clinician(['phq9', 'gad7']);
       const token = made!.token!;
       expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
-      const stored = await fx.sql<{ token_hash: string }>(
-        `SELECT token_hash FROM "${fx.schema}".kapkit_measure_links`,
+      const stored = await each.fx.sql<{ token_hash: string }>(
+        `SELECT token_hash FROM "${each.fx.schema}".kapkit_measure_links`,
       );
       expect(stored).toEqual([{ token_hash: hashMeasureToken(token) }]);
-      const dump = JSON.stringify(await fx.sql(`SELECT * FROM "${fx.schema}".kapkit_measure_requests`));
+      const dump = JSON.stringify(
+        await each.fx.sql(`SELECT * FROM "${each.fx.schema}".kapkit_measure_requests`),
+      );
       expect(dump).not.toContain(token);
       expect(await requests.byToken(token, T0)).toMatchObject({
         id: made!.request.id,
@@ -83,9 +75,9 @@ for (const engine of ENGINES) {
       // Completing frees the measures: the next due measure gets a new request.
       await requests.complete(first!.request.id, T0 + DAY, ['ev-1', 'ev-2']);
       expect(await automatic(['phq9'], T0 + 2 * DAY)).toMatchObject({ request: { instruments: ['phq9'] } });
-      expect(await fx.sql(`SELECT count(*)::int AS n FROM "${fx.schema}".kapkit_measure_requests`)).toEqual([
-        { n: 3 },
-      ]);
+      expect(
+        await each.fx.sql(`SELECT count(*)::int AS n FROM "${each.fx.schema}".kapkit_measure_requests`),
+      ).toEqual([{ n: 3 }]);
     });
 
     it('reads a request past its expiry as expired, refuses its submission, and frees its measures when expired', async () => {

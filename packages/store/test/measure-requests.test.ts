@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../src/errors.js';
+import type { NewMeasureRequest } from '../src/measure-request-types.js';
 import { hashMeasureToken, type MeasureRequestStore, openMeasureRequests } from '../src/measure-requests.js';
 import { closeSharedPglite, ENGINES, storePerTest } from './helpers.js';
 
@@ -15,6 +16,29 @@ const DAY = 86_400_000;
 const TTL = 7 * DAY;
 const EP = { episodeId: 'test-ep-mr', patientId: 'test-pt-mr' };
 
+/** A request a clinician makes: a link to hand over, and an e-mail. */
+const byClinician = (instruments: string[], atMs: number): NewMeasureRequest => ({
+  ...EP,
+  instruments,
+  origin: 'clinician',
+  createdBy: 'usr-1',
+  atMs,
+  ttlMs: TTL,
+  issueLink: true,
+  email: true,
+});
+
+/** A request the schedule makes: an e-mail only. */
+const bySchedule = (instruments: string[], atMs: number): NewMeasureRequest => ({
+  ...EP,
+  instruments,
+  origin: 'automatic',
+  atMs,
+  ttlMs: TTL,
+  issueLink: false,
+  email: true,
+});
+
 for (const engine of ENGINES) {
   describe.skipIf(engine.missing !== null)(engine.name, () => {
     let requests: MeasureRequestStore;
@@ -22,27 +46,8 @@ for (const engine of ENGINES) {
       requests = openMeasureRequests(opened.store);
     });
 
-    const clinician = (instruments: string[], atMs = T0) =>
-      requests.create({
-        ...EP,
-        instruments,
-        origin: 'clinician',
-        createdBy: 'usr-1',
-        atMs,
-        ttlMs: TTL,
-        issueLink: true,
-        email: true,
-      });
-    const automatic = (instruments: string[], atMs = T0) =>
-      requests.create({
-        ...EP,
-        instruments,
-        origin: 'automatic',
-        atMs,
-        ttlMs: TTL,
-        issueLink: false,
-        email: true,
-      });
+    const clinician = (instruments: string[], atMs = T0) => requests.create(byClinician(instruments, atMs));
+    const automatic = (instruments: string[], atMs = T0) => requests.create(bySchedule(instruments, atMs));
 
     it('stores only the hash of a 256-bit link token and finds the request by it', async () => {
       const made = await clinician(['phq9', 'gad7']);

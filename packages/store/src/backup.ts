@@ -1,10 +1,11 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { Readable, type Writable } from 'node:stream';
 import type { EpisodeState } from '@kapkit/core';
+import type { Queryable } from './db.js';
 import { InvalidBackupError, StoreConfigError } from './errors.js';
 import { PositionCheck } from './integrity.js';
-import { LOCK_CLASS, SCHEMA_VERSION } from './schema.js';
+import { LOCK_CLASS, SCHEMA_VERSION, type StoreMeta, type Tables } from './schema.js';
 import type { SqlEventStore } from './store.js';
 import type { EventStore } from './store-types.js';
 
@@ -111,112 +112,124 @@ export async function backupStore(
   options: { readonly batchSize?: number } = {},
 ): Promise<BackupSummary> {
   const s = store as SqlEventStore;
-  const t = s.tables;
   const batchSize = options.batchSize ?? 1000;
-  return s.operation('backupStore', () =>
-    s.db.transaction(
-      async (tx) => {
-        const meta = await s.readMeta(tx);
-        const header: BackupHeader = {
-          format: BACKUP_FORMAT,
-          formatVersion: BACKUP_FORMAT_VERSION,
-          schemaVersion: SCHEMA_VERSION,
-          engine: s.engine,
-          createdAt: new Date().toISOString(),
-        };
-        await writeChunk(out, `${JSON.stringify(header)}\n`);
-        const hash = createHash('sha256');
-        const positions = new PositionCheck(meta, 0);
-        const next = new Map<string, number>();
-        let events = 0;
-        let cursor = 0;
-        for (;;) {
-          const rows = await tx.query<Row>(
-            `SELECT position, episode_id, version, recorded_at, payload FROM ${t.events}
-             WHERE position > $1 ORDER BY position LIMIT $2`,
-            [cursor, batchSize],
-          );
-          let chunk = '';
-          for (const row of rows) {
-            const position = Number(row.position);
-            const version = Number(row.version);
-            const gap = positions.see(position);
-            if (gap) throw s.damaged([`backup: ${gap}`]);
-            const expected = next.get(row.episode_id) ?? 1;
-            if (version !== expected) {
-              throw s.damaged([`backup: episode "${row.episode_id}" version ${expected} is missing`]);
-            }
-            next.set(row.episode_id, version + 1);
-            const line = `${JSON.stringify({
-              position,
-              episodeId: row.episode_id,
-              version,
-              committedAt: iso(row.recorded_at),
-              event: row.payload,
-            })}\n`;
-            hash.update(line);
-            chunk += line;
-            events++;
-          }
-          if (chunk) await writeChunk(out, chunk);
-          if (rows.length < batchSize) break;
-          cursor = Number(rows[rows.length - 1]!.position);
-        }
-        const end = positions.finish();
-        if (end) throw s.damaged([`backup: ${end}`]);
-        // The safety signals of refused submissions: a restore must not lose one.
-        const signalRows = await tx.query<Record<string, unknown>>(
-          `SELECT s.id, s.episode_id, s.patient_id, s.event_id, s.event_type, s.refusal_code, s.event_at,
-             s.recorded_by, s.signals, s.recorded_at, r.outcome, r.reviewed_by, r.actor_id, r.reviewed_at,
-             r.recorded_at AS review_recorded_at
-           FROM ${t.safetySignals} s LEFT JOIN ${t.safetySignalReviews} r ON r.signal_id = s.id
-           ORDER BY s.recorded_at, s.id`,
-        );
-        let chunk = '';
-        for (const r of signalRows) {
-          const signal: SignalLine = {
-            id: r.id as string,
-            episodeId: r.episode_id as string,
-            patientId: (r.patient_id as string | null) ?? null,
-            eventId: (r.event_id as string | null) ?? null,
-            eventType: (r.event_type as string | null) ?? null,
-            refusalCode: r.refusal_code as string,
-            eventAt: r.event_at === null ? null : iso(r.event_at),
-            recordedBy: (r.recorded_by as string | null) ?? null,
-            signals: (typeof r.signals === 'string' ? JSON.parse(r.signals) : r.signals) as unknown[],
-            recordedAt: iso(r.recorded_at),
-            review:
-              r.outcome === null || r.outcome === undefined
-                ? null
-                : {
-                    outcome: r.outcome as string,
-                    reviewedBy: r.reviewed_by as string,
-                    actorId: (r.actor_id as string | null) ?? null,
-                    at: iso(r.reviewed_at),
-                    recordedAt: iso(r.review_recorded_at),
-                  },
-          };
-          const line = `${JSON.stringify({ safetySignal: signal })}\n`;
-          hash.update(line);
-          chunk += line;
-        }
-        if (chunk) await writeChunk(out, chunk);
-        const sha256 = hash.digest('hex');
-        await writeChunk(
-          out,
-          `${JSON.stringify({ end: true, events, safetySignals: signalRows.length, lastPosition: meta.lastPosition, sha256 })}\n`,
-        );
-        return {
-          events,
-          episodes: next.size,
-          lastPosition: meta.lastPosition,
-          safetySignals: signalRows.length,
-          sha256,
-        };
-      },
-      { snapshot: true },
-    ),
+  return s.inTransaction(
+    'backupStore',
+    async (tx) => {
+      const meta = await s.readMeta(tx);
+      const header: BackupHeader = {
+        format: BACKUP_FORMAT,
+        formatVersion: BACKUP_FORMAT_VERSION,
+        schemaVersion: SCHEMA_VERSION,
+        engine: s.engine,
+        createdAt: new Date().toISOString(),
+      };
+      await writeChunk(out, `${JSON.stringify(header)}\n`);
+      const hash = createHash('sha256');
+      const { events, episodes } = await writeEventLines(s, tx, meta, { out, hash, batchSize });
+      const safetySignals = await writeSignalLines(s.tables, tx, out, hash);
+      const sha256 = hash.digest('hex');
+      await writeChunk(
+        out,
+        `${JSON.stringify({ end: true, events, safetySignals, lastPosition: meta.lastPosition, sha256 })}\n`,
+      );
+      return { events, episodes, lastPosition: meta.lastPosition, safetySignals, sha256 };
+    },
+    { snapshot: true },
   );
+}
+
+/**
+ * The event lines of a backup, read in batches of `batchSize` in position order and checked as they are read
+ * (positions contiguous up to the last one in `meta`, each episode's versions 1, 2, 3, …).
+ */
+async function writeEventLines(
+  s: SqlEventStore,
+  tx: Queryable,
+  meta: StoreMeta,
+  to: { readonly out: Writable; readonly hash: Hash; readonly batchSize: number },
+): Promise<{ events: number; episodes: number }> {
+  const { out, hash, batchSize } = to;
+  const positions = new PositionCheck(meta, 0);
+  const next = new Map<string, number>();
+  let events = 0;
+  let cursor = 0;
+  for (;;) {
+    const rows = await tx.query<Row>(
+      `SELECT position, episode_id, version, recorded_at, payload FROM ${s.tables.events}
+       WHERE position > $1 ORDER BY position LIMIT $2`,
+      [cursor, batchSize],
+    );
+    let chunk = '';
+    for (const row of rows) {
+      const position = Number(row.position);
+      const version = Number(row.version);
+      const gap = positions.see(position);
+      if (gap) throw s.damaged([`backup: ${gap}`]);
+      const expected = next.get(row.episode_id) ?? 1;
+      if (version !== expected) {
+        throw s.damaged([`backup: episode "${row.episode_id}" version ${expected} is missing`]);
+      }
+      next.set(row.episode_id, version + 1);
+      const line = `${JSON.stringify({
+        position,
+        episodeId: row.episode_id,
+        version,
+        committedAt: iso(row.recorded_at),
+        event: row.payload,
+      })}\n`;
+      hash.update(line);
+      chunk += line;
+      events++;
+    }
+    if (chunk) await writeChunk(out, chunk);
+    if (rows.length < batchSize) break;
+    cursor = Number(rows[rows.length - 1]!.position);
+  }
+  const end = positions.finish();
+  if (end) throw s.damaged([`backup: ${end}`]);
+  return { events, episodes: next.size };
+}
+
+/** The safety signals of refused submissions, one line each with its review (a restore must not lose one). */
+async function writeSignalLines(t: Tables, tx: Queryable, out: Writable, hash: Hash): Promise<number> {
+  const signalRows = await tx.query<Record<string, unknown>>(
+    `SELECT s.id, s.episode_id, s.patient_id, s.event_id, s.event_type, s.refusal_code, s.event_at,
+       s.recorded_by, s.signals, s.recorded_at, r.outcome, r.reviewed_by, r.actor_id, r.reviewed_at,
+       r.recorded_at AS review_recorded_at
+     FROM ${t.safetySignals} s LEFT JOIN ${t.safetySignalReviews} r ON r.signal_id = s.id
+     ORDER BY s.recorded_at, s.id`,
+  );
+  let chunk = '';
+  for (const r of signalRows) {
+    const signal: SignalLine = {
+      id: r.id as string,
+      episodeId: r.episode_id as string,
+      patientId: (r.patient_id as string | null) ?? null,
+      eventId: (r.event_id as string | null) ?? null,
+      eventType: (r.event_type as string | null) ?? null,
+      refusalCode: r.refusal_code as string,
+      eventAt: r.event_at === null ? null : iso(r.event_at),
+      recordedBy: (r.recorded_by as string | null) ?? null,
+      signals: (typeof r.signals === 'string' ? JSON.parse(r.signals) : r.signals) as unknown[],
+      recordedAt: iso(r.recorded_at),
+      review:
+        r.outcome === null || r.outcome === undefined
+          ? null
+          : {
+              outcome: r.outcome as string,
+              reviewedBy: r.reviewed_by as string,
+              actorId: (r.actor_id as string | null) ?? null,
+              at: iso(r.reviewed_at),
+              recordedAt: iso(r.review_recorded_at),
+            },
+    };
+    const line = `${JSON.stringify({ safetySignal: signal })}\n`;
+    hash.update(line);
+    chunk += line;
+  }
+  if (chunk) await writeChunk(out, chunk);
+  return signalRows.length;
 }
 
 interface BackupLine {
@@ -398,94 +411,97 @@ export async function restoreStore(
   input: BackupInput,
   options: { readonly batchSize?: number } = {},
 ): Promise<BackupSummary> {
+  const stream = toStream(input);
   const s = store as SqlEventStore;
   const t = s.tables;
   const model = s.model;
   const batchSize = options.batchSize ?? 500;
-  const stream = toStream(input);
-  return s.operation('restoreStore', () =>
-    s.db.transaction(async (tx) => {
-      // Appends of other processes wait until the restore commits, then continue after its last position.
-      await tx.query(`SELECT pg_advisory_xact_lock(${LOCK_CLASS.append}, 0)`);
-      const meta = await s.readMeta(tx);
-      const [present] = await tx.query<{ n: unknown }>(`SELECT count(*) AS n FROM ${t.events}`);
-      if (meta.eventCount > 0 || meta.lastPosition > 0 || Number(present?.n) > 0) {
-        throw new StoreConfigError(
-          `A backup is restored only into an empty store; ${s.location} (schema "${t.schema}") holds ${Math.max(meta.eventCount, Number(present?.n))} events.`,
-        );
-      }
-      const states = new Map<string, EpisodeState>();
-      let batch: BackupLine[] = [];
-      const flush = async () => {
-        if (batch.length === 0) return;
-        await tx.query(
-          `INSERT INTO ${t.events} (position, episode_id, version, event_id, patient_id, type, at, payload, recorded_at)
+  return s.inTransaction('restoreStore', async (tx) => {
+    // Appends of other processes wait until the restore commits, then continue after its last position.
+    await tx.query(`SELECT pg_advisory_xact_lock(${LOCK_CLASS.append}, 0)`);
+    const meta = await s.readMeta(tx);
+    const [present] = await tx.query<{ n: unknown }>(`SELECT count(*) AS n FROM ${t.events}`);
+    if (meta.eventCount > 0 || meta.lastPosition > 0 || Number(present?.n) > 0) {
+      throw new StoreConfigError(
+        `A backup is restored only into an empty store; ${s.location} (schema "${t.schema}") holds ${Math.max(meta.eventCount, Number(present?.n))} events.`,
+      );
+    }
+    const states = new Map<string, EpisodeState>();
+    let batch: BackupLine[] = [];
+    const flush = async () => {
+      if (batch.length === 0) return;
+      await tx.query(
+        `INSERT INTO ${t.events} (position, episode_id, version, event_id, patient_id, type, at, payload, recorded_at)
            SELECT (r->>'position')::bigint, r->>'episodeId', (r->>'version')::int, r->'event'->>'id',
              r->'event'->>'patientId', r->'event'->>'type', (r->'event'->>'at')::timestamptz, r->'event',
              (r->>'committedAt')::timestamptz
            FROM jsonb_array_elements($1::jsonb) AS r`,
-          [JSON.stringify(batch)],
-        );
-        batch = [];
-      };
-      // The stream is read only now, once the transaction is ready: readline drops the lines it emits
-      // before its async iterator exists, and the queries above take time.
-      const signals: SignalLine[] = [];
-      const read = await readBackup(
-        stream,
-        async (line, lineNo) => {
-          const d = model.decide(states.get(line.episodeId) ?? model.initial, line.event);
-          if (!d.ok) {
-            throw new InvalidBackupError(
-              lineNo,
-              `episode "${line.episodeId}" version ${line.version} is refused by the episode machine (${d.refusal.code})`,
-            );
-          }
-          states.set(line.episodeId, d.state);
-          batch.push(line);
-          if (batch.length >= batchSize) await flush();
-        },
-        (signal) => signals.push(signal),
+        [JSON.stringify(batch)],
       );
-      await flush();
-      for (const g of signals) {
-        await tx.query(
-          `INSERT INTO ${t.safetySignals}
-             (id, episode_id, patient_id, event_id, event_type, refusal_code, event_at, recorded_by, signals,
-              recorded_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz, $8, $9::jsonb, $10::timestamptz)`,
-          [
-            g.id,
-            g.episodeId,
-            g.patientId,
-            g.eventId,
-            g.eventType,
-            g.refusalCode,
-            g.eventAt,
-            typeof g.recordedBy === 'string' ? g.recordedBy : null,
-            JSON.stringify(g.signals),
-            g.recordedAt,
-          ],
-        );
-        if (g.review) {
-          await tx.query(
-            `INSERT INTO ${t.safetySignalReviews} (signal_id, outcome, reviewed_by, actor_id, reviewed_at, recorded_at)
-             VALUES ($1, $2, $3, $4, $5::timestamptz, $6::timestamptz)`,
-            [g.id, g.review.outcome, g.review.reviewedBy, g.review.actorId, g.review.at, g.review.recordedAt],
+      batch = [];
+    };
+    // The stream is read only now, once the transaction is ready: readline drops the lines it emits
+    // before its async iterator exists, and the queries above take time.
+    const signals: SignalLine[] = [];
+    const read = await readBackup(
+      stream,
+      async (line, lineNo) => {
+        const d = model.decide(states.get(line.episodeId) ?? model.initial, line.event);
+        if (!d.ok) {
+          throw new InvalidBackupError(
+            lineNo,
+            `episode "${line.episodeId}" version ${line.version} is refused by the episode machine (${d.refusal.code})`,
           );
         }
-      }
+        states.set(line.episodeId, d.state);
+        batch.push(line);
+        if (batch.length >= batchSize) await flush();
+      },
+      (signal) => signals.push(signal),
+    );
+    await flush();
+    await insertSignals(t, tx, signals);
+    await tx.query(
+      `UPDATE ${t.meta} SET event_count = $1, last_position = $2, dense_from = $3, updated_at = now()`,
+      [read.events, read.lastPosition, read.denseFrom],
+    );
+    return {
+      events: read.events,
+      episodes: read.episodes,
+      lastPosition: read.lastPosition,
+      safetySignals: read.safetySignals,
+      sha256: read.sha256,
+    };
+  });
+}
+
+/** The safety signals of a backup, with their reviews, as they were kept. */
+async function insertSignals(t: Tables, tx: Queryable, signals: readonly SignalLine[]): Promise<void> {
+  for (const g of signals) {
+    await tx.query(
+      `INSERT INTO ${t.safetySignals}
+         (id, episode_id, patient_id, event_id, event_type, refusal_code, event_at, recorded_by, signals,
+          recorded_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz, $8, $9::jsonb, $10::timestamptz)`,
+      [
+        g.id,
+        g.episodeId,
+        g.patientId,
+        g.eventId,
+        g.eventType,
+        g.refusalCode,
+        g.eventAt,
+        typeof g.recordedBy === 'string' ? g.recordedBy : null,
+        JSON.stringify(g.signals),
+        g.recordedAt,
+      ],
+    );
+    if (g.review) {
       await tx.query(
-        `UPDATE ${t.meta} SET event_count = $1, last_position = $2, dense_from = $3, updated_at = now()`,
-        [read.events, read.lastPosition, read.denseFrom],
+        `INSERT INTO ${t.safetySignalReviews} (signal_id, outcome, reviewed_by, actor_id, reviewed_at, recorded_at)
+         VALUES ($1, $2, $3, $4, $5::timestamptz, $6::timestamptz)`,
+        [g.id, g.review.outcome, g.review.reviewedBy, g.review.actorId, g.review.at, g.review.recordedAt],
       );
-      return {
-        events: read.events,
-        episodes: read.episodes,
-        lastPosition: read.lastPosition,
-        safetySignals: read.safetySignals,
-        sha256: read.sha256,
-      };
-    }),
-  );
+    }
+  }
 }

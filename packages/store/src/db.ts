@@ -11,7 +11,7 @@ export interface Queryable {
   query<R = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<R[]>;
 }
 
-interface TransactionOptions {
+export interface TransactionOptions {
   /** A consistent, read-only snapshot (REPEATABLE READ READ ONLY): every statement sees the same data. */
   readonly snapshot?: boolean;
 }

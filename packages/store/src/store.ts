@@ -3,12 +3,13 @@ import {
   type AppendCall,
   appendCall,
   type BatchWrite,
+  batchWrite,
   checkBatch,
   classifyStoredIds,
   type Decided,
   decideBatch,
 } from './batch.js';
-import { type Db, DbFault, type Queryable, settlesWithin } from './db.js';
+import { type Db, DbFault, type Queryable, settlesWithin, type TransactionOptions } from './db.js';
 import {
   ConcurrencyError,
   DiskFullError,
@@ -17,12 +18,12 @@ import {
   StoreClosedError,
   StoreDamagedError,
   StoreDatabaseError,
-  StoredEventRefusedError,
   sqlStateOf,
 } from './errors.js';
 import { toStoreError } from './faults.js';
 import { PositionCheck, quickCheck } from './integrity.js';
 import type { DirectoryLock } from './lock.js';
+import { type LoadContext, type LoadedState, loadState } from './replay.js';
 import { type CachedState, checkId, type EventRow, type SnapshotRow, toStored } from './rows.js';
 import { checkReview, type SignalRow, signalToKeep, toSignal } from './safety-signals.js';
 import { readMeta, readSchemaVersion, type StoreMeta, type Tables } from './schema.js';
@@ -69,6 +70,7 @@ export class SqlEventStore implements EventStore {
   readonly #pending = new Set<Promise<unknown>>();
   #closed: Promise<void> | null = null;
   readonly #sql: Statements;
+  readonly #loadContext: LoadContext;
 
   constructor(db: Db, tables: Tables, settings: StoreSettings, location: string, lock: DirectoryLock | null) {
     this.#db = db;
@@ -80,6 +82,11 @@ export class SqlEventStore implements EventStore {
     this.schema = tables.schema;
     this.recoveredStaleLock = lock?.recoveredStale ?? false;
     this.#sql = statements(tables);
+    this.#loadContext = {
+      model: settings.model,
+      sql: this.#sql,
+      damaged: (problems) => this.damaged(problems),
+    };
   }
 
   /** Internal: the adapter (tests and tools use it through `internalDb`). */
@@ -113,8 +120,12 @@ export class SqlEventStore implements EventStore {
   }
 
   /** Internal: a store operation in one transaction. */
-  inTransaction<T>(name: string, fn: (tx: Queryable) => Promise<T>): Promise<T> {
-    return this.#run(name, () => this.#db.transaction(fn));
+  inTransaction<T>(
+    name: string,
+    fn: (tx: Queryable) => Promise<T>,
+    options?: TransactionOptions,
+  ): Promise<T> {
+    return this.#run(name, () => this.#db.transaction(fn, options));
   }
 
   /**
@@ -338,25 +349,9 @@ export class SqlEventStore implements EventStore {
     return result;
   }
 
-  /** What an append of `decided` on `from` writes: the events, the snapshot when due, the state after. */
+  /** What an append of `decided` on `from` writes (see {@link batchWrite}). */
   #batchWrite(from: CachedState, decided: Decided): BatchWrite {
-    const { model, snapshotEvery } = this.#settings;
-    const version = from.version + decided.accepted.length;
-    // A snapshot is due once `snapshotEvery` events and at least as many as the last snapshot covered came
-    // after it (at 100, 200, 400, … by default): its size grows with the episode (about 0.8 kB of JSONB per
-    // event), so snapshots at a fixed interval would write bytes growing with the square of its length.
-    const since = version - from.snapshotVersion;
-    const writeSnapshot = since >= snapshotEvery && since >= from.snapshotVersion;
-    return {
-      accepted: decided.accepted,
-      events: JSON.stringify(decided.accepted),
-      snapshot: writeSnapshot ? JSON.stringify(model.persist(decided.state).snapshot) : null,
-      after: {
-        version,
-        state: decided.state,
-        snapshotVersion: writeSnapshot ? version : from.snapshotVersion,
-      },
-    };
+    return batchWrite(this.#settings.model, this.#settings.snapshotEvery, from, decided);
   }
 
   /**
@@ -389,82 +384,14 @@ export class SqlEventStore implements EventStore {
     return call;
   }
 
-  /**
-   * The episode state at `current`: the best of this process's cache and the snapshot row (same machine
-   * version, not past `current`), then the events after it replayed through the machine.
-   */
-  async #load(
+  /** The episode state at `current` (see {@link loadState}), from this process's cache when it has it. */
+  #load(
     q: Queryable,
     episodeId: string,
     current: number,
-    /** The snapshot row when the caller read it already (null: there is none); undefined: read it here. */
     prefetched?: SnapshotRow | null,
-  ): Promise<CachedState & { source: LoadedEpisode['source']; replayed: number; snapshotStale: boolean }> {
-    const { model } = this.#settings;
-    const sql = this.#sql;
-    let base: CachedState | null = null;
-    let source: LoadedEpisode['source'] = 'replay';
-    const cached = this.#cache.get(episodeId);
-    if (cached && cached.version <= current) {
-      base = cached;
-      source = 'cache';
-    }
-    let snapshotStale = false;
-    let snapshotVersion = cached?.snapshotVersion ?? 0;
-    if (!base || base.version < current) {
-      const snap =
-        prefetched !== undefined
-          ? prefetched
-          : (await q.query<SnapshotRow>(sql.readSnapshot, [episodeId]))[0];
-      if (snap) {
-        const v = Number(snap.version);
-        if (Number(snap.machine_version) !== EPISODE_MACHINE_VERSION || v > current) {
-          snapshotStale = true;
-          snapshotVersion = 0;
-        } else {
-          snapshotVersion = v;
-          if (v > (base?.version ?? 0)) {
-            try {
-              const state = model.restore({
-                machineVersion: EPISODE_MACHINE_VERSION,
-                snapshot: snap.snapshot,
-              });
-              base = { version: v, state, snapshotVersion: v };
-              source = 'snapshot';
-            } catch {
-              snapshotStale = true; // unreadable snapshot: replay and rewrite it
-              snapshotVersion = 0;
-            }
-          }
-        }
-      } else {
-        snapshotVersion = 0;
-      }
-    }
-    let state = base?.state ?? model.initial;
-    let version = base?.version ?? 0;
-    if (version === 0) source = 'replay';
-    let replayed = 0;
-    if (version < current) {
-      const rows = await q.query<{ version: unknown; payload: unknown }>(sql.readTail, [
-        episodeId,
-        version,
-        current,
-      ]);
-      if (rows.length !== current - version) {
-        throw this.damaged([
-          `episode "${episodeId}" is at version ${current}, but ${rows.length} of its events ${version + 1}..${current} can be read`,
-        ]);
-      }
-      for (const row of rows) {
-        const d = model.decide(state, row.payload);
-        if (!d.ok) throw new StoredEventRefusedError(episodeId, Number(row.version), d.refusal);
-        state = d.state;
-        version = Number(row.version);
-        replayed++;
-      }
-    }
-    return { state, version, snapshotVersion, source, replayed, snapshotStale };
+  ): Promise<LoadedState> {
+    return loadState(this.#loadContext, q, episodeId, current, this.#cache.get(episodeId), prefetched);
   }
 
   #remember(episodeId: string, entry: CachedState): void {
@@ -638,11 +565,6 @@ async function currentVersion(q: Queryable, sql: Statements, episodeId: string):
   const [row] = await q.query<{ version: unknown }>(sql.currentVersion, [episodeId]);
   return Number(row?.version ?? 0);
 }
-
-/**
- * Some event ids of the batch are stored already. A retry of a stored batch (every event stored in this
- * episode with the same content) is a duplicate; anything else is a conflict.
- */
 
 /** Internal: the database adapter under a store opened by `openStore` (for tests and tooling). */
 export function internalDb(store: EventStore): Db {

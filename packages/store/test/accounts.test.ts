@@ -1,9 +1,8 @@
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { type AccountStore, openAccounts } from '../src/accounts.js';
 import { InvalidArgumentError } from '../src/errors.js';
 import { hashPassword, verifyPassword } from '../src/passwords.js';
-import type { EventStore } from '../src/store-types.js';
-import { closeSharedPglite, createFixture, ENGINES, type Fixture } from './helpers.js';
+import { closeSharedPglite, ENGINES, storePerTest } from './helpers.js';
 
 /*
  * Accounts, care teams, sessions, one-time links and the audit trail, on both engines. Every time is the
@@ -32,18 +31,9 @@ describe('password hashing (scrypt)', () => {
 
 for (const engine of ENGINES) {
   describe.skipIf(engine.missing !== null)(engine.name, () => {
-    let fx: Fixture;
-    let store: EventStore;
     let accounts: AccountStore;
-
-    beforeEach(async () => {
-      fx = await createFixture(engine.kind);
-      store = await fx.open();
-      accounts = openAccounts(store);
-    });
-    afterEach(async () => {
-      await store.close();
-      await fx.cleanup();
+    const each = storePerTest(engine.kind, (opened) => {
+      accounts = openAccounts(opened.store);
     });
 
     it('creates accounts with unique e-mails and never returns the password hash', async () => {
@@ -118,8 +108,8 @@ for (const engine of ENGINES) {
       await accounts.endSession(out.token);
       expect((await accounts.session(out.token, T0, POLICY)).status).toBe('unknown');
       // Only a hash of the token is stored.
-      const rows = await fx.sql<{ token_hash: string }>(
-        `SELECT token_hash FROM "${fx.schema}".kapkit_sessions`,
+      const rows = await each.fx.sql<{ token_hash: string }>(
+        `SELECT token_hash FROM "${each.fx.schema}".kapkit_sessions`,
       );
       expect(rows.some((r) => r.token_hash === out.token || r.token_hash === long.token)).toBe(false);
     });
@@ -173,10 +163,10 @@ for (const engine of ENGINES) {
       const streamed = [];
       for await (const e of accounts.streamAudit({ from: T0, to: T0 + 2 * MIN })) streamed.push(e.patientId);
       expect(streamed).toEqual(['pt-0', 'pt-1']);
-      const audit = `"${fx.schema}".kapkit_audit`;
-      await expect(fx.sql(`UPDATE ${audit} SET outcome = 'allowed'`)).rejects.toThrow(/append-only/);
-      await expect(fx.sql(`DELETE FROM ${audit}`)).rejects.toThrow(/append-only/);
-      await expect(fx.sql(`TRUNCATE ${audit}`)).rejects.toThrow(/append-only/);
+      const audit = `"${each.fx.schema}".kapkit_audit`;
+      await expect(each.fx.sql(`UPDATE ${audit} SET outcome = 'allowed'`)).rejects.toThrow(/append-only/);
+      await expect(each.fx.sql(`DELETE FROM ${audit}`)).rejects.toThrow(/append-only/);
+      await expect(each.fx.sql(`TRUNCATE ${audit}`)).rejects.toThrow(/append-only/);
       expect(await accounts.searchAudit()).toHaveLength(3);
     });
   });

@@ -13,7 +13,6 @@ import {
   ENGINES,
   FIXTURES,
   requireEngine,
-  until,
   writeReliabilitySummary,
 } from './helpers.js';
 
@@ -68,6 +67,11 @@ function spawnWriter(args: object): {
   child: ChildProcess;
   messages: Record<string, unknown>[];
   stderr: () => string;
+  /**
+   * Resolves once the writer has sent a message of `type` (true), or has exited without it (false). No deadline
+   * of its own: starting processes takes far longer on a loaded machine; the test's timeout is the backstop.
+   */
+  reached: (type: string) => Promise<boolean>;
 } {
   const child = fork(join(FIXTURES, 'writer.mjs'), [JSON.stringify(args)], {
     execArgv: [],
@@ -79,7 +83,17 @@ function spawnWriter(args: object): {
     stderr += d;
   });
   child.on('message', (m) => messages.push(m as Record<string, unknown>));
-  return { child, messages, stderr: () => stderr };
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  const reached = (type: string) =>
+    new Promise<boolean>((resolve) => {
+      const sent = () => messages.some((m) => m.type === type);
+      if (sent()) resolve(true);
+      child.on('message', () => {
+        if (sent()) resolve(true);
+      });
+      void exited.then(() => resolve(sent()));
+    });
+  return { child, messages, stderr: () => stderr, reached };
 }
 
 /** A point every loop reaches before any goes on: the loops' first reads all see the same version. */
@@ -141,18 +155,12 @@ describe('concurrent writers', () => {
       const writers = Array.from({ length: WRITERS }, (_, writer) =>
         spawnWriter({ where: fx.where, episodeId, patientId, writer, count: EVENTS_PER_WRITER }),
       );
-      await until(
-        () => writers.every((w) => w.messages.some((m) => m.type === 'ready')),
-        60_000,
-        'the writers to open the store',
-      );
+      for (const w of writers) {
+        if (!(await w.reached('ready'))) throw new Error(`a writer could not open the store: ${w.stderr()}`);
+      }
       const t0 = performance.now();
       for (const w of writers) w.child.send('go');
-      await until(
-        () => writers.every((w) => w.messages.some((m) => m.type === 'done') || w.child.exitCode !== null),
-        120_000,
-        'the writers to finish',
-      );
+      await Promise.all(writers.map((w) => w.reached('done')));
       const ms = performance.now() - t0;
       const done = writers.map((w) => {
         const d = w.messages.find((m) => m.type === 'done') as Done | undefined;
@@ -202,7 +210,7 @@ describe('concurrent writers', () => {
       expect(again).toBeInstanceOf(StoreLockedError);
       await store.close();
       const w = spawnWriter(opener);
-      await until(() => w.messages.some((m) => m.type === 'ready'), 60_000, 'the second process to open');
+      if (!(await w.reached('ready'))) throw new Error(`the second process could not open: ${w.stderr()}`);
       w.child.send('go');
       const code = await new Promise<number | null>((resolve) => w.child.on('exit', resolve));
       expect(code).toBe(0);

@@ -20,15 +20,7 @@ import { openStore } from '../src/open.js';
 import { migrations, SCHEMA_VERSION, tablesIn } from '../src/schema.js';
 import type { EventStore } from '../src/store-types.js';
 import { batchOf10, opened } from './fixtures/log.mjs';
-import {
-  allEvents,
-  closeSharedPglite,
-  copyTemplate,
-  createFixture,
-  ENGINES,
-  type Fixture,
-  IN_CI,
-} from './helpers.js';
+import { allEvents, copyTemplate, createFixture, describeEngines, type Fixture } from './helpers.js';
 
 /**
  * Damage is detected, not read around. Positions are contiguous (taken from the meta row in the append's
@@ -36,8 +28,6 @@ import {
  * than recorded, fails with StoreDamagedError; a PGlite directory is checked when it opens, and PGlite's
  * opaque start-up failures are reported as a damaged directory.
  */
-
-afterAll(closeSharedPglite);
 
 const all = (store: EventStore) => allEvents(store, { batchSize: 50 });
 
@@ -185,133 +175,125 @@ describe('a damaged PGlite directory', () => {
   });
 });
 
-describe.each(ENGINES)('damage found by readers on $name', (engine) => {
-  if (engine.missing && IN_CI) {
-    it('has a PostgreSQL server to test against (KAPKIT_TEST_DATABASE_URL)', () => {
-      throw new Error(`${engine.missing}: CI must run the PostgreSQL suite (see .ci/run)`);
-    });
-    return;
-  }
-  describe.skipIf(engine.missing !== null)(engine.name, () => {
-    let fx: Fixture;
-    beforeAll(async () => {
-      fx = await createFixture(engine.kind);
-    });
-    afterAll(async () => {
-      await fx?.cleanup();
-    });
+describeEngines('damage found by readers on $name', (engine) => {
+  let fx: Fixture;
+  beforeAll(async () => {
+    fx = await createFixture(engine.kind);
+  });
+  afterAll(async () => {
+    await fx?.cleanup();
+  });
 
-    it('keeps positions contiguous when an append fails after its INSERT (rolled back, no gap)', async () => {
-      const store = await fx.open({ snapshotEvery: 1 });
+  it('keeps positions contiguous when an append fails after its INSERT (rolled back, no gap)', async () => {
+    const store = await fx.open({ snapshotEvery: 1 });
+    try {
+      const story = new Story('ep-roll', 'pt-synthetic-roll').readyToDose();
+      await store.append('ep-roll', story.events.slice(0, 2), { expectedVersion: 0 });
+      // Make the snapshot write of the next append fail after its events were inserted.
+      await fx.sql(`CREATE FUNCTION "${fx.schema}".refuse() RETURNS trigger LANGUAGE plpgsql AS
+        $$ BEGIN RAISE EXCEPTION 'snapshot write refused for the test'; END $$`);
+      await fx.sql(`CREATE TRIGGER refuse BEFORE INSERT OR UPDATE ON "${fx.schema}".kapkit_snapshots
+        FOR EACH ROW EXECUTE FUNCTION "${fx.schema}".refuse()`);
+      await expect(store.append('ep-roll', story.events.slice(2, 4), { expectedVersion: 2 })).rejects.toThrow(
+        /snapshot write refused/,
+      );
+      await fx.sql(`DROP TRIGGER refuse ON "${fx.schema}".kapkit_snapshots`);
+      await store.append('ep-roll', story.events.slice(2, 4), { expectedVersion: 2 });
+      expect((await all(store)).map((e) => e.position)).toEqual([1, 2, 3, 4]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('fails streamAll, readEpisode, readPatient and loadEpisode on a missing event, naming it', async () => {
+    const fx2 = await createFixture(engine.kind);
+    const store = await fx2.open();
+    try {
+      await populate(store);
+      // Version 55 of ep-1 is lost; so is its snapshot row (a cache), so a rebuild replays every event.
+      await fx2.sql(`DELETE FROM "${fx2.schema}".kapkit_events WHERE episode_id = 'ep-1' AND version = 55`);
+      const [before] = await fx2.sql<{ position: number }>(
+        `SELECT position FROM "${fx2.schema}".kapkit_events WHERE episode_id = 'ep-1' AND version = 54`,
+      );
+      const position = Number(before!.position) + 1;
+      const error = await rejection(all(store));
+      expect(error).toBeInstanceOf(StoreDamagedError);
+      expect((error as Error).message).toContain(`streamAll: position ${position} is missing`);
+      await expect(store.readEpisode('ep-1')).rejects.toThrow(/episode "ep-1": version 55 is missing/);
+      await expect(store.readPatient('pt-synthetic-1')).rejects.toThrow(/version 55 is missing/);
+      // A store without this process's cached state rebuilds the episode from the table, and finds it.
+      await fx2.sql(`DELETE FROM "${fx2.schema}".kapkit_snapshots WHERE episode_id = 'ep-1'`);
+      const fresh = await fx2.open({ stateCacheSize: 0, checkOnOpen: false });
       try {
-        const story = new Story('ep-roll', 'pt-synthetic-roll').readyToDose();
-        await store.append('ep-roll', story.events.slice(0, 2), { expectedVersion: 0 });
-        // Make the snapshot write of the next append fail after its events were inserted.
-        await fx.sql(`CREATE FUNCTION "${fx.schema}".refuse() RETURNS trigger LANGUAGE plpgsql AS
-          $$ BEGIN RAISE EXCEPTION 'snapshot write refused for the test'; END $$`);
-        await fx.sql(`CREATE TRIGGER refuse BEFORE INSERT OR UPDATE ON "${fx.schema}".kapkit_snapshots
-          FOR EACH ROW EXECUTE FUNCTION "${fx.schema}".refuse()`);
-        await expect(
-          store.append('ep-roll', story.events.slice(2, 4), { expectedVersion: 2 }),
-        ).rejects.toThrow(/snapshot write refused/);
-        await fx.sql(`DROP TRIGGER refuse ON "${fx.schema}".kapkit_snapshots`);
-        await store.append('ep-roll', story.events.slice(2, 4), { expectedVersion: 2 });
-        expect((await all(store)).map((e) => e.position)).toEqual([1, 2, 3, 4]);
+        await expect(fresh.loadEpisode('ep-1')).rejects.toThrow(
+          /episode "ep-1" is at version 61, but 60 of its events 1..61 can be read/,
+        );
+      } finally {
+        await fresh.close();
+      }
+      // Episodes untouched by the damage still read.
+      expect((await store.readEpisode('ep-0')).length).toBe(61);
+      const report = await checkStore(store, { amcheck: false });
+      expect(report.ok).toBe(false);
+      expect(report.problems.map((p) => p.area)).toEqual(
+        expect.arrayContaining(['counts', 'positions', 'versions']),
+      );
+    } finally {
+      await store.close();
+      await fx2.cleanup();
+    }
+  });
+
+  it('fails streamAll when the last events are missing: it stops short of the last position recorded', async () => {
+    const fx2 = await createFixture(engine.kind);
+    const store = await fx2.open();
+    try {
+      await store.append('ep-t', [opened('ep-t', 'pt-synthetic-t')], { expectedVersion: 0 });
+      await store.append('ep-t', batchOf10('ep-t', 'pt-synthetic-t', 't-b1', 1), { expectedVersion: 1 });
+      await fx2.sql(`DELETE FROM "${fx2.schema}".kapkit_events WHERE position > 9`);
+      await expect(all(store)).rejects.toThrow(
+        'streamAll: the events stop at position 9, the store recorded committing up to 11',
+      );
+    } finally {
+      await store.close();
+      await fx2.cleanup();
+    }
+  });
+
+  it('migrates a schema-1 store with gaps in its positions: old gaps are allowed, missing events are not', async () => {
+    const fx3 = await createFixture(engine.kind);
+    try {
+      const t = tablesIn(fx3.schema);
+      await fx3.sql(`CREATE SCHEMA "${fx3.schema}"`);
+      for (const statement of migrations[0]!.statements(t)) await fx3.sql(statement);
+      await fx3.sql(`INSERT INTO ${t.migrations} (version, name) VALUES (1, 'events, snapshots, meta')`);
+      await fx3.sql(`INSERT INTO ${t.meta} (id, schema_version) VALUES (true, 1)`);
+      const story = new Story('ep-old', 'pt-synthetic-old').readyToDose();
+      // Positions 1, 2, 5 (3 and 4 were used by rolled-back appends of schema 1).
+      for (const [i, position] of [1, 2, 5].entries()) {
+        // As a schema-1 store holds them: events of schema version 1 (upcast by the machine on replay).
+        const e = story.events[i] as { id: string; type: string; at: string };
+        await fx3.sql(
+          `INSERT INTO ${t.events} (position, episode_id, version, event_id, patient_id, type, at, payload)
+           OVERRIDING SYSTEM VALUE VALUES ($1, 'ep-old', $2, $3, 'pt-synthetic-old', $4, $5, $6)`,
+          [position, i + 1, e.id, e.type, e.at, JSON.stringify(e)],
+        );
+      }
+      const store = await fx3.open();
+      try {
+        expect(await store.schemaVersion()).toBe(SCHEMA_VERSION);
+        expect((await all(store)).map((e) => e.position)).toEqual([1, 2, 5]);
+        await store.append('ep-old', story.events.slice(3, 5), { expectedVersion: 3 });
+        expect((await all(store)).map((e) => e.position)).toEqual([1, 2, 5, 6, 7]);
+        expect((await checkStore(store, { amcheck: false })).ok).toBe(true);
+        // An old event lost: the count of events up to the old positions no longer matches.
+        await fx3.sql(`DELETE FROM ${t.events} WHERE position = 2`);
+        await expect(all(store)).rejects.toThrow('2 events up to position 5, the store recorded 3');
       } finally {
         await store.close();
       }
-    });
-
-    it('fails streamAll, readEpisode, readPatient and loadEpisode on a missing event, naming it', async () => {
-      const fx2 = await createFixture(engine.kind);
-      const store = await fx2.open();
-      try {
-        await populate(store);
-        // Version 55 of ep-1 is lost; so is its snapshot row (a cache), so a rebuild replays every event.
-        await fx2.sql(`DELETE FROM "${fx2.schema}".kapkit_events WHERE episode_id = 'ep-1' AND version = 55`);
-        const [before] = await fx2.sql<{ position: number }>(
-          `SELECT position FROM "${fx2.schema}".kapkit_events WHERE episode_id = 'ep-1' AND version = 54`,
-        );
-        const position = Number(before!.position) + 1;
-        const error = await rejection(all(store));
-        expect(error).toBeInstanceOf(StoreDamagedError);
-        expect((error as Error).message).toContain(`streamAll: position ${position} is missing`);
-        await expect(store.readEpisode('ep-1')).rejects.toThrow(/episode "ep-1": version 55 is missing/);
-        await expect(store.readPatient('pt-synthetic-1')).rejects.toThrow(/version 55 is missing/);
-        // A store without this process's cached state rebuilds the episode from the table, and finds it.
-        await fx2.sql(`DELETE FROM "${fx2.schema}".kapkit_snapshots WHERE episode_id = 'ep-1'`);
-        const fresh = await fx2.open({ stateCacheSize: 0, checkOnOpen: false });
-        try {
-          await expect(fresh.loadEpisode('ep-1')).rejects.toThrow(
-            /episode "ep-1" is at version 61, but 60 of its events 1..61 can be read/,
-          );
-        } finally {
-          await fresh.close();
-        }
-        // Episodes untouched by the damage still read.
-        expect((await store.readEpisode('ep-0')).length).toBe(61);
-        const report = await checkStore(store, { amcheck: false });
-        expect(report.ok).toBe(false);
-        expect(report.problems.map((p) => p.area)).toEqual(
-          expect.arrayContaining(['counts', 'positions', 'versions']),
-        );
-      } finally {
-        await store.close();
-        await fx2.cleanup();
-      }
-    });
-
-    it('fails streamAll when the last events are missing: it stops short of the last position recorded', async () => {
-      const fx2 = await createFixture(engine.kind);
-      const store = await fx2.open();
-      try {
-        await store.append('ep-t', [opened('ep-t', 'pt-synthetic-t')], { expectedVersion: 0 });
-        await store.append('ep-t', batchOf10('ep-t', 'pt-synthetic-t', 't-b1', 1), { expectedVersion: 1 });
-        await fx2.sql(`DELETE FROM "${fx2.schema}".kapkit_events WHERE position > 9`);
-        await expect(all(store)).rejects.toThrow(
-          'streamAll: the events stop at position 9, the store recorded committing up to 11',
-        );
-      } finally {
-        await store.close();
-        await fx2.cleanup();
-      }
-    });
-
-    it('migrates a schema-1 store with gaps in its positions: old gaps are allowed, missing events are not', async () => {
-      const fx3 = await createFixture(engine.kind);
-      try {
-        const t = tablesIn(fx3.schema);
-        await fx3.sql(`CREATE SCHEMA "${fx3.schema}"`);
-        for (const statement of migrations[0]!.statements(t)) await fx3.sql(statement);
-        await fx3.sql(`INSERT INTO ${t.migrations} (version, name) VALUES (1, 'events, snapshots, meta')`);
-        await fx3.sql(`INSERT INTO ${t.meta} (id, schema_version) VALUES (true, 1)`);
-        const story = new Story('ep-old', 'pt-synthetic-old').readyToDose();
-        // Positions 1, 2, 5 (3 and 4 were used by rolled-back appends of schema 1).
-        for (const [i, position] of [1, 2, 5].entries()) {
-          // As a schema-1 store holds them: events of schema version 1 (upcast by the machine on replay).
-          const e = story.events[i] as { id: string; type: string; at: string };
-          await fx3.sql(
-            `INSERT INTO ${t.events} (position, episode_id, version, event_id, patient_id, type, at, payload)
-             OVERRIDING SYSTEM VALUE VALUES ($1, 'ep-old', $2, $3, 'pt-synthetic-old', $4, $5, $6)`,
-            [position, i + 1, e.id, e.type, e.at, JSON.stringify(e)],
-          );
-        }
-        const store = await fx3.open();
-        try {
-          expect(await store.schemaVersion()).toBe(SCHEMA_VERSION);
-          expect((await all(store)).map((e) => e.position)).toEqual([1, 2, 5]);
-          await store.append('ep-old', story.events.slice(3, 5), { expectedVersion: 3 });
-          expect((await all(store)).map((e) => e.position)).toEqual([1, 2, 5, 6, 7]);
-          expect((await checkStore(store, { amcheck: false })).ok).toBe(true);
-          // An old event lost: the count of events up to the old positions no longer matches.
-          await fx3.sql(`DELETE FROM ${t.events} WHERE position = 2`);
-          await expect(all(store)).rejects.toThrow('2 events up to position 5, the store recorded 3');
-        } finally {
-          await store.close();
-        }
-      } finally {
-        await fx3.cleanup();
-      }
-    });
+    } finally {
+      await fx3.cleanup();
+    }
   });
 });

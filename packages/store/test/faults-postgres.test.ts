@@ -4,7 +4,13 @@ import { StoreDatabaseError, StoreTimeoutError } from '../src/errors.js';
 import { openStore } from '../src/open.js';
 import { internalDb } from '../src/store.js';
 import type { EventStore } from '../src/store-types.js';
-import { expectExactlyAcknowledged, newStats, runWriters } from './fixtures/fault-writers.js';
+import {
+  everyWriterAppendsAfter,
+  expectExactlyAcknowledged,
+  type FaultStats,
+  newStats,
+  runWriters,
+} from './fixtures/fault-writers.js';
 import { batchOf10, opened } from './fixtures/log.mjs';
 import {
   createFixture,
@@ -251,11 +257,7 @@ describe('PostgreSQL backends terminated during concurrent appends (pg_terminate
       }
       // Every writer gets an append through after the last termination, on the same store object.
       const after = performance.now();
-      await until(
-        () => [...stats.lastAck.values()].filter((t) => t > after).length === 4,
-        60_000,
-        'every writer to append again after the terminations',
-      );
+      await everyWriterAppendsAfter(stats, after, 'every writer to append again after the terminations');
       stop = true;
       await writing;
       const events = await expectExactlyAcknowledged(store, stats);
@@ -290,6 +292,9 @@ describe('a PostgreSQL server of its own: crashed and restarted, frozen', () => 
   afterAll(() => {
     cluster?.destroy();
   });
+  /** The four writers of these tests, each retrying 100 ms after a failure. */
+  const fourWriters = (store: EventStore, prefix: string, stats: FaultStats, stop: () => boolean) =>
+    runWriters(store, { prefix, count: 4, stop, stats, retryDelayMs: 100 });
   const needCluster = (context: { skip: (note?: string) => void }) => {
     if (!unavailable) return;
     if (IN_CI) throw new Error(`${unavailable}: CI must run the server fault tests (see .ci/run)`);
@@ -307,24 +312,14 @@ describe('a PostgreSQL server of its own: crashed and restarted, frozen', () => 
     let stop = false;
     const recoveries: number[] = [];
     try {
-      const writing = runWriters(store, {
-        prefix: 'restart',
-        count: 4,
-        stop: () => stop,
-        stats,
-        retryDelayMs: 100,
-      });
+      const writing = fourWriters(store, 'restart', stats, () => stop);
       for (let round = 0; round < 2; round++) {
         await until(() => stats.acknowledged > 4 * (round + 1) * 3, 60_000, 'appends before the crash');
         c.crash();
         await new Promise((r) => setTimeout(r, 1000));
         c.start();
         const back = performance.now();
-        await until(
-          () => [...stats.lastAck.values()].filter((t) => t > back).length === 4,
-          60_000,
-          'every writer to append again after the restart',
-        );
+        await everyWriterAppendsAfter(stats, back, 'every writer to append again after the restart');
         recoveries.push(Math.round(Math.max(...stats.lastAck.values()) - back));
       }
       stop = true;
@@ -353,13 +348,7 @@ describe('a PostgreSQL server of its own: crashed and restarted, frozen', () => 
     const stats = newStats();
     let stop = false;
     try {
-      const writing = runWriters(store, {
-        prefix: 'freeze',
-        count: 4,
-        stop: () => stop,
-        stats,
-        retryDelayMs: 100,
-      });
+      const writing = fourWriters(store, 'freeze', stats, () => stop);
       await until(() => stats.acknowledged > 12, 60_000, 'appends before the freeze');
       c.freeze();
       const frozenAt = performance.now();
@@ -378,11 +367,7 @@ describe('a PostgreSQL server of its own: crashed and restarted, frozen', () => 
       const closeMs = Math.round(performance.now() - c0);
       c.thaw();
       const back = performance.now();
-      await until(
-        () => [...stats.lastAck.values()].filter((t) => t > back).length === 4,
-        60_000,
-        'every writer to append again after the server resumed',
-      );
+      await everyWriterAppendsAfter(stats, back, 'every writer to append again after the server resumed');
       const recoveryMs = Math.round(Math.max(...stats.lastAck.values()) - back);
       stop = true;
       await writing;

@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
+import { KapkitError } from '@kapkit/core';
 import pg from 'pg';
-import { inject } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { type OpenStoreOptions, openStore } from '../src/open.js';
 import type { EventStore, StoredEvent } from '../src/store-types.js';
 
@@ -115,6 +116,105 @@ export function requireEngine(engine: Engine, context: { skip: (note?: string) =
   if (IN_CI) throw new Error(`${engine.missing}: CI must run the ${engine.name} tests (see .ci/run)`);
   console.warn(`[@kapkit/store] skipping a ${engine.name} test: ${engine.missing}.`);
   context.skip(engine.missing);
+}
+
+/**
+ * `describe.each(ENGINES)(title, …)`: `body` in a block named after each engine. Where the engine is missing it
+ * is skipped, and said so; in CI it is one failing test instead (CI must run the PostgreSQL suite: .ci/run
+ * starts a server and sets KAPKIT_TEST_DATABASE_URL). Call it at the top level of a test file: it also
+ * closes the file's PGlite once the file's tests are done.
+ */
+export function describeEngines(title: string, body: (engine: Engine) => void): void {
+  afterAll(closeSharedPglite);
+  describe.each(ENGINES)(title, (engine) => {
+    if (engine.missing && IN_CI) {
+      it('has a PostgreSQL server to test against (KAPKIT_TEST_DATABASE_URL)', () => {
+        throw new Error(`${engine.missing}: CI must run the PostgreSQL suite (see .ci/run)`);
+      });
+      return;
+    }
+    if (engine.missing) {
+      console.warn(
+        `[@kapkit/store] skipping the ${engine.name} suite: ${engine.missing}. Start one with scripts/with-postgres.sh (see packages/store/README.md).`,
+      );
+    }
+    describe.skipIf(engine.missing !== null)(engine.name, () => body(engine));
+  });
+}
+
+/** A test's store and the fixture it lives in. */
+export interface TestStore {
+  readonly fx: Fixture;
+  store: EventStore;
+}
+
+/**
+ * Give each test of the enclosing block a fresh store on `engine` (opened with `options`). `opened` gets it
+ * before the test (to keep it, and to set up more); its fixture's `open` is watched, so that every store of the
+ * test (the first, and any a test reopens) is closed after it, then the schema dropped. The returned object
+ * reads the current test's first store and fixture.
+ */
+export function storePerTest(
+  engine: EngineKind,
+  opened: (test: TestStore) => void | Promise<void> = () => {},
+  options?: Parameters<Fixture['open']>[0],
+): TestStore {
+  let current: TestStore | null = null;
+  let stores: EventStore[] = [];
+  let cleanup: (() => Promise<void>) | null = null;
+  beforeEach(async () => {
+    const created = await createFixture(engine);
+    cleanup = () => created.cleanup();
+    const fx: Fixture = {
+      ...created,
+      async open(more) {
+        const store = await created.open(more);
+        stores.push(store);
+        return store;
+      },
+    };
+    current = { fx, store: await fx.open(options) };
+    await opened(current);
+  });
+  afterEach(async () => {
+    const open = stores;
+    const drop = cleanup;
+    stores = [];
+    cleanup = null;
+    current = null;
+    for (const store of open) await store.close();
+    await drop?.();
+  });
+  const now = (): TestStore => {
+    if (!current) throw new Error('storePerTest: the store exists only during a test');
+    return current;
+  };
+  return {
+    get fx() {
+      return now().fx;
+    },
+    get store() {
+      return now().store;
+    },
+    /** A test that closes the store may open another (through `fx.open`) in its place. */
+    set store(store: EventStore) {
+      now().store = store;
+    },
+  };
+}
+
+/** Expect `promise` to reject with an error of `type` (a {@link KapkitError}), and return it. */
+export async function rejection<T extends Error>(
+  promise: Promise<unknown>,
+  type: new (...args: never[]) => T,
+): Promise<T> {
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(type);
+  expect(error).toBeInstanceOf(KapkitError);
+  return error as T;
 }
 
 /** Resolve when `condition()` holds (polled every 5 ms), or reject after `timeoutMs`. */

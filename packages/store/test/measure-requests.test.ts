@@ -1,8 +1,8 @@
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../src/errors.js';
+import type { NewMeasureRequest } from '../src/measure-request-types.js';
 import { hashMeasureToken, type MeasureRequestStore, openMeasureRequests } from '../src/measure-requests.js';
-import type { EventStore } from '../src/store-types.js';
-import { closeSharedPglite, createFixture, ENGINES, type Fixture } from './helpers.js';
+import { closeSharedPglite, ENGINES, storePerTest } from './helpers.js';
 
 /*
  * Measure requests, their links, patient contacts and the e-mail outbox, on both engines. Every time is the
@@ -16,53 +16,50 @@ const DAY = 86_400_000;
 const TTL = 7 * DAY;
 const EP = { episodeId: 'test-ep-mr', patientId: 'test-pt-mr' };
 
+/** A request a clinician makes: a link to hand over, and an e-mail. */
+const byClinician = (instruments: string[], atMs: number): NewMeasureRequest => ({
+  ...EP,
+  instruments,
+  origin: 'clinician',
+  createdBy: 'usr-1',
+  atMs,
+  ttlMs: TTL,
+  issueLink: true,
+  email: true,
+});
+
+/** A request the schedule makes: an e-mail only. */
+const bySchedule = (instruments: string[], atMs: number): NewMeasureRequest => ({
+  ...EP,
+  instruments,
+  origin: 'automatic',
+  atMs,
+  ttlMs: TTL,
+  issueLink: false,
+  email: true,
+});
+
 for (const engine of ENGINES) {
   describe.skipIf(engine.missing !== null)(engine.name, () => {
-    let fx: Fixture;
-    let store: EventStore;
     let requests: MeasureRequestStore;
-
-    beforeEach(async () => {
-      fx = await createFixture(engine.kind);
-      store = await fx.open();
-      requests = openMeasureRequests(store);
-    });
-    afterEach(async () => {
-      await store.close();
-      await fx.cleanup();
+    const each = storePerTest(engine.kind, (opened) => {
+      requests = openMeasureRequests(opened.store);
     });
 
-    const clinician = (instruments: string[], atMs = T0) =>
-      requests.create({
-        ...EP,
-        instruments,
-        origin: 'clinician',
-        createdBy: 'usr-1',
-        atMs,
-        ttlMs: TTL,
-        issueLink: true,
-        email: true,
-      });
-    const automatic = (instruments: string[], atMs = T0) =>
-      requests.create({
-        ...EP,
-        instruments,
-        origin: 'automatic',
-        atMs,
-        ttlMs: TTL,
-        issueLink: false,
-        email: true,
-      });
+    const clinician = (instruments: string[], atMs = T0) => requests.create(byClinician(instruments, atMs));
+    const automatic = (instruments: string[], atMs = T0) => requests.create(bySchedule(instruments, atMs));
 
     it('stores only the hash of a 256-bit link token and finds the request by it', async () => {
       const made = await clinician(['phq9', 'gad7']);
       const token = made!.token!;
       expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
-      const stored = await fx.sql<{ token_hash: string }>(
-        `SELECT token_hash FROM "${fx.schema}".kapkit_measure_links`,
+      const stored = await each.fx.sql<{ token_hash: string }>(
+        `SELECT token_hash FROM "${each.fx.schema}".kapkit_measure_links`,
       );
       expect(stored).toEqual([{ token_hash: hashMeasureToken(token) }]);
-      const dump = JSON.stringify(await fx.sql(`SELECT * FROM "${fx.schema}".kapkit_measure_requests`));
+      const dump = JSON.stringify(
+        await each.fx.sql(`SELECT * FROM "${each.fx.schema}".kapkit_measure_requests`),
+      );
       expect(dump).not.toContain(token);
       expect(await requests.byToken(token, T0)).toMatchObject({
         id: made!.request.id,
@@ -83,9 +80,9 @@ for (const engine of ENGINES) {
       // Completing frees the measures: the next due measure gets a new request.
       await requests.complete(first!.request.id, T0 + DAY, ['ev-1', 'ev-2']);
       expect(await automatic(['phq9'], T0 + 2 * DAY)).toMatchObject({ request: { instruments: ['phq9'] } });
-      expect(await fx.sql(`SELECT count(*)::int AS n FROM "${fx.schema}".kapkit_measure_requests`)).toEqual([
-        { n: 3 },
-      ]);
+      expect(
+        await each.fx.sql(`SELECT count(*)::int AS n FROM "${each.fx.schema}".kapkit_measure_requests`),
+      ).toEqual([{ n: 3 }]);
     });
 
     it('reads a request past its expiry as expired, refuses its submission, and frees its measures when expired', async () => {

@@ -4,7 +4,7 @@ import { DEFAULT_TIMEOUTS, openStore, postgresSettings, redactUrl } from '../src
 import { internalDb } from '../src/store.js';
 import { ENGINES, PG_URL, requireEngine } from './helpers.js';
 
-/** How openStore picks an engine and checks its options (the engines themselves: event-store.test.ts). */
+/** How openStore picks an engine and checks its options (the engines themselves: event-store*.test.ts). */
 
 const saved = process.env.DATABASE_URL;
 afterEach(() => {

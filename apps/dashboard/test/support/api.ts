@@ -16,7 +16,7 @@ export const READY = { patientId: 'test-pt-ready', episodeId: 'test-ep-ready' };
 /** Like READY, for the dosing-session tests only: nothing is recorded after its last event but by them. */
 export const DOSING = { patientId: 'test-pt-dosing', episodeId: 'test-ep-dosing' };
 
-export interface ApiFixture {
+interface ApiFixture {
   readonly store: EventStore;
   readonly app: ReturnType<typeof createDashboardApp>['app'];
   /** The app's log lines. */
@@ -28,7 +28,7 @@ export interface ApiFixture {
 }
 
 /** A therapist's request. */
-export type ApiRequest = (path: string, init?: RequestInit) => Promise<Response>;
+type ApiRequest = (path: string, init?: RequestInit) => Promise<Response>;
 
 /** The fixture (filled in `beforeAll`, removed in `afterAll` of the calling test file) and its request helpers. */
 export function apiFixture() {

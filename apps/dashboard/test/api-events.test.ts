@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createDashboardApp } from '../src/server/app.js';
 import type * as Api from '../src/shared/api.js';
-import { apiFixture, DAY_MS, DOSING, dosingSession, NOW, phq9Event, READY } from './support/api.js';
+import { answer, apiFixture, DAY_MS, DOSING, dosingSession, NOW, phq9Event, READY } from './support/api.js';
 
 /*
  * Recording through the dashboard's JSON API in process (`POST /api/episodes/:episodeId/events`, through the
@@ -14,8 +14,7 @@ describe('POST /api/episodes/:episodeId/events', () => {
   it('records a PHQ-9 through the episode machine and reports the safety alert of item 9 = 2', async () => {
     const before = await versionOf(READY.episodeId);
     const res = await appendTo(READY, before, [phq9Event([1, 1, 1, 1, 1, 1, 1, 1, 2])]);
-    expect(res.status).toBe(201);
-    const body = (await res.json()) as Api.AppendResponse;
+    const body = await answer<Api.AppendResponse>(res, 201);
     expect(body.status).toBe('appended');
     expect(body.version).toBe(before + 1);
     expect(body.alerts.map((a) => a.code)).toContain('safety-flag');
@@ -27,19 +26,16 @@ describe('POST /api/episodes/:episodeId/events', () => {
     const v = await versionOf(READY.episodeId);
     const event = { ...phq9Event([0, 0, 0, 0, 0, 0, 0, 0, 0]), id: 'test-retry-1' };
     const first = await appendTo(READY, v, [event]);
-    expect(first.status).toBe(201);
-    const { at } = ((await first.json()) as Api.AppendResponse).events[0]!;
+    const { at } = (await answer<Api.AppendResponse>(first, 201)).events[0]!;
     const retry = await appendTo(READY, v, [{ ...event, at }]);
-    expect(retry.status).toBe(200);
-    expect(((await retry.json()) as Api.AppendResponse).status).toBe('duplicate');
+    expect((await answer<Api.AppendResponse>(retry, 200)).status).toBe('duplicate');
     expect(await versionOf(READY.episodeId)).toBe(v + 1);
   });
 
   it('answers 400 naming the field and the allowed range for an out-of-range answer, and stores nothing', async () => {
     const v = await versionOf(READY.episodeId);
     const res = await appendTo(READY, v, [phq9Event([0, 1, 2, 3, 0, 1, 2, 3, 4])]);
-    expect(res.status).toBe(400);
-    const body = (await res.json()) as Api.ApiError;
+    const body = await answer<Api.ApiError>(res, 400);
     expect(body.error).toBe('invalid-input');
     expect(body.issues).toEqual([
       {
@@ -57,13 +53,11 @@ describe('POST /api/episodes/:episodeId/events', () => {
         { type: 'VitalsRecorded', sessionId: 's', phase: 'pre', systolic: 'high', diastolic: 80, colour: 1 },
       ],
     });
-    expect(res.status).toBe(400);
-    const paths = ((await res.json()) as Api.ApiError).issues!.map((i) => i.path);
+    const paths = (await answer<Api.ApiError>(res, 400)).issues!.map((i) => i.path);
     expect(paths).toEqual(expect.arrayContaining(['events[0].systolic', 'events[0].colour']));
 
     const noVersion = await post(`/api/episodes/${READY.episodeId}/events`, { events: [phq9Event([0])] });
-    expect(noVersion.status).toBe(400);
-    expect(((await noVersion.json()) as Api.ApiError).issues!.map((i) => i.path)).toContain(
+    expect((await answer<Api.ApiError>(noVersion, 400)).issues!.map((i) => i.path)).toContain(
       'expectedVersion',
     );
 
@@ -77,8 +71,7 @@ describe('POST /api/episodes/:episodeId/events', () => {
 
   it('answers 400 for a body that is not JSON, and 415 for one that is not sent as JSON', async () => {
     const bad = await post(`/api/episodes/${READY.episodeId}/events`, '{"expectedVersion": 1,');
-    expect(bad.status).toBe(400);
-    expect(((await bad.json()) as Api.ApiError).error).toBe('invalid-json');
+    expect((await answer<Api.ApiError>(bad, 400)).error).toBe('invalid-json');
     const form = await req(`/api/episodes/${READY.episodeId}/events`, {
       method: 'POST',
       headers: { 'content-type': 'text/plain' },
@@ -95,8 +88,7 @@ describe('POST /api/episodes/:episodeId/events', () => {
         { ...phq9Event([0, 0, 0, 0, 0, 0, 0, 0, 0]), instrument: 'gad7', responses: [0, 1, 0, 0, 0, 0, 0] },
       ],
     });
-    expect(res.status).toBe(201);
-    const body = (await res.json()) as Api.AppendResponse;
+    const body = await answer<Api.AppendResponse>(res, 201);
     expect(body.version).toBe(v + 1);
     expect(body.rebased?.fromVersion).toBe(v - 1);
     expect(body.rebased?.changes).toHaveLength(1);
@@ -117,8 +109,7 @@ describe('POST /api/episodes/:episodeId/events', () => {
     const res = await appendTo(READY, v, [
       { type: 'IntegrationSessionCompleted', mode: 'telehealth', recordedBy: 'therapist' },
     ]);
-    expect(res.status).toBe(409);
-    const body = (await res.json()) as Api.ApiError;
+    const body = await answer<Api.ApiError>(res, 409);
     expect(body.error).toBe('concurrency-conflict');
     expect(body.actualVersion).toBe(v + 1);
     expect(body.changes?.map((c) => c.type)).toEqual(['EpisodePaused']);
@@ -135,8 +126,7 @@ describe('POST /api/episodes/:episodeId/events', () => {
   it('answers 422 with the refusal code when the machine holds a dose (BP 150/95, no override)', async () => {
     const v = await versionOf(DOSING.episodeId);
     const res = await appendTo(DOSING, v, dosingSession('test-s-hold', { systolic: 150, diastolic: 95 }));
-    expect(res.status).toBe(422);
-    const body = (await res.json()) as Api.ApiError;
+    const body = await answer<Api.ApiError>(res, 422);
     expect(body.error).toBe('event-refused');
     expect(body.refusal?.code).toBe('vitals-hold');
     expect(body.refusal?.message).toMatch(/BP 150\/95 mmHg/);
@@ -154,8 +144,7 @@ describe('POST /api/episodes/:episodeId/events', () => {
         'Repeat reading 138/88; cleared by medical team.',
       ),
     });
-    expect(res.status).toBe(201);
-    expect(((await res.json()) as Api.AppendResponse).version).toBe(v + 5);
+    expect((await answer<Api.AppendResponse>(res, 201)).version).toBe(v + 5);
     const { state } = await fixture.store.loadEpisode(DOSING.episodeId);
     expect(state.context.sessions.at(-1)?.doses[0]?.vitalsOverride).toBe(true);
   });
@@ -172,8 +161,7 @@ describe('POST /api/episodes/:episodeId/events', () => {
         },
       ],
     });
-    expect(res.status).toBe(422);
-    expect(((await res.json()) as Api.ApiError).refusal?.code).toBe('future-event');
+    expect((await answer<Api.ApiError>(res, 422)).refusal?.code).toBe('future-event');
     expect(await versionOf(READY.episodeId)).toBe(v);
   });
 
@@ -183,8 +171,7 @@ describe('POST /api/episodes/:episodeId/events', () => {
     const res = await appendTo(READY, v, [
       { ...phq9Event([1, 1, 1, 1, 1, 1, 1, 1, 2]), at: new Date(NOW - 400 * DAY_MS).toISOString() },
     ]);
-    expect(res.status).toBe(422);
-    const body = (await res.json()) as Api.ApiError;
+    const body = await answer<Api.ApiError>(res, 422);
     expect(body.refusal?.code).toBe('episode-not-opened');
     expect(body.refusal?.safetyFlags?.[0]).toMatchObject({ rule: 'phq9-item9-positive', value: 2 });
     expect(await versionOf(READY.episodeId)).toBe(v);
@@ -259,8 +246,7 @@ describe('POST /api/episodes/:episodeId/events', () => {
     const res = await appendTo(READY, v, [
       { ...phq9Event([0, 0, 0, 0, 0, 0, 0, 0, 0]), note: 'x'.repeat(20 * 1024) },
     ]);
-    expect(res.status).toBe(413);
-    expect(((await res.json()) as Api.ApiError).error).toBe('payload-too-large');
+    expect((await answer<Api.ApiError>(res, 413)).error).toBe('payload-too-large');
     expect(await versionOf(READY.episodeId)).toBe(v);
   });
 

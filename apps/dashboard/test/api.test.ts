@@ -5,7 +5,7 @@ import { createDashboardApp } from '../src/server/app.js';
 import { researchExporter } from '../src/server/export.js';
 import type * as Api from '../src/shared/api.js';
 import { instrumentForm } from '../src/shared/instruments.js';
-import { apiFixture, READY } from './support/api.js';
+import { answer, apiFixture, READY } from './support/api.js';
 
 /*
  * The dashboard's JSON API in process, reading: meta, instruments, caseload, a patient, the cohort and the
@@ -99,8 +99,7 @@ describe('GET /api/patients/:patientId', () => {
 
   it('answers 403 for a patient outside the care teams, known or not (existence is not revealed)', async () => {
     const res = await req('/api/patients/no-such-patient');
-    expect(res.status).toBe(403);
-    expect(((await res.json()) as Api.ApiError).error).toBe('forbidden');
+    expect((await answer<Api.ApiError>(res, 403)).error).toBe('forbidden');
   });
 });
 
@@ -162,8 +161,7 @@ describe('GET /api/export', () => {
       (await withExport.request('/api/export?format=xlsx', { headers: fixture.therapist.headers })).status,
     ).toBe(400);
     const res = await req('/api/export');
-    expect(res.status).toBe(503);
-    expect(((await res.json()) as Api.ApiError).error).toBe('unavailable');
+    expect((await answer<Api.ApiError>(res, 503)).error).toBe('unavailable');
   });
 });
 
@@ -238,8 +236,7 @@ describe('consent, medications and maintenance through the API', () => {
     const res = await appendTo(row, v, [
       { type: 'MaintenancePlanned', intervalDays: 45, recordedBy: 'medical' },
     ]);
-    expect(res.status).toBe(422);
-    expect(((await res.json()) as Api.ApiError).refusal?.code).toBe('reason-required');
+    expect((await answer<Api.ApiError>(res, 422)).refusal?.code).toBe('reason-required');
     expect(await versionOf(row.episodeId)).toBe(v);
   });
 });

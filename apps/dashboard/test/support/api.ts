@@ -66,11 +66,7 @@ export function apiFixture() {
     );
 
   /** The therapist's GET of `path`, expecting 200, and its JSON body. */
-  const okJson = async <T>(path: string): Promise<T> => {
-    const res = await req(path);
-    expect(res.status).toBe(200);
-    return (await res.json()) as T;
-  };
+  const okJson = async <T>(path: string): Promise<T> => answer<T>(await req(path), 200);
 
   /** The signed-in clinician whose role the body names (`recordedBy: 'medical'`), else the therapist. */
   const authorOf = (body: unknown): TestSession => {
@@ -102,6 +98,12 @@ export function apiFixture() {
   const versionOf = async (episodeId: string) => (await f.store.loadEpisode(episodeId)).version;
 
   return { fixture: f as ApiFixture, req, okJson, post, appendTo, versionOf };
+}
+
+/** The answer's JSON body, once its status is checked to be `status`. */
+export async function answer<T>(res: Response, status: number): Promise<T> {
+  expect(res.status).toBe(status);
+  return (await res.json()) as T;
 }
 
 export const phq9Event = (responses: unknown[]) => ({

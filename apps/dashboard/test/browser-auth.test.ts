@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { AccountStore } from '@kapkit/store';
 import type { Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { artifactsDir, browserSuite } from './support/browser.js';
+import { artifactsDir, browserSuite, mainTextAt } from './support/browser.js';
 import { appendLongEpisode } from './support/store.js';
 
 const artifacts = artifactsDir('dashboard');
@@ -104,10 +104,7 @@ describe.skipIf(suite.skip)('signing in, in a real browser', () => {
   /** `email` signed in (once `landing` shows), then on `path`: the page and the text of its main element. */
   async function visitAs(email: string, landing: string, path: string) {
     const page = await signIn(email);
-    await page.waitForSelector(landing);
-    await page.goto(`${running.base}${path}`);
-    await page.waitForSelector('main[data-ready]');
-    return { page, main: await page.locator('main').textContent() };
+    return { page, main: await mainTextAt(page, running.base, landing, path) };
   }
 
   it('refuses a therapist the patient page of another team’s patient', async () => {

@@ -107,6 +107,17 @@ export async function signInWithPassword(page: Page, base: string, email: string
   await Promise.all([page.waitForURL(`${base}/`), page.click('button[type=submit]')]);
 }
 
+/**
+ * On a signed-in `page`: once `landing` shows, open `path` (under `base`) and, when it is ready, the text of its
+ * main element (a refusal says why there).
+ */
+export async function mainTextAt(page: Page, base: string, landing: string, path: string) {
+  await page.waitForSelector(landing);
+  await page.goto(`${base}${path}`);
+  await page.waitForSelector('main[data-ready]');
+  return page.locator('main').textContent();
+}
+
 /** What a browser suite runs against: the dashboard on a temporary store, served on 127.0.0.1, and Chromium. */
 export interface BrowserDashboard {
   readonly store: EventStore;

@@ -2,7 +2,7 @@
  * The JSON API of the dashboard: what the server sends and the browser reads. Types only (no runtime code),
  * shared by `src/server` and `src/client` so both sides agree on every field.
  */
-import type { InstrumentReport, MeanInterval, Proportion } from '@kapkit/analytics';
+import type { AnalysisReport, InstrumentReport, MeanInterval, Proportion } from '@kapkit/analytics';
 import type { OutcomeChartData } from '@kapkit/charts';
 import type { InstrumentDefinition } from '@kapkit/core/instruments';
 import type { EpisodeAssessment, EpisodeContext } from '@kapkit/core/read';
@@ -136,12 +136,9 @@ export interface InstrumentView {
   readonly safetyItems: readonly number[];
 }
 
-/** Latest score of one instrument and its change since baseline. */
-export interface ScoreSummary {
-  readonly instrument: string;
-  readonly at: string;
+/** Latest score of one instrument (its latest scored assessment) and its change since baseline. */
+export interface ScoreSummary extends Pick<EpisodeAssessment, 'instrument' | 'at' | 'severity'> {
   readonly total: number;
-  readonly severity: string | null;
   readonly severityLabel: string | null;
   /** Baseline: the last assessment on or before the first dose, else the first. */
   readonly baseline: number | null;
@@ -447,13 +444,12 @@ export interface CohortInstrument
   };
 }
 
-export interface CohortResponse {
+/** `GET /api/cohort`: the report's record count and notes, with its instruments as the page shows them. */
+export interface CohortResponse extends Pick<AnalysisReport, 'records' | 'notes'> {
   readonly asOf: string;
   readonly demo: boolean;
   readonly episodes: number;
-  readonly records: number;
   readonly instruments: readonly CohortInstrument[];
-  readonly notes: readonly string[];
 }
 
 /** `GET /api/session`: the signed-in account and the token writes must send in `X-CSRF-Token`. */

@@ -5,7 +5,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const { startDashboard } = await import(join(root, 'apps', 'dashboard', 'dist', 'server', 'index.js'));
+const { announceDashboard, startDashboard } = await import(
+  join(root, 'apps', 'dashboard', 'dist', 'server', 'index.js')
+);
 
 let running;
 try {
@@ -16,24 +18,7 @@ try {
   console.error(`kapkit dashboard: ${usage ? 'not started.' : 'could not start:'} ${error.message}`);
   process.exit(usage ? 2 : 1);
 }
-if (running.seeded > 0) {
-  console.log(
-    `kapkit dashboard: seeded ${running.seeded} synthetic demo patients into ${running.store.location}`,
-  );
-}
-// Measure reminders (docs/patients.md): never the SMTP URL, which can hold a password.
-console.log(
-  `kapkit dashboard: measure reminders ${running.reminders === 'email' ? 'by e-mail (SMTP_URL)' : 'off (no SMTP_URL): copy measure links or show their QR codes'}`,
-);
-console.log(`kapkit dashboard: ${running.url}${running.demo ? ' (demo data)' : ''}`);
-// One-time links, after the URL: each works once (24 h). Demo data: one per demo account; a new store: set-up.
-for (const link of running.links) {
-  console.log(
-    link.role === 'first-admin'
-      ? `set up the first admin: ${link.url}`
-      : `sign in as ${link.role}: ${link.url}`,
-  );
-}
+announceDashboard(running);
 console.log('Press Ctrl-C to stop.');
 
 let stopping = false;

@@ -1,13 +1,8 @@
 import { join } from 'node:path';
 import type { AccountStore } from '@kapkit/store';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  artifactsDir,
-  type BrowserDashboard,
-  chromiumFor,
-  startBrowserDashboard,
-} from './support/browser.js';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { artifactsDir, browserSuite, mainTextAt } from './support/browser.js';
 import { appendLongEpisode } from './support/store.js';
 
 const artifacts = artifactsDir('dashboard');
@@ -17,25 +12,20 @@ const A = { patientId: 'test-pt-team-a', episodeId: 'test-ep-team-a' };
 const B = { patientId: 'test-pt-team-b', episodeId: 'test-ep-team-b' };
 const PASSWORD = 'browser sign-in passphrase';
 
-const { executablePath, skip } = chromiumFor('sign-in browser tests');
+const suite = browserSuite('sign-in browser tests');
 
-describe.skipIf(skip)('signing in, in a real browser', () => {
-  let running: BrowserDashboard | undefined;
-  let base: string;
-  let browser: Browser;
-  let accounts: AccountStore;
+describe.skipIf(suite.skip)('signing in, in a real browser', () => {
   /** The server's clock runs this far ahead of the real one (moved by the idle test). */
   let ahead = 0;
+  const running = suite.dashboard(() => ({
+    seed: async (s) => {
+      for (const p of [A, B]) await appendLongEpisode(s, p, { nowMs: NOW, daysAgo: 70, weeks: 8, doses: 3 });
+    },
+    app: { now: () => Date.now() + ahead, auth: { lockout: { maxFailures: 3, lockMs: 15 * MIN } } },
+  }));
+  let accounts: AccountStore;
 
   beforeAll(async () => {
-    running = await startBrowserDashboard(executablePath, {
-      seed: async (s) => {
-        for (const p of [A, B])
-          await appendLongEpisode(s, p, { nowMs: NOW, daysAgo: 70, weeks: 8, doses: 3 });
-      },
-      app: { now: () => Date.now() + ahead, auth: { lockout: { maxFailures: 3, lockMs: 15 * MIN } } },
-    });
-    ({ base, browser } = running);
     accounts = running.dashboard.accounts;
     const teamA = await accounts.createTeam('Team A', NOW);
     const teamB = await accounts.createTeam('Team B', NOW);
@@ -53,12 +43,12 @@ describe.skipIf(skip)('signing in, in a real browser', () => {
     }
   });
 
-  afterAll(() => running?.close());
-
   /** A fresh browser profile (no cookies) on the sign-in page, signed in when the password is right. */
   async function signIn(email: string, password = PASSWORD): Promise<Page> {
-    const page = await (await browser.newContext({ viewport: { width: 1200, height: 800 } })).newPage();
-    await page.goto(`${base}/auth/sign-in`);
+    const page = await (
+      await running.browser.newContext({ viewport: { width: 1200, height: 800 } })
+    ).newPage();
+    await page.goto(`${running.base}/auth/sign-in`);
     await page.fill('#email', email);
     await page.fill('#password', password);
     await Promise.all([page.waitForLoadState('load'), page.click('button[type=submit]')]);
@@ -82,7 +72,7 @@ describe.skipIf(skip)('signing in, in a real browser', () => {
     await page.screenshot({ path: join(artifacts, 'signed-in.png') });
     await Promise.all([page.waitForURL(/\/auth\/sign-in\?reason=signed-out/), page.click('#sign-out')]);
     expect(await page.locator('#notice').textContent()).toMatch(/signed out/);
-    await page.goto(`${base}/`);
+    await page.goto(`${running.base}/`);
     await page.waitForURL(/\/auth\/sign-in/);
     await page.context().close();
   });
@@ -111,25 +101,27 @@ describe.skipIf(skip)('signing in, in a real browser', () => {
     await page.context().close();
   });
 
+  /** `email` signed in (once `landing` shows), then on `path`: the page and the text of its main element. */
+  async function visitAs(email: string, landing: string, path: string) {
+    const page = await signIn(email);
+    return { page, main: await mainTextAt(page, running.base, landing, path) };
+  }
+
   it('refuses a therapist the patient page of another team’s patient', async () => {
-    const page = await signIn('bo@clinic.example');
-    await page.waitForSelector('main[data-ready]');
-    await page.goto(`${base}/patients/${A.patientId}`);
-    await page.waitForSelector('main[data-ready]');
-    expect(await page.locator('main').textContent()).toMatch(/not in the care of your care teams/);
+    const { page, main } = await visitAs('bo@clinic.example', 'main[data-ready]', `/patients/${A.patientId}`);
+    expect(main).toMatch(/not in the care of your care teams/);
     expect(await page.locator('canvas#outcome-chart').count()).toBe(0);
     await page.screenshot({ path: join(artifacts, 'refused-other-team.png') });
     await page.context().close();
   });
 
   it('refuses a researcher a patient page, and opens the cohort for them', async () => {
-    const page = await signIn('rae@clinic.example');
-    await page.waitForSelector('main[data-ready="/cohort"]');
-    await page.goto(`${base}/patients/${B.patientId}`);
-    await page.waitForSelector('main[data-ready]');
-    expect(await page.locator('main').textContent()).toMatch(
-      /Researchers see the cohort and the de-identified export only/,
+    const { page, main } = await visitAs(
+      'rae@clinic.example',
+      'main[data-ready="/cohort"]',
+      `/patients/${B.patientId}`,
     );
+    expect(main).toMatch(/Researchers see the cohort and the de-identified export only/);
     await page.context().close();
   });
 

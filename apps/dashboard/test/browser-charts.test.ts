@@ -1,47 +1,29 @@
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PlacedLabel } from '@kapkit/charts';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { seedDemoCaseload } from '../src/server/demo.js';
 import { passwordAccount } from './support/auth.js';
-import {
-  artifactsDir,
-  type BrowserDashboard,
-  chromiumFor,
-  signInWithPassword,
-  startBrowserDashboard,
-} from './support/browser.js';
+import { artifactsDir, browserSuite, signInWithPassword } from './support/browser.js';
 
 const artifacts = artifactsDir();
 const NOW = Date.now();
-const { executablePath, skip } = chromiumFor('chart browser tests');
-
-interface Box {
-  readonly id: string;
-  readonly x: number;
-  readonly y: number;
-  readonly width: number;
-  readonly height: number;
-  readonly hidden: boolean;
-}
+const suite = browserSuite('chart browser tests');
 
 const VIEWPORTS = [
   { name: '1440', width: 1440, height: 900 },
   { name: '390', width: 390, height: 844 },
 ] as const;
 
-describe.skipIf(skip)('charts in a real browser at 1440 and 390 px', () => {
-  let running: BrowserDashboard | undefined;
-  let base: string;
-  let browser: Browser;
+describe.skipIf(suite.skip)('charts in a real browser at 1440 and 390 px', () => {
+  const running = suite.dashboard(() => ({
+    seed: (store) => seedDemoCaseload(store, { nowMs: NOW, patients: 8 }),
+  }));
   const pages = new Map<string, Page>();
   const errors: string[] = [];
   let patient = '';
 
   beforeAll(async () => {
-    running = await startBrowserDashboard(executablePath, {
-      seed: (store) => seedDemoCaseload(store, { nowMs: NOW, patients: 8 }),
-    });
-    ({ base, browser } = running);
     // A patient in a course with PHQ-9 and GAD-7 scores and a dose: two panels and critical periods.
     const seen = new Map<string, Set<string>>();
     const patients: string[] = [];
@@ -64,27 +46,27 @@ describe.skipIf(skip)('charts in a real browser at 1440 and 390 px', () => {
     });
     for (const v of VIEWPORTS) {
       const page = await (
-        await browser.newContext({ viewport: { width: v.width, height: v.height } })
+        await running.browser.newContext({ viewport: { width: v.width, height: v.height } })
       ).newPage();
       page.on('pageerror', (e) => errors.push(`${v.name}: ${e.message}`));
-      await signInWithPassword(page, base, 'charts@browser.kapkit.invalid', 'chart test passphrase');
+      await signInWithPassword(page, running.base, 'charts@browser.kapkit.invalid', 'chart test passphrase');
       pages.set(v.name, page);
     }
   });
 
-  afterAll(() => running?.close());
-
   async function open(page: Page, path: string): Promise<void> {
-    await page.goto(`${base}${path}`);
+    await page.goto(`${running.base}${path}`);
     await page.waitForSelector('main[data-ready]');
   }
 
   /** The label boxes the labels plugin placed on the outcome chart (set on the canvas when it draws). */
-  async function labelBoxes(page: Page): Promise<Box[]> {
+  async function labelBoxes(page: Page): Promise<PlacedLabel[]> {
     await page.waitForFunction(() =>
       document.querySelector('#outcome-chart')?.getAttribute('data-label-boxes'),
     );
-    return JSON.parse((await page.getAttribute('#outcome-chart', 'data-label-boxes')) ?? '[]') as Box[];
+    return JSON.parse(
+      (await page.getAttribute('#outcome-chart', 'data-label-boxes')) ?? '[]',
+    ) as PlacedLabel[];
   }
 
   it.each(VIEWPORTS)(

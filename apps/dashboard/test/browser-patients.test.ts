@@ -1,15 +1,10 @@
 import { join } from 'node:path';
 import axe from 'axe-core';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { demoSignInLinks } from '../src/server/auth/first-run.js';
 import { seedDemoCaseload } from '../src/server/demo.js';
-import {
-  artifactsDir,
-  type BrowserDashboard,
-  chromiumFor,
-  startBrowserDashboard,
-} from './support/browser.js';
+import { artifactsDir, browserSuite } from './support/browser.js';
 import { appendLongEpisode } from './support/store.js';
 
 const artifacts = artifactsDir('patients');
@@ -20,7 +15,7 @@ const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1440, height: 900 };
 const CLINIC_PHONE = '(555) 010-0199';
 
-const { executablePath, skip } = chromiumFor('patient-link browser tests');
+const suite = browserSuite('patient-link browser tests');
 
 interface AxeResult {
   readonly violations: readonly {
@@ -44,26 +39,24 @@ async function axeCheck(page: Page, label: string): Promise<AxeResult['violation
   return result.violations;
 }
 
-describe.skipIf(skip)('patients report their own outcomes, in a real browser', () => {
-  let running: BrowserDashboard | undefined;
-  let base: string;
-  let browser: Browser;
-  let clinician: Page;
-  let therapistLink: string;
+// One block: the tests follow one clinician's session in order (the link sent first is answered next), and the
+// last checks the page errors of all of them.
+describe.skipIf(suite.skip)('patients report their own outcomes, in a real browser', () => {
   /** The server's clock runs this far ahead of the real one (the expired-link test moves it). */
   let ahead = 0;
+  const running = suite.dashboard(() => ({
+    seed: async (s) => {
+      await seedDemoCaseload(s, { nowMs: NOW, patients: 6 });
+      await appendLongEpisode(s, P, { nowMs: NOW, daysAgo: 60, weeks: 6, doses: 2 });
+    },
+    app: { now: () => Date.now() + ahead, patientLinks: { clinicPhone: CLINIC_PHONE } },
+  }));
+  let clinician: Page;
+  let therapistLink: string;
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    running = await startBrowserDashboard(executablePath, {
-      seed: async (s) => {
-        await seedDemoCaseload(s, { nowMs: NOW, patients: 6 });
-        await appendLongEpisode(s, P, { nowMs: NOW, daysAgo: 60, weeks: 6, doses: 2 });
-      },
-      app: { now: () => Date.now() + ahead, patientLinks: { clinicPhone: CLINIC_PHONE } },
-    });
-    const { dashboard } = running;
-    ({ base, browser } = running);
+    const { dashboard, base, browser } = running;
     await dashboard.refresh();
     const links = await demoSignInLinks(dashboard.accounts, dashboard.syntheticPatients(), NOW);
     therapistLink = `${base}${links.find((l) => l.role === 'therapist')!.path}`;
@@ -71,10 +64,8 @@ describe.skipIf(skip)('patients report their own outcomes, in a real browser', (
     clinician.on('pageerror', (e) => pageErrors.push(e.message));
   });
 
-  afterAll(() => running?.close());
-
   async function patientPage(viewport = PHONE): Promise<{ context: BrowserContext; page: Page }> {
-    const context = await browser.newContext({
+    const context = await running.browser.newContext({
       viewport,
       hasTouch: viewport === PHONE,
       isMobile: viewport === PHONE,
@@ -86,7 +77,7 @@ describe.skipIf(skip)('patients report their own outcomes, in a real browser', (
 
   /** Send measures from the patient page; returns the link shown. */
   async function sendMeasures(instruments: string[]): Promise<string> {
-    await clinician.goto(`${base}/patients/${P.patientId}`);
+    await clinician.goto(`${running.base}/patients/${P.patientId}`);
     await clinician.waitForSelector('#send-measures');
     for (const box of await clinician.locator('#send-measures input[name=instrument]').all()) {
       const value = await box.getAttribute('value');
@@ -111,9 +102,9 @@ describe.skipIf(skip)('patients report their own outcomes, in a real browser', (
 
   it('a demo therapist signs in and sends a PHQ-9 and GAD-7 request: a link to copy or scan', async () => {
     await clinician.goto(therapistLink);
-    await Promise.all([clinician.waitForURL(`${base}/`), clinician.click('#continue')]);
+    await Promise.all([clinician.waitForURL(`${running.base}/`), clinician.click('#continue')]);
     const url = await sendMeasures(['phq9', 'gad7']);
-    expect(url).toMatch(new RegExp(`^${base}/m/[A-Za-z0-9_-]{43}$`));
+    expect(url).toMatch(new RegExp(`^${running.base}/m/[A-Za-z0-9_-]{43}$`));
     expect(url).not.toMatch(/demo-pt|phq|gad/i);
     await clinician.click('#show-qr');
     await clinician.waitForSelector('#link-box svg.qr');
@@ -177,7 +168,7 @@ describe.skipIf(skip)('patients report their own outcomes, in a real browser', (
     // The therapist's caseload: the urgent alert for that patient, marked patient-reported.
     let alertMs = -1;
     for (let i = 0; i < 60 && alertMs < 0; i++) {
-      await clinician.goto(`${base}/`);
+      await clinician.goto(`${running.base}/`);
       await clinician.waitForSelector('main[data-ready="/"]');
       const badge = clinician.locator(`tr[data-patient="${P.patientId}"] [data-alert="safety-flag"]`);
       if ((await badge.count()) > 0) {
@@ -203,7 +194,7 @@ describe.skipIf(skip)('patients report their own outcomes, in a real browser', (
     await clinician.setViewportSize(PHONE);
 
     // The patient page: completed request, answers marked patient-reported in the table and the timeline.
-    await clinician.goto(`${base}/patients/${P.patientId}`);
+    await clinician.goto(`${running.base}/patients/${P.patientId}`);
     await clinician.waitForSelector('#requests-table');
     expect(await clinician.locator('#requests-table tbody tr').first().getAttribute('data-status')).toBe(
       'completed',

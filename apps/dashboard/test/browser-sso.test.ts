@@ -11,7 +11,7 @@ import Provider from 'oidc-provider';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDashboardApp } from '../src/server/app.js';
-import { builtClient, chromiumFor, launchChromium, requireChromium } from './support/browser.js';
+import { builtClient, chromiumFor, launchChromium, mainTextAt, requireChromium } from './support/browser.js';
 import { appendLongEpisode, openTempStore } from './support/store.js';
 
 const A = { patientId: 'test-pt-sso', episodeId: 'test-ep-sso' };
@@ -143,10 +143,9 @@ describe.skipIf(skip)('single sign-on (OpenID Connect) in a real browser', () =>
 
   it('gives a researcher the cohort, never a patient page', async () => {
     const page = await ssoSignIn('sso-researcher');
-    await page.waitForSelector('main[data-ready="/cohort"]');
-    await page.goto(`${base}/patients/${A.patientId}`);
-    await page.waitForSelector('main[data-ready]');
-    expect(await page.locator('main').textContent()).toMatch(/Researchers see the cohort/);
+    expect(await mainTextAt(page, base, 'main[data-ready="/cohort"]', `/patients/${A.patientId}`)).toMatch(
+      /Researchers see the cohort/,
+    );
     await page.context().close();
   });
 

@@ -7,20 +7,12 @@
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import type { EventStore } from '@kapkit/store';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { createDashboardApp } from '../src/server/app.js';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { seedDemoCaseload } from '../src/server/demo.js';
 import { researchExporter } from '../src/server/export.js';
 import { passwordAccount } from './support/auth.js';
-import {
-  artifactsDir,
-  type BrowserDashboard,
-  chromiumFor,
-  signInWithPassword,
-  startBrowserDashboard,
-} from './support/browser.js';
+import { artifactsDir, browserSuite, signInWithPassword } from './support/browser.js';
 import { appendLongEpisode } from './support/store.js';
 
 const artifacts = artifactsDir('dashboard');
@@ -38,26 +30,25 @@ const DEMO_AS_OF = (() => {
 const READY = { patientId: 'test-pt-ready', episodeId: 'test-ep-ready' };
 const PHQ = { patientId: 'test-pt-phq', episodeId: 'test-ep-phq' };
 
-const { executablePath, skip } = chromiumFor('dashboard browser tests');
+const suite = browserSuite('dashboard browser tests');
 
-describe.skipIf(skip)('dashboard in a real browser', () => {
-  let running: BrowserDashboard | undefined;
-  let store: EventStore;
-  let base: string;
-  let browser: Browser;
+// One block: every test drives the same signed-in page in order (recording builds on what was recorded before),
+// and the last checks the console of all of them under the Content-Security-Policy.
+describe.skipIf(suite.skip)('dashboard in a real browser', () => {
+  const running = suite.dashboard(() => {
+    const { exporter, note } = researchExporter({ key: 'browser-test-key-0123456789abcdef0123' });
+    return {
+      seed: (s) => seedDemoCaseload(s, { nowMs: DEMO_AS_OF, patients: 10 }),
+      app: { exporter, exportNote: note },
+    };
+  });
   let page: Page;
-  let staffAccounts: ReturnType<typeof createDashboardApp>['accounts'];
   let demoPatients: string[] = [];
   const consoleErrors: string[] = [];
 
   beforeAll(async () => {
-    const { exporter, note } = researchExporter({ key: 'browser-test-key-0123456789abcdef0123' });
-    running = await startBrowserDashboard(executablePath, {
-      seed: (s) => seedDemoCaseload(s, { nowMs: DEMO_AS_OF, patients: 10 }),
-      app: { exporter, exportNote: note },
-    });
-    ({ store, base, browser } = running);
-    staffAccounts = running.dashboard.accounts;
+    const { store, base, browser } = running;
+    const staffAccounts = running.dashboard.accounts;
     for await (const s of store.streamAll()) {
       if (s.event.type === 'EpisodeOpened') demoPatients.push(s.event.patientId);
     }
@@ -80,11 +71,9 @@ describe.skipIf(skip)('dashboard in a real browser', () => {
     page.on('pageerror', (e) => consoleErrors.push(e.message));
   });
 
-  afterAll(() => running?.close());
-
   /** Open a page of the app and wait until it has rendered (charts drawn). */
   async function open(path: string): Promise<void> {
-    await page.goto(`${base}${path}`);
+    await page.goto(`${running.base}${path}`);
     await page.waitForSelector('main[data-ready]');
     await page.waitForTimeout(300); // charts draw on the next animation frame
   }
@@ -94,7 +83,7 @@ describe.skipIf(skip)('dashboard in a real browser', () => {
   }
 
   async function versionOf(episodeId: string): Promise<number> {
-    return (await store.loadEpisode(episodeId)).version;
+    return (await running.store.loadEpisode(episodeId)).version;
   }
 
   it('lists every demo patient on the caseload, labelled as demo data', async () => {
@@ -132,7 +121,7 @@ describe.skipIf(skip)('dashboard in a real browser', () => {
       .evaluateAll((rows) =>
         rows.map((r) => [...r.querySelectorAll('td')].slice(0, 3).map((td) => td.textContent?.trim())),
       );
-    const { state } = await store.loadEpisode(READY.episodeId);
+    const { state } = await running.store.loadEpisode(READY.episodeId);
     const names: Record<string, string> = { phq9: 'PHQ-9', gad7: 'GAD-7' };
     const expected = state.context.assessments
       .filter((a) => a.instrument in names)
@@ -226,21 +215,23 @@ describe.skipIf(skip)('dashboard in a real browser', () => {
   });
 
   it('records concurrent medications and a consent withdrawal from their forms, and shows them on the patient page', async () => {
-    const caseload = (await (await page.request.get(`${base}/api/caseload`)).json()) as {
+    const caseload = (await (await page.request.get(`${running.base}/api/caseload`)).json()) as {
       rows: { patientId: string; episodeId: string; phase: string }[];
     };
     const row = caseload.rows.find((r) => r.phase === 'dosing-course' && r.patientId.startsWith('demo-'))!;
     // Medications are the medical team's: a medical clinician of the same care team signs in in a second window.
-    await passwordAccount(staffAccounts, {
+    await passwordAccount(running.dashboard.accounts, {
       email: 'medical@browser.kapkit.invalid',
       role: 'medical',
       password: 'browser test passphrase',
       team: 'Browser team',
     });
-    const context = await browser.newContext({ viewport: { width: 1360, height: 900 } });
+    const context = await running.browser.newContext({ viewport: { width: 1360, height: 900 } });
     const med = await context.newPage();
-    await signInWithPassword(med, base, 'medical@browser.kapkit.invalid', 'browser test passphrase');
-    await med.goto(`${base}/patients/${row.patientId}/record?form=medications&episode=${row.episodeId}`);
+    await signInWithPassword(med, running.base, 'medical@browser.kapkit.invalid', 'browser test passphrase');
+    await med.goto(
+      `${running.base}/patients/${row.patientId}/record?form=medications&episode=${row.episodeId}`,
+    );
     await med.waitForSelector('main[data-ready]');
     const before = await versionOf(row.episodeId);
     const last = med.locator('.medication-row').last();
@@ -251,7 +242,7 @@ describe.skipIf(skip)('dashboard in a real browser', () => {
     await med.locator('.ok-box').waitFor();
     await context.close();
     expect(await versionOf(row.episodeId)).toBe(before + 1);
-    const { state } = await store.loadEpisode(row.episodeId);
+    const { state } = await running.store.loadEpisode(row.episodeId);
     expect(state.context.medications?.list.map((m) => m.name)).toContain('lorazepam');
 
     await open(`/patients/${row.patientId}/record?form=consent&episode=${row.episodeId}`);
@@ -261,7 +252,7 @@ describe.skipIf(skip)('dashboard in a real browser', () => {
     await page.getByLabel('Remote (telehealth) dosing sessions with a chaperone').uncheck();
     await page.getByRole('button', { name: 'Record consent' }).click();
     await page.locator('.ok-box').waitFor();
-    expect((await store.loadEpisode(row.episodeId)).state.context.withdrawals.at(-1)?.scope).toEqual([
+    expect((await running.store.loadEpisode(row.episodeId)).state.context.withdrawals.at(-1)?.scope).toEqual([
       'research-use',
     ]);
 
@@ -308,7 +299,7 @@ describe.skipIf(skip)('dashboard in a real browser', () => {
     const second = await page.context().newPage();
     try {
       await open(`/patients/${PHQ.patientId}/record?form=phq9`);
-      await second.goto(`${base}/patients/${PHQ.patientId}/record?form=gad7`);
+      await second.goto(`${running.base}/patients/${PHQ.patientId}/record?form=gad7`);
       await second.waitForSelector('main[data-ready]');
       const before = await versionOf(PHQ.episodeId);
       for (let i = 1; i <= 9; i++) await page.locator(`fieldset[data-item="${i}"] input[value="0"]`).check();
@@ -322,7 +313,7 @@ describe.skipIf(skip)('dashboard in a real browser', () => {
       expect(await versionOf(PHQ.episodeId)).toBe(before + 2);
 
       // A real conflict: the course is paused in one tab while a dosing-session form is open in the other.
-      await second.goto(`${base}/patients/${PHQ.patientId}/record?form=integration`);
+      await second.goto(`${running.base}/patients/${PHQ.patientId}/record?form=integration`);
       await second.waitForSelector('main[data-ready]');
       await open(`/patients/${PHQ.patientId}/record?form=course`);
       await page.locator('input[name="action"][value="pause"]').check();

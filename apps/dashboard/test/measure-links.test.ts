@@ -116,6 +116,7 @@ describe('sending measures', () => {
   });
 });
 
+// One link's life, in order: opened, answered, retried, used.
 describe('the patient’s link', () => {
   let token: string;
   let requestId: string;
@@ -210,7 +211,10 @@ describe('the patient’s link', () => {
     expect(summary.patients[A.patientId]).toMatchObject({ completed: 1 });
     expect(summary.patients[B.patientId]).toBeUndefined();
   });
+});
 
+// The same topic, continued: links made for one test each (the block above follows one link from open to used).
+describe('the patient’s link', () => {
   it('checks the answers against the instruments, naming what is wrong', async () => {
     const body = (await (await send(C.patientId, ['gad7'])).json()) as MeasureLinkResponse;
     const res = await patientPost('/m/api/submit', {

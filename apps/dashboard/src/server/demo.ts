@@ -203,6 +203,14 @@ function restockForDose(log: LongEpisodeLog, d: number): void {
   log.delivered += doses;
 }
 
+/** The dose of every synthetic dosing session: a full 300 mg sublingual lozenge. */
+export const DEMO_DOSE = {
+  kind: 'full',
+  doseMg: 300,
+  route: 'sublingual',
+  formulation: 'sublingual-lozenge',
+} as const;
+
 /** A dosing session on day `d` (booked, pre-dose vitals, dose, post-dose vitals, completed), integrated 2 days later. */
 function dosingSession(log: LongEpisodeLog, d: number): void {
   const sessionId = `${log.o.episodeId}-s${log.dosesGiven + 1}`;
@@ -220,14 +228,7 @@ function dosingSession(log: LongEpisodeLog, d: number): void {
     diastolic: 78,
     heartRate: 72,
   });
-  log.add(log.day(d, 10 * 60 + 10), {
-    type: 'DoseAdministered',
-    sessionId,
-    kind: 'full',
-    doseMg: 300,
-    route: 'sublingual',
-    formulation: 'sublingual-lozenge',
-  });
+  log.add(log.day(d, 10 * 60 + 10), { type: 'DoseAdministered', sessionId, ...DEMO_DOSE });
   log.used += 1;
   // Observed two hours after the dose (the policy's observation time), then completed.
   log.add(log.day(d, 12 * 60 + 15), {

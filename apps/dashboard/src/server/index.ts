@@ -3,6 +3,8 @@
  * front end.
  * @packageDocumentation
  */
+
+export { announceDashboard } from './announce.js';
 export {
   createDashboardApp,
   type DashboardApp,

@@ -2,7 +2,7 @@
  * The JSON API of the dashboard: what the server sends and the browser reads. Types only (no runtime code),
  * shared by `src/server` and `src/client` so both sides agree on every field.
  */
-import type { KaplanMeierSummary, TrajectoryBin } from '@kapkit/analytics';
+import type { AnalysisReport, InstrumentReport, MeanInterval, Proportion } from '@kapkit/analytics';
 import type { OutcomeChartData } from '@kapkit/charts';
 import type { InstrumentDefinition } from '@kapkit/core/instruments';
 import type { EpisodeAssessment, EpisodeContext } from '@kapkit/core/read';
@@ -136,12 +136,9 @@ export interface InstrumentView {
   readonly safetyItems: readonly number[];
 }
 
-/** Latest score of one instrument and its change since baseline. */
-export interface ScoreSummary {
-  readonly instrument: string;
-  readonly at: string;
+/** Latest score of one instrument (its latest scored assessment) and its change since baseline. */
+export interface ScoreSummary extends Pick<EpisodeAssessment, 'instrument' | 'at' | 'severity'> {
   readonly total: number;
-  readonly severity: string | null;
   readonly severityLabel: string | null;
   /** Baseline: the last assessment on or before the first dose, else the first. */
   readonly baseline: number | null;
@@ -422,63 +419,37 @@ export interface AppendResponse {
 }
 
 /** A rate of the cohort (responders, remitters) with its confidence interval and its definition. */
-interface CohortRate {
-  readonly count: number;
-  readonly of: number;
-  readonly rate: number | null;
-  readonly lower: number | null;
-  readonly upper: number | null;
-  readonly definition: string;
-}
+/** A proportion of the cohort with its 95% interval and the definition it counts. */
+type CohortRate = Proportion & { readonly definition: string };
 
-export interface CohortInstrument {
-  readonly instrument: string;
-  readonly name: string;
-  readonly patients: number;
-  readonly evaluable: number;
-  readonly baseline: { readonly mean: number | null; readonly sd: number | null };
-  readonly latest: { readonly mean: number | null; readonly sd: number | null };
-  readonly change: {
-    readonly n: number;
-    readonly mean: number | null;
-    readonly lower: number | null;
-    readonly upper: number | null;
-  };
+/** A count of the cohort out of `of`, without its interval. */
+type CohortCount = Omit<Proportion, 'lower' | 'upper'>;
+
+/** One instrument of the cohort page: `analyzeOutcomes`' {@link InstrumentReport}, reduced to what it shows. */
+export interface CohortInstrument
+  extends Pick<
+    InstrumentReport,
+    'instrument' | 'name' | 'patients' | 'evaluable' | 'baseline' | 'latest' | 'trajectory' | 'timeToResponse'
+  > {
+  readonly change: Omit<MeanInterval, 'sd'>;
   readonly response: CohortRate;
   readonly remission: null | CohortRate;
-  readonly reliableImprovement: {
-    readonly count: number;
-    readonly of: number;
-    readonly rate: number | null;
-    readonly pointsNeeded: number | null;
-  };
-  readonly reliableDeterioration: {
-    readonly count: number;
-    readonly of: number;
-    readonly rate: number | null;
-  };
-  readonly effectSize: {
-    readonly label: string;
-    readonly n: number;
-    readonly dz: number | null;
-    readonly gav: number | null;
-  };
+  readonly reliableImprovement: CohortCount & { readonly pointsNeeded: number | null };
+  readonly reliableDeterioration: CohortCount;
+  readonly effectSize: Pick<InstrumentReport['effectSize'], 'label' | 'n' | 'dz' | 'gav'>;
   readonly mixedModel: null | {
     readonly slopePerWeek: number;
     readonly slopePerWeekSE: number;
     readonly converged: boolean;
   };
-  readonly trajectory: readonly TrajectoryBin[];
-  readonly timeToResponse: KaplanMeierSummary;
 }
 
-export interface CohortResponse {
+/** `GET /api/cohort`: the report's record count and notes, with its instruments as the page shows them. */
+export interface CohortResponse extends Pick<AnalysisReport, 'records' | 'notes'> {
   readonly asOf: string;
   readonly demo: boolean;
   readonly episodes: number;
-  readonly records: number;
   readonly instruments: readonly CohortInstrument[];
-  readonly notes: readonly string[];
 }
 
 /** `GET /api/session`: the signed-in account and the token writes must send in `X-CSRF-Token`. */

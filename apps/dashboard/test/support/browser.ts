@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
 import type { EventStore } from '@kapkit/store';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 import { createDashboardApp, type DashboardOptions } from '../../src/server/app.js';
 import { loadStaticFiles, type StaticFiles } from '../../src/server/static.js';
 import { openTempStore } from './store.js';
@@ -106,6 +107,17 @@ export async function signInWithPassword(page: Page, base: string, email: string
   await Promise.all([page.waitForURL(`${base}/`), page.click('button[type=submit]')]);
 }
 
+/**
+ * On a signed-in `page`: once `landing` shows, open `path` (under `base`) and, when it is ready, the text of its
+ * main element (a refusal says why there).
+ */
+export async function mainTextAt(page: Page, base: string, landing: string, path: string) {
+  await page.waitForSelector(landing);
+  await page.goto(`${base}${path}`);
+  await page.waitForSelector('main[data-ready]');
+  return page.locator('main').textContent();
+}
+
 /** What a browser suite runs against: the dashboard on a temporary store, served on 127.0.0.1, and Chromium. */
 export interface BrowserDashboard {
   readonly store: EventStore;
@@ -116,16 +128,19 @@ export interface BrowserDashboard {
   close(): Promise<void>;
 }
 
+/** What a browser suite's dashboard starts with: `seed` writes to its store, `app` adds to its options. */
+interface BrowserDashboardOptions {
+  readonly seed?: (store: EventStore) => Promise<unknown>;
+  readonly app?: Omit<DashboardOptions, 'store' | 'staticFiles'>;
+}
+
 /**
  * Open a temporary store, let `seed` write to it, serve the dashboard (the built front end, no log lines, and
  * `app`'s options) on 127.0.0.1 and launch Chromium. Whatever started is stopped again if a step fails.
  */
-export async function startBrowserDashboard(
+async function startBrowserDashboard(
   executablePath: string | null,
-  o: {
-    readonly seed?: (store: EventStore) => Promise<unknown>;
-    readonly app?: Omit<DashboardOptions, 'store' | 'staticFiles'>;
-  } = {},
+  o: BrowserDashboardOptions = {},
 ): Promise<BrowserDashboard> {
   const chromiumPath = requireChromium(executablePath);
   const { store, dispose } = await openTempStore();
@@ -146,4 +161,30 @@ export async function startBrowserDashboard(
     await close();
     throw error;
   }
+}
+
+/**
+ * A browser suite (`suite` names it in the skip warning): whether it is skipped (see {@link chromiumFor}) and
+ * its dashboard, started before the suite's tests and closed after them.
+ */
+export function browserSuite(suite: string): {
+  readonly skip: boolean;
+  /**
+   * Inside the suite's `describe`: start the dashboard in `beforeAll` (options made then) and close it in
+   * `afterAll`. The returned object holds the running dashboard's parts once the tests run.
+   */
+  dashboard(options?: () => BrowserDashboardOptions): BrowserDashboard;
+} {
+  const { executablePath, skip } = chromiumFor(suite);
+  return {
+    skip,
+    dashboard(options = () => ({})) {
+      const running = {} as { -readonly [K in keyof BrowserDashboard]?: BrowserDashboard[K] };
+      beforeAll(async () => {
+        Object.assign(running, await startBrowserDashboard(executablePath, options()));
+      });
+      afterAll(() => running.close?.());
+      return running as BrowserDashboard;
+    },
+  };
 }

@@ -4,11 +4,13 @@
  * administrator manages who sees what; they do not read clinical records (no caseload, no patient page).
  */
 import { type AccountStore, type AuditEntry, type AuditFilter, staffRoles } from '@kapkit/store';
-import { Hono } from 'hono';
+import { type Context, type Handler, Hono } from 'hono';
 import { z } from 'zod';
 import { checkedJson, zodIssues } from '../json-body.js';
+import { type GuardedContext, guardedRoutes } from './guarded.js';
 import { html, page, Raw } from './pages.js';
-import { type AuthEnv, type AuthSettings, allow, auditor } from './session.js';
+import type { RouteKey } from './policy.js';
+import { type AuthEnv, type AuthSettings, auditor } from './session.js';
 
 /** How long an invitation link made by an administrator stays valid: 7 days (kapkit default). */
 export const INVITATION_TTL_MS = 7 * 24 * 60 * 60_000;
@@ -63,85 +65,84 @@ export interface AdminRouteOptions {
 }
 
 export function adminRoutes(settings: AuthSettings, options: AdminRouteOptions): Hono<AuthEnv> {
-  // Long by design: the route table of the admin API (accounts, teams, care, audit), one short handler per route.
   const app = new Hono<AuthEnv>();
+  const route = guardedRoutes(app, settings);
   const accounts: AccountStore = settings.accounts;
   const audit = auditor(settings);
   const now = settings.now;
   const link = (token: string) => `/auth/link/${token}`;
+  /** A route whose JSON body `schema` checks (the 400 naming the fields otherwise). */
+  const withBody =
+    <K extends RouteKey, T>(
+      schema: z.ZodType<T>,
+      handle: (c: GuardedContext<K>, data: T) => Promise<Response>,
+    ) =>
+    async (c: GuardedContext<K>) => {
+      const body = await checkedJson(c, schema, 'saved');
+      return body.ok ? handle(c, body.data) : body.res;
+    };
+  /** The audit entry of an administrator's change, then the answer. */
+  const changed = async (c: Context<AuthEnv>, reason: string, body: object, status: 200 | 201 = 200) => {
+    await audit(c, { action: 'admin', outcome: 'allowed', reason });
+    return c.json(body, status);
+  };
 
-  app.get('/api/admin/users', allow(settings, 'GET /api/admin/users'), async (c) =>
-    c.json({ users: await accounts.listUsers() }),
-  );
+  route('GET /api/admin/users', async (c) => c.json({ users: await accounts.listUsers() }));
 
-  app.post('/api/admin/users', allow(settings, 'POST /api/admin/users'), async (c) => {
-    const body = await checkedJson(c, newUserBody, 'saved');
-    if (!body.ok) return body.res;
-    const user = await accounts.createUser(body.data, now());
-    const token = await accounts.createOneTimeToken('sign-in', user.id, now(), INVITATION_TTL_MS);
-    await audit(c, { action: 'admin', outcome: 'allowed', reason: 'user-created' });
-    return c.json({ user, signInLink: link(token) }, 201);
-  });
-
-  app.post('/api/admin/users/:userId', allow(settings, 'POST /api/admin/users/:userId'), async (c) => {
-    const body = await checkedJson(c, updateUserBody, 'saved');
-    if (!body.ok) return body.res;
-    const user = await accounts.updateUser(c.req.param('userId'), body.data);
-    await audit(c, { action: 'admin', outcome: 'allowed', reason: 'user-updated' });
-    return c.json({ user });
-  });
-
-  app.post(
-    '/api/admin/users/:userId/sign-in-link',
-    allow(settings, 'POST /api/admin/users/:userId/sign-in-link'),
-    async (c) => {
-      const user = await accounts.userById(c.req.param('userId'));
-      if (!user) return c.json({ error: 'not-found', message: 'No such account.' }, 404);
+  route(
+    'POST /api/admin/users',
+    withBody(newUserBody, async (c, data) => {
+      const user = await accounts.createUser(data, now());
       const token = await accounts.createOneTimeToken('sign-in', user.id, now(), INVITATION_TTL_MS);
-      await audit(c, { action: 'admin', outcome: 'allowed', reason: 'sign-in-link' });
-      return c.json({ signInLink: link(token) }, 201);
-    },
+      return changed(c, 'user-created', { user, signInLink: link(token) }, 201);
+    }),
   );
 
-  app.get('/api/admin/teams', allow(settings, 'GET /api/admin/teams'), async (c) =>
-    c.json({ teams: await accounts.listTeams() }),
+  route(
+    'POST /api/admin/users/:userId',
+    withBody(updateUserBody, async (c, data) => {
+      const user = await accounts.updateUser(c.req.param('userId'), data);
+      return changed(c, 'user-updated', { user });
+    }),
   );
 
-  app.post('/api/admin/teams', allow(settings, 'POST /api/admin/teams'), async (c) => {
-    const body = await checkedJson(c, newTeamBody, 'saved');
-    if (!body.ok) return body.res;
-    const team = await accounts.createTeam(body.data.name, now());
-    await audit(c, { action: 'admin', outcome: 'allowed', reason: 'team-created' });
-    return c.json({ team }, 201);
+  route('POST /api/admin/users/:userId/sign-in-link', async (c) => {
+    const user = await accounts.userById(c.req.param('userId'));
+    if (!user) return c.json({ error: 'not-found', message: 'No such account.' }, 404);
+    const token = await accounts.createOneTimeToken('sign-in', user.id, now(), INVITATION_TTL_MS);
+    return changed(c, 'sign-in-link', { signInLink: link(token) }, 201);
   });
 
-  app.post(
-    '/api/admin/teams/:teamId/members',
-    allow(settings, 'POST /api/admin/teams/:teamId/members'),
-    async (c) => {
-      const body = await checkedJson(c, teamMemberBody, 'saved');
-      if (!body.ok) return body.res;
-      await accounts.setTeamMember(c.req.param('teamId'), body.data.userId, body.data.member);
-      await audit(c, { action: 'admin', outcome: 'allowed', reason: 'team-members' });
-      return c.json({ ok: true });
-    },
+  route('GET /api/admin/teams', async (c) => c.json({ teams: await accounts.listTeams() }));
+
+  route(
+    'POST /api/admin/teams',
+    withBody(newTeamBody, async (c, data) => {
+      const team = await accounts.createTeam(data.name, now());
+      return changed(c, 'team-created', { team }, 201);
+    }),
   );
 
-  app.post(
-    '/api/admin/teams/:teamId/patients',
-    allow(settings, 'POST /api/admin/teams/:teamId/patients'),
-    async (c) => {
-      const body = await checkedJson(c, teamPatientsBody, 'saved');
-      if (!body.ok) return body.res;
-      await accounts.setTeamPatients(c.req.param('teamId'), body.data.patientIds, body.data.inCare);
-      for (const patientId of body.data.patientIds) {
+  route(
+    'POST /api/admin/teams/:teamId/members',
+    withBody(teamMemberBody, async (c, data) => {
+      await accounts.setTeamMember(c.req.param('teamId'), data.userId, data.member);
+      return changed(c, 'team-members', { ok: true });
+    }),
+  );
+
+  route(
+    'POST /api/admin/teams/:teamId/patients',
+    withBody(teamPatientsBody, async (c, data) => {
+      await accounts.setTeamPatients(c.req.param('teamId'), data.patientIds, data.inCare);
+      for (const patientId of data.patientIds) {
         await audit(c, { action: 'admin', outcome: 'allowed', reason: 'care-team', patientId });
       }
       return c.json({ ok: true });
-    },
+    }),
   );
 
-  app.get('/api/admin/patients', allow(settings, 'GET /api/admin/patients'), async (c) => {
+  route('GET /api/admin/patients', async (c) => {
     const teams = await accounts.listTeams();
     const patients = (await options.patientIds()).map((patientId) => ({
       patientId,
@@ -151,7 +152,7 @@ export function adminRoutes(settings: AuthSettings, options: AdminRouteOptions):
     return c.json({ patients });
   });
 
-  app.get('/api/audit', allow(settings, 'GET /api/audit'), async (c) => {
+  route('GET /api/audit', async (c) => {
     const q = auditQuery.safeParse(c.req.query());
     if (!q.success) {
       const issues = zodIssues(q.error);
@@ -162,8 +163,15 @@ export function adminRoutes(settings: AuthSettings, options: AdminRouteOptions):
     return c.json({ entries });
   });
 
-  // ── the search page ──────────────────────────────────────────────────────────────────────────────────────
-  app.get('/admin/audit', async (c) => {
+  app.get('/admin/audit', auditPage(settings));
+  return app;
+}
+
+/** The audit trail's search page, `/admin/audit` (server-rendered, for administrators). */
+function auditPage(settings: AuthSettings): Handler<AuthEnv> {
+  const accounts = settings.accounts;
+  const audit = auditor(settings);
+  return async (c) => {
     const s = c.get('session');
     if (!s)
       return c.redirect(`/auth/sign-in${c.get('signedOut') ? `?reason=${c.get('signedOut')}` : ''}`, 303);
@@ -226,9 +234,7 @@ ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
         { wide: true },
       ),
     );
-  });
-
-  return app;
+  };
 }
 
 /** `2026-03-02` → the start of that day, UTC; an ISO time as it is. */

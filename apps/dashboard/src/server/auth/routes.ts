@@ -38,14 +38,7 @@ function minutesUntil(iso: string, nowMs: number): number {
 
 /** The `/auth/*` routes, to mount on the dashboard app. */
 export function authRoutes(settings: AuthSettings, options: AuthRouteOptions): Hono<AuthEnv> {
-  // Long by design: the route table of sign-in (page, sign-in, sign-out, one-time links), one handler per route.
   const app = new Hono<AuthEnv>();
-  const accounts = settings.accounts;
-  const audit = auditor(settings);
-  const throttle = new AddressThrottle(
-    settings.addressThrottle.maxFailures,
-    settings.addressThrottle.windowMs,
-  );
 
   app.get('/auth/auth.css', (c) =>
     c.body(AUTH_CSS, 200, { 'Content-Type': 'text/css; charset=utf-8', 'Cache-Control': 'no-cache' }),
@@ -66,6 +59,20 @@ export function authRoutes(settings: AuthSettings, options: AuthRouteOptions): H
     }
     return next();
   });
+
+  passwordRoutes(app, settings, options);
+  oneTimeLinkRoutes(app, settings);
+  return app;
+}
+
+/** The sign-in page, the password sign-in (throttled per client address) and sign-out. */
+function passwordRoutes(app: Hono<AuthEnv>, settings: AuthSettings, options: AuthRouteOptions): void {
+  const accounts = settings.accounts;
+  const audit = auditor(settings);
+  const throttle = new AddressThrottle(
+    settings.addressThrottle.maxFailures,
+    settings.addressThrottle.windowMs,
+  );
 
   app.get('/auth/sign-in', (c) => {
     if (c.get('session')) return c.redirect('/', 303);
@@ -132,7 +139,11 @@ export function authRoutes(settings: AuthSettings, options: AuthRouteOptions): H
     clearSessionCookie(c, settings);
     return c.redirect('/auth/sign-in?reason=signed-out', 303);
   });
+}
 
+/** One-time sign-in links and the first administrator's set-up link. */
+function oneTimeLinkRoutes(app: Hono<AuthEnv>, settings: AuthSettings): void {
+  const accounts = settings.accounts;
   const usedLink = (c: Context) =>
     c.html(
       messagePage(
@@ -218,6 +229,4 @@ export function authRoutes(settings: AuthSettings, options: AuthRouteOptions): H
     await startSession(c, settings, admin, nowMs, { action: 'set-up' });
     return c.redirect('/admin/audit', 303);
   });
-
-  return app;
 }

@@ -68,12 +68,33 @@ function patientInstrument(d: InstrumentDefinition): PatientInstrument {
   };
 }
 
-/** The patient page's routes, to mount on the dashboard app. */
-export function patientRoutes(ctx: MeasureLinksContext): Hono {
-  // Long by design: the route table of the patient link (page, open, submit), one short handler per route over
-  // shared rate limits, as Hono apps are written.
-  const app = new Hono();
-  const { requests, registry } = ctx;
+type LinkFailure = 400 | 404 | 409 | 410 | 415 | 422 | 429;
+
+const fail = (c: Context, status: LinkFailure, body: PatientLinkError) => c.json(body, status);
+
+/** What the patient routes share: the audit trail, the rate-limited attempt and the answer to a closed link. */
+interface PatientKit {
+  readonly ctx: MeasureLinksContext;
+  readonly audit: (
+    c: Context,
+    outcome: 'allowed' | 'denied',
+    action: 'read' | 'write',
+    reason: string,
+    r?: MeasureRequest | null,
+  ) => Promise<void>;
+  /**
+   * Read the body, count the attempt against the client address and the link, and find the request. Returns
+   * the parsed body and the request, or the answer to send.
+   */
+  readonly attempt: <T extends { token: string }>(
+    c: Context,
+    schema: z.ZodType<T>,
+  ) => Promise<{ body: T; request: MeasureRequest } | { response: Response }>;
+  /** The plain answer for a request that is not open. */
+  readonly notOpen: (c: Context, r: MeasureRequest, action: 'read' | 'write') => Promise<Response>;
+}
+
+function patientKit(ctx: MeasureLinksContext): PatientKit {
   const limits = { ...DEFAULT_LINK_RATE_LIMITS, ...ctx.options.rateLimits };
   const perAddress = new AddressThrottle(limits.perAddress.maxAttempts, limits.perAddress.windowMs);
   const unknownPerAddress = new AddressThrottle(
@@ -81,19 +102,9 @@ export function patientRoutes(ctx: MeasureLinksContext): Hono {
     limits.unknownPerAddress.windowMs,
   );
   const perToken = new AddressThrottle(limits.perToken.maxAttempts, limits.perToken.windowMs);
-  const crisis = ctx.options.crisis ?? DEFAULT_CRISIS_SCREEN;
-  const files = ctx.staticFiles ? withPrecompressed(ctx.staticFiles) : null;
   const addressOf = ctx.options.addressOf ?? peerAddress;
 
-  const fail = (c: Context, status: 400 | 404 | 409 | 410 | 415 | 422 | 429, body: PatientLinkError) =>
-    c.json(body, status);
-  const audit = (
-    c: Context,
-    outcome: 'allowed' | 'denied',
-    action: 'read' | 'write',
-    reason: string,
-    r?: MeasureRequest | null,
-  ) =>
+  const audit: PatientKit['audit'] = (c, outcome, action, reason, r) =>
     ctx.settings.accounts.audit({
       atMs: ctx.now(),
       actorId: null,
@@ -107,37 +118,6 @@ export function patientRoutes(ctx: MeasureLinksContext): Hono {
       reason,
     });
 
-  // The page itself: the same for every token (the script asks for the form), never cached or indexed.
-  app.get('/m/:token', (c) => {
-    const f = files?.get('/m/index.html');
-    if (!f) return c.text('The patient page is not built.', 404);
-    const res = staticAnswer(c, f, 'no-store');
-    res.headers.set('X-Robots-Tag', 'noindex, nofollow');
-    return res;
-  });
-
-  app.use('/m/api/*', async (c, next) => {
-    await next();
-    c.header('Cache-Control', 'no-store');
-  });
-  app.use(
-    '/m/api/*',
-    bodyLimit({
-      maxSize: 16 * 1024,
-      onError: (c) => c.json({ error: 'invalid-input', message: 'The answers are too large to send.' }, 413),
-    }),
-  );
-  app.use('/m/api/*', async (c, next) => {
-    if (!/^application\/json\b/i.test(c.req.header('content-type') ?? '')) {
-      return fail(c, 415, { error: 'invalid-input', message: 'Send the request body as application/json.' });
-    }
-    const origin = c.req.header('origin');
-    if (origin !== undefined && !acceptedOrigin(origin, ctx.allowedOrigins())) {
-      return fail(c, 400, { error: 'invalid-input', message: 'Cross-origin requests are not accepted.' });
-    }
-    return next();
-  });
-
   const tooMany = (c: Context) => {
     c.header('Retry-After', '600');
     return fail(c, 429, {
@@ -146,10 +126,6 @@ export function patientRoutes(ctx: MeasureLinksContext): Hono {
     });
   };
 
-  /**
-   * Read the body, count the attempt against the client address and the link, and find the request. Returns
-   * the parsed body and the request, or the answer to send.
-   */
   async function attempt<T extends { token: string }>(
     c: Context,
     schema: z.ZodType<T>,
@@ -184,7 +160,7 @@ export function patientRoutes(ctx: MeasureLinksContext): Hono {
     const tokenKey = hashMeasureToken(parsed.data.token);
     if (perToken.blocked(tokenKey, nowMs)) return { response: tooMany(c) };
     perToken.fail(tokenKey, nowMs);
-    const request = await requests.byToken(parsed.data.token, nowMs);
+    const request = await ctx.requests.byToken(parsed.data.token, nowMs);
     if (!request) {
       if (address !== null) unknownPerAddress.fail(address, nowMs);
       await audit(c, 'denied', 'read', 'unknown-link');
@@ -199,7 +175,6 @@ export function patientRoutes(ctx: MeasureLinksContext): Hono {
     return { body: parsed.data, request };
   }
 
-  /** The plain answer for a request that is not open. */
   const notOpen = async (c: Context, r: MeasureRequest, action: 'read' | 'write') => {
     await audit(c, 'denied', action, `link-${r.status}`, r);
     if (r.status === 'completed') {
@@ -221,134 +196,193 @@ export function patientRoutes(ctx: MeasureLinksContext): Hono {
     });
   };
 
-  app.post('/m/api/open', async (c) => {
-    const got = await attempt(c, openBody);
-    if ('response' in got) return got.response;
-    const r = got.request;
-    if (r.status !== 'sent' && r.status !== 'opened') return notOpen(c, r, 'read');
-    const instruments: PatientInstrument[] = [];
-    for (const id of r.instruments) {
-      const d = registry.find(id);
-      if (!d?.licence.itemTextIncluded) {
-        return fail(c, 422, {
-          error: 'not-saved',
-          message: 'This questionnaire cannot be shown. Please contact your care team.',
-        });
-      }
-      instruments.push(patientInstrument(d));
-    }
-    await requests.markOpened(r.id, ctx.now());
-    await audit(c, 'allowed', 'read', 'link-opened', r);
-    const body: PatientFormResponse = {
-      status: 'open',
-      expiresAt: r.expiresAt,
-      instruments,
-      crisis,
-      clinicPhone: ctx.options.clinicPhone ?? null,
-    };
-    return c.json(body);
+  return { ctx, audit, attempt, notOpen };
+}
+
+/** The patient page's routes, to mount on the dashboard app. */
+export function patientRoutes(ctx: MeasureLinksContext): Hono {
+  const app = new Hono();
+  const kit = patientKit(ctx);
+  const files = ctx.staticFiles ? withPrecompressed(ctx.staticFiles) : null;
+
+  // The page itself: the same for every token (the script asks for the form), never cached or indexed.
+  app.get('/m/:token', (c) => {
+    const f = files?.get('/m/index.html');
+    if (!f) return c.text('The patient page is not built.', 404);
+    const res = staticAnswer(c, f, 'no-store');
+    res.headers.set('X-Robots-Tag', 'noindex, nofollow');
+    return res;
   });
 
-  app.post('/m/api/submit', async (c) => {
-    const got = await attempt(c, submitBody);
-    if ('response' in got) return got.response;
-    const r = got.request;
-    const { answers } = got.body;
-    if (r.status === 'revoked' || (r.status === 'expired' && r.submittedAt === null))
-      return notOpen(c, r, 'write');
-    // The answers: exactly the request's instruments, every item answered with one of its options.
-    const problems: string[] = [];
-    const definitions = new Map<string, InstrumentDefinition>();
-    for (const key of Object.keys(answers)) {
-      if (!r.instruments.includes(key)) problems.push(`answers.${key}: not part of this questionnaire`);
+  app.use('/m/api/*', async (c, next) => {
+    await next();
+    c.header('Cache-Control', 'no-store');
+  });
+  app.use(
+    '/m/api/*',
+    bodyLimit({
+      maxSize: 16 * 1024,
+      onError: (c) => c.json({ error: 'invalid-input', message: 'The answers are too large to send.' }, 413),
+    }),
+  );
+  app.use('/m/api/*', async (c, next) => {
+    if (!/^application\/json\b/i.test(c.req.header('content-type') ?? '')) {
+      return fail(c, 415, { error: 'invalid-input', message: 'Send the request body as application/json.' });
     }
-    for (const id of r.instruments) {
-      const d = registry.find(id);
-      const given = answers[id];
-      if (!d) {
-        problems.push(`answers.${id}: this questionnaire is no longer available`);
-        continue;
-      }
-      definitions.set(id, d);
-      if (!given) {
-        problems.push(`answers.${id}: missing (${d.name})`);
-        continue;
-      }
-      if (given.length !== d.items.length) {
-        problems.push(`answers.${id}: expected ${d.items.length} answers, got ${given.length}`);
-        continue;
-      }
-      given.forEach((v, i) => {
-        const scale = d.items[i]!.scale ?? d.scale;
-        if (v < scale.min || v > scale.max) {
-          problems.push(
-            `answers.${id}[${i}] (question ${i + 1}): expected ${scale.min} to ${scale.max}, got ${v}`,
-          );
-        }
-      });
+    const origin = c.req.header('origin');
+    if (origin !== undefined && !acceptedOrigin(origin, ctx.allowedOrigins())) {
+      return fail(c, 400, { error: 'invalid-input', message: 'Cross-origin requests are not accepted.' });
     }
-    if (problems.length > 0) {
-      return fail(c, 400, {
-        error: 'invalid-input',
-        message: `Not sent: ${problems.slice(0, 3).join('; ')}`,
-      });
-    }
-    const crisisShown = r.instruments.some((id) =>
-      tripsSafetyRule(definitions.get(id)!.safety ?? [], answers[id]!),
-    );
-    const begun = await requests.beginSubmission(r.id, ctx.now());
-    if (!begun) return notOpen(c, (await requests.get(r.id, ctx.now())) ?? r, 'write');
-    const at = ctx.isoAt(Date.parse(begun.submittedAt));
-    const { state } = await ctx.store.loadEpisode(r.episodeId);
-    const completed = completeEvents(
-      r.instruments.map((id) => ({
-        type: 'AssessmentRecorded',
-        id: `pr-${createHash('sha256').update(`${r.id}:${id}`).digest('hex').slice(0, 32)}`,
-        at,
-        recordedAt: at,
-        recordedBy: 'patient',
-        instrument: id,
-        responses: answers[id]!,
-      })),
-      { episodeId: r.episodeId, patientId: r.patientId, synthetic: state.context.synthetic, at },
-      registry,
-    );
-    if (!completed.ok) {
-      return fail(c, 400, {
-        error: 'invalid-input',
-        message: `Not sent: ${completed.issues
-          .slice(0, 3)
-          .map((i) => `${i.path}: ${i.message}`)
-          .join('; ')}`,
-      });
-    }
-    let status: PatientSubmitResponse['status'];
-    try {
-      const result = await ctx.store.append(r.episodeId, completed.events, { expectedVersion: 'any' });
-      status = result.status === 'appended' ? 'recorded' : 'duplicate';
-    } catch (error) {
-      if (error instanceof EventIdConflictError) return notOpen(c, { ...r, status: 'completed' }, 'write');
-      if (error instanceof EventRefusedError) {
-        // The episode machine refused (a closed course, say). A positive safety answer is kept by the store as
-        // a safety signal of the patient, so the care team still gets the urgent alert.
-        ctx.log(`patient submission refused: ${error.refusal.code}`);
-        await audit(c, 'denied', 'write', `refused-${error.refusal.code}`, r);
-        return fail(c, 422, {
-          error: 'not-saved',
-          message: 'Your answers could not be recorded. Please contact your care team.',
-        });
-      }
-      throw error;
-    }
-    await requests.complete(
-      r.id,
-      ctx.now(),
-      completed.events.map((e) => e.id),
-    );
-    await audit(c, 'allowed', 'write', 'patient-reported', r);
-    const body: PatientSubmitResponse = { status, crisis: crisisShown };
-    return c.json(body, status === 'recorded' ? 201 : 200);
+    return next();
   });
 
+  app.post('/m/api/open', (c) => openForm(kit, c));
+  app.post('/m/api/submit', (c) => submitAnswers(kit, c));
   return app;
+}
+
+/** `POST /m/api/open`: the form of an open request. */
+async function openForm(kit: PatientKit, c: Context): Promise<Response> {
+  const { ctx } = kit;
+  const got = await kit.attempt(c, openBody);
+  if ('response' in got) return got.response;
+  const r = got.request;
+  if (r.status !== 'sent' && r.status !== 'opened') return kit.notOpen(c, r, 'read');
+  const instruments: PatientInstrument[] = [];
+  for (const id of r.instruments) {
+    const d = ctx.registry.find(id);
+    if (!d?.licence.itemTextIncluded) {
+      return fail(c, 422, {
+        error: 'not-saved',
+        message: 'This questionnaire cannot be shown. Please contact your care team.',
+      });
+    }
+    instruments.push(patientInstrument(d));
+  }
+  await ctx.requests.markOpened(r.id, ctx.now());
+  await kit.audit(c, 'allowed', 'read', 'link-opened', r);
+  const body: PatientFormResponse = {
+    status: 'open',
+    expiresAt: r.expiresAt,
+    instruments,
+    crisis: ctx.options.crisis ?? DEFAULT_CRISIS_SCREEN,
+    clinicPhone: ctx.options.clinicPhone ?? null,
+  };
+  return c.json(body);
+}
+
+/**
+ * The answers checked against the request: exactly its instruments, every item answered with one of its
+ * options. Returns the problems and the definitions found.
+ */
+function answerProblems(
+  r: MeasureRequest,
+  answers: Readonly<Record<string, readonly number[]>>,
+  registry: MeasureLinksContext['registry'],
+): { problems: string[]; definitions: Map<string, InstrumentDefinition> } {
+  const problems: string[] = [];
+  const definitions = new Map<string, InstrumentDefinition>();
+  for (const key of Object.keys(answers)) {
+    if (!r.instruments.includes(key)) problems.push(`answers.${key}: not part of this questionnaire`);
+  }
+  for (const id of r.instruments) {
+    const d = registry.find(id);
+    const given = answers[id];
+    if (!d) {
+      problems.push(`answers.${id}: this questionnaire is no longer available`);
+      continue;
+    }
+    definitions.set(id, d);
+    if (!given) {
+      problems.push(`answers.${id}: missing (${d.name})`);
+      continue;
+    }
+    if (given.length !== d.items.length) {
+      problems.push(`answers.${id}: expected ${d.items.length} answers, got ${given.length}`);
+      continue;
+    }
+    given.forEach((v, i) => {
+      const scale = d.items[i]!.scale ?? d.scale;
+      if (v < scale.min || v > scale.max) {
+        problems.push(
+          `answers.${id}[${i}] (question ${i + 1}): expected ${scale.min} to ${scale.max}, got ${v}`,
+        );
+      }
+    });
+  }
+  return { problems, definitions };
+}
+
+/** `POST /m/api/submit`: the answers, recorded as one `AssessmentRecorded` per instrument. */
+async function submitAnswers(kit: PatientKit, c: Context): Promise<Response> {
+  const { ctx, audit, notOpen } = kit;
+  const { requests, registry } = ctx;
+  const got = await kit.attempt(c, submitBody);
+  if ('response' in got) return got.response;
+  const r = got.request;
+  const { answers } = got.body;
+  if (r.status === 'revoked' || (r.status === 'expired' && r.submittedAt === null))
+    return notOpen(c, r, 'write');
+  const { problems, definitions } = answerProblems(r, answers, registry);
+  if (problems.length > 0) {
+    return fail(c, 400, {
+      error: 'invalid-input',
+      message: `Not sent: ${problems.slice(0, 3).join('; ')}`,
+    });
+  }
+  const crisisShown = r.instruments.some((id) =>
+    tripsSafetyRule(definitions.get(id)!.safety ?? [], answers[id]!),
+  );
+  const begun = await requests.beginSubmission(r.id, ctx.now());
+  if (!begun) return notOpen(c, (await requests.get(r.id, ctx.now())) ?? r, 'write');
+  const at = ctx.isoAt(Date.parse(begun.submittedAt));
+  const { state } = await ctx.store.loadEpisode(r.episodeId);
+  const completed = completeEvents(
+    r.instruments.map((id) => ({
+      type: 'AssessmentRecorded',
+      id: `pr-${createHash('sha256').update(`${r.id}:${id}`).digest('hex').slice(0, 32)}`,
+      at,
+      recordedAt: at,
+      recordedBy: 'patient',
+      instrument: id,
+      responses: answers[id]!,
+    })),
+    { episodeId: r.episodeId, patientId: r.patientId, synthetic: state.context.synthetic, at },
+    registry,
+  );
+  if (!completed.ok) {
+    return fail(c, 400, {
+      error: 'invalid-input',
+      message: `Not sent: ${completed.issues
+        .slice(0, 3)
+        .map((i) => `${i.path}: ${i.message}`)
+        .join('; ')}`,
+    });
+  }
+  let status: PatientSubmitResponse['status'];
+  try {
+    const result = await ctx.store.append(r.episodeId, completed.events, { expectedVersion: 'any' });
+    status = result.status === 'appended' ? 'recorded' : 'duplicate';
+  } catch (error) {
+    if (error instanceof EventIdConflictError) return notOpen(c, { ...r, status: 'completed' }, 'write');
+    if (error instanceof EventRefusedError) {
+      // The episode machine refused (a closed course, say). A positive safety answer is kept by the store as
+      // a safety signal of the patient, so the care team still gets the urgent alert.
+      ctx.log(`patient submission refused: ${error.refusal.code}`);
+      await audit(c, 'denied', 'write', `refused-${error.refusal.code}`, r);
+      return fail(c, 422, {
+        error: 'not-saved',
+        message: 'Your answers could not be recorded. Please contact your care team.',
+      });
+    }
+    throw error;
+  }
+  await requests.complete(
+    r.id,
+    ctx.now(),
+    completed.events.map((e) => e.id),
+  );
+  await audit(c, 'allowed', 'write', 'patient-reported', r);
+  const body: PatientSubmitResponse = { status, crisis: crisisShown };
+  return c.json(body, status === 'recorded' ? 201 : 200);
 }

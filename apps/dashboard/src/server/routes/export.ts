@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
-import { type AuthEnv, allow } from '../auth/session.js';
+import { guardedRoutes } from '../auth/guarded.js';
+import type { AuthEnv } from '../auth/session.js';
 import { apiError, invalid } from '../http.js';
 import type { RouteDeps } from './deps.js';
 
@@ -7,8 +8,9 @@ import type { RouteDeps } from './deps.js';
 export function exportRoutes(deps: RouteDeps): Hono<AuthEnv> {
   const { options, store, settings, audit, asOf } = deps;
   const routes = new Hono<AuthEnv>();
+  const route = guardedRoutes(routes, settings);
 
-  routes.get('/api/export', allow(settings, 'GET /api/export'), async (c) => {
+  route('GET /api/export', async (c) => {
     const exporter = options.exporter;
     if (!exporter) {
       return apiError(c, 503, {

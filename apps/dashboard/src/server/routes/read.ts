@@ -6,7 +6,8 @@ import type {
   MetaResponse,
   PatientResponse,
 } from '../../shared/api.js';
-import { type AuthEnv, allow } from '../auth/session.js';
+import { guardedRoutes } from '../auth/guarded.js';
+import type { AuthEnv } from '../auth/session.js';
 import { apiError } from '../http.js';
 import { sortCaseload } from '../views/caseload.js';
 import { episodeView, phaseOfState } from '../views/episode.js';
@@ -17,8 +18,9 @@ export function readRoutes(deps: RouteDeps): Hono<AuthEnv> {
   const { options, store, registry, read, settings, accounts, audit, bodyLimitBytes, now, asOf } = deps;
   const { sessionOf, inCare, notInCare } = deps;
   const routes = new Hono<AuthEnv>();
+  const route = guardedRoutes(routes, settings);
 
-  routes.get('/api/session', allow(settings, 'GET /api/session'), (c) => {
+  route('GET /api/session', (c) => {
     const s = sessionOf(c);
     return c.json({
       user: { id: s.user.id, email: s.user.email, displayName: s.user.displayName, role: s.user.role },
@@ -28,7 +30,7 @@ export function readRoutes(deps: RouteDeps): Hono<AuthEnv> {
     });
   });
 
-  routes.get('/api/meta', allow(settings, 'GET /api/meta'), async (c) => {
+  route('GET /api/meta', async (c) => {
     await read.refresh();
     const body: MetaResponse = {
       app: 'kapkit dashboard',
@@ -51,11 +53,9 @@ export function readRoutes(deps: RouteDeps): Hono<AuthEnv> {
     return c.json(body);
   });
 
-  routes.get('/api/instruments', allow(settings, 'GET /api/instruments'), (c) =>
-    c.json(registry.list() satisfies InstrumentsResponse),
-  );
+  route('GET /api/instruments', (c) => c.json(registry.list() satisfies InstrumentsResponse));
 
-  routes.get('/api/caseload', allow(settings, 'GET /api/caseload'), async (c) => {
+  route('GET /api/caseload', async (c) => {
     await read.refresh();
     const when = asOf();
     const signals = await read.signalsByPatient();
@@ -78,7 +78,7 @@ export function readRoutes(deps: RouteDeps): Hono<AuthEnv> {
     return c.json(body);
   });
 
-  routes.get('/api/patients/:patientId', allow(settings, 'GET /api/patients/:patientId'), async (c) => {
+  route('GET /api/patients/:patientId', async (c) => {
     await read.refresh();
     const patientId = c.req.param('patientId');
     if (!(await inCare(c, patientId))) return notInCare(c, 'read', patientId, c.req.query('episode') ?? null);
@@ -131,7 +131,7 @@ export function readRoutes(deps: RouteDeps): Hono<AuthEnv> {
     return c.json(body);
   });
 
-  routes.get('/api/cohort', allow(settings, 'GET /api/cohort'), async (c) => {
+  route('GET /api/cohort', async (c) => {
     const result = await read.cohort();
     await audit(c, { action: 'read', outcome: 'allowed', reason: 'cohort' });
     const body: CohortResponse = {

@@ -17,6 +17,7 @@ import { dosedSessions, plannedDoseFor } from '@kapkit/core/read';
 import type { StoredSafetySignal } from '@kapkit/store';
 import type { DoseView, EpisodeView, VitalsView } from '../../shared/api.js';
 import { signalAlerts, sortAlerts } from './alerts.js';
+import { pick } from './pick.js';
 import { timelineOf } from './timeline.js';
 
 type Session = EpisodeContext['sessions'][number];
@@ -87,23 +88,11 @@ function scheduleView(
   | 'criticalPeriods'
 > {
   return {
-    dosesGiven: status.dosesGiven,
-    plannedDosingSessions: status.plannedDosingSessions,
-    dosesOnHand: status.dosesOnHand,
-    dosesAuthorized: status.dosesAuthorized,
-    followUp: status.followUp
-      ? { lastAt: status.followUp.lastAt, dueAt: status.followUp.dueAt, overdue: status.followUp.overdue }
-      : null,
-    measures: status.measures.map((m) => ({
-      instrument: m.instrument,
-      rule: m.rule,
-      dueAt: m.dueAt,
-      status: m.status,
-    })),
+    ...pick(status, 'dosesGiven', 'plannedDosingSessions', 'dosesOnHand', 'dosesAuthorized'),
+    followUp: status.followUp ? pick(status.followUp, 'lastAt', 'dueAt', 'overdue') : null,
+    measures: status.measures.map((m) => pick(m, 'instrument', 'rule', 'dueAt', 'status')),
     criticalPeriods: {
-      windowDays: status.criticalPeriods.windowDays,
-      nextDoseBefore: status.criticalPeriods.nextDoseBefore,
-      nextDoseLatestDay: status.criticalPeriods.nextDoseLatestDay,
+      ...pick(status.criticalPeriods, 'windowDays', 'nextDoseBefore', 'nextDoseLatestDay'),
       coverage: status.criticalPeriods.analysis.coverage?.fraction ?? null,
       windows: windows.map((w) => ({
         doseNumber: c.sessions.find((x) => x.sessionId === w.sessionId)?.doseNumber ?? w.doseNumber,
@@ -121,9 +110,7 @@ function consentAndMedications(
 ): Pick<EpisodeView, 'consent' | 'medications'> {
   return {
     consent: {
-      required: status.consent.required,
-      inForce: status.consent.inForce,
-      withdrawn: status.consent.withdrawn,
+      ...pick(status.consent, 'required', 'inForce', 'withdrawn'),
       documentVersion: status.consent.latest?.documentVersion ?? null,
       recordedAt: status.consent.latest?.at ?? null,
     },
@@ -159,28 +146,12 @@ function treatmentView(
     titration: c.plan?.titration ?? null,
     nextPlannedDoseMg: plannedDoseFor(c, dosedSessions(c).length + 1),
     maintenance: status.maintenance
-      ? {
-          intervalDays: status.maintenance.intervalDays,
-          sessions: status.maintenance.sessions,
-          lastDoseAt: status.maintenance.lastDoseAt,
-          nextDueAt: status.maintenance.nextDueAt,
-          status: status.maintenance.status,
-        }
+      ? pick(status.maintenance, 'intervalDays', 'sessions', 'lastDoseAt', 'nextDueAt', 'status')
       : null,
-    prescription: c.prescription
-      ? {
-          route: c.prescription.route,
-          formulation: c.prescription.formulation,
-          doseMg: c.prescription.doseMg,
-        }
-      : null,
+    prescription: c.prescription ? pick(c.prescription, 'route', 'formulation', 'doseMg') : null,
     currentSessionId: c.currentSessionId,
     vitalsHold: status.vitalsHold,
-    policy: {
-      holdSystolicAbove: c.policy.holdSystolicAbove,
-      holdDiastolicAbove: c.policy.holdDiastolicAbove,
-      criticalPeriodDays: c.policy.criticalPeriodDays,
-    },
+    policy: pick(c.policy, 'holdSystolicAbove', 'holdDiastolicAbove', 'criticalPeriodDays'),
   };
 }
 
@@ -196,36 +167,17 @@ function safetyView(
   return {
     alerts: sortAlerts([...signalAlerts(signals), ...status.alerts]),
     safetySignals: signals.map((s) => ({
-      id: s.id,
-      eventType: s.eventType,
-      eventAt: s.eventAt,
-      refusalCode: s.refusalCode,
-      recordedAt: s.recordedAt,
-      recordedBy: s.recordedBy,
-      signals: s.signals.map((f) => ({ rule: f.rule, value: f.value, message: f.message })),
-      review: s.review
-        ? { outcome: s.review.outcome, reviewedBy: s.review.reviewedBy, at: s.review.at }
-        : null,
+      ...pick(s, 'id', 'eventType', 'eventAt', 'refusalCode', 'recordedAt', 'recordedBy'),
+      signals: s.signals.map((f) => pick(f, 'rule', 'value', 'message')),
+      review: s.review ? pick(s.review, 'outcome', 'reviewedBy', 'at') : null,
     })),
-    unreviewedSafetyFlags: status.unreviewedSafetyFlags.map((f) => ({
-      assessmentEventId: f.assessmentEventId,
-      rule: f.rule,
-      instrument: f.instrument,
-      item: f.item,
-      value: f.value,
-      at: f.at,
-      kind: f.kind,
-    })),
-    unreviewedAdverseEvents: status.unreviewedAdverseEvents.map((a) => ({
-      eventId: a.eventId,
-      at: a.at,
-      code: a.code,
-      severity: a.severity,
-      sessionId: a.sessionId,
-      unknownSession: a.unknownSession,
-      recordedBy: a.recordedBy,
-    })),
-    treatmentStopped: c.treatmentStopped ? { at: c.treatmentStopped.at, by: c.treatmentStopped.by } : null,
+    unreviewedSafetyFlags: status.unreviewedSafetyFlags.map((f) =>
+      pick(f, 'assessmentEventId', 'rule', 'instrument', 'item', 'value', 'at', 'kind'),
+    ),
+    unreviewedAdverseEvents: status.unreviewedAdverseEvents.map((a) =>
+      pick(a, 'eventId', 'at', 'code', 'severity', 'sessionId', 'unknownSession', 'recordedBy'),
+    ),
+    treatmentStopped: c.treatmentStopped ? pick(c.treatmentStopped, 'at', 'by') : null,
   };
 }
 
@@ -269,14 +221,9 @@ export function episodeView(
       registry,
       ...(reliableChangeSd ? { reliableChange: { sd: reliableChangeSd } } : {}),
     }),
-    assessments: c.assessments.map((a) => ({
-      eventId: a.eventId,
-      at: a.at,
-      instrument: a.instrument,
-      responses: a.responses,
-      context: a.context,
-      recordedBy: a.recordedBy,
-    })),
+    assessments: c.assessments.map((a) =>
+      pick(a, 'eventId', 'at', 'instrument', 'responses', 'context', 'recordedBy'),
+    ),
     latestAssessments: latestPerInstrument(c),
     context: { ...c, assessments: [], history: [] },
   };

@@ -8,14 +8,15 @@ import { api } from './api.js';
 import { h, mount } from './dom.js';
 import { leavePage } from './lifecycle.js';
 import { renderCaseload } from './pages/caseload.js';
-import { renderExport } from './pages/export.js';
-import { renderRecord } from './pages/record.js';
 import { loadSession } from './session.js';
 import { errorBox } from './ui.js';
 
-// The chart pages load chart.js on demand: the caseload and the forms do not need it.
+// Only the caseload is in the first load. The chart pages load chart.js on demand (the caseload and the forms
+// do not need it), and the recording forms and the export page load when first opened.
 const patientPage = () => import('./pages/patient.js');
 const cohortPage = () => import('./pages/cohort.js');
+const recordPage = () => import('./pages/record.js');
+const exportPage = () => import('./pages/export.js');
 
 const main = document.getElementById('main') as HTMLElement;
 let generation = 0;
@@ -41,9 +42,9 @@ async function route(): Promise<void> {
         url.searchParams.get('episode') ?? undefined,
       );
     else if (parts[0] === 'patients' && parts[1] && parts[2] === 'record')
-      page = await renderRecord(parts[1], url.searchParams.get('form') ?? undefined);
+      page = await (await recordPage()).renderRecord(parts[1], url.searchParams.get('form') ?? undefined);
     else if (path === '/cohort') page = await (await cohortPage()).renderCohort();
-    else if (path === '/export') page = await renderExport();
+    else if (path === '/export') page = await (await exportPage()).renderExport();
     else
       page = h(
         'section',

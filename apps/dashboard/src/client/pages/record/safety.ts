@@ -1,3 +1,4 @@
+import { adverseEventCodes, adverseEventSeverities } from '@kapkit/core/vocabularies';
 import type { EpisodeView } from '../../../shared/api.js';
 import { h } from '../../dom.js';
 import { day } from '../../format.js';
@@ -79,29 +80,13 @@ export function reviewForm(ep: EpisodeView, ctx: FormContext): HTMLElement {
   );
 }
 
-const ADVERSE_CODES = [
-  'nausea',
-  'vomiting',
-  'elevated-blood-pressure',
-  'tachycardia',
-  'dissociation-distress',
-  'anxiety',
-  'headache',
-  'dizziness',
-  'sedation',
-  'fall',
-  'urinary-symptoms',
-  'suicidal-ideation',
-  'other',
-];
-
 /** An adverse event, during or between sessions; accepted in every phase, closed courses included. */
 export function adverseEventForm(ep: EpisodeView, ctx: FormContext): HTMLElement {
-  const code = select(codeOptions(ADVERSE_CODES), 'nausea', { name: 'code' });
+  const code = select(codeOptions(adverseEventCodes), 'nausea', { name: 'code' });
   const severity = radios(
     'Severity',
     'severity',
-    codeOptions(['mild', 'moderate', 'severe', 'serious']),
+    codeOptions(adverseEventSeverities),
     'adverse.severity',
     'mild',
   );

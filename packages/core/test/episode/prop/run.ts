@@ -6,9 +6,10 @@ import { defaultPolicy } from '../../../src/episode/policy.js';
 import { refusalCodes } from '../../../src/episode/rules.js';
 import { normalizeInstrumentId } from '../../../src/instruments/registry.js';
 import { clinicalOrder, type Happenings, inForceOf, noHappenings, type SessionFacts } from './facts.js';
-import { Ledger, registry } from './ledger.js';
+import { Ledger } from './ledger.js';
 import { type FoldState, materialize, voidedIds } from './materialize.js';
 import { type Command, MINUTE, T0 } from './payloads.js';
+import { registry } from './record.js';
 
 // Folding commands with decide against the ledger, and what the context and the status must then say.
 

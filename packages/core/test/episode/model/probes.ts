@@ -427,3 +427,8 @@ export function traverseMachine() {
   };
   return { paths, edges, probe };
 }
+
+/** Asserts that every one of `wanted` (strings, or matchers) is among the `seen` outcomes. */
+export function expectAmong(seen: Iterable<string>, wanted: readonly unknown[]): void {
+  expect([...seen]).toEqual(expect.arrayContaining([...wanted]));
+}

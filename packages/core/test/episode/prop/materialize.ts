@@ -1,5 +1,5 @@
 import type { EpisodeState } from '../../../src/episode/decide.js';
-import type { EpisodeEvent, EventOf } from '../../../src/episode/events.js';
+import type { EpisodeEvent, EventOf, EventType } from '../../../src/episode/events.js';
 import { primaryRoleOf } from '../../../src/episode/permissions.js';
 import { normalizeInstrumentId } from '../../../src/instruments/registry.js';
 import { type Command, DAY, EPISODE, MINUTE, PATIENT } from './payloads.js';
@@ -50,6 +50,16 @@ function sessionsOf(events: readonly EpisodeEvent[]) {
 
 const lastOf = <T>(xs: readonly T[], p: (x: T) => boolean): T | undefined => [...xs].reverse().find(p);
 
+/** The id of the last event of `type` in force that `p` picks, else of the last event of that type, or 'none'. */
+function lastIdOf<T extends EventType>(
+  inForce: readonly EpisodeEvent[],
+  type: T,
+  p: (e: EventOf<T>) => boolean,
+): string {
+  const ofType = inForce.filter((e): e is EventOf<T> => e.type === type);
+  return (lastOf(ofType, p) ?? ofType[ofType.length - 1])?.id ?? 'none';
+}
+
 /** The raw event for a command, given what was accepted so far. */
 export function materialize(cmd: Command, index: number, f: FoldState): unknown {
   const late = cmd.dt < 0 || cmd.beforeLastDose === true;
@@ -90,25 +100,18 @@ export function materialize(cmd: Command, index: number, f: FoldState): unknown 
               : mg / rxMg;
     } else if (v === '@flagged') {
       // The last assessment with an item 9 that raised a flag (else the last one).
-      const assessments = inForce.filter((e) => e.type === 'AssessmentRecorded');
-      const flagged = lastOf(
-        assessments,
-        (e) =>
-          e.type === 'AssessmentRecorded' &&
-          normalizeInstrumentId(e.instrument) === 'phq9' &&
-          e.responses[8] !== 0,
+      payload[k] = lastIdOf(
+        inForce,
+        'AssessmentRecorded',
+        (e) => normalizeInstrumentId(e.instrument) === 'phq9' && e.responses[8] !== 0,
       );
-      payload[k] = (flagged ?? assessments[assessments.length - 1])?.id ?? 'none';
     } else if (v === '@adverse') {
       // The last adverse event that needs a review (else the last one).
-      const reported = inForce.filter((e) => e.type === 'AdverseEventReported');
-      const serious = lastOf(
-        reported,
-        (e) =>
-          e.type === 'AdverseEventReported' &&
-          (e.severity === 'severe' || e.severity === 'serious' || e.code === 'suicidal-ideation'),
+      payload[k] = lastIdOf(
+        inForce,
+        'AdverseEventReported',
+        (e) => e.severity === 'severe' || e.severity === 'serious' || e.code === 'suicidal-ideation',
       );
-      payload[k] = (serious ?? reported[reported.length - 1])?.id ?? 'none';
     } else if (typeof v === 'string' && k === 'voidedEventId') {
       const target =
         v === '@last'

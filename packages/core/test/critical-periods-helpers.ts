@@ -5,7 +5,6 @@ import { analyzeCriticalPeriods, DAY_MS, type DoseTime } from '../src/episode/cr
 
 export const HOUR_MS = 3_600_000;
 export const W14 = 14 * DAY_MS;
-export const W48H = 48 * HOUR_MS;
 /** Day 0 of the hand-computed examples: 2026-03-01T10:00:00Z. */
 export const BASE = Date.UTC(2026, 2, 1, 10);
 

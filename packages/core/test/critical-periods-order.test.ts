@@ -1,33 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import {
-  analyzeCriticalPeriods,
-  DAY_MS,
-  windowMsFromDays,
-  windowMsFromHours,
-} from '../src/episode/critical-periods.js';
-import { day, dosesOnDays, HOUR_MS, W14, W48H } from './critical-periods-helpers.js';
+import { analyzeCriticalPeriods, DAY_MS } from '../src/episode/critical-periods.js';
+import { day, dosesOnDays, HOUR_MS, W14 } from './critical-periods-helpers.js';
 
-// analyzeCriticalPeriods, continued: the 48 h window, input order, offsets and the longest chain.
+// analyzeCriticalPeriods, continued: input order, offsets and the longest chain.
 
 describe('analyzeCriticalPeriods: windows, overlaps and chains', () => {
-  it('turns a weekly course into all-broken chains under the 48 h research window', () => {
-    const weekly = dosesOnDays(0, 7, 14, 21);
-    const seed = analyzeCriticalPeriods(weekly, { windowMs: windowMsFromDays(14) });
-    expect(seed.chains.map((c) => c.doses)).toEqual([[1, 2, 3, 4]]);
-    expect(seed.coverage?.fraction).toBe(1);
-
-    const research = analyzeCriticalPeriods(weekly, { windowMs: windowMsFromHours(48) });
-    expect(research.overlaps).toEqual([]);
-    expect(research.chains.map((c) => c.doses)).toEqual([[1], [2], [3], [4]]);
-    expect(research.chains.every((c) => c.durationMs === W48H)).toBe(true);
-    expect(research.gaps).toEqual([
-      { start: day(2), end: day(7), durationMs: 5 * DAY_MS, afterDose: 1 },
-      { start: day(9), end: day(14), durationMs: 5 * DAY_MS, afterDose: 2 },
-      { start: day(16), end: day(21), durationMs: 5 * DAY_MS, afterDose: 3 },
-    ]);
-    expect(research.coverage).toMatchObject({ spanMs: 23 * DAY_MS, coveredMs: 8 * DAY_MS, fraction: 8 / 23 });
-  });
-
   it('sorts unsorted input by time and numbers doses in time order, keeping input order for equal instants', () => {
     const a = analyzeCriticalPeriods(
       [

@@ -13,7 +13,10 @@ import {
   wouldKeepChain,
 } from '../src/episode/critical-periods.js';
 import { KapkitError } from '../src/errors.js';
-import { BASE, day, dosesOnDays, isoAt, W14, W48H } from './critical-periods-helpers.js';
+import { BASE, day, dosesOnDays, HOUR_MS, isoAt, W14 } from './critical-periods-helpers.js';
+
+/** The 48-hour research window (Nardou et al. 2023). */
+const W48H = 48 * HOUR_MS;
 
 describe('constants and window lengths', () => {
   it('defines a day as 86,400,000 ms and cites 14 days (seed) and 48 hours (Nardou et al. 2023)', () => {
@@ -138,6 +141,26 @@ describe('timestamps and offsets', () => {
     const a = analyzeCriticalPeriods(dosesOnDays(0), { windowMs: W14 });
     expect(() => locateInCriticalPeriods(a, '2026-03-05')).toThrow(InvalidTimestampError);
     expect(() => wouldKeepChain(a, '2026-03-05T10:00:00')).toThrow(/plannedAt/);
+  });
+});
+
+describe('analyzeCriticalPeriods: windows, overlaps and chains', () => {
+  it('turns a weekly course into all-broken chains under the 48 h research window', () => {
+    const weekly = dosesOnDays(0, 7, 14, 21);
+    const seed = analyzeCriticalPeriods(weekly, { windowMs: windowMsFromDays(14) });
+    expect(seed.chains.map((c) => c.doses)).toEqual([[1, 2, 3, 4]]);
+    expect(seed.coverage?.fraction).toBe(1);
+
+    const research = analyzeCriticalPeriods(weekly, { windowMs: windowMsFromHours(48) });
+    expect(research.overlaps).toEqual([]);
+    expect(research.chains.map((c) => c.doses)).toEqual([[1], [2], [3], [4]]);
+    expect(research.chains.every((c) => c.durationMs === W48H)).toBe(true);
+    expect(research.gaps).toEqual([
+      { start: day(2), end: day(7), durationMs: 5 * DAY_MS, afterDose: 1 },
+      { start: day(9), end: day(14), durationMs: 5 * DAY_MS, afterDose: 2 },
+      { start: day(16), end: day(21), durationMs: 5 * DAY_MS, afterDose: 3 },
+    ]);
+    expect(research.coverage).toMatchObject({ spanMs: 23 * DAY_MS, coveredMs: 8 * DAY_MS, fraction: 8 / 23 });
   });
 });
 

@@ -12,7 +12,7 @@ import { defaultPermissions, primaryRoleOf } from '../../src/episode/permissions
 import { projectEpisodes } from '../../src/episode/projection.js';
 import { anyCommand, commands } from './prop/commands.js';
 import { type FoldState, materialize } from './prop/materialize.js';
-import { contextMatchesLedger, RUNS, run, runs } from './prop/run.js';
+import { contextMatchesLedger, type Run, run, runs } from './prop/run.js';
 
 /*
  * Property tests of the episode model: random event sequences, mostly valid and sometimes not, folded with
@@ -20,47 +20,49 @@ import { contextMatchesLedger, RUNS, run, runs } from './prop/run.js';
  * clinical order), then compared with what the episode context, the read-side projection and `statusAt` say.
  */
 
+/** A property of the run of every random episode log, checked on `n` logs (PROP_RUNS to dig deeper). */
+function itHoldsForEveryRun(name: string, n: number, check: (r: Run) => void) {
+  it(name, () => {
+    fc.assert(
+      fc.property(commands, (cmds) => check(run(cmds))),
+      runs(n),
+    );
+  }, 60_000);
+}
+
 describe('random episode logs folded with decide', () => {
-  it('never throw, and every accepted event keeps the invariants the events in force themselves imply', () => {
-    fc.assert(
-      fc.property(commands, (cmds) => {
-        const r = run(cmds);
-        contextMatchesLedger(r);
-      }),
-      RUNS,
-    );
-  }, 60_000);
+  itHoldsForEveryRun(
+    'never throw, and every accepted event keeps the invariants the events in force themselves imply',
+    150,
+    contextMatchesLedger,
+  );
 
-  it('are deterministic: replaying the accepted inputs reproduces the same context and state', () => {
-    fc.assert(
-      fc.property(commands, (cmds) => {
-        const r = run(cmds);
-        const again = replay(r.fold.accepted);
-        expect(again.refusals).toEqual([]);
-        expect(again.accepted).toBe(r.fold.accepted.length);
-        expect(again.state.value).toEqual(r.fold.state.value);
-        expect(again.state.context).toEqual(r.fold.state.context);
-      }),
-      runs(60),
-    );
-  }, 60_000);
+  itHoldsForEveryRun(
+    'are deterministic: replaying the accepted inputs reproduces the same context and state',
+    60,
+    (r) => {
+      const again = replay(r.fold.accepted);
+      expect(again.refusals).toEqual([]);
+      expect(again.accepted).toBe(r.fold.accepted.length);
+      expect(again.state.value).toEqual(r.fold.state.value);
+      expect(again.state.context).toEqual(r.fold.state.context);
+    },
+  );
 
-  it('project to the machine context: projectEpisodes of the accepted events in recording order', () => {
-    fc.assert(
-      fc.property(commands, (cmds) => {
-        const r = run(cmds);
-        const projected = projectEpisodes(r.fold.acceptedEvents);
-        const opened = r.fold.acceptedEvents[0];
-        if (opened === undefined) expect(projected.size).toBe(0);
-        else {
-          // One episode (the one opened: events for another are refused), with the machine's context.
-          expect([...projected.keys()]).toEqual([opened.episodeId]);
-          expect(projected.get(opened.episodeId)).toEqual(r.fold.state.context);
-        }
-      }),
-      runs(80),
-    );
-  }, 60_000);
+  itHoldsForEveryRun(
+    'project to the machine context: projectEpisodes of the accepted events in recording order',
+    80,
+    (r) => {
+      const projected = projectEpisodes(r.fold.acceptedEvents);
+      const opened = r.fold.acceptedEvents[0];
+      if (opened === undefined) expect(projected.size).toBe(0);
+      else {
+        // One episode (the one opened: events for another are refused), with the machine's context.
+        expect([...projected.keys()]).toEqual([opened.episodeId]);
+        expect(projected.get(opened.episodeId)).toEqual(r.fold.state.context);
+      }
+    },
+  );
 
   it('persist → JSON → restore gives the same context and value, and the same next decisions', () => {
     fc.assert(

@@ -1,14 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { cadss6 } from '../../src/instruments/cadss6.js';
 import { scoreResponse } from '../../src/instruments/scoring.js';
-import {
-  expectComplete,
-  expectNoItemText,
-  expectNotScorable,
-  expectTotals,
-  itRefuses,
-  itRefusesBadAnswers,
-} from './shared-checks.js';
+import { expectNoItemText, expectNotScorable, itRefuses, itRefusesBadAnswers } from './shared-checks.js';
 
 describe('CADSS-6 definition', () => {
   it('is a session measure of six items rated 0–4', () => {
@@ -26,11 +19,11 @@ describe('CADSS-6 definition', () => {
 
 describe('CADSS-6 scoring', () => {
   it('sums the six items into a total from 0 to 24', () => {
-    expectTotals(cadss6, [
-      [[0, 0, 0, 0, 0, 0], 0],
-      [[4, 4, 4, 4, 4, 4], 24],
-    ]);
-    expectComplete(cadss6, [0, 1, 2, 3, 4, 2], 12);
+    expect(scoreResponse(cadss6, { responses: [0, 0, 0, 0, 0, 0] }).total).toBe(0);
+    expect(scoreResponse(cadss6, { responses: [4, 4, 4, 4, 4, 4] }).total).toBe(24);
+    const r = scoreResponse(cadss6, { responses: [0, 1, 2, 3, 4, 2] });
+    expect(r.status).toBe('complete');
+    expect(r.total).toBe(12);
   });
 
   it('has no bands, cutoffs or safety rules', () => {

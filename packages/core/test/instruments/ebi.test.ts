@@ -1,13 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ebi } from '../../src/instruments/ebi.js';
 import { safeScoreResponse, scoreResponse } from '../../src/instruments/scoring.js';
-import {
-  expectComplete,
-  expectNoItemText,
-  expectNotScorable,
-  expectTotals,
-  itRefusesBadAnswers,
-} from './shared-checks.js';
+import { expectNoItemText, expectNotScorable, itRefusesBadAnswers } from './shared-checks.js';
 
 describe('EBI definition', () => {
   it('is a session measure of six 0–100 visual analogue items with labelled ends', () => {
@@ -27,11 +21,11 @@ describe('EBI definition', () => {
 
 describe('EBI scoring', () => {
   it('scores the total as the mean of the six items, from 0 to 100', () => {
-    expectTotals(ebi, [
-      [[0, 0, 0, 0, 0, 0], 0],
-      [[100, 100, 100, 100, 100, 100], 100],
-    ]);
-    expectComplete(ebi, [0, 20, 40, 60, 80, 100], 50);
+    expect(scoreResponse(ebi, { responses: [0, 0, 0, 0, 0, 0] }).total).toBe(0);
+    expect(scoreResponse(ebi, { responses: [100, 100, 100, 100, 100, 100] }).total).toBe(100);
+    const r = scoreResponse(ebi, { responses: [0, 20, 40, 60, 80, 100] });
+    expect(r.status).toBe('complete');
+    expect(r.total).toBe(50);
   });
 
   it('keeps a non-integer mean exact', () => {

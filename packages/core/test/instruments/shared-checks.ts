@@ -34,25 +34,6 @@ export function expectNoItemText(instrument: InstrumentDefinition): void {
   expect(instrument.items.every((item) => !('text' in item))).toBe(true);
 }
 
-/** Asserts the total of each response, given as `[responses, total]` (the lowest answers, the highest, …). */
-export function expectTotals(
-  instrument: InstrumentDefinition,
-  cases: readonly (readonly [readonly (number | null)[], number])[],
-): void {
-  for (const [responses, total] of cases) expect(scoreResponse(instrument, { responses }).total).toBe(total);
-}
-
-/** Asserts that a response is complete, with this total. */
-export function expectComplete(
-  instrument: InstrumentDefinition,
-  responses: readonly (number | null)[],
-  total: number,
-): void {
-  const r = scoreResponse(instrument, { responses });
-  expect(r.status).toBe('complete');
-  expect(r.total).toBe(total);
-}
-
 /** Asserts that a response with unanswered items is not scored, and which items (1-based) it lacks. */
 export function expectNotScorable(
   instrument: InstrumentDefinition,

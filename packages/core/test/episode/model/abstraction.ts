@@ -9,6 +9,7 @@ import {
 import { phaseOf } from '../../../src/episode/decide.js';
 import type { EpisodeEvent } from '../../../src/episode/events.js';
 import { defaultPolicy } from '../../../src/episode/policy.js';
+import { supplyTypes } from '../event-groups.js';
 import { BETWEEN_SESSIONS } from './probes.js';
 import {
   FLAG_ASSESSMENT_ID,
@@ -129,15 +130,8 @@ export interface AbstractState {
   readonly [field: string]: unknown;
 }
 
-const adminEvents = new Set<string>([
-  'TreatmentPlanCreated',
-  'PrescriptionIssued',
-  'MedicationDelivered',
-  'RefillIssued',
-  'SelfAdministrationTrained',
-  'MedicalFollowUpCompleted',
-  'MedicalEvaluationCompleted',
-]);
+/** The medical team's decisions that the graph explores between sessions only (to keep it small). */
+const adminEvents = new Set<string>([...supplyTypes, 'MedicalEvaluationCompleted']);
 /** What the flag branch explores while the flag is on record (it is orthogonal to the treatment). */
 const flagBranch = new Set<string>([
   'AssessmentRecorded',

@@ -12,6 +12,7 @@ import type { EpisodeEvent } from '../../../src/episode/events.js';
 import { episodeMachine } from '../../../src/episode/machine.js';
 import { refusalCodes } from '../../../src/episode/rules.js';
 import { statusAt } from '../../../src/episode/status.js';
+import { inSessionTypes } from '../event-groups.js';
 import {
   type AbstractState,
   abstractKey,
@@ -396,12 +397,7 @@ function replayAndProbe(paths: readonly Path[]) {
 }
 
 export const BETWEEN_SESSIONS = { open: { treatment: 'betweenSessions' } } as const;
-export const IN_SESSION = [
-  'VitalsRecorded',
-  'DoseAdministered',
-  'DosingSessionCompleted',
-  'DosingSessionAborted',
-];
+export const IN_SESSION: readonly string[] = inSessionTypes;
 /** The session an in-session sample names (its index in the abstract state's sessions), or -1. */
 export const sessionIndex = (e: EpisodeEvent) =>
   'sessionId' in e && typeof e.sessionId === 'string' && /^s\d+$/.test(e.sessionId)

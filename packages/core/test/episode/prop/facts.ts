@@ -1,5 +1,6 @@
 import type { EpisodeEvent, EventType } from '../../../src/episode/events.js';
 import { defaultPolicy } from '../../../src/episode/policy.js';
+import { inSessionTypes, supplyTypes } from '../event-groups.js';
 import { voidedIds } from './materialize.js';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -86,19 +87,11 @@ export interface AssessmentFact {
 /** Event types that need a patient found eligible (the treatment). */
 export const treatmentTypes = new Set<EventType>([
   'MaintenancePlanned',
-  'TreatmentPlanCreated',
-  'PrescriptionIssued',
-  'MedicationDelivered',
-  'SelfAdministrationTrained',
+  ...supplyTypes,
   'PreparationSessionCompleted',
   'DosingSessionScheduled',
-  'VitalsRecorded',
-  'DoseAdministered',
-  'DosingSessionCompleted',
-  'DosingSessionAborted',
+  ...inSessionTypes,
   'IntegrationSessionCompleted',
-  'MedicalFollowUpCompleted',
-  'RefillIssued',
   'EpisodeCompleted',
 ]);
 /** Safety reporting, reviews and voids go on in every phase once the episode is open, closed ones included. */
@@ -122,17 +115,9 @@ export const whilePausedTypes = new Set<EventType>([
 ]);
 /** What else may be recorded while a dosing session is in progress (booking the next one, a re-evaluation). */
 export const duringSessionTypes = new Set<EventType>([
-  'VitalsRecorded',
-  'DoseAdministered',
-  'DosingSessionCompleted',
-  'DosingSessionAborted',
+  ...inSessionTypes,
   'DosingSessionScheduled',
-  'TreatmentPlanCreated',
-  'PrescriptionIssued',
-  'MedicationDelivered',
-  'RefillIssued',
-  'SelfAdministrationTrained',
-  'MedicalFollowUpCompleted',
+  ...supplyTypes,
   'MedicalEvaluationCompleted',
   'AssessmentRecorded',
   'InformedConsentRecorded',

@@ -327,7 +327,6 @@ export function countAlerts(alerts: readonly { code: string }[]): Record<string,
 
 /** `n` runs, or PROP_RUNS (e.g. `PROP_RUNS=3000 npx vitest run test/episode/properties.test.ts` to dig deeper). */
 export const runs = (n: number) => ({ numRuns: Number(process.env.PROP_RUNS ?? n) });
-export const RUNS = runs(150);
 
 /**
  * The refusal codes machine version 3 added that only event types carrying no safety signal can be refused

@@ -360,6 +360,66 @@ function checkContent(bundle: Bundle, contexts: readonly EpisodeContext[]) {
   expect(ebi[6].code.coding[0]).toEqual({ system: 'urn:kapkit:instrument:ebi', code: 'total' });
 }
 
+/** What an identified bundle says besides its content: no meta, the assessment times, no day extension. */
+function checkIdentified(text: string, bundle: Bundle, contexts: readonly EpisodeContext[]) {
+  expect(bundle.meta).toBeUndefined();
+
+  // Dates: authored and effectiveDateTime are the assessment times, with their offset; no day extension.
+  const at = contexts.flatMap((c) => c.assessments.map((a) => a.at));
+  const responses = bundle.entry
+    .map((e) => e.resource)
+    .filter((r) => r.resourceType === 'QuestionnaireResponse');
+  expect(responses.map((r) => r.authored)).toEqual(at);
+  for (const { resource } of bundle.entry) {
+    if (resource.resourceType === 'Observation') expect(at).toContain(resource.effectiveDateTime);
+    expect(resource.extension).toBeUndefined();
+  }
+  expect(text).toContain('pt-synthetic-1');
+}
+
+/** What a de-identified bundle must not say (no date, time or raw id), and the days since baseline it says. */
+function checkDeidentified(text: string, bundle: Bundle, contexts: readonly EpisodeContext[]) {
+  expect(text).not.toMatch(/\d{4}-\d{2}-\d{2}/);
+  expect(text).not.toMatch(/\d{2}:\d{2}/);
+  for (const field of [
+    '"authored"',
+    '"effectiveDateTime"',
+    '"issued"',
+    '"lastUpdated"',
+    '"timestamp"',
+    '"date"',
+  ]) {
+    expect(text).not.toContain(field);
+  }
+  // No raw identifier from the events: patient, episode, event and session ids.
+  for (const c of contexts) {
+    for (const id of [c.patientId!, c.episodeId!, ...eventIdsOf(c)]) expect(text).not.toContain(`"${id}"`);
+    expect(text).not.toContain(c.patientId!);
+  }
+  expect(bundle.meta.security).toEqual([
+    {
+      system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue',
+      code: 'PSEUDED',
+      display: 'pseudonymized',
+    },
+  ]);
+
+  // PHQ-9 days: baselines on day 12 of each episode, episode 1's post-dose on day 15, episode 3's last on day 13.
+  const days = (r: Json) =>
+    r.extension.filter((e: Json) => e.url === DAYS_SINCE_BASELINE_URL).map((e: Json) => e.valueDecimal);
+  const resources = bundle.entry.map((e) => e.resource);
+  for (const r of resources) {
+    if (r.resourceType === 'QuestionnaireResponse' || r.resourceType === 'Observation') {
+      expect(days(r)).toHaveLength(1);
+    }
+  }
+  const phq9 = responsesOf(
+    resources.filter((r) => r.resourceType === 'QuestionnaireResponse'),
+    'phq9',
+  );
+  expect(phq9.map(days)).toEqual([[12], [15], [12], [12], [13]]);
+}
+
 describe('createFhirBundleWriter', () => {
   it('identified: a schema-valid R4 collection Bundle with LOINC-coded responses and Observations', async () => {
     const contexts = episodes();
@@ -368,19 +428,7 @@ describe('createFhirBundleWriter', () => {
     expect(summary).toEqual({ resources: bundle.entry.length, bytes: statSync(file).size });
     expect(Buffer.byteLength(text)).toBe(summary.bytes);
     checkContent(bundle, contexts);
-    expect(bundle.meta).toBeUndefined();
-
-    // Dates: authored and effectiveDateTime are the assessment times, with their offset; no day extension.
-    const at = contexts.flatMap((c) => c.assessments.map((a) => a.at));
-    const responses = bundle.entry
-      .map((e) => e.resource)
-      .filter((r) => r.resourceType === 'QuestionnaireResponse');
-    expect(responses.map((r) => r.authored)).toEqual(at);
-    for (const { resource } of bundle.entry) {
-      if (resource.resourceType === 'Observation') expect(at).toContain(resource.effectiveDateTime);
-      expect(resource.extension).toBeUndefined();
-    }
-    expect(text).toContain('pt-synthetic-1');
+    checkIdentified(text, bundle, contexts);
   }, 60_000);
 
   it('de-identified: no date or time anywhere, days since baseline instead', async () => {
@@ -390,45 +438,7 @@ describe('createFhirBundleWriter', () => {
     expect(summary.resources).toBe(bundle.entry.length);
     checkContent(bundle, contexts);
 
-    expect(text).not.toMatch(/\d{4}-\d{2}-\d{2}/);
-    expect(text).not.toMatch(/\d{2}:\d{2}/);
-    for (const field of [
-      '"authored"',
-      '"effectiveDateTime"',
-      '"issued"',
-      '"lastUpdated"',
-      '"timestamp"',
-      '"date"',
-    ]) {
-      expect(text).not.toContain(field);
-    }
-    // No raw identifier from the events: patient, episode, event and session ids.
-    for (const c of contexts) {
-      for (const id of [c.patientId!, c.episodeId!, ...eventIdsOf(c)]) expect(text).not.toContain(`"${id}"`);
-      expect(text).not.toContain(c.patientId!);
-    }
-    expect(bundle.meta.security).toEqual([
-      {
-        system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue',
-        code: 'PSEUDED',
-        display: 'pseudonymized',
-      },
-    ]);
-
-    // PHQ-9 days: baselines on day 12 of each episode, episode 1's post-dose on day 15, episode 3's last on day 13.
-    const days = (r: Json) =>
-      r.extension.filter((e: Json) => e.url === DAYS_SINCE_BASELINE_URL).map((e: Json) => e.valueDecimal);
-    const resources = bundle.entry.map((e) => e.resource);
-    for (const r of resources) {
-      if (r.resourceType === 'QuestionnaireResponse' || r.resourceType === 'Observation') {
-        expect(days(r)).toHaveLength(1);
-      }
-    }
-    const phq9 = responsesOf(
-      resources.filter((r) => r.resourceType === 'QuestionnaireResponse'),
-      'phq9',
-    );
-    expect(phq9.map(days)).toEqual([[12], [15], [12], [12], [13]]);
+    checkDeidentified(text, bundle, contexts);
   }, 60_000);
 
   it('is deterministic: the same episodes give the same bytes', async () => {

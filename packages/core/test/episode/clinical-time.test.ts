@@ -6,7 +6,7 @@ import { decide, initialEpisodeState, replay } from '../../src/episode/decide.js
 import { parseEvent, upcastEvent } from '../../src/episode/events.js';
 import { projectEpisodes } from '../../src/episode/projection.js';
 import { statusAt } from '../../src/episode/status.js';
-import { accepted, refusalOf } from './helpers.js';
+import { accepted, refusalOf, v2Event } from './helpers.js';
 
 /*
  * Clinical time and corrections (event schema version 2): two times on every event, late entries, no future
@@ -16,19 +16,11 @@ import { accepted, refusalOf } from './helpers.js';
 describe('late entries', () => {
   it('accepts a paper PHQ-9 from yesterday entered after today’s session, with its item-9 flag and a late-entry alert', () => {
     const s = new Story().readyToDose().dosingSession(14).integration(15).dosingSession(21);
-    const paper = {
-      id: 'paper-phq9',
-      episodeId: 'ep-1',
-      patientId: 'pt-synthetic-1',
-      type: 'AssessmentRecorded',
-      at: s.at(20),
-      recordedAt: s.at(21.2),
-      v: 2,
-      recordedBy: 'therapist',
+    const paper = v2Event('paper-phq9', 'AssessmentRecorded', s.at(20), s.at(21.2), 'therapist', {
       instrument: 'phq9',
       responses: [2, 2, 1, 2, 1, 1, 1, 0, 2],
       context: 'pre-dose',
-    };
+    });
     const d = decide(accepted(s.events), paper);
     expect(d.ok).toBe(true);
     if (!d.ok) return;
@@ -52,17 +44,9 @@ describe('late entries', () => {
   it('refuses a late entry that would invalidate a later dose, naming it', () => {
     const s = new Story().readyToDose().dosingSession(14);
     // A pause dated on day 13 would make the day-14 session impossible.
-    const pause = {
-      id: 'late-pause',
-      episodeId: 'ep-1',
-      patientId: 'pt-synthetic-1',
-      type: 'EpisodePaused',
+    const pause = v2Event('late-pause', 'EpisodePaused', s.at(13), s.at(15), 'medical', {
       reason: 'medical',
-      at: s.at(13),
-      recordedAt: s.at(15),
-      v: 2,
-      recordedBy: 'medical',
-    };
+    });
     const r = refusalOf(s.events, pause);
     expect(r.code).toBe('out-of-order');
     expect(r.invalidates).toMatchObject({ type: 'DosingSessionScheduled', code: 'episode-paused' });
@@ -72,18 +56,10 @@ describe('late entries', () => {
   it('judges a dose by what was known when it was recorded, so a late item 9 does not undo it', () => {
     const s = new Story().readyToDose().dosingSession(14);
     const base = accepted(s.events);
-    const lateFlag = {
-      id: 'late-flag',
-      episodeId: 'ep-1',
-      patientId: 'pt-synthetic-1',
-      type: 'AssessmentRecorded',
-      at: s.at(13.9),
-      recordedAt: s.at(16),
-      v: 2,
-      recordedBy: 'patient',
+    const lateFlag = v2Event('late-flag', 'AssessmentRecorded', s.at(13.9), s.at(16), 'patient', {
       instrument: 'phq9',
       responses: [0, 0, 0, 0, 0, 0, 0, 0, 1],
-    };
+    });
     const d = decide(base, lateFlag);
     expect(d.ok).toBe(true);
     if (d.ok) {
@@ -104,18 +80,10 @@ describe('late entries', () => {
 
 describe('no future events', () => {
   const s = new Story().readyToDose();
-  const typo = {
-    id: 'typo',
-    episodeId: 'ep-1',
-    patientId: 'pt-synthetic-1',
-    type: 'AssessmentRecorded',
-    at: '2027-03-01T10:00:00-05:00',
-    recordedAt: s.at(13),
-    v: 2,
-    recordedBy: 'therapist',
+  const typo = v2Event('typo', 'AssessmentRecorded', '2027-03-01T10:00:00-05:00', s.at(13), 'therapist', {
     instrument: 'phq9',
     responses: [1, 1, 1, 1, 1, 1, 1, 1, 0],
-  };
+  });
 
   it('refuses an event dated after it was recorded, beyond the clock tolerance', () => {
     const r = refusalOf(s.events, typo);

@@ -3,8 +3,8 @@ import { decide, type EpisodeState, replay } from '../../src/episode/decide.js';
 import type { Refusal } from '../../src/episode/rules.js';
 
 /*
- * Helpers the episode tests share: replay a story that must be accepted, the refusal of one more event, and a
- * plain full dose.
+ * Helpers the episode tests share: replay a story that must be accepted, the refusal of one more event, a plain
+ * full dose, and a version 2 event written by hand.
  */
 
 /** Replay and insist that every event was accepted. */
@@ -30,5 +30,30 @@ export function fullDose(sessionId: string, extra: Record<string, unknown> = {})
     route: 'sublingual',
     formulation: 'sublingual-lozenge',
     ...extra,
+  };
+}
+
+/**
+ * A version 2 event of the story's episode and patient (ep-1, pt-synthetic-1), written by hand: dated `at`,
+ * recorded at `recordedAt` by `recordedBy` (a late entry when `recordedAt` is well after `at`).
+ */
+export function v2Event(
+  id: string,
+  type: string,
+  at: string,
+  recordedAt: string,
+  recordedBy: string,
+  payload: Record<string, unknown> = {},
+) {
+  return {
+    id,
+    episodeId: 'ep-1',
+    patientId: 'pt-synthetic-1',
+    type,
+    at,
+    recordedAt,
+    v: 2,
+    recordedBy,
+    ...payload,
   };
 }

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createEpisodeModel, decide, initialEpisodeState, replay } from '../../src/episode/decide.js';
 import type { EpisodeEvent } from '../../src/episode/events.js';
 import { EventLogFold } from '../../src/log/fold.js';
+import { v2Event } from './helpers.js';
 
 /*
  * `replay` and `EventLogFold` write each accepted event into a state they own instead of copying the context
@@ -13,18 +14,10 @@ import { EventLogFold } from '../../src/log/fold.js';
 /** A course with a dosing session, an integration and a late paper PHQ-9 (a rebuild in clinical order). */
 function courseWithLateEntry(): { head: unknown[]; tail: unknown[] } {
   const s = new Story().readyToDose().dosingSession(14).integration(15).dosingSession(21);
-  const late = {
-    id: 'late-phq9',
-    episodeId: 'ep-1',
-    patientId: 'pt-synthetic-1',
-    type: 'AssessmentRecorded',
-    at: s.at(16),
-    v: 2,
-    recordedAt: s.at(22),
-    recordedBy: 'therapist',
+  const late = v2Event('late-phq9', 'AssessmentRecorded', s.at(16), s.at(22), 'therapist', {
     instrument: 'phq9',
     responses: [1, 1, 1, 1, 1, 1, 1, 1, 1],
-  };
+  });
   const events: unknown[] = [...s.events, late];
   const cut = Math.floor(events.length / 2);
   return { head: events.slice(0, cut), tail: events.slice(cut) };

@@ -103,6 +103,12 @@ function session(s: Story, d: number, id: string, dose: Input = {}, mode = 'in-p
   ];
 }
 
+/** A consented course (`readyWithConsent`) with one dosing session, s1 on day 14, then the events `after` gives. */
+function dosedOnce(after: (s: Story) => Input[]) {
+  const { s, events } = readyWithConsent();
+  return { s, log: [...events, ...session(s, 14, 's1'), ...after(s)] };
+}
+
 describe('informed consent', () => {
   it('refuses the first dose without consent to KAP (consent-required), and warns before it', () => {
     const s = new Story().readyToDose();
@@ -137,13 +143,10 @@ describe('informed consent', () => {
   });
 
   it('stops dosing when the patient withdraws consent to KAP (recorded by the patient)', () => {
-    const { s, events } = readyWithConsent();
-    const before = [
-      ...events,
-      ...session(s, 14, 's1'),
+    const { s, log: before } = dosedOnce((s) => [
       ev(s, 'IntegrationSessionCompleted', 15, { mode: 'telehealth' }),
       ev(s, 'ConsentWithdrawn', 16, { scope: ['kap'], recordedBy: 'patient' }),
-    ];
+    ]);
     const next = session(s, 21, 's2');
     const r = refused([...before, ...next.slice(0, 2)], next[2]);
     expect(r.code).toBe('consent-required');
@@ -172,12 +175,9 @@ describe('informed consent', () => {
   });
 
   it('accepts a research-use withdrawal after the course is completed, and marks the episode', () => {
-    const { s, events } = readyWithConsent();
-    const done = [
-      ...events,
-      ...session(s, 14, 's1'),
+    const { s, log: done } = dosedOnce((s) => [
       ev(s, 'EpisodeCompleted', 20, { reason: 'the patient is well and chose to stop here' }),
-    ];
+    ]);
     const state = accepted([
       ...done,
       ev(s, 'ConsentWithdrawn', 40, { scope: ['research-use'], recordedBy: 'patient' }),

@@ -1,10 +1,22 @@
 import { expect, it } from 'vitest';
-import type { InstrumentDefinition } from '../../src/instruments/definition.js';
+import { InstrumentDefinitionError } from '../../src/errors.js';
+import { defineInstrument, type InstrumentDefinition } from '../../src/instruments/definition.js';
 import { safeScoreResponse, scoreResponse } from '../../src/instruments/scoring.js';
 
 /** Whether the cutoff `id` is met on a scored response (`null` when undeterminable, `undefined` when absent). */
 export const cutoffMet = (r: { cutoffs: readonly { id: string; met: boolean | null }[] }, id: string) =>
   r.cutoffs.find((c) => c.id === id)?.met;
+
+/** The paths `defineInstrument` names for a definition, or [] when it passes. */
+export function definitionIssues(d: InstrumentDefinition): string[] {
+  try {
+    defineInstrument(d);
+    return [];
+  } catch (e) {
+    expect(e).toBeInstanceOf(InstrumentDefinitionError);
+    return (e as InstrumentDefinitionError).issues.map((i) => i.path.join('.'));
+  }
+}
 
 /** `items` answers summing to `total`, filled with the scale maximum `max` from item 1 onwards. */
 export function answersSummingTo(total: number, items: number, max: number): number[] {

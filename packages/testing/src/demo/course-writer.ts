@@ -1,4 +1,5 @@
-import { DAY_MS, MINUTE_MS, weekdayOf } from './clock.js';
+import { DAY_MS } from '@kapkit/core/time';
+import { MINUTE_MS, weekdayOf } from './clock.js';
 import { dosingSession, type SessionOptions } from './dosing-session.js';
 import { type EpisodeLog, H } from './episode-log.js';
 import {

@@ -87,17 +87,23 @@ function treatmentState() {
   return {
     meta: meta({ phase: 'treatment', refuse: { inactive: 'not-eligible' } }),
     initial: 'betweenSessions',
-    on: evolveIf('allowed', [
-      'TreatmentPlanCreated',
-      'PrescriptionIssued',
-      'MedicationDelivered',
-      'RefillIssued',
-      'SelfAdministrationTrained',
-      'MedicalFollowUpCompleted',
-      'DosingSessionScheduled',
-      // A re-evaluation during treatment (eligible lifts a treatment stop; not eligible stops treatment).
-      'MedicalEvaluationCompleted',
-    ]),
+    on: {
+      // Setting treatment up: the plan, the medication and its supply, the patient's training.
+      ...evolveIf('allowed', [
+        'TreatmentPlanCreated',
+        'PrescriptionIssued',
+        'MedicationDelivered',
+        'RefillIssued',
+        'SelfAdministrationTrained',
+      ]),
+      // The medical team's follow-ups, the booking of dosing sessions, and a re-evaluation during treatment
+      // (eligible lifts a treatment stop; not eligible stops treatment).
+      ...evolveIf('allowed', [
+        'MedicalFollowUpCompleted',
+        'DosingSessionScheduled',
+        'MedicalEvaluationCompleted',
+      ]),
+    },
     states: {
       betweenSessions: {
         on: {

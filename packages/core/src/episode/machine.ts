@@ -17,23 +17,6 @@ export type EpisodeMachineEvent = Exclude<EpisodeEvent, { type: 'AssessmentRecor
 /** A state's `meta`: its phase and its refusals (see {@link EpisodeStateMeta}). */
 const meta = (m: EpisodeStateMeta): EpisodeStateMeta => m;
 
-/** The guards under which a state takes an event in place and folds it in. */
-type InPlaceGuard = 'allowed' | 'openedAndAllowed' | 'pausedInTreatment';
-
-/**
- * The transitions that take each of `types` in place (no target) under `guard` and fold the event into the
- * context: `{ [type]: { guard, actions: 'evolve' } }`, one object per type, in the order given. Built once,
- * with the machine.
- */
-function evolveIf<G extends InPlaceGuard, T extends EpisodeMachineEvent['type']>(
-  guard: G,
-  types: readonly T[],
-): Record<T, { guard: G; actions: 'evolve' }> {
-  const on = {} as Record<T, { guard: G; actions: 'evolve' }>;
-  for (const type of types) on[type] = { guard, actions: 'evolve' };
-  return on;
-}
-
 /**
  * Version of the machine's states and context. Persisted snapshots carry it; a snapshot from another version
  * is rebuilt by replaying the episode's events instead of being restored.
@@ -75,6 +58,23 @@ function episodeSetup(registry: InstrumentRegistry) {
       evolve: assign(({ context, event }) => evolve(context, event, score)),
     },
   });
+}
+
+/** The guards under which a state takes an event in place and folds it in. */
+type InPlaceGuard = 'allowed' | 'openedAndAllowed' | 'pausedInTreatment';
+
+/**
+ * The transitions that take each of `types` in place (no target) under `guard` and fold the event into the
+ * context: `{ [type]: { guard, actions: 'evolve' } }`, one object per type, in the order given. Built once,
+ * with the machine.
+ */
+function evolveIf<G extends InPlaceGuard, T extends EpisodeMachineEvent['type']>(
+  guard: G,
+  types: readonly T[],
+): { [K in T]: { guard: G; actions: 'evolve' } } {
+  const on = {} as { [K in T]: { guard: G; actions: 'evolve' } };
+  for (const type of types) on[type] = { guard, actions: 'evolve' };
+  return on;
 }
 
 /** The type of one state's configuration in this machine (see {@link treatmentState}). */

@@ -29,54 +29,63 @@ const between = (lo, hi) => lo + Math.floor(rand() * (hi - lo + 1));
 const clamp = (x, lo, hi) => Math.max(lo, Math.min(hi, x));
 
 /**
- * One episode's course; returns its events in order (timestamps never decrease). It stays one function on
- * purpose: it reads as the course itself, step after step, and its seeded random draws must keep their order
- * (splitting it would change the bench log unless every draw moved with it).
+ * The writer of one episode's course: its events so far, its clock `t` (days since the start; only ever moves
+ * forward) and its progress (0 → 1 over the dosing course), with the steps every part of the course takes: add
+ * an event, let time pass, record a check-in. The parts below take their seeded random draws in the order the
+ * course reads (the bench log must not change): here the start, the target length and the outcome trajectory.
  */
-function course(k) {
+function courseWriter(k) {
   const episodeId = `ep-${String(k).padStart(5, '0')}`;
   const patientId = `pt-synthetic-${String(k).padStart(5, '0')}`;
   const start = BASE_MS + Math.floor(rand() * 540) * DAY_MS + between(0, 8) * 3_600_000;
-  const target = Math.round(EVENTS_PER_EPISODE * (0.8 + 0.4 * rand()));
-  const events = [];
-  let t = 0; // days since start; only ever moves forward
-  const iso = (days) =>
-    `${new Date(start + Math.round(days * 1440) * 60_000 - OFFSET_MS).toISOString().slice(0, 19)}-05:00`;
-  const add = (type, payload = {}, recordedBy = 'therapist') => {
-    events.push({
-      id: `${episodeId}-e${events.length + 1}`,
-      episodeId,
-      patientId,
-      type,
-      at: iso(t),
-      v: 1,
-      recordedBy,
-      synthetic: true,
-      ...payload,
-    });
-  };
-  const later = (days) => {
-    t += days;
+  const w = {
+    episodeId,
+    target: Math.round(EVENTS_PER_EPISODE * (0.8 + 0.4 * rand())),
+    events: [],
+    t: 0,
+    progress: 0,
+    iso: (days) =>
+      `${new Date(start + Math.round(days * 1440) * 60_000 - OFFSET_MS).toISOString().slice(0, 19)}-05:00`,
+    add: (type, payload = {}, recordedBy = 'therapist') => {
+      w.events.push({
+        id: `${episodeId}-e${w.events.length + 1}`,
+        episodeId,
+        patientId,
+        type,
+        at: w.iso(w.t),
+        v: 1,
+        recordedBy,
+        synthetic: true,
+        ...payload,
+      });
+    },
+    later: (days) => {
+      w.t += days;
+    },
+    checkIn: (context) => {
+      assessment('phq9', context);
+      w.later(0.01);
+      assessment('gad7', context);
+    },
   };
 
   // Outcome trajectory: baseline severity, improvement over the course, weekly noise.
   const phqBase = between(10, 24);
   const gadBase = between(8, 19);
   const response = rand() < 0.7 ? 0.35 + 0.4 * rand() : 0.05 + 0.25 * rand(); // fraction of symptoms relieved
-  let progress = 0; // 0 → 1 over the dosing course
   const assessment = (instrument, context) => {
     const n = instrument === 'phq9' ? 9 : 7;
     const base = instrument === 'phq9' ? phqBase : gadBase;
-    const level = (base * (1 - response * progress)) / n;
+    const level = (base * (1 - response * w.progress)) / n;
     const responses = new Array(n);
     for (let i = 0; i < n; i++) responses[i] = clamp(Math.round(level + (rand() - 0.5) * 1.6), 0, 3);
     if (instrument === 'phq9') responses[8] = rand() < 0.04 ? between(1, 2) : 0; // item 9 rarely positive
     if (rand() < 0.03) responses[Math.floor(rand() * (n - 1))] = null; // one item skipped (prorated)
-    add('AssessmentRecorded', { instrument, responses, context }, 'patient');
-    const id = events[events.length - 1].id;
+    w.add('AssessmentRecorded', { instrument, responses, context }, 'patient');
+    const id = w.events[w.events.length - 1].id;
     if (instrument === 'phq9' && responses[8] > 0) {
-      later(0.1);
-      add(
+      w.later(0.1);
+      w.add(
         'SafetyFlagReviewed',
         {
           assessmentEventId: id,
@@ -87,13 +96,15 @@ function course(k) {
       );
     }
   };
-  const checkIn = (context) => {
-    assessment('phq9', context);
-    later(0.01);
-    assessment('gad7', context);
-  };
+  return w;
+}
 
-  // Opening: fit, medical evaluation, plan, prescription, first supply, training, baseline, preparation.
+/**
+ * Opening: fit, medical evaluation, plan, prescription, first supply, training, baseline, preparation. Returns
+ * the planned number of dosing sessions and the prescribed dose.
+ */
+function opening(w) {
+  const { add, later, iso } = w;
   add('EpisodeOpened', { referral: pick(['therapist', 'medical', 'self']) });
   later(0.05);
   if (rand() < 0.1) {
@@ -102,9 +113,9 @@ function course(k) {
   }
   add('FitAssessed', { outcome: 'good-fit' });
   later(between(1, 4));
-  const evalDay = t + between(3, 8);
+  const evalDay = w.t + between(3, 8);
   add('MedicalEvaluationScheduled', { scheduledFor: iso(evalDay), mode: 'telehealth' }, 'medical');
-  t = evalDay;
+  w.t = evalDay;
   add(
     'MedicalEvaluationCompleted',
     { eligible: true, contraindications: rand() < 0.1 ? ['prior-ketamine-use'] : [] },
@@ -142,14 +153,76 @@ function course(k) {
   later(0.05);
   add('SelfAdministrationTrained', { vitalsTrained: true, selfAdministrationTrained: true }, 'medical');
   later(1);
-  checkIn('baseline');
+  w.checkIn('baseline');
   for (let p = between(1, 2); p > 0; p--) {
     later(between(1, 3));
     add('PreparationSessionCompleted', { mode: pick(['in-person', 'telehealth']), intentionsSet: true });
   }
+  return { planned, doseMg };
+}
 
-  // Dosing course: 4–8 sessions 1–2 weeks apart, each with pre-dose check-in, vitals, dose, vitals, completion,
-  // then 1–3 integration sessions; a follow-up and refill before the third session; the odd pause.
+/**
+ * One dosing session, booked now: vitals (re-measured when high), the dose, vitals during, the odd booster and
+ * adverse event, post-dose vitals and completion. Returns the doses left on hand.
+ */
+function dosingSession(w, sessionId, doseMg, onHand) {
+  const { add, later, iso } = w;
+  const mode = rand() < 0.7 ? 'in-person' : 'telehealth';
+  // A remote session has a chaperone present (the policy refuses a remote dose without one).
+  add(
+    'DosingSessionScheduled',
+    { sessionId, scheduledFor: iso(w.t + 0.04), mode, ...(mode === 'telehealth' ? { chaperone: true } : {}) },
+    'therapist',
+  );
+  later(0.04);
+  const high = rand() < 0.05;
+  const vitals = (phase, sys, dia, hr) =>
+    add('VitalsRecorded', { sessionId, phase, systolic: sys, diastolic: dia, heartRate: hr }, 'patient');
+  vitals('pre', high ? between(142, 150) : between(108, 136), high ? between(86, 94) : between(66, 86), 72);
+  if (high) {
+    later(0.01); // re-measured after resting
+    vitals('pre', between(118, 134), between(72, 86), between(62, 84));
+  }
+  later(0.005);
+  const dose = (kind, mg, unitsUsed) =>
+    add(
+      'DoseAdministered',
+      { sessionId, kind, doseMg: mg, route: 'sublingual', formulation: 'sublingual-lozenge', unitsUsed },
+      'patient',
+    );
+  dose('full', doseMg, 1);
+  let left = onHand - 1;
+  for (let d = between(1, 3); d > 0; d--) {
+    later(0.01);
+    vitals('during', between(115, 145), between(70, 90), between(64, 96));
+  }
+  if (rand() < 0.1 && left >= 1.5) {
+    later(0.01);
+    dose('booster', doseMg / 2, 0.5);
+    left -= 0.5;
+  }
+  if (rand() < 0.06) {
+    later(0.01);
+    add('AdverseEventReported', {
+      sessionId,
+      code: pick(['nausea', 'headache', 'dizziness']),
+      severity: 'mild',
+    });
+  }
+  // Post-dose vitals and completion after the policy's 120-minute observation time since the last dose.
+  later(0.09);
+  vitals('post', between(112, 138), between(68, 88), between(60, 88));
+  later(0.005);
+  add('DosingSessionCompleted', { sessionId, durationMinutes: between(130, 180) });
+  return left;
+}
+
+/**
+ * Dosing course: 4–8 sessions 1–2 weeks apart, each with pre-dose check-in and the session itself, then 1–3
+ * integration sessions; a follow-up and refill before the third session; the odd pause.
+ */
+function dosingCourse(w, planned, doseMg) {
+  const { add, later } = w;
   let onHand = 2;
   for (let s = 1; s <= planned; s++) {
     later(between(2, 5));
@@ -163,73 +236,11 @@ function course(k) {
       onHand += refill;
       later(1);
     }
-    checkIn('pre-dose');
+    w.checkIn('pre-dose');
     later(between(1, 3));
-    const sessionId = `${episodeId}-s${s}`;
-    const mode = rand() < 0.7 ? 'in-person' : 'telehealth';
-    // A remote session has a chaperone present (the policy refuses a remote dose without one).
-    add(
-      'DosingSessionScheduled',
-      { sessionId, scheduledFor: iso(t + 0.04), mode, ...(mode === 'telehealth' ? { chaperone: true } : {}) },
-      'therapist',
-    );
-    later(0.04);
-    const high = rand() < 0.05;
-    const vitals = (phase, sys, dia, hr) =>
-      add('VitalsRecorded', { sessionId, phase, systolic: sys, diastolic: dia, heartRate: hr }, 'patient');
-    vitals('pre', high ? between(142, 150) : between(108, 136), high ? between(86, 94) : between(66, 86), 72);
-    if (high) {
-      later(0.01); // re-measured after resting
-      vitals('pre', between(118, 134), between(72, 86), between(62, 84));
-    }
-    later(0.005);
-    add(
-      'DoseAdministered',
-      {
-        sessionId,
-        kind: 'full',
-        doseMg,
-        route: 'sublingual',
-        formulation: 'sublingual-lozenge',
-        unitsUsed: 1,
-      },
-      'patient',
-    );
-    onHand -= 1;
-    for (let d = between(1, 3); d > 0; d--) {
-      later(0.01);
-      vitals('during', between(115, 145), between(70, 90), between(64, 96));
-    }
-    if (rand() < 0.1 && onHand >= 1.5) {
-      later(0.01);
-      add(
-        'DoseAdministered',
-        {
-          sessionId,
-          kind: 'booster',
-          doseMg: doseMg / 2,
-          route: 'sublingual',
-          formulation: 'sublingual-lozenge',
-          unitsUsed: 0.5,
-        },
-        'patient',
-      );
-      onHand -= 0.5;
-    }
-    if (rand() < 0.06) {
-      later(0.01);
-      add('AdverseEventReported', {
-        sessionId,
-        code: pick(['nausea', 'headache', 'dizziness']),
-        severity: 'mild',
-      });
-    }
-    // Post-dose vitals and completion after the policy's 120-minute observation time since the last dose.
-    later(0.09);
-    vitals('post', between(112, 138), between(68, 88), between(60, 88));
-    later(0.005);
-    add('DosingSessionCompleted', { sessionId, durationMinutes: between(130, 180) });
-    progress = s / planned;
+    const sessionId = `${w.episodeId}-s${s}`;
+    onHand = dosingSession(w, sessionId, doseMg, onHand);
+    w.progress = s / planned;
     for (let i = between(1, 3); i > 0; i--) {
       later(between(1, 3));
       add('IntegrationSessionCompleted', { mode: pick(['in-person', 'telehealth']), sessionId });
@@ -238,34 +249,47 @@ function course(k) {
       later(1);
       add('EpisodePaused', { reason: pick(['patient-request', 'scheduling']) });
       later(between(7, 14));
-      checkIn('routine');
+      w.checkIn('routine');
       later(between(7, 14));
       add('EpisodeResumed');
     }
   }
+}
 
-  // Maintenance: weekly check-ins, integration every two weeks, medical follow-up every ~80 days, until the
-  // episode has its share of events; then completed (or, rarely, discontinued).
+/**
+ * Maintenance: weekly check-ins, integration every two weeks, medical follow-up every ~80 days, until the
+ * episode has its share of events; then completed (or, rarely, discontinued).
+ */
+function maintenanceAndClose(w) {
+  const { add, later } = w;
   let week = 0;
-  let lastFollowUp = t;
-  while (events.length < target - 1) {
+  let lastFollowUp = w.t;
+  while (w.events.length < w.target - 1) {
     later(between(6, 8));
-    checkIn(rand() < 0.2 ? 'integration' : 'follow-up');
+    w.checkIn(rand() < 0.2 ? 'integration' : 'follow-up');
     if (week % 2 === 0) {
       later(1);
       add('IntegrationSessionCompleted', { mode: 'telehealth' });
     }
-    if (t - lastFollowUp > 80) {
+    if (w.t - lastFollowUp > 80) {
       later(1);
       add('MedicalFollowUpCompleted', { continueTreatment: true }, 'medical');
-      lastFollowUp = t;
+      lastFollowUp = w.t;
     }
     week++;
   }
   later(between(2, 7));
   if (rand() < 0.92) add('EpisodeCompleted');
   else add('EpisodeDiscontinued', { reason: pick(['patient-choice', 'lost-to-follow-up']) });
-  return events;
+}
+
+/** One episode's course; returns its events in order (timestamps never decrease). */
+function course(k) {
+  const w = courseWriter(k);
+  const { planned, doseMg } = opening(w);
+  dosingCourse(w, planned, doseMg);
+  maintenanceAndClose(w);
+  return w.events;
 }
 
 const perEpisode = [];

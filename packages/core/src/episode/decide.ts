@@ -1,6 +1,7 @@
 import { createActor, getNextTransitions, initialTransition, type SnapshotFrom } from 'xstate';
 import { describeValue, KapkitError, type ValidationIssue } from '../errors.js';
 import { createInstrumentRegistry } from '../instruments/builtin.js';
+import type { InstrumentRegistry } from '../instruments/registry.js';
 import { dosedSessions, type EpisodeContext, hasEventId } from './context.js';
 import { instantMs } from './event-time.js';
 import { parseEventFast } from './event-validator.js';
@@ -77,35 +78,90 @@ function zodIssues(error: {
   });
 }
 
-/** Options of `decide`. */
-export interface DecideOptions {
-  /**
-   * The clock of whoever checks the event (the store's or server's time), as an ISO instant or epoch ms. An event
-   * dated (or recorded) later than it by more than the policy clock tolerance is refused as `future-event`.
-   * Without it only `at` against the event's own `recordedAt` is checked.
-   */
-  readonly now?: string | number;
+/** Envelope rules that do not depend on the phase: episode, patient, id, role, clock. */
+function checkEnvelope(
+  c: EpisodeContext,
+  e: EpisodeEvent,
+  now: number | null,
+  permissions: PermissionTable,
+): Refusal | null {
+  if (c.episodeId !== null && e.episodeId !== c.episodeId) {
+    return refusal('wrong-episode', `Event is for episode "${e.episodeId}", not "${c.episodeId}".`, e);
+  }
+  if (c.patientId !== null && e.patientId !== c.patientId) {
+    return refusal('wrong-patient', 'Event names another patient than the episode.', e);
+  }
+  if (hasEventId(c, e.id)) {
+    return refusal('duplicate-event-id', `Event id "${e.id}" was already accepted.`, e);
+  }
+  if (!mayRecord(e.type, e.recordedBy, permissions)) {
+    return refusal(
+      'not-permitted',
+      `${e.type} may be recorded by ${permissions[e.type].join(' or ')}, not by "${e.recordedBy}" (permission table).`,
+      e,
+    );
+  }
+  const tolerance = c.policy.clockToleranceMinutes * 60_000;
+  const atMs = instantMs(e.at);
+  const recordedMs = instantMs(e.recordedAt);
+  if (atMs > recordedMs + tolerance) {
+    return refusal(
+      'future-event',
+      `Event dated ${e.at} is later than when it was recorded (${e.recordedAt}); only scheduling fields may lie in the future.`,
+      e,
+    );
+  }
+  if (now !== null && (atMs > now + tolerance || recordedMs > now + tolerance)) {
+    return refusal(
+      'future-event',
+      `Event dated ${e.at} (recorded ${e.recordedAt}) is in the future of the checking clock (${new Date(now).toISOString()}); only scheduling fields may lie in the future.`,
+      e,
+    );
+  }
+  if (e.type === 'EventVoided') {
+    const voidRefusal = checkVoid(c, e);
+    if (voidRefusal) return voidRefusal;
+  }
+  if (e.type === 'EpisodeOpened' && c.episodeId !== null) {
+    return refusal('already-opened', 'The episode is already open.', e);
+  }
+  return null;
+}
+
+/** A void must name an accepted event of the episode, and neither its opening nor another void. */
+function checkVoid(c: EpisodeContext, e: Extract<EpisodeEvent, { type: 'EventVoided' }>): Refusal | null {
+  const target = c.history.find((h) => h.id === e.voidedEventId);
+  if (!target) {
+    return refusal(
+      'unknown-event',
+      c.voidedEventIds.includes(e.voidedEventId)
+        ? `Event "${e.voidedEventId}" is already voided.`
+        : `No accepted event "${e.voidedEventId}" in this episode to void.`,
+      e,
+    );
+  }
+  if (target.type === 'EpisodeOpened' || target.type === 'EventVoided') {
+    return refusal(
+      'cannot-void',
+      target.type === 'EpisodeOpened'
+        ? 'EpisodeOpened cannot be voided: discontinue the episode (reason "other") and open the right one.'
+        : 'A void cannot be voided: record the event again under a new id.',
+      e,
+    );
+  }
+  return null;
 }
 
 /**
- * The episode model bound to one machine (instrument registry, policy defaults and permission table): decide,
- * replay, phase, persist and restore. The module-level functions (`decide`, `replay`, …) use the default model.
+ * XState's pure `transition()` builds a throwaway actor and actor system on every call, which dominated replay
+ * time. This machine invokes no actors and its only actions are `assign`, so one inert actor scope is built once
+ * per machine and reused (the same idea as statelyai/xstate#5632 upstream). Equivalence with `transition()` is
+ * covered by the episode tests and the replay benchmark's equal-work check.
  */
-export function createEpisodeModel(options: EpisodeMachineOptions & { permissions?: PermissionTable } = {}) {
-  // Long by design: a closure that binds one machine, registry and permission table to the functions that share
-  // them (phase, step, explain, envelope, rebuild, decide, replay, persist, restore); each inner function is short.
-  const registry = options.registry ?? createInstrumentRegistry();
-  const permissions = options.permissions ?? defaultPermissions;
-  const machine = createEpisodeMachine({ ...options, registry });
-  const env = { registry };
-  const [initial] = initialTransition(machine);
-  // XState's pure `transition()` builds a throwaway actor and actor system on every call, which dominated
-  // replay time. This machine invokes no actors and its only actions are `assign`, so one inert actor scope
-  // is built once and reused (the same idea as statelyai/xstate#5632 upstream). Equivalence with
-  // `transition()` is covered by the episode tests and the replay benchmark's equal-work check.
+function inertScope(machine: EpisodeMachine) {
   const self = createActor(machine);
   const noop = () => {};
-  const scope = {
+  return {
     self,
     defer: noop,
     id: '',
@@ -116,7 +172,17 @@ export function createEpisodeModel(options: EpisodeMachineOptions & { permission
     emit: noop,
     actionExecutor: noop,
   } as unknown as Parameters<EpisodeMachine['transition']>[2];
+}
 
+/**
+ * How one machine steps an episode, shared by `decide` and `replay`: the initial state, the phase, a step through
+ * the machine (on a copy of the context, or in place), why the machine refuses an event, and the rebuild of a
+ * late entry or a void.
+ */
+function createEpisodeStepper(machine: EpisodeMachine, registry: InstrumentRegistry) {
+  const env = { registry };
+  const [initial] = initialTransition(machine);
+  const scope = inertScope(machine);
   const phases = createPhaseReader(machine);
 
   /** The phase: the deepest active state's `meta.phase`; between sessions, told apart by the episode's facts. */
@@ -150,68 +216,6 @@ export function createEpisodeModel(options: EpisodeMachineOptions & { permission
       state.status === 'active' && getNextTransitions(state).some((t) => t.eventType === e.type);
     if (!handled || phase === 'not-opened') return phases.phaseRefusal(state, phase, e);
     return checkEvent(state.context, e, env) ?? phases.phaseRefusal(state, phase, e);
-  }
-
-  /** Envelope rules that do not depend on the phase: episode, patient, id, role, clock. */
-  function checkEnvelope(c: EpisodeContext, e: EpisodeEvent, now: number | null): Refusal | null {
-    if (c.episodeId !== null && e.episodeId !== c.episodeId) {
-      return refusal('wrong-episode', `Event is for episode "${e.episodeId}", not "${c.episodeId}".`, e);
-    }
-    if (c.patientId !== null && e.patientId !== c.patientId) {
-      return refusal('wrong-patient', 'Event names another patient than the episode.', e);
-    }
-    if (hasEventId(c, e.id)) {
-      return refusal('duplicate-event-id', `Event id "${e.id}" was already accepted.`, e);
-    }
-    if (!mayRecord(e.type, e.recordedBy, permissions)) {
-      return refusal(
-        'not-permitted',
-        `${e.type} may be recorded by ${permissions[e.type].join(' or ')}, not by "${e.recordedBy}" (permission table).`,
-        e,
-      );
-    }
-    const tolerance = c.policy.clockToleranceMinutes * 60_000;
-    const atMs = instantMs(e.at);
-    const recordedMs = instantMs(e.recordedAt);
-    if (atMs > recordedMs + tolerance) {
-      return refusal(
-        'future-event',
-        `Event dated ${e.at} is later than when it was recorded (${e.recordedAt}); only scheduling fields may lie in the future.`,
-        e,
-      );
-    }
-    if (now !== null && (atMs > now + tolerance || recordedMs > now + tolerance)) {
-      return refusal(
-        'future-event',
-        `Event dated ${e.at} (recorded ${e.recordedAt}) is in the future of the checking clock (${new Date(now).toISOString()}); only scheduling fields may lie in the future.`,
-        e,
-      );
-    }
-    if (e.type === 'EventVoided') {
-      const target = c.history.find((h) => h.id === e.voidedEventId);
-      if (!target) {
-        return refusal(
-          'unknown-event',
-          c.voidedEventIds.includes(e.voidedEventId)
-            ? `Event "${e.voidedEventId}" is already voided.`
-            : `No accepted event "${e.voidedEventId}" in this episode to void.`,
-          e,
-        );
-      }
-      if (target.type === 'EpisodeOpened' || target.type === 'EventVoided') {
-        return refusal(
-          'cannot-void',
-          target.type === 'EpisodeOpened'
-            ? 'EpisodeOpened cannot be voided: discontinue the episode (reason "other") and open the right one.'
-            : 'A void cannot be voided: record the event again under a new id.',
-          e,
-        );
-      }
-    }
-    if (e.type === 'EpisodeOpened' && c.episodeId !== null) {
-      return refusal('already-opened', 'The episode is already open.', e);
-    }
-    return null;
   }
 
   /**
@@ -251,6 +255,30 @@ export function createEpisodeModel(options: EpisodeMachineOptions & { permission
     }
     return { ok: true, state: next, event: e };
   }
+
+  return { initial, phaseOf, step, stepInPlace, explain, rebuild };
+}
+
+/** Options of `decide`. */
+export interface DecideOptions {
+  /**
+   * The clock of whoever checks the event (the store's or server's time), as an ISO instant or epoch ms. An event
+   * dated (or recorded) later than it by more than the policy clock tolerance is refused as `future-event`.
+   * Without it only `at` against the event's own `recordedAt` is checked.
+   */
+  readonly now?: string | number;
+}
+
+/**
+ * The episode model bound to one machine (instrument registry, policy defaults and permission table): decide,
+ * replay, phase, persist and restore. The module-level functions (`decide`, `replay`, …) use the default model.
+ */
+export function createEpisodeModel(options: EpisodeMachineOptions & { permissions?: PermissionTable } = {}) {
+  const registry = options.registry ?? createInstrumentRegistry();
+  const permissions = options.permissions ?? defaultPermissions;
+  const machine = createEpisodeMachine({ ...options, registry });
+  const env = { registry };
+  const { initial, phaseOf, step, stepInPlace, explain, rebuild } = createEpisodeStepper(machine, registry);
 
   /**
    * Decide whether `input` may be appended to the episode. Returns the next state, or a refusal with a typed
@@ -324,7 +352,7 @@ export function createEpisodeModel(options: EpisodeMachineOptions & { permission
         : typeof options.now === 'number'
           ? options.now
           : Date.parse(options.now);
-    const envelope = checkEnvelope(c, e, now !== null && Number.isNaN(now) ? null : now);
+    const envelope = checkEnvelope(c, e, now !== null && Number.isNaN(now) ? null : now, permissions);
     if (envelope) return refuse(state, input, envelope);
     if (needsRebuild(c, e)) {
       const d = rebuild(c, e, inPlace);

@@ -30,21 +30,10 @@ export interface EpisodeMachineOptions {
   readonly policy?: Partial<EpisodePolicy>;
 }
 
-/**
- * Build the KAP episode machine (XState v5). The machine decides which event types each phase accepts and
- * guards each transition with the data rules of `checkEvent`; every accepted event is folded into the context
- * by `evolve`. Each state's `meta` names its phase and why it refuses what it does not take, so `decide`
- * explains every refusal from the machine itself. There are no timers: calendar rules (follow-ups, measures, critical periods) are computed from
- * event timestamps and an explicit `asOf` by `statusAt`.
- */
-export function createEpisodeMachine(options: EpisodeMachineOptions = {}) {
-  // Long by design: one declarative XState configuration (states, transitions, guards), kept whole so that the
-  // course reads top to bottom as a statechart; the rules themselves live in rules.ts and dose-rules.ts.
-  const registry = options.registry ?? createInstrumentRegistry();
+/** The machine's types, guards and action: every guard but `goodFit` asks the data rules of `checkEvent`. */
+function episodeSetup(registry: InstrumentRegistry) {
   const env: RuleEnvironment = { registry };
   const score = assessmentScorer(registry);
-  const initial = emptyContext(options.policy);
-
   return setup({
     types: {
       context: {} as EpisodeContext,
@@ -68,20 +57,133 @@ export function createEpisodeMachine(options: EpisodeMachineOptions = {}) {
     actions: {
       evolve: assign(({ context, event }) => evolve(context, event, score)),
     },
-  }).createMachine({
+  });
+}
+
+/** The guards under which a state takes an event in place and folds it in. */
+type InPlaceGuard = 'allowed' | 'openedAndAllowed' | 'pausedInTreatment';
+
+/**
+ * The transitions that take each of `types` in place (no target) under `guard` and fold the event into the
+ * context: `{ [type]: { guard, actions: 'evolve' } }`, one object per type, in the order given. Built once,
+ * with the machine.
+ */
+function evolveIf<G extends InPlaceGuard, T extends EpisodeMachineEvent['type']>(
+  guard: G,
+  types: readonly T[],
+): { [K in T]: { guard: G; actions: 'evolve' } } {
+  const on = {} as { [K in T]: { guard: G; actions: 'evolve' } };
+  for (const type of types) on[type] = { guard, actions: 'evolve' };
+  return on;
+}
+
+/** The type of one state's configuration in this machine (see {@link treatmentState}). */
+type EpisodeStateConfig = NonNullable<
+  Parameters<ReturnType<typeof episodeSetup>['createMachine']>[0]['states']
+>[string];
+
+/** Treatment (a substate of `open`): everything it takes needs an eligible patient. */
+function treatmentState() {
+  return {
+    meta: meta({ phase: 'treatment', refuse: { inactive: 'not-eligible' } }),
+    initial: 'betweenSessions',
+    on: {
+      // Setting treatment up: the plan, the medication and its supply, the patient's training.
+      ...evolveIf('allowed', [
+        'TreatmentPlanCreated',
+        'PrescriptionIssued',
+        'MedicationDelivered',
+        'RefillIssued',
+        'SelfAdministrationTrained',
+      ]),
+      // The medical team's follow-ups, the booking of dosing sessions, and a re-evaluation during treatment
+      // (eligible lifts a treatment stop; not eligible stops treatment).
+      ...evolveIf('allowed', [
+        'MedicalFollowUpCompleted',
+        'DosingSessionScheduled',
+        'MedicalEvaluationCompleted',
+      ]),
+    },
+    states: {
+      betweenSessions: {
+        on: {
+          // The first pre-dose vitals or the dose of a booked session start it.
+          VitalsRecorded: { guard: 'allowed', target: 'dosingSession', actions: 'evolve' },
+          DoseAdministered: { guard: 'allowed', target: 'dosingSession.dosed', actions: 'evolve' },
+          ...evolveIf('allowed', [
+            // A booked session that never started can be cancelled.
+            'DosingSessionAborted',
+            'PreparationSessionCompleted',
+            'IntegrationSessionCompleted',
+          ]),
+          EpisodePaused: { target: '#kapEpisode.paused', actions: 'evolve' },
+          EpisodeCompleted: { guard: 'allowed', target: '#kapEpisode.completed', actions: 'evolve' },
+          // After the initial course: maintenance dosing sessions under the same gates.
+          MaintenancePlanned: { guard: 'allowed', actions: 'evolve' },
+        },
+      },
+      dosingSession: {
+        meta: meta({
+          phase: 'dosing-session',
+          refuse: {
+            events: { EpisodeOpened: 'already-opened', EpisodeResumed: 'not-paused' },
+            other: 'session-in-progress',
+            inactive: 'no-session-in-progress',
+          },
+        }),
+        initial: 'awaitingDose',
+        on: {
+          DosingSessionAborted: {
+            guard: 'allowed',
+            target: '#kapEpisode.open.treatment.betweenSessions',
+            actions: 'evolve',
+          },
+          VitalsRecorded: { guard: 'allowed', actions: 'evolve' },
+          DosingSessionCompleted: {
+            guard: 'allowed',
+            target: '#kapEpisode.open.treatment.betweenSessions',
+            actions: 'evolve',
+          },
+        },
+        states: {
+          awaitingDose: {
+            on: { DoseAdministered: { guard: 'allowed', target: 'dosed', actions: 'evolve' } },
+          },
+          dosed: {
+            on: { DoseAdministered: { guard: 'allowed', actions: 'evolve' } },
+          },
+        },
+      },
+    },
+  } as const satisfies EpisodeStateConfig;
+}
+
+/**
+ * Build the KAP episode machine (XState v5). The machine decides which event types each phase accepts and
+ * guards each transition with the data rules of `checkEvent`; every accepted event is folded into the context
+ * by `evolve`. Each state's `meta` names its phase and why it refuses what it does not take, so `decide`
+ * explains every refusal from the machine itself. There are no timers: calendar rules (follow-ups, measures, critical periods) are computed from
+ * event timestamps and an explicit `asOf` by `statusAt`.
+ */
+export function createEpisodeMachine(options: EpisodeMachineOptions = {}) {
+  // One declarative XState configuration, read top to bottom as a statechart; the setup (guards, action) and the
+  // treatment substate are built by the helpers above, the rules themselves live in rules.ts and dose-rules.ts.
+  const registry = options.registry ?? createInstrumentRegistry();
+  const initial = emptyContext(options.policy);
+  return episodeSetup(registry).createMachine({
     id: 'kapEpisode',
     version: String(EPISODE_MACHINE_VERSION),
     context: initial,
     initial: 'new',
-    on: {
-      AdverseEventReported: { guard: 'openedAndAllowed', actions: 'evolve' },
-      AdverseEventReviewed: { guard: 'openedAndAllowed', actions: 'evolve' },
-      SafetyFlagReviewed: { guard: 'openedAndAllowed', actions: 'evolve' },
+    on: evolveIf('openedAndAllowed', [
+      'AdverseEventReported',
+      'AdverseEventReviewed',
+      'SafetyFlagReviewed',
       // `decide` checks the voided event and rebuilds the episode without it; the machine records the void.
-      EventVoided: { guard: 'openedAndAllowed', actions: 'evolve' },
+      'EventVoided',
       // A patient may withdraw consent at any time, after the course too (research use).
-      ConsentWithdrawn: { guard: 'openedAndAllowed', actions: 'evolve' },
-    },
+      'ConsentWithdrawn',
+    ]),
     states: {
       new: {
         meta: meta({
@@ -93,10 +195,12 @@ export function createEpisodeMachine(options: EpisodeMachineOptions = {}) {
       open: {
         initial: 'fitDiscussion',
         on: {
-          AssessmentRecorded: { guard: 'allowed', actions: 'evolve' },
-          InformedConsentRecorded: { guard: 'allowed', actions: 'evolve' },
-          // At or after the medical evaluation (the rules check that it was scheduled).
-          MedicationsReviewed: { guard: 'allowed', actions: 'evolve' },
+          ...evolveIf('allowed', [
+            'AssessmentRecorded',
+            'InformedConsentRecorded',
+            // At or after the medical evaluation (the rules check that it was scheduled).
+            'MedicationsReviewed',
+          ]),
           EpisodeDiscontinued: { target: 'discontinued', actions: 'evolve' },
         },
         states: {
@@ -148,71 +252,7 @@ export function createEpisodeMachine(options: EpisodeMachineOptions = {}) {
               },
             },
           },
-          // Everything it takes needs an eligible patient.
-          treatment: {
-            meta: meta({ phase: 'treatment', refuse: { inactive: 'not-eligible' } }),
-            initial: 'betweenSessions',
-            on: {
-              TreatmentPlanCreated: { guard: 'allowed', actions: 'evolve' },
-              PrescriptionIssued: { guard: 'allowed', actions: 'evolve' },
-              MedicationDelivered: { guard: 'allowed', actions: 'evolve' },
-              RefillIssued: { guard: 'allowed', actions: 'evolve' },
-              SelfAdministrationTrained: { guard: 'allowed', actions: 'evolve' },
-              MedicalFollowUpCompleted: { guard: 'allowed', actions: 'evolve' },
-              DosingSessionScheduled: { guard: 'allowed', actions: 'evolve' },
-              // A re-evaluation during treatment (eligible lifts a treatment stop; not eligible stops treatment).
-              MedicalEvaluationCompleted: { guard: 'allowed', actions: 'evolve' },
-            },
-            states: {
-              betweenSessions: {
-                on: {
-                  // The first pre-dose vitals or the dose of a booked session start it.
-                  VitalsRecorded: { guard: 'allowed', target: 'dosingSession', actions: 'evolve' },
-                  DoseAdministered: { guard: 'allowed', target: 'dosingSession.dosed', actions: 'evolve' },
-                  // A booked session that never started can be cancelled.
-                  DosingSessionAborted: { guard: 'allowed', actions: 'evolve' },
-                  PreparationSessionCompleted: { guard: 'allowed', actions: 'evolve' },
-                  IntegrationSessionCompleted: { guard: 'allowed', actions: 'evolve' },
-                  EpisodePaused: { target: '#kapEpisode.paused', actions: 'evolve' },
-                  EpisodeCompleted: { guard: 'allowed', target: '#kapEpisode.completed', actions: 'evolve' },
-                  // After the initial course: maintenance dosing sessions under the same gates.
-                  MaintenancePlanned: { guard: 'allowed', actions: 'evolve' },
-                },
-              },
-              dosingSession: {
-                meta: meta({
-                  phase: 'dosing-session',
-                  refuse: {
-                    events: { EpisodeOpened: 'already-opened', EpisodeResumed: 'not-paused' },
-                    other: 'session-in-progress',
-                    inactive: 'no-session-in-progress',
-                  },
-                }),
-                initial: 'awaitingDose',
-                on: {
-                  DosingSessionAborted: {
-                    guard: 'allowed',
-                    target: '#kapEpisode.open.treatment.betweenSessions',
-                    actions: 'evolve',
-                  },
-                  VitalsRecorded: { guard: 'allowed', actions: 'evolve' },
-                  DosingSessionCompleted: {
-                    guard: 'allowed',
-                    target: '#kapEpisode.open.treatment.betweenSessions',
-                    actions: 'evolve',
-                  },
-                },
-                states: {
-                  awaitingDose: {
-                    on: { DoseAdministered: { guard: 'allowed', target: 'dosed', actions: 'evolve' } },
-                  },
-                  dosed: {
-                    on: { DoseAdministered: { guard: 'allowed', actions: 'evolve' } },
-                  },
-                },
-              },
-            },
-          },
+          treatment: treatmentState(),
           history: { type: 'history', history: 'deep' },
         },
       },
@@ -232,12 +272,12 @@ export function createEpisodeMachine(options: EpisodeMachineOptions = {}) {
         on: {
           EpisodeResumed: { target: '#kapEpisode.open.history', actions: 'evolve' },
           // Monitoring goes on while treatment is paused (safety reporting goes on everywhere: see the root).
-          AssessmentRecorded: { guard: 'allowed', actions: 'evolve' },
-          InformedConsentRecorded: { guard: 'allowed', actions: 'evolve' },
-          MedicationsReviewed: { guard: 'allowed', actions: 'evolve' },
-          MedicalFollowUpCompleted: { guard: 'pausedInTreatment', actions: 'evolve' },
-          RefillIssued: { guard: 'pausedInTreatment', actions: 'evolve' },
-          MedicationDelivered: { guard: 'pausedInTreatment', actions: 'evolve' },
+          ...evolveIf('allowed', ['AssessmentRecorded', 'InformedConsentRecorded', 'MedicationsReviewed']),
+          ...evolveIf('pausedInTreatment', [
+            'MedicalFollowUpCompleted',
+            'RefillIssued',
+            'MedicationDelivered',
+          ]),
           EpisodeDiscontinued: { target: 'discontinued', actions: 'evolve' },
         },
       },

@@ -33,6 +33,12 @@ export function latestMs(items: readonly { at: string }[], before = Number.POSIT
   return best;
 }
 
+/** When the course's first dose was given (its `at` and epoch ms); null before any dose. */
+function firstDose(c: EpisodeContext): { readonly at: string; readonly ms: number } | null {
+  const at = dosedSessions(c)[0]?.doses[0]?.at;
+  return at === undefined ? null : { at, ms: Date.parse(at) };
+}
+
 /** Each measure of the monitoring plan: last taken, due date and status at `asOfMs`. */
 export function measureStatuses(
   c: EpisodeContext,
@@ -41,8 +47,7 @@ export function measureStatuses(
   active: boolean,
 ): MeasureStatus[] {
   const out: MeasureStatus[] = [];
-  const firstDoseAt = dosedSessions(c)[0]?.doses[0]?.at;
-  const firstDoseMs = firstDoseAt === undefined ? null : Date.parse(firstDoseAt);
+  const first = firstDose(c);
   // The next booked session that has not started.
   const upcoming = c.sessions
     .filter((s) => s.status === 'scheduled' && s.sessionId !== c.currentSessionId)
@@ -53,10 +58,10 @@ export function measureStatuses(
     const lastMs = latestMs(taken);
     const lastAt = lastMs === null ? null : iso(lastMs, asOf);
     if (m.baseline) {
-      const before = firstDoseMs === null ? taken : taken.filter((a) => Date.parse(a.at) <= firstDoseMs);
+      const before = first === null ? taken : taken.filter((a) => Date.parse(a.at) <= first.ms);
       const status: MeasureStatus['status'] =
-        before.length > 0 ? 'not-due' : firstDoseMs !== null ? 'missed' : active ? 'due' : 'not-due';
-      out.push({ instrument: id, rule: 'baseline', lastAt, dueAt: firstDoseAt ?? null, status });
+        before.length > 0 ? 'not-due' : first !== null ? 'missed' : active ? 'due' : 'not-due';
+      out.push({ instrument: id, rule: 'baseline', lastAt, dueAt: first?.at ?? null, status });
     }
     if (m.beforeEachDoseWithinDays !== undefined && upcoming && active) {
       const dueMs = Date.parse(upcoming.scheduledFor);
@@ -106,8 +111,7 @@ export function outcomeProgress(
   registry: InstrumentRegistry,
 ): OutcomeProgress[] {
   const out: OutcomeProgress[] = [];
-  const firstDose = dosedSessions(c)[0]?.doses[0]?.at;
-  const firstDoseMs = firstDose === undefined ? null : Date.parse(firstDose);
+  const first = firstDose(c);
   const ids = [...new Set(c.assessments.map((a) => a.instrument))];
   for (const id of ids) {
     const d = registry.find(id);
@@ -115,7 +119,7 @@ export function outcomeProgress(
     if (!d || !response || d.purpose !== 'outcome' || d.direction !== 'higher-is-worse') continue;
     const list = scored(c, id, asOfMs);
     if (list.length === 0) continue;
-    const before = firstDoseMs === null ? list : list.filter((a) => Date.parse(a.at) <= firstDoseMs);
+    const before = first === null ? list : list.filter((a) => Date.parse(a.at) <= first.ms);
     const b = before[before.length - 1] ?? list[0]!;
     const l = list[list.length - 1]!;
     const isBaseline = l.eventId === b.eventId;

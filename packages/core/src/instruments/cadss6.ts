@@ -1,5 +1,5 @@
 import { defineInstrument } from './definition.js';
-import { allItemsRequired, numberedItems } from './definition-parts.js';
+import { numberedItemsAllRequired, scoringOnlyLicence } from './definition-parts.js';
 
 /**
  * CADSS-6: six-item short form of the Clinician-Administered Dissociative States Scale, for monitoring the
@@ -17,16 +17,11 @@ export const cadss6 = defineInstrument({
   direction: 'higher-is-worse',
   recall: 'the dosing session (rated during or shortly after it)',
   version: '1',
-  licence: {
-    holder: 'J. Douglas Bremner and colleagues (CADSS); short form by Rodrigues et al. 2021',
-    terms:
-      'Unknown: no published licence or terms of use found. kapkit ships scoring only; the user supplies the item text.',
-    itemTextIncluded: false,
-  },
-  scale: { min: 0, max: 4 },
-  items: numberedItems('cadss6', 6),
-  scoring: { method: 'sum' },
-  missing: allItemsRequired(6),
+  licence: scoringOnlyLicence(
+    'J. Douglas Bremner and colleagues (CADSS); short form by Rodrigues et al. 2021',
+    'Unknown: no published licence or terms of use found. kapkit ships scoring only; the user supplies the item text.',
+  ),
+  ...numberedItemsAllRequired('cadss6', 6, { min: 0, max: 4 }, 'sum'),
   range: { min: 0, max: 24 },
   references: [
     'Rodrigues NB, McIntyre RS, Lipsitz O, et al. A simplified 6-item clinician administered dissociative symptom scale (CADSS-6) for monitoring dissociative effects of sub-anesthetic ketamine infusions. J Affect Disord 2021;282:160–164.',

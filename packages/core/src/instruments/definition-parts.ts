@@ -1,8 +1,10 @@
 import type {
   BandDefinition,
   ChangeConstants,
+  Licence,
   MissingRule,
   OutcomeDefinitions,
+  ResponseScale,
   ScoreDefinition,
   ScoringRule,
   Source,
@@ -82,6 +84,54 @@ export function allItemsRequired(count: number): MissingRule {
     maxMissing: 0,
     method: 'prorate',
     source: `No official missing-item rule found; kapkit default (configurable): all ${count} items required`,
+  };
+}
+
+/**
+ * The licence of an instrument whose text kapkit may not ship (`itemTextIncluded: false`: scoring only, the user
+ * supplies the text), with its holder, its terms as far as they are known, and their address if any.
+ */
+export function scoringOnlyLicence<const H extends string, const T extends string>(
+  holder: H,
+  terms: T,
+): { readonly holder: H; readonly terms: T; readonly itemTextIncluded: false };
+export function scoringOnlyLicence<const H extends string, const T extends string, const U extends string>(
+  holder: H,
+  terms: T,
+  url: U,
+): { readonly holder: H; readonly terms: T; readonly itemTextIncluded: false; readonly url: U };
+export function scoringOnlyLicence(holder: string, terms: string, url?: string): Licence {
+  return url === undefined
+    ? { holder, terms, itemTextIncluded: false }
+    : { holder, terms, itemTextIncluded: false, url };
+}
+
+/**
+ * The items and rules of a scoring-only measure with no published missing-item rule: `count` numbered items
+ * without text (see {@link numberedItems}) on `scale`, scored by `method`, every item required (see
+ * {@link allItemsRequired}). Spread it into a definition between its licence and its range.
+ */
+export function numberedItemsAllRequired<
+  const P extends string,
+  const N extends number,
+  const S extends ResponseScale,
+  const M extends ScoringRule['method'],
+>(
+  prefix: P,
+  count: N,
+  scale: S,
+  method: M,
+): {
+  readonly scale: S;
+  readonly items: NumberedItems<P, N>;
+  readonly scoring: { readonly method: M };
+  readonly missing: MissingRule;
+} {
+  return {
+    scale,
+    items: numberedItems(prefix, count),
+    scoring: { method },
+    missing: allItemsRequired(count),
   };
 }
 

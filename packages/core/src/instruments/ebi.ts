@@ -1,5 +1,5 @@
 import { defineInstrument } from './definition.js';
-import { allItemsRequired, internalConsistency, numberedItems } from './definition-parts.js';
+import { internalConsistency, numberedItemsAllRequired, scoringOnlyLicence } from './definition-parts.js';
 
 const roseman2019 = 'Roseman et al. 2019, J Psychopharmacol 33:1076';
 
@@ -19,17 +19,16 @@ export const ebi = defineInstrument({
   direction: 'higher-is-better',
   recall: 'the dosing session (rated afterwards)',
   version: '1',
-  licence: {
-    holder:
-      'Leor Roseman, Robin Carhart-Harris and colleagues (Imperial College London); published in Roseman et al. 2019',
-    terms:
-      'Unknown: no licence or terms of use found. kapkit ships scoring only; the user supplies the item text and the scale anchors.',
-    itemTextIncluded: false,
-  },
-  scale: { min: 0, max: 100, anchors: { min: 'Minimum (0)', max: 'Maximum (100)' } },
-  items: numberedItems('ebi', 6),
-  scoring: { method: 'mean' },
-  missing: allItemsRequired(6),
+  licence: scoringOnlyLicence(
+    'Leor Roseman, Robin Carhart-Harris and colleagues (Imperial College London); published in Roseman et al. 2019',
+    'Unknown: no licence or terms of use found. kapkit ships scoring only; the user supplies the item text and the scale anchors.',
+  ),
+  ...numberedItemsAllRequired(
+    'ebi',
+    6,
+    { min: 0, max: 100, anchors: { min: 'Minimum (0)', max: 'Maximum (100)' } },
+    'mean',
+  ),
   range: { min: 0, max: 100 },
   change: {
     reliability: internalConsistency(0.932, `${roseman2019} (Cronbach's α = 0.932)`),

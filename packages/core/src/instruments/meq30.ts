@@ -1,5 +1,5 @@
 import { defineInstrument } from './definition.js';
-import { allItemsRequired, itemScore, numberedItems } from './definition-parts.js';
+import { itemScore, numberedItemsAllRequired, scoringOnlyLicence } from './definition-parts.js';
 
 const barrett2015 = 'Barrett, Johnson & Griffiths 2015, J Psychopharmacol 29:1182';
 
@@ -28,17 +28,11 @@ export const meq30 = defineInstrument({
   direction: 'higher-is-better',
   recall: 'the dosing session (rated afterwards, looking back on the whole session)',
   version: '1',
-  licence: {
-    holder:
-      'Frederick S. Barrett, Matthew W. Johnson, Roland R. Griffiths (Johns Hopkins University); published in Barrett et al. 2015',
-    terms:
-      'Unknown: no licence or terms of use found. kapkit ships scoring only; the user supplies the item text.',
-    itemTextIncluded: false,
-  },
-  scale: { min: 0, max: 5 },
-  items: numberedItems('meq30', 30),
-  scoring: { method: 'mean' },
-  missing: allItemsRequired(30),
+  licence: scoringOnlyLicence(
+    'Frederick S. Barrett, Matthew W. Johnson, Roland R. Griffiths (Johns Hopkins University); published in Barrett et al. 2015',
+    'Unknown: no licence or terms of use found. kapkit ships scoring only; the user supplies the item text.',
+  ),
+  ...numberedItemsAllRequired('meq30', 30, { min: 0, max: 5 }, 'mean'),
   range: { min: 0, max: 5 },
   scores: [
     itemScore('mystical', 'Mystical (mean of 15 items)', mysticalItems, 'mean', [0, 5], barrett2015),

@@ -32,22 +32,50 @@ function checkPositive(
   if (!(value > 0)) out.push(issue(path, expected, String(value), `${path.join('.')} must be above 0`));
 }
 
+/**
+ * `what` (`a reliability coefficient`) at `path`, strictly between 0 and 1; the message names the path
+ * (`change.reliability.value must be between 0 and 1`).
+ */
+function checkBetweenZeroAndOne(
+  value: number,
+  path: (string | number)[],
+  what: string,
+  out: ValidationIssue[],
+): void {
+  if (!(value > 0 && value < 1)) {
+    const expected = `${what} between 0 and 1 (exclusive)`;
+    out.push(issue(path, expected, String(value), `${path.join('.')} must be between 0 and 1`));
+  }
+}
+
+/** An outcome (`what` it is) that only a measure whose higher total is worse may define. */
+function wrongDirection(
+  d: InstrumentDefinition,
+  outcome: 'response' | 'remission',
+  what: string,
+  out: ValidationIssue[],
+): void {
+  out.push(
+    issue(
+      ['outcomes', outcome],
+      "direction 'higher-is-worse'",
+      d.direction,
+      `outcomes.${outcome} (${what}) is defined for measures where a higher total is worse`,
+    ),
+  );
+}
+
 /** Reliable-change constants: 0 < r < 1, positive fixed points and norms SD, each with its source. */
 export function checkChange(d: InstrumentDefinition, out: ValidationIssue[]): void {
   const c = d.change;
   if (c === undefined) return;
   if (c.reliability) {
-    const r = c.reliability.value;
-    if (!(r > 0 && r < 1)) {
-      out.push(
-        issue(
-          ['change', 'reliability', 'value'],
-          'a reliability coefficient between 0 and 1 (exclusive)',
-          String(r),
-          'change.reliability.value must be between 0 and 1',
-        ),
-      );
-    }
+    checkBetweenZeroAndOne(
+      c.reliability.value,
+      ['change', 'reliability', 'value'],
+      'a reliability coefficient',
+      out,
+    );
     checkSource(c.reliability.source, ['change', 'reliability', 'source'], out);
   }
   if (c.fixedPoints) {
@@ -71,38 +99,14 @@ export function checkOutcomes(d: InstrumentDefinition, out: ValidationIssue[]): 
   const worse = d.direction === 'higher-is-worse';
   if (o.response) {
     const f = o.response.fraction;
-    if (!worse) {
-      out.push(
-        issue(
-          ['outcomes', 'response'],
-          "direction 'higher-is-worse'",
-          d.direction,
-          'outcomes.response (a fraction of baseline) is defined for measures where a higher total is worse',
-        ),
-      );
-    } else if (!(f > 0 && f < 1)) {
-      out.push(
-        issue(
-          ['outcomes', 'response', 'fraction'],
-          'a fraction of the baseline between 0 and 1 (exclusive)',
-          String(f),
-          'outcomes.response.fraction must be between 0 and 1',
-        ),
-      );
-    }
+    if (!worse) wrongDirection(d, 'response', 'a fraction of baseline', out);
+    else checkBetweenZeroAndOne(f, ['outcomes', 'response', 'fraction'], 'a fraction of the baseline', out);
     checkSource(o.response.source, ['outcomes', 'response', 'source'], out);
   }
   if (o.remission) {
     const below = o.remission.below;
     if (!worse) {
-      out.push(
-        issue(
-          ['outcomes', 'remission'],
-          "direction 'higher-is-worse'",
-          d.direction,
-          'outcomes.remission (a total below a threshold) is defined for measures where a higher total is worse',
-        ),
-      );
+      wrongDirection(d, 'remission', 'a total below a threshold', out);
     } else if (!(below > d.range.min && below <= d.range.max)) {
       out.push(
         issue(

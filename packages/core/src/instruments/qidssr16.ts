@@ -5,6 +5,7 @@ import {
   numberedItems,
   outcomesWithRemission,
   prorateUpTo,
+  scoringOnlyLicence,
 } from './definition-parts.js';
 
 const rush2003 = 'Rush et al. 2003, Biol Psychiatry 54:573';
@@ -26,14 +27,11 @@ export const qidssr16 = defineInstrument({
   direction: 'higher-is-worse',
   recall: 'last 7 days',
   version: '1',
-  licence: {
-    holder:
-      'A. John Rush, Madhukar H. Trivedi and colleagues (IDS/QIDS, University of Texas Southwestern Medical Center)',
-    terms:
-      'Terms unverified: secondary sources describe the QIDS as free for clinical and research use. kapkit ships scoring only until the terms are confirmed; the user supplies the item text.',
-    itemTextIncluded: false,
-    url: 'http://ids-qids.org',
-  },
+  licence: scoringOnlyLicence(
+    'A. John Rush, Madhukar H. Trivedi and colleagues (IDS/QIDS, University of Texas Southwestern Medical Center)',
+    'Terms unverified: secondary sources describe the QIDS as free for clinical and research use. kapkit ships scoring only until the terms are confirmed; the user supplies the item text.',
+    'http://ids-qids.org',
+  ),
   scale: { min: 0, max: 3 },
   items: numberedItems('qidssr16', 16),
   scoring: {

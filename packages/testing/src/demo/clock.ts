@@ -5,8 +5,9 @@
  * calendar date; the 02:00 switch-over hour is never used.
  */
 
+import { DAY_MS } from '@kapkit/core/time';
+
 export const MINUTE_MS = 60_000;
-export const DAY_MS = 86_400_000;
 
 export interface DemoZone {
   /** IANA name, for documentation only: kapkit stores offsets, not zones. */

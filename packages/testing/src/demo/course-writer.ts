@@ -1,4 +1,5 @@
-import { DAY_MS, MINUTE_MS, weekdayOf } from './clock.js';
+import { DAY_MS } from '@kapkit/core/time';
+import { MINUTE_MS, weekdayOf } from './clock.js';
 import { dosingSession, type SessionOptions } from './dosing-session.js';
 import { type EpisodeLog, H } from './episode-log.js';
 import {
@@ -51,8 +52,8 @@ export class CourseWriter {
     const reached = 1 - power(1 - p.ratePerDose, this.dosed);
     let fade = 1;
     if (daysSinceDose !== null && daysSinceDose > 14) fade = Math.max(0.45, 1 - (daysSinceDose - 14) / 60);
-    const phq = p.baselinePhq * (1 - p.phqGain * reached * fade) + this.rng.normal(0, p.noiseSd);
-    const gad = p.baselineGad * (1 - p.gadGain * reached * fade) + this.rng.normal(0, p.noiseSd * 0.8);
+    const phq = p.phq.baseline * (1 - p.phq.gain * reached * fade) + this.rng.normal(0, p.noiseSd);
+    const gad = p.gad.baseline * (1 - p.gad.gain * reached * fade) + this.rng.normal(0, p.noiseSd * 0.8);
     return { phq: Math.round(clamp(phq, 0, 27)), gad: Math.round(clamp(gad, 0, 21)) };
   }
 
@@ -64,8 +65,8 @@ export class CourseWriter {
     const p = this.p;
     const since = this.lastDoseMs === null ? null : (ms - this.lastDoseMs) / DAY_MS;
     const { phq, gad } = this.totals(since);
-    const chance9 = p.item9Chance * Math.min(1.2, phq / p.baselinePhq);
-    const phqItemsOut = phq9Responses(this.rng, phq, chance9, p.phqWeights);
+    const chance9 = p.item9Chance * Math.min(1.2, phq / p.phq.baseline);
+    const phqItemsOut = phq9Responses(this.rng, phq, chance9, p.phq.weights);
     const e = this.log.add(
       'AssessmentRecorded',
       {
@@ -82,7 +83,7 @@ export class CourseWriter {
       'AssessmentRecorded',
       {
         instrument: 'gad7',
-        responses: gad7Responses(this.rng, gad, p.gadWeights),
+        responses: gad7Responses(this.rng, gad, p.gad.weights),
         supplementary: { difficulty: difficultyOf(this.rng, gad, 21) },
         context,
       },

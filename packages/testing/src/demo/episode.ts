@@ -1,5 +1,6 @@
+import { DAY_MS } from '@kapkit/core/time';
 import { INITIAL_SUPPLY_SESSIONS } from '@kapkit/core/vocabularies';
-import { DAY_MS, type DemoZone, demoZones, MINUTE_MS, PatientClock, weekdayOf } from './clock.js';
+import { type DemoZone, demoZones, MINUTE_MS, PatientClock, weekdayOf } from './clock.js';
 import { CourseWriter } from './course-writer.js';
 import { EpisodeLog, H, type Role, type SessionMode } from './episode-log.js';
 import { considerations, contraindicated, demoMedications, makeProfile, type Profile } from './profile.js';

@@ -2,21 +2,26 @@ import { contraindicationCodes, defaultPolicy, type MedicationClass } from '@kap
 import type { SessionMode } from './episode-log.js';
 import type { Random } from './random.js';
 
+/** How a patient's scores on one outcome measure (PHQ-9 or GAD-7) start and move over the course. */
+interface MeasureTraits {
+  /** The baseline total. */
+  readonly baseline: number;
+  /** Largest fractional improvement the patient reaches (negative: worsens). */
+  readonly gain: number;
+  /** Relative weight of each item when a total is spread over the items (PHQ-9: items 1–8, item 9 apart). */
+  readonly weights: readonly number[];
+}
+
 /** Per-patient traits that shape the course. */
 export interface Profile {
   readonly mode: SessionMode;
-  readonly baselinePhq: number;
-  readonly baselineGad: number;
-  /** Largest fractional improvement the patient reaches (negative: worsens). */
-  readonly phqGain: number;
-  readonly gadGain: number;
+  readonly phq: MeasureTraits;
+  readonly gad: MeasureTraits;
   /** Share of the remaining gain each dose brings. */
   readonly ratePerDose: number;
   readonly noiseSd: number;
   /** Chance that PHQ-9 item 9 is positive at baseline severity. */
   readonly item9Chance: number;
-  readonly phqWeights: readonly number[];
-  readonly gadWeights: readonly number[];
   readonly systolic: number;
   readonly diastolic: number;
   readonly heartRate: number;
@@ -89,6 +94,11 @@ export function power(base: number, k: number): number {
   return r;
 }
 
+/** `count` item weights, each drawn uniformly from 0.4–1.6. */
+function itemWeights(rng: Random, count: number): number[] {
+  return Array.from({ length: count }, () => rng.uniform(0.4, 1.6));
+}
+
 /** A patient's traits, drawn from `rng`. */
 export function makeProfile(rng: Random): Profile {
   const baselinePhq = Math.round(clamp(rng.normal(16.5, 4), 8, 26));
@@ -105,17 +115,19 @@ export function makeProfile(rng: Random): Profile {
         ? rng.uniform(0.4, 0.65)
         : rng.uniform(-0.12, 0.2);
   const hypertensive = rng.chance(0.12);
+  // The draws keep their order (same seed, same cohort): mode, GAD-7 gain, rate, noise, item 9, the weights.
+  const mode = rng.chance(0.4) ? 'telehealth' : 'in-person';
+  const gadGain = clamp(phqGain + rng.uniform(-0.12, 0.12), -0.15, 0.9);
+  const ratePerDose = rng.uniform(0.3, 0.7);
+  const noiseSd = rng.uniform(1, 2.2);
+  const item9Chance = rng.chance(0.22) ? rng.uniform(0.3, 0.6) : 0.01;
   return {
-    mode: rng.chance(0.4) ? 'telehealth' : 'in-person',
-    baselinePhq,
-    baselineGad,
-    phqGain,
-    gadGain: clamp(phqGain + rng.uniform(-0.12, 0.12), -0.15, 0.9),
-    ratePerDose: rng.uniform(0.3, 0.7),
-    noiseSd: rng.uniform(1, 2.2),
-    item9Chance: rng.chance(0.22) ? rng.uniform(0.3, 0.6) : 0.01,
-    phqWeights: Array.from({ length: phqItems - 1 }, () => rng.uniform(0.4, 1.6)),
-    gadWeights: Array.from({ length: gadItems }, () => rng.uniform(0.4, 1.6)),
+    mode,
+    ratePerDose,
+    noiseSd,
+    item9Chance,
+    phq: { baseline: baselinePhq, gain: phqGain, weights: itemWeights(rng, phqItems - 1) },
+    gad: { baseline: baselineGad, gain: gadGain, weights: itemWeights(rng, gadItems) },
     systolic: hypertensive ? rng.normal(135, 3) : rng.normal(119, 8),
     diastolic: hypertensive ? rng.normal(86, 2) : rng.normal(77, 5),
     heartRate: Math.round(rng.normal(74, 7)),

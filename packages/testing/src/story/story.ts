@@ -1,6 +1,6 @@
 import { type EpisodeContext, type EpisodeEventInput, replay } from '@kapkit/core';
+import { DAY_MS } from '@kapkit/core/time';
 
-const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
 
 /** Where every story starts unless told otherwise: 2 March 2026, 10:00 at UTC−05:00. */

@@ -1,3 +1,4 @@
+import { type Cipher, createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,9 @@ import { join } from 'node:path';
  * instead (a private temporary file, deleted from its folder as soon as it is opened) and the chunk reused: the
  * memory then stays at one chunk per episode under way whatever the length of the log, and the spilled bytes
  * sit in the file (the operating system's page cache, not the process's memory) until their episode is read.
+ * The lines are the input's, identified even when the export is de-identified, so the file holds them encrypted
+ * (AES-256 in counter mode, with a key drawn for the one file and kept only in the process's memory): a crash, a
+ * disk image or another process reading the temporary folder never sees them in clear.
  */
 
 /** Bytes of a new chunk (a longer line gets a chunk of its own length). */
@@ -31,14 +35,23 @@ export const SPILL_ABOVE_BYTES = 16 * 2 ** 20;
  * A private, anonymous temporary file that held chunks are appended to and read back from. Its folder (mode
  * 700) is removed as soon as the file is open, so the bytes leave no file behind even when the process is
  * killed; where a file cannot be removed while open (Windows), it is removed by {@link SpillFile.close}.
+ *
+ * What it holds is encrypted with AES-256-CTR under a random key of this file alone, which never leaves the
+ * process: the writes go through one cipher stream (byte `n` of the file is byte `n` of the key stream), and a
+ * read starts the key stream at its position. Each position is written once, so no key stream is reused.
+ * Confidentiality only: the file lives as long as the export and only this process has it open.
  */
 export class SpillFile {
   readonly #fd: number;
   #dir: string | null;
   #end = 0;
   #scratch = Buffer.allocUnsafeSlow(CHUNK_BYTES);
+  readonly #key = randomBytes(32);
+  readonly #nonce = randomBytes(8);
+  readonly #cipher: Cipher;
 
   constructor() {
+    this.#cipher = createCipheriv('aes-256-ctr', this.#key, this.#counter(0));
     const dir = mkdtempSync(join(tmpdir(), 'kapkit-export-held-'));
     try {
       this.#fd = openSync(join(dir, 'held.bin'), 'w+', 0o600);
@@ -53,21 +66,30 @@ export class SpillFile {
     } catch {}
   }
 
+  /** The counter block where the key stream of file byte `16 × block` starts: the file's nonce, then `block`. */
+  #counter(block: number): Buffer {
+    const iv = Buffer.alloc(16);
+    this.#nonce.copy(iv, 0);
+    iv.writeUIntBE(block, 10, 6);
+    return iv;
+  }
+
   /** Bytes written so far. */
   get bytes(): number {
     return this.#end;
   }
 
-  /** Append `bytes`; returns where they start. */
+  /** Append `bytes` (encrypted; `bytes` itself is not written to); returns where they start. */
   append(bytes: Uint8Array): number {
     const at = this.#end;
+    const sealed = this.#cipher.update(bytes);
     let done = 0;
-    while (done < bytes.length) done += writeSync(this.#fd, bytes, done, bytes.length - done, at + done);
-    this.#end += bytes.length;
+    while (done < sealed.length) done += writeSync(this.#fd, sealed, done, sealed.length - done, at + done);
+    this.#end += sealed.length;
     return at;
   }
 
-  /** The `length` bytes at `position`, in memory that the next `read` reuses (decode them before). */
+  /** The `length` bytes at `position`, decrypted, in memory that the next `read` may reuse (decode them before). */
   read(position: number, length: number): Buffer {
     if (this.#scratch.length < length) this.#scratch = Buffer.allocUnsafeSlow(length);
     let done = 0;
@@ -76,7 +98,10 @@ export class SpillFile {
       if (n === 0) throw new Error(`kapkit export: the spill file ended at byte ${position + done}`);
       done += n;
     }
-    return this.#scratch;
+    const skip = position % 16;
+    const decipher = createDecipheriv('aes-256-ctr', this.#key, this.#counter((position - skip) / 16));
+    if (skip > 0) decipher.update(Buffer.alloc(skip));
+    return decipher.update(this.#scratch.subarray(0, length));
   }
 
   /** Close (and, where it could not be removed when opened, remove) the file. Never throws. */

@@ -115,10 +115,10 @@ function planExport(options: ExportOptions): ExportPlan {
  * each episode's lines as bytes until its last line has been read, then folds them and writes the episode's
  * rows, in clinical order, after which its state is dropped. One episode state exists at a time: memory grows
  * only with the episodes under way at the same time (beyond 16 MiB of held lines, one 4 KiB chunk and 12 bytes
- * a line each; the rest of their lines wait in a private temporary file, unlinked as soon as it is open), not
- * with the length of the log. Excluded lines are reported in line order. A one-shot stream is first copied to a
- * private temporary file outside the output directory (removed afterwards); pass a function that opens the
- * input to read it twice instead.
+ * a line each; the rest of their lines wait, encrypted, in a private temporary file, unlinked as soon as it is
+ * open), not with the length of the log. Excluded lines are reported in line order. A one-shot stream is first
+ * copied, encrypted, to a private temporary file outside the output directory (removed afterwards); pass a
+ * function that opens the input to read it twice instead.
  *
  * Atomic: every file is written under a hidden temporary name and renamed only when all of them are
  * complete, the manifest last. On any failure (or `signal` abort) the temporary files are removed and the

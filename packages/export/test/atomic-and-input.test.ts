@@ -1,4 +1,5 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { Story } from '@kapkit/testing';
@@ -101,6 +102,50 @@ describe('atomic writes', () => {
     expect(seen.length).toBeGreaterThan(2);
     for (const files of seen) expect(files.every(isTempName)).toBe(true);
     expect(listFiles(dir).some(isTempName)).toBe(false);
+  });
+});
+
+describe('the copy of a one-shot input', () => {
+  /** The spooled copies (of this and any concurrent export) in the system's temporary folder, by folder. */
+  function spooledCopies(): Map<string, Buffer> {
+    const out = new Map<string, Buffer>();
+    for (const d of readdirSync(tmpdir()).filter((n) => n.startsWith('kapkit-export-input-'))) {
+      const file = join(tmpdir(), d, 'input.ndjson');
+      try {
+        if (existsSync(file)) out.set(d, readFileSync(file));
+      } catch {}
+    }
+    return out;
+  }
+
+  it('is encrypted on disk while the export reads it, and gone afterwards', async () => {
+    const before = new Set(spooledCopies().keys());
+    const seen: Buffer[] = [];
+    const seenDirs: string[] = [];
+    const dir = tempDir();
+    await exportEvents(streamOf(log), {
+      format: 'ndjson',
+      outDir: dir,
+      progressEvery: 1,
+      onProgress: () => {
+        if (seen.length > 0) return;
+        for (const [d, bytes] of spooledCopies()) {
+          if (before.has(d)) continue;
+          seen.push(bytes);
+          seenDirs.push(d);
+        }
+      },
+    });
+    expect(seen.length).toBeGreaterThan(0);
+    for (const bytes of seen) {
+      expect(bytes.length).toBeGreaterThan(0);
+      expect(bytes.includes('pt-synthetic')).toBe(false);
+      expect(bytes.includes('"episodeId"')).toBe(false);
+    }
+    expect(log).toContain('pt-synthetic');
+    // Read back in clear: the export has every episode.
+    expect(readFileSync(join(dir, 'episodes.ndjson'), 'utf8').trim().split('\n')).toHaveLength(12);
+    for (const d of seenDirs) expect(existsSync(join(tmpdir(), d)), d).toBe(false);
   });
 });
 

@@ -1,9 +1,9 @@
-import type { createHash } from 'node:crypto';
+import { createCipheriv, createDecipheriv, type createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { pipeline as pipe, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { type ByteLine, lineText, ndjsonByteLines, plainEpisodeId, WordInLines } from './lines.js';
 
@@ -106,15 +106,25 @@ export async function scanInput(input: Readable): Promise<Scan> {
   return { lastLine, voidTargets };
 }
 
-/** Spool a one-shot stream to a private temporary file (outside the output directory), hashing it. */
+/**
+ * Spool a one-shot stream to a private temporary file (outside the output directory), hashing it. The input is
+ * identified even when the export is de-identified, so the file holds it encrypted (AES-256-CTR under a random
+ * key and counter drawn for this file and kept only in the process's memory); `open` reads it back decrypted.
+ */
 async function spool(input: Readable, hash: ReturnType<typeof createHash> | null) {
   const dir = await mkdtemp(join(tmpdir(), 'kapkit-export-input-'));
   await chmod(dir, 0o700);
   const path = join(dir, 'input.ndjson');
+  const key = randomBytes(32);
+  const iv = randomBytes(16);
   const out = createWriteStream(path, { mode: 0o600 });
   if (hash) input.on('data', (chunk: Buffer | string) => hash.update(chunk));
-  await pipeline(input, out);
-  return { path, remove: () => rm(dir, { recursive: true, force: true }) };
+  await pipeline(input, createCipheriv('aes-256-ctr', key, iv), out);
+  return {
+    // Errors of the file stream reach the reader through the decipher (pipeline destroys both with them).
+    open: (): Readable => pipe(createReadStream(path), createDecipheriv('aes-256-ctr', key, iv), () => {}),
+    remove: () => rm(dir, { recursive: true, force: true }),
+  };
 }
 
 /** An input that can be opened as many times as the export reads it. */
@@ -138,7 +148,7 @@ export async function reopenable(
   signal?.addEventListener('abort', stop, { once: true });
   try {
     const spooled = await spool(input, hash);
-    return { open: () => createReadStream(spooled.path), remove: () => spooled.remove().catch(() => {}) };
+    return { open: spooled.open, remove: () => spooled.remove().catch(() => {}) };
   } finally {
     signal?.removeEventListener('abort', stop);
   }

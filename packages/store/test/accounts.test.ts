@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { type AccountStore, openAccounts } from '../src/accounts.js';
 import { InvalidArgumentError } from '../src/errors.js';
 import { hashPassword, verifyPassword } from '../src/passwords.js';
-import { closeSharedPglite, ENGINES, storePerTest } from './helpers.js';
+import { closeSharedPglite, describeEngine, ENGINES, storePerTest } from './helpers.js';
 
 /*
  * Accounts, care teams, sessions, one-time links and the audit trail, on both engines. Every time is the
@@ -30,7 +30,7 @@ describe('password hashing (scrypt)', () => {
 });
 
 for (const engine of ENGINES) {
-  describe.skipIf(engine.missing !== null)(engine.name, () => {
+  describeEngine(engine, () => {
     let accounts: AccountStore;
     const each = storePerTest(engine.kind, (opened) => {
       accounts = openAccounts(opened.store);

@@ -1,8 +1,8 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../src/errors.js';
 import type { NewMeasureRequest } from '../src/measure-request-types.js';
 import { hashMeasureToken, type MeasureRequestStore, openMeasureRequests } from '../src/measure-requests.js';
-import { closeSharedPglite, ENGINES, storePerTest } from './helpers.js';
+import { closeSharedPglite, describeEngine, ENGINES, storePerTest } from './helpers.js';
 
 /*
  * Measure requests, their links, patient contacts and the e-mail outbox, on both engines. Every time is the
@@ -40,7 +40,7 @@ const bySchedule = (instruments: string[], atMs: number): NewMeasureRequest => (
 });
 
 for (const engine of ENGINES) {
-  describe.skipIf(engine.missing !== null)(engine.name, () => {
+  describeEngine(engine, () => {
     let requests: MeasureRequestStore;
     const each = storePerTest(engine.kind, (opened) => {
       requests = openMeasureRequests(opened.store);

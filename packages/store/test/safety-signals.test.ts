@@ -1,10 +1,10 @@
 import { PassThrough } from 'node:stream';
 import { Story } from '@kapkit/testing';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { backupStore, restoreStore } from '../src/backup.js';
 import { InvalidArgumentError } from '../src/errors.js';
 import type { EventStore } from '../src/store-types.js';
-import { closeSharedPglite, createFixture, ENGINES } from './helpers.js';
+import { closeSharedPglite, createFixture, describeEngine, ENGINES } from './helpers.js';
 import { raw, readyEpisodePerTest, refused, sent, story } from './ready-episode.js';
 
 /*
@@ -34,7 +34,7 @@ async function phq9AfterClosing(store: EventStore, extra: Record<string, unknown
 }
 
 for (const engine of ENGINES) {
-  describe.skipIf(engine.missing !== null)(engine.name, () => {
+  describeEngine(engine, () => {
     const each = readyEpisodePerTest(engine.kind);
 
     it('keeps the item-9 signal of a refused PHQ-9 (and nothing else of it), once, until a clinician reviews it', async () => {

@@ -1,5 +1,5 @@
-import { afterAll, describe, expect, it } from 'vitest';
-import { closeSharedPglite, ENGINES } from './helpers.js';
+import { afterAll, expect, it } from 'vitest';
+import { closeSharedPglite, describeEngine, ENGINES } from './helpers.js';
 import { raw, readyEpisodePerTest, refused, sent, story } from './ready-episode.js';
 
 /*
@@ -14,7 +14,7 @@ const assessment = (id: string, fields: Record<string, unknown>) =>
   sent(id, 'AssessmentRecorded', { ...fields, v: 2, recordedBy: 'therapist' });
 
 for (const engine of ENGINES) {
-  describe.skipIf(engine.missing !== null)(engine.name, () => {
+  describeEngine(engine, () => {
     const each = readyEpisodePerTest(engine.kind);
 
     it('refuses an event dated after the store’s clock (a typo of 2027, an event of 2062)', async () => {

@@ -112,6 +112,8 @@ describe('GET /api/cohort', () => {
     expect(p.response.definition).toMatch(/50%/);
     expect(p.trajectory.length).toBeGreaterThan(0);
     expect(p.timeToResponse.curve.length).toBeGreaterThan(0);
+    // Reliable change states the critical |RCI| it was judged at (the PHQ-9 definition's 1.96).
+    expect(p.reliableImprovement.critical).toBe(1.96);
     expect(body.notes.join(' ')).toMatch(/biased/);
   });
 });

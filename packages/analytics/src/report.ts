@@ -23,6 +23,8 @@ import {
 import type { Direction, PatientOutcome } from './metrics/patient.js';
 import { type Proportion, wilson } from './metrics/proportion.js';
 import {
+  DEFAULT_RCI_CRITICAL,
+  DEFAULT_RCI_CRITICAL_SOURCE,
   fixedPointChange,
   type JacobsonTruaxParams,
   jacobsonTruax,
@@ -109,6 +111,10 @@ export interface InstrumentReport {
     readonly sd: number | null;
     readonly sdSource: 'sample' | 'user';
     readonly sdiff: number | null;
+    /** |RCI| beyond this is reliable change: the instrument definition's, or 1.96 (Jacobson & Truax 1991). */
+    readonly critical: number;
+    /** Where `critical` comes from: the definition's `outcomes.reliableChange.source`, or the default's. */
+    readonly criticalSource: string;
     readonly pointsNeeded: number | null;
     readonly improved: number;
     readonly deteriorated: number;
@@ -232,6 +238,11 @@ function reliableChangeOf(
     sd: s1,
     sdSource: rc.userSd !== undefined ? 'user' : 'sample',
     sdiff: known ? sdiff(known) : null,
+    critical: rc.critical ?? DEFAULT_RCI_CRITICAL,
+    criticalSource:
+      rc.critical !== undefined
+        ? (definition?.outcomes?.reliableChange?.source ?? 'instrument definition')
+        : DEFAULT_RCI_CRITICAL_SOURCE,
     pointsNeeded: known ? reliableChangePoints(known) : null,
     improved,
     deteriorated,

@@ -1,6 +1,10 @@
 import { createInstrumentRegistry, gad7, phq9 } from '@kapkit/core/read';
 import { describe, expect, it } from 'vitest';
-import { reliableChangePoints } from '../src/metrics/reliable-change.js';
+import {
+  DEFAULT_RCI_CRITICAL,
+  DEFAULT_RCI_CRITICAL_SOURCE,
+  reliableChangePoints,
+} from '../src/metrics/reliable-change.js';
 import { analyzeOutcomes } from '../src/report.js';
 import { syntheticInstrument } from './support/synthetic-instrument.js';
 
@@ -51,6 +55,11 @@ describe("the cohort report's reliable change uses the instrument definition's c
     expect(r.reliableChange.improved).toBe(1);
     expect(r.reliableChange.deteriorated).toBe(0);
     expect(r.reliableChange.pointsNeeded).toBeCloseTo(2.58 * Math.SQRT2 * 3 * 0.4, 12);
+    // The report states the critical value it used, and where it comes from.
+    expect(r.reliableChange).toMatchObject({
+      critical: 2.58,
+      criticalSource: 'synthetic test definition (|RCI| > 2.58)',
+    });
     const u = analyzeOutcomes(recordsOf('usualdep'), options).instruments.usualdep!;
     expect(u.reliableChange.improved).toBe(2);
     expect(u.reliableChange.deteriorated).toBe(1);
@@ -72,5 +81,24 @@ describe("the cohort report's reliable change uses the instrument definition's c
     const records = recordsOf('phq9');
     const r = analyzeOutcomes(records, { mixedModel: false, rciSd: { phq9: 3 } }).instruments.phq9!;
     expect(r.reliableChange.pointsNeeded).toBeCloseTo(reliableChangePoints({ sd: 3, reliability: 0.89 }), 12);
+    expect(r.reliableChange.critical).toBe(1.96);
+    expect(r.reliableChange.criticalSource).toBe(phq9.outcomes.reliableChange.source);
+  });
+
+  it('states the default 1.96 and its source for a measure whose definition gives no critical value', () => {
+    const { outcomes: _none, ...rest } = strict;
+    const plain = syntheticInstrument({ ...rest, id: 'plaindep' });
+    const own = createInstrumentRegistry();
+    own.register(plain);
+    const r = analyzeOutcomes(recordsOf('plaindep'), {
+      registry: own,
+      mixedModel: false,
+      rciSd: { plaindep: 3 },
+    }).instruments.plaindep!;
+    expect(r.reliableChange.critical).toBe(DEFAULT_RCI_CRITICAL);
+    expect(DEFAULT_RCI_CRITICAL).toBe(1.96);
+    expect(r.reliableChange.criticalSource).toBe(DEFAULT_RCI_CRITICAL_SOURCE);
+    expect(r.reliableChange.criticalSource).toMatch(/Jacobson & Truax 1991/);
+    expect(r.reliableChange.pointsNeeded).toBeCloseTo(1.96 * Math.SQRT2 * 3 * 0.4, 12);
   });
 });

@@ -187,6 +187,8 @@ const instrumentReport = z.strictObject({
     sd: nullableNumber,
     sdSource: z.enum(['sample', 'user']),
     sdiff: nullableNumber,
+    critical: z.number().positive(),
+    criticalSource: z.string(),
     pointsNeeded: nullableNumber,
     improved: z.int().min(0),
     deteriorated: z.int().min(0),

@@ -434,7 +434,11 @@ export interface CohortInstrument
   readonly change: Omit<MeanInterval, 'sd'>;
   readonly response: CohortRate;
   readonly remission: null | CohortRate;
-  readonly reliableImprovement: CohortCount & { readonly pointsNeeded: number | null };
+  readonly reliableImprovement: CohortCount & {
+    readonly pointsNeeded: number | null;
+    /** |RCI| beyond this is reliable change (the instrument definition's, or 1.96). */
+    readonly critical: number;
+  };
   readonly reliableDeterioration: CohortCount;
   readonly effectSize: Pick<InstrumentReport['effectSize'], 'label' | 'n' | 'dz' | 'gav'>;
   readonly mixedModel: null | {

@@ -1,13 +1,19 @@
 /** Reliable change classification of one patient. */
 export type ReliableChangeClass = 'improved' | 'no-reliable-change' | 'deteriorated';
 
+/** The critical |RCI| when an instrument states none: 1.96, two-tailed p < .05. */
+export const DEFAULT_RCI_CRITICAL = 1.96;
+/** Where {@link DEFAULT_RCI_CRITICAL} comes from. */
+export const DEFAULT_RCI_CRITICAL_SOURCE =
+  'Jacobson & Truax 1991, J Consult Clin Psychol 59:12 (|RCI| > 1.96; default)';
+
 /** Jacobson–Truax parameters: the SD of pre-treatment scores and the measure's reliability. */
 export interface JacobsonTruaxParams {
   /** SD of baseline scores (s1): a published constant or the sample's baseline SD. */
   readonly sd: number;
   /** Reliability r (Cronbach's α or test–retest). */
   readonly reliability: number;
-  /** Critical value; 1.96 as in Jacobson & Truax 1991. */
+  /** Critical value; {@link DEFAULT_RCI_CRITICAL} (1.96, Jacobson & Truax 1991) when absent. */
   readonly critical?: number;
 }
 
@@ -19,9 +25,9 @@ export function sdiff(p: JacobsonTruaxParams): number {
   return Math.SQRT2 * p.sd * Math.sqrt(1 - p.reliability);
 }
 
-/** Points of change needed for reliable change: 1.96 · Sdiff. */
+/** Points of change needed for reliable change: critical (1.96) · Sdiff. */
 export function reliableChangePoints(p: JacobsonTruaxParams): number {
-  return (p.critical ?? 1.96) * sdiff(p);
+  return (p.critical ?? DEFAULT_RCI_CRITICAL) * sdiff(p);
 }
 
 /**
@@ -35,7 +41,7 @@ export function jacobsonTruax(
   direction: 'higher-is-worse' | 'higher-is-better' = 'higher-is-worse',
 ): { readonly rci: number; readonly class: ReliableChangeClass } {
   const rci = (latest - baseline) / sdiff(p);
-  const c = p.critical ?? 1.96;
+  const c = p.critical ?? DEFAULT_RCI_CRITICAL;
   const better = direction === 'higher-is-worse' ? rci < -c : rci > c;
   const worse = direction === 'higher-is-worse' ? rci > c : rci < -c;
   return { rci, class: better ? 'improved' : worse ? 'deteriorated' : 'no-reliable-change' };

@@ -202,7 +202,7 @@ function formatReport(report: AnalysisReport, problems: readonly InputProblem[])
     lines.push(`${r.name}: response = ${r.responseRate.definition}`);
     if (r.remissionRate) lines.push(`${r.name}: remission = ${r.remissionRate.definition}`);
     lines.push(
-      `${r.name}: reliable change = Jacobson–Truax, r = ${fmt(r.reliableChange.reliability, 2)}, s1 = ${fmt(r.reliableChange.sd, 2)} (${r.reliableChange.sdSource}), ${fmt(r.reliableChange.pointsNeeded, 2)} points needed${r.reliableChange.fixedPoint ? `; fixed-point (${r.reliableChange.fixedPoint.points} points): ${r.reliableChange.fixedPoint.improved} improved` : ''}`,
+      `${r.name}: reliable change = Jacobson–Truax, r = ${fmt(r.reliableChange.reliability, 2)}, s1 = ${fmt(r.reliableChange.sd, 2)} (${r.reliableChange.sdSource}), |RCI| > ${r.reliableChange.critical}, ${fmt(r.reliableChange.pointsNeeded, 2)} points needed${r.reliableChange.fixedPoint ? `; fixed-point (${r.reliableChange.fixedPoint.points} points): ${r.reliableChange.fixedPoint.improved} improved` : ''}`,
     );
     if (r.mixedModel) {
       lines.push(

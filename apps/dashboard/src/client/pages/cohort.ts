@@ -61,7 +61,7 @@ function summaryTable(r: CohortInstrument): HTMLElement {
       'Reliable improvement',
       `${r.reliableImprovement.count} / ${r.reliableImprovement.of} (${pct(r.reliableImprovement.rate ?? Number.NaN)})`,
       '',
-      `Jacobson & Truax 1991; ${r.reliableImprovement.pointsNeeded === null ? 'no reliability/SD' : `≥ ${r.reliableImprovement.pointsNeeded.toFixed(2)} points with the cohort's baseline SD`}`,
+      `Jacobson & Truax 1991, |RCI| > ${r.reliableImprovement.critical}; ${r.reliableImprovement.pointsNeeded === null ? 'no reliability/SD' : `≥ ${r.reliableImprovement.pointsNeeded.toFixed(2)} points with the cohort's baseline SD`}`,
     ],
     [
       'Reliable deterioration',

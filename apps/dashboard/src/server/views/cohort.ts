@@ -33,6 +33,7 @@ export function cohortInstruments(
           of: r.reliableChange.improvedRate.of,
           rate: r.reliableChange.improvedRate.rate,
           pointsNeeded: r.reliableChange.pointsNeeded,
+          critical: r.reliableChange.critical,
         },
         reliableDeterioration: {
           count: r.reliableChange.deterioratedRate.count,

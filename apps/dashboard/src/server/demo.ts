@@ -58,7 +58,11 @@ export interface LongEpisodeOptions {
   readonly startMs: number;
   /** Weeks of weekly PHQ-9 + GAD-7 assessments. */
   readonly weeks: number;
-  /** Dosing sessions, spread evenly over the weeks (each followed by an integration session). */
+  /**
+   * Dosing sessions, spread evenly over the weeks (each followed by an integration session two days later), at
+   * least three days apart: at most (7 × weeks − 14) / 3 of them, and at most 59 (the plan asks for one more,
+   * and a treatment plan has at most 60 sessions).
+   */
   readonly doses: number;
   /** UTC offset of the timestamps. Default `-05:00`. */
   readonly offset?: string;
@@ -266,9 +270,18 @@ function endWithDoseOnHand(log: LongEpisodeLog): void {
  * dosing session may be recorded. Scores fall with the doses, item 9 is never positive.
  */
 export function buildLongEpisode(o: LongEpisodeOptions): EpisodeEventInput[] {
+  const totalDays = o.weeks * 7;
+  // A session, its observation and its integration two days later take three days: denser courses would put
+  // one session's events inside another's (the log's clock never goes back), which the episode model refuses.
+  // The plan asks for one session more than given, and a plan has at most 60.
+  const most = Math.min(59, Math.floor((totalDays - 14) / 3));
+  if (!Number.isInteger(o.doses) || o.doses < 0 || o.doses > most) {
+    throw new RangeError(
+      `buildLongEpisode: doses must be a whole number from 0 to ${Math.max(0, most)} for ${o.weeks} weeks (sessions at least three days apart, at most 59); got ${o.doses}`,
+    );
+  }
   const log = new LongEpisodeLog(o, o.offset ?? '-05:00');
   openCourse(log);
-  const totalDays = o.weeks * 7;
   const doseDays = new Set<number>();
   for (let k = 0; k < o.doses; k++)
     doseDays.add(7 + Math.floor((k * (totalDays - 14)) / Math.max(1, o.doses)));

@@ -11,7 +11,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EpisodeEventInput } from '@kapkit/core';
-import { type EventStore, openStore, type StoredEvent } from '@kapkit/store';
+import { type EventStore, openAccounts, openStore, type StoredEvent } from '@kapkit/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from './helpers.js';
 
@@ -52,6 +52,8 @@ function syntheticEpisode(episodeId: string, patientId: string, count: number): 
   })) as unknown as EpisodeEventInput[];
 }
 
+/** The password of the source store's one account. */
+const PASSWORD = 'a long enough passphrase';
 let source: string;
 let original: StoredEvent[];
 let eventsFile: string;
@@ -66,6 +68,7 @@ beforeAll(async () => {
     }
   }
   original = await all(store);
+  await openAccounts(store).createUser({ email: 'cli@clinic.example', role: 'admin', password: PASSWORD }, 0);
   // Load the store command (and what it imports) here, under the hook's longer timeout, not in the first test.
   await import('../src/commands/store.js');
   // The events table's file, to damage a copy (through the store's internal database handle).
@@ -128,6 +131,7 @@ describe('kapkit store backup and restore', () => {
     const backup = await run(['store', 'backup', source, file]);
     expect(backup.code).toBe(0);
     expect(backup.stderr).toMatch(new RegExp(`${original.length} events of 3 episodes`));
+    expect(backup.stderr).toMatch(/; clinic tables: users 1; SHA-256 [0-9a-f]{64}\n/);
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect([...readFileSync(file).subarray(0, 2)]).toEqual([0x1f, 0x8b]); // gzip
     expect((await run(['store', 'backup', source, file])).code).toBe(2);
@@ -136,10 +140,18 @@ describe('kapkit store backup and restore', () => {
     const target = join(temp('kapkit-cli-restore-'), 'restored');
     const restore = await run(['store', 'restore', file, target]);
     expect(restore.stderr).toMatch(new RegExp(`${original.length} events of 3 episodes`));
+    expect(restore.stderr).toMatch(/; clinic tables: users 1/);
     expect(restore.code).toBe(0);
     const restored = await openStore({ dataDir: target });
     try {
       expect(await all(restored)).toEqual(original);
+      // The account came back with its password hash.
+      expect(
+        await openAccounts(restored).verifySignIn('cli@clinic.example', PASSWORD, 0, {
+          maxFailures: 3,
+          lockMs: 1,
+        }),
+      ).toMatchObject({ ok: true });
     } finally {
       await restored.close();
     }

@@ -2,6 +2,17 @@ import { createHash, type Hash } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { Readable, type Writable } from 'node:stream';
 import type { EpisodeState } from '@kapkit/core';
+import {
+  advanceClinicSequences,
+  CLINIC_TABLES,
+  type ClinicCounts,
+  type ClinicTableTotal,
+  checkClinicLine,
+  insertClinicRows,
+  noClinicRows,
+  nonEmptyClinicTables,
+  writeClinicLines,
+} from './backup-tables.js';
 import type { Queryable } from './db.js';
 import { InvalidBackupError, StoreConfigError } from './errors.js';
 import { PositionCheck } from './integrity.js';
@@ -11,16 +22,21 @@ import type { EventStore } from './store-types.js';
 
 /**
  * Logical backups of a store: NDJSON, one line per event with its position, version and commit time, then one
- * line per safety signal kept from a refused submission (with its review), between a header and a trailer
- * that carries the counts and a SHA-256 of those lines. The same format
- * for both engines, so a PGlite store can be restored into PostgreSQL and back. It holds health data:
- * the CLI writes it with mode 0600; keep it as safe as the store.
+ * line per safety signal kept from a refused submission (with its review), then (format version 2) one line per
+ * row of the clinic tables (accounts, care teams, audit trail, patient contacts, measure requests and links,
+ * outbox: see backup-tables.ts), between a header and a trailer that carries the counts and a SHA-256 of those
+ * lines. The same format for both engines, so a PGlite store can be restored into PostgreSQL and back. It
+ * holds health data and account password hashes: the CLI writes it with mode 0600; keep it as safe as the
+ * store.
  */
 
 /** The `format` of a kapkit store backup's first line. */
 export const BACKUP_FORMAT = 'kapkit-store-backup';
-/** The version of the backup format this @kapkit/store writes and reads. */
-export const BACKUP_FORMAT_VERSION = 1;
+/**
+ * The version of the backup format this @kapkit/store writes. It reads this one and version 1 (events and
+ * safety signals only, no clinic tables).
+ */
+export const BACKUP_FORMAT_VERSION = 2;
 
 /** The first line of a backup. */
 export interface BackupHeader {
@@ -41,9 +57,28 @@ export interface BackupSummary {
   readonly lastPosition: number;
   /** Safety signals of refused submissions (`safetySignals()`), with their reviews. */
   readonly safetySignals: number;
-  /** SHA-256 (hex) of the event and safety-signal lines, as in the trailer. */
+  /**
+   * Rows of each clinic table, by the name its lines carry: `users`, `careTeams`, `careTeamMembers`,
+   * `careTeamPatients`, `audit`, `patientContacts`, `measureRequests`, `measureLinks`, `measureOpen`, `outbox`
+   * (every table named; all 0 for a version-1 backup, which has none).
+   */
+  readonly clinic: Readonly<Record<string, number>>;
+  /** SHA-256 (hex) of every line between the header and the end line, as in the trailer. */
   readonly sha256: string;
 }
+
+/** The end line of a backup. */
+interface Trailer {
+  events: number;
+  safetySignals?: number;
+  lastPosition: number;
+  /** Format version 2: each clinic table's rows and the SHA-256 of its lines. */
+  clinic?: Record<string, ClinicTableTotal>;
+  sha256: string;
+}
+
+const countsOf = (totals: Record<string, ClinicTableTotal>): ClinicCounts =>
+  Object.fromEntries(Object.entries(totals).map(([name, total]) => [name, total.rows]));
 
 /** A stored safety signal as a backup line carries it (`{ "safetySignal": … }`). */
 interface SignalLine {
@@ -93,11 +128,13 @@ async function writeChunk(out: Writable, chunk: string): Promise<void> {
 const iso = (v: unknown) => (v instanceof Date ? v : new Date(String(v))).toISOString();
 
 /**
- * Write a consistent backup of `store` to `out` (which is left open: end it yourself). All events are read in
- * one snapshot (REPEATABLE READ, read-only), so appends made meanwhile by other processes are either wholly
- * in or wholly out; on PGlite, this process's other store calls wait until the backup is written. The events
- * are checked as they are read (positions contiguous up to the last one recorded, each episode's versions
- * 1, 2, 3, …): a damaged store is refused with `StoreDamagedError` rather than backed up incomplete.
+ * Write a consistent backup of `store` to `out` (which is left open: end it yourself). All events, safety
+ * signals and clinic tables (accounts, care teams, audit trail, patient contacts, measure requests and links,
+ * outbox; not sign-in sessions or one-time links) are read in one snapshot (REPEATABLE READ, read-only), so
+ * appends made meanwhile by other processes are either wholly in or wholly out; on PGlite, this process's
+ * other store calls wait until the backup is written. The events are checked as they are read (positions
+ * contiguous up to the last one recorded, each episode's versions 1, 2, 3, …): a damaged store is refused
+ * with `StoreDamagedError` rather than backed up incomplete.
  *
  * @example
  * ```ts
@@ -128,12 +165,25 @@ export async function backupStore(
       const hash = createHash('sha256');
       const { events, episodes } = await writeEventLines(s, tx, meta, { out, hash, batchSize });
       const safetySignals = await writeSignalLines(s.tables, tx, out, hash);
+      const clinic = await writeClinicLines(s.tables, tx, hash, batchSize, (chunk) => writeChunk(out, chunk));
       const sha256 = hash.digest('hex');
-      await writeChunk(
-        out,
-        `${JSON.stringify({ end: true, events, safetySignals, lastPosition: meta.lastPosition, sha256 })}\n`,
-      );
-      return { events, episodes, lastPosition: meta.lastPosition, safetySignals, sha256 };
+      const trailer: Trailer & { end: true } = {
+        end: true,
+        events,
+        safetySignals,
+        lastPosition: meta.lastPosition,
+        clinic,
+        sha256,
+      };
+      await writeChunk(out, `${JSON.stringify(trailer)}\n`);
+      return {
+        events,
+        episodes,
+        lastPosition: meta.lastPosition,
+        safetySignals,
+        clinic: countsOf(clinic),
+        sha256,
+      };
     },
     { snapshot: true },
   );
@@ -249,22 +299,95 @@ type BackupInput = Readable | Iterable<string | Buffer> | AsyncIterable<string |
 const toStream = (input: BackupInput): Readable =>
   typeof (input as Readable).pipe === 'function' ? (input as Readable) : Readable.from(input);
 
+/** What reading a backup passes on, line by line. */
+interface BackupHandlers {
+  readonly onEvent?: (line: BackupLine, lineNo: number) => Promise<void> | void;
+  readonly onSignal?: (signal: SignalLine) => void;
+  readonly onClinic?: (
+    spec: (typeof CLINIC_TABLES)[number],
+    row: Record<string, unknown>,
+    lineNo: number,
+  ) => Promise<void> | void;
+}
+
+/**
+ * The clinic lines of a backup as they are read: tables in their order (after every event and safety signal),
+ * each table's rows counted and its lines hashed, so that an altered table is named.
+ */
+class ClinicLines {
+  readonly #seen = new Map<string, { rows: number; hash: Hash; first: number; last: number }>();
+  #index = 0;
+
+  constructor(readonly formatVersion: number) {}
+
+  get started(): boolean {
+    return this.#seen.size > 0;
+  }
+
+  /** Check a clinic line (`value` parsed from `text`) and count it; returns its table's spec and row. */
+  see(value: Record<string, unknown>, text: string, lineNo: number) {
+    if (this.formatVersion < 2) {
+      throw new InvalidBackupError(lineNo, 'a table line in a version-1 backup (which has none)');
+    }
+    const spec = checkClinicLine(value.table, value.row);
+    if (typeof spec === 'string') throw new InvalidBackupError(lineNo, spec);
+    const index = CLINIC_TABLES.indexOf(spec);
+    if (index < this.#index) {
+      throw new InvalidBackupError(lineNo, `a ${spec.name} line after the lines of a later table`);
+    }
+    this.#index = index;
+    let table = this.#seen.get(spec.name);
+    if (!table) {
+      table = { rows: 0, hash: createHash('sha256'), first: lineNo, last: lineNo };
+      this.#seen.set(spec.name, table);
+    }
+    table.rows++;
+    table.last = lineNo;
+    table.hash.update(`${text}\n`);
+    return { spec, row: value.row as Record<string, unknown> };
+  }
+
+  /** Check the end line's record of each table (a version-2 backup must have one); returns the counts. */
+  finish(trailer: Trailer, lineNo: number): ClinicCounts {
+    const counts = noClinicRows();
+    if (this.formatVersion < 2) return counts;
+    const recorded = trailer.clinic;
+    if (!isRecord(recorded)) throw new InvalidBackupError(lineNo, 'the end line has no clinic tables');
+    for (const { name } of CLINIC_TABLES) {
+      const table = this.#seen.get(name);
+      const rows = table?.rows ?? 0;
+      const sha256 = (table?.hash ?? createHash('sha256')).digest('hex');
+      const r = recorded[name];
+      if (!r || r.rows !== rows || r.sha256 !== sha256) {
+        const where = table ? ` in lines ${table.first}–${table.last}` : '';
+        throw new InvalidBackupError(
+          lineNo,
+          `the end line records ${String(r?.rows)} ${name} rows with SHA-256 ${String(r?.sha256).slice(0, 12)}…, the file holds ${rows}${where} with SHA-256 ${sha256.slice(0, 12)}…: it was altered`,
+        );
+      }
+      counts[name] = rows;
+    }
+    return counts;
+  }
+}
+
 /**
  * Read a backup line by line: the header, then each event (passed to `onEvent` with its line number, after
- * checking its shape, that positions increase and that each episode's versions run 1, 2, 3, …), then the
- * trailer, whose count and SHA-256 must match the event lines.
+ * checking its shape, that positions increase and that each episode's versions run 1, 2, 3, …), the safety
+ * signals, the clinic tables' rows (format version 2, in table order), then the trailer, whose counts and
+ * SHA-256s must match the lines.
  */
 async function readBackup(
   stream: Readable,
-  onEvent: (line: BackupLine, lineNo: number) => Promise<void> | void,
-  onSignal: (signal: SignalLine) => void = () => {},
+  handlers: BackupHandlers = {},
 ): Promise<BackupSummary & { header: BackupHeader; denseFrom: number }> {
   let safetySignals = 0;
   const hash = createHash('sha256');
   const next = new Map<string, number>();
   let lineNo = 0;
   let header: BackupHeader | null = null;
-  let trailer: { events: number; safetySignals?: number; lastPosition: number; sha256: string } | null = null;
+  let clinic: ClinicLines | null = null;
+  let trailer: Trailer | null = null;
   let events = 0;
   let lastPosition = 0;
   let denseFrom = 0;
@@ -281,35 +404,24 @@ async function readBackup(
       throw new InvalidBackupError(lineNo, 'not JSON');
     }
     if (!isRecord(value)) throw new InvalidBackupError(lineNo, 'not a JSON object');
-    if (header === null) {
-      if (value.format !== BACKUP_FORMAT) {
-        throw new InvalidBackupError(lineNo, `not a kapkit store backup (no "format": "${BACKUP_FORMAT}")`);
-      }
-      if (value.formatVersion !== BACKUP_FORMAT_VERSION) {
-        throw new InvalidBackupError(
-          lineNo,
-          `backup format version ${String(value.formatVersion)}, this @kapkit/store reads ${BACKUP_FORMAT_VERSION}`,
-        );
-      }
-      if (typeof value.schemaVersion !== 'number' || value.schemaVersion > SCHEMA_VERSION) {
-        throw new InvalidBackupError(
-          lineNo,
-          `made from a store of schema version ${String(value.schemaVersion)}; this @kapkit/store supports up to ${SCHEMA_VERSION}`,
-        );
-      }
-      header = value as unknown as BackupHeader;
+    if (header === null || clinic === null) {
+      header = readHeader(value, lineNo);
+      clinic = new ClinicLines(header.formatVersion);
       continue;
     }
     if (value.end === true) {
-      trailer = value as unknown as {
-        events: number;
-        safetySignals?: number;
-        lastPosition: number;
-        sha256: string;
-      };
+      trailer = value as unknown as Trailer;
       continue;
     }
     hash.update(`${text}\n`);
+    if (typeof value.table === 'string') {
+      const { spec, row } = clinic.see(value, text, lineNo);
+      await handlers.onClinic?.(spec, row, lineNo);
+      continue;
+    }
+    if (clinic.started) {
+      throw new InvalidBackupError(lineNo, 'an event or safety signal after the clinic tables');
+    }
     if (isRecord(value.safetySignal)) {
       const g = value.safetySignal;
       if (
@@ -325,7 +437,7 @@ async function readBackup(
         );
       }
       safetySignals++;
-      onSignal(g as unknown as SignalLine);
+      handlers.onSignal?.(g as unknown as SignalLine);
       continue;
     }
     const { position, episodeId, version, committedAt, event } = value;
@@ -357,11 +469,12 @@ async function readBackup(
     if ((position as number) !== lastPosition + 1) denseFrom = (position as number) - 1;
     lastPosition = position as number;
     events++;
-    await onEvent({ position, episodeId, version, committedAt, event } as BackupLine, lineNo);
+    await handlers.onEvent?.({ position, episodeId, version, committedAt, event } as BackupLine, lineNo);
   }
-  if (header === null) throw new InvalidBackupError(0, 'the file is empty');
+  if (header === null || clinic === null) throw new InvalidBackupError(0, 'the file is empty');
   if (trailer === null)
     throw new InvalidBackupError(lineNo, 'the end line is missing: the file is truncated');
+  const counts = clinic.finish(trailer, lineNo);
   const sha256 = hash.digest('hex');
   if (
     trailer.events !== events ||
@@ -379,7 +492,36 @@ async function readBackup(
       `the end line records last position ${String(trailer.lastPosition)}, the last event is at ${lastPosition}`,
     );
   }
-  return { header, events, episodes: next.size, lastPosition, safetySignals, sha256, denseFrom };
+  return {
+    header,
+    events,
+    episodes: next.size,
+    lastPosition,
+    safetySignals,
+    clinic: counts,
+    sha256,
+    denseFrom,
+  };
+}
+
+/** A backup's first line, checked: its format, a format version this @kapkit/store reads, its schema. */
+function readHeader(value: Record<string, unknown>, lineNo: number): BackupHeader {
+  if (value.format !== BACKUP_FORMAT) {
+    throw new InvalidBackupError(lineNo, `not a kapkit store backup (no "format": "${BACKUP_FORMAT}")`);
+  }
+  if (value.formatVersion !== 1 && value.formatVersion !== BACKUP_FORMAT_VERSION) {
+    throw new InvalidBackupError(
+      lineNo,
+      `backup format version ${String(value.formatVersion)}, this @kapkit/store reads 1 to ${BACKUP_FORMAT_VERSION}`,
+    );
+  }
+  if (typeof value.schemaVersion !== 'number' || value.schemaVersion > SCHEMA_VERSION) {
+    throw new InvalidBackupError(
+      lineNo,
+      `made from a store of schema version ${String(value.schemaVersion)}; this @kapkit/store supports up to ${SCHEMA_VERSION}`,
+    );
+  }
+  return value as unknown as BackupHeader;
 }
 
 /**
@@ -390,16 +532,20 @@ async function readBackup(
  * @throws {InvalidBackupError} the file is not a complete, unaltered backup.
  */
 export async function inspectBackup(input: BackupInput): Promise<BackupSummary & { header: BackupHeader }> {
-  const { denseFrom: _, ...summary } = await readBackup(toStream(input), () => {});
+  const { denseFrom: _, ...summary } = await readBackup(toStream(input));
   return summary;
 }
 
 /**
  * Restore a backup made by {@link backupStore} into `store`, which must hold no events (a new PGlite
  * directory, or a new PostgreSQL schema). Every event is stored as it was: same position, version, commit
- * time and content, so `streamAll` gives back exactly what it gave on the original store. Before anything is
- * kept, the whole file is checked: header and trailer (a truncated file is refused), the SHA-256 of the event
- * lines, positions increasing, each episode's versions 1, 2, 3, … and every episode replayed through the
+ * time and content, so `streamAll` gives back exactly what it gave on the original store. The clinic tables
+ * (format version 2: accounts with their password hashes, care teams, audit trail, patient contacts, measure
+ * requests and links, outbox) are restored row for row, in foreign-key order, and the audit trail's sequence is
+ * moved past the restored positions; each must be empty in the target. Sign-in sessions and one-time links are
+ * not in a backup: after a restore everyone signs in again. Before anything is
+ * kept, the whole file is checked: header and trailer (a truncated file is refused), the SHA-256 of its lines
+ * (and of each clinic table's), every clinic row's columns and types, positions increasing, each episode's versions 1, 2, 3, … and every episode replayed through the
  * episode machine. One transaction: on any error nothing is restored. `input` is a stream or any (async)
  * iterable of text chunks (split into lines here).
  *
@@ -443,9 +589,14 @@ export async function restoreStore(
     // The stream is read only now, once the transaction is ready: readline drops the lines it emits
     // before its async iterator exists, and the queries above take time.
     const signals: SignalLine[] = [];
-    const read = await readBackup(
-      stream,
-      async (line, lineNo) => {
+    const occupied = await nonEmptyClinicTables(t, tx);
+    let rows: { spec: (typeof CLINIC_TABLES)[number]; rows: Record<string, unknown>[] } | null = null;
+    const flushRows = async () => {
+      if (rows) await insertClinicRows(t, tx, rows.spec, rows.rows);
+      rows = null;
+    };
+    const read = await readBackup(stream, {
+      onEvent: async (line, lineNo) => {
         const d = model.decide(states.get(line.episodeId) ?? model.initial, line.event);
         if (!d.ok) {
           throw new InvalidBackupError(
@@ -457,10 +608,31 @@ export async function restoreStore(
         batch.push(line);
         if (batch.length >= batchSize) await flush();
       },
-      (signal) => signals.push(signal),
-    );
+      onSignal: (signal) => signals.push(signal),
+      onClinic: async (spec, row) => {
+        if (rows?.spec !== spec) {
+          // The events and signals first; each clinic table after the tables it references.
+          await flush();
+          if (signals.length > 0) await insertSignals(t, tx, signals.splice(0));
+          await flushRows();
+          if (occupied.has(spec.name)) {
+            throw new StoreConfigError(
+              `A backup is restored only into an empty store; ${s.location} (schema "${t.schema}") already holds ${spec.name} rows.`,
+            );
+          }
+          rows = { spec, rows: [] };
+        }
+        rows.rows.push(row);
+        if (rows.rows.length >= batchSize) {
+          await insertClinicRows(t, tx, spec, rows.rows);
+          rows.rows = [];
+        }
+      },
+    });
     await flush();
     await insertSignals(t, tx, signals);
+    await flushRows();
+    await advanceClinicSequences(t, tx);
     await tx.query(
       `UPDATE ${t.meta} SET event_count = $1, last_position = $2, dense_from = $3, updated_at = now()`,
       [read.events, read.lastPosition, read.denseFrom],
@@ -470,6 +642,7 @@ export async function restoreStore(
       episodes: read.episodes,
       lastPosition: read.lastPosition,
       safetySignals: read.safetySignals,
+      clinic: read.clinic,
       sha256: read.sha256,
     };
   });

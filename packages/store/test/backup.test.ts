@@ -2,7 +2,13 @@ import { rmSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { Story } from '@kapkit/testing';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BACKUP_FORMAT, backupStore, inspectBackup, restoreStore } from '../src/backup.js';
+import {
+  BACKUP_FORMAT,
+  BACKUP_FORMAT_VERSION,
+  backupStore,
+  inspectBackup,
+  restoreStore,
+} from '../src/backup.js';
 import { checkStore } from '../src/check.js';
 import { InvalidBackupError, StoreConfigError, StoreDamagedError } from '../src/errors.js';
 import { openStore } from '../src/open.js';
@@ -79,7 +85,7 @@ describeEngines('backup, restore and check on $name', (engine) => {
     const lines = linesOf(text);
     expect(JSON.parse(lines[0]!)).toMatchObject({
       format: BACKUP_FORMAT,
-      formatVersion: 1,
+      formatVersion: BACKUP_FORMAT_VERSION,
       schemaVersion: SCHEMA_VERSION,
     });
     const original = await all(store);

@@ -129,7 +129,7 @@ export async function storeBackupCommand(
   await store.close();
   await write(
     io.stderr,
-    `kapkit store backup: ${summary.events} events of ${summary.episodes} episodes (last position ${summary.lastPosition}) from ${store.location} to ${toStdout ? 'standard output' : path}; SHA-256 of the events ${summary.sha256}\n`,
+    `kapkit store backup: ${summary.events} events of ${summary.episodes} episodes (last position ${summary.lastPosition}) from ${store.location} to ${toStdout ? 'standard output' : path}; ${clinicTables(summary)}; SHA-256 ${summary.sha256}\n`,
   );
   return 0;
 }
@@ -178,9 +178,15 @@ export async function storeRestoreCommand(
   await store.close();
   await write(
     io.stderr,
-    `kapkit store restore: ${summary.events} events of ${summary.episodes} episodes (last position ${summary.lastPosition}) into ${store.location}\n`,
+    `kapkit store restore: ${summary.events} events of ${summary.episodes} episodes (last position ${summary.lastPosition}) into ${store.location}; ${clinicTables(summary)}\n`,
   );
   return 0;
+}
+
+/** The clinic tables' rows of a backup, for the report: `clinic tables: users 2, audit 5` (or `none`). */
+function clinicTables(summary: BackupSummary): string {
+  const rows = Object.entries(summary.clinic).filter(([, n]) => n > 0);
+  return `clinic tables: ${rows.length > 0 ? rows.map(([name, n]) => `${name} ${n}`).join(', ') : 'none'}`;
 }
 
 async function isGzip(file: string): Promise<boolean> {

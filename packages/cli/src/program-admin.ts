@@ -34,7 +34,7 @@ export function registerStoreCommand(program: Command, io: CliIO, setExitCode: (
   store
     .command('backup')
     .description(
-      'Write a consistent backup of a store (NDJSON: every event with its position, version and commit time, ending with a count and a SHA-256; gzip when the file name ends in .gz). The file holds health data and is created with mode 0600, under a temporary name renamed when complete. A damaged store is refused. For PostgreSQL, pg_dump backs up the whole database (see docs/reliability.md).',
+      'Write a consistent backup of a store (NDJSON: every event with its position, version and commit time, the safety signals, and the clinic tables: accounts, care teams, audit trail, patient contacts, measure requests and links, outbox; not sign-in sessions or one-time links; ending with counts and a SHA-256; gzip when the file name ends in .gz). The file holds health data and password hashes and is created with mode 0600, under a temporary name renamed when complete. A damaged store is refused. For PostgreSQL, pg_dump backs up the whole database (see docs/reliability.md).',
     )
     .argument('<store>', 'PGlite data directory, or postgres:// URL')
     .argument('<file>', 'backup file to create, or - for standard output')

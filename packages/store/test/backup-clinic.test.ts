@@ -268,6 +268,18 @@ describeEngines('backups of the clinic tables on $name', (engine) => {
     for (const rows of Object.values(await clinicRows(dst.fx))) expect(rows).toEqual([]);
   });
 
+  it('names every column of every clinic table, so a column added by a migration cannot be left out', async () => {
+    for (const spec of CLINIC_TABLES) {
+      const table = spec.table(tablesIn(src.fx.schema)).split('.')[1]!;
+      const columns = await src.fx.sql<{ column_name: string }>(
+        `SELECT column_name FROM information_schema.columns
+         WHERE table_schema = $1 AND table_name = $2 ORDER BY column_name`,
+        [src.fx.schema, table],
+      );
+      expect(Object.keys(spec.columns).sort(), spec.name).toEqual(columns.map((c) => c.column_name).sort());
+    }
+  });
+
   it('restores clinic tables only where the target has none of their rows', async () => {
     await populate(src.store);
     const text = await backupText(src.store);

@@ -59,9 +59,12 @@ describe('the assessment scorer of the folds', () => {
     [{ difficulty: '2' }, 'not a number'],
     [{ other: 1 }, 'an unknown question'],
     [[2], 'not an object'],
-  ])('does not take the fast path for a supplementary answer %j (%s): scoreResponse refuses it', (supp: unknown, _why: string) => {
-    const responses = [1, 2, 3, 0, 1, 2, 0, 1, 2];
-    expect(() => kept('phq9', responses, supp)).toThrow();
-    expect(() => score(assessment('phq9', responses, supp))).toThrow();
-  });
+  ])(
+    'does not take the fast path for a supplementary answer %j (%s): scoreResponse refuses it',
+    (supp: unknown, _why: string) => {
+      const responses = [1, 2, 3, 0, 1, 2, 0, 1, 2];
+      expect(() => kept('phq9', responses, supp)).toThrow();
+      expect(() => score(assessment('phq9', responses, supp))).toThrow();
+    },
+  );
 });

@@ -24,16 +24,13 @@ function assessment(instrument: string, responses: unknown[], supplementary?: un
   } as unknown as Assessment;
 }
 
+/** The fields of a score that an episode keeps. */
+const KEPT = ['instrument', 'status', 'total', 'severity', 'safetyFlags'] as const;
+
 /** The parts of `scoreResponse`'s result that an episode keeps. */
 function kept(instrument: string, responses: unknown[], supplementary?: unknown) {
   const r = scoreResponse(createInstrumentRegistry().get(instrument), { responses, supplementary } as never);
-  return {
-    instrument: r.instrument,
-    status: r.status,
-    total: r.total,
-    severity: r.severity,
-    safetyFlags: r.safetyFlags,
-  };
+  return Object.fromEntries(KEPT.map((k) => [k, r[k]]));
 }
 
 describe('the assessment scorer of the folds', () => {

@@ -171,6 +171,8 @@ interface ReliableChangeInputs {
    * Truax 1991, as `jacobsonTruax`'s default) when the definition states none.
    */
   readonly critical: number | undefined;
+  /** Where the critical value comes from: the definition's `outcomes.reliableChange.source`, or the default's. */
+  readonly criticalSource: string;
 }
 
 function reliableChangeInputs(
@@ -185,6 +187,7 @@ function reliableChangeInputs(
     s1: userSd ?? finiteOrNull(sd(baselines)),
     userSd,
     critical: definition?.outcomes?.reliableChange?.critical,
+    criticalSource: definition?.outcomes?.reliableChange?.source ?? DEFAULT_RCI_CRITICAL_SOURCE,
   };
 }
 
@@ -239,10 +242,7 @@ function reliableChangeOf(
     sdSource: rc.userSd !== undefined ? 'user' : 'sample',
     sdiff: known ? sdiff(known) : null,
     critical: rc.critical ?? DEFAULT_RCI_CRITICAL,
-    criticalSource:
-      rc.critical !== undefined
-        ? (definition?.outcomes?.reliableChange?.source ?? 'instrument definition')
-        : DEFAULT_RCI_CRITICAL_SOURCE,
+    criticalSource: rc.criticalSource,
     pointsNeeded: known ? reliableChangePoints(known) : null,
     improved,
     deteriorated,

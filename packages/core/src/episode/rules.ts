@@ -1,9 +1,9 @@
-import type { InstrumentDefinition } from '../instruments/definition.js';
 import type { InstrumentRegistry } from '../instruments/registry.js';
 import {
   compileInstrument,
   computeRule,
   isValidResponses,
+  isValidSupplementary,
   type RuleOutput,
   type ScoreResult,
   type ScoreStatus,
@@ -62,25 +62,6 @@ export function carryingScore(
   return Object.defineProperty(e, 'scored', { value: scored, enumerable: false });
 }
 
-/**
- * Whether `supplementary` is what `validateResponse` accepts: absent, or an object answering only the
- * definition's supplementary questions, each with null or a whole number on its scale. Those answers never
- * change the status, total, band or safety flags, so a valid one lets the scorer take its fast path.
- */
-function supplementaryValid(definition: InstrumentDefinition, supplementary: unknown): boolean {
-  if (supplementary === undefined || supplementary === null) return true;
-  if (typeof supplementary !== 'object' || Array.isArray(supplementary)) return false;
-  const questions = definition.supplementary ?? [];
-  for (const key of Object.keys(supplementary)) {
-    const q = questions.find((x) => x.id === key);
-    if (q === undefined) return false;
-    const v = (supplementary as Record<string, unknown>)[key];
-    if (v === null) continue;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < q.scale.min || v > q.scale.max) return false;
-  }
-  return true;
-}
-
 /** A scorer for AssessmentRecorded events, backed by a registry (it uses the score an event carries). */
 export function assessmentScorer(registry: InstrumentRegistry): AssessmentScorer {
   const out: RuleOutput = { status: 0, value: 0, missingUnits: 0 };
@@ -89,7 +70,7 @@ export function assessmentScorer(registry: InstrumentRegistry): AssessmentScorer
     const carried = (e as ScoredAssessment).scored;
     if (carried && carried.instrument === definition.id) return keptScore(carried);
     const c = compileInstrument(definition);
-    if (!supplementaryValid(definition, e.supplementary) || !isValidResponses(c, e.responses)) {
+    if (!isValidSupplementary(definition, e.supplementary) || !isValidResponses(c, e.responses)) {
       return keptScore(scoreResponse(definition, { responses: e.responses, supplementary: e.supplementary }));
     }
     // The part of `scoreResponse` an episode keeps (status, total, band, safety flags), worked out the same way

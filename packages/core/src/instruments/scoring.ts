@@ -391,6 +391,26 @@ export function scoreValid<D extends InstrumentDefinition>(
   };
 }
 
+/**
+ * Whether `supplementary` is what `validateResponse` accepts: absent, or an object answering only the
+ * definition's supplementary questions, each with null or a whole number on its scale. Those answers never
+ * change the status, total, band or safety flags, so valid ones let a score skip the full validation
+ * (`safeScoreResponse`, and the folds' scorer of assessments read back from a store).
+ */
+export function isValidSupplementary(definition: InstrumentDefinition, supplementary: unknown): boolean {
+  if (supplementary === undefined || supplementary === null) return true;
+  if (typeof supplementary !== 'object' || Array.isArray(supplementary)) return false;
+  const questions = definition.supplementary ?? [];
+  for (const key of Object.keys(supplementary)) {
+    const q = questions.find((x) => x.id === key);
+    if (q === undefined) return false;
+    const v = (supplementary as Record<string, unknown>)[key];
+    if (v === null) continue;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < q.scale.min || v > q.scale.max) return false;
+  }
+  return true;
+}
+
 /** Either a score or the validation issues that prevented it. Safety flags are reported in both cases. */
 export type SafeScoreResult<D extends InstrumentDefinition = InstrumentDefinition> =
   | { readonly ok: true; readonly value: ScoreResult<D> }
@@ -421,10 +441,7 @@ export function safeScoreResponse<D extends InstrumentDefinition>(
     const supplementary = record?.supplementary;
     const id = (record as { id?: unknown }).id;
     const restOk =
-      (supplementary === undefined ||
-        supplementary === null ||
-        validateResponse(definition, input).length === 0) &&
-      (id === undefined || typeof id === 'string');
+      isValidSupplementary(definition, supplementary) && (id === undefined || typeof id === 'string');
     if (restOk) {
       return {
         ok: true,
